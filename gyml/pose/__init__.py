@@ -1,0 +1,1 @@
+"""Pose sequences, the canonical skeleton, and readers for every supported pose source."""

@@ -1,0 +1,79 @@
+"""Read any supported pose source into a `PoseSequence`, detecting the format from the file's content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gyml.errors import GymlError
+from gyml.pose.safe_pickle import is_pickle_bytes, safe_load
+from gyml.pose.sequence import PoseSequence
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
+SOURCES = ("video", "phalp", "flag3d", "flag3d_keypoints", "repcount", "npz", "csv")
+
+
+def sniff_format(path: Path) -> str:
+    """Name the reader for a file: 'video', 'pickle', 'npz', 'npy' or 'csv'."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except FileNotFoundError:
+        raise GymlError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise GymlError(f"expected a file, got a folder: {path}") from None
+    except OSError as exc:
+        raise GymlError(f"cannot read {path}: {exc.strerror}") from None
+    if not head:
+        raise GymlError(f"{path.name}: the file is empty")
+    if head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3" or (head[:4] == b"RIFF" and head[8:11] == b"AVI"):
+        return "video"
+    if head[:4] == b"PK\x03\x04":
+        return "npz"
+    if head[:6] == b"\x93NUMPY":
+        return "npy"
+    if is_pickle_bytes(head):
+        return "pickle"
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        # Containers without a magic number we know (e.g. some .mov/.mkv variants): let the decoder judge.
+        return "video"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz or CSV)") from None
+    return "csv"
+
+
+def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> PoseSequence:
+    """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv)."""
+    path = Path(path)
+    kind = sniff_format(path)
+    if kind == "video":
+        from gyml.pose.readers.video import read_video
+        return read_video(path, progress=progress)
+    if kind == "npz":
+        seq = PoseSequence.load(path)
+    elif kind == "npy":
+        from gyml.pose.readers.repcount import read_repcount_npy
+        seq = read_repcount_npy(path, fps=fps or 30.0)
+    elif kind == "csv":
+        from gyml.pose.readers.landmarks_csv import read_landmarks_csv
+        seq = read_landmarks_csv(path, fps=fps or 30.0)
+    else:
+        seq = read_pickle(path, fps=fps)
+    if not seq.present.any():
+        raise GymlError(f"{path.name}: no person found in any frame")
+    return seq
+
+
+def read_pickle(path: Path, fps: float | None = None) -> PoseSequence:
+    from gyml.pose.readers import flag3d, phalp
+
+    obj = safe_load(path)
+    if flag3d.looks_like_smpl_params(obj):
+        return flag3d.smpl_params_to_sequence(obj, name=path.name, fps=fps or 30.0)
+    if flag3d.looks_like_keypoints(obj):
+        return flag3d.keypoints_to_sequence(obj, name=path.name, fps=fps or 30.0)
+    if phalp.looks_like_phalp(obj):
+        return phalp.phalp_to_sequence(obj, name=path.name, fps=fps or 30.0)
+    raise GymlError(f"{path.name}: a pickle, but not a PHALP/4D-Humans tracking file or a FLAG3D file "
+                    "(expected keys such as 'smpl'/'pose' per frame, 'poses'/'Rh'/'Th', or 'annotations')")

@@ -1,0 +1,77 @@
+"""CSV files of MediaPipe landmarks.
+
+Two layouts are read:
+- wide: one row per frame, 33 x (x, y, z) or 33 x (x, y, z, visibility) numeric columns, optionally
+  after a `frame` or `time` column;
+- long: one row per landmark with columns `frame`, `landmark` (0-32), `x`, `y`, `z` and optionally
+  `visibility`.
+Empty cells or a frame without landmarks mean nobody was found in that frame.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from gyml.errors import GymlError
+from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
+from gyml.pose.sequence import PoseSequence
+
+
+def _float(cell: str) -> float:
+    cell = cell.strip()
+    return float(cell) if cell else np.nan
+
+
+def read_landmarks_csv(path: Path, fps: float = 30.0) -> PoseSequence:
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise GymlError(f"{path.name}: cannot read CSV ({exc})") from None
+    if len(rows) < 2:
+        raise GymlError(f"{path.name}: CSV has no data rows")
+    header = [h.strip().lower() for h in rows[0]]
+    try:
+        if {"frame", "landmark", "x", "y", "z"} <= set(header):
+            points, vis = _long(header, rows[1:])
+        else:
+            points, vis = _wide(header, rows[1:])
+    except ValueError as exc:
+        raise GymlError(f"{path.name}: CSV holds a value that is not a number ({exc})") from None
+    return landmarks_to_sequence(points, vis, fps, "csv", metadata={"file": path.name})
+
+
+def _wide(header: list[str], rows: list[list[str]]):
+    skip = 1 if header and header[0] in {"frame", "time", "t", "index", ""} else 0
+    width = len(header) - skip
+    if width == NUM_LANDMARKS * 4:
+        per = 4
+    elif width == NUM_LANDMARKS * 3:
+        per = 3
+    else:
+        raise GymlError(f"CSV has {width} landmark columns; expected 99 (33 x xyz) or 132 (33 x xyz+visibility), "
+                        "or the long layout frame,landmark,x,y,z[,visibility]")
+    values = np.array([[_float(c) for c in r[skip:skip + width]] + [np.nan] * (width - len(r[skip:]))
+                       for r in rows], dtype=np.float64).reshape(len(rows), NUM_LANDMARKS, per)
+    vis = values[..., 3] if per == 4 else None
+    return values[..., :3], vis
+
+
+def _long(header: list[str], rows: list[list[str]]):
+    col = {name: header.index(name) for name in ("frame", "landmark", "x", "y", "z")}
+    vis_col = header.index("visibility") if "visibility" in header else None
+    frames = [int(float(r[col["frame"]])) for r in rows]
+    first, last = min(frames), max(frames)
+    points = np.full((last - first + 1, NUM_LANDMARKS, 3), np.nan)
+    vis = np.ones((last - first + 1, NUM_LANDMARKS))
+    for frame, r in zip(frames, rows):
+        k = int(float(r[col["landmark"]]))
+        if not 0 <= k < NUM_LANDMARKS:
+            raise GymlError(f"CSV landmark index {k} is outside 0..32")
+        points[frame - first, k] = [_float(r[col[c]]) for c in ("x", "y", "z")]
+        if vis_col is not None:
+            vis[frame - first, k] = _float(r[vis_col])
+    return points, vis

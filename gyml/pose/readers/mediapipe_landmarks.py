@@ -1,0 +1,30 @@
+"""MediaPipe's 33 pose landmarks onto the canonical skeleton (shared by the video, npy and CSV readers)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import MEDIAPIPE_TO_SMPL, map_joints
+
+NUM_LANDMARKS = 33
+# MediaPipe's axes are x right, y down, z away from the camera; flipping y and z gives y up and keeps
+# the frame right-handed.
+MEDIAPIPE_TO_WORLD = np.array([1.0, -1.0, -1.0])
+
+
+def landmarks_to_sequence(points: np.ndarray, visibility: np.ndarray | None, fps: float, source: str,
+                          image_landmarks: np.ndarray | None = None, metadata: dict | None = None,
+                          ) -> PoseSequence:
+    """(T, 33, 3) landmarks (MediaPipe axes; NaN rows = nobody) -> PoseSequence."""
+    points = np.asarray(points, dtype=np.float64) * MEDIAPIPE_TO_WORLD
+    present = np.isfinite(points).all(axis=(1, 2))
+    if visibility is None:
+        visibility = np.ones(points.shape[:2])
+    # A landmark MediaPipe places with visibility ~0 is still its best guess; keep it but trust it little,
+    # and reserve confidence 0 for frames where nobody was found.
+    vis = np.clip(np.nan_to_num(np.asarray(visibility, dtype=np.float64)), 0.01, 1.0)
+    vis[~present] = 0.0
+    joints, conf = map_joints(points, MEDIAPIPE_TO_SMPL, vis)
+    return PoseSequence(joints=joints, confidence=conf, fps=fps, source=source,
+                        image_landmarks=image_landmarks, metadata=metadata or {})

@@ -1,0 +1,152 @@
+"""`PoseSequence`: the one representation every stage of gyml works on."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gyml.errors import GymlError
+from gyml.pose.skeleton import JOINT_NAMES, NUM_JOINTS
+
+NPZ_FORMAT_VERSION = 1
+
+
+@dataclass
+class PoseSequence:
+    """A person's 3D pose over time, in the canonical SMPL 24-joint set.
+
+    joints:      (T, 24, 3) float32, metres, y up; NaN where a joint is unknown.
+    confidence:  (T, 24) float32 in [0, 1]; 0 marks a missing joint (a frame with nobody is all 0).
+    fps:         frames per second of the source.
+    smpl_pose:   optional (T, 24, 3) SMPL axis-angle (joint 0 = global orientation).
+    image_landmarks: optional (T, K, 2) normalised image coordinates, for overlays.
+    source:      which reader produced it (video, phalp, flag3d, flag3d_keypoints, repcount, npz, csv, synth).
+    metadata:    JSON-serialisable facts about the source (file name, labels, planted faults, ...).
+    """
+
+    joints: np.ndarray
+    confidence: np.ndarray
+    fps: float
+    smpl_pose: np.ndarray | None = None
+    image_landmarks: np.ndarray | None = None
+    source: str = "unknown"
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.joints = np.asarray(self.joints, dtype=np.float32)
+        self.confidence = np.asarray(self.confidence, dtype=np.float32)
+        if self.joints.ndim != 3 or self.joints.shape[1:] != (NUM_JOINTS, 3):
+            raise GymlError(f"pose joints must have shape (T, {NUM_JOINTS}, 3), got {self.joints.shape}")
+        if self.confidence.shape != self.joints.shape[:2]:
+            raise GymlError(
+                f"confidence must have shape {self.joints.shape[:2]}, got {self.confidence.shape}"
+            )
+        if not np.isfinite(self.fps) or self.fps <= 0:
+            raise GymlError(f"fps must be a positive number, got {self.fps}")
+        self.fps = float(self.fps)
+        if self.smpl_pose is not None:
+            self.smpl_pose = np.asarray(self.smpl_pose, dtype=np.float32)
+            if self.smpl_pose.shape != (len(self), NUM_JOINTS, 3):
+                raise GymlError(f"smpl_pose must have shape ({len(self)}, 24, 3), got {self.smpl_pose.shape}")
+        if self.image_landmarks is not None:
+            self.image_landmarks = np.asarray(self.image_landmarks, dtype=np.float32)
+            if self.image_landmarks.ndim != 3 or len(self.image_landmarks) != len(self):
+                raise GymlError("image_landmarks must have shape (T, K, 2)")
+        # A joint we do not know is a joint with no confidence, whatever the source said.
+        unknown = ~np.isfinite(self.joints).all(axis=2)
+        if unknown.any():
+            self.joints = self.joints.copy()
+            self.joints[unknown] = np.nan
+            self.confidence = np.where(unknown, 0.0, self.confidence).astype(np.float32)
+
+    def __len__(self) -> int:
+        return int(self.joints.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return len(self) / self.fps
+
+    @property
+    def present(self) -> np.ndarray:
+        """(T,) bool: frames where a person was seen."""
+        return (self.confidence > 0).any(axis=1)
+
+    def slice(self, start: int, stop: int) -> PoseSequence:
+        return PoseSequence(
+            joints=self.joints[start:stop],
+            confidence=self.confidence[start:stop],
+            fps=self.fps,
+            smpl_pose=None if self.smpl_pose is None else self.smpl_pose[start:stop],
+            image_landmarks=None if self.image_landmarks is None else self.image_landmarks[start:stop],
+            source=self.source,
+            metadata=dict(self.metadata),
+        )
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a `.npz` (no pickle inside) atomically: a failed write never leaves a partial file."""
+        path = Path(path)
+        arrays = {
+            "joints": self.joints,
+            "confidence": self.confidence,
+            "fps": np.float64(self.fps),
+            "source": np.str_(self.source),
+            "metadata": np.str_(json.dumps(self.metadata, default=_json_default)),
+            "joint_names": np.array(JOINT_NAMES),
+            "format_version": np.int64(NPZ_FORMAT_VERSION),
+        }
+        if self.smpl_pose is not None:
+            arrays["smpl_pose"] = self.smpl_pose
+        if self.image_landmarks is not None:
+            arrays["image_landmarks"] = self.image_landmarks
+        write_atomically(path, lambda fh: np.savez_compressed(fh, **arrays))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PoseSequence:
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = {"joints", "confidence", "fps"} - set(data.files)
+                if missing:
+                    raise GymlError(f"{path.name}: not a gyml pose file (missing {', '.join(sorted(missing))})")
+                return cls(
+                    joints=data["joints"],
+                    confidence=data["confidence"],
+                    fps=float(data["fps"]),
+                    smpl_pose=data["smpl_pose"] if "smpl_pose" in data.files else None,
+                    image_landmarks=data["image_landmarks"] if "image_landmarks" in data.files else None,
+                    source=str(data["source"]) if "source" in data.files else "npz",
+                    metadata=json.loads(str(data["metadata"])) if "metadata" in data.files else {},
+                )
+        except GymlError:
+            raise
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            raise GymlError(f"{path.name}: cannot read gyml pose file ({exc})") from None
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_atomically(path: Path, write, mode: str = "wb") -> None:
+    """Write through a temporary file in the same folder and rename it into place."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise GymlError(f"output folder does not exist: {path.parent}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, mode) as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,158 @@
+"""Offline repetition counting.
+
+Two methods:
+- ``paper``: GyML's counter. L2 distance of each frame's pose vector to the first frame, Gaussian
+  smoothing (sigma 10 frames), peaks = rep midpoints, valleys = rep starts/ends,
+  count = max(#peaks, #valleys).
+- ``gyml`` (default): class-agnostic. The body-centred, size-normalised joint trajectories are reduced to
+  their main motion direction (first principal component), the rep period is estimated by
+  autocorrelation, the signal is smoothed at a scale set by that period, and rep midpoints are peaks
+  that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal must come
+  back most of the way before the next rep can start). Excursions that do not look like the set's reps
+  (far too long, or far too small) are rejected, so idling, getting into position and resting between
+  sets do not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks, peak_prominences, peak_widths
+
+from gyml.errors import GymlError
+from gyml.pose.sequence import PoseSequence
+from gyml.reps.signal import detrend, dominant_period, paper_features, pose_features, principal_signal
+
+METHODS = ("gyml", "paper")
+
+
+@dataclass
+class RepSegment:
+    index: int  # 1-based
+    start: int
+    mid: int
+    end: int
+    confidence: float = 1.0
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "start": self.start, "mid": self.mid, "end": self.end,
+                "confidence": round(float(self.confidence), 3)}
+
+
+@dataclass
+class RepCount:
+    count: int
+    method: str
+    segments: list[RepSegment]
+    signal: np.ndarray = field(repr=False)
+    period_frames: float | None = None
+
+    def to_dict(self) -> dict:
+        return {"count": self.count, "method": self.method,
+                "segments": [s.to_dict() for s in self.segments]}
+
+
+@dataclass(frozen=True)
+class CounterParams:
+    """Settings of the default counter, in seconds or fractions of the set's own amplitude."""
+
+    min_period_s: float = 0.25
+    max_period_s: float = 8.0
+    prominence: float = 0.35     # of the set's robust amplitude
+    global_floor: float = 0.25   # local rep size is at least this share of the whole set's
+    max_duration: float = 1.5    # half-prominence width in periods (longer: a rest or a hold)
+    smooth_periods: float = 0.12  # Gaussian sigma as a share of the period
+
+
+def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None) -> RepCount:
+    if method == "paper":
+        return count_paper(seq)
+    if method == "gyml":
+        return count_gyml(seq, params or CounterParams())
+    raise GymlError(f"unknown counting method '{method}' (choose from {', '.join(METHODS)})")
+
+
+def _segments_from_peaks(signal: np.ndarray, peaks: np.ndarray, confidence: np.ndarray | None = None
+                         ) -> list[RepSegment]:
+    """Rep boundaries: the lowest point of the signal between neighbouring midpoints."""
+    segments = []
+    n = len(signal)
+    for k, p in enumerate(peaks):
+        lo = peaks[k - 1] if k > 0 else max(0, p - (peaks[1] - p if len(peaks) > 1 else p))
+        hi = peaks[k + 1] if k + 1 < len(peaks) else min(n - 1, p + (p - peaks[k - 1] if k > 0 else n))
+        start = lo + int(np.argmin(signal[lo:p + 1])) if p > lo else p
+        end = p + int(np.argmin(signal[p:hi + 1])) if hi > p else p
+        conf = 1.0 if confidence is None else float(confidence[k])
+        segments.append(RepSegment(k + 1, int(start), int(p), int(end), conf))
+    return segments
+
+
+def count_paper(seq: PoseSequence, sigma: float = 10.0) -> RepCount:
+    x = paper_features(seq)
+    distance = np.linalg.norm(x - x[0], axis=1)
+    smooth = gaussian_filter1d(distance, sigma) if len(distance) > 1 else distance
+    peaks, _ = find_peaks(smooth)
+    valleys, _ = find_peaks(-smooth)
+    count = max(len(peaks), len(valleys))
+    return RepCount(count, "paper", _segments_from_peaks(smooth, peaks), smooth)
+
+
+def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> RepCount:
+    fps = seq.fps
+    if len(seq) < 3 or not seq.present.any():
+        return RepCount(0, "gyml", [], np.zeros(len(seq)))
+    features = gaussian_filter1d(pose_features(seq), max(1.0, 0.04 * fps), axis=0, mode="nearest")
+    min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
+    # First the period of the whole body's motion, then the single signal that repeats at that period.
+    period, _ = dominant_period(detrend(features, max_p / 2), min_p, max_p)
+    trend_sigma = 1.5 * period if period else max_p / 2
+    moving = detrend(features, trend_sigma)
+    raw, _ = principal_signal(moving, period)
+    signal = _orient(raw, seq.present)
+    sigma = params.smooth_periods * (period if period else fps)
+    smooth = gaussian_filter1d(signal, max(sigma, 1.0))
+    distance = max(1, int(0.6 * period)) if period else max(1, min_p)
+    candidates, props = find_peaks(smooth, distance=distance, prominence=0)
+    if len(candidates) == 0:
+        return RepCount(0, "gyml", [], smooth, period)
+    # The set's own rep size: reps are the most prominent repeating excursions. The reference is local
+    # (the camera or the person may move and change the apparent size of the reps within a set) but
+    # never below a share of the whole set's, so idling between sets does not become reps.
+    prom = props["prominences"]
+    overall = np.percentile(prom, 90)
+    noise = 3 * np.median(np.abs(np.diff(signal))) + 1e-12
+    if overall <= noise:
+        return RepCount(0, "gyml", [], smooth, period)
+    window = 4 * (period if period else fps)
+    local = np.array([prom[np.abs(candidates - c) <= window].max() for c in candidates])
+    reference = np.maximum(local, params.global_floor * overall)
+    keep = prom >= params.prominence * reference
+    if period:
+        # A rep's excursion at half its prominence lasts about half a period; a hold or a rest far longer.
+        half_width = peak_widths(smooth, candidates, rel_height=0.5, prominence_data=(
+            prom, props["left_bases"], props["right_bases"]))[0]
+        keep &= half_width <= params.max_duration * period
+    peaks = candidates[keep]
+    reference = reference[keep]
+    conf = _peak_confidence(smooth, peaks, reference)
+    segments = _segments_from_peaks(smooth, peaks, conf)
+    return RepCount(len(segments), "gyml", segments, smooth, period)
+
+
+def _orient(signal: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Flip the signal so rep midpoints are maxima: a set starts and ends at rest, the rest pose is low."""
+    valid = signal[present] if present.any() else signal
+    edge = max(1, len(valid) // 10)
+    rest = np.median(np.concatenate([valid[:edge], valid[-edge:]]))
+    lo, hi = np.percentile(valid, [5, 95])
+    return signal if (rest - lo) <= (hi - rest) else -signal
+
+
+def _peak_confidence(smooth: np.ndarray, peaks: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """How clearly each rep stands out: its prominence against the local rep size (1 = a full rep)."""
+    if len(peaks) == 0:
+        return np.zeros(0)
+    prominences = np.atleast_1d(peak_prominences(smooth, peaks)[0])
+    return np.clip(prominences / np.maximum(reference, 1e-12), 0.0, 1.0)

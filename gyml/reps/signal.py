@@ -1,0 +1,111 @@
+"""Per-frame motion features and the one-dimensional motion signal that reps are counted on."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import JOINT, normalized_joints
+
+# Joints that carry the exercise's motion; fingers, collars and spine interpolations add only noise.
+MOTION_JOINTS = [JOINT[n] for n in (
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "neck", "head",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+)]
+
+
+def fill_missing(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Linear interpolation over invalid frames (rows); the ends hold the nearest valid value."""
+    values = np.array(values, dtype=np.float64)
+    flat = values.reshape(len(values), -1)
+    t = np.arange(len(values))
+    good = valid & np.isfinite(flat).all(axis=1)
+    if not good.any():
+        return np.zeros_like(values)
+    for d in range(flat.shape[1]):
+        flat[~good, d] = np.interp(t[~good], t[good], flat[good, d])
+    return flat.reshape(values.shape)
+
+
+def pose_features(seq: PoseSequence) -> np.ndarray:
+    """(T, D) body-centred, size-normalised joint positions with missing frames interpolated.
+
+    Centring on the pelvis removes camera position and walking about; dividing by torso length removes
+    body size and distance to the camera.
+    """
+    joints = normalized_joints(seq.joints)[:, MOTION_JOINTS]
+    filled = fill_missing(joints, seq.present)
+    return filled.reshape(len(seq), -1)
+
+
+def paper_features(seq: PoseSequence) -> np.ndarray:
+    """The paper's pose vector: SMPL axis-angle (72 numbers) when the source has it, else raw joints."""
+    if seq.smpl_pose is not None:
+        raw = seq.smpl_pose.reshape(len(seq), -1)
+    else:
+        raw = seq.joints.reshape(len(seq), -1)
+    return fill_missing(raw, seq.present)
+
+
+def detrend(features: np.ndarray, sigma: float) -> np.ndarray:
+    """Remove motion slower than a rep (walking in, changing position) with a wide Gaussian high-pass."""
+    return features - gaussian_filter1d(features, sigma, axis=0, mode="nearest")
+
+
+def autocorrelation(x: np.ndarray) -> np.ndarray:
+    """Normalised autocorrelation of a (T,) or (T, D) series (summed over dimensions), overlap-corrected."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    x = x - x.mean(axis=0)
+    n = len(x)
+    spectrum = np.fft.rfft(x, 2 * n, axis=0)
+    ac = np.fft.irfft(spectrum * np.conj(spectrum), axis=0)[:n].sum(axis=1)
+    if ac[0] <= 0:
+        return np.zeros(n)
+    ac = ac / ac[0]
+    return ac * n / np.maximum(n - np.arange(n), 1)
+
+
+def dominant_period(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15
+                    ) -> tuple[float | None, float]:
+    """(period in frames, strength) from the autocorrelation; (None, 0) when nothing repeats.
+
+    Takes the first local maximum that is nearly as strong as the strongest, so a multiple of the true
+    period is not chosen over the period itself.
+    """
+    n = len(series)
+    hi = min(max_period, n // 2)
+    min_period = max(min_period, 2)
+    if hi <= min_period + 2:
+        return None, 0.0
+    ac = autocorrelation(series)
+    seg = ac[min_period - 1:hi + 1]
+    inner = np.arange(1, len(seg) - 1)
+    is_peak = (seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > threshold)
+    peaks = inner[is_peak]
+    if len(peaks) == 0:
+        return None, 0.0
+    best = seg[peaks].max()
+    first = peaks[np.argmax(seg[peaks] >= 0.85 * best)]
+    return float(first + min_period - 1), float(seg[first])
+
+
+def principal_signal(features: np.ndarray, period: float | None, n_components: int = 4
+                     ) -> tuple[np.ndarray, float]:
+    """The most periodic of the leading principal components: (signal, its autocorrelation at the period)."""
+    x = features - features.mean(axis=0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    candidates = [x @ vt[k] for k in range(min(n_components, len(vt)))]
+    if period is None:
+        return candidates[0], 0.0
+    lag = int(round(period))
+    scores = []
+    for c in candidates:
+        ac = autocorrelation(c)
+        scores.append(ac[lag] if lag < len(ac) else 0.0)
+    # Prefer the stronger component unless a weaker one repeats clearly better.
+    energies = [np.var(c) for c in candidates]
+    best = max(range(len(candidates)), key=lambda k: scores[k] * np.sqrt(energies[k] / energies[0]) ** 0.5)
+    return candidates[best], float(scores[best])
