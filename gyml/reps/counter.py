@@ -61,6 +61,7 @@ class CounterParams:
     min_period_s: float = 0.25
     max_period_s: float = 8.0
     prominence: float = 0.35     # of the set's robust amplitude
+    min_amplitude: float = 0.3   # torso lengths (summed over the tracked joints): below it, no movement
     global_floor: float = 0.25   # local rep size is at least this share of the whole set's
     max_duration: float = 1.5    # half-prominence width in periods (longer: a rest or a hold)
     smooth_periods: float = 0.12  # Gaussian sigma as a share of the period
@@ -110,7 +111,7 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     trend_sigma = 1.5 * period if period else max_p / 2
     moving = detrend(features, trend_sigma)
     raw, _ = principal_signal(moving, period)
-    signal = _orient(raw, seq.present)
+    signal = _orient(raw, features, seq.present)
     sigma = params.smooth_periods * (period if period else fps)
     smooth = gaussian_filter1d(signal, max(sigma, 1.0))
     distance = max(1, int(0.6 * period)) if period else max(1, min_p)
@@ -123,12 +124,12 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     prom = props["prominences"]
     overall = np.percentile(prom, 90)
     noise = 3 * np.median(np.abs(np.diff(signal))) + 1e-12
-    if overall <= noise:
+    if overall <= max(noise, params.min_amplitude):
         return RepCount(0, "gyml", [], smooth, period)
     window = 4 * (period if period else fps)
     local = np.array([prom[np.abs(candidates - c) <= window].max() for c in candidates])
     reference = np.maximum(local, params.global_floor * overall)
-    keep = prom >= params.prominence * reference
+    keep = (prom >= params.prominence * reference) & (prom >= params.min_amplitude)
     if period:
         # A rep's excursion at half its prominence lasts about half a period; a hold or a rest far longer.
         half_width = peak_widths(smooth, candidates, rel_height=0.5, prominence_data=(
@@ -141,13 +142,19 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     return RepCount(len(segments), "gyml", segments, smooth, period)
 
 
-def _orient(signal: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Flip the signal so rep midpoints are maxima: a set starts and ends at rest, the rest pose is low."""
-    valid = signal[present] if present.any() else signal
-    edge = max(1, len(valid) // 10)
-    rest = np.median(np.concatenate([valid[:edge], valid[-edge:]]))
-    lo, hi = np.percentile(valid, [5, 95])
-    return signal if (rest - lo) <= (hi - rest) else -signal
+def _orient(signal: np.ndarray, features: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Flip the signal so rep midpoints are maxima.
+
+    A set starts in its rest pose (the paper's assumption too), so the signal must rise as the body
+    moves away from the pose it held at the start.
+    """
+    valid = np.flatnonzero(present)
+    first = valid[: max(3, len(valid) // 50)] if len(valid) else np.arange(min(3, len(features)))
+    start_pose = np.median(features[first], axis=0)
+    away = np.linalg.norm(features - start_pose, axis=1)
+    if np.std(away) == 0 or np.std(signal) == 0:
+        return signal
+    return signal if np.corrcoef(signal, away)[0, 1] >= 0 else -signal
 
 
 def _peak_confidence(smooth: np.ndarray, peaks: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -1,0 +1,76 @@
+"""The main job: pose sequence -> exercise -> reps -> coaching, as one `Analysis` record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gyml.errors import GymlError
+from gyml.pose.readers import read_pose
+from gyml.pose.sequence import PoseSequence
+from gyml.report.analysis import Analysis, ExercisePrediction, Feedback
+from gyml.reps.counter import RepCount, count_reps
+
+
+@dataclass
+class AnalysisResult:
+    analysis: Analysis
+    sequence: PoseSequence
+    reps: RepCount
+
+
+def _validate(seq: PoseSequence, name: str) -> None:
+    if not seq.present.any():
+        raise GymlError(f"{name}: no person found in any frame")
+    j = seq.joints[seq.present]
+    if not np.isfinite(j[seq.confidence[seq.present] > 0]).all():
+        raise GymlError(f"{name}: pose values contain NaN or infinite numbers")
+
+
+def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = None,
+                     gold: PoseSequence | None = None, count_method: str = "gyml",
+                     coach_method: str = "gyml", strictness: str = "intermediate") -> AnalysisResult:
+    _validate(seq, input_name)
+    prediction = _recognise(seq, exercise)
+    reps = count_reps(seq, count_method)
+    feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness)
+    summary = _summary(prediction, reps, feedback)
+    analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
+                        exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
+                        extras=extras)
+    return AnalysisResult(analysis, seq, reps)
+
+
+def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kwargs) -> AnalysisResult:
+    seq = read_pose(path, fps=fps, progress=progress)
+    return analyze_sequence(seq, str(path), **kwargs)
+
+
+def _recognise(seq: PoseSequence, exercise: str | None) -> ExercisePrediction | None:
+    from gyml.classify.default import recognise
+    return recognise(seq, exercise)
+
+
+def _coach(seq, reps, prediction, gold, method, strictness) -> tuple[list[Feedback], dict]:
+    from gyml.coach.session import coach_session
+    return coach_session(seq, reps, prediction, gold=gold, method=method, strictness=strictness)
+
+
+def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: list[Feedback]) -> str:
+    what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
+    n = reps.count
+    text = f"{n} {what}" if prediction is not None else f"{n} {what}"
+    if prediction is not None and n == 1:
+        text = f"1 rep of {what}"
+    elif prediction is not None:
+        text = f"{n} reps of {what}"
+    faults = [f for f in feedback if f.severity == "fault"]
+    if n == 0:
+        return f"No repetitions found ({what if prediction else 'no exercise recognised'})."
+    if faults:
+        reps_hit = sorted({f.rep for f in faults if f.rep is not None})
+        where = f" on rep{'s' if len(reps_hit) > 1 else ''} {', '.join(map(str, reps_hit))}" if reps_hit else ""
+        return f"{text}; {len(faults)} form issue{'s' if len(faults) > 1 else ''} to work on{where}."
+    return f"{text}; no form faults found."

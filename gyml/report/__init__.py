@@ -1,0 +1,1 @@
+"""The analysis record and its presentations (JSON, HTML)."""

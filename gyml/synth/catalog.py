@@ -1,0 +1,233 @@
+"""The exercise catalog: each movement described by key poses over one rep.
+
+A pose is a handful of anatomical degrees of freedom (degrees), not raw rotations, so the catalog
+reads like a coach's description:
+
+    hip_flex_l/r   thigh forward (+) or back (-)          hip_abd_l/r   thigh out to the side
+    knee_l/r       knee bend (0 = straight)               spine_flex    trunk bends forward (+)
+    spine_twist    trunk turns left (+)                   spine_side    trunk bends to the left (+)
+    sh_elev_l/r    upper arm raised from hanging (0) to overhead (180); negative = behind the body
+    sh_plane_l/r   plane of that raise: 0 = out to the side, 90 = to the front
+    sh_rot_l/r     upper-arm twist (-90 points a bent forearm up when the arm is out to the side)
+    elbow_l/r      elbow bend (0 = straight)              neck_flex     chin to chest (+)
+    pitch          whole-body tilt about the left-right axis (+ = head up when lying)
+
+Postures orient the body: standing, prone (face down), supine (face up), hanging (hands on a bar),
+kneeling and seated. A rep goes rest -> mid -> rest; `alternate` mirrors every other rep (left/right).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gyml.errors import GymlError
+
+DOFS = ("hip_flex_l", "hip_flex_r", "hip_abd_l", "hip_abd_r", "knee_l", "knee_r", "spine_flex", "spine_twist",
+        "spine_side", "neck_flex", "sh_elev_l", "sh_elev_r", "sh_plane_l", "sh_plane_r", "sh_rot_l",
+        "sh_rot_r", "elbow_l", "elbow_r", "pitch")
+
+NEUTRAL = {"sh_elev_l": 8.0, "sh_elev_r": 8.0, "sh_plane_l": 20.0, "sh_plane_r": 20.0, "knee_l": 3.0,
+           "knee_r": 3.0, "elbow_l": 8.0, "elbow_r": 8.0}
+
+POSTURES = ("standing", "prone", "supine", "hanging", "kneeling", "seated")
+
+
+def both(**kw: float) -> dict[str, float]:
+    """Expand `knee=90` into `knee_l=90, knee_r=90` (names without a side pass through)."""
+    out: dict[str, float] = {}
+    for key, value in kw.items():
+        if f"{key}_l" in DOFS:
+            out[f"{key}_l"] = value
+            out[f"{key}_r"] = value
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    label: str
+    name: str
+    description: str
+    posture: str
+    rest: dict
+    mid: dict
+    tempo_s: float                      # seconds per rep at a typical pace
+    moving: tuple[str, ...]             # the joints a coach watches
+    faults: tuple[str, ...] = ()
+    alternate: bool = False
+    isometric: bool = False
+    flag3d_id: str | None = None
+    support: str = "floor"              # floor: lowest point on the ground; hands: hanging from fixed hands
+    anchor: tuple[str, ...] = ("left_foot", "right_foot")
+    extra: dict = field(default_factory=dict)
+
+    def pose(self, which: str) -> dict[str, float]:
+        base = dict(NEUTRAL)
+        base.update(self.rest)
+        if which == "mid":
+            base.update(self.mid)
+        return base
+
+
+_ARMS_FRONT = both(sh_elev=80, sh_plane=90, elbow=10)
+_PRONE_ARMS = both(sh_elev=85, sh_plane=85, elbow=5)
+
+_SPECS = [
+    ExerciseSpec("squat", "Squat", "Stand with feet shoulder-width apart, sit the hips back and down until the "
+                 "thighs are about parallel, then stand up.", "standing",
+                 rest=both(hip_abd=8, knee=3, **{"sh_elev": 15, "sh_plane": 90}),
+                 mid=both(hip_flex=100, knee=115, hip_abd=12, spine_flex=30, sh_elev=85, sh_plane=90),
+                 tempo_s=2.6, moving=("knee", "hip", "trunk"),
+                 faults=("shallow", "knees_cave", "forward_lean", "too_fast")),
+    ExerciseSpec("push_up", "Push-up", "From a straight-arm plank, bend the elbows to lower the chest towards "
+                 "the floor, then push back up keeping the body in one line.", "prone",
+                 rest={**_PRONE_ARMS, "pitch": -22}, mid=both(sh_elev=40, sh_plane=70, elbow=95, pitch=-6),
+                 tempo_s=2.0, moving=("elbow", "shoulder", "hip"),
+                 faults=("shallow", "hips_sag", "hips_pike", "elbows_flare", "too_fast"), flag3d_id="A006",
+                 anchor=("left_foot", "right_foot", "left_hand", "right_hand")),
+    ExerciseSpec("kneeling_push_up", "Kneeling Push-up", "A push-up with the knees on the mat.", "prone",
+                 rest={**_PRONE_ARMS, **both(knee=90, hip_flex=-5), "pitch": -32},
+                 mid={**both(sh_elev=40, sh_plane=70, elbow=95), "pitch": -10},
+                 tempo_s=2.0, moving=("elbow", "shoulder"), faults=("shallow", "hips_pike"), flag3d_id="A002",
+                 anchor=("left_knee", "right_knee", "left_hand", "right_hand")),
+    ExerciseSpec("plank", "Plank", "Hold a straight line from shoulders to ankles on the forearms.", "prone",
+                 rest={**both(sh_elev=80, sh_plane=90, elbow=95), "pitch": -12},
+                 mid={**both(sh_elev=80, sh_plane=90, elbow=95), "pitch": -12},
+                 tempo_s=3.0, moving=("hip", "trunk"), faults=("hips_sag", "hips_pike"), isometric=True),
+    ExerciseSpec("lunge", "Alternate Reverse Lunge", "Step one leg back and lower the back knee towards the "
+                 "floor, front knee over the ankle, then return; alternate legs.", "standing",
+                 rest=both(sh_elev=10, sh_plane=90),
+                 mid={"hip_flex_l": 85, "knee_l": 95, "hip_flex_r": -15, "knee_r": 100, "spine_flex": 5},
+                 tempo_s=2.8, moving=("knee", "hip"), faults=("shallow", "knees_cave", "forward_lean"),
+                 alternate=True, flag3d_id="A046"),
+    ExerciseSpec("jumping_jack", "Jumping Jacks", "Jump the feet apart while raising the arms overhead, then "
+                 "jump back with the arms down.", "standing",
+                 rest=both(sh_elev=10, sh_plane=10, hip_abd=2),
+                 mid=both(sh_elev=165, sh_plane=10, hip_abd=16, knee=10),
+                 tempo_s=1.1, moving=("shoulder", "hip"), faults=("partial_range", "asymmetric_arms"),
+                 flag3d_id="A057", extra={"bounce": 0.06}),
+    ExerciseSpec("clap_jack", "Clap Jacks", "Jump the feet apart while opening straight arms to the sides, "
+                 "then jump back clapping in front of the chest.", "standing",
+                 rest=both(sh_elev=90, sh_plane=90, hip_abd=2), mid=both(sh_elev=90, sh_plane=0, hip_abd=16),
+                 tempo_s=1.1, moving=("shoulder", "hip"), faults=("partial_range",), flag3d_id="A059",
+                 extra={"bounce": 0.05}),
+    ExerciseSpec("sit_up", "Sit-up", "Lie on the back with knees bent, curl the trunk up towards the knees, "
+                 "then lower back down.", "supine",
+                 rest={**both(hip_flex=45, knee=95, sh_elev=150, sh_plane=60, elbow=130), "pitch": 0},
+                 mid={**both(hip_flex=115, knee=95), "spine_flex": 25, "pitch": 70, "neck_flex": 20},
+                 tempo_s=2.6, moving=("hip", "trunk"), faults=("shallow", "too_fast"), flag3d_id="A042"),
+    ExerciseSpec("shoulder_bridge", "Shoulder Bridge", "Lie on the back with knees bent and lift the hips until "
+                 "the body is straight from shoulders to knees.", "supine",
+                 rest={**both(hip_flex=50, knee=100, sh_elev=10, sh_plane=10), "pitch": 0},
+                 mid={**both(hip_flex=5, knee=85), "pitch": -35},
+                 tempo_s=3.0, moving=("hip",), faults=("shallow",), flag3d_id="A036"),
+    ExerciseSpec("pull_up", "Pull-up", "Hang from a bar with straight arms and pull the chin above the bar.",
+                 "hanging", rest=both(sh_elev=170, sh_plane=25, elbow=8, knee=15, hip_flex=5),
+                 mid=both(sh_elev=55, sh_plane=35, elbow=130, knee=25, hip_flex=15),
+                 tempo_s=2.6, moving=("elbow", "shoulder"), faults=("partial_range", "too_fast"),
+                 support="hands", anchor=("left_hand", "right_hand")),
+    ExerciseSpec("dip", "Dip", "Support the body on parallel bars and bend the elbows to lower the body, "
+                 "then press back up.", "hanging",
+                 rest=both(sh_elev=12, sh_plane=90, elbow=5, knee=70, hip_flex=20),
+                 mid={**both(sh_elev=-45, sh_plane=90, elbow=95, knee=70, hip_flex=25), "spine_flex": 15},
+                 tempo_s=2.2, moving=("elbow", "shoulder"), faults=("shallow", "elbows_flare"),
+                 support="hands", anchor=("left_hand", "right_hand")),
+    ExerciseSpec("bench_press", "Bench Press", "Lie on a bench, lower the bar to the chest with elbows at about "
+                 "45 degrees, then press it up.", "supine",
+                 rest={**both(sh_elev=90, sh_plane=80, elbow=5, hip_flex=70, knee=85), "pitch": 0},
+                 mid=both(sh_elev=60, sh_plane=30, sh_rot=-60, elbow=100),
+                 tempo_s=2.4, moving=("elbow", "shoulder"), faults=("shallow", "elbows_flare", "asymmetric_arms")),
+    ExerciseSpec("svend_press", "Svend Press", "Press the hands together in front of the chest and push them "
+                 "straight forward, then bring them back.", "standing",
+                 rest=both(sh_elev=70, sh_plane=90, elbow=110), mid=both(sh_elev=90, sh_plane=90, elbow=5),
+                 tempo_s=2.6, moving=("elbow", "shoulder"), faults=("partial_range",), flag3d_id="A001"),
+    ExerciseSpec("chest_fly", "Chest Fly", "With straight arms at shoulder height, open them to the sides and "
+                 "bring them together in front.", "standing",
+                 rest=both(sh_elev=90, sh_plane=90, elbow=15), mid=both(sh_elev=90, sh_plane=5, elbow=15),
+                 tempo_s=2.6, moving=("shoulder",), faults=("partial_range",), flag3d_id="A005"),
+    ExerciseSpec("front_raise", "Front Raise", "Raise straight arms in front of the body to shoulder height, "
+                 "then lower them.", "standing",
+                 rest=both(sh_elev=10, sh_plane=90, elbow=10), mid=both(sh_elev=95, sh_plane=90, elbow=10),
+                 tempo_s=2.4, moving=("shoulder",), faults=("partial_range", "asymmetric_arms", "too_fast")),
+    ExerciseSpec("lateral_raise", "Lateral Raise", "Raise the arms out to the sides to shoulder height, then "
+                 "lower them.", "standing",
+                 rest=both(sh_elev=10, sh_plane=10, elbow=12), mid=both(sh_elev=90, sh_plane=10, elbow=12),
+                 tempo_s=2.4, moving=("shoulder",), faults=("partial_range", "asymmetric_arms")),
+    ExerciseSpec("shoulder_press", "Shoulder Press", "From hands at shoulder height, press overhead until the "
+                 "arms are straight, then lower.", "standing",
+                 rest=both(sh_elev=95, sh_plane=20, sh_rot=-90, elbow=100),
+                 mid=both(sh_elev=170, sh_plane=20, sh_rot=-90, elbow=8),
+                 tempo_s=2.4, moving=("elbow", "shoulder"), faults=("partial_range", "asymmetric_arms")),
+    ExerciseSpec("bicep_curl", "Dumbbell Curl", "With the elbows by the sides, curl the weights up to the "
+                 "shoulders, then lower them.", "standing",
+                 rest=both(sh_elev=5, sh_plane=90, elbow=10), mid=both(sh_elev=15, sh_plane=90, elbow=140),
+                 tempo_s=2.4, moving=("elbow",), faults=("partial_range", "asymmetric_arms", "too_fast"),
+                 flag3d_id="A020"),
+    ExerciseSpec("alternate_curl", "Alternate Dumbbell Curl", "Curl one arm at a time.", "standing",
+                 rest=both(sh_elev=5, sh_plane=90, elbow=10), mid={"sh_elev_l": 15, "elbow_l": 140},
+                 tempo_s=2.2, moving=("elbow",), faults=("partial_range",), alternate=True, flag3d_id="A021"),
+    ExerciseSpec("deadlift", "Deadlift", "Hinge at the hips with a flat back, lower the weight along the "
+                 "legs, then stand tall.", "standing",
+                 rest=both(sh_elev=5, sh_plane=90, knee=5),
+                 mid=both(hip_flex=85, knee=30, sh_elev=80, sh_plane=90, spine_flex=8),
+                 tempo_s=3.0, moving=("hip", "trunk", "knee"), faults=("rounded_back", "shallow")),
+    ExerciseSpec("high_knees", "High Knee", "Run in place driving each knee up to hip height.", "standing",
+                 rest=both(sh_elev=20, sh_plane=90, elbow=90),
+                 mid={"hip_flex_l": 95, "knee_l": 100, "sh_elev_r": 50, "sh_elev_l": -10},
+                 tempo_s=0.7, moving=("hip", "knee"), faults=("partial_range",), alternate=True, flag3d_id="A058"),
+    ExerciseSpec("butt_kicks", "Butt Kicks", "Run in place kicking each heel up towards the glutes.",
+                 "standing", rest=both(sh_elev=20, sh_plane=90, elbow=90),
+                 mid={"hip_flex_l": 5, "knee_l": 125, "sh_elev_r": 45, "sh_elev_l": -10},
+                 tempo_s=0.7, moving=("knee",), faults=("partial_range",), alternate=True, flag3d_id="A055"),
+    ExerciseSpec("sumo_squat", "Sumo Squat", "A squat with a wide stance and toes out.", "standing",
+                 rest=both(hip_abd=22, knee=3, sh_elev=60, sh_plane=90, elbow=90),
+                 mid=both(hip_flex=80, hip_abd=35, knee=95, spine_flex=12),
+                 tempo_s=2.8, moving=("knee", "hip"), faults=("shallow", "knees_cave"), flag3d_id="A049"),
+    ExerciseSpec("squat_jump", "Squat Jump", "Squat down, then jump up explosively and land softly.", "standing",
+                 rest=both(hip_abd=8, sh_elev=20, sh_plane=90),
+                 mid=both(hip_flex=95, knee=105, hip_abd=10, spine_flex=30, sh_elev=-20, sh_plane=90),
+                 tempo_s=1.8, moving=("knee", "hip"), faults=("shallow",), flag3d_id="A051",
+                 extra={"bounce": -0.25}),
+    ExerciseSpec("squat_arm_lift", "Squat With Arm Lift", "Squat while raising the arms overhead.", "standing",
+                 rest=both(hip_abd=8, sh_elev=10, sh_plane=90),
+                 mid=both(hip_flex=95, knee=105, hip_abd=10, spine_flex=25, sh_elev=165, sh_plane=90),
+                 tempo_s=3.0, moving=("knee", "hip", "shoulder"), faults=("shallow",), flag3d_id="A010"),
+    ExerciseSpec("bent_over_row", "Bent-over Row", "Hinge forward with a flat back and pull the weight to the "
+                 "side of the waist.", "standing",
+                 rest={**both(hip_flex=70, knee=20, sh_elev=75, sh_plane=90, elbow=5), "spine_flex": 5},
+                 mid={"sh_elev_r": 10, "elbow_r": 100},
+                 tempo_s=2.4, moving=("elbow", "shoulder"), faults=("partial_range", "rounded_back"),
+                 flag3d_id="A022"),
+    ExerciseSpec("tricep_extension", "Bent-over Tricep Extension", "Hinge forward, upper arms by the sides, "
+                 "and straighten the elbows backwards.", "standing",
+                 rest={**both(hip_flex=60, knee=20, sh_elev=-20, sh_plane=90, elbow=95), "spine_flex": 5},
+                 mid=both(sh_elev=-30, elbow=5), tempo_s=2.2, moving=("elbow",), faults=("partial_range",),
+                 flag3d_id="A025"),
+    ExerciseSpec("knee_raise_crunch", "Standing Knee Raise", "Raise one knee towards the chest while "
+                 "contracting the abdominals.", "standing",
+                 rest=both(sh_elev=150, sh_plane=40, elbow=60),
+                 mid={"hip_flex_l": 100, "knee_l": 95, "spine_flex": 20, "sh_elev_l": 60, "sh_elev_r": 60},
+                 tempo_s=2.0, moving=("hip", "knee"), faults=("partial_range",), flag3d_id="A033"),
+    ExerciseSpec("run_in_place", "Run In Place With Arm Swing", "Jog on the spot swinging the arms.",
+                 "standing", rest=both(sh_elev=15, sh_plane=90, elbow=90),
+                 mid={"hip_flex_l": 45, "knee_l": 70, "sh_elev_r": 45, "sh_elev_l": -20},
+                 tempo_s=0.7, moving=("hip", "knee"), alternate=True, flag3d_id="A060"),
+    ExerciseSpec("russian_twist", "Seated Torso Twist", "Sit with knees bent, lean back and rotate the trunk "
+                 "from side to side.", "seated",
+                 rest={**both(hip_flex=70, knee=90, sh_elev=60, sh_plane=90, elbow=80), "spine_flex": -15},
+                 mid={"spine_twist": 45}, tempo_s=1.6, moving=("trunk",), alternate=True),
+]
+
+CATALOG: dict[str, ExerciseSpec] = {spec.label: spec for spec in _SPECS}
+
+
+def exercise_names() -> list[str]:
+    return list(CATALOG)
+
+
+def get_exercise(label: str) -> ExerciseSpec:
+    key = label.strip().lower().replace("-", "_").replace(" ", "_")
+    if key not in CATALOG:
+        raise GymlError(f"unknown exercise '{label}' (known: {', '.join(CATALOG)})")
+    return CATALOG[key]

@@ -1,0 +1,89 @@
+"""Form faults that can be planted on chosen reps, with what each one changes.
+
+Each fault edits a rep's key pose at its midpoint (or its timing); `joints` names the body parts a
+coach would point at, so tests can check that a fault changes what it claims to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from gyml.errors import GymlError
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    description: str
+    joints: tuple[str, ...]
+    edit: Callable[[dict, dict], dict]  # (rest pose, mid pose) -> faulty mid pose
+    tempo: float = 1.0                   # rep duration factor
+
+
+def _toward_rest(share: float, keys: tuple[str, ...] | None = None):
+    """Keep only `share` of the movement from rest to mid (for the named degrees of freedom)."""
+    def edit(rest: dict, mid: dict) -> dict:
+        out = dict(mid)
+        for k in (keys or tuple(mid)):
+            if k in mid:
+                out[k] = rest.get(k, 0.0) + share * (mid[k] - rest.get(k, 0.0))
+        return out
+    return edit
+
+
+def _add(**deltas: float):
+    def edit(rest: dict, mid: dict) -> dict:
+        out = dict(mid)
+        for k, v in deltas.items():
+            out[k] = out.get(k, rest.get(k, 0.0)) + v
+        return out
+    return edit
+
+
+def _one_arm(share: float):
+    def edit(rest: dict, mid: dict) -> dict:
+        out = dict(mid)
+        for k in ("sh_elev_r", "elbow_r", "sh_plane_r"):
+            if k in mid:
+                out[k] = rest.get(k, 0.0) + share * (mid[k] - rest.get(k, 0.0))
+        return out
+    return edit
+
+
+FAULTS: dict[str, Fault] = {f.kind: f for f in [
+    Fault("shallow", "the rep stops well short of full depth", ("knee", "hip", "elbow"), _toward_rest(0.5)),
+    Fault("partial_range", "the moving joints cover only part of their range", ("elbow", "shoulder", "hip"),
+          _toward_rest(0.45)),
+    Fault("knees_cave", "the knees collapse inwards at the bottom", ("knee",),
+          _add(hip_abd_l=-22, hip_abd_r=-22)),
+    Fault("hips_sag", "the hips drop below the shoulder-ankle line", ("hip",),
+          _add(hip_flex_l=-22, hip_flex_r=-22, pitch=6)),
+    Fault("hips_pike", "the hips rise above the shoulder-ankle line", ("hip",),
+          _add(hip_flex_l=35, hip_flex_r=35, pitch=-8)),
+    Fault("rounded_back", "the back rounds instead of staying flat", ("trunk",),
+          _add(spine_flex=40, hip_flex_l=-20, hip_flex_r=-20)),
+    Fault("forward_lean", "the trunk leans too far forward", ("trunk",), _add(spine_flex=30)),
+    Fault("elbows_flare", "the elbows flare out away from the body", ("elbow", "shoulder"),
+          _add(sh_plane_l=-45, sh_plane_r=-45)),
+    Fault("asymmetric_arms", "one arm moves much less than the other", ("shoulder", "elbow"), _one_arm(0.45)),
+    Fault("too_fast", "the rep is rushed", ("tempo",), lambda rest, mid: dict(mid), tempo=0.45),
+]}
+
+
+def parse_fault_spec(text: str | None) -> dict[int, str]:
+    """'shallow@3,knees_cave@5' -> {3: 'shallow', 5: 'knees_cave'} (reps are 1-based)."""
+    out: dict[int, str] = {}
+    if not text:
+        return out
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        kind, sep, rep = part.partition("@")
+        if not sep or not rep.strip().isdigit() or int(rep) < 1:
+            raise GymlError(f"fault '{part}' must look like KIND@REP, e.g. shallow@3")
+        if kind not in FAULTS:
+            raise GymlError(f"unknown fault '{kind}' (known: {', '.join(FAULTS)})")
+        out[int(rep)] = kind
+    return out
