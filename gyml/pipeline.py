@@ -61,7 +61,7 @@ def _coach(seq, reps, prediction, gold, method, strictness) -> tuple[list[Feedba
 def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: list[Feedback]) -> str:
     what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
     n = reps.count
-    text = f"{n} {what}" if prediction is not None else f"{n} {what}"
+    text = f"{n} {what}"
     if prediction is not None and n == 1:
         text = f"1 rep of {what}"
     elif prediction is not None:
@@ -71,6 +71,6 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
         return f"No repetitions found ({what if prediction else 'no exercise recognised'})."
     if faults:
         reps_hit = sorted({f.rep for f in faults if f.rep is not None})
-        where = f" on rep{'s' if len(reps_hit) > 1 else ''} {', '.join(map(str, reps_hit))}" if reps_hit else ""
+        where = f" (rep{'s' if len(reps_hit) > 1 else ''} {', '.join(map(str, reps_hit))})" if reps_hit else ""
         return f"{text}; {len(faults)} form issue{'s' if len(faults) > 1 else ''} to work on{where}."
     return f"{text}; no form faults found."

@@ -165,8 +165,8 @@ def _axis_angle(dofs: np.ndarray, posture: str) -> np.ndarray:
     rot = [Rotation.identity(T)] * NUM_JOINTS
     rot = list(rot)
     rot[0] = rx(d["pitch"]) * POSTURE_ROTATION[posture]
-    rot[JOINT["left_hip"]] = rz(d["hip_abd_l"]) * rx(-d["hip_flex_l"])
-    rot[JOINT["right_hip"]] = rz(-d["hip_abd_r"]) * rx(-d["hip_flex_r"])
+    rot[JOINT["left_hip"]] = rx(-d["hip_flex_l"]) * rz(d["hip_abd_l"])
+    rot[JOINT["right_hip"]] = rx(-d["hip_flex_r"]) * rz(-d["hip_abd_r"])
     rot[JOINT["left_knee"]] = rx(d["knee_l"])
     rot[JOINT["right_knee"]] = rx(d["knee_r"])
     for name in ("spine1", "spine2", "spine3"):

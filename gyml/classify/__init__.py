@@ -1,0 +1,1 @@
+"""Exercise recognition: features, estimators, datasets, the shipped default model."""

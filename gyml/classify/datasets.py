@@ -1,0 +1,79 @@
+"""Labelled sequence collections: FLAG3D-layout folders and gyml `.npz` folders, and the fixed split."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from gyml.errors import GymlError
+from gyml.pose.readers import read_pose
+from gyml.pose.readers.flag3d import parse_flag3d_name
+from gyml.pose.sequence import PoseSequence
+
+
+@dataclass
+class Dataset:
+    sequences: list[PoseSequence]
+    labels: list[str]
+    names: dict[str, str]  # label -> human name
+    files: list[str]
+
+
+def _label_names(folder: Path) -> dict[str, str]:
+    """labels.csv beside the data: `action_id,label,name` (gyml synth-dataset writes it)."""
+    path = folder / "labels.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="") as fh:
+        return {r["action_id"]: r for r in csv.DictReader(fh)}
+
+
+def load_folder(folder: str | Path, progress=None) -> Dataset:
+    """A FLAG3D-layout folder (`M###P###A###R###.pkl`, label = action) or gyml `.npz` files whose
+    metadata name the exercise (or listed in labels.csv as `file,label`)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise GymlError(f"not a folder: {folder}")
+    files = sorted(p for p in folder.rglob("*") if p.suffix in {".pkl", ".npz"})
+    if not files:
+        raise GymlError(f"{folder}: no .pkl or .npz sequences found")
+    meta = _label_names(folder)
+    from gyml.synth.writers import flag3d_action_names
+    flag3d_names = flag3d_action_names()
+    seqs, labels, names, used = [], [], {}, []
+    for i, path in enumerate(files):
+        parsed = parse_flag3d_name(path.name)
+        seq = read_pose(path)
+        if parsed:
+            action = f"A{parsed['action']:03d}"
+            row = meta.get(action)
+            label = row["label"] if row else action
+            names[label] = row["name"] if row else flag3d_names.get(action, action)
+        elif "exercise" in seq.metadata:
+            label = seq.metadata["exercise"]
+            names[label] = seq.metadata.get("exercise_name", label)
+        else:
+            raise GymlError(f"{path.name}: cannot tell its label (not a FLAG3D name, no exercise in metadata)")
+        seqs.append(seq)
+        labels.append(label)
+        used.append(path.name)
+        if progress:
+            progress(i + 1, len(files))
+    return Dataset(seqs, labels, names, used)
+
+
+def split_indices(labels: list[str], seed: int = 0, train: float = 0.7, dev: float = 0.2
+                  ) -> dict[str, list[int]]:
+    """Stratified train/dev/test split (70/20/10 by default) with a fixed seed."""
+    idx = np.arange(len(labels))
+    y = np.asarray(labels)
+    counts = {lab: int((y == lab).sum()) for lab in set(labels)}
+    strat = y if min(counts.values()) >= 4 else None
+    tr, rest = train_test_split(idx, train_size=train, random_state=seed, stratify=strat)
+    rest_strat = y[rest] if strat is not None and min(np.unique(y[rest], return_counts=True)[1]) >= 2 else None
+    dv, te = train_test_split(rest, train_size=dev / (1 - train), random_state=seed, stratify=rest_strat)
+    return {"train": sorted(tr.tolist()), "dev": sorted(dv.tolist()), "test": sorted(te.tolist())}

@@ -1,0 +1,52 @@
+"""The default model shipped with gyml: recognises the synthesizer's catalog from joint angles, so one
+model serves SMPL input and MediaPipe video. Below a confidence threshold it says "unknown exercise"."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from gyml.classify.features import angle_features
+from gyml.classify.model import ExerciseModel
+from gyml.errors import GymlError
+from gyml.pose.sequence import PoseSequence
+from gyml.report.analysis import ExercisePrediction
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data" / "default_model.gyml"
+UNKNOWN_BELOW = 0.35
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None) -> ExerciseModel:
+    return ExerciseModel.load(path or DEFAULT_MODEL)
+
+
+def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePrediction | None:
+    proba = model.predict_proba(angle_features(seq)[None])[0]
+    classes = list(model.estimator.classes_)
+    order = np.argsort(-proba)[:top]
+    ranked = [(classes[i], float(proba[i])) for i in order]
+    label, conf = ranked[0]
+    if conf < UNKNOWN_BELOW:
+        return ExercisePrediction("unknown", "Unknown exercise", conf, ranked)
+    return ExercisePrediction(label, model.names.get(label, label), conf, ranked)
+
+
+def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | None = None
+              ) -> ExercisePrediction | None:
+    """The exercise: as the user named it, else as the default model recognises it."""
+    if exercise:
+        from gyml.synth.catalog import CATALOG, get_exercise
+        key = exercise.strip().lower().replace("-", "_").replace(" ", "_")
+        if key in CATALOG:
+            spec = get_exercise(key)
+            return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
+        return ExercisePrediction(key, exercise, 1.0, [(key, 1.0)])
+    if model_path is None and not DEFAULT_MODEL.exists():
+        return None
+    try:
+        return predict(load_model(model_path), seq)
+    except GymlError:
+        raise

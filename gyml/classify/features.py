@@ -1,0 +1,64 @@
+"""Sequence-level features for classification.
+
+- ``paper``: GyML's features: each sequence's (T, 72) SMPL pose flattened and zero-padded to the
+  longest sequence (depends on length and start phase; kept to reproduce the paper).
+- ``angles``: joint-angle statistics that do not depend on sequence length, start phase, camera position
+  or body size, and exist for every source (SMPL, MediaPipe video, NTU keypoints) alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gyml.errors import GymlError
+from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import ANGLE_NAMES, joint_angles
+from gyml.reps.signal import fill_missing
+
+FEATURE_SETS = ("paper", "angles")
+_PAIRS = [("left_knee_flexion", "right_knee_flexion"), ("left_elbow_flexion", "right_elbow_flexion"),
+          ("left_shoulder_elevation", "right_shoulder_elevation"), ("left_hip_flexion", "right_hip_flexion")]
+_STATS = ("mean", "std", "p10", "p90", "speed")
+
+
+def angle_feature_names() -> list[str]:
+    names = [f"{a}:{s}" for a in ANGLE_NAMES for s in _STATS]
+    names += [f"corr:{a}~{b}" for a, b in _PAIRS]
+    return names
+
+
+def angle_features(seq: PoseSequence) -> np.ndarray:
+    angles = joint_angles(seq.joints)
+    angles = fill_missing(angles, seq.present & np.isfinite(angles).all(axis=1))
+    speed = np.abs(np.diff(angles, axis=0)).mean(axis=0) * seq.fps if len(angles) > 1 else np.zeros(angles.shape[1])
+    stats = np.stack([angles.mean(0), angles.std(0), np.percentile(angles, 10, axis=0),
+                      np.percentile(angles, 90, axis=0), speed], axis=1).reshape(-1)
+    corr = []
+    for a, b in _PAIRS:
+        x, y = angles[:, ANGLE_NAMES.index(a)], angles[:, ANGLE_NAMES.index(b)]
+        corr.append(float(np.corrcoef(x, y)[0, 1]) if x.std() > 1e-6 and y.std() > 1e-6 else 0.0)
+    return np.nan_to_num(np.concatenate([stats, corr])).astype(np.float32)
+
+
+def paper_vector(seq: PoseSequence) -> np.ndarray:
+    if seq.smpl_pose is None:
+        raise GymlError("the paper's features need SMPL parameters (FLAG3D or PHALP input)")
+    return seq.smpl_pose.reshape(len(seq), 72).astype(np.float32)
+
+
+def pad_sequences(vectors: list[np.ndarray], length: int | None = None) -> np.ndarray:
+    """The paper's padding: flatten each (T, 72) and zero-pad to the longest (or a given) length."""
+    length = length or max(len(v) for v in vectors)
+    out = np.zeros((len(vectors), length * 72), np.float32)
+    for i, v in enumerate(vectors):
+        flat = v[:length].reshape(-1)
+        out[i, : flat.size] = flat
+    return out
+
+
+def build_features(seqs: list[PoseSequence], kind: str, length: int | None = None) -> np.ndarray:
+    if kind == "angles":
+        return np.stack([angle_features(s) for s in seqs])
+    if kind == "paper":
+        return pad_sequences([paper_vector(s) for s in seqs], length)
+    raise GymlError(f"unknown feature set '{kind}' (choose from {', '.join(FEATURE_SETS)})")

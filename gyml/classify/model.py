@@ -1,0 +1,93 @@
+"""Exercise classifiers with scikit-learn manners, and safe model files (skops + JSON metadata)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+import gyml
+from gyml.errors import GymlError
+from gyml.pose.sequence import write_atomically
+
+MODELS = ("multinomial", "ovr")
+
+
+def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: bool = False,
+                   max_iter: int = 300, seed: int = 0) -> Pipeline:
+    """The paper's estimator: [scaling] -> [PCA keeping `pca` of the variance] -> logistic regression."""
+    steps = []
+    if scale:
+        steps.append(("scale", StandardScaler()))
+    if pca is not None:
+        steps.append(("pca", PCA(n_components=pca, svd_solver="full", random_state=seed)))
+    if model == "multinomial":
+        clf = LogisticRegression(solver="saga", max_iter=max_iter, tol=1e-3, random_state=seed)
+    elif model == "ovr":
+        clf = OneVsRestClassifier(LogisticRegression(solver="saga", max_iter=max_iter, tol=1e-3,
+                                                     random_state=seed))
+    else:
+        raise GymlError(f"unknown model '{model}' (choose from {', '.join(MODELS)})")
+    steps.append(("clf", clf))
+    return Pipeline(steps)
+
+
+@dataclass
+class ExerciseModel:
+    """A fitted estimator with what it needs to be used again: labels, feature settings, version."""
+
+    estimator: Pipeline
+    labels: list[str]
+    names: dict[str, str]
+    features: str
+    settings: dict = field(default_factory=dict)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.estimator.predict_proba(X)
+
+    def save(self, path: str | Path) -> Path:
+        import skops.io as sio
+
+        meta = {"gyml_version": gyml.__version__, "labels": self.labels, "names": self.names,
+                "features": self.features, "settings": self.settings}
+        payload = sio.dumps(self.estimator)
+
+        def write(fh):
+            with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr("gyml_model.json", json.dumps(meta, indent=1))
+                zf.writestr("estimator.skops", payload)
+
+        write_atomically(Path(path), write)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExerciseModel:
+        import skops.io as sio
+
+        path = Path(path)
+        try:
+            with zipfile.ZipFile(path) as zf:
+                meta = json.loads(zf.read("gyml_model.json"))
+                payload = zf.read("estimator.skops")
+        except FileNotFoundError:
+            raise GymlError(f"no such model file: {path}") from None
+        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError):
+            raise GymlError(f"{path.name}: not a gyml model file") from None
+        if meta.get("gyml_version") != gyml.__version__:
+            raise GymlError(f"{path.name} was made by gyml {meta.get('gyml_version')}, this is gyml "
+                            f"{gyml.__version__}: retrain it with `gyml train`")
+        trusted = sio.get_untrusted_types(data=payload)
+        allowed = [t for t in trusted if t.startswith(("sklearn.", "numpy."))]
+        if set(trusted) - set(allowed):
+            raise GymlError(f"{path.name}: model file holds types that are not scikit-learn's: "
+                            f"{sorted(set(trusted) - set(allowed))}")
+        estimator = sio.loads(payload, trusted=allowed)
+        return cls(estimator, list(meta["labels"]), dict(meta["names"]), meta["features"], meta.get("settings", {}))

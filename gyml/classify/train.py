@@ -1,0 +1,71 @@
+"""Training and evaluation: the paper's approaches and ours, with the metrics of the paper's Table 1."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from gyml.classify.datasets import Dataset, split_indices
+from gyml.classify.features import build_features
+from gyml.classify.model import ExerciseModel, make_estimator
+
+KAPPAS = (0.25, 0.5, 0.7, 0.75, 0.95)
+
+
+@dataclass
+class TrainResult:
+    model: ExerciseModel
+    seconds: float
+    n_features: int
+    metrics: dict
+
+
+def metrics(y_true, y_pred, labels) -> dict:
+    out = {"accuracy": float(accuracy_score(y_true, y_pred))}
+    for avg in ("weighted", "macro"):
+        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
+        out[f"precision_{avg}"], out[f"recall_{avg}"], out[f"f1_{avg}"] = float(p), float(r), float(f)
+    out["confusion"] = confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    p, r, _, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    out["per_class"] = {lab: {"precision": float(a), "recall": float(b), "support": int(s)}
+                        for lab, a, b, s in zip(labels, p, r, support)}
+    return out
+
+
+def train(data: Dataset, features: str = "angles", model: str = "multinomial", pca: float | None = 0.75,
+          seed: int = 0, choose_kappa: bool = False) -> TrainResult:
+    split = split_indices(data.labels, seed)
+    X = build_features(data.sequences, features)
+    y = np.asarray(data.labels)
+    labels = sorted(set(data.labels))
+    scale = features == "angles"
+    settings = {"pca": pca, "model": model, "seed": seed, "split": split, "scale": scale}
+    if features == "paper":
+        settings["length"] = X.shape[1] // 72
+    tr, dv, te = split["train"], split["dev"], split["test"]
+    if choose_kappa and pca is not None:
+        scores = {}
+        for kappa in KAPPAS:
+            est = make_estimator(model, kappa, scale, seed=seed).fit(X[tr], y[tr])
+            scores[kappa] = accuracy_score(y[dv], est.predict(X[dv]))
+        pca = max(scores, key=scores.get)
+        settings["pca"] = pca
+        settings["kappa_dev_accuracy"] = {str(k): v for k, v in scores.items()}
+    t0 = time.perf_counter()
+    est = make_estimator(model, pca, scale, seed=seed).fit(X[tr], y[tr])
+    seconds = time.perf_counter() - t0
+    result = {"train_seconds": seconds, "n_features": int(X.shape[1])}
+    for part, idx in (("dev", dv), ("test", te)):
+        if idx:
+            result[part] = metrics(y[idx], est.predict(X[idx]), labels)
+    m = ExerciseModel(est, labels, {lab: data.names.get(lab, lab) for lab in labels}, features, settings)
+    return TrainResult(m, seconds, int(X.shape[1]), result)
+
+
+def evaluate(model: ExerciseModel, data: Dataset) -> dict:
+    X = build_features(data.sequences, model.features, model.settings.get("length"))
+    pred = model.estimator.predict(X)
+    return metrics(np.asarray(data.labels), pred, model.labels)

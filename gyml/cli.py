@@ -1,0 +1,371 @@
+"""The `gyml` command: a thin Typer layer over the library. Errors in the input become one line on
+stderr and exit code 2; result files are written atomically, so a failure never leaves a partial one."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from gyml.errors import GymlError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="gyml: count, recognise and coach exercise repetitions from video or 3D pose files.")
+gold_app = typer.Typer(no_args_is_help=True, help="Manage gold reference performances.")
+app.add_typer(gold_app, name="gold")
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def friendly(func):
+    """Turn GymlError (and a few OS errors) into one line and exit code 2, never a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except GymlError as exc:
+            fail(str(exc))
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            fail(f"{exc.strerror}: {exc.filename}")
+        except KeyboardInterrupt:
+            fail("interrupted")
+    return wrapper
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def _read(path: Path, progress: Progress | None = None, fps: float | None = None):
+    from gyml.pose.readers import read_pose
+
+    task = None
+    if progress is not None:
+        task = progress.add_task(f"pose {path.name}", total=None)
+
+    def tick(done, total):
+        if progress is not None:
+            progress.update(task, completed=done, total=total)
+
+    try:
+        return read_pose(path, fps=fps, progress=tick)
+    finally:
+        if progress is not None:
+            progress.remove_task(task)
+
+
+def _write_text(path: Path, text: str) -> None:
+    from gyml.pose.sequence import write_atomically
+    write_atomically(path, lambda fh: fh.write(text), mode="w")
+
+
+@app.command()
+@friendly
+def extract(video: Path = typer.Argument(..., help="video or pose file"),
+            output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)")):
+    """Recover the 3D pose in every frame and save it as a gyml .npz pose file."""
+    with _progress() as progress:
+        seq = _read(video, progress)
+    seq.save(output)
+    seen = seq.present.mean()
+    out.print(f"{len(seq)} frames at {seq.fps:.2f} fps, person found in {seen:.0%}; wrote {output}")
+
+
+@app.command()
+@friendly
+def analyze(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
+            exercise: Optional[str] = typer.Option(None, help="skip recognition: the exercise's name"),
+            gold: Optional[Path] = typer.Option(None, help="gold reference performance (video or pose file)"),
+            json_out: Optional[Path] = typer.Option(None, "--json", help="write the analysis as JSON"),
+            jsonl: Optional[Path] = typer.Option(None, "--jsonl", help="one JSON object a line (several inputs)"),
+            report: Optional[Path] = typer.Option(None, help="write an HTML report"),
+            method: str = typer.Option("gyml", help="rep counter: gyml or paper"),
+            coach: str = typer.Option("gyml", help="coach: gyml or paper"),
+            strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
+            fps: Optional[float] = typer.Option(None, help="frame rate for pose files that do not store it")):
+    """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
+    from gyml.pipeline import analyze_sequence
+    from gyml.report.html import write_html
+
+    if len(inputs) > 1 and (json_out or report) and not jsonl:
+        fail("several inputs: use --jsonl OUT.jsonl (one object a line) instead of --json/--report")
+    if strictness not in ("beginner", "intermediate", "expert"):
+        fail(f"unknown strictness '{strictness}' (beginner, intermediate or expert)")
+    lines, failed = [], 0
+    with _progress() as progress:
+        gold_seq = _read(gold, progress, fps) if gold else None
+        for path in inputs:
+            try:
+                seq = _read(path, progress, fps)
+                result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq, count_method=method,
+                                          coach_method=coach, strictness=strictness)
+            except GymlError as exc:
+                if len(inputs) == 1:
+                    raise
+                failed += 1
+                lines.append(json.dumps({"input": str(path), "error": str(exc)}))
+                err.print(f"[red]error:[/] {exc}", highlight=False)
+                continue
+            a = result.analysis
+            lines.append(json.dumps(a.to_dict()))
+            out.print(f"[bold]{path.name}[/]: {a.summary}", highlight=False, soft_wrap=True)
+            for fb in a.feedback:
+                out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
+            if json_out:
+                a.write_json(json_out)
+                out.print(f"wrote {json_out}")
+            if report:
+                write_html(a, report, result.reps.signal)
+                out.print(f"wrote {report}")
+    if jsonl:
+        _write_text(jsonl, "\n".join(lines) + "\n")
+        out.print(f"wrote {jsonl}")
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+@friendly
+def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
+          jsonl: Optional[Path] = typer.Option(None, "--jsonl", help="write one JSON object a line here"),
+          method: str = typer.Option("gyml", help="gyml or paper"),
+          fps: Optional[float] = typer.Option(None, help="frame rate for pose files that do not store it")):
+    """Count repetitions of many inputs in one process; one JSON object a line."""
+    from gyml.reps.counter import count_reps
+
+    lines, failed = [], 0
+    with _progress() as progress:
+        overall = progress.add_task("inputs", total=len(inputs)) if len(inputs) > 1 else None
+        for path in inputs:
+            try:
+                reps = count_reps(_read(path, progress, fps), method)
+                line = {"input": str(path), "count": reps.count,
+                        "segments": [s.to_dict() for s in reps.segments]}
+            except GymlError as exc:
+                if len(inputs) == 1:
+                    raise
+                failed += 1
+                line = {"input": str(path), "error": str(exc)}
+            lines.append(json.dumps(line))
+            if not jsonl:
+                out.print(lines[-1], highlight=False, soft_wrap=True)
+            if overall is not None:
+                progress.advance(overall)
+    if jsonl:
+        _write_text(jsonl, "\n".join(lines) + "\n")
+        out.print(f"wrote {jsonl} ({len(lines) - failed} counted, {failed} failed)")
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+@friendly
+def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat"),
+          reps: int = typer.Option(8, help="number of repetitions"),
+          fault: Optional[str] = typer.Option(None, help="planted faults, e.g. shallow@2,knees_cave@5"),
+          seed: int = typer.Option(0),
+          output: Path = typer.Option(..., "-o", "--output", help=".npz, or .pkl for FLAG3D SMPL, or "
+                                      "phalp.pkl (name ending in phalp.pkl) for a 4D-Humans tracking file"),
+          missing: float = typer.Option(0.0, help="share of frames dropped"),
+          noise: float = typer.Option(0.004, help="joint noise in metres")):
+    """Synthesise a set of an exercise with known reps and planted faults."""
+    from gyml.synth.faults import parse_fault_spec
+    from gyml.synth.motion import SynthConfig, synthesize
+    from gyml.synth.writers import write_flag3d_smpl, write_phalp
+
+    seq = synthesize(exercise, reps, parse_fault_spec(fault), seed, SynthConfig(noise_m=noise, missing_rate=missing))
+    name = output.name.lower()
+    if name.endswith("phalp.pkl"):
+        write_phalp(seq, output, name=output.stem)
+    elif name.endswith(".pkl"):
+        write_flag3d_smpl(seq, output)
+    else:
+        seq.save(output)
+    out.print(f"{seq.metadata['exercise_name']}: {reps} reps, {len(seq)} frames; wrote {output}")
+
+
+@app.command("synth-dataset")
+@friendly
+def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
+                  per_class: int = typer.Option(10, help="sequences per exercise"),
+                  exercises: Optional[str] = typer.Option(None, help="comma-separated subset of the catalog"),
+                  layout: str = typer.Option("flag3d", help="flag3d (M###P###A###R###.pkl) or npz"),
+                  seed: int = typer.Option(0)):
+    """Write a labelled dataset of synthesised sets (FLAG3D folder layout by default)."""
+    import csv
+    import io
+
+    import numpy as np
+
+    from gyml.synth.catalog import CATALOG, get_exercise
+    from gyml.synth.motion import SynthConfig, synthesize
+    from gyml.synth.writers import action_ids, flag3d_file_name, write_flag3d_smpl
+
+    if layout not in ("flag3d", "npz"):
+        fail("layout must be flag3d or npz")
+    labels = [get_exercise(e).label for e in exercises.split(",")] if exercises else list(CATALOG)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ids = action_ids()
+    rng = np.random.default_rng(seed)
+    with _progress() as progress:
+        task = progress.add_task("synthesising", total=len(labels) * per_class)
+        for label in labels:
+            for i in range(per_class):
+                seq = synthesize(label, int(rng.integers(2, 13)), seed=int(rng.integers(1 << 30)),
+                                 config=SynthConfig(noise_m=float(rng.uniform(0.002, 0.015))))
+                if layout == "flag3d":
+                    write_flag3d_smpl(seq, out_dir / flag3d_file_name(ids[label], person=i % 10 + 1,
+                                                                      repeat=i // 10 + 1))
+                else:
+                    seq.save(out_dir / f"{label}_{i:04d}.npz")
+                progress.advance(task)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["action_id", "label", "name"])
+    for label in labels:
+        writer.writerow([ids[label], label, CATALOG[label].name])
+    _write_text(out_dir / "labels.csv", buf.getvalue())
+    out.print(f"wrote {len(labels) * per_class} sequences of {len(labels)} exercises to {out_dir}")
+
+
+@app.command()
+@friendly
+def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder"),
+          features: str = typer.Option("angles", help="paper or angles"),
+          pca: Optional[float] = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
+          model: str = typer.Option("multinomial", help="multinomial or ovr"),
+          choose_kappa: bool = typer.Option(False, help="choose PCA's kappa on the dev set"),
+          output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
+          report: Optional[Path] = typer.Option(None, help="folder for metrics JSON")):
+    """Train an exercise classifier (the paper's approaches or ours) with a fixed 70/20/10 split."""
+    from gyml.classify.datasets import load_folder
+    from gyml.classify.train import train as run
+
+    with _progress() as progress:
+        task = progress.add_task("loading", total=None)
+        data = load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
+    result = run(data, features, model, pca or None, choose_kappa=choose_kappa)
+    result.model.save(output)
+    m = result.metrics
+    out.print(f"{len(data.labels)} sequences, {result.n_features} features, trained in {result.seconds:.1f} s; "
+              f"dev accuracy {m['dev']['accuracy']:.3f}, test accuracy {m.get('test', {}).get('accuracy', float('nan')):.3f}")
+    out.print(f"wrote {output}")
+    if report:
+        report.mkdir(parents=True, exist_ok=True)
+        _write_text(report / "metrics.json", json.dumps(m, indent=1))
+        out.print(f"wrote {report / 'metrics.json'}")
+
+
+@app.command()
+@friendly
+def evaluate(model_file: Path = typer.Argument(..., help="model file from gyml train"),
+             data_dir: Path = typer.Argument(..., help="labelled data folder"),
+             json_out: Optional[Path] = typer.Option(None, "--json", help="write metrics as JSON")):
+    """Evaluate a model on a labelled folder."""
+    from gyml.classify.datasets import load_folder
+    from gyml.classify.model import ExerciseModel
+    from gyml.classify.train import evaluate as run
+
+    model = ExerciseModel.load(model_file)
+    data = load_folder(data_dir)
+    m = run(model, data)
+    out.print(f"accuracy {m['accuracy']:.3f}, precision (weighted) {m['precision_weighted']:.3f}, "
+              f"recall (weighted) {m['recall_weighted']:.3f} on {len(data.labels)} sequences")
+    if json_out:
+        _write_text(json_out, json.dumps(m, indent=1))
+        out.print(f"wrote {json_out}")
+
+
+@gold_app.command("add")
+@friendly
+def gold_add(exercise: str, file: Path, name: Optional[str] = typer.Option(None, help="name in the library")):
+    """Store a gold performance (video or pose file) for an exercise."""
+    from gyml.coach.gold import add
+
+    with _progress() as progress:
+        seq = _read(file, progress)
+    path = add(exercise, seq, name or file.stem)
+    out.print(f"stored {path}")
+
+
+@gold_app.command("list")
+@friendly
+def gold_list():
+    """List the stored gold performances."""
+    from gyml.coach.gold import library_dir, list_gold
+
+    items = list_gold()
+    if not items:
+        out.print(f"no gold references stored in {library_dir()} (built-in references are used)")
+    for exercise, names in items.items():
+        out.print(f"{exercise}: {', '.join(names)}")
+
+
+@gold_app.command("remove")
+@friendly
+def gold_remove(exercise: str, name: Optional[str] = typer.Argument(None)):
+    """Remove a stored gold performance (all of an exercise's when no name is given)."""
+    from gyml.coach.gold import remove
+
+    out.print(f"removed {remove(exercise, name)} gold reference(s)")
+
+
+@app.command()
+@friendly
+def exercises():
+    """List the exercise catalog."""
+    from gyml.synth.catalog import CATALOG
+
+    table = Table("label", "name", "posture", "faults", "FLAG3D")
+    for spec in CATALOG.values():
+        table.add_row(spec.label, spec.name, spec.posture, ", ".join(spec.faults), spec.flag3d_id or "")
+    out.print(table)
+
+
+@app.command()
+@friendly
+def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder for the report")):
+    """Synthesise a set of 8 squats (two of them shallow), analyse it and write a JSON + HTML report."""
+    from gyml.pipeline import analyze_sequence
+    from gyml.report.html import write_html
+    from gyml.synth.motion import synthesize
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seq = synthesize("squat", reps=8, faults={3: "shallow", 6: "shallow"}, seed=7)
+    pose_file = seq.save(out_dir / "demo_squats.npz")
+    result = analyze_sequence(seq, str(pose_file))
+    a = result.analysis
+    json_path = a.write_json(out_dir / "report.json")
+    html_path = write_html(a, out_dir / "report.html", result.reps.signal)
+    out.print(f"[bold]{pose_file.name}[/]: {a.summary}", highlight=False)
+    for fb in a.feedback:
+        out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
+    out.print(f"report: {html_path.resolve()}\njson:   {json_path.resolve()}")
+
+
+def main() -> None:
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        app()
+    except GymlError as exc:  # raised outside a command body (e.g. in a callback)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

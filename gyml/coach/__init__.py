@@ -1,0 +1,1 @@
+"""Coaching: gold references, per-rep comparison, and feedback in plain language."""

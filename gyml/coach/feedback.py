@@ -1,0 +1,72 @@
+"""Findings -> plain-language cues. Our own wording, per fault and body part."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from gyml.coach.compare import Finding
+from gyml.report.analysis import Feedback
+
+PHASE_WORDS = {"start": "at the start", "mid": "at the bottom", "end": "at the end", "overall": "over the rep"}
+# Where the rep's midpoint is the top of the movement, "at the top" reads better.
+TOP_MIDPOINT = {"pull_up", "front_raise", "lateral_raise", "shoulder_press", "bicep_curl", "alternate_curl",
+                "jumping_jack", "clap_jack", "sit_up", "shoulder_bridge", "high_knees", "butt_kicks",
+                "knee_raise_crunch", "svend_press", "chest_fly", "squat_arm_lift", "run_in_place",
+                "bent_over_row", "tricep_extension", "russian_twist"}
+
+JOINT_WORDS = {"knee": "knees", "hip": "hips", "elbow": "elbows", "shoulder": "arms", "trunk": "back",
+               "tempo": "tempo"}
+
+CUES = {
+    "shallow": "your {joint} bend {value:.0f}° less than the reference - go deeper, under control.",
+    "partial_range": "your {joint} move {value:.0f}° less than the reference - use the full range of motion.",
+    "knees_cave": "your knees fall inwards - push them out over your toes.",
+    "hips_sag": "your hips sag {value:.0f}° below the line - brace your core and keep shoulders, hips "
+                "and ankles in one line.",
+    "hips_pike": "your hips rise {value:.0f}° above the line - lower them until your body is straight.",
+    "rounded_back": "your back rounds ({value:.0f}° more trunk bend than the reference) - keep your chest up "
+                    "and your spine neutral.",
+    "forward_lean": "your trunk leans {value:.0f}° further forward than the reference - keep your chest up.",
+    "elbows_flare": "your elbows flare {value:.0f}° out from your body - keep them at about 45°.",
+    "asymmetric_arms": "one arm moves {value:.0f}° less than the other - move both sides evenly.",
+    "too_fast": "the rep took {value:.1f} s - slow down and control the movement.",
+}
+
+
+def _rep_list(reps: list[int]) -> str:
+    reps = sorted(set(reps))
+    if len(reps) == 1:
+        return f"Rep {reps[0]}"
+    runs, start = [], reps[0]
+    for a, b in zip(reps, reps[1:] + [None]):
+        if b != a + 1:
+            runs.append(f"{start}-{a}" if a != start else f"{a}")
+            start = b
+    return "Reps " + ", ".join(runs)
+
+
+def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[Feedback]:
+    """Group reps with the same fault into one cue; say what went well too."""
+    groups: dict[tuple, list[Finding]] = defaultdict(list)
+    for f in findings:
+        groups[(f.kind, f.phase, f.joint)].append(f)
+    out = []
+    for (kind, phase, joint), items in sorted(groups.items(), key=lambda kv: min(f.rep for f in kv[1])):
+        reps = [f.rep for f in items]
+        value = sum(f.value for f in items) / len(items)
+        when = PHASE_WORDS[phase]
+        if phase == "mid" and exercise in TOP_MIDPOINT:
+            when = "at the top"
+        cue = CUES[kind].format(joint=JOINT_WORDS.get(joint, joint), value=value)
+        rep_text = _rep_list(reps)
+        out.append(Feedback(rep=reps[0] if len(set(reps)) == 1 else None, phase=phase, joint=joint,
+                            severity="fault", message=f"{rep_text}, {when}: {cue}"))
+    clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings})
+    if n_reps and clean:
+        if len(clean) == n_reps:
+            msg = f"All {n_reps} reps matched the reference form - well done." if n_reps > 1 else \
+                "The rep matched the reference form - well done."
+        else:
+            msg = f"{_rep_list(clean)}: good form, matching the reference."
+        out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg))
+    return out

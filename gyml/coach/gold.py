@@ -1,0 +1,70 @@
+"""Gold references: a local library of the user's own, plus built-in ones made from the catalog."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from gyml.errors import GymlError
+from gyml.pose.sequence import PoseSequence
+from gyml.synth.catalog import CATALOG
+from gyml.synth.motion import SynthConfig, synthesize
+
+
+def library_dir() -> Path:
+    """$GYML_HOME/gold, else the XDG data directory."""
+    base = os.environ.get("GYML_HOME") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "gyml")
+    return Path(base) / "gold"
+
+
+def _safe_name(text: str) -> str:
+    name = re.sub(r"[^a-z0-9_]+", "_", text.strip().lower()).strip("_")
+    if not name:
+        raise GymlError(f"not a usable name: '{text}'")
+    return name
+
+
+def add(exercise: str, seq: PoseSequence, name: str) -> Path:
+    folder = library_dir() / _safe_name(exercise)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_safe_name(name)}.npz"
+    seq.save(path)
+    return path
+
+
+def list_gold() -> dict[str, list[str]]:
+    root = library_dir()
+    if not root.exists():
+        return {}
+    return {d.name: sorted(p.stem for p in d.glob("*.npz")) for d in sorted(root.iterdir()) if d.is_dir()}
+
+
+def remove(exercise: str, name: str | None = None) -> int:
+    folder = library_dir() / _safe_name(exercise)
+    files = sorted(folder.glob("*.npz")) if name is None else [folder / f"{_safe_name(name)}.npz"]
+    files = [f for f in files if f.exists()]
+    if not files:
+        raise GymlError(f"no gold reference {exercise}{'/' + name if name else ''} in {library_dir()}")
+    for f in files:
+        f.unlink()
+    return len(files)
+
+
+@lru_cache(maxsize=64)
+def builtin(exercise: str) -> PoseSequence | None:
+    """The catalog's textbook performance: three clean reps at the catalog tempo and depth."""
+    if exercise not in CATALOG or CATALOG[exercise].isometric:
+        return None
+    return synthesize(exercise, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
+
+
+def find(exercise: str) -> PoseSequence | None:
+    """The user's own gold for this exercise if there is one, else the built-in one."""
+    folder = library_dir() / _safe_name(exercise)
+    files = sorted(folder.glob("*.npz")) if folder.exists() else []
+    if files:
+        return PoseSequence.load(files[0])
+    return builtin(exercise)

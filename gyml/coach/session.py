@@ -1,0 +1,59 @@
+"""Coach one set: choose the gold reference, compare rep by rep, and phrase the feedback."""
+
+from __future__ import annotations
+
+from gyml.coach import gold as gold_library
+from gyml.coach.compare import compare, gold_profile, measure_reps, rep_score
+from gyml.coach.feedback import phrase
+from gyml.coach.paper import paper_coach
+from gyml.errors import GymlError
+from gyml.pose.sequence import PoseSequence
+from gyml.report.analysis import ExercisePrediction, Feedback
+from gyml.reps.counter import RepCount, count_reps
+from gyml.synth.catalog import CATALOG
+from gyml.synth.faults import FAULTS
+
+COACH_METHODS = ("gyml", "paper")
+
+
+def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
+                  gold: PoseSequence | None = None, method: str = "gyml", strictness: str = "intermediate"
+                  ) -> tuple[list[Feedback], dict]:
+    if method not in COACH_METHODS:
+        raise GymlError(f"unknown coach '{method}' (choose from {', '.join(COACH_METHODS)})")
+    exercise = prediction.label if prediction is not None else None
+    if gold is None and exercise:
+        gold = gold_library.find(exercise)
+    if gold is None or not reps.segments:
+        return [], {}
+    if method == "paper":
+        return _paper(seq, reps, gold)
+    gold_reps = count_reps(gold)
+    if not gold_reps.segments:
+        raise GymlError("the gold reference has no repetitions to compare with")
+    user_m = measure_reps(seq, reps)
+    profile = gold_profile(measure_reps(gold, gold_reps))
+    spec = CATALOG.get(exercise or "")
+    checks = spec.faults if spec else tuple(FAULTS)
+    watched = spec.moving if spec else ()
+    findings = compare(user_m, profile, watched, checks, strictness)
+    feedback = phrase(findings, exercise, reps.count)
+    metrics = []
+    for r in user_m:
+        metrics.append({
+            "rep": r.index, "score": rep_score(r, findings, profile),
+            "range_of_motion_deg": {j: round(v, 1) for j, v in r.excursion.items()},
+            "tempo_s": {"down": round(r.down_s, 2), "up": round(r.up_s, 2)},
+            "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
+            "faults": [f.kind for f in findings if f.rep == r.index],
+        })
+    return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness}}
+
+
+def _paper(seq, reps, gold) -> tuple[list[Feedback], dict]:
+    result = paper_coach(seq, reps, gold)
+    if result is None:
+        return [], {}
+    words = {"start": "your starting position needs work", "mid": "your midpoint position needs work"}
+    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.") for rep, phase in result.flagged]
+    return feedback, {"coach": {"method": "paper", **result.to_dict()}}
