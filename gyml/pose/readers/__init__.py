@@ -36,11 +36,21 @@ def sniff_format(path: Path) -> str:
     if path.suffix.lower() in VIDEO_SUFFIXES:
         # Containers without a magic number we know (e.g. some .mov/.mkv variants): let the decoder judge.
         return "video"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz or CSV)") from None
+    if not _looks_like_text(path):
+        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz or CSV)")
     return "csv"
+
+
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        sample = fh.read(4096)
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:  # a character cut at the sample's end is fine
+            return False
+        text = sample[: exc.start].decode("utf-8")
+    return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
 
 
 def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> PoseSequence:
@@ -49,8 +59,8 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> P
     kind = sniff_format(path)
     if kind == "video":
         from gyml.pose.readers.video import read_video
-        return read_video(path, progress=progress)
-    if kind == "npz":
+        seq = read_video(path, progress=progress)
+    elif kind == "npz":
         seq = PoseSequence.load(path)
     elif kind == "npy":
         from gyml.pose.readers.repcount import read_repcount_npy
