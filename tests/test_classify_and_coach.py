@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+import gyml
+from gyml.classify.datasets import load_folder, split_indices
+from gyml.classify.default import load_model, predict
+from gyml.classify.model import ExerciseModel
+from gyml.classify.train import train
+from gyml.coach.paper import paper_coach
+from gyml.coach.session import coach_session
+from gyml.errors import GymlError
+from gyml.pipeline import analyze_sequence
+from gyml.reps.counter import count_reps
+from gyml.synth import SynthConfig, synthesize
+from gyml.synth.writers import action_ids, flag3d_file_name, write_flag3d_smpl
+
+
+@pytest.mark.parametrize("exercise", ["squat", "push_up", "jumping_jack", "pull_up", "sit_up", "bicep_curl",
+                                      "lunge", "deadlift"])
+def test_default_model_recognises_unseen_synthesised_sets(exercise):
+    seq = synthesize(exercise, 6, seed=4242)
+    pred = predict(load_model(), seq)
+    assert pred.label == exercise and pred.confidence > 0.5
+
+
+def test_split_is_stratified_and_fixed():
+    labels = [c for c in "abcdef" for _ in range(20)]
+    s1, s2 = split_indices(labels, 0), split_indices(labels, 0)
+    assert s1 == s2 and len(s1["train"]) == 84 and len(s1["dev"]) == 24 and len(s1["test"]) == 12
+    assert not set(s1["train"]) & set(s1["test"])
+
+
+def test_train_on_a_flag3d_layout_folder_and_reload(tmp_path):
+    ids = action_ids()
+    for label in ("squat", "push_up", "front_raise"):
+        for i in range(10):
+            seq = synthesize(label, 3 + i % 4, seed=100 + i)
+            write_flag3d_smpl(seq, tmp_path / flag3d_file_name(ids[label], person=i + 1, repeat=1))
+    data = load_folder(tmp_path)
+    assert len(data.labels) == 30
+    result = train(data, features="paper", model="multinomial", pca=0.75)
+    assert result.n_features == 72 * max(len(s) for s in data.sequences)
+    assert result.metrics["dev"]["accuracy"] >= 0.5
+    path = result.model.save(tmp_path / "m.gyml")
+    back = ExerciseModel.load(path)
+    assert back.features == "paper" and back.labels == result.model.labels
+
+
+def test_model_from_another_version_is_refused(tmp_path, monkeypatch):
+    path = load_model().save(tmp_path / "m.gyml")
+    monkeypatch.setattr(gyml, "__version__", "9.9.9")
+    with pytest.raises(GymlError, match="retrain"):
+        ExerciseModel.load(path)
+
+
+def _feedback(exercise, faults, seed=3, strictness="intermediate"):
+    seq = synthesize(exercise, 8, faults, seed=seed)
+    return analyze_sequence(seq, "x", exercise=exercise, strictness=strictness).analysis
+
+
+@pytest.mark.parametrize("exercise,kind,rep,words", [
+    ("squat", "shallow", 3, "Rep 3, at the bottom: your knees bend"),
+    ("push_up", "hips_sag", 5, "Rep 5, at the bottom: your hips sag"),
+    ("push_up", "hips_pike", 5, "Rep 5, at the bottom: your hips rise"),
+    ("squat", "knees_cave", 6, "Rep 6, at the bottom: your knees fall inwards"),
+    ("deadlift", "rounded_back", 4, "Rep 4, at the bottom: your back rounds"),
+    ("bicep_curl", "partial_range", 2, "Rep 2, at the top: your elbows move"),
+])
+def test_coach_names_the_rep_the_moment_and_the_body_part(exercise, kind, rep, words):
+    a = _feedback(exercise, {rep: kind})
+    faults = [f for f in a.feedback if f.severity == "fault"]
+    assert len(faults) == 1, [f.message for f in a.feedback]
+    assert faults[0].message.startswith(words) and faults[0].rep == rep
+    metrics = {m["rep"]: m for m in a.extras["rep_metrics"]}
+    assert metrics[rep]["score"] < min(m["score"] for r, m in metrics.items() if r != rep)
+
+
+@pytest.mark.parametrize("exercise", ["squat", "push_up", "front_raise", "pull_up", "bench_press", "deadlift"])
+def test_no_false_alarm_on_clean_sets(exercise):
+    for seed in (1, 2):
+        a = _feedback(exercise, {}, seed=seed)
+        assert [f.message for f in a.feedback if f.severity == "fault"] == []
+        assert a.feedback[-1].severity == "info" and "All 8 reps" in a.feedback[-1].message
+
+
+def test_repeated_faults_are_grouped():
+    a = _feedback("squat", {2: "shallow", 3: "shallow", 4: "shallow", 7: "shallow"})
+    faults = [f for f in a.feedback if f.severity == "fault"]
+    assert len(faults) == 1 and faults[0].message.startswith("Reps 2-4, 7, at the bottom")
+
+
+def test_paper_coach_reports_its_numbers():
+    gold = synthesize("squat", 3, seed=0, config=SynthConfig(randomize=False, noise_m=0))
+    user = synthesize("squat", 5, {2: "knees_cave"}, seed=0, config=SynthConfig(randomize=False, noise_m=0))
+    result = paper_coach(user, count_reps(user, "paper"), gold)
+    assert result.threshold > 0 and result.mean_mid_distance >= 0
+    feedback, extras = coach_session(user, count_reps(user, "paper"), None, gold=gold, method="paper")
+    assert extras["coach"]["method"] == "paper" and "max_gold_distance" in extras["coach"]
+    assert all(f.message.startswith("Rep ") for f in feedback)
+
+
+def test_angles_in_the_json_are_finite_numbers():
+    a = _feedback("lunge", {})
+    for m in a.extras["rep_metrics"]:
+        assert all(np.isfinite(v) for v in m["range_of_motion_deg"].values())

@@ -1,0 +1,72 @@
+import csv
+
+import numpy as np
+import pytest
+
+from gyml.pose.readers import read_pose
+from gyml.reps.counter import count_reps
+from gyml.synth import SynthConfig, synthesize
+
+from conftest import shared_path
+
+
+@pytest.mark.parametrize("exercise", ["squat", "push_up", "jumping_jack", "pull_up", "sit_up", "front_raise",
+                                      "bench_press", "dip", "lunge", "bicep_curl"])
+@pytest.mark.parametrize("reps", [1, 6, 15])
+def test_counts_synthesised_sets_exactly(exercise, reps):
+    seq = synthesize(exercise, reps, seed=reps * 7 + len(exercise))
+    result = count_reps(seq)
+    assert result.count == reps
+    # every found midpoint lies inside the true rep it belongs to
+    for truth, found in zip(seq.metadata["segments"], result.segments):
+        assert truth["start"] <= found.mid <= truth["end"]
+
+
+@pytest.mark.parametrize("tempo", [0.6, 1.0, 1.8])
+def test_speed_changes_inside_a_set(tempo):
+    seq = synthesize("squat", 10, seed=3, config=SynthConfig(tempo_scale=tempo, tempo_drift=0.5))
+    assert count_reps(seq).count == 10
+
+
+def test_long_idle_lead_in_noise_and_missing_frames():
+    cfg = SynthConfig(lead_in_s=6.0, lead_out_s=5.0, noise_m=0.02, missing_rate=0.1)
+    seq = synthesize("push_up", 9, seed=11, config=cfg)
+    assert (~seq.present).mean() > 0.05
+    assert count_reps(seq).count == 9
+
+
+def test_standing_still_and_holding_a_plank_count_zero():
+    plank = synthesize("plank", 5, seed=1, config=SynthConfig(noise_m=0.01))
+    idle = synthesize("squat", 0, seed=2, config=SynthConfig(lead_in_s=4, lead_out_s=4, noise_m=0.01))
+    assert count_reps(plank).count == 0
+    assert count_reps(idle).count == 0
+
+
+def test_paper_counter_on_a_clean_set():
+    seq = synthesize("squat", 5, seed=0, config=SynthConfig(randomize=False))
+    result = count_reps(seq, "paper")
+    assert result.method == "paper" and result.count in (5, 6)  # max(#peaks, #valleys)
+
+
+def test_segments_are_ordered_and_inside_the_sequence():
+    seq = synthesize("jumping_jack", 12, seed=4)
+    segs = count_reps(seq).segments
+    assert all(0 <= s.start <= s.mid <= s.end < len(seq) for s in segs)
+    assert all(a.mid < b.mid for a, b in zip(segs, segs[1:]))
+    assert all(0 < s.confidence <= 1 for s in segs)
+
+
+def test_real_repcount_sequences_within_one_rep_for_most():
+    folder = shared_path("repcount_pose", "dev")
+    with open(folder / "labels.csv", newline="") as fh:
+        rows = {r["name"].replace(".mp4", ".npy"): int(r["count"]) for r in csv.DictReader(fh)}
+    names = ["stu9_34.npy", "stu10_60.npy", "stu8_23.npy", "stu5_16.npy", "stu9_36.npy", "stu3_31.npy"]
+    errors = [abs(count_reps(read_pose(folder / n)).count - rows[n]) for n in names]
+    assert sum(e <= 1 for e in errors) >= 5, errors
+
+
+@pytest.mark.xfail(reason="known limitation: one much larger rep (a hip pike on rep 2) makes the period "
+                   "estimate double, and every other rep is lost", strict=True)
+def test_one_outsized_rep_does_not_hide_its_neighbours():
+    seq = synthesize("push_up", 8, {2: "hips_pike"}, seed=3)
+    assert count_reps(seq).count == 8
