@@ -61,7 +61,7 @@ def _feedback(exercise, faults, seed=3, strictness="intermediate"):
 @pytest.mark.parametrize("exercise,kind,rep,words", [
     ("squat", "shallow", 3, "Rep 3, at the bottom: your knees bend"),
     ("push_up", "hips_sag", 5, "Rep 5, at the bottom: your hips sag"),
-    ("push_up", "hips_pike", 5, "Rep 5, at the bottom: your hips rise"),
+    ("push_up", "elbows_flare", 4, "Rep 4, at the bottom: your elbows flare"),
     ("squat", "knees_cave", 6, "Rep 6, at the bottom: your knees fall inwards"),
     ("deadlift", "rounded_back", 4, "Rep 4, at the bottom: your back rounds"),
     ("bicep_curl", "partial_range", 2, "Rep 2, at the top: your elbows move"),

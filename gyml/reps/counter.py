@@ -107,7 +107,10 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     features = gaussian_filter1d(pose_features(seq), max(1.0, 0.04 * fps), axis=0, mode="nearest")
     min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
     # First the period of the whole body's motion, then the single signal that repeats at that period.
-    period, _ = dominant_period(detrend(features, max_p / 2), min_p, max_p)
+    # Clipping each dimension at its 90th percentile keeps one outsized rep from ruling the estimate.
+    coarse = detrend(features, max_p / 2)
+    limit = np.percentile(np.abs(coarse), 90, axis=0)
+    period, _ = dominant_period(np.clip(coarse, -limit, limit), min_p, max_p)
     trend_sigma = 1.5 * period if period else max_p / 2
     moving = detrend(features, trend_sigma)
     raw, _ = principal_signal(moving, period)
