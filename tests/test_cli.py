@@ -1,0 +1,109 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gyml.synth import synthesize
+
+from conftest import shared_path
+
+GYML = [sys.executable, "-m", "gyml.cli"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*GYML, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_analyze_writes_the_documented_json(tmp_path):
+    seq = synthesize("squat", 6, {2: "shallow"}, seed=9)
+    pose = seq.save(tmp_path / "s.npz")
+    r = run("analyze", pose, "--json", tmp_path / "a.json", "--report", tmp_path / "a.html")
+    assert r.returncode == 0, r.stderr
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert set(a) >= {"input", "source", "frames", "fps", "exercise", "reps", "feedback", "summary"}
+    assert a["exercise"]["label"] == "squat" and a["reps"]["count"] == 6
+    assert [s["index"] for s in a["reps"]["segments"]] == list(range(1, 7))
+    assert any(f["rep"] == 2 and f["severity"] == "fault" for f in a["feedback"])
+    assert "<svg" in (tmp_path / "a.html").read_text()
+
+
+def test_count_many_inputs_with_a_bad_one(tmp_path):
+    good = synthesize("push_up", 4, seed=1).save(tmp_path / "p.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not a pose file")
+    r = run("count", good, bad, tmp_path / "missing.mp4", "--jsonl", tmp_path / "out.jsonl")
+    assert r.returncode == 2
+    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert lines[0]["count"] == 4 and "error" in lines[1] and "error" in lines[2]
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01garbage" * 50, b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 99])
+def test_bad_input_is_one_line_and_exit_2_without_a_partial_file(tmp_path, content):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(content)
+    out = tmp_path / "result.json"
+    r = run("analyze", bad, "--json", out)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_malicious_pickle_through_the_cli(tmp_path):
+    import os
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (tmp_path / "evil.pkl").write_bytes(pickle.dumps({"poses": Exploit()}))
+    r = run("analyze", tmp_path / "evil.pkl")
+    assert r.returncode == 2 and "refusing" in r.stderr and not marker.exists()
+
+
+def test_synth_writes_every_format_and_they_read_back(tmp_path):
+    for name in ("s.npz", "M001P001A057R001.pkl", "s_phalp.pkl"):
+        r = run("synth", "jumping_jack", "--reps", "5", "--seed", "3", "-o", tmp_path / name)
+        assert r.returncode == 0, r.stderr
+        c = run("count", tmp_path / name)
+        assert json.loads(c.stdout)["count"] == 5, (name, c.stdout)
+
+
+def test_synth_dataset_train_evaluate(tmp_path):
+    data = tmp_path / "data"
+    r = run("synth-dataset", data, "--per-class", "8", "--exercises", "squat,push_up,jumping_jack")
+    assert r.returncode == 0, r.stderr
+    assert len(list(data.glob("M*P*A*R*.pkl"))) == 24
+    r = run("train", data, "--features", "angles", "--pca", "0.95", "-o", tmp_path / "m.gyml")
+    assert r.returncode == 0, r.stderr
+    r = run("evaluate", tmp_path / "m.gyml", data, "--json", tmp_path / "e.json")
+    assert r.returncode == 0 and json.loads((tmp_path / "e.json").read_text())["accuracy"] > 0.8
+
+
+def test_gold_library(tmp_path):
+    pose = synthesize("squat", 3, seed=0).save(tmp_path / "g.npz")
+    assert run("gold", "add", "squat", pose, "--name", "coach").returncode == 0
+    assert "squat: coach" in run("gold", "list").stdout
+    assert run("gold", "remove", "squat").returncode == 0
+    assert run("gold", "remove", "squat").returncode == 2
+
+
+def test_demo_runs_without_shared_data(tmp_path):
+    r = run("demo", "--out", tmp_path / "demo")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "demo" / "report.html").exists()
+    report = json.loads((tmp_path / "demo" / "report.json").read_text())
+    assert report["reps"]["count"] == 8
+    assert {f["rep"] for f in report["feedback"] if f["severity"] == "fault"} <= {3, 6, None}
+
+
+def test_real_video_analysis_is_quiet_and_counts():
+    video = shared_path("videos", "counted", "push-ups__push-up_37.mp4")
+    r = run("count", video)
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["count"] == 4
+    assert r.stderr.strip() == ""  # no MediaPipe/TFLite log noise
