@@ -290,6 +290,39 @@ def evaluate(model_file: Path = typer.Argument(..., help="model file from gyml t
         out.print(f"wrote {json_out}")
 
 
+PAPER_TABLE1 = {  # the GyML paper's reported figures (accuracy, training time)
+    ("multinomial", True): ("96%", "5 min"), ("ovr", True): ("81%", "-"),
+    ("multinomial", False): ("99%", "25 h"), ("ovr", False): ("-", "-"),
+}
+
+
+@app.command("reproduce-table1")
+@friendly
+def reproduce_table1(data_dir: Path = typer.Argument(..., help="FLAG3D-layout folder"),
+                     pca: float = typer.Option(0.75, help="PCA's kappa for the PCA rows"),
+                     skip_no_pca: bool = typer.Option(False, help="skip the slow no-PCA rows")):
+    """The paper's Table 1 on your data: four approaches on the paper's padded SMPL features."""
+    from gyml.classify.datasets import load_folder
+    from gyml.classify.train import train as run
+
+    with _progress() as progress:
+        task = progress.add_task("loading", total=None)
+        data = load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
+    table = Table("approach", "train time", "accuracy (test)", "precision (w)", "recall (w)", "features",
+                  "paper: accuracy", "paper: time")
+    for model in ("multinomial", "ovr"):
+        for use_pca in (True, False):
+            if skip_no_pca and not use_pca:
+                continue
+            r = run(data, "paper", model, pca if use_pca else None)
+            m = r.metrics.get("test") or r.metrics["dev"]
+            name = f"{'PCA + ' if use_pca else ''}{'multinomial' if model == 'multinomial' else 'one-vs-rest'} LR"
+            acc, t = PAPER_TABLE1[(model, use_pca)]
+            table.add_row(name, f"{r.seconds:.1f} s", f"{m['accuracy']:.3f}", f"{m['precision_weighted']:.3f}",
+                          f"{m['recall_weighted']:.3f}", str(r.n_features), acc, t)
+    out.print(table)
+
+
 @gold_app.command("add")
 @friendly
 def gold_add(exercise: str, file: Path, name: Optional[str] = typer.Option(None, help="name in the library")):

@@ -107,3 +107,12 @@ def test_real_video_analysis_is_quiet_and_counts():
     assert r.returncode == 0
     assert json.loads(r.stdout)["count"] == 4
     assert r.stderr.strip() == ""  # no MediaPipe/TFLite log noise
+
+
+def test_reproduce_table1_prints_the_paper_rows(tmp_path):
+    data = tmp_path / "data"
+    assert run("synth-dataset", data, "--per-class", "6", "--exercises", "squat,push_up,front_raise").returncode == 0
+    r = subprocess.run([*GYML, "reproduce-table1", str(data), "--skip-no-pca"], capture_output=True, text=True,
+                       timeout=300, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "PCA + multinomial LR" in r.stdout and "PCA + one-vs-rest LR" in r.stdout and "96%" in r.stdout
