@@ -42,6 +42,12 @@ def friendly(func):
             fail(f"{exc.strerror}: {exc.filename}")
         except KeyboardInterrupt:
             fail("interrupted")
+        except typer.Exit:
+            raise
+        except Exception as exc:  # a bug of ours: still one line for the user; GYML_DEBUG=1 shows the trace
+            if os.environ.get("GYML_DEBUG"):
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (set GYML_DEBUG=1 for details and please report it)")
     return wrapper
 
 
@@ -66,6 +72,14 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
     finally:
         if progress is not None:
             progress.remove_task(task)
+
+
+def _load_dataset(data_dir: Path):
+    from gyml.classify.datasets import load_folder
+
+    with _progress() as progress:
+        task = progress.add_task("loading", total=None)
+        return load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -252,12 +266,9 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
           output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
           report: Optional[Path] = typer.Option(None, help="folder for metrics JSON")):
     """Train an exercise classifier (the paper's approaches or ours) with a fixed 70/20/10 split."""
-    from gyml.classify.datasets import load_folder
     from gyml.classify.train import train as run
 
-    with _progress() as progress:
-        task = progress.add_task("loading", total=None)
-        data = load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
+    data = _load_dataset(data_dir)
     result = run(data, features, model, pca or None, choose_kappa=choose_kappa)
     result.model.save(output)
     m = result.metrics
@@ -302,12 +313,9 @@ def reproduce_table1(data_dir: Path = typer.Argument(..., help="FLAG3D-layout fo
                      pca: float = typer.Option(0.75, help="PCA's kappa for the PCA rows"),
                      skip_no_pca: bool = typer.Option(False, help="skip the slow no-PCA rows")):
     """The paper's Table 1 on your data: four approaches on the paper's padded SMPL features."""
-    from gyml.classify.datasets import load_folder
     from gyml.classify.train import train as run
 
-    with _progress() as progress:
-        task = progress.add_task("loading", total=None)
-        data = load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
+    data = _load_dataset(data_dir)
     table = Table("approach", "train time", "accuracy (test)", "precision (w)", "recall (w)", "features",
                   "paper: accuracy", "paper: time")
     for model in ("multinomial", "ovr"):

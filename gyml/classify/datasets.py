@@ -68,12 +68,19 @@ def load_folder(folder: str | Path, progress=None) -> Dataset:
 
 def split_indices(labels: list[str], seed: int = 0, train: float = 0.7, dev: float = 0.2
                   ) -> dict[str, list[int]]:
-    """Stratified train/dev/test split (70/20/10 by default) with a fixed seed."""
+    """Train/dev/test split (70/20/10 by default) with a fixed seed, stratified by label where every part
+    is large enough to hold each class (small datasets fall back to a plain shuffled split)."""
+    if len(labels) < 5:
+        raise GymlError(f"need at least 5 labelled sequences to split into train/dev/test, got {len(labels)}")
     idx = np.arange(len(labels))
     y = np.asarray(labels)
-    counts = {lab: int((y == lab).sum()) for lab in set(labels)}
-    strat = y if min(counts.values()) >= 4 else None
-    tr, rest = train_test_split(idx, train_size=train, random_state=seed, stratify=strat)
-    rest_strat = y[rest] if strat is not None and min(np.unique(y[rest], return_counts=True)[1]) >= 2 else None
-    dv, te = train_test_split(rest, train_size=dev / (1 - train), random_state=seed, stratify=rest_strat)
+
+    def split(items, size):
+        try:
+            return train_test_split(items, train_size=size, random_state=seed, stratify=y[items])
+        except ValueError:  # a part smaller than the number of classes, or a class with one member
+            return train_test_split(items, train_size=size, random_state=seed)
+
+    tr, rest = split(idx, train)
+    dv, te = split(rest, dev / (1 - train))
     return {"train": sorted(tr.tolist()), "dev": sorted(dv.tolist()), "test": sorted(te.tolist())}
