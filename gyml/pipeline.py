@@ -36,7 +36,8 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     prediction = _recognise(seq, exercise)
     reps = count_reps(seq, count_method)
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness)
-    summary = _summary(prediction, reps, feedback)
+    faulty_reps = sorted({m["rep"] for m in extras.get("rep_metrics", []) if m["faults"]})
+    summary = _summary(prediction, reps, feedback, faulty_reps)
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
                         extras=extras)
@@ -58,7 +59,8 @@ def _coach(seq, reps, prediction, gold, method, strictness) -> tuple[list[Feedba
     return coach_session(seq, reps, prediction, gold=gold, method=method, strictness=strictness)
 
 
-def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: list[Feedback]) -> str:
+def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: list[Feedback],
+             faulty_reps: list[int]) -> str:
     what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
     n = reps.count
     text = f"{n} {what}"
@@ -70,7 +72,7 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
     if n == 0:
         return f"No repetitions found ({what if prediction else 'no exercise recognised'})."
     if faults:
-        reps_hit = sorted({f.rep for f in faults if f.rep is not None})
+        reps_hit = faulty_reps or sorted({f.rep for f in faults if f.rep is not None})
         where = f" (rep{'s' if len(reps_hit) > 1 else ''} {', '.join(map(str, reps_hit))})" if reps_hit else ""
         return f"{text}; {len(faults)} form issue{'s' if len(faults) > 1 else ''} to work on{where}."
     return f"{text}; no form faults found."
