@@ -82,6 +82,15 @@ def _load_dataset(data_dir: Path):
         return load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
 
 
+def _finish_batch(lines: list[str], failed: int, jsonl: Path | None, verb: str) -> None:
+    """Write the JSON lines of a batch command in one go and exit 2 if any input failed."""
+    if jsonl:
+        _write_text(jsonl, "\n".join(lines) + "\n")
+        out.print(f"wrote {jsonl} ({len(lines) - failed} {verb}, {failed} failed)")
+    if failed:
+        raise typer.Exit(2)
+
+
 def _write_text(path: Path, text: str) -> None:
     from gyml.pose.sequence import write_atomically
     write_atomically(path, lambda fh: fh.write(text), mode="w")
@@ -145,11 +154,7 @@ def analyze(inputs: List[Path] = typer.Argument(..., help="videos or pose files"
             if report:
                 write_html(a, report, result.reps.signal)
                 out.print(f"wrote {report}")
-    if jsonl:
-        _write_text(jsonl, "\n".join(lines) + "\n")
-        out.print(f"wrote {jsonl}")
-    if failed:
-        raise typer.Exit(2)
+    _finish_batch(lines, failed, jsonl, "analysed")
 
 
 @app.command()
@@ -179,11 +184,7 @@ def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
                 out.print(lines[-1], highlight=False, soft_wrap=True)
             if overall is not None:
                 progress.advance(overall)
-    if jsonl:
-        _write_text(jsonl, "\n".join(lines) + "\n")
-        out.print(f"wrote {jsonl} ({len(lines) - failed} counted, {failed} failed)")
-    if failed:
-        raise typer.Exit(2)
+    _finish_batch(lines, failed, jsonl, "counted")
 
 
 @app.command()

@@ -63,11 +63,10 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
              faulty_reps: list[int]) -> str:
     what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
     n = reps.count
-    text = f"{n} {what}"
-    if prediction is not None and n == 1:
-        text = f"1 rep of {what}"
-    elif prediction is not None:
-        text = f"{n} reps of {what}"
+    if prediction is None:
+        text = f"{n} {what}"
+    else:
+        text = f"{n} rep{'' if n == 1 else 's'} of {what}"
     faults = [f for f in feedback if f.severity == "fault"]
     if n == 0:
         return f"No repetitions found ({what if prediction else 'no exercise recognised'})."

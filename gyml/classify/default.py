@@ -10,7 +10,6 @@ import numpy as np
 
 from gyml.classify.features import angle_features
 from gyml.classify.model import ExerciseModel
-from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import ExercisePrediction
 
@@ -38,15 +37,12 @@ def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | 
               ) -> ExercisePrediction | None:
     """The exercise: as the user named it, else as the default model recognises it."""
     if exercise:
-        from gyml.synth.catalog import CATALOG, get_exercise
-        key = exercise.strip().lower().replace("-", "_").replace(" ", "_")
+        from gyml.synth.catalog import CATALOG, normalize_label
+        key = normalize_label(exercise)
         if key in CATALOG:
-            spec = get_exercise(key)
+            spec = CATALOG[key]
             return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
         return ExercisePrediction(key, exercise, 1.0, [(key, 1.0)])
     if model_path is None and not DEFAULT_MODEL.exists():
         return None
-    try:
-        return predict(load_model(model_path), seq)
-    except GymlError:
-        raise
+    return predict(load_model(model_path), seq)

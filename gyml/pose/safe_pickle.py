@@ -47,10 +47,6 @@ class _ArrayWrapper:
         self.state = state
 
 
-def _numpy_dtype_allowed(dtype: np.dtype) -> bool:
-    return not dtype.hasobject
-
-
 class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler lets us hook BUILD
     dispatch = pickle._Unpickler.dispatch.copy()
 
@@ -88,7 +84,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler lets 
 
     def _read_joblib_array(self, state: dict) -> np.ndarray:
         dtype = np.dtype(state["dtype"])
-        if not _numpy_dtype_allowed(dtype):
+        if dtype.hasobject:
             raise UnsafePickleError("refusing an object array inside a joblib pickle")
         shape = tuple(int(s) for s in state["shape"])
         if state.get("numpy_array_alignment_bytes") is not None:

@@ -12,9 +12,8 @@ from typing import Callable
 import numpy as np
 
 from gyml.errors import GymlError
-from gyml.pose.readers.mediapipe_landmarks import MEDIAPIPE_TO_WORLD
-from gyml.pose.readers.video import _pose_estimator, iter_frames, quiet_native_logs, video_info
-from gyml.pose.skeleton import MEDIAPIPE_TO_SMPL, map_joints
+from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
+from gyml.pose.readers.video import _pose_estimator, iter_frames, landmarks_of, quiet_native_logs, video_info
 from gyml.reps.stream import StreamingCounter
 
 
@@ -50,14 +49,12 @@ def run_live(source: Path | int, output: Path | None = None,
     writer = _OverlayWriter(output, fps) if output else None
     with estimator, quiet_native_logs():
         for i, rgb in enumerate(frames):
-            result = estimator.process(rgb)
-            if result.pose_world_landmarks is None:
+            world, _, vis = landmarks_of(estimator.process(rgb))
+            if np.isnan(world).all():
                 joints, conf = None, None
             else:
-                pts = np.array([[(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark]]) * MEDIAPIPE_TO_WORLD
-                vis = np.array([[max(p.visibility, 0.01) for p in result.pose_world_landmarks.landmark]])
-                j, c = map_joints(pts, MEDIAPIPE_TO_SMPL, vis)
-                joints, conf = j[0], c[0]
+                frame = landmarks_to_sequence(world[None], vis[None], fps, "live")
+                joints, conf = frame.joints[0], frame.confidence[0]
             before = counter.count
             counter.update(joints, conf)
             if on_rep:

@@ -107,5 +107,5 @@ def principal_signal(features: np.ndarray, period: float | None, n_components: i
         scores.append(ac[lag] if lag < len(ac) else 0.0)
     # Prefer the stronger component unless a weaker one repeats clearly better.
     energies = [np.var(c) for c in candidates]
-    best = max(range(len(candidates)), key=lambda k: scores[k] * np.sqrt(energies[k] / energies[0]) ** 0.5)
+    best = max(range(len(candidates)), key=lambda k: scores[k] * (energies[k] / energies[0]) ** 0.25)
     return candidates[best], float(scores[best])

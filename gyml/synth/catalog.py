@@ -226,8 +226,13 @@ def exercise_names() -> list[str]:
     return list(CATALOG)
 
 
+def normalize_label(label: str) -> str:
+    """'Push-up', 'push up' and 'push_up' all name the catalog's 'push_up'."""
+    return label.strip().lower().replace("-", "_").replace(" ", "_")
+
+
 def get_exercise(label: str) -> ExerciseSpec:
-    key = label.strip().lower().replace("-", "_").replace(" ", "_")
+    key = normalize_label(label)
     if key not in CATALOG:
         raise GymlError(f"unknown exercise '{label}' (known: {', '.join(CATALOG)})")
     return CATALOG[key]

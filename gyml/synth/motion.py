@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
 from gyml.errors import GymlError
@@ -255,7 +254,3 @@ def _dropouts(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:
         start = int(rng.integers(0, n))
         missing[start:start + int(rng.integers(1, 8))] = True
     return missing
-
-
-def smooth_dofs(dofs: np.ndarray, sigma: float) -> np.ndarray:
-    return gaussian_filter1d(dofs, sigma, axis=0)

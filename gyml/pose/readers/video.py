@@ -122,6 +122,16 @@ def _prefetch(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarr
         raise failure[0]
 
 
+def landmarks_of(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One MediaPipe result -> world (33, 3), image (33, 2), visibility (33,); NaN/0 when nobody."""
+    if result.pose_world_landmarks is None:
+        return (np.full((NUM_LANDMARKS, 3), np.nan), np.full((NUM_LANDMARKS, 2), np.nan), np.zeros(NUM_LANDMARKS))
+    lw = result.pose_world_landmarks.landmark
+    return (np.array([(p.x, p.y, p.z) for p in lw]),
+            np.array([(p.x, p.y) for p in result.pose_landmarks.landmark]),
+            np.array([p.visibility for p in lw]))
+
+
 def read_video(path: Path, progress: Callable[[int, int | None], None] | None = None) -> PoseSequence:
     import warnings
 
@@ -131,17 +141,10 @@ def read_video(path: Path, progress: Callable[[int, int | None], None] | None = 
     with estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i, rgb in enumerate(_prefetch(iter_frames(path))):
-            result = estimator.process(rgb)
-            if result.pose_world_landmarks is None:
-                world.append(np.full((NUM_LANDMARKS, 3), np.nan))
-                image.append(np.full((NUM_LANDMARKS, 2), np.nan))
-                vis.append(np.zeros(NUM_LANDMARKS))
-            else:
-                lw = result.pose_world_landmarks.landmark
-                li = result.pose_landmarks.landmark
-                world.append([(p.x, p.y, p.z) for p in lw])
-                image.append([(p.x, p.y) for p in li])
-                vis.append([p.visibility for p in lw])
+            w, i_, v = landmarks_of(estimator.process(rgb))
+            world.append(w)
+            image.append(i_)
+            vis.append(v)
             if progress is not None:
                 progress(i + 1, expected)
     if not world:
