@@ -24,6 +24,7 @@ def main() -> int:
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     tally = {m: {"tp": 0, "fp": 0, "fn": 0} for m in ("paper", "gyml")}
+    per_kind: dict[str, dict[str, int]] = {}
     for label, spec in CATALOG.items():
         if spec.isometric:
             continue
@@ -44,11 +45,23 @@ def main() -> int:
                     tally[method]["tp"] += len(found & truth)
                     tally[method]["fp"] += len(found - truth)
                     tally[method]["fn"] += len(truth - found)
+                    if method == "gyml":
+                        for (_, k) in found | truth:
+                            per_kind.setdefault(k, {"tp": 0, "fp": 0, "fn": 0})
+                        for _, k in found & truth:
+                            per_kind[k]["tp"] += 1
+                        for _, k in found - truth:
+                            per_kind[k]["fp"] += 1
+                        for _, k in truth - found:
+                            per_kind[k]["fn"] += 1
     print(f"{'coach':<8}{'precision':>10}{'recall':>8}")
     for method, t in tally.items():
         p = t["tp"] / max(t["tp"] + t["fp"], 1)
         r = t["tp"] / max(t["tp"] + t["fn"], 1)
         print(f"{method:<8}{p:>10.3f}{r:>8.3f}")
+    print(f"\ngyml coach per fault kind\n{'fault':<18}{'tp':>5}{'fp':>5}{'fn':>5}")
+    for k, t in sorted(per_kind.items()):
+        print(f"{k:<18}{t['tp']:>5}{t['fp']:>5}{t['fn']:>5}")
     return 0
 
 

@@ -65,8 +65,6 @@ def test_real_repcount_sequences_within_one_rep_for_most():
     assert sum(e <= 1 for e in errors) >= 5, errors
 
 
-@pytest.mark.xfail(reason="known limitation: one much larger rep (a hip pike on rep 2) makes the period "
-                   "estimate double, and every other rep is lost", strict=True)
 def test_one_outsized_rep_does_not_hide_its_neighbours():
     seq = synthesize("push_up", 8, {2: "hips_pike"}, seed=3)
     assert count_reps(seq).count == 8

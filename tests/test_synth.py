@@ -44,9 +44,10 @@ def test_faults_change_the_joints_they_claim(kind, exercise, angle, direction):
     mid_f = faulty.metadata["segments"][1]["mid"]
     change = joint_angles(faulty.joints)[mid_f, i] - joint_angles(clean.joints)[mid, i]
     assert direction * change > 0.1 * (1 if "ratio" in angle else 50)
-    # the other reps are untouched
+    # the other reps are untouched: the same joints (features normalised by the whole set's median torso
+    # length may shift by a fraction of a percent, so the joints themselves are compared)
     first = clean.metadata["segments"][0]["mid"]
-    assert np.allclose(joint_angles(faulty.joints)[first], joint_angles(clean.joints)[first], atol=1e-3)
+    np.testing.assert_allclose(faulty.joints[first], clean.joints[first], atol=1e-6)
 
 
 def test_too_fast_shortens_the_rep():

@@ -14,6 +14,7 @@ from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import ExercisePrediction
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data" / "default_model.gyml"
+# Used when a model file does not carry its own threshold (settings["unknown_below"]).
 UNKNOWN_BELOW = 0.35
 
 
@@ -28,7 +29,7 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePr
     order = np.argsort(-proba)[:top]
     ranked = [(classes[i], float(proba[i])) for i in order]
     label, conf = ranked[0]
-    if conf < UNKNOWN_BELOW:
+    if conf < float(model.settings.get("unknown_below", UNKNOWN_BELOW)):
         return ExercisePrediction("unknown", "Unknown exercise", conf, ranked)
     return ExercisePrediction(label, model.names.get(label, label), conf, ranked)
 

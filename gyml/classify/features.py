@@ -2,8 +2,9 @@
 
 - ``paper``: GyML's features: each sequence's (T, 72) SMPL pose flattened and zero-padded to the
   longest sequence (depends on length and start phase; kept to reproduce the paper).
-- ``angles``: joint-angle statistics that do not depend on sequence length, start phase, camera position
-  or body size, and exist for every source (SMPL, MediaPipe video, NTU keypoints) alike.
+- ``angles``: joint-angle statistics over the active part of the set that do not depend on sequence length,
+  start phase, camera position or body size, and exist for every source (SMPL, MediaPipe video, NTU
+  keypoints) alike.
 """
 
 from __future__ import annotations
@@ -27,7 +28,19 @@ def angle_feature_names() -> list[str]:
     return names
 
 
+def active_window(seq: PoseSequence) -> PoseSequence:
+    """The part of a recording where the set happens: first rep start to last rep end. Idle frames
+    (walking up, adjusting, leaving) otherwise dominate the statistics of short sets."""
+    from gyml.reps.counter import count_reps
+    counted = count_reps(seq)
+    if counted.count < 2:
+        return seq
+    return seq.slice(counted.segments[0].start, counted.segments[-1].end + 1)
+
+
 def angle_features(seq: PoseSequence) -> np.ndarray:
+    """Statistics of the joint angles over the set's active window."""
+    seq = active_window(seq)
     angles = joint_angles(seq.joints)
     angles = fill_missing(angles, seq.present & np.isfinite(angles).all(axis=1))
     speed = np.abs(np.diff(angles, axis=0)).mean(axis=0) * seq.fps if len(angles) > 1 else np.zeros(angles.shape[1])

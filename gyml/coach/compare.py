@@ -36,6 +36,7 @@ class RepMeasures:
     side_excursion: dict   # joint -> (left, right)
     down_s: float
     up_s: float
+    active_s: float        # time spent more than half-way from the start pose to the midpoint pose
 
 
 @dataclass
@@ -60,7 +61,10 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
         start = a[seg.start]
         # The midpoint is where the body is furthest from the start pose in angle space.
         window = a[seg.start:seg.end + 1]
-        mid_i = seg.start + int(np.argmax(np.abs(window - start).sum(axis=1))) if len(window) else seg.mid
+        away = np.abs(window - start).sum(axis=1)
+        mid_i = seg.start + int(np.argmax(away)) if len(window) else seg.mid
+        # Valley-to-valley spans swallow pauses at rest; the time spent more than half-way out does not.
+        active = _half_width(away, mid_i - seg.start) / seq.fps if len(window) else 0.0
         mid = a[mid_i]
         dev = {n: float(v) for n, v in zip(ANGLE_NAMES, mid)}
         st = {n: float(v) for n, v in zip(ANGLE_NAMES, start)}
@@ -72,8 +76,20 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
             side[joint] = (lo, ro)
         exc["trunk"] = abs(dev["trunk_inclination"] - st["trunk_inclination"])
         out.append(RepMeasures(seg.index, seg.start, mid_i, seg.end, dev, st, exc, side,
-                               (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps))
+                               (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps, active))
     return out
+
+
+def _half_width(away: np.ndarray, peak: int) -> float:
+    """Frames around `peak` during which `away` stays above half its peak value."""
+    half = 0.5 * away[peak]
+    left = peak
+    while left > 0 and away[left - 1] > half:
+        left -= 1
+    right = peak
+    while right < len(away) - 1 and away[right + 1] > half:
+        right += 1
+    return float(right - left + 1)
 
 
 def gold_profile(gold: list[RepMeasures]) -> dict:
@@ -83,17 +99,25 @@ def gold_profile(gold: list[RepMeasures]) -> dict:
     return {
         "angles_mid": {n: med(lambda r, n=n: r.angles_mid[n]) for n in ANGLE_NAMES},
         "excursion": {j: med(lambda r, j=j: r.excursion[j]) for j in gold[0].excursion},
-        "duration": med(lambda r: r.down_s + r.up_s),
+        "duration": med(lambda r: r.active_s),
     }
+
+
+def main_joint(gold: dict, watched: tuple[str, ...]) -> str | None:
+    """The body part a coach names for depth: the first of the exercise's moving joints (listed in the
+    catalog in coaching order) that really moves in the gold rep, else the one that moves most."""
+    moving = [j for j in watched if gold["excursion"].get(j, 0.0) > 20]
+    if moving:
+        return moving[0]
+    return max(gold["excursion"], key=gold["excursion"].get, default=None)
 
 
 def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], checks: tuple[str, ...],
             strictness: str = "intermediate") -> list[Finding]:
     tol = STRICTNESS.get(strictness, 1.0)
     findings: list[Finding] = []
-    main = max((j for j in gold["excursion"] if j in watched or not watched),
-               key=lambda j: gold["excursion"][j], default=None)
-    durations = np.array([r.down_s + r.up_s for r in user]) if user else np.zeros(0)
+    main = main_joint(gold, watched)
+    durations = np.array([r.active_s for r in user]) if user else np.zeros(0)
     typical = float(np.median(durations)) if len(durations) else 0.0
     for r in user:
         g_mid = gold["angles_mid"]
@@ -124,7 +148,7 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
         if "elbows_flare" in checks:
             flare = 0.5 * ((r.angles_mid["left_shoulder_abduction"] - g_mid["left_shoulder_abduction"])
                            + (r.angles_mid["right_shoulder_abduction"] - g_mid["right_shoulder_abduction"]))
-            if abs(flare) > 18 * tol:
+            if abs(flare) > 14 * tol:
                 findings.append(Finding(r.index, "elbows_flare", "mid", "elbow", abs(flare)))
         if "asymmetric_arms" in checks:
             for joint in ("elbow", "shoulder"):
@@ -134,7 +158,7 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                     findings.append(Finding(r.index, "asymmetric_arms", "mid", joint, abs(left - right)))
                     break
         if "too_fast" in checks and typical > 0:
-            duration = r.down_s + r.up_s
+            duration = r.active_s
             reference = min(typical, gold["duration"]) if gold["duration"] > 0 else typical
             if duration < 0.62 / tol * reference:
                 findings.append(Finding(r.index, "too_fast", "overall", "tempo", duration))

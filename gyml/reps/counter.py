@@ -23,7 +23,8 @@ from scipy.signal import find_peaks, peak_prominences, peak_widths
 
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
-from gyml.reps.signal import detrend, dominant_period, paper_features, pose_features, principal_signal
+from gyml.reps.signal import (detrend, dominant_period, paper_features, periodic_component, pose_features,
+                              principal_signal)
 
 METHODS = ("gyml", "paper")
 
@@ -65,6 +66,8 @@ class CounterParams:
     global_floor: float = 0.25   # local rep size is at least this share of the whole set's
     max_duration: float = 1.5    # half-prominence width in periods (longer: a rest or a hold)
     smooth_periods: float = 0.12  # Gaussian sigma as a share of the period
+    period_near: float = 0.85    # the first autocorrelation peak reaching this share of the best is the period
+    components: int = 8          # principal components searched for the most periodic signal
 
 
 def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None) -> RepCount:
@@ -110,10 +113,11 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     # Clipping each dimension at its 90th percentile keeps one outsized rep from ruling the estimate.
     coarse = detrend(features, max_p / 2)
     limit = np.percentile(np.abs(coarse), 90, axis=0)
-    period, _ = dominant_period(np.clip(coarse, -limit, limit), min_p, max_p)
+    period, _ = dominant_period(np.clip(coarse, -limit, limit), min_p, max_p, near=params.period_near)
     trend_sigma = 1.5 * period if period else max_p / 2
     moving = detrend(features, trend_sigma)
-    raw, _ = principal_signal(moving, period)
+    raw = (periodic_component(moving, period, params.components) if period
+           else principal_signal(moving, period)[0])
     signal = _orient(raw, features, seq.present)
     sigma = params.smooth_periods * (period if period else fps)
     smooth = gaussian_filter1d(signal, max(sigma, 1.0))

@@ -26,8 +26,10 @@ DOFS = ("hip_flex_l", "hip_flex_r", "hip_abd_l", "hip_abd_r", "knee_l", "knee_r"
         "spine_side", "neck_flex", "sh_elev_l", "sh_elev_r", "sh_plane_l", "sh_plane_r", "sh_rot_l",
         "sh_rot_r", "elbow_l", "elbow_r", "pitch")
 
+# Relaxed arms hang with the elbows a little bent (real pose estimates rarely show a straight elbow).
 NEUTRAL = {"sh_elev_l": 8.0, "sh_elev_r": 8.0, "sh_plane_l": 20.0, "sh_plane_r": 20.0, "knee_l": 3.0,
-           "knee_r": 3.0, "elbow_l": 8.0, "elbow_r": 8.0}
+           "knee_r": 3.0, "elbow_l": 18.0, "elbow_r": 18.0}
+
 
 POSTURES = ("standing", "prone", "supine", "hanging", "kneeling", "seated")
 
@@ -61,6 +63,10 @@ class ExerciseSpec:
     support: str = "floor"              # floor: lowest point on the ground; hands: hanging from fixed hands
     anchor: tuple[str, ...] = ("left_foot", "right_foot")
     extra: dict = field(default_factory=dict)
+    # Other ways people hold or move their arms in this exercise: (rest overrides, mid overrides) pairs.
+    arm_styles: tuple[tuple[dict, dict], ...] = ()
+    # Per-person posture offsets in degrees, DOF (or both-sides name) -> (low, high), added to rest and mid.
+    vary: dict = field(default_factory=dict)
 
     def pose(self, which: str) -> dict[str, float]:
         base = dict(NEUTRAL)
@@ -70,6 +76,12 @@ class ExerciseSpec:
         return base
 
 
+# Arm styles shared by exercises where the arms only keep balance.
+_HANDS_ON_HIPS = (both(sh_elev=30, sh_plane=5, elbow=100), {})
+_HANDS_AT_CHEST = (both(sh_elev=25, sh_plane=90, elbow=125), {})
+_HANDS_BEHIND_HEAD = (both(sh_elev=120, sh_plane=15, elbow=140), {})
+_ARMS_RELAXED = (both(sh_elev=12, sh_plane=60, elbow=25), {})
+
 _ARMS_FRONT = both(sh_elev=80, sh_plane=90, elbow=10)
 _PRONE_ARMS = both(sh_elev=85, sh_plane=85, elbow=5)
 
@@ -77,13 +89,16 @@ _SPECS = [
     ExerciseSpec("squat", "Squat", "Stand with feet shoulder-width apart, sit the hips back and down until the "
                  "thighs are about parallel, then stand up.", "standing",
                  rest=both(hip_abd=8, knee=3, **{"sh_elev": 15, "sh_plane": 90}),
-                 mid=both(hip_flex=100, knee=115, hip_abd=12, spine_flex=30, sh_elev=85, sh_plane=90),
-                 tempo_s=2.6, moving=("knee", "hip", "trunk"),
-                 faults=("shallow", "knees_cave", "forward_lean", "too_fast")),
+                 mid=both(hip_flex=100, knee=115, hip_abd=12, spine_flex=42, sh_elev=85, sh_plane=90),
+                 tempo_s=2.3, moving=("knee", "hip", "trunk"),
+                 faults=("shallow", "knees_cave", "forward_lean", "too_fast"),
+                 arm_styles=(_HANDS_ON_HIPS, _HANDS_AT_CHEST, _HANDS_BEHIND_HEAD, _ARMS_RELAXED),
+                 vary={"spine_flex": (-8, 8)}),
     ExerciseSpec("push_up", "Push-up", "From a straight-arm plank, bend the elbows to lower the chest towards "
                  "the floor, then push back up keeping the body in one line.", "prone",
-                 rest={**_PRONE_ARMS, "pitch": -22}, mid=both(sh_elev=40, sh_plane=70, elbow=95, pitch=-6),
-                 tempo_s=2.0, moving=("elbow", "shoulder", "hip"),
+                 rest={**_PRONE_ARMS, **both(elbow=12), "pitch": -22},
+                 mid=both(sh_elev=40, sh_plane=55, elbow=95, pitch=-6),
+                 tempo_s=1.8, moving=("elbow", "shoulder", "hip"), vary={"hip_flex": (0, 10), "sh_plane": (-10, 5)},
                  faults=("shallow", "hips_sag", "hips_pike", "elbows_flare", "too_fast"), flag3d_id="A006",
                  anchor=("left_foot", "right_foot", "left_hand", "right_hand")),
     ExerciseSpec("kneeling_push_up", "Kneeling Push-up", "A push-up with the knees on the mat.", "prone",
@@ -100,12 +115,13 @@ _SPECS = [
                  rest=both(sh_elev=10, sh_plane=90),
                  mid={"hip_flex_l": 85, "knee_l": 95, "hip_flex_r": -15, "knee_r": 100, "spine_flex": 5},
                  tempo_s=2.8, moving=("knee", "hip"), faults=("shallow", "knees_cave", "forward_lean"),
+                 arm_styles=(_HANDS_ON_HIPS, _ARMS_RELAXED),
                  alternate=True, flag3d_id="A046"),
     ExerciseSpec("jumping_jack", "Jumping Jacks", "Jump the feet apart while raising the arms overhead, then "
                  "jump back with the arms down.", "standing",
-                 rest=both(sh_elev=10, sh_plane=10, hip_abd=2),
-                 mid=both(sh_elev=165, sh_plane=10, hip_abd=16, knee=10),
-                 tempo_s=1.1, moving=("shoulder", "hip"), faults=("partial_range", "asymmetric_arms"),
+                 rest=both(sh_elev=10, sh_plane=10, hip_abd=2, elbow=20, knee=8),
+                 mid=both(sh_elev=145, sh_plane=10, hip_abd=16, knee=25, elbow=45),
+                 tempo_s=0.85, moving=("shoulder", "hip"), faults=("partial_range", "asymmetric_arms"),
                  flag3d_id="A057", extra={"bounce": 0.06}),
     ExerciseSpec("clap_jack", "Clap Jacks", "Jump the feet apart while opening straight arms to the sides, "
                  "then jump back clapping in front of the chest.", "standing",
@@ -114,30 +130,34 @@ _SPECS = [
                  extra={"bounce": 0.05}),
     ExerciseSpec("sit_up", "Sit-up", "Lie on the back with knees bent, curl the trunk up towards the knees, "
                  "then lower back down.", "supine",
-                 rest={**both(hip_flex=45, knee=95, sh_elev=150, sh_plane=60, elbow=130), "pitch": 0},
-                 mid={**both(hip_flex=115, knee=95), "spine_flex": 25, "pitch": 70, "neck_flex": 20},
-                 tempo_s=2.6, moving=("hip", "trunk"), faults=("shallow", "too_fast"), flag3d_id="A042"),
+                 rest={**both(hip_flex=50, knee=100, sh_elev=30, sh_plane=90, elbow=120), "pitch": 0},
+                 mid={**both(hip_flex=125, knee=125), "spine_flex": 25, "pitch": 70, "neck_flex": 20},
+                 tempo_s=2.0, moving=("hip", "trunk"), faults=("shallow", "too_fast"), flag3d_id="A042",
+                 arm_styles=((both(sh_elev=20, sh_plane=90, elbow=25), both(sh_elev=70)),
+                             (both(sh_elev=150, sh_plane=60, elbow=130), {})),
+                 vary={"knee": (-25, 15)}),
     ExerciseSpec("shoulder_bridge", "Shoulder Bridge", "Lie on the back with knees bent and lift the hips until "
                  "the body is straight from shoulders to knees.", "supine",
                  rest={**both(hip_flex=50, knee=100, sh_elev=10, sh_plane=10), "pitch": 0},
                  mid={**both(hip_flex=5, knee=85), "pitch": -35},
                  tempo_s=3.0, moving=("hip",), faults=("shallow",), flag3d_id="A036"),
     ExerciseSpec("pull_up", "Pull-up", "Hang from a bar with straight arms and pull the chin above the bar.",
-                 "hanging", rest=both(sh_elev=170, sh_plane=25, elbow=8, knee=15, hip_flex=5),
-                 mid=both(sh_elev=55, sh_plane=35, elbow=130, knee=25, hip_flex=15),
-                 tempo_s=2.6, moving=("elbow", "shoulder"), faults=("partial_range", "too_fast"),
+                 "hanging", rest=both(sh_elev=155, sh_plane=25, elbow=15, knee=15, hip_flex=5),
+                 mid=both(sh_elev=35, sh_plane=35, elbow=125, knee=25, hip_flex=15),
+                 vary={"hip_flex": (0, 40), "knee": (-5, 20)},
+                 tempo_s=2.4, moving=("elbow", "shoulder"), faults=("partial_range", "too_fast"),
                  support="hands", anchor=("left_hand", "right_hand")),
     ExerciseSpec("dip", "Dip", "Support the body on parallel bars and bend the elbows to lower the body, "
                  "then press back up.", "hanging",
                  rest=both(sh_elev=12, sh_plane=90, elbow=5, knee=70, hip_flex=20),
-                 mid={**both(sh_elev=-45, sh_plane=90, elbow=95, knee=70, hip_flex=25), "spine_flex": 15},
-                 tempo_s=2.2, moving=("elbow", "shoulder"), faults=("shallow", "elbows_flare"),
+                 mid={**both(sh_elev=-40, sh_plane=90, elbow=85, knee=70, hip_flex=25), "spine_flex": 15},
+                 tempo_s=1.6, moving=("elbow", "shoulder"), faults=("shallow", "elbows_flare"),
                  support="hands", anchor=("left_hand", "right_hand")),
     ExerciseSpec("bench_press", "Bench Press", "Lie on a bench, lower the bar to the chest with elbows at about "
                  "45 degrees, then press it up.", "supine",
                  rest={**both(sh_elev=90, sh_plane=80, elbow=5, hip_flex=70, knee=85), "pitch": 0},
                  mid=both(sh_elev=60, sh_plane=30, sh_rot=-60, elbow=100),
-                 tempo_s=2.4, moving=("elbow", "shoulder"), faults=("shallow", "elbows_flare", "asymmetric_arms")),
+                 tempo_s=2.2, moving=("elbow", "shoulder"), faults=("shallow", "elbows_flare", "asymmetric_arms")),
     ExerciseSpec("svend_press", "Svend Press", "Press the hands together in front of the chest and push them "
                  "straight forward, then bring them back.", "standing",
                  rest=both(sh_elev=70, sh_plane=90, elbow=110), mid=both(sh_elev=90, sh_plane=90, elbow=5),
@@ -148,8 +168,9 @@ _SPECS = [
                  tempo_s=2.6, moving=("shoulder",), faults=("partial_range",), flag3d_id="A005"),
     ExerciseSpec("front_raise", "Front Raise", "Raise straight arms in front of the body to shoulder height, "
                  "then lower them.", "standing",
-                 rest=both(sh_elev=10, sh_plane=90, elbow=10), mid=both(sh_elev=95, sh_plane=90, elbow=10),
-                 tempo_s=2.4, moving=("shoulder",), faults=("partial_range", "asymmetric_arms", "too_fast")),
+                 rest=both(sh_elev=10, sh_plane=90, elbow=20), mid=both(sh_elev=95, sh_plane=90, elbow=25),
+                 tempo_s=2.0, moving=("shoulder",), faults=("partial_range", "asymmetric_arms", "too_fast"),
+                 vary={"sh_plane": (-30, 0), "elbow": (0, 25)}),
     ExerciseSpec("lateral_raise", "Lateral Raise", "Raise the arms out to the sides to shoulder height, then "
                  "lower them.", "standing",
                  rest=both(sh_elev=10, sh_plane=10, elbow=12), mid=both(sh_elev=90, sh_plane=10, elbow=12),
@@ -215,7 +236,8 @@ _SPECS = [
                  tempo_s=0.7, moving=("hip", "knee"), alternate=True, flag3d_id="A060"),
     ExerciseSpec("russian_twist", "Seated Torso Twist", "Sit with knees bent, lean back and rotate the trunk "
                  "from side to side.", "seated",
-                 rest={**both(hip_flex=70, knee=90, sh_elev=60, sh_plane=90, elbow=80), "spine_flex": -15},
+                 rest={**both(hip_flex=65, knee=50, sh_elev=45, sh_plane=90, elbow=70), "spine_flex": -10,
+                       "pitch": -25},
                  mid={"spine_twist": 45}, tempo_s=1.6, moving=("trunk",), alternate=True),
 ]
 

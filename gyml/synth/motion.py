@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -54,17 +54,42 @@ class SynthConfig:
             "height": pick(self.height, 1.55, 1.95, 1.75),
             "limb_scale": float(rng.uniform(0.94, 1.06)) if self.randomize else 1.0,
             "arm_scale": float(rng.uniform(0.94, 1.06)) if self.randomize else 1.0,
-            "tempo_scale": pick(self.tempo_scale, 0.75, 1.35, 1.0),
+            "tempo_scale": pick(self.tempo_scale, 0.7, 1.25, 1.0),
             "tempo_drift": pick(self.tempo_drift, -0.15, 0.25, 0.0),
             "depth": pick(self.depth, 0.88, 1.08, 1.0),
-            "pause_s": pick(self.pause_s, 0.0, 0.4, 0.0),
-            "rest_pause_s": pick(self.rest_pause_s, 0.0, 0.5, 0.0),
+            # Pauses as shares of a rep: a jumping jack never pauses as long as a slow squat.
+            "pause_share": float(rng.uniform(0.0, 0.15)) if self.randomize else 0.0,
+            "rest_pause_share": float(rng.uniform(0.0, 0.2)) if self.randomize else 0.0,
             "lead_in_s": pick(self.lead_in_s, 0.3, 2.0, 0.5),
             "lead_out_s": pick(self.lead_out_s, 0.3, 2.0, 0.5),
             "camera_yaw_deg": pick(self.camera_yaw_deg, -180.0, 180.0, 0.0),
             "asymmetry_deg": pick(self.asymmetry_deg, 0.0, 6.0, 0.0),
             "sway_deg": pick(self.sway_deg, 0.0, 3.0, 0.0),
         }
+
+
+def _personal_style(spec: ExerciseSpec, rng: np.random.Generator) -> tuple[ExerciseSpec, int]:
+    """People do the same exercise differently: pick one of the exercise's arm styles and shift the
+    postures the catalog allows to vary (e.g. how high the hips ride in a push-up)."""
+    style = 0
+    rest, mid = dict(spec.rest), dict(spec.mid)
+    if spec.arm_styles:
+        # Half of the people do it the catalog's way; the rest spread over the other styles.
+        style = -1 if rng.random() < 0.5 else int(rng.integers(len(spec.arm_styles)))
+        if style >= 0:
+            arm_rest, arm_mid = spec.arm_styles[style]
+            rest.update(arm_rest)
+            mid = {k: val for k, val in mid.items() if k not in arm_rest}
+            mid.update(arm_mid)
+    for key, (low, high) in spec.vary.items():
+        offset = float(rng.uniform(low, high))
+        names = [key] if key in DOFS else [f"{key}_l", f"{key}_r"]
+        for name in names:
+            base = spec.pose("rest").get(name, 0.0)
+            rest[name] = rest.get(name, base) + offset
+            if name in mid:
+                mid[name] += offset
+    return replace(spec, rest=rest, mid=mid), style + 1
 
 
 def _mirror(delta: dict) -> dict:
@@ -107,6 +132,10 @@ def _timeline(spec: ExerciseSpec, reps: int, faults: dict[int, str], v: dict, fp
         n = int(round(seconds * fps))
         frames.extend([rest_vec] * n)
 
+    if v.get("pause_s") is None:
+        v["pause_s"] = v["pause_share"] * spec.tempo_s
+    if v.get("rest_pause_s") is None:
+        v["rest_pause_s"] = v["rest_pause_share"] * spec.tempo_s
     hold(v["lead_in_s"])
     if spec.isometric:
         hold(max(reps, 1) * spec.tempo_s * v["tempo_scale"])
@@ -211,7 +240,10 @@ def synthesize(exercise: str | ExerciseSpec, reps: int = 8, faults: dict[int, st
             raise GymlError(f"fault on rep {rep}, but the set has {reps} reps")
     rng = np.random.default_rng(seed)
     v = config.resolved(rng)
+    v["pause_s"], v["rest_pause_s"] = config.pause_s, config.rest_pause_s
     v["jitter"] = config.randomize
+    if config.randomize:
+        spec, v["style"] = _personal_style(spec, rng)
     fps = config.fps
     dofs, segments = _timeline(spec, reps, faults, v, fps, rng)
     axis_angle = _axis_angle(dofs, spec.posture)
@@ -239,7 +271,7 @@ def synthesize(exercise: str | ExerciseSpec, reps: int = 8, faults: dict[int, st
     meta = {
         "exercise": spec.label, "exercise_name": spec.name, "flag3d_id": spec.flag3d_id, "reps": reps,
         "faults": [{"rep": r, "kind": k} for r, k in sorted(faults.items())],
-        "segments": segments, "seed": seed, "variation": {k: round(float(x), 4) for k, x in v.items()},
+        "segments": segments, "seed": seed, "variation": {k: round(float(x), 4) for k, x in v.items() if x is not None},
         "translation": translation.round(5).tolist(),
     }
     return PoseSequence(joints=noisy, confidence=confidence, fps=fps, smpl_pose=axis_angle.astype(np.float32),

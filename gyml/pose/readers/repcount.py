@@ -8,7 +8,11 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
+from gyml.pose.axis_scales import restore_axis_scales
 from gyml.pose.sequence import PoseSequence
+
+# Restored joints come out in torso lengths; scaling by a typical neck-to-pelvis distance keeps them metre-like.
+REFERENCE_TORSO_M = 0.5
 
 
 def read_repcount_npy(path: Path, fps: float = 30.0) -> PoseSequence:
@@ -26,7 +30,10 @@ def read_repcount_npy(path: Path, fps: float = 30.0) -> PoseSequence:
     empty = ~np.isfinite(points).all(axis=(1, 2)) | (np.abs(points).sum(axis=(1, 2)) == 0)
     points[empty] = np.nan
     image = points[..., :2].astype(np.float32)
-    # Image coordinates are fractions of the frame; their scale is not metric, but every later stage
-    # normalises by the body's own size.
-    return landmarks_to_sequence(points, None, fps, "repcount", image_landmarks=image,
-                                 metadata={"file": path.name})
+    seq = landmarks_to_sequence(points, None, fps, "repcount", image_landmarks=image,
+                                metadata={"file": path.name, "axis_scales_restored": True})
+    # Each frame was min-max normalised per axis, which bends every angle; restore the body's proportions.
+    present = seq.present
+    if present.any():
+        seq.joints[present] = restore_axis_scales(seq.joints[present]) * REFERENCE_TORSO_M
+    return seq

@@ -1,0 +1,79 @@
+"""The real labelled data in ../shared for benchmarks: RepCount-pose dev sequences and the videos, each with
+its exercise label in the catalog's names. Poses extracted from videos are cached (keyed by the file's
+content hash) under ~/.cache/gyml-bench so that benchmarks re-run in seconds."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from gyml.pose.readers import read_pose
+from gyml.pose.sequence import PoseSequence
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CACHE = Path(os.environ.get("GYML_BENCH_CACHE", Path.home() / ".cache" / "gyml-bench"))
+
+REPCOUNT_TYPES = {"squat": "squat", "squant": "squat", "push_up": "push_up", "pushups": "push_up",
+                  "pull_up": "pull_up", "pullups": "pull_up", "situp": "sit_up", "jump_jack": "jumping_jack",
+                  "jumpjacks": "jumping_jack", "bench_pressing": "bench_press", "benchpressing": "bench_press",
+                  "front_raise": "front_raise", "frontraise": "front_raise"}
+VIDEO_PREFIX = {"squat": "squat", "push": "push_up", "pull": "pull_up", "dips": "dip", "jumpingjack": "jumping_jack",
+                "jacks": "jumping_jack", "plank": "plank", "russiantwist": "russian_twist"}
+
+
+@dataclass
+class RealSequence:
+    name: str
+    label: str
+    source: str          # "repcount" or "video"
+    seq: PoseSequence
+
+
+def cached_pose(path: Path) -> PoseSequence:
+    """read_pose, memoised on disk for videos (MediaPipe takes seconds per clip)."""
+    if path.suffix.lower() not in (".mp4", ".avi", ".mov", ".webm"):
+        return read_pose(path)
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+    cached = CACHE / f"{path.stem}-{digest}.npz"
+    if cached.exists():
+        return PoseSequence.load(cached)
+    seq = read_pose(path)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    seq.save(cached)
+    return seq
+
+
+def repcount_sequences() -> list[RealSequence]:
+    folder = SHARED / "repcount_pose" / "dev"
+    out = []
+    if not (folder / "labels.csv").exists():
+        return out
+    for r in csv.DictReader(open(folder / "labels.csv", newline="")):
+        label = REPCOUNT_TYPES.get(r["type"])
+        path = folder / r["name"].replace(".mp4", ".npy")
+        if label and path.exists():
+            out.append(RealSequence(path.stem, label, "repcount", read_pose(path)))
+    return out
+
+
+def video_label(path: Path) -> str | None:
+    stem = path.name.lower()
+    return next((v for k, v in VIDEO_PREFIX.items() if stem.startswith(k)), None)
+
+
+def video_sequences() -> list[RealSequence]:
+    out = []
+    for video in sorted((SHARED / "videos").rglob("*")):
+        if video.suffix.lower() not in (".mp4", ".avi"):
+            continue
+        label = video_label(video)
+        if label:
+            out.append(RealSequence(video.name, label, "video", cached_pose(video)))
+    return out
+
+
+def all_sequences() -> list[RealSequence]:
+    return repcount_sequences() + video_sequences()
