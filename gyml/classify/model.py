@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -16,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import gyml
+from gyml.classify.pca import ChunkedPCA
 from gyml.errors import GymlError
 from gyml.pose.sequence import write_atomically
 
@@ -29,7 +29,7 @@ def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: 
     if scale:
         steps.append(("scale", StandardScaler()))
     if pca is not None:
-        steps.append(("pca", PCA(n_components=pca, svd_solver="full", random_state=seed)))
+        steps.append(("pca", ChunkedPCA(variance=pca)))
     if model == "multinomial":
         clf = LogisticRegression(solver="saga", max_iter=max_iter, tol=1e-3, random_state=seed)
     elif model == "trees":
@@ -90,7 +90,8 @@ class ExerciseModel:
             raise GymlError(f"{path.name} was made by gyml {meta.get('gyml_version')}, this is gyml "
                             f"{gyml.__version__}: retrain it with `gyml train`")
         trusted = sio.get_untrusted_types(data=payload)
-        allowed = [t for t in trusted if t.startswith(("sklearn.", "numpy."))]
+        # scikit-learn's and numpy's types, and our own PCA (plain arrays, no code of its own runs on load)
+        allowed = [t for t in trusted if t.startswith(("sklearn.", "numpy.")) or t == "gyml.classify.pca.ChunkedPCA"]
         if set(trusted) - set(allowed):
             raise GymlError(f"{path.name}: model file holds types that are not scikit-learn's: "
                             f"{sorted(set(trusted) - set(allowed))}")

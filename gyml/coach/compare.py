@@ -12,16 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import ANGLE_NAMES, joint_angles
+from gyml.pose.skeleton import ANGLE_NAMES, body_frame, joint_angles
 from gyml.reps.counter import RepCount
 from gyml.reps.signal import fill_missing
 
 STRICTNESS = {"beginner": 1.5, "intermediate": 1.0, "expert": 0.7}
 
-# Symmetric pairs are judged on the mean of both sides; asymmetry separately.
+# Pairs of sides. A rep's range is the side that moved more (in alternating exercises only one side
+# moves per rep); asymmetry is judged separately.
 PAIRED = {"knee": ("left_knee_flexion", "right_knee_flexion"), "hip": ("left_hip_flexion", "right_hip_flexion"),
           "elbow": ("left_elbow_flexion", "right_elbow_flexion"),
-          "shoulder": ("left_shoulder_elevation", "right_shoulder_elevation")}
+          "shoulder": ("left_shoulder_elevation", "right_shoulder_elevation"),
+          "arm_opening": ("left_shoulder_abduction", "right_shoulder_abduction")}
 
 
 @dataclass
@@ -37,6 +39,9 @@ class RepMeasures:
     down_s: float
     up_s: float
     active_s: float        # time spent more than half-way from the start pose to the midpoint pose
+    side_view: float = 0.0  # 0 = filmed from the front or back, 1 = from the side (monocular video only)
+    set_low: dict | None = None   # each angle's 5th and 95th percentile over the whole set: the ends it
+    set_high: dict | None = None  # rests at, whichever way a joint travels
 
 
 @dataclass
@@ -54,8 +59,24 @@ def angle_table(seq: PoseSequence) -> np.ndarray:
     return fill_missing(a, seq.present & np.isfinite(a).all(axis=1))
 
 
+# Sources that see the body through one camera: depth (our z axis) is their weakest estimate.
+MONOCULAR = ("video", "repcount", "csv")
+# Beyond this share of the body's left-right axis along the camera's depth, sideways measures (elbow
+# flare, knees caving, one side against the other) are guesses: the far side is hidden.
+SIDE_VIEW = 0.75
+LATERAL_CHECKS = ("elbows_flare", "knees_cave", "asymmetric_arms")
+
+
 def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = None) -> list[RepMeasures]:
     a = angle_table(seq) if angles is None else angles
+    if seq.source in MONOCULAR:
+        _, left, _ = body_frame(fill_missing(seq.joints, seq.present))
+        depth_share = np.abs(left[:, 2])
+    else:
+        depth_share = np.zeros(len(seq))
+    present = seq.present if seq.present.any() else np.ones(len(a), bool)
+    low = dict(zip(ANGLE_NAMES, np.percentile(a[present], 5, axis=0).tolist()))
+    high = dict(zip(ANGLE_NAMES, np.percentile(a[present], 95, axis=0).tolist()))
     out = []
     for seg in reps.segments:
         start = a[seg.start]
@@ -72,11 +93,12 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
         for joint, (left, right) in PAIRED.items():
             lo = abs(dev[left] - st[left])
             ro = abs(dev[right] - st[right])
-            exc[joint] = 0.5 * (lo + ro)
+            exc[joint] = max(lo, ro)
             side[joint] = (lo, ro)
         exc["trunk"] = abs(dev["trunk_inclination"] - st["trunk_inclination"])
         out.append(RepMeasures(seg.index, seg.start, mid_i, seg.end, dev, st, exc, side,
-                               (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps, active))
+                               (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps, active,
+                               float(np.median(depth_share[seg.start:seg.end + 1])), low, high))
     return out
 
 
@@ -98,6 +120,9 @@ def gold_profile(gold: list[RepMeasures]) -> dict:
         return float(np.median([get(r) for r in gold]))
     return {
         "angles_mid": {n: med(lambda r, n=n: r.angles_mid[n]) for n in ANGLE_NAMES},
+        "direction": {j: _direction(gold, j) for j in gold[0].excursion},
+        "travel": {j: med(lambda r, j=j: travel(r, j, _direction(gold, j))) for j in gold[0].excursion},
+        "turn": {j: med(lambda r, j=j: turning_angle(r, j, _direction(gold, j))) for j in gold[0].excursion},
         "excursion": {j: med(lambda r, j=j: r.excursion[j]) for j in gold[0].excursion},
         "duration": med(lambda r: r.active_s),
     }
@@ -112,6 +137,46 @@ def main_joint(gold: dict, watched: tuple[str, ...]) -> str | None:
     return max(gold["excursion"], key=gold["excursion"].get, default=None)
 
 
+def _sides(joint: str) -> tuple[str, ...]:
+    return PAIRED.get(joint, ("trunk_inclination",) if joint == "trunk" else ())
+
+
+def _direction(reps: list[RepMeasures], joint: str) -> float:
+    """+1 when the joint's angle grows from start to midpoint in these reps, else -1."""
+    names = _sides(joint)
+    if not names:
+        return 1.0
+    start = np.median([np.mean([r.angles_start[n] for n in names]) for r in reps])
+    mid = np.median([np.mean([r.angles_mid[n] for n in names]) for r in reps])
+    return 1.0 if mid >= start else -1.0
+
+
+def _active_side(r: RepMeasures, joint: str, direction: float) -> str | None:
+    """The side that travels further from where it rests over the set (in alternating exercises, the
+    side doing this rep). The set-wide resting end, unlike the rep's first frame, stays right when reps
+    overlap (one arm lowers while the other rises) and when a clip starts mid-rep."""
+    names = _sides(joint)
+    if not names or r.set_low is None:
+        return None
+    rest = r.set_low if direction > 0 else r.set_high
+    return max(names, key=lambda n: direction * (r.angles_mid[n] - rest[n]))
+
+
+def travel(r: RepMeasures, joint: str, direction: float) -> float:
+    """Degrees the rep's active side travels from its resting end."""
+    side = _active_side(r, joint, direction)
+    if side is None:
+        return r.excursion.get(joint, 0.0)
+    rest = r.set_low if direction > 0 else r.set_high
+    return direction * (r.angles_mid[side] - rest[side])
+
+
+def turning_angle(r: RepMeasures, joint: str, direction: float) -> float:
+    """The active side's angle at the rep's turning point."""
+    side = _active_side(r, joint, direction)
+    return r.angles_mid[side] if side else 0.0
+
+
 def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], checks: tuple[str, ...],
             strictness: str = "intermediate") -> list[Finding]:
     tol = STRICTNESS.get(strictness, 1.0)
@@ -121,43 +186,50 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
     typical = float(np.median(durations)) if len(durations) else 0.0
     for r in user:
         g_mid = gold["angles_mid"]
-        if main and ("shallow" in checks or "partial_range" in checks) and gold["excursion"][main] > 20:
-            short = gold["excursion"][main] - r.excursion[main]
+        rep_checks = checks if r.side_view <= SIDE_VIEW else tuple(c for c in checks if c not in LATERAL_CHECKS)
+        if main and ("shallow" in rep_checks or "partial_range" in rep_checks) and gold["excursion"][main] > 20:
+            # Short on both counts: less movement than the gold rep, and a turning point short of the gold
+            # one. Either alone misleads: a clip that starts mid-rep shortens the excursion, a person's
+            # own posture shifts the angles.
+            way = gold["direction"][main]
+            short = min(gold["travel"][main] - travel(r, main, way),
+                        way * (gold["turn"][main] - turning_angle(r, main, way)))
             if short > 0.28 * tol * gold["excursion"][main]:
-                kind = "shallow" if "shallow" in checks else "partial_range"
+                kind = "shallow" if "shallow" in rep_checks else "partial_range"
                 findings.append(Finding(r.index, kind, "mid", main, short))
-        if "knees_cave" in checks:
-            # Caving means the knees end up inside the feet, and clearly narrower than in the gold rep
-            # (a shallower squat also narrows the knees a little, which is not this fault).
-            drop = g_mid["knee_width_ratio"] - r.angles_mid["knee_width_ratio"]
-            inside = r.angles_mid["knee_width_ratio"] < r.angles_start["knee_width_ratio"] * (1.0 + 0.05 / tol)
-            if inside and drop > 0.22 * tol * max(g_mid["knee_width_ratio"], 0.5):
-                findings.append(Finding(r.index, "knees_cave", "mid", "knee", drop))
-        if "hips_sag" in checks or "hips_pike" in checks:
+        if "knees_cave" in rep_checks:
+            # The knee that drifts furthest inwards of its hip-ankle line, against the gold rep's; and it
+            # must sit well inside where the gold knee is, since a shallower rep also opens the knees less.
+            side = min(("left", "right"), key=lambda s: r.angles_mid[f"{s}_knee_out"] - g_mid[f"{s}_knee_out"])
+            caving = g_mid[f"{side}_knee_out"] - r.angles_mid[f"{side}_knee_out"]
+            inside = r.angles_mid[f"{side}_knee_out"] < 0.3 * max(g_mid[f"{side}_knee_out"], 0.0)
+            if inside and caving > 12 * tol:
+                findings.append(Finding(r.index, "knees_cave", "mid", "knee", caving))
+        if "hips_sag" in rep_checks or "hips_pike" in rep_checks:
             diff = r.angles_mid["body_line"] - g_mid["body_line"]
             for value, phase in ((diff, "mid"),):
                 if abs(value) > 12 * tol:
                     kind = "hips_sag" if value > 0 else "hips_pike"
-                    if kind in checks:
+                    if kind in rep_checks:
                         findings.append(Finding(r.index, kind, phase, "hip", abs(value)))
-        if "forward_lean" in checks or "rounded_back" in checks:
+        if "forward_lean" in rep_checks or "rounded_back" in rep_checks:
             lean = r.angles_mid["trunk_inclination"] - g_mid["trunk_inclination"]
             if lean > 15 * tol:
-                kind = "rounded_back" if "rounded_back" in checks else "forward_lean"
+                kind = "rounded_back" if "rounded_back" in rep_checks else "forward_lean"
                 findings.append(Finding(r.index, kind, "mid", "trunk", lean))
-        if "elbows_flare" in checks:
+        if "elbows_flare" in rep_checks:
             flare = 0.5 * ((r.angles_mid["left_shoulder_abduction"] - g_mid["left_shoulder_abduction"])
                            + (r.angles_mid["right_shoulder_abduction"] - g_mid["right_shoulder_abduction"]))
             if abs(flare) > 14 * tol:
                 findings.append(Finding(r.index, "elbows_flare", "mid", "elbow", abs(flare)))
-        if "asymmetric_arms" in checks:
+        if "asymmetric_arms" in rep_checks:
             for joint in ("elbow", "shoulder"):
                 left, right = r.side_excursion[joint]
                 big = max(left, right)
                 if big > 25 and abs(left - right) > 0.35 * tol * big:
                     findings.append(Finding(r.index, "asymmetric_arms", "mid", joint, abs(left - right)))
                     break
-        if "too_fast" in checks and typical > 0:
+        if "too_fast" in rep_checks and typical > 0:
             duration = r.active_s
             reference = min(typical, gold["duration"]) if gold["duration"] > 0 else typical
             if duration < 0.62 / tol * reference:

@@ -14,7 +14,8 @@ TOP_MIDPOINT = {"pull_up", "front_raise", "lateral_raise", "shoulder_press", "bi
                 "knee_raise_crunch", "svend_press", "chest_fly", "squat_arm_lift", "run_in_place",
                 "bent_over_row", "tricep_extension", "russian_twist"}
 
-JOINT_WORDS = {"knee": "knees", "hip": "hips", "elbow": "elbows", "shoulder": "arms", "trunk": "back",
+JOINT_WORDS = {"knee": "knees", "hip": "hips", "elbow": "elbows", "shoulder": "arms", "arm_opening": "arms",
+               "trunk": "back",
                "tempo": "tempo"}
 
 CUES = {

@@ -172,6 +172,7 @@ ANGLE_NAMES = (
     "knee_width_ratio",
     "hand_height", "hip_height",
     "left_hip_abduction", "right_hip_abduction",
+    "left_knee_out", "right_knee_out",
 )
 
 
@@ -209,7 +210,8 @@ def joint_angles(joints: np.ndarray, up_axis: np.ndarray = np.array([0.0, 1.0, 0
     Flexions are 0 when the limb is straight. Elevation is the angle of the upper arm from the trunk's
     downward axis (0 = arm by the side, 180 = overhead); abduction is its sideways part. Trunk
     inclination is the trunk's angle from the vertical. Body line is 180 minus the shoulder-hip-ankle
-    angle (0 = straight plank; sign: positive = hips sag towards the floor side of the body).
+    angle (0 = straight plank; sign: positive = hips sag towards the floor side of the body). Knee out is
+    the knee's sideways angle off its hip-ankle line (negative = caving in).
     """
     j = np.asarray(joints, dtype=np.float64)
     J = JOINT
@@ -245,6 +247,18 @@ def joint_angles(joints: np.ndarray, up_axis: np.ndarray = np.array([0.0, 1.0, 0
     off_line = hips - (shoulders + t[:, None] * line)
     sign = np.sign(np.einsum("ti,ti->t", off_line, forward))
     feats["body_line"] = bend * np.where(sign == 0, 1.0, sign)
+    for side in ("left", "right"):
+        # The knee's sideways offset from its own hip-ankle line, as an angle at the hip: positive outside
+        # the line, negative when the knee caves in. Unlike the knee/ankle width ratio it holds for any
+        # stance (feet parallel, wide, or one leg forward in a lunge).
+        hip, knee, ankle = j[:, J[f"{side}_hip"]], j[:, J[f"{side}_knee"]], j[:, J[f"{side}_ankle"]]
+        leg = ankle - hip
+        t = np.einsum("ti,ti->t", knee - hip, leg) / np.maximum(np.einsum("ti,ti->t", leg, leg), 1e-9)
+        offset = knee - (hip + t[:, None] * leg)
+        outward = left if side == "left" else -left
+        thigh_len = np.maximum(np.linalg.norm(knee - hip, axis=-1), 1e-9)
+        feats[f"{side}_knee_out"] = np.degrees(np.arcsin(np.clip(
+            np.einsum("ti,ti->t", offset, outward) / thigh_len, -1, 1)))
     knee_w = np.linalg.norm(j[:, J["left_knee"]] - j[:, J["right_knee"]], axis=-1)
     ankle_w = np.linalg.norm(j[:, J["left_ankle"]] - j[:, J["right_ankle"]], axis=-1)
     feats["knee_width_ratio"] = knee_w / np.maximum(ankle_w, 0.05 * scale)

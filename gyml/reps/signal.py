@@ -128,9 +128,10 @@ def periodic_component(features: np.ndarray, period: float, n_components: int = 
     The direction of largest variance often follows one-off movements (getting into position, shifting
     on the bench) that dwarf the reps; this one maximises the lag-`period` autocovariance relative to the
     variance instead: the top generalised eigenvector of (C_period, C_0) within the leading principal
-    components. (Subtracting the half-lag autocovariance to favour the rep over its harmonics helped
-    synthesised sets but lost accuracy on RepCount, where period estimates are less exact.) Scaled to the variance of the first principal component so amplitude thresholds keep
-    their units (torso lengths).
+    components. When that direction is a harmonic (it also repeats every half period), the direction that
+    repeats at the period and reverses at half of it is taken instead (applying that criterion to every
+    set lost accuracy on RepCount, where a period estimate can be twice the true one). Scaled to the variance of the first
+    principal component so amplitude thresholds keep their units (torso lengths).
     """
     x = features - features.mean(axis=0)
     _, s, vt = np.linalg.svd(x, full_matrices=False)
@@ -140,8 +141,15 @@ def periodic_component(features: np.ndarray, period: float, n_components: int = 
         return x @ vt[0] if len(vt) else np.zeros(len(x))
     z = x @ vt[:k].T
     c0 = z.T @ z / len(z)
-    _, vectors = eigh(_lagged_covariance(z, lag), c0 + ridge * np.trace(c0) / k * np.eye(k))
+    regular = c0 + ridge * np.trace(c0) / k * np.eye(k)
+    _, vectors = eigh(_lagged_covariance(z, lag), regular)
     component = z @ vectors[:, -1]
+    half = max(1, lag // 2)
+    if autocorrelation(component)[half] > 0:
+        # It repeats every half rep too: a harmonic (a wrist's arc, a bounce), which would count each rep
+        # twice. Ask instead for the direction that repeats at the period and reverses at half of it.
+        _, vectors = eigh(_lagged_covariance(z, lag) - _lagged_covariance(z, half), regular)
+        component = z @ vectors[:, -1]
     return component * (s[0] / max(np.linalg.norm(component), 1e-12))
 
 

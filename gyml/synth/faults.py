@@ -63,7 +63,10 @@ FAULTS: dict[str, Fault] = {f.kind: f for f in [
           _add(hip_flex_l=35, hip_flex_r=35, pitch=-8)),
     Fault("rounded_back", "the back rounds instead of staying flat", ("trunk",),
           _add(spine_flex=40, hip_flex_l=-20, hip_flex_r=-20)),
-    Fault("forward_lean", "the trunk leans too far forward", ("trunk",), _add(spine_flex=30)),
+    # Leaning forward is the trunk pitching at the hips: more hip flexion, and the whole body pitched by as
+    # much so that the legs keep their place.
+    Fault("forward_lean", "the trunk leans too far forward", ("trunk",),
+          _add(hip_flex_l=25, hip_flex_r=25, pitch=25)),
     Fault("elbows_flare", "the elbows flare out away from the body", ("elbow", "shoulder"),
           _add(sh_plane_l=-45, sh_plane_r=-45)),
     Fault("asymmetric_arms", "one arm moves much less than the other", ("shoulder", "elbow"), _one_arm(0.45)),

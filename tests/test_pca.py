@@ -1,0 +1,48 @@
+"""ChunkedPCA: the same answer as scikit-learn's exact PCA, for wide and tall data, without a float64 copy."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from gyml.classify.model import ExerciseModel, make_estimator
+from gyml.classify.pca import ChunkedPCA
+from gyml.errors import GymlError
+
+
+def _low_rank(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, 5)) @ rng.normal(size=(5, d)) * 3 + rng.normal(size=(n, d))).astype(np.float32)
+
+
+@pytest.mark.parametrize("n,d", [(60, 700), (400, 30)])
+def test_matches_sklearn_exact_pca(n, d):
+    X = _low_rank(n, d)
+    ours = ChunkedPCA(0.75, block=64).fit(X)
+    ref = PCA(0.75, svd_solver="full").fit(X.astype(np.float64))
+    assert ours.n_components_ == ref.n_components_
+    # components are defined up to sign
+    np.testing.assert_allclose(np.abs(ours.transform(X)), np.abs(ref.transform(X)), atol=1e-3)
+    k = ref.n_components_
+    np.testing.assert_allclose(ours.explained_variance_ratio_[:k], ref.explained_variance_ratio_, atol=1e-5)
+
+
+def test_keeps_more_components_for_more_variance():
+    X = _low_rank(80, 300)
+    assert ChunkedPCA(0.5).fit(X).n_components_ < ChunkedPCA(0.99).fit(X).n_components_
+
+
+def test_rejects_a_bad_share_and_constant_data():
+    with pytest.raises(GymlError):
+        ChunkedPCA(1.5).fit(_low_rank(10, 20))
+    with pytest.raises(GymlError):
+        ChunkedPCA(0.75).fit(np.ones((10, 20), np.float32))
+
+
+def test_a_model_with_it_saves_and_loads(tmp_path):
+    X = _low_rank(90, 400)
+    y = np.repeat(["a", "b", "c"], 30)
+    X[y == "b"] += 2.0
+    est = make_estimator("multinomial", 0.75).fit(X, y)
+    model = ExerciseModel(est, ["a", "b", "c"], {}, "paper", {"pca": 0.75})
+    loaded = ExerciseModel.load(model.save(tmp_path / "m.gyml"))
+    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-6)
