@@ -103,3 +103,34 @@ def test_angles_in_the_json_are_finite_numbers():
     a = _feedback("lunge", {})
     for m in a.extras["rep_metrics"]:
         assert all(np.isfinite(v) for v in m["range_of_motion_deg"].values())
+
+
+@pytest.mark.parametrize("exercise,kind,rep,words", [
+    ("alternate_curl", "partial_range", 3, "Rep 3, at the top: your elbows move"),
+    ("high_knees", "partial_range", 5, "Rep 5, at the top: your hips move"),
+    ("squat", "forward_lean", 4, "Rep 4, at the bottom: your trunk leans"),
+    ("sumo_squat", "knees_cave", 2, "Rep 2, at the bottom: your knees fall inwards"),
+])
+def test_coach_finds_faults_in_alternating_and_wide_stance_sets(exercise, kind, rep, words):
+    a = _feedback(exercise, {rep: kind})
+    faults = [f for f in a.feedback if f.severity == "fault"]
+    assert [f.rep for f in faults] == [rep], [f.message for f in a.feedback]
+    assert faults[0].message.startswith(words), faults[0].message
+
+
+def _video_like(exercise, faults, yaw):
+    """A synthesised set presented as monocular video, filmed from the given camera yaw."""
+    seq = synthesize(exercise, 6, faults, seed=4, config=SynthConfig(camera_yaw_deg=yaw))
+    seq.source = "video"
+    return analyze_sequence(seq, "x", exercise=exercise).analysis
+
+
+def test_side_view_skips_sideways_checks_and_says_so():
+    front = _video_like("push_up", {3: "elbows_flare"}, yaw=0.0)
+    assert any(f.rep == 3 and "elbows flare" in f.message for f in front.feedback)
+    side = _video_like("push_up", {3: "elbows_flare"}, yaw=90.0)
+    assert not any("flare" in f.message for f in side.feedback if f.severity == "fault")
+    assert any(f.severity == "info" and f.message.startswith("Filmed from the side") for f in side.feedback)
+    # depth is still judged from the side
+    shallow = _video_like("push_up", {2: "shallow"}, yaw=90.0)
+    assert any(f.rep == 2 and f.joint == "elbow" for f in shallow.feedback if f.severity == "fault")

@@ -64,3 +64,16 @@ def test_joint_angles_do_not_depend_on_camera_yaw_or_body_size():
     joints = a.joints.astype(np.float64)
     turned = Rotation.from_euler("y", 70, degrees=True).apply(joints.reshape(-1, 3)).reshape(joints.shape) * 1.2
     assert np.allclose(joint_angles(joints), joint_angles(turned), atol=1e-2)
+
+
+def test_knee_out_is_negative_when_the_knees_cave():
+    from gyml.synth.motion import SynthConfig, synthesize
+
+    seq = synthesize("squat", 3, {2: "knees_cave"}, seed=0, config=SynthConfig(randomize=False, noise_m=0))
+    angles = joint_angles(seq.joints)
+    knee_out = [ANGLE_NAMES.index("left_knee_out"), ANGLE_NAMES.index("right_knee_out")]
+    clean_mid, caved_mid = seq.metadata["segments"][0]["mid"], seq.metadata["segments"][1]["mid"]
+    assert (angles[clean_mid, knee_out] > 3).all()
+    assert (angles[caved_mid, knee_out] < -3).all()
+    # standing with straight legs, the knee is on the hip-ankle line
+    assert np.abs(angles[0, knee_out]).max() < 3

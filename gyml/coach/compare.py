@@ -67,8 +67,13 @@ SIDE_VIEW = 0.75
 LATERAL_CHECKS = ("elbows_flare", "knees_cave", "asymmetric_arms")
 
 
-def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = None) -> list[RepMeasures]:
+def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = None,
+                 rest_pose: np.ndarray | None = None) -> list[RepMeasures]:
+    """Measures of every counted rep. With `rest_pose` (joint angles), each rep's boundaries move to the
+    frames nearest that pose between neighbouring midpoints: in alternating exercises the counter's
+    valleys fall on the other side's turning point, not on the rest between reps."""
     a = angle_table(seq) if angles is None else angles
+    segments = reps.segments if rest_pose is None else _rest_boundaries(a, reps.segments, rest_pose)
     if seq.source in MONOCULAR:
         _, left, _ = body_frame(fill_missing(seq.joints, seq.present))
         depth_share = np.abs(left[:, 2])
@@ -78,7 +83,7 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
     low = dict(zip(ANGLE_NAMES, np.percentile(a[present], 5, axis=0).tolist()))
     high = dict(zip(ANGLE_NAMES, np.percentile(a[present], 95, axis=0).tolist()))
     out = []
-    for seg in reps.segments:
+    for seg in segments:
         start = a[seg.start]
         # The midpoint is where the body is furthest from the start pose in angle space.
         window = a[seg.start:seg.end + 1]
@@ -99,6 +104,21 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
         out.append(RepMeasures(seg.index, seg.start, mid_i, seg.end, dev, st, exc, side,
                                (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps, active,
                                float(np.median(depth_share[seg.start:seg.end + 1])), low, high))
+    return out
+
+
+def _rest_boundaries(a: np.ndarray, segments: list, rest_pose: np.ndarray) -> list:
+    from gyml.reps.counter import RepSegment
+
+    near = np.abs(a - rest_pose).sum(axis=1)
+    mids = [s.mid for s in segments]
+    out = []
+    for k, seg in enumerate(segments):
+        lo = mids[k - 1] if k > 0 else 0
+        hi = mids[k + 1] if k + 1 < len(mids) else len(a) - 1
+        start = lo + int(np.argmin(near[lo:seg.mid + 1]))
+        end = seg.mid + int(np.argmin(near[seg.mid:hi + 1]))
+        out.append(RepSegment(seg.index, start, seg.mid, end, seg.confidence))
     return out
 
 
@@ -198,12 +218,14 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                 kind = "shallow" if "shallow" in rep_checks else "partial_range"
                 findings.append(Finding(r.index, kind, "mid", main, short))
         if "knees_cave" in rep_checks:
-            # The knee that drifts furthest inwards of its hip-ankle line, against the gold rep's; and it
-            # must sit well inside where the gold knee is, since a shallower rep also opens the knees less.
-            side = min(("left", "right"), key=lambda s: r.angles_mid[f"{s}_knee_out"] - g_mid[f"{s}_knee_out"])
-            caving = g_mid[f"{side}_knee_out"] - r.angles_mid[f"{side}_knee_out"]
-            inside = r.angles_mid[f"{side}_knee_out"] < 0.3 * max(g_mid[f"{side}_knee_out"], 0.0)
-            if inside and caving > 12 * tol:
+            # The knee's sideways angle off its hip-ankle line grows with how far it bends, so it is
+            # judged per degree of knee bend: a shallower rep opens the knees less without caving.
+            def tracking(angles: dict, side: str) -> float:
+                return angles[f"{side}_knee_out"] / max(angles[f"{side}_knee_flexion"], 20.0)
+            side = min(("left", "right"), key=lambda s: tracking(r.angles_mid, s) - tracking(g_mid, s))
+            expected = tracking(g_mid, side) * max(r.angles_mid[f"{side}_knee_flexion"], 20.0)
+            caving = expected - r.angles_mid[f"{side}_knee_out"]
+            if tracking(r.angles_mid, side) < (1 - 0.5 * tol) * tracking(g_mid, side) and caving > 6 * tol:
                 findings.append(Finding(r.index, "knees_cave", "mid", "knee", caving))
         if "hips_sag" in rep_checks or "hips_pike" in rep_checks:
             diff = r.angles_mid["body_line"] - g_mid["body_line"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gyml.coach import gold as gold_library
-from gyml.coach.compare import compare, gold_profile, measure_reps, rep_score
+from gyml.coach.compare import (LATERAL_CHECKS, SIDE_VIEW, angle_table, compare, gold_profile, measure_reps,
+                                rep_score)
 from gyml.coach.feedback import phrase
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
@@ -14,6 +17,8 @@ from gyml.synth.catalog import CATALOG
 from gyml.synth.faults import FAULTS
 
 COACH_METHODS = ("gyml", "paper")
+SIDE_VIEW_NOTE = ("Filmed from the side: elbow flare, knee tracking and left/right balance cannot be judged "
+                  "from this angle - film from the front to have them checked.")
 
 
 def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
@@ -31,13 +36,21 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     gold_reps = count_reps(gold)
     if not gold_reps.segments:
         raise GymlError("the gold reference has no repetitions to compare with")
-    user_m = measure_reps(seq, reps)
-    profile = gold_profile(measure_reps(gold, gold_reps))
     spec = CATALOG.get(exercise or "")
+    rest = None
+    if spec is not None and spec.alternate:
+        # The gold set opens at rest (built-in ones by construction; a recorded one should too).
+        gold_angles = angle_table(gold)
+        rest = gold_angles[int(np.argmax(gold.present))]
+    user_m = measure_reps(seq, reps, rest_pose=rest)
+    profile = gold_profile(measure_reps(gold, gold_reps, rest_pose=rest))
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()
     findings = compare(user_m, profile, watched, checks, strictness)
     feedback = phrase(findings, exercise, reps.count)
+    unjudged = [c for c in checks if c in LATERAL_CHECKS]
+    if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
+        feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
     metrics = []
     for r in user_m:
         metrics.append({
