@@ -262,10 +262,10 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
 def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder"),
           features: str = typer.Option("angles", help="paper or angles"),
           pca: Optional[float] = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
-          model: str = typer.Option("multinomial", help="multinomial or ovr"),
+          model: str = typer.Option("multinomial", help="multinomial, ovr or trees"),
           choose_kappa: bool = typer.Option(False, help="choose PCA's kappa on the dev set"),
           output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
-          report: Optional[Path] = typer.Option(None, help="folder for metrics JSON")):
+          report: Optional[Path] = typer.Option(None, help="folder for metrics JSON and plots")):
     """Train an exercise classifier (the paper's approaches or ours) with a fixed 70/20/10 split."""
     from gyml.classify.train import train as run
 
@@ -279,7 +279,10 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
     if report:
         report.mkdir(parents=True, exist_ok=True)
         _write_text(report / "metrics.json", json.dumps(m, indent=1))
-        out.print(f"wrote {report / 'metrics.json'}")
+        from gyml.report.plots import training_plots
+
+        for path in [report / "metrics.json", *training_plots(result.model, m, report)]:
+            out.print(f"wrote {path}")
 
 
 @app.command()

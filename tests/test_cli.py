@@ -78,8 +78,13 @@ def test_synth_dataset_train_evaluate(tmp_path):
     r = run("synth-dataset", data, "--per-class", "8", "--exercises", "squat,push_up,jumping_jack")
     assert r.returncode == 0, r.stderr
     assert len(list(data.glob("M*P*A*R*.pkl"))) == 24
-    r = run("train", data, "--features", "angles", "--pca", "0.95", "-o", tmp_path / "m.gyml")
+    r = run("train", data, "--features", "angles", "--pca", "0.95", "-o", tmp_path / "m.gyml",
+            "--report", tmp_path / "report")
     assert r.returncode == 0, r.stderr
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert set(metrics) >= {"dev", "train_seconds", "n_features"}
+    for plot in ("confusion.png", "pca_explained_variance.png", "model_weights.png"):
+        assert (tmp_path / "report" / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
     r = run("evaluate", tmp_path / "m.gyml", data, "--json", tmp_path / "e.json")
     assert r.returncode == 0 and json.loads((tmp_path / "e.json").read_text())["accuracy"] > 0.8
 
