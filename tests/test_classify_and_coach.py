@@ -134,3 +134,13 @@ def test_side_view_skips_sideways_checks_and_says_so():
     # depth is still judged from the side
     shallow = _video_like("push_up", {2: "shallow"}, yaw=90.0)
     assert any(f.rep == 2 and f.joint == "elbow" for f in shallow.feedback if f.severity == "fault")
+
+
+def test_paper_coach_compares_video_without_smpl_against_a_smpl_gold():
+    user = synthesize("squat", 4, {2: "shallow"}, seed=1)
+    user.smpl_pose = None          # as from video: joints only
+    user.source = "video"
+    a = analyze_sequence(user, "x", exercise="squat", coach_method="paper").analysis
+    coach = a.extras["coach"]
+    assert coach["method"] == "paper" and coach["max_gold_distance"] > 0
+    assert coach["mean_user_mid_to_gold"] > 0 and coach["mean_user_start_to_gold"] >= 0

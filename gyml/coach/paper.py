@@ -12,9 +12,9 @@ from gyml.reps.counter import RepCount, count_reps
 from gyml.reps.signal import fill_missing, pose_features
 
 
-def pose_vectors(seq: PoseSequence) -> np.ndarray:
-    """The paper compares SMPL pose vectors; for sources without SMPL, normalised joint positions."""
-    if seq.smpl_pose is not None:
+def pose_vectors(seq: PoseSequence, smpl: bool = True) -> np.ndarray:
+    """The paper compares SMPL pose vectors; without SMPL, normalised joint positions."""
+    if smpl and seq.smpl_pose is not None:
         return fill_missing(seq.smpl_pose.reshape(len(seq), -1), seq.present)
     return pose_features(seq)
 
@@ -38,8 +38,10 @@ def paper_coach(user: PoseSequence, user_reps: RepCount, gold: PoseSequence,
     gold_reps = gold_reps or count_reps(gold, "paper")
     if not gold_reps.segments or not user_reps.segments:
         return None
-    g = pose_vectors(gold)
-    u = pose_vectors(user)
+    # Both sides in the same space: SMPL only when both have it (a video against a built-in gold has not).
+    smpl = user.smpl_pose is not None and gold.smpl_pose is not None
+    g = pose_vectors(gold, smpl)
+    u = pose_vectors(user, smpl)
     threshold = float(np.linalg.norm(g - g[0], axis=1).max())
     gold_start = g[gold_reps.segments[0].start]
     gold_mid = g[gold_reps.segments[0].mid]
