@@ -46,3 +46,39 @@ def test_a_model_with_it_saves_and_loads(tmp_path):
     model = ExerciseModel(est, ["a", "b", "c"], {}, "paper", {"pca": 0.75})
     loaded = ExerciseModel.load(model.save(tmp_path / "m.gyml"))
     np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-6)
+
+
+def test_span_classifier_is_logistic_regression_on_all_features(monkeypatch):
+    """Solved to convergence, the span solution and scikit-learn's on the raw features coincide."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    import gyml.classify.model as model_module
+    from gyml.classify.pca import SpanLinearClassifier
+
+    def converged(model="multinomial", pca=None, scale=False, max_iter=300, seed=0, wide=False):
+        return Pipeline([("clf", LogisticRegression(solver="lbfgs", max_iter=20000, tol=1e-10))])
+
+    monkeypatch.setattr(model_module, "make_estimator", converged)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(90, 1500)).astype(np.float32)
+    y = np.repeat(["a", "b", "c"], 30)
+    X[y == "b", :30] += 0.5
+    X[y == "c", 30:60] += 0.5
+    reference = LogisticRegression(solver="lbfgs", max_iter=20000, tol=1e-10).fit(X, y)
+    ours = SpanLinearClassifier(block=256).fit(X, y)
+    assert ours.coef_.shape == (3, 1500)
+    test = rng.normal(size=(40, 1500)).astype(np.float32)
+    np.testing.assert_allclose(ours.predict_proba(test), reference.predict_proba(test), atol=2e-3)
+
+
+def test_wide_training_without_pca_saves_and_loads(tmp_path):
+    X = _low_rank(60, 900)
+    y = np.repeat(["a", "b", "c"], 20)
+    X[y == "b"] += 1.0
+    for model in ("multinomial", "ovr"):
+        est = make_estimator(model, None, wide=True).fit(X, y)
+        saved = ExerciseModel(est, ["a", "b", "c"], {}, "paper", {}).save(tmp_path / f"{model}.gyml")
+        loaded = ExerciseModel.load(saved)
+        np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X), atol=1e-9)
+        assert (loaded.estimator.predict(X) == y).mean() > 0.9

@@ -15,22 +15,27 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import gyml
-from gyml.classify.pca import ChunkedPCA
+from gyml.classify.pca import ChunkedPCA, SpanLinearClassifier
 from gyml.errors import GymlError
 from gyml.pose.sequence import write_atomically
 
 MODELS = ("multinomial", "ovr", "trees")
+OUR_TYPES = ("gyml.classify.pca.ChunkedPCA", "gyml.classify.pca.SpanLinearClassifier")
 
 
 def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: bool = False,
-                   max_iter: int = 300, seed: int = 0) -> Pipeline:
+                   max_iter: int = 300, seed: int = 0, wide: bool = False) -> Pipeline:
     """[scaling] -> [PCA keeping `pca` of the variance] -> logistic regression (the paper's) or trees."""
     steps = []
     if scale:
         steps.append(("scale", StandardScaler()))
     if pca is not None:
         steps.append(("pca", ChunkedPCA(variance=pca)))
-    if model == "multinomial":
+    if wide and pca is None and model in ("multinomial", "ovr"):
+        # Far more features than samples (the paper's padded SMPL vectors): the same model, solved exactly
+        # in the span of the samples.
+        clf = SpanLinearClassifier(model, max_iter=max_iter, seed=seed)
+    elif model == "multinomial":
         clf = LogisticRegression(solver="saga", max_iter=max_iter, tol=1e-3, random_state=seed)
     elif model == "trees":
         # Extremely randomised trees: on real video they generalise from synthesised training motion
@@ -90,8 +95,8 @@ class ExerciseModel:
             raise GymlError(f"{path.name} was made by gyml {meta.get('gyml_version')}, this is gyml "
                             f"{gyml.__version__}: retrain it with `gyml train`")
         trusted = sio.get_untrusted_types(data=payload)
-        # scikit-learn's and numpy's types, and our own PCA (plain arrays, no code of its own runs on load)
-        allowed = [t for t in trusted if t.startswith(("sklearn.", "numpy.")) or t == "gyml.classify.pca.ChunkedPCA"]
+        # scikit-learn's and numpy's types, and our own estimators (plain arrays; no code of theirs runs on load)
+        allowed = [t for t in trusted if t.startswith(("sklearn.", "numpy.")) or t in OUR_TYPES]
         if set(trusted) - set(allowed):
             raise GymlError(f"{path.name}: model file holds types that are not scikit-learn's: "
                             f"{sorted(set(trusted) - set(allowed))}")

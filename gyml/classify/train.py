@@ -55,7 +55,8 @@ def train(data: Dataset, features: str = "angles", model: str = "multinomial", p
         settings["pca"] = pca
         settings["kappa_dev_accuracy"] = {str(k): v for k, v in scores.items()}
     t0 = time.perf_counter()
-    est = make_estimator(model, pca, scale, seed=seed).fit(X[tr], y[tr])
+    wide = X.shape[1] > len(tr)
+    est = make_estimator(model, pca, scale, seed=seed, wide=wide).fit(X[tr], y[tr])
     seconds = time.perf_counter() - t0
     result = {"train_seconds": seconds, "n_features": int(X.shape[1])}
     for part, idx in (("dev", dv), ("test", te)):
