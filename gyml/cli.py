@@ -260,9 +260,9 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
 @app.command()
 @friendly
 def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder"),
-          features: str = typer.Option("angles", help="paper or angles"),
+          features: str = typer.Option("angles", help="paper, angles or rep_curve"),
           pca: Optional[float] = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
-          model: str = typer.Option("multinomial", help="multinomial, ovr or trees"),
+          model: str = typer.Option("multinomial", help="multinomial, ovr, trees or knn"),
           choose_kappa: bool = typer.Option(False, help="choose PCA's kappa on the dev set"),
           output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
           report: Optional[Path] = typer.Option(None, help="folder for metrics JSON and plots")):

@@ -144,3 +144,15 @@ def test_paper_coach_compares_video_without_smpl_against_a_smpl_gold():
     coach = a.extras["coach"]
     assert coach["method"] == "paper" and coach["max_gold_distance"] > 0
     assert coach["mean_user_mid_to_gold"] > 0 and coach["mean_user_start_to_gold"] >= 0
+
+
+def test_mean_rep_curve_ignores_the_number_of_reps_but_not_the_exercise():
+    from gyml.classify.features import REP_STEPS, rep_curve_features
+    from gyml.pose.skeleton import ANGLE_NAMES
+
+    cfg = SynthConfig(randomize=False)
+    few = rep_curve_features(synthesize("squat", 4, seed=0, config=cfg))
+    many = rep_curve_features(synthesize("squat", 10, seed=1, config=cfg))
+    other = rep_curve_features(synthesize("push_up", 6, seed=0, config=cfg))
+    assert few.shape == (REP_STEPS * len(ANGLE_NAMES),)
+    assert np.abs(few - many).mean() < 0.2 * np.abs(few - other).mean()

@@ -5,6 +5,9 @@
 - ``angles``: joint-angle statistics over the active part of the set that do not depend on sequence length,
   start phase, camera position or body size, and exist for every source (SMPL, MediaPipe video, NTU
   keypoints) alike.
+- ``rep_curve``: the mean rep: every counted rep's joint angles resampled to 32 phase steps (start to
+  end) and averaged, so the shape of the movement is kept while length, rep count and start phase drop
+  out.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import ANGLE_NAMES, joint_angles
 from gyml.reps.signal import fill_missing
 
-FEATURE_SETS = ("paper", "angles")
+FEATURE_SETS = ("paper", "angles", "rep_curve")
+REP_STEPS = 32
 _PAIRS = [("left_knee_flexion", "right_knee_flexion"), ("left_elbow_flexion", "right_elbow_flexion"),
           ("left_shoulder_elevation", "right_shoulder_elevation"), ("left_hip_flexion", "right_hip_flexion")]
 _STATS = ("mean", "std", "p10", "p90", "speed")
@@ -53,6 +57,23 @@ def angle_features(seq: PoseSequence) -> np.ndarray:
     return np.nan_to_num(np.concatenate([stats, corr])).astype(np.float32)
 
 
+def rep_curve_features(seq: PoseSequence, steps: int = REP_STEPS) -> np.ndarray:
+    """(steps * angles,) the average of the set's reps, each resampled to `steps` phase points."""
+    from gyml.reps.counter import count_reps
+    angles = joint_angles(seq.joints)
+    angles = fill_missing(angles, seq.present & np.isfinite(angles).all(axis=1))
+    segments = [(s.start, s.end) for s in count_reps(seq).segments if s.end > s.start]
+    if not segments:
+        segments = [(0, len(seq) - 1)]
+    phase = np.linspace(0.0, 1.0, steps)
+    curves = []
+    for start, end in segments:
+        t = np.linspace(0.0, 1.0, end - start + 1)
+        piece = angles[start:end + 1]
+        curves.append(np.stack([np.interp(phase, t, piece[:, k]) for k in range(piece.shape[1])], axis=1))
+    return np.nan_to_num(np.mean(curves, axis=0).reshape(-1)).astype(np.float32)
+
+
 def paper_vector(seq: PoseSequence) -> np.ndarray:
     if seq.smpl_pose is None:
         raise GymlError("the paper's features need SMPL parameters (FLAG3D or PHALP input)")
@@ -74,4 +95,6 @@ def build_features(seqs: list[PoseSequence], kind: str, length: int | None = Non
         return np.stack([angle_features(s) for s in seqs])
     if kind == "paper":
         return pad_sequences([paper_vector(s) for s in seqs], length)
+    if kind == "rep_curve":
+        return np.stack([rep_curve_features(s) for s in seqs])
     raise GymlError(f"unknown feature set '{kind}' (choose from {', '.join(FEATURE_SETS)})")

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -19,7 +20,7 @@ from gyml.classify.pca import ChunkedPCA, SpanLinearClassifier
 from gyml.errors import GymlError
 from gyml.pose.sequence import write_atomically
 
-MODELS = ("multinomial", "ovr", "trees")
+MODELS = ("multinomial", "ovr", "trees", "knn")
 OUR_TYPES = ("gyml.classify.pca.ChunkedPCA", "gyml.classify.pca.SpanLinearClassifier")
 
 
@@ -41,6 +42,9 @@ def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: 
         # Extremely randomised trees: on real video they generalise from synthesised training motion
         # better than a linear model (benchmarks/classify_real.py), and they need no scaling.
         clf = ExtraTreesClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed, n_jobs=-1)
+    elif model == "knn":
+        # The classic time-series baseline: the label of the nearest training example.
+        clf = KNeighborsClassifier(n_neighbors=1)
     elif model == "ovr":
         clf = OneVsRestClassifier(LogisticRegression(solver="saga", max_iter=max_iter, tol=1e-3,
                                                      random_state=seed))
