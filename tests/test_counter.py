@@ -68,3 +68,32 @@ def test_real_repcount_sequences_within_one_rep_for_most():
 def test_one_outsized_rep_does_not_hide_its_neighbours():
     seq = synthesize("push_up", 8, {2: "hips_pike"}, seed=3)
     assert count_reps(seq).count == 8
+
+
+def _spliced(*parts: np.ndarray, fps: float = 30.0):
+    """One recording made of pieces of joint arrays, with a little sensor noise on the held frames."""
+    from gyml.pose.sequence import PoseSequence
+
+    joints = np.concatenate(parts).astype(np.float32)
+    joints += np.random.default_rng(0).normal(0, 0.004, joints.shape).astype(np.float32)
+    return PoseSequence(joints=joints, confidence=np.ones(joints.shape[:2], np.float32), fps=fps, source="synth")
+
+
+def test_a_rest_in_a_pike_between_push_ups_is_not_a_rep():
+    cfg = SynthConfig(randomize=False, noise_m=0.0, lead_in_s=1.0, lead_out_s=0.3)
+    first = synthesize("push_up", 5, seed=1, config=cfg)
+    pike = synthesize("push_up", 3, {2: "hips_pike"}, seed=1, config=cfg)
+    second = synthesize("push_up", 4, seed=1, config=SynthConfig(randomize=False, noise_m=0.0, lead_in_s=0.3))
+    rep = pike.metadata["segments"][1]
+    hold = np.repeat(pike.joints[rep["mid"]][None], 120, axis=0)          # 4 s resting in the pike
+    seq = _spliced(first.joints, pike.joints[rep["start"]:rep["mid"]], hold, pike.joints[rep["mid"]:rep["end"]],
+                   second.joints)
+    assert count_reps(seq).count == 9
+
+
+def test_standing_between_two_sets_is_not_a_rep():
+    cfg = SynthConfig(randomize=False, noise_m=0.0, lead_in_s=1.0, lead_out_s=0.2)
+    first = synthesize("squat", 5, seed=1, config=cfg)
+    second = synthesize("squat", 5, seed=1, config=SynthConfig(randomize=False, noise_m=0.0, lead_in_s=0.2))
+    standing = np.repeat(first.joints[-1][None], 150, axis=0)              # 5 s between the sets
+    assert count_reps(_spliced(first.joints, standing, second.joints)).count == 10
