@@ -65,6 +65,7 @@ def _feedback(exercise, faults, seed=3, strictness="intermediate"):
     ("squat", "knees_cave", 6, "Rep 6, at the bottom: your knees fall inwards"),
     ("deadlift", "rounded_back", 4, "Rep 4, at the bottom: your back rounds"),
     ("bicep_curl", "partial_range", 2, "Rep 2, at the top: your elbows move"),
+    ("squat", "too_fast", 4, "Rep 4, over the rep: you rushed it"),
 ])
 def test_coach_names_the_rep_the_moment_and_the_body_part(exercise, kind, rep, words):
     a = _feedback(exercise, {rep: kind})

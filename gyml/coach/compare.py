@@ -252,10 +252,10 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                     findings.append(Finding(r.index, "asymmetric_arms", "mid", joint, abs(left - right)))
                     break
         if "too_fast" in rep_checks and typical > 0:
-            duration = r.active_s
             reference = min(typical, gold["duration"]) if gold["duration"] > 0 else typical
-            if duration < 0.62 / tol * reference:
-                findings.append(Finding(r.index, "too_fast", "overall", "tempo", duration))
+            if r.active_s < 0.62 / tol * reference:
+                # the value: how long the movement lasted against the set's usual rep (a share)
+                findings.append(Finding(r.index, "too_fast", "overall", "tempo", r.active_s / typical))
     # One arm lagging also lowers the two-arm average range: report the cause, not both.
     lopsided = {f.rep for f in findings if f.kind == "asymmetric_arms"}
     return [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]

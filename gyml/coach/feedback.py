@@ -30,7 +30,7 @@ CUES = {
     "forward_lean": "your trunk leans {value:.0f}° further forward than the reference - keep your chest up.",
     "elbows_flare": "your elbows flare {value:.0f}° out from your body - keep them at about 45°.",
     "asymmetric_arms": "one arm moves {value:.0f}° less than the other - move both sides evenly.",
-    "too_fast": "the rep took {value:.1f} s - slow down and control the movement.",
+    "too_fast": "you rushed it, moving in {value:.0%} of your usual time - slow down and control the movement.",
 }
 
 
