@@ -38,6 +38,14 @@ def main() -> int:
         unknown = sum(conf < threshold for _, conf, _ in ranked)
         mark = "*" if threshold == own else " "
         print(f"{mark} {threshold:>5.2f}  accuracy {right / max(len(ranked), 1):.2f}  unknown {unknown}")
+    print("\ncalibration: in each band of top-1 confidence, how often the top-1 label is right")
+    print(f"{'confidence':<14}{'n':>4}{'mean conf':>11}{'accuracy':>10}")
+    for lo, hi in ((0.0, 0.2), (0.2, 0.35), (0.35, 0.5), (0.5, 0.7), (0.7, 1.01)):
+        band = [(conf, label == truth) for label, conf, truth in ranked if lo <= conf < hi]
+        if band:
+            mean_conf = sum(c for c, _ in band) / len(band)
+            hit = sum(h for _, h in band) / len(band)
+            print(f"{lo:.2f}-{min(hi, 1.0):.2f}    {len(band):>4}{mean_conf:>11.2f}{hit:>10.2f}")
     return 0
 
 

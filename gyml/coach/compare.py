@@ -242,8 +242,8 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
         if "elbows_flare" in rep_checks:
             flare = 0.5 * ((r.angles_mid["left_shoulder_abduction"] - g_mid["left_shoulder_abduction"])
                            + (r.angles_mid["right_shoulder_abduction"] - g_mid["right_shoulder_abduction"]))
-            if abs(flare) > 14 * tol:
-                findings.append(Finding(r.index, "elbows_flare", "mid", "elbow", abs(flare)))
+            if flare > 14 * tol:    # wider than the gold rep; tucked in further is not this fault
+                findings.append(Finding(r.index, "elbows_flare", "mid", "elbow", flare))
         if "asymmetric_arms" in rep_checks:
             for joint in ("elbow", "shoulder"):
                 left, right = r.side_excursion[joint]

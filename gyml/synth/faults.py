@@ -51,6 +51,22 @@ def _one_arm(share: float):
     return edit
 
 
+def _flare(rest: dict, mid: dict) -> dict:
+    """Elbows swung out towards a T: the upper arm turns towards the body's side plane (not past it) and,
+    unless it reaches behind the trunk (a dip), lifts away from the trunk."""
+    out = dict(mid)
+    for side in ("l", "r"):
+        plane = out.get(f"sh_plane_{side}", rest.get(f"sh_plane_{side}", 0.0))
+        elevation = out.get(f"sh_elev_{side}", rest.get(f"sh_elev_{side}", 0.0))
+        if elevation >= 0:
+            out[f"sh_plane_{side}"] = max(plane - 45.0, 0.0)
+            out[f"sh_elev_{side}"] = max(elevation, 70.0)
+        else:
+            # an arm reaching back turns the other way to bring its elbow out to the side
+            out[f"sh_plane_{side}"] = min(plane + 45.0, 180.0)
+    return out
+
+
 FAULTS: dict[str, Fault] = {f.kind: f for f in [
     Fault("shallow", "the rep stops well short of full depth", ("knee", "hip", "elbow"), _toward_rest(0.5)),
     Fault("partial_range", "the moving joints cover only part of their range", ("elbow", "shoulder", "hip"),
@@ -67,8 +83,7 @@ FAULTS: dict[str, Fault] = {f.kind: f for f in [
     # much so that the legs keep their place.
     Fault("forward_lean", "the trunk leans too far forward", ("trunk",),
           _add(hip_flex_l=25, hip_flex_r=25, pitch=25)),
-    Fault("elbows_flare", "the elbows flare out away from the body", ("elbow", "shoulder"),
-          _add(sh_plane_l=-45, sh_plane_r=-45)),
+    Fault("elbows_flare", "the elbows flare out away from the body", ("elbow", "shoulder"), _flare),
     Fault("asymmetric_arms", "one arm moves much less than the other", ("shoulder", "elbow"), _one_arm(0.45)),
     Fault("too_fast", "the rep is rushed", ("tempo",), lambda rest, mid: dict(mid), tempo=0.45),
 ]}
