@@ -134,8 +134,10 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     if overall <= max(noise, params.min_amplitude):
         return RepCount(0, "gyml", [], smooth, period)
     window = 4 * (period if period else fps)
-    local = np.array([prom[np.abs(candidates - c) <= window].max() for c in candidates])
-    reference = np.maximum(local, params.global_floor * overall)
+    floor = params.global_floor * overall
+    local = np.array([_typical(prom[(np.abs(candidates - c) <= window) & (prom >= floor)], floor)
+                      for c in candidates])
+    reference = np.maximum(local, floor)
     keep = (prom >= params.prominence * reference) & (prom >= params.min_amplitude)
     if period:
         # A rep's excursion at half its prominence lasts about half a period; a hold or a rest far longer.
@@ -147,6 +149,12 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     conf = _peak_confidence(smooth, peaks, reference)
     segments = _segments_from_peaks(smooth, peaks, conf)
     return RepCount(len(segments), "gyml", segments, smooth, period)
+
+
+def _typical(prominences: np.ndarray, floor: float) -> float:
+    """The size of a typical rep nearby: the median of the sizeable peaks, so that one outsized rep (a
+    hip pike among push-ups) does not make its neighbours look small."""
+    return float(np.median(prominences)) if len(prominences) else floor
 
 
 def _orient(signal: np.ndarray, features: np.ndarray, present: np.ndarray) -> np.ndarray:
