@@ -66,6 +66,11 @@ def _feedback(exercise, faults, seed=3, strictness="intermediate"):
     ("deadlift", "rounded_back", 4, "Rep 4, at the bottom: your back rounds"),
     ("bicep_curl", "partial_range", 2, "Rep 2, at the top: your elbows move"),
     ("squat", "too_fast", 4, "Rep 4, over the rep: you rushed it"),
+    # alternating exercises and a wide stance
+    ("alternate_curl", "partial_range", 3, "Rep 3, at the top: your elbows move"),
+    ("high_knees", "partial_range", 5, "Rep 5, at the top: your hips move"),
+    ("squat", "forward_lean", 4, "Rep 4, at the bottom: your trunk leans"),
+    ("sumo_squat", "knees_cave", 2, "Rep 2, at the bottom: your knees fall inwards"),
 ])
 def test_coach_names_the_rep_the_moment_and_the_body_part(exercise, kind, rep, words):
     a = _feedback(exercise, {rep: kind})
@@ -104,19 +109,6 @@ def test_angles_in_the_json_are_finite_numbers():
     a = _feedback("lunge", {})
     for m in a.extras["rep_metrics"]:
         assert all(np.isfinite(v) for v in m["range_of_motion_deg"].values())
-
-
-@pytest.mark.parametrize("exercise,kind,rep,words", [
-    ("alternate_curl", "partial_range", 3, "Rep 3, at the top: your elbows move"),
-    ("high_knees", "partial_range", 5, "Rep 5, at the top: your hips move"),
-    ("squat", "forward_lean", 4, "Rep 4, at the bottom: your trunk leans"),
-    ("sumo_squat", "knees_cave", 2, "Rep 2, at the bottom: your knees fall inwards"),
-])
-def test_coach_finds_faults_in_alternating_and_wide_stance_sets(exercise, kind, rep, words):
-    a = _feedback(exercise, {rep: kind})
-    faults = [f for f in a.feedback if f.severity == "fault"]
-    assert [f.rep for f in faults] == [rep], [f.message for f in a.feedback]
-    assert faults[0].message.startswith(words), faults[0].message
 
 
 def _video_like(exercise, faults, yaw):
