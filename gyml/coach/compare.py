@@ -13,7 +13,7 @@ import numpy as np
 
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import ANGLE_NAMES, body_frame, joint_angles
-from gyml.reps.counter import RepCount
+from gyml.reps.counter import RepCount, RepSegment
 from gyml.reps.signal import fill_missing
 
 STRICTNESS = {"beginner": 1.5, "intermediate": 1.0, "expert": 0.7}
@@ -107,9 +107,7 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
     return out
 
 
-def _rest_boundaries(a: np.ndarray, segments: list, rest_pose: np.ndarray) -> list:
-    from gyml.reps.counter import RepSegment
-
+def _rest_boundaries(a: np.ndarray, segments: list[RepSegment], rest_pose: np.ndarray) -> list[RepSegment]:
     near = np.abs(a - rest_pose).sum(axis=1)
     mids = [s.mid for s in segments]
     out = []
@@ -261,10 +259,11 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
     return [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]
 
 
-def rep_score(r: RepMeasures, findings: list[Finding], gold: dict) -> int:
-    """0-100: full marks for a rep like the gold one, less for each fault and for lost range."""
+def rep_score(r: RepMeasures, findings: list[Finding], gold: dict, watched: tuple[str, ...] = ()) -> int:
+    """0-100: full marks for a rep like the gold one, less for each fault and for range lost on the joint
+    the depth checks use."""
     penalty = 25 * sum(1 for f in findings if f.rep == r.index)
-    main = max(gold["excursion"], key=gold["excursion"].get)
-    if gold["excursion"][main] > 0:
-        penalty += 30 * max(0.0, 1 - r.excursion[main] / gold["excursion"][main])
+    main = main_joint(gold, watched)
+    if main and gold["travel"][main] > 0:
+        penalty += 30 * max(0.0, 1 - travel(r, main, gold["direction"][main]) / gold["travel"][main])
     return int(round(max(0.0, 100 - penalty)))

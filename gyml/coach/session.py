@@ -54,7 +54,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     metrics = []
     for r in user_m:
         metrics.append({
-            "rep": r.index, "score": rep_score(r, findings, profile),
+            "rep": r.index, "score": rep_score(r, findings, profile, watched),
             "range_of_motion_deg": {j: round(v, 1) for j, v in r.excursion.items()},
             "tempo_s": {"down": round(r.down_s, 2), "up": round(r.up_s, 2)},
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
