@@ -15,13 +15,13 @@ import sys
 import time
 
 import numpy as np
+from real_data import all_sequences
 from sklearn.metrics import accuracy_score
 
 from gyml.classify.build_default import synthetic_dataset
 from gyml.classify.datasets import split_indices
 from gyml.classify.features import build_features
 from gyml.classify.model import make_estimator
-from real_data import all_sequences
 
 APPROACHES = [  # (name, features, model, PCA share)
     ("paper: padded SMPL, PCA 0.75 + multinomial", "paper", "multinomial", 0.75),

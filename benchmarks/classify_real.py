@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from collections import Counter, defaultdict
 
-from gyml.classify.default import UNKNOWN_BELOW, load_model, predict
 from real_data import all_sequences
+
+from gyml.classify.default import UNKNOWN_BELOW, load_model, predict
 
 
 def main() -> int:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from gyml.pipeline import analyze_sequence
 from real_data import SHARED, cached_pose, video_label
+
+from gyml.pipeline import analyze_sequence
 
 
 def main() -> int:

@@ -10,8 +10,9 @@ import csv
 import sys
 from pathlib import Path
 
-from gyml.reps.counter import count_reps
 from real_data import cached_pose
+
+from gyml.reps.counter import count_reps
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos" / "counted"
 

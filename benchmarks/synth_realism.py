@@ -16,12 +16,12 @@ import sys
 from collections import defaultdict
 
 import numpy as np
+from real_data import all_sequences
 
 from gyml.classify.build_default import synthetic_dataset
 from gyml.pose.skeleton import ANGLE_NAMES, joint_angles
 from gyml.reps.counter import count_reps
 from gyml.reps.signal import fill_missing
-from real_data import all_sequences
 
 HEIGHTS = {"knee_width_ratio", "hand_height", "hip_height"}
 

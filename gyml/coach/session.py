@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from gyml.coach import gold as gold_library
-from gyml.coach.compare import (LATERAL_CHECKS, SIDE_VIEW, angle_table, compare, gold_profile, measure_reps,
-                                rep_score)
+from gyml.coach.compare import (
+    LATERAL_CHECKS,
+    SIDE_VIEW,
+    angle_table,
+    compare,
+    gold_profile,
+    measure_reps,
+    rep_score,
+)
 from gyml.coach.feedback import phrase
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError

@@ -8,12 +8,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from gyml.classify.features import angle_feature_names  # noqa: E402
-from gyml.classify.model import ExerciseModel  # noqa: E402
-from gyml.pose.sequence import write_atomically  # noqa: E402
+from gyml.classify.features import angle_feature_names
+from gyml.classify.model import ExerciseModel
+from gyml.pose.sequence import write_atomically
 
 
 def _save(fig, path: Path) -> Path:

@@ -23,8 +23,14 @@ from scipy.signal import find_peaks, peak_prominences, peak_widths
 
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
-from gyml.reps.signal import (detrend, dominant_period, paper_features, periodic_component, pose_features,
-                              principal_signal)
+from gyml.reps.signal import (
+    detrend,
+    dominant_period,
+    paper_features,
+    periodic_component,
+    pose_features,
+    principal_signal,
+)
 
 METHODS = ("gyml", "paper")
 

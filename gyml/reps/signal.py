@@ -74,7 +74,9 @@ def dominant_period(series: np.ndarray, min_period: int, max_period: int, thresh
     """(period in frames, strength) from the autocorrelation; (None, 0) when nothing repeats.
 
     Takes the first local maximum that reaches `near` of the strongest, so a multiple of the true period
-    (a set whose every third rep is shallow repeats every three reps too) is not chosen over the period.
+    is not chosen over the period; then, if an earlier peak reaching `fraction` of the chosen one sits at
+    a third or a half of its lag, that one (a set whose every third rep is shallow also repeats every
+    three reps).
     """
     n = len(series)
     hi = min(max_period, n // 2)
@@ -83,6 +85,7 @@ def dominant_period(series: np.ndarray, min_period: int, max_period: int, thresh
         return None, 0.0
     ac = autocorrelation(series)
     seg = ac[min_period - 1:hi + 1]
+    lags = np.arange(len(seg)) + min_period - 1
     inner = np.arange(1, len(seg) - 1)
     is_peak = (seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > threshold)
     peaks = inner[is_peak]
@@ -92,14 +95,13 @@ def dominant_period(series: np.ndarray, min_period: int, max_period: int, thresh
     first = peaks[np.argmax(seg[peaks] >= near * best)]
     # A set whose every k-th rep differs (a shallow one, a pause) also repeats every k reps; a clear
     # earlier peak at a whole fraction of the chosen lag is the rep itself.
-    lag = lambda i: i + min_period - 1  # noqa: E731
     for k in (3, 2):
         below = peaks[(peaks < first) & (seg[peaks] >= fraction * seg[first])]
-        match = below[np.abs(lag(below) * k / lag(first) - 1) <= 0.1]
+        match = below[np.abs(lags[below] * k / lags[first] - 1) <= 0.1]
         if len(match):
             first = match[np.argmax(seg[match])]
             break
-    return float(lag(first)), float(seg[first])
+    return float(lags[first]), float(seg[first])
 
 
 def principal_signal(features: np.ndarray, period: float | None, n_components: int = 4

@@ -6,8 +6,8 @@ coach would point at, so tests can check that a fault changes what it claims to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from gyml.errors import GymlError
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from gyml.errors import GymlError
-from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.axis_scales import restore_axis_scales
+from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
 
 # Restored joints come out in torso lengths; scaling by a typical neck-to-pelvis distance keeps them metre-like.
