@@ -159,8 +159,11 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
 
 def _typical(prominences: np.ndarray, floor: float) -> float:
     """The size of a typical rep nearby: the median of the sizeable peaks, so that one outsized rep (a
-    hip pike among push-ups) does not make its neighbours look small."""
-    return float(np.median(prominences)) if len(prominences) else floor
+    hip pike among push-ups) does not make its neighbours look small; with fewer than three there is no
+    typical one to speak of, and the largest sets the scale."""
+    if len(prominences) >= 3:
+        return float(np.median(prominences))
+    return float(prominences.max()) if len(prominences) else floor
 
 
 def _orient(signal: np.ndarray, features: np.ndarray, present: np.ndarray) -> np.ndarray:
