@@ -149,3 +149,23 @@ def test_mean_rep_curve_ignores_the_number_of_reps_but_not_the_exercise():
     other = rep_curve_features(synthesize("push_up", 6, seed=0, config=cfg))
     assert few.shape == (REP_STEPS * len(ANGLE_NAMES),)
     assert np.abs(few - many).mean() < 0.2 * np.abs(few - other).mean()
+
+
+def test_a_rushed_descent_is_named_as_such():
+    """Six even squats, the third dropped into in a third of the usual time."""
+    from gyml.pose.sequence import PoseSequence
+
+    seq = synthesize("squat", 6, seed=2, config=SynthConfig(randomize=False, noise_m=0.0))
+    rep = seq.metadata["segments"][2]
+    down = seq.joints[rep["start"]:rep["mid"]]
+    fast = max(3, int(0.35 * len(down)))
+    t = np.linspace(0, len(down) - 1, fast)
+    warped = np.stack([np.stack([np.interp(t, np.arange(len(down)), down[:, j, a]) for a in range(3)], axis=1)
+                       for j in range(down.shape[1])], axis=1)
+    joints = np.concatenate([seq.joints[:rep["start"]], warped, seq.joints[rep["mid"]:]]).astype(np.float32)
+    user = PoseSequence(joints=joints, confidence=np.ones(joints.shape[:2], np.float32), fps=seq.fps, source="synth")
+    a = analyze_sequence(user, "x", exercise="squat").analysis
+    assert a.reps["count"] == 6
+    faults = [f for f in a.feedback if f.severity == "fault"]
+    assert [(f.rep, f.phase) for f in faults] == [(3, "descent")], [f.message for f in a.feedback]
+    assert faults[0].message.startswith("Rep 3, on the way down: you rushed it")

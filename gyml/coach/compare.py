@@ -40,6 +40,8 @@ class RepMeasures:
     up_s: float
     active_s: float        # time spent more than half-way from the start pose to the midpoint pose
     side_view: float = 0.0  # 0 = filmed from the front or back, 1 = from the side (monocular video only)
+    into_s: float = 0.0     # of active_s: the part before the turning point (the descent of a squat)
+    out_s: float = 0.0      # and after it (the ascent)
     set_low: dict | None = None   # each angle's 5th and 95th percentile over the whole set: the ends it
     set_high: dict | None = None  # rests at, whichever way a joint travels
 
@@ -90,7 +92,7 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
         away = np.abs(window - start).sum(axis=1)
         mid_i = seg.start + int(np.argmax(away)) if len(window) else seg.mid
         # Valley-to-valley spans swallow pauses at rest; the time spent more than half-way out does not.
-        active = _half_width(away, mid_i - seg.start) / seq.fps if len(window) else 0.0
+        before, after = _half_width(away, mid_i - seg.start) if len(window) else (0, 0)
         mid = a[mid_i]
         dev = {n: float(v) for n, v in zip(ANGLE_NAMES, mid)}
         st = {n: float(v) for n, v in zip(ANGLE_NAMES, start)}
@@ -102,8 +104,11 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
             side[joint] = (lo, ro)
         exc["trunk"] = abs(dev["trunk_inclination"] - st["trunk_inclination"])
         out.append(RepMeasures(seg.index, seg.start, mid_i, seg.end, dev, st, exc, side,
-                               (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps, active,
-                               float(np.median(depth_share[seg.start:seg.end + 1])), low, high))
+                               (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps,
+                               (before + after + 1) / seq.fps,
+                               side_view=float(np.median(depth_share[seg.start:seg.end + 1])),
+                               set_low=low, set_high=high,
+                               into_s=(before + 0.5) / seq.fps, out_s=(after + 0.5) / seq.fps))
     return out
 
 
@@ -120,8 +125,8 @@ def _rest_boundaries(a: np.ndarray, segments: list[RepSegment], rest_pose: np.nd
     return out
 
 
-def _half_width(away: np.ndarray, peak: int) -> float:
-    """Frames around `peak` during which `away` stays above half its peak value."""
+def _half_width(away: np.ndarray, peak: int) -> tuple[int, int]:
+    """Frames before and after `peak` during which `away` stays above half its peak value."""
     half = 0.5 * away[peak]
     left = peak
     while left > 0 and away[left - 1] > half:
@@ -129,7 +134,7 @@ def _half_width(away: np.ndarray, peak: int) -> float:
     right = peak
     while right < len(away) - 1 and away[right + 1] > half:
         right += 1
-    return float(right - left + 1)
+    return peak - left, right - peak
 
 
 def gold_profile(gold: list[RepMeasures]) -> dict:
@@ -143,6 +148,8 @@ def gold_profile(gold: list[RepMeasures]) -> dict:
         "turn": {j: med(lambda r, j=j: turning_angle(r, j, _direction(gold, j))) for j in gold[0].excursion},
         "excursion": {j: med(lambda r, j=j: r.excursion[j]) for j in gold[0].excursion},
         "duration": med(lambda r: r.active_s),
+        "into": med(lambda r: r.into_s),
+        "out": med(lambda r: r.out_s),
     }
 
 
@@ -202,6 +209,13 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
     main = main_joint(gold, watched)
     durations = np.array([r.active_s for r in user]) if user else np.zeros(0)
     typical = float(np.median(durations)) if len(durations) else 0.0
+    # the usual pace of each half: the person's own, or the gold's where that is quicker
+    typical_into = float(np.median([r.into_s for r in user])) if user else 0.0
+    typical_out = float(np.median([r.out_s for r in user])) if user else 0.0
+    if gold.get("into", 0) > 0:
+        typical_into = min(typical_into, gold["into"])
+    if gold.get("out", 0) > 0:
+        typical_out = min(typical_out, gold["out"])
     for r in user:
         g_mid = gold["angles_mid"]
         rep_checks = checks if r.side_view <= SIDE_VIEW else tuple(c for c in checks if c not in LATERAL_CHECKS)
@@ -251,9 +265,19 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                     break
         if "too_fast" in rep_checks and typical > 0:
             reference = min(typical, gold["duration"]) if gold["duration"] > 0 else typical
-            if r.active_s < 0.62 / tol * reference:
-                # the value: how long the movement lasted against the set's usual rep (a share)
-                findings.append(Finding(r.index, "too_fast", "overall", "tempo", r.active_s / typical))
+            # each half against the set's usual: dropping into a squat is the common way to rush
+            into = r.into_s / typical_into if typical_into > 0 else 1.0
+            out = r.out_s / typical_out if typical_out > 0 else 1.0
+            whole_rushed = r.active_s < 0.62 / tol * reference
+            if whole_rushed or min(into, out) < 0.45 / tol:
+                if into < 0.7 * out:
+                    phase, share = "descent", into
+                elif out < 0.7 * into:
+                    phase, share = "ascent", out
+                else:
+                    phase, share = "overall", r.active_s / typical
+                # the value: how long the movement (or the rushed half) lasted against the usual (a share)
+                findings.append(Finding(r.index, "too_fast", phase, "tempo", share))
     # One arm lagging also lowers the two-arm average range: report the cause, not both.
     lopsided = {f.rep for f in findings if f.kind == "asymmetric_arms"}
     return [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]

@@ -7,7 +7,8 @@ from collections import defaultdict
 from gyml.coach.compare import Finding
 from gyml.report.analysis import Feedback
 
-PHASE_WORDS = {"start": "at the start", "mid": "at the bottom", "end": "at the end", "overall": "over the rep"}
+PHASE_WORDS = {"start": "at the start", "mid": "at the bottom", "end": "at the end", "overall": "over the rep",
+               "descent": "on the way down", "ascent": "on the way up"}
 # Where the rep's midpoint is the top of the movement, "at the top" reads better.
 TOP_MIDPOINT = {"pull_up", "front_raise", "lateral_raise", "shoulder_press", "bicep_curl", "alternate_curl",
                 "jumping_jack", "clap_jack", "sit_up", "shoulder_bridge", "high_knees", "butt_kicks",
@@ -56,8 +57,10 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
         reps = [f.rep for f in items]
         value = sum(f.value for f in items) / len(items)
         when = PHASE_WORDS[phase]
-        if phase == "mid" and exercise in TOP_MIDPOINT:
-            when = "at the top"
+        if exercise in TOP_MIDPOINT:
+            # the rep's turning point is its top: into it is the way up, out of it the way down
+            when = {"mid": "at the top", "descent": PHASE_WORDS["ascent"],
+                    "ascent": PHASE_WORDS["descent"]}.get(phase, when)
         cue = CUES[kind].format(joint=JOINT_WORDS.get(joint, joint), value=value)
         rep_text = _rep_list(reps)
         out.append(Feedback(rep=reps[0] if len(set(reps)) == 1 else None, phase=phase, joint=joint,
