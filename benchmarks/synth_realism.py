@@ -19,17 +19,16 @@ import numpy as np
 from real_data import all_sequences
 
 from gyml.classify.build_default import synthetic_dataset
-from gyml.pose.skeleton import ANGLE_NAMES, joint_angles
+from gyml.pose.skeleton import ANGLE_NAMES
 from gyml.reps.counter import count_reps
-from gyml.reps.signal import fill_missing
+from gyml.reps.signal import angle_table
 
 HEIGHTS = {"knee_width_ratio", "hand_height", "hip_height"}
 
 
 def profile(seq) -> tuple[np.ndarray, float]:
     """(angles, 2) 10th/90th percentiles and the median rep duration in seconds."""
-    angles = joint_angles(seq.joints)
-    angles = fill_missing(angles, seq.present & np.isfinite(angles).all(axis=1))
+    angles = angle_table(seq)
     lohi = np.percentile(angles, [10, 90], axis=0).T
     counted = count_reps(seq)
     durations = [(r.end - r.start) / seq.fps for r in counted.segments]

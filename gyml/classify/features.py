@@ -16,8 +16,8 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import ANGLE_NAMES, joint_angles
-from gyml.reps.signal import fill_missing
+from gyml.pose.skeleton import ANGLE_NAMES
+from gyml.reps.signal import angle_table
 
 FEATURE_SETS = ("paper", "angles", "rep_curve")
 REP_STEPS = 32
@@ -44,9 +44,7 @@ def active_window(seq: PoseSequence) -> PoseSequence:
 
 def angle_features(seq: PoseSequence) -> np.ndarray:
     """Statistics of the joint angles over the set's active window."""
-    seq = active_window(seq)
-    angles = joint_angles(seq.joints)
-    angles = fill_missing(angles, seq.present & np.isfinite(angles).all(axis=1))
+    angles = angle_table(active_window(seq))
     speed = np.abs(np.diff(angles, axis=0)).mean(axis=0) * seq.fps if len(angles) > 1 else np.zeros(angles.shape[1])
     stats = np.stack([angles.mean(0), angles.std(0), np.percentile(angles, 10, axis=0),
                       np.percentile(angles, 90, axis=0), speed], axis=1).reshape(-1)
@@ -60,8 +58,7 @@ def angle_features(seq: PoseSequence) -> np.ndarray:
 def rep_curve_features(seq: PoseSequence, steps: int = REP_STEPS) -> np.ndarray:
     """(steps * angles,) the average of the set's reps, each resampled to `steps` phase points."""
     from gyml.reps.counter import count_reps
-    angles = joint_angles(seq.joints)
-    angles = fill_missing(angles, seq.present & np.isfinite(angles).all(axis=1))
+    angles = angle_table(seq)
     segments = [(s.start, s.end) for s in count_reps(seq).segments if s.end > s.start]
     if not segments:
         segments = [(0, len(seq) - 1)]

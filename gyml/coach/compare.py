@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import ANGLE_NAMES, body_frame, joint_angles
+from gyml.pose.skeleton import ANGLE_NAMES, body_frame
 from gyml.reps.counter import RepCount, RepSegment
-from gyml.reps.signal import fill_missing
+from gyml.reps.signal import angle_table, fill_missing
 
 STRICTNESS = {"beginner": 1.5, "intermediate": 1.0, "expert": 0.7}
 
@@ -54,11 +54,6 @@ class Finding:
     joint: str
     value: float  # the size of the deviation, in the unit the message uses
     severity: str = "fault"
-
-
-def angle_table(seq: PoseSequence) -> np.ndarray:
-    a = joint_angles(seq.joints)
-    return fill_missing(a, seq.present & np.isfinite(a).all(axis=1))
 
 
 # Sources that see the body through one camera: depth (our z axis) is their weakest estimate.
@@ -141,11 +136,12 @@ def gold_profile(gold: list[RepMeasures]) -> dict:
     """Median of each measure over the gold reps."""
     def med(get):
         return float(np.median([get(r) for r in gold]))
+    way = {j: _direction(gold, j) for j in gold[0].excursion}
     return {
         "angles_mid": {n: med(lambda r, n=n: r.angles_mid[n]) for n in ANGLE_NAMES},
-        "direction": {j: _direction(gold, j) for j in gold[0].excursion},
-        "travel": {j: med(lambda r, j=j: travel(r, j, _direction(gold, j))) for j in gold[0].excursion},
-        "turn": {j: med(lambda r, j=j: turning_angle(r, j, _direction(gold, j))) for j in gold[0].excursion},
+        "direction": way,
+        "travel": {j: med(lambda r, j=j: travel(r, j, way[j])) for j in way},
+        "turn": {j: med(lambda r, j=j: turning_angle(r, j, way[j])) for j in way},
         "excursion": {j: med(lambda r, j=j: r.excursion[j]) for j in gold[0].excursion},
         "duration": med(lambda r: r.active_s),
         "into": med(lambda r: r.into_s),

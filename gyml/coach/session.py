@@ -8,7 +8,6 @@ from gyml.coach import gold as gold_library
 from gyml.coach.compare import (
     LATERAL_CHECKS,
     SIDE_VIEW,
-    angle_table,
     compare,
     gold_profile,
     measure_reps,
@@ -20,6 +19,7 @@ from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
+from gyml.reps.signal import angle_table
 from gyml.synth.catalog import CATALOG
 from gyml.synth.faults import FAULTS
 
@@ -44,13 +44,13 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if not gold_reps.segments:
         raise GymlError("the gold reference has no repetitions to compare with")
     spec = CATALOG.get(exercise or "")
+    gold_angles = angle_table(gold)
     rest = None
     if spec is not None and spec.alternate:
         # The gold set opens at rest (built-in ones by construction; a recorded one should too).
-        gold_angles = angle_table(gold)
         rest = gold_angles[int(np.argmax(gold.present))]
     user_m = measure_reps(seq, reps, rest_pose=rest)
-    profile = gold_profile(measure_reps(gold, gold_reps, rest_pose=rest))
+    profile = gold_profile(measure_reps(gold, gold_reps, gold_angles, rest_pose=rest))
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()
     findings = compare(user_m, profile, watched, checks, strictness)

@@ -141,9 +141,9 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
         return RepCount(0, "gyml", [], smooth, period)
     window = 4 * (period if period else fps)
     floor = params.global_floor * overall
-    local = np.array([_typical(prom[(np.abs(candidates - c) <= window) & (prom >= floor)], floor)
-                      for c in candidates])
-    reference = np.maximum(local, floor)
+    # every kept peak is at least the floor, so the reference never falls below it
+    reference = np.array([_typical(prom[(np.abs(candidates - c) <= window) & (prom >= floor)], floor)
+                          for c in candidates])
     keep = (prom >= params.prominence * reference) & (prom >= params.min_amplitude)
     if period:
         # A rep's excursion at half its prominence lasts about half a period; a hold or a rest far longer.

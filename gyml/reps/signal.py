@@ -7,7 +7,7 @@ from scipy.linalg import eigh
 from scipy.ndimage import gaussian_filter1d
 
 from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import JOINT, normalized_joints
+from gyml.pose.skeleton import JOINT, joint_angles, normalized_joints
 
 # Joints that carry the exercise's motion; fingers, collars and spine interpolations add only noise.
 MOTION_JOINTS = [JOINT[n] for n in (
@@ -38,6 +38,12 @@ def pose_features(seq: PoseSequence) -> np.ndarray:
     joints = normalized_joints(seq.joints)[:, MOTION_JOINTS]
     filled = fill_missing(joints, seq.present)
     return filled.reshape(len(seq), -1)
+
+
+def angle_table(seq: PoseSequence) -> np.ndarray:
+    """(T, len(ANGLE_NAMES)) joint angles with frames that have no valid pose interpolated."""
+    a = joint_angles(seq.joints)
+    return fill_missing(a, seq.present & np.isfinite(a).all(axis=1))
 
 
 def paper_features(seq: PoseSequence) -> np.ndarray:
@@ -132,8 +138,8 @@ def periodic_component(features: np.ndarray, period: float, n_components: int = 
     variance instead: the top generalised eigenvector of (C_period, C_0) within the leading principal
     components. When that direction is a harmonic (it also repeats every half period), the direction that
     repeats at the period and reverses at half of it is taken instead (applying that criterion to every
-    set lost accuracy on RepCount, where a period estimate can be twice the true one). Scaled to the variance of the first
-    principal component so amplitude thresholds keep their units (torso lengths).
+    set lost accuracy on RepCount, where a period estimate can be twice the true one). Scaled to the
+    variance of the first principal component so amplitude thresholds keep their units (torso lengths).
     """
     x = features - features.mean(axis=0)
     _, s, vt = np.linalg.svd(x, full_matrices=False)
