@@ -17,11 +17,14 @@ weights are then mapped back onto the 222,408 features.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
 import tracemalloc
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -47,9 +50,17 @@ def class_list(n_classes: int) -> list[tuple[str, str, dict]]:
     return out[:n_classes]
 
 
-def synthesise(n: int, n_classes: int, min_frames: int, max_frames: int, seed: int = 0):
+def _one(task):
+    exercise, fixed, reps, seed, noise, max_frames = task
+    seq = synthesize(exercise, reps, seed=seed, config=SynthConfig(noise_m=noise, **fixed))
+    seq = seq.slice(0, min(len(seq), max_frames))
+    return seq.smpl_pose.reshape(-1).astype(np.float32), angle_features(seq), len(seq)
+
+
+def synthesise(n: int, n_classes: int, min_frames: int, max_frames: int, seed: int = 0, workers: int = 2):
     """Features written straight into preallocated matrices, rows ordered train | dev | test so that
-    the training rows are a view, not a copy."""
+    the training rows are a view, not a copy. Every random draw happens here, in order, so the data do
+    not depend on the number of worker processes."""
     rng = np.random.default_rng(seed)
     classes = class_list(n_classes)
     labels = np.array([classes[i % n_classes][0] for i in range(n)])
@@ -57,24 +68,43 @@ def synthesise(n: int, n_classes: int, min_frames: int, max_frames: int, seed: i
     order = np.concatenate([split["train"], split["dev"], split["test"]]).astype(int)
     labels = labels[order]
     spec_of = {name: (exercise, fixed) for name, exercise, fixed in classes}
-    paper = np.zeros((n, max_frames * 72), np.float32)
-    angles = []
-    lengths = []
-    for i, name in enumerate(labels):
+    tasks = []
+    for name in labels:
         exercise, fixed = spec_of[name]
         spec = CATALOG[exercise]
         target = int(rng.integers(min_frames, max_frames + 1))
         rep_s = spec.tempo_s * fixed.get("tempo_scale", 1.0)
         reps = int(np.clip(round((target / 30.0 - 1.0) / rep_s), 1, 30))
-        cfg = SynthConfig(noise_m=float(rng.uniform(0.002, 0.02)), **fixed)
-        seq = synthesize(exercise, reps, seed=int(rng.integers(1 << 30)), config=cfg)
-        seq = seq.slice(0, min(len(seq), max_frames))
-        flat = seq.smpl_pose.reshape(len(seq), 72).reshape(-1)
-        paper[i, : flat.size] = flat
-        angles.append(angle_features(seq))
-        lengths.append(len(seq))
+        noise = float(rng.uniform(0.002, 0.02))
+        tasks.append((exercise, fixed, reps, int(rng.integers(1 << 30)), noise, max_frames))
+    paper = np.zeros((n, max_frames * 72), np.float32)
+    angles, lengths = [], []
+    with ProcessPoolExecutor(workers) as pool:
+        for i, (flat, feats, length) in enumerate(pool.map(_one, tasks, chunksize=16)):
+            paper[i, : flat.size] = flat
+            angles.append(feats)
+            lengths.append(length)
     cut = {"train": len(split["train"]), "dev": len(split["train"]) + len(split["dev"])}
     return paper, np.stack(angles), labels, cut, np.array(lengths)
+
+
+def cached_synthesise(args) -> tuple:
+    """The synthesised set, kept in ~/.cache/gyml-bench between runs (about 6 GB at full scale): a rerun
+    after a solver change measures the fits, not another half hour of synthesis."""
+    key = f"flag3d_scale_{args.sequences}_{args.classes}_{args.min_frames}_{args.max_frames}"
+    folder = Path(args.cache).expanduser() / key
+    if args.cache and (folder / "done").exists():
+        cut = json.loads((folder / "cut.json").read_text())
+        return (np.load(folder / "paper.npy"), np.load(folder / "angles.npy"),
+                np.load(folder / "labels.npy"), cut, np.load(folder / "lengths.npy"))
+    data = synthesise(args.sequences, args.classes, args.min_frames, args.max_frames, workers=args.workers)
+    if args.cache:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, array in zip(("paper", "angles", "labels", "lengths"), (data[0], data[1], data[2], data[4])):
+            np.save(folder / f"{name}.npy", array)
+        (folder / "cut.json").write_text(json.dumps(data[3]))
+        (folder / "done").touch()
+    return data
 
 
 def fit_and_score(name, X, y, cut, model, pca, scale=False, wide=False):
@@ -104,12 +134,15 @@ def main() -> int:
     ap.add_argument("--skip-ovr", action="store_true", help="skip the PCA one-vs-rest row (60 fits)")
     ap.add_argument("--no-pca-ovr", action="store_true",
                     help="also fit one-vs-rest without PCA: 60 fits of about the no-PCA multinomial's size (hours)")
+    ap.add_argument("--workers", type=int, default=2, help="processes synthesising the data")
+    ap.add_argument("--cache", default="~/.cache/gyml-bench", help="where the synthesised set is kept ('' = nowhere)")
+    ap.add_argument("--only-pca", action="store_true", help="only the PCA rows and the joint-angle rows")
     args = ap.parse_args()
     # SAGA stops at the estimator's max_iter (300) like the paper's runs; its warning would flood the table.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     t0 = time.perf_counter()
-    paper, angles, y, cut, lengths = synthesise(args.sequences, args.classes, args.min_frames, args.max_frames)
-    print(f"synthesised {len(y)} sequences, {len(set(y))} classes, {lengths.min()}-{lengths.max()} frames "
+    paper, angles, y, cut, lengths = cached_synthesise(args)
+    print(f"synthesised (or loaded) {len(y)} sequences, {len(set(y))} classes, {lengths.min()}-{lengths.max()} frames "
           f"(mean {lengths.mean():.0f}) in {time.perf_counter() - t0:.0f} s; padded features "
           f"{paper.shape[1]:,} a sequence ({paper.nbytes / 2**30:.1f} GB float32); "
           f"train/dev/test {cut['train']}/{cut['dev'] - cut['train']}/{len(y) - cut['dev']}", flush=True)
@@ -121,6 +154,8 @@ def main() -> int:
         fit_and_score("PCA + one-vs-rest", paper, y, cut, "ovr", args.pca)
     fit_and_score("gyml: joint angles, multinomial", angles, y, cut, "multinomial", None, scale=True)
     fit_and_score("gyml: joint angles, trees", angles, y, cut, "trees", None)
+    if args.only_pca:
+        return 0
     fit_and_score("no PCA, multinomial", paper, y, cut, "multinomial", None, wide=True)
     if args.no_pca_ovr:
         fit_and_score("no PCA, one-vs-rest", paper, y, cut, "ovr", None, wide=True)

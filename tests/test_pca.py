@@ -82,3 +82,34 @@ def test_wide_training_without_pca_saves_and_loads(tmp_path):
         loaded = ExerciseModel.load(saved)
         np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X), atol=1e-9)
         assert (loaded.estimator.predict(X) == y).mean() > 0.9
+
+
+def _padded_sequences(n, frames, seed=0):
+    """Wide rows like the paper's: smooth low-rank motion, zero-padded after each sequence's end."""
+    rng = np.random.default_rng(seed)
+    d = 72 * frames
+    basis = rng.normal(size=(20, d)).astype(np.float32)
+    X = (rng.normal(size=(n, 20)) * 4 * 0.8 ** np.arange(20)).astype(np.float32) @ basis
+    X += rng.normal(size=(n, d)).astype(np.float32) * 0.5
+    for row in X:
+        row[72 * int(rng.integers(frames // 3, frames)):] = 0
+    return X
+
+
+def test_randomized_solver_finds_the_exact_components():
+    X = _padded_sequences(600, 150)
+    fast = ChunkedPCA(0.75, solver="auto").fit(X)
+    exact = ChunkedPCA(0.75, solver="exact").fit(X)
+    assert fast.solver_ == "randomized" and exact.solver_ == "exact"
+    assert fast.n_components_ == exact.n_components_
+    k = exact.n_components_
+    np.testing.assert_allclose(fast.explained_variance_ratio_[:k], exact.explained_variance_ratio_[:k], rtol=1e-4)
+    scale = np.abs(exact.transform(X)).max()
+    np.testing.assert_allclose(np.abs(fast.transform(X)), np.abs(exact.transform(X)), atol=1e-3 * scale)
+
+
+def test_randomized_solver_hands_over_when_the_share_needs_too_many_components():
+    X = _padded_sequences(600, 150)
+    pca = ChunkedPCA(0.99, solver="randomized", max_rank=64).fit(X)
+    assert pca.solver_ == "exact"
+    assert pca.n_components_ == ChunkedPCA(0.99, solver="exact").fit(X).n_components_ > 54

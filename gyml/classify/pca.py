@@ -9,6 +9,12 @@ accumulated over column blocks of float32 input, so memory stays at the input pl
 multiplies only the rows that are not zero there (zero-padded sequences end early), then it is centred
 exactly: Xc Xc' = X X' - r 1' - 1 r' + |mean|^2 with r = X mean.
 When d <= n, the d x d covariance is the smaller matrix and is used instead.
+
+Keeping 75% of the variance of such data takes a handful of components (10 at FLAG3D's scale), so by
+default the leading ones are first sought by randomized subspace iteration (Halko, Martinsson & Tropp
+2011) in thin passes over X: a few n x l products instead of the n x n Gram matrix. The share they
+explain is measured against the exact total variance; when they fall short (kappa near 1 needs
+hundreds), the exact Gram route runs instead.
 """
 
 from __future__ import annotations
@@ -26,6 +32,72 @@ def column_blocks(d: int, block: int):
         yield slice(lo, min(d, lo + block))
 
 
+class PaddedLayout:
+    """Where zero-padded rows end: rows ordered longest first, so that in each column block the rows
+    holding anything are a prefix `order[:counts[b]]`."""
+
+    def __init__(self, X: np.ndarray, block: int):
+        n = len(X)
+        self.blocks = list(column_blocks(X.shape[1], block))
+        reach = np.zeros(n, int)                      # the last column block where each row is non-zero
+        for b, cols in enumerate(self.blocks):
+            reach[np.any(X[:, cols] != 0, axis=1)] = b
+        self.order = np.argsort(-reach, kind="stable")
+        self.counts = [int((reach >= b).sum()) for b in range(len(self.blocks))]
+
+    def parts(self):
+        """(column block, rows with anything in it) pairs, skipping all-zero tails."""
+        for cols, m in zip(self.blocks, self.counts):
+            if m:
+                yield cols, self.order[:m]
+
+
+def centred_times(X: np.ndarray, mean: np.ndarray, W: np.ndarray, layout: PaddedLayout) -> np.ndarray:
+    """(X - mean) @ W without forming X - mean: X @ W - 1 (mean @ W), skipping padding."""
+    out = np.zeros((len(X), W.shape[1]), np.float32)
+    for cols, rows in layout.parts():
+        out[rows] += X[rows, cols] @ W[cols]
+    return out - mean @ W
+
+
+def centred_transpose_times(X: np.ndarray, mean: np.ndarray, Q: np.ndarray, layout: PaddedLayout) -> np.ndarray:
+    """(X - mean)' @ Q, (d, l), skipping padding."""
+    out = np.zeros((X.shape[1], Q.shape[1]), np.float32)
+    for cols, rows in layout.parts():
+        out[cols] = X[rows, cols].T @ Q[rows]
+    return out - np.outer(mean, Q.sum(axis=0))
+
+
+def randomized_span(X: np.ndarray, mean: np.ndarray, rank: int, layout: PaddedLayout, iterations: int = 4,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The leading `rank` eigenvalues of the centred Gram matrix and the matching principal axes
+    (rank, d), by randomized subspace iteration. The axes come from the last pass: with Z = Xc' Q and
+    Z'Z = V L V', the axes are (Z V / sqrt(L))'."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((X.shape[1], rank)).astype(np.float32)
+    Q, _ = np.linalg.qr(centred_times(X, mean, W, layout))
+    for _ in range(iterations):
+        # orthonormalised at every half step: float32 powers of a fast-decaying spectrum lose the tail
+        Z, _ = np.linalg.qr(centred_transpose_times(X, mean, Q, layout))
+        Q, _ = np.linalg.qr(centred_times(X, mean, Z, layout))
+    Z = centred_transpose_times(X, mean, Q, layout).astype(np.float64)
+    values, V = np.linalg.eigh(Z.T @ Z)
+    order = np.argsort(values)[::-1]
+    values, V = np.clip(values[order], 0.0, None), V[:, order]
+    axes = (Z @ V / np.sqrt(np.maximum(values, 1e-300))).T.astype(np.float32)
+    return values, axes
+
+
+def total_variance(X: np.ndarray, mean: np.ndarray, block: int = 8192) -> float:
+    """Sum of squared centred entries: sum |x|^2 - n |mean|^2, in float64."""
+    squares = 0.0
+    for cols in column_blocks(X.shape[1], block):
+        part = X[:, cols].astype(np.float64)
+        squares += float(np.einsum("ij,ij->", part, part))
+    m = mean.astype(np.float64)
+    return squares - len(X) * float(m @ m)
+
+
 def centred_gram(X: np.ndarray, mean: np.ndarray, block: int = 8192) -> np.ndarray:
     """(X - mean)(X - mean)' from the raw Gram matrix, skipping the zeros of padded data.
 
@@ -34,21 +106,16 @@ def centred_gram(X: np.ndarray, mean: np.ndarray, block: int = 8192) -> np.ndarr
     Gram matrix is centred exactly.
     """
     n = len(X)
-    blocks = list(column_blocks(X.shape[1], block))
-    reach = np.zeros(n, int)                      # the last column block where each row is non-zero
-    for b, cols in enumerate(blocks):
-        reach[np.any(X[:, cols] != 0, axis=1)] = b
-    order = np.argsort(-reach, kind="stable")
+    layout = PaddedLayout(X, block)
     mean64 = np.asarray(mean, dtype=np.float64)
     gram = np.zeros((n, n))
     projected = np.zeros(n)                       # X @ mean, in `order`
-    for b, cols in enumerate(blocks):
-        m = int((reach >= b).sum())
-        if m == 0:
-            break
-        rows = X[order[:m], cols]
-        gram[:m, :m] += ssyrk(1.0, rows.T, trans=1)  # upper triangle of rows @ rows.T; rows.T is Fortran-ordered, no copy
-        projected[:m] += rows @ mean64[cols]
+    for cols, rows in layout.parts():
+        m = len(rows)
+        part = X[rows, cols]
+        gram[:m, :m] += ssyrk(1.0, part.T, trans=1)  # upper triangle of part @ part.T; part.T is Fortran-ordered, no copy
+        projected[:m] += part @ mean64[cols]
+    order = layout.order
     gram = np.triu(gram) + np.triu(gram, 1).T
     inverse = np.empty(n, int)
     inverse[order] = np.arange(n)
@@ -70,20 +137,33 @@ def sample_span(X: np.ndarray, block: int = 8192) -> tuple[np.ndarray, np.ndarra
 class ChunkedPCA(TransformerMixin, BaseEstimator):
     """Keep the leading components that explain `variance` of the total (0 < variance <= 1).
 
+    solver: "exact" (the Gram or covariance matrix), "randomized" (subspace iteration, growing its rank
+    up to `max_rank`, then exact if that still falls short), or "auto": randomized for wide data with
+    more than 500 samples, exact otherwise.
+
     Attributes after fit, as in scikit-learn's PCA: mean_, components_ (k, d), explained_variance_,
-    explained_variance_ratio_ (of every component found, not only the kept ones: for the plot),
-    n_components_.
+    explained_variance_ratio_ (of every component found, not only the kept ones: for the plot; the
+    randomized solver finds its subspace's), n_components_, solver_ (the one that produced the result).
     """
 
-    def __init__(self, variance: float = 0.75, block: int = 8192):
+    def __init__(self, variance: float = 0.75, block: int = 8192, solver: str = "auto", max_rank: int = 256,
+                 seed: int = 0):
         self.variance = variance
         self.block = block
+        self.solver = solver
+        self.max_rank = max_rank
+        self.seed = seed
 
     def fit(self, X, y=None):
         if not 0 < self.variance <= 1:
             raise GymlError(f"PCA variance share must be in (0, 1], got {self.variance}")
+        if self.solver not in ("auto", "exact", "randomized"):
+            raise GymlError(f"unknown PCA solver '{self.solver}' (choose from auto, exact, randomized)")
         X = np.asarray(X)
         n, d = X.shape
+        randomized = n <= d and (self.solver == "randomized" or (self.solver == "auto" and n > 500))
+        if randomized and self._fit_randomized(X):
+            return self
         if n <= d:
             self.mean_, values, vectors = sample_span(X, self.block)
         else:
@@ -99,8 +179,7 @@ class ChunkedPCA(TransformerMixin, BaseEstimator):
         if total <= 0:
             raise GymlError("PCA on constant data: every feature has the same value in every sample")
         ratio = values / total
-        k = int(np.searchsorted(np.cumsum(ratio), self.variance - 1e-12) + 1)
-        k = min(k, int((values > 1e-12 * values[0]).sum()))
+        k = self._kept(ratio, values)
         if n <= d:
             components = np.empty((k, d), np.float32)
             scale = 1.0 / np.sqrt(values[:k])
@@ -109,11 +188,41 @@ class ChunkedPCA(TransformerMixin, BaseEstimator):
                 components[:, cols] = ((vectors[:, :k].T @ xc) * scale[:, None]).astype(np.float32)
         else:
             components = vectors[:, :k].T.astype(np.float32)
+        self._store(components, values, ratio, n, k, "exact")
+        return self
+
+    def _kept(self, ratio: np.ndarray, values: np.ndarray) -> int:
+        k = int(np.searchsorted(np.cumsum(ratio), self.variance - 1e-12) + 1)
+        return min(k, int((values > 1e-12 * values[0]).sum()))
+
+    def _store(self, components, values, ratio, n, k, solver):
         self.components_ = components
         self.explained_variance_ = values[: min(len(values), n - 1 if n > 1 else 1)] / max(n - 1, 1)
         self.explained_variance_ratio_ = ratio[: len(self.explained_variance_)]
         self.n_components_ = k
-        return self
+        self.solver_ = solver
+
+    def _fit_randomized(self, X: np.ndarray) -> bool:
+        """Grow the subspace until its leading components explain the share with ten spare
+        dimensions (the spare ones absorb the error of the ones kept); False when `max_rank` is not enough."""
+        n = len(X)
+        mean = X.mean(axis=0, dtype=np.float64).astype(np.float32)
+        total = total_variance(X, mean, self.block)
+        if total <= 0:
+            raise GymlError("PCA on constant data: every feature has the same value in every sample")
+        layout = PaddedLayout(X, self.block)
+        rank = 32
+        while rank <= min(self.max_rank, n - 1):
+            values, axes = randomized_span(X, mean, rank, layout, seed=self.seed)
+            ratio = values / total
+            if ratio.sum() >= self.variance:
+                k = self._kept(ratio, values)
+                if k <= rank - 10:
+                    self.mean_ = mean
+                    self._store(np.ascontiguousarray(axes[:k]), values, ratio, n, k, "randomized")
+                    return True
+            rank *= 2
+        return False
 
     def transform(self, X):
         check_is_fitted(self, "components_")
