@@ -2,6 +2,9 @@
 the paper's coach and ours.
 
     python benchmarks/coach_faults.py [--sets-per-fault 4]
+
+Two populations: the catalog's faults at the rep's turning point (the goal's figure), and posture faults
+planted on the way down or up only, with the share of them whose phase the coach names right.
 """
 
 from __future__ import annotations
@@ -15,45 +18,52 @@ from gyml.coach.session import coach_session
 from gyml.report.analysis import ExercisePrediction
 from gyml.reps.counter import count_reps
 from gyml.synth.catalog import CATALOG
+from gyml.synth.faults import FAULT_PHASES, PHASED_FAULTS
 from gyml.synth.motion import synthesize
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sets-per-fault", type=int, default=4)
-    args = ap.parse_args()
-    rng = np.random.default_rng(0)
+def run(cases, rng) -> tuple[dict, dict, list[int]]:
+    """cases: (exercise, fault name) pairs, each planted on two random reps of an 8-rep set. Returns the
+    (rep, kind) tallies per coach, ours per kind, and [right phase, found] for faults planted in a phase."""
     tally = {m: {"tp": 0, "fp": 0, "fn": 0} for m in ("paper", "gyml")}
     per_kind: dict[str, dict[str, int]] = {}
-    for label, spec in CATALOG.items():
-        if spec.isometric:
-            continue
-        for kind in spec.faults:
-            for k in range(args.sets_per_fault):
-                reps = 8
-                planted = {int(r): kind for r in rng.choice(np.arange(1, reps + 1), 2, replace=False)}
-                seq = synthesize(label, reps, planted, seed=int(rng.integers(1 << 30)))
-                pred = ExercisePrediction(label, spec.name, 1.0)
-                for method in tally:
-                    counted = count_reps(seq, "gyml")
-                    feedback, extras = coach_session(seq, counted, pred, method=method)
-                    if method == "gyml":
-                        found = {(m["rep"], f) for m in extras.get("rep_metrics", []) for f in m["faults"]}
-                    else:
-                        found = {(f.rep, kind) for f in feedback}  # the paper's coach flags a rep, not a kind
-                    truth = set(planted.items())
-                    tally[method]["tp"] += len(found & truth)
-                    tally[method]["fp"] += len(found - truth)
-                    tally[method]["fn"] += len(truth - found)
-                    if method == "gyml":
-                        for (_, k) in found | truth:
-                            per_kind.setdefault(k, {"tp": 0, "fp": 0, "fn": 0})
-                        for _, k in found & truth:
-                            per_kind[k]["tp"] += 1
-                        for _, k in found - truth:
-                            per_kind[k]["fp"] += 1
-                        for _, k in truth - found:
-                            per_kind[k]["fn"] += 1
+    phase_right = [0, 0]
+    for label, name in cases:
+        spec = CATALOG[label]
+        kind, _, phase = name.partition(":")
+        reps = 8
+        planted = {int(r): name for r in rng.choice(np.arange(1, reps + 1), 2, replace=False)}
+        seq = synthesize(label, reps, planted, seed=int(rng.integers(1 << 30)))
+        pred = ExercisePrediction(label, spec.name, 1.0)
+        truth = {(r, kind) for r in planted}
+        for method in tally:
+            counted = count_reps(seq, "gyml")
+            feedback, extras = coach_session(seq, counted, pred, method=method)
+            if method == "gyml":
+                found = {(m["rep"], f) for m in extras.get("rep_metrics", []) for f in m["faults"]}
+                if phase:
+                    for m in extras.get("rep_metrics", []):
+                        if (m["rep"], kind) in truth and kind in m["fault_phases"]:
+                            phase_right[1] += 1
+                            phase_right[0] += m["fault_phases"][kind] == phase
+            else:
+                found = {(f.rep, kind) for f in feedback}  # the paper's coach flags a rep, not a kind
+            tally[method]["tp"] += len(found & truth)
+            tally[method]["fp"] += len(found - truth)
+            tally[method]["fn"] += len(truth - found)
+            if method == "gyml":
+                for (_, k) in found | truth:
+                    per_kind.setdefault(k, {"tp": 0, "fp": 0, "fn": 0})
+                for _, k in found & truth:
+                    per_kind[k]["tp"] += 1
+                for _, k in found - truth:
+                    per_kind[k]["fp"] += 1
+                for _, k in truth - found:
+                    per_kind[k]["fn"] += 1
+    return tally, per_kind, phase_right
+
+
+def show(tally, per_kind) -> None:
     print(f"{'coach':<8}{'precision':>10}{'recall':>8}")
     for method, t in tally.items():
         p = t["tp"] / max(t["tp"] + t["fp"], 1)
@@ -62,6 +72,26 @@ def main() -> int:
     print(f"\ngyml coach per fault kind\n{'fault':<18}{'tp':>5}{'fp':>5}{'fn':>5}")
     for k, t in sorted(per_kind.items()):
         print(f"{k:<18}{t['tp']:>5}{t['fp']:>5}{t['fn']:>5}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets-per-fault", type=int, default=4)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    at_turn = [(label, kind) for label, spec in CATALOG.items() if not spec.isometric
+               for kind in spec.faults for _ in range(args.sets_per_fault)]
+    print("faults at the turning point (each catalog exercise, each of its faults)")
+    show(*run(at_turn, rng)[:2])
+    # The same posture faults on the way down or up only, the turning point clean: only a comparison of
+    # the whole rep can find them.
+    in_half = [(label, f"{kind}:{phase}") for label, spec in CATALOG.items() if not spec.isometric
+               for kind in spec.faults if kind in PHASED_FAULTS for phase in FAULT_PHASES
+               for _ in range(args.sets_per_fault)]
+    print("\nfaults on the way down or up only")
+    tally, per_kind, phase_right = run(in_half, rng)
+    show(tally, per_kind)
+    print(f"phase named right: {phase_right[0]} / {phase_right[1]} of the faults found")
     return 0
 
 

@@ -169,3 +169,46 @@ def test_a_rushed_descent_is_named_as_such():
     faults = [f for f in a.feedback if f.severity == "fault"]
     assert [(f.rep, f.phase) for f in faults] == [(3, "descent")], [f.message for f in a.feedback]
     assert faults[0].message.startswith("Rep 3, on the way down: you rushed it")
+
+
+@pytest.mark.parametrize("exercise,fault,words", [
+    ("push_up", "hips_sag:ascent", "Rep 3, on the way up: your hips sag"),
+    ("push_up", "elbows_flare:descent", "Rep 3, on the way down: your elbows flare"),
+    ("squat", "forward_lean:ascent", "Rep 3, on the way up: your trunk leans"),
+    ("deadlift", "rounded_back:descent", "Rep 3, on the way down: your back rounds"),
+])
+def test_a_fault_on_the_way_down_or_up_is_found_by_the_whole_rep_alignment(exercise, fault, words):
+    """The turning point is clean: a start-and-midpoint comparison cannot see these."""
+    for seed in (0, 1, 2):
+        a = _feedback(exercise, {3: fault}, seed=seed)
+        faults = [f for f in a.feedback if f.severity == "fault"]
+        assert [f.message[:len(words)] for f in faults] == [words], [f.message for f in a.feedback]
+        metrics = {m["rep"]: m for m in a.extras["rep_metrics"]}
+        assert metrics[3]["faults"] == [fault.split(":")[0]]
+        assert metrics[3]["score"] < min(m["score"] for r, m in metrics.items() if r != 3)
+
+
+def test_dtw_recovers_a_known_time_warp():
+    from gyml.coach.align import dtw_path, resample
+
+    t = np.linspace(0, 1, 48)
+    gold = np.stack([np.sin(np.pi * t) * 90, np.cos(np.pi * t) * 30], axis=1)
+    warped_t = t ** 1.8                      # slow start, quick finish
+    user = np.stack([np.sin(np.pi * warped_t) * 90, np.cos(np.pi * warped_t) * 30], axis=1)
+    match, distance = dtw_path(user, gold)
+    truth = np.round(warped_t * 47).astype(int)
+    assert np.all(np.diff(match) >= 0)
+    assert np.abs(match - truth).max() <= 2 and distance < 2.0
+    _, unaligned = dtw_path(user, gold, band=0.0)
+    assert unaligned > 3 * distance
+    assert resample(gold[:10], 48).shape == (48, 2)
+
+
+def test_phase_durations_follow_the_rep():
+    """A slow descent spends longer in the gold rep's descent phase than in its ascent."""
+    seq = synthesize("squat", 4, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
+    a = analyze_sequence(seq, "x", exercise="squat").analysis
+    for m in a.extras["rep_metrics"]:
+        assert set(m["phase_s"]) == {"start", "descent", "mid", "ascent", "end"}
+        assert abs(m["phase_s"]["descent"] - m["phase_s"]["ascent"]) < 0.35
+        assert m["gold_distance_deg"] < 5

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gyml.coach.align import STEPS, align_to_gold, moving_columns, resample, template, template_phases
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import ANGLE_NAMES, body_frame
 from gyml.reps.counter import RepCount, RepSegment
@@ -44,6 +45,8 @@ class RepMeasures:
     out_s: float = 0.0      # and after it (the ascent)
     set_low: dict | None = None   # each angle's 5th and 95th percentile over the whole set: the ends it
     set_high: dict | None = None  # rests at, whichever way a joint travels
+    curve: np.ndarray | None = None  # every angle over the rep, start to end, resampled to STEPS steps
+    seconds: float = 0.0             # start to end
 
 
 @dataclass
@@ -77,8 +80,8 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
     else:
         depth_share = np.zeros(len(seq))
     present = seq.present if seq.present.any() else np.ones(len(a), bool)
-    low = dict(zip(ANGLE_NAMES, np.percentile(a[present], 5, axis=0).tolist()))
-    high = dict(zip(ANGLE_NAMES, np.percentile(a[present], 95, axis=0).tolist()))
+    p5, p95 = np.percentile(a[present], [5, 95], axis=0)
+    low, high = dict(zip(ANGLE_NAMES, p5.tolist())), dict(zip(ANGLE_NAMES, p95.tolist()))
     out = []
     for seg in segments:
         start = a[seg.start]
@@ -103,7 +106,8 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
                                (before + after + 1) / seq.fps,
                                side_view=float(np.median(depth_share[seg.start:seg.end + 1])),
                                set_low=low, set_high=high,
-                               into_s=(before + 0.5) / seq.fps, out_s=(after + 0.5) / seq.fps))
+                               into_s=(before + 0.5) / seq.fps, out_s=(after + 0.5) / seq.fps,
+                               curve=resample(a[seg.start:seg.end + 1]), seconds=(seg.end - seg.start) / seq.fps))
     return out
 
 
@@ -137,7 +141,10 @@ def gold_profile(gold: list[RepMeasures]) -> dict:
     def med(get):
         return float(np.median([get(r) for r in gold]))
     way = {j: _direction(gold, j) for j in gold[0].excursion}
+    rep = template([r.curve for r in gold])
+    cols = moving_columns(rep)
     return {
+        "template": rep, "timing_columns": cols, "phases": template_phases(rep, cols),
         "angles_mid": {n: med(lambda r, n=n: r.angles_mid[n]) for n in ANGLE_NAMES},
         "direction": way,
         "travel": {j: med(lambda r, j=j: travel(r, j, way[j])) for j in way},
@@ -196,6 +203,83 @@ def turning_angle(r: RepMeasures, joint: str, direction: float) -> float:
     """The active side's angle at the rep's turning point."""
     side = _active_side(r, joint, direction)
     return r.angles_mid[side] if side else 0.0
+
+
+ANGLE_INDEX = {n: i for i, n in enumerate(ANGLE_NAMES)}
+
+
+@dataclass
+class Alignment:
+    """A user rep warped onto the gold rep: for each of its STEPS steps, the gold step and phase."""
+    match: np.ndarray
+    phases: np.ndarray
+    distance: float  # mean angle difference along the warp, degrees
+
+    def offset(self, r: RepMeasures, gold: dict, columns: tuple[str, ...], phase: str,
+               typical: bool = False) -> float | None:
+        """How far the user's angle strays from the gold's at the matching moments of the phase (columns
+        averaged): the 80th percentile of the difference or the 20th, whichever is further from zero (a
+        fault swells and fades within a phase, so its median undersells it; a single noisy step does not
+        reach a percentile); with `typical`, the median. None when the rep spends under three steps in
+        that phase."""
+        inside = self.phases == phase
+        if inside.sum() < 3:
+            return None
+        cols = [ANGLE_INDEX[c] for c in columns]
+        diff = r.curve[:, cols].mean(axis=1) - gold["template"][self.match][:, cols].mean(axis=1)
+        if typical:
+            return float(np.median(diff[inside]))
+        high, low = np.percentile(diff[inside], [80, 20])
+        return float(high if abs(high) >= abs(low) else low)
+
+    def seconds_in(self, r: RepMeasures, phase: str) -> float:
+        return float((self.phases == phase).sum()) * r.seconds / STEPS
+
+
+def align(r: RepMeasures, gold: dict) -> Alignment:
+    match, distance = align_to_gold(r.curve, gold["template"], gold["timing_columns"])
+    return Alignment(match, gold["phases"][match], distance)
+
+
+# Posture faults that can show on the way down or up as well as at the turning point: (the fault when
+# the angle is above the gold's, the fault when below, angle columns, tolerance in degrees as at the
+# turning point). Leaning back or tucking the elbows in is not a fault.
+MOVING_POSTURE = (
+    (("hips_sag",), ("hips_pike",), ("body_line",), 12.0, "hip"),
+    (("forward_lean", "rounded_back"), (), ("trunk_inclination",), 15.0, "trunk"),
+    (("elbows_flare",), (), ("left_shoulder_abduction", "right_shoulder_abduction"), 14.0, "elbow"),
+)
+
+
+def _moving_posture(r: RepMeasures, al: Alignment, gold: dict, checks: tuple[str, ...], tol: float,
+                    found: set[str]) -> list[Finding]:
+    """Faults of posture on the way into or out of the turning point, where the turning point itself was
+    fine: the worse half, past the tolerance of the turning-point check and clearly worse than both the
+    turning point and the rep's start (a posture held through the whole rep is not a fault of one half)."""
+    out = []
+    for above, below, columns, limit, joint in MOVING_POSTURE:
+        above = [k for k in above if k in checks][:1]
+        below = [k for k in below if k in checks][:1]
+        if not (above or below) or found & set(above + below):
+            continue
+        at_turn = float(np.mean([r.angles_mid[c] - gold["angles_mid"][c] for c in columns]))
+        # The posture the person starts the rep in, against the gold's: a camera's slant or a body's own
+        # build shifts every moment of the rep alike, a fault of one half does not.
+        at_start = al.offset(r, gold, columns, "start", typical=True) or 0.0
+        worst = None
+        for phase in ("descent", "ascent"):
+            value = al.offset(r, gold, columns, phase)
+            if value is None:
+                continue
+            kind = (above or [None])[0] if value > 0 else (below or [None])[0]
+            beyond_turn = abs(value) - (abs(at_turn) if at_turn * value > 0 else 0.0)
+            beyond_start = abs(value) - (abs(at_start) if at_start * value > 0 else 0.0)
+            if kind and abs(value) > limit * tol and min(beyond_start, 3 * beyond_turn) > 0.6 * limit * tol and \
+                    (worst is None or abs(value) > worst[2]):
+                worst = (kind, phase, abs(value))
+        if worst:
+            out.append(Finding(r.index, worst[0], worst[1], joint, worst[2]))
+    return out
 
 
 def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], checks: tuple[str, ...],
@@ -274,6 +358,9 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                     phase, share = "overall", r.active_s / typical
                 # the value: how long the movement (or the rushed half) lasted against the usual (a share)
                 findings.append(Finding(r.index, "too_fast", phase, "tempo", share))
+        if r.curve is not None and "template" in gold:
+            found = {f.kind for f in findings if f.rep == r.index}
+            findings.extend(_moving_posture(r, align(r, gold), gold, rep_checks, tol, found))
     # One arm lagging also lowers the two-arm average range: report the cause, not both.
     lopsided = {f.rep for f in findings if f.kind == "asymmetric_arms"}
     return [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]

@@ -8,11 +8,13 @@ from gyml.coach import gold as gold_library
 from gyml.coach.compare import (
     LATERAL_CHECKS,
     SIDE_VIEW,
+    align,
     compare,
     gold_profile,
     measure_reps,
     rep_score,
 )
+from gyml.coach.align import PHASES
 from gyml.coach.feedback import phrase
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
@@ -60,12 +62,17 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
     metrics = []
     for r in user_m:
+        warp = align(r, profile)
         metrics.append({
             "rep": r.index, "score": rep_score(r, findings, profile, watched),
             "range_of_motion_deg": {j: round(v, 1) for j, v in r.excursion.items()},
             "tempo_s": {"down": round(r.down_s, 2), "up": round(r.up_s, 2)},
+            # time in each phase of the gold rep, from the rep warped onto it
+            "phase_s": {p: round(warp.seconds_in(r, p), 2) for p in PHASES},
+            "gold_distance_deg": round(warp.distance, 1),
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
             "faults": [f.kind for f in findings if f.rep == r.index],
+            "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index},
         })
     return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness}}
 

@@ -89,8 +89,28 @@ FAULTS: dict[str, Fault] = {f.kind: f for f in [
 ]}
 
 
+# A posture fault can be planted in one half of the rep only ("hips_sag:ascent"): the turning point stays
+# clean and the fault swells and fades on the way down or up.
+FAULT_PHASES = ("descent", "ascent")
+PHASED_FAULTS = ("hips_sag", "hips_pike", "forward_lean", "rounded_back", "elbows_flare")
+
+
+def split_fault(name: str) -> tuple[str, str | None]:
+    """'hips_sag:ascent' -> ('hips_sag', 'ascent'); 'shallow' -> ('shallow', None). Raises on bad names."""
+    kind, _, phase = name.partition(":")
+    if kind not in FAULTS:
+        raise GymlError(f"unknown fault '{kind}' (known: {', '.join(FAULTS)})")
+    if phase:
+        if phase not in FAULT_PHASES:
+            raise GymlError(f"fault phase must be one of {', '.join(FAULT_PHASES)}, got '{phase}'")
+        if kind not in PHASED_FAULTS:
+            raise GymlError(f"'{kind}' cannot be planted in one half of a rep (only {', '.join(PHASED_FAULTS)})")
+    return kind, phase or None
+
+
 def parse_fault_spec(text: str | None) -> dict[int, str]:
-    """'shallow@3,knees_cave@5' -> {3: 'shallow', 5: 'knees_cave'} (reps are 1-based)."""
+    """'shallow@3,knees_cave@5,hips_sag:ascent@6' -> {3: 'shallow', 5: 'knees_cave', 6: 'hips_sag:ascent'}
+    (reps are 1-based)."""
     out: dict[int, str] = {}
     if not text:
         return out
@@ -101,7 +121,6 @@ def parse_fault_spec(text: str | None) -> dict[int, str]:
         kind, sep, rep = part.partition("@")
         if not sep or not rep.strip().isdigit() or int(rep) < 1:
             raise GymlError(f"fault '{part}' must look like KIND@REP, e.g. shallow@3")
-        if kind not in FAULTS:
-            raise GymlError(f"unknown fault '{kind}' (known: {', '.join(FAULTS)})")
+        split_fault(kind)
         out[int(rep)] = kind
     return out

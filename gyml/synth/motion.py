@@ -11,7 +11,7 @@ from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT, NUM_JOINTS, forward_kinematics, rest_offsets
 from gyml.synth.catalog import DOFS, ExerciseSpec, get_exercise
-from gyml.synth.faults import FAULTS
+from gyml.synth.faults import FAULTS, split_fault
 
 POSTURE_ROTATION = {
     "standing": Rotation.identity(),
@@ -141,7 +141,7 @@ def _timeline(spec: ExerciseSpec, reps: int, faults: dict[int, str], v: dict, fp
         hold(max(reps, 1) * spec.tempo_s * v["tempo_scale"])
     else:
         for rep in range(1, reps + 1):
-            fault = faults.get(rep)
+            fault, fault_phase = split_fault(faults[rep]) if rep in faults else (None, None)
             drift = 1.0 + v["tempo_drift"] * ((rep - 1) / max(reps - 1, 1))
             duration = spec.tempo_s * v["tempo_scale"] * drift * (FAULTS[fault].tempo if fault else 1.0)
             duration *= float(rng.uniform(0.93, 1.07)) if v.get("jitter", True) else 1.0
@@ -152,13 +152,22 @@ def _timeline(spec: ExerciseSpec, reps: int, faults: dict[int, str], v: dict, fp
             half = max(2, int(round(duration * fps / 2 / len(sides))))
             pause = int(round(v["pause_s"] * fps * (FAULTS[fault].tempo if fault else 1.0)))
             for side in sides:
-                _, mid = _rep_key_poses(spec, side, fault, depth)
+                _, mid = _rep_key_poses(spec, side, None if fault_phase else fault, depth)
                 mid_vec = np.array([mid[k] for k in DOFS])
                 w = np.concatenate([_ease(np.arange(half) / half), np.ones(pause),
                                     _ease(1.0 - np.arange(1, half + 1) / half)])
-                frames.extend(rest_vec + w[:, None] * (mid_vec - rest_vec))
+                motion = rest_vec + w[:, None] * (mid_vec - rest_vec)
+                if fault_phase:
+                    # the fault's change to the turning pose, swelling and fading within one half
+                    _, bad = _rep_key_poses(spec, side, fault, depth)
+                    bump = np.sin(np.pi * np.arange(half) / half)
+                    zeros = np.zeros(half + pause)
+                    bump = np.concatenate([bump, zeros]) if fault_phase == "descent" else \
+                        np.concatenate([zeros, bump[::-1]])
+                    motion = motion + bump[:, None] * (np.array([bad[k] for k in DOFS]) - mid_vec)
+                frames.extend(motion)
             segments.append({"index": rep, "start": start, "mid": start + half + pause // 2,
-                             "end": len(frames) - 1, "fault": fault})
+                             "end": len(frames) - 1, "fault": faults.get(rep)})
             if rep < reps:
                 hold(v["rest_pause_s"])
     hold(v["lead_out_s"])
@@ -231,9 +240,8 @@ def synthesize(exercise: str | ExerciseSpec, reps: int = 8, faults: dict[int, st
     config = config or SynthConfig()
     if not 0 <= reps <= 200:
         raise GymlError(f"reps must be between 0 and 200, got {reps}")
-    for rep, kind in faults.items():
-        if kind not in FAULTS:
-            raise GymlError(f"unknown fault '{kind}'")
+    for rep, name in faults.items():
+        kind, _ = split_fault(name)
         if kind not in spec.faults:
             raise GymlError(f"fault '{kind}' does not apply to {spec.label} (try: {', '.join(spec.faults) or 'none'})")
         if not 1 <= rep <= reps:
