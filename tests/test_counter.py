@@ -97,3 +97,21 @@ def test_standing_between_two_sets_is_not_a_rep():
     second = synthesize("squat", 5, seed=1, config=SynthConfig(randomize=False, noise_m=0.0, lead_in_s=0.2))
     standing = np.repeat(first.joints[-1][None], 150, axis=0)              # 5 s between the sets
     assert count_reps(_spliced(first.joints, standing, second.joints)).count == 10
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4])
+def test_two_rushed_reps_among_eight_do_not_make_a_four_rep_period(seed):
+    """Reps 3 and 7 rushed: the set also repeats every four reps, and each rep still shows at one, two
+    and three reps' lag; counting at the four-rep lag found two reps."""
+    seq = synthesize("push_up", 8, {3: "too_fast", 7: "too_fast"}, seed=seed)
+    assert count_reps(seq).count == 8
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_half_range_last_rep_of_a_small_movement_counts(seed):
+    """A Svend press moves little: its last rep at 45% of the range is smaller than the bar that tells a
+    moving set from a still one, but not smaller than the set's other reps allow."""
+    seq = synthesize("svend_press", 8, {8: "partial_range"}, seed=seed)
+    counted = count_reps(seq)
+    assert counted.count == 8
+    assert abs(counted.segments[-1].mid - seq.metadata["segments"][-1]["mid"]) < 10

@@ -69,6 +69,7 @@ class CounterParams:
     max_period_s: float = 8.0
     prominence: float = 0.35     # of the set's robust amplitude
     min_amplitude: float = 0.3   # torso lengths (summed over the tracked joints): below it, no movement
+    min_rep_amplitude: float = 0.15  # the same for one rep within a set that moves (a half-range last rep)
     global_floor: float = 0.25   # local rep size is at least this share of the whole set's
     max_duration: float = 1.5    # half-prominence width in periods (longer: a rest or a hold)
     smooth_periods: float = 0.12  # Gaussian sigma as a share of the period
@@ -144,7 +145,7 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     # every kept peak is at least the floor, so the reference never falls below it
     reference = np.array([_typical(prom[(np.abs(candidates - c) <= window) & (prom >= floor)], floor)
                           for c in candidates])
-    keep = (prom >= params.prominence * reference) & (prom >= params.min_amplitude)
+    keep = (prom >= params.prominence * reference) & (prom >= params.min_rep_amplitude)
     if period:
         # A rep's excursion at half its prominence lasts about half a period; a hold or a rest far longer.
         half_width = peak_widths(smooth, candidates, rel_height=0.5, prominence_data=(

@@ -76,7 +76,7 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
 
 
 def dominant_period(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15,
-                    near: float = 0.85, fraction: float = 0.5) -> tuple[float | None, float]:
+                    near: float = 0.85, fraction: float = 0.5, weak: float = 0.6) -> tuple[float | None, float]:
     """(period in frames, strength) from the autocorrelation; (None, 0) when nothing repeats.
 
     Takes the first local maximum that reaches `near` of the strongest, so a multiple of the true period
@@ -95,17 +95,27 @@ def dominant_period(series: np.ndarray, min_period: int, max_period: int, thresh
     inner = np.arange(1, len(seg) - 1)
     is_peak = (seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > threshold)
     peaks = inner[is_peak]
+    bumps = lags[inner[is_peak | ((seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > 0))]]
     if len(peaks) == 0:
         return None, 0.0
     best = seg[peaks].max()
     first = peaks[np.argmax(seg[peaks] >= near * best)]
     # A set whose every k-th rep differs (a shallow one, a pause) also repeats every k reps; a clear
     # earlier peak at a whole fraction of the chosen lag is the rep itself.
-    for k in (3, 2):
-        below = peaks[(peaks < first) & (seg[peaks] >= fraction * seg[first])]
+    # A weaker earlier peak also counts when the autocorrelation peaks at every multiple of it up to the
+    # chosen lag (two rushed reps among eight make the set repeat every four reps, and each rep still
+    # shows at one, two and three reps' lag); a harmonic of the rep (a bounce) peaks at half the lag only.
+    for k in (4, 3, 2):
+        below = peaks[(peaks < first) & (seg[peaks] >= weak * fraction * seg[first])]
         match = below[np.abs(lags[below] * k / lags[first] - 1) <= 0.1]
-        if len(match):
-            first = match[np.argmax(seg[match])]
+        if not len(match):
+            continue
+        best_match = match[np.argmax(seg[match])]
+        strong = seg[best_match] >= fraction * seg[first]
+        step = lags[first] / k
+        every = all(np.any(np.abs(bumps - j * step) <= 0.2 * step) for j in range(2, k))
+        if strong or (k > 2 and every):
+            first = best_match
             break
     return float(lags[first]), float(seg[first])
 
