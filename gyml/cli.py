@@ -191,7 +191,7 @@ def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
 @friendly
 def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat"),
           reps: int = typer.Option(8, help="number of repetitions"),
-          fault: Optional[str] = typer.Option(None, help="planted faults, e.g. shallow@2,knees_cave@5"),
+          fault: Optional[str] = typer.Option(None, help="planted faults, e.g. shallow@2,knees_cave@5,hips_sag:ascent@6 (a posture fault on the way down or up only)"),
           seed: int = typer.Option(0),
           output: Path = typer.Option(..., "-o", "--output", help=".npz, or .pkl for FLAG3D SMPL, or "
                                       "phalp.pkl (name ending in phalp.pkl) for a 4D-Humans tracking file"),

@@ -74,3 +74,24 @@ def test_variation_is_seeded():
     a, b, c = synthesize("squat", 3, seed=1), synthesize("squat", 3, seed=1), synthesize("squat", 3, seed=2)
     assert np.array_equal(a.joints, b.joints, equal_nan=True)
     assert a.metadata["variation"] != c.metadata["variation"]
+
+
+def test_a_fault_planted_in_one_half_of_a_rep_leaves_the_turning_point_clean():
+    from gyml.pose.skeleton import ANGLE_NAMES
+    from gyml.reps.signal import angle_table
+
+    assert parse_fault_spec("hips_sag:ascent@3") == {3: "hips_sag:ascent"}
+    for bad in ("shallow:ascent@3", "hips_sag:sideways@3"):
+        with pytest.raises(GymlError):
+            parse_fault_spec(bad)
+    config = SynthConfig(randomize=False, noise_m=0.0)
+    clean = synthesize("push_up", 4, seed=0, config=config)
+    faulty = synthesize("push_up", 4, {3: "hips_sag:ascent"}, seed=0, config=config)
+    line = ANGLE_NAMES.index("body_line")
+    diff = angle_table(faulty)[:, line] - angle_table(clean)[:, line]
+    rep = faulty.metadata["segments"][2]
+    assert rep["fault"] == "hips_sag:ascent"
+    assert abs(diff[rep["mid"] - 1]) < 1.0                               # the bottom is clean
+    assert diff[rep["mid"]:rep["end"]].max() > 15                        # the way up sags
+    assert abs(diff[rep["start"]:rep["mid"] - 2]).max() < 1.0            # the way down is clean
+    assert abs(diff[: rep["start"]]).max() < 1e-6
