@@ -212,3 +212,14 @@ def test_phase_durations_follow_the_rep():
         assert set(m["phase_s"]) == {"start", "descent", "mid", "ascent", "end"}
         assert abs(m["phase_s"]["descent"] - m["phase_s"]["ascent"]) < 0.35
         assert m["gold_distance_deg"] < 5
+
+
+def test_trunk_lean_is_expected_to_grow_with_squat_depth_but_not_in_a_hinge():
+    from gyml.coach.compare import _expected_lean
+
+    squat_gold = {"left_knee_flexion": 110.0, "right_knee_flexion": 110.0, "trunk_inclination": 22.0}
+    deeper = {"left_knee_flexion": 132.0, "right_knee_flexion": 132.0, "trunk_inclination": 38.0}
+    assert _expected_lean(deeper, squat_gold) == pytest.approx(26.4)
+    assert _expected_lean(squat_gold, squat_gold) == pytest.approx(22.0)
+    hinge_gold = {"left_knee_flexion": 30.0, "right_knee_flexion": 30.0, "trunk_inclination": 70.0}
+    assert _expected_lean(deeper, hinge_gold) == 70.0
