@@ -57,6 +57,8 @@ def main() -> None:
     result.model.save(DEFAULT_MODEL)
     print(f"trained in {result.seconds:.1f} s; dev accuracy {result.metrics['dev']['accuracy']:.3f}, "
           f"test accuracy {result.metrics['test']['accuracy']:.3f}; saved {DEFAULT_MODEL}")
+    print("its confidence is the raw vote share until calibrated on real recordings: "
+          "python benchmarks/classify_real.py --calibrate")
 
 
 if __name__ == "__main__":

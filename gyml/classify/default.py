@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gyml.classify.calibration import Calibration
 from gyml.classify.features import angle_features
 from gyml.classify.model import ExerciseModel
 from gyml.pose.sequence import PoseSequence
@@ -16,6 +17,8 @@ from gyml.report.analysis import ExercisePrediction
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data" / "default_model.gyml"
 # Used when a model file does not carry its own threshold (settings["unknown_below"]).
 UNKNOWN_BELOW = 0.35
+# With a calibrated confidence (the probability that the label is right), "unknown" below an even chance.
+CALIBRATED_UNKNOWN_BELOW = 0.5
 
 
 @lru_cache(maxsize=4)
@@ -24,12 +27,20 @@ def load_model(path: str | None = None) -> ExerciseModel:
 
 
 def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePrediction | None:
+    """The top label with its confidence: the probability that it is right when the model file carries a
+    calibration (settings["calibration"]), else the classifier's own score."""
     proba = model.predict_proba(angle_features(seq)[None])[0]
     classes = list(model.estimator.classes_)
     order = np.argsort(-proba)[:top]
-    ranked = [(classes[i], float(proba[i])) for i in order]
+    threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
+    if "calibration" in model.settings:
+        calibrate = Calibration.from_dict(model.settings["calibration"])
+        ranked = [(classes[i], calibrate(float(proba[i]))) for i in order]
+        threshold = float(model.settings.get("calibrated_unknown_below", CALIBRATED_UNKNOWN_BELOW))
+    else:
+        ranked = [(classes[i], float(proba[i])) for i in order]
     label, conf = ranked[0]
-    if conf < float(model.settings.get("unknown_below", UNKNOWN_BELOW)):
+    if conf < threshold:
         return ExercisePrediction("unknown", "Unknown exercise", conf, ranked)
     return ExercisePrediction(label, model.names.get(label, label), conf, ranked)
 

@@ -1,0 +1,64 @@
+"""Calibrated confidence: the probability that the top label is right."""
+
+import numpy as np
+import pytest
+
+from gyml.classify.calibration import (
+    Calibration,
+    expected_calibration_error,
+    fit_calibration,
+    out_of_fold,
+)
+from gyml.errors import GymlError
+
+
+def _under_confident(n=300, seed=0):
+    """Vote shares that understate how often the label is right, as a forest's do on real video."""
+    rng = np.random.default_rng(seed)
+    share = rng.uniform(0.05, 0.7, n)
+    truth_p = 1 / (1 + np.exp(-(10 * share - 2)))
+    return share, rng.random(n) < truth_p, truth_p
+
+
+def test_platt_scaling_recovers_the_true_probability_out_of_fold():
+    share, correct, truth_p = _under_confident()
+    fitted = fit_calibration(share, correct)
+    assert fitted.coef > 0
+    assert np.abs(fitted(share) - truth_p).mean() < 0.05
+    oof = out_of_fold(share, correct)
+    assert expected_calibration_error(oof, correct) < 0.5 * expected_calibration_error(share, correct)
+
+
+def test_calibration_round_trips_and_refuses_data_it_cannot_learn_from():
+    share, correct, _ = _under_confident(60)
+    fitted = fit_calibration(share, correct, fitted_on="test")
+    again = Calibration.from_dict(fitted.to_dict())
+    assert again == fitted and again.n == 60
+    with pytest.raises(GymlError):
+        fit_calibration(share, np.ones(60, bool))
+    with pytest.raises(GymlError):
+        fit_calibration(share[:3], correct[:3])
+
+
+def test_expected_calibration_error_is_zero_when_confidence_matches_accuracy():
+    confidence = np.repeat([0.1, 0.5, 0.9], 10)
+    correct = np.concatenate([np.arange(10) < 1, np.arange(10) < 5, np.arange(10) < 9])
+    assert expected_calibration_error(confidence, correct) == pytest.approx(0.0)
+    assert expected_calibration_error(np.full(30, 0.95), correct) > 0.4
+
+
+def test_a_calibrated_model_reports_the_probability_and_says_unknown_below_even_odds():
+    from gyml.classify.default import load_model, predict
+    from gyml.classify.features import angle_features
+    from gyml.synth import synthesize
+
+    model = load_model()
+    seq = synthesize("squat", 6, seed=11)
+    share = model.predict_proba(angle_features(seq)[None]).max()
+    for coef, intercept, expect_unknown in ((6.0, -1.0, False), (1.0, -5.0, True)):
+        settings = {k: v for k, v in model.settings.items() if k != "calibration"}
+        settings["calibration"] = Calibration(coef, intercept).to_dict()
+        calibrated = type(model)(model.estimator, model.labels, model.names, model.features, settings)
+        pred = predict(calibrated, seq)
+        assert pred.confidence == pytest.approx(Calibration(coef, intercept)(share))
+        assert (pred.label == "unknown") == expect_unknown
