@@ -28,6 +28,7 @@ APPROACHES = [  # (name, features, model, PCA share)
     ("angle statistics, multinomial", "angles", "multinomial", None),
     ("angle statistics, trees (default model)", "angles", "trees", None),
     ("mean rep curve, 1-nearest neighbour", "rep_curve", "knn", None),
+    ("mean rep curve, 1-nearest neighbour, DTW", "rep_curve", "knn_dtw", None),
     ("mean rep curve, multinomial", "rep_curve", "multinomial", None),
     ("mean rep curve, trees", "rep_curve", "trees", None),
 ]
@@ -55,7 +56,7 @@ def main() -> int:
             Xr = None if features == "paper" else build_features([r.seq for r in real], features)
             cache[features] = (X, Xr)
         X, Xr = cache[features]
-        scale = features != "paper" and model != "trees"
+        scale = features != "paper" and model not in ("trees", "knn_dtw")  # DTW scales per channel itself
         t1 = time.perf_counter()
         est = make_estimator(model, pca, scale, wide=X.shape[1] > len(train)).fit(X[train], y[train])
         seconds = time.perf_counter() - t1

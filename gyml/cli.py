@@ -262,7 +262,7 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
 def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder"),
           features: str = typer.Option("angles", help="paper, angles or rep_curve"),
           pca: Optional[float] = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
-          model: str = typer.Option("multinomial", help="multinomial, ovr, trees or knn"),
+          model: str = typer.Option("multinomial", help="multinomial, ovr, trees, knn or knn_dtw (rep_curve features)"),
           choose_kappa: bool = typer.Option(False, help="choose PCA's kappa on the dev set"),
           output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
           report: Optional[Path] = typer.Option(None, help="folder for metrics JSON and plots")):

@@ -113,3 +113,36 @@ def test_randomized_solver_hands_over_when_the_share_needs_too_many_components()
     pca = ChunkedPCA(0.99, solver="randomized", max_rank=64).fit(X)
     assert pca.solver_ == "exact"
     assert pca.n_components_ == ChunkedPCA(0.99, solver="exact").fit(X).n_components_ > 54
+
+
+def _warped_curves(n, seed):
+    """Two classes of 2-channel rep curves, each rep's timing warped at random (a slow or quick descent):
+    a plain rise and fall (A), or one that dips half-way back at the top before falling (B)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, 32)
+    X, y = [], []
+    for i in range(n):
+        warp = t ** rng.uniform(0.35, 2.8)
+        label = "ab"[i % 2]
+        bump = np.sin(np.pi * warp) * 90
+        if label == "b":
+            bump = bump - 45 * np.exp(-((warp - 0.5) / 0.08) ** 2)
+        curve = np.stack([bump, np.cos(2 * np.pi * warp) * 20], axis=1)
+        X.append((curve + rng.normal(0, 2, curve.shape)).reshape(-1))
+        y.append(label)
+    return np.array(X), np.array(y)
+
+
+def test_dtw_neighbours_classify_warped_curves_and_save(tmp_path):
+    from gyml.classify.neighbors import DTWNeighbors
+
+    X, y = _warped_curves(10, 1)      # few examples: the timings they show are not the ones tested
+    Xt, yt = _warped_curves(40, 11)
+    dtw = DTWNeighbors(channels=2).fit(X, y)
+    euclidean = make_estimator("knn", None).fit(X, y)
+    assert (dtw.predict(Xt) == yt).mean() >= 0.9 > (euclidean.predict(Xt) == yt).mean() + 0.2
+    est = make_estimator("knn_dtw", None).set_params(clf__channels=2).fit(X, y)
+    saved = ExerciseModel(est, ["a", "b"], {}, "rep_curve", {}).save(tmp_path / "dtw.gyml")
+    np.testing.assert_array_equal(ExerciseModel.load(saved).estimator.predict(Xt), dtw.predict(Xt))
+    with pytest.raises(GymlError, match="values a step"):
+        DTWNeighbors(channels=3).fit(X[:, :-2], y)

@@ -16,12 +16,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import gyml
+from gyml.classify.neighbors import DTWNeighbors
 from gyml.classify.pca import ChunkedPCA, SpanLinearClassifier
 from gyml.errors import GymlError
 from gyml.pose.sequence import write_atomically
 
-MODELS = ("multinomial", "ovr", "trees", "knn")
-OUR_TYPES = ("gyml.classify.pca.ChunkedPCA", "gyml.classify.pca.SpanLinearClassifier")
+MODELS = ("multinomial", "ovr", "trees", "knn", "knn_dtw")
+OUR_TYPES = ("gyml.classify.pca.ChunkedPCA", "gyml.classify.pca.SpanLinearClassifier",
+             "gyml.classify.neighbors.DTWNeighbors")
 
 
 def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: bool = False,
@@ -45,6 +47,9 @@ def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: 
     elif model == "knn":
         # The classic time-series baseline: the label of the nearest training example.
         clf = KNeighborsClassifier(n_neighbors=1)
+    elif model == "knn_dtw":
+        # the label of the nearest training rep curve once the two are warped onto each other
+        clf = DTWNeighbors(n_neighbors=1)
     elif model == "ovr":
         clf = OneVsRestClassifier(LogisticRegression(solver="saga", max_iter=max_iter, tol=1e-3,
                                                      random_state=seed))

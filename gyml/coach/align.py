@@ -66,6 +66,29 @@ def dtw_path(a: np.ndarray, b: np.ndarray, band: float = 0.3) -> tuple[np.ndarra
     return match, float(cost[pairs[:, 0], pairs[:, 1]].mean())
 
 
+def dtw_distances(query: np.ndarray, references: np.ndarray, band: float = 0.3) -> np.ndarray:
+    """DTW cost between one curve (n, k) and each of R reference curves (R, m, k), for all references at
+    once: the least sum of mean absolute column differences along a warp, divided by n + m (so that it
+    reads in the curves' units; for equal lengths the ranking is that of the summed cost)."""
+    n, m = len(query), references.shape[1]
+    cost = np.abs(query[None, :, None, :] - references[:, None, :, :]).mean(axis=3)   # (R, n, m)
+    width = max(int(np.ceil(band * max(n, m))), abs(n - m) + 1)
+    rows = np.arange(n)[:, None] * (m - 1) / max(n - 1, 1)
+    cost = np.where(np.abs(np.arange(m)[None, :] - rows) <= width, cost, np.inf)
+    cost = np.ascontiguousarray(cost.transpose(1, 2, 0))                                # (n, m, R)
+    previous = np.full((m + 1, len(references)), np.inf)
+    previous[0] = 0.0
+    for i in range(n):
+        # the diagonal and vertical moves for the whole row at once, then the horizontal ones in order
+        row = np.full((m + 1, len(references)), np.inf)
+        row[1:] = cost[i] + np.minimum(previous[:-1], previous[1:])
+        for j in range(1, m + 1):
+            np.minimum(row[j], cost[i, j - 1] + row[j - 1], out=row[j])
+        previous = row
+        previous[0] = np.inf
+    return previous[m] / (n + m)
+
+
 def template(curves: list[np.ndarray]) -> np.ndarray:
     """The gold rep: each gold rep's resampled curve warped onto the first one, then the median per step."""
     first = curves[0]
