@@ -26,6 +26,7 @@ from gyml.pose.sequence import PoseSequence
 from gyml.reps.signal import (
     detrend,
     dominant_period,
+    period_candidates,
     paper_features,
     periodic_component,
     pose_features,
@@ -121,6 +122,35 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     coarse = detrend(features, max_p / 2)
     limit = np.percentile(np.abs(coarse), 90, axis=0)
     period, _ = dominant_period(np.clip(coarse, -limit, limit), min_p, max_p, near=params.period_near)
+    result = _count_at(seq, features, period, params)
+    if result.count == 0 and period:
+        # Nothing counted at the estimated period although it repeats: reps of uneven length (rushed or
+        # paused ones) can make a multiple of the rep look like the period, and the signal that repeats
+        # at that lag is no rep at all. Try the other lags where the motion repeats, strongest first.
+        for other in period_candidates(np.clip(coarse, -limit, limit), min_p, max_p):
+            if abs(other - period) > 0.1 * period:
+                retry = _count_at(seq, features, other, params)
+                if retry.count:
+                    return retry
+    if result.count >= 2 and period:
+        # A period of k reps (every k-th rep rushed or piked) counts k times too few: where the motion
+        # also repeats at a k-th of the period and counting there finds k times the reps, each about as
+        # clear as the reps found, those are the reps.
+        for other in period_candidates(np.clip(coarse, -limit, limit), min_p, max_p):
+            k = round(period / other)
+            if k < 2 or abs(period / other - k) > 0.15 * k:
+                continue
+            retry = _count_at(seq, features, other, params)
+            if abs(retry.count - k * result.count) <= 1 and \
+                    np.median([r.confidence for r in retry.segments]) >= 0.7:
+                return retry
+    return result
+
+
+def _count_at(seq: PoseSequence, features: np.ndarray, period: float | None, params: CounterParams) -> RepCount:
+    """Count on the signal that repeats best at `period` (or on the strongest motion without one)."""
+    fps = seq.fps
+    min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
     trend_sigma = 1.5 * period if period else max_p / 2
     moving = detrend(features, trend_sigma)
     raw = (periodic_component(moving, period, params.components) if period

@@ -75,6 +75,20 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
     return ac * n / np.maximum(n - np.arange(n), 1)
 
 
+def period_candidates(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15
+                      ) -> list[float]:
+    """Every lag where the autocorrelation peaks above `threshold`, strongest first."""
+    hi = min(max_period, len(series) // 2)
+    min_period = max(min_period, 2)
+    if hi <= min_period + 2:
+        return []
+    ac = autocorrelation(series)
+    seg = ac[min_period - 1:hi + 1]
+    inner = np.arange(1, len(seg) - 1)
+    peaks = inner[(seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > threshold)]
+    return [float(p + min_period - 1) for p in peaks[np.argsort(-seg[peaks])]]
+
+
 def dominant_period(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15,
                     near: float = 0.85, fraction: float = 0.5, weak: float = 0.6) -> tuple[float | None, float]:
     """(period in frames, strength) from the autocorrelation; (None, 0) when nothing repeats.
