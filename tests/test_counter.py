@@ -115,3 +115,22 @@ def test_a_half_range_last_rep_of_a_small_movement_counts(seed):
     counted = count_reps(seq)
     assert counted.count == 8
     assert abs(counted.segments[-1].mid - seq.metadata["segments"][-1]["mid"]) < 10
+
+
+def test_a_rest_on_the_knees_between_push_ups_is_not_a_rep():
+    """Five push-ups, knees down for four seconds (hands where they were), five more."""
+    from gyml.pose.skeleton import JOINT
+
+    cfg = SynthConfig(randomize=False, noise_m=0.0, lead_in_s=1.0, lead_out_s=0.3)
+    first = synthesize("push_up", 5, seed=1, config=cfg)
+    second = synthesize("push_up", 5, seed=1, config=SynthConfig(randomize=False, noise_m=0.0, lead_in_s=0.3))
+    kneel = synthesize("kneeling_push_up", 1, seed=1, config=cfg).joints[0]
+    hands = [JOINT["left_wrist"], JOINT["right_wrist"]]
+    plank = first.joints[-1]
+    kneel = kneel + (plank[hands].mean(axis=0) - kneel[hands].mean(axis=0))   # hands stay planted
+    w = np.linspace(0, 1, 20)[:, None, None]
+    down = (1 - w) * plank + w * kneel
+    rest = np.repeat(kneel[None], 120, axis=0)
+    seq = _spliced(first.joints, down, rest, down[::-1], second.joints)
+    assert count_reps(seq).count == 10
+    assert count_reps(seq, "paper").count != 10       # the L2-to-start counter takes the rest for reps
