@@ -111,7 +111,10 @@ def count_paper(seq: PoseSequence, sigma: float = 10.0) -> RepCount:
     return RepCount(count, "paper", _segments_from_peaks(smooth, peaks), smooth)
 
 
-def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> RepCount:
+def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
+               rest_pose: np.ndarray | None = None) -> RepCount:
+    """The default counter. `rest_pose` (pose_features of one frame) is the pose the set starts from;
+    by default the recording's first frames (a live stream's window starts wherever it is, mid-rep too)."""
     fps = seq.fps
     if len(seq) < 3 or not seq.present.any():
         return RepCount(0, "gyml", [], np.zeros(len(seq)))
@@ -122,14 +125,14 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
     coarse = detrend(features, max_p / 2)
     limit = np.percentile(np.abs(coarse), 90, axis=0)
     period, _ = dominant_period(np.clip(coarse, -limit, limit), min_p, max_p, near=params.period_near)
-    result = _count_at(seq, features, period, params)
+    result = _count_at(seq, features, period, params, rest_pose)
     if result.count == 0 and period:
         # Nothing counted at the estimated period although it repeats: reps of uneven length (rushed or
         # paused ones) can make a multiple of the rep look like the period, and the signal that repeats
         # at that lag is no rep at all. Try the other lags where the motion repeats, strongest first.
         for other in period_candidates(np.clip(coarse, -limit, limit), min_p, max_p):
             if abs(other - period) > 0.1 * period:
-                retry = _count_at(seq, features, other, params)
+                retry = _count_at(seq, features, other, params, rest_pose)
                 if retry.count:
                     return retry
     if result.count >= 2 and period:
@@ -140,14 +143,15 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams()) -> Re
             k = round(period / other)
             if k < 2 or abs(period / other - k) > 0.15 * k:
                 continue
-            retry = _count_at(seq, features, other, params)
+            retry = _count_at(seq, features, other, params, rest_pose)
             if abs(retry.count - k * result.count) <= 1 and \
                     np.median([r.confidence for r in retry.segments]) >= 0.7:
                 return retry
     return result
 
 
-def _count_at(seq: PoseSequence, features: np.ndarray, period: float | None, params: CounterParams) -> RepCount:
+def _count_at(seq: PoseSequence, features: np.ndarray, period: float | None, params: CounterParams,
+              rest_pose: np.ndarray | None = None) -> RepCount:
     """Count on the signal that repeats best at `period` (or on the strongest motion without one)."""
     fps = seq.fps
     min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
@@ -155,7 +159,7 @@ def _count_at(seq: PoseSequence, features: np.ndarray, period: float | None, par
     moving = detrend(features, trend_sigma)
     raw = (periodic_component(moving, period, params.components) if period
            else principal_signal(moving, period)[0])
-    signal = _orient(raw, features, seq.present)
+    signal = _orient(raw, features, seq.present, rest_pose)
     sigma = params.smooth_periods * (period if period else fps)
     smooth = gaussian_filter1d(signal, max(sigma, 1.0))
     distance = max(1, int(0.6 * period)) if period else max(1, min_p)
@@ -197,15 +201,19 @@ def _typical(prominences: np.ndarray, floor: float) -> float:
     return float(prominences.max()) if len(prominences) else floor
 
 
-def _orient(signal: np.ndarray, features: np.ndarray, present: np.ndarray) -> np.ndarray:
+def _orient(signal: np.ndarray, features: np.ndarray, present: np.ndarray,
+            rest_pose: np.ndarray | None = None) -> np.ndarray:
     """Flip the signal so rep midpoints are maxima.
 
     A set starts in its rest pose (the paper's assumption too), so the signal must rise as the body
-    moves away from the pose it held at the start.
+    moves away from the pose it held at the start (or from `rest_pose` when given).
     """
-    valid = np.flatnonzero(present)
-    first = valid[: max(3, len(valid) // 50)] if len(valid) else np.arange(min(3, len(features)))
-    start_pose = np.median(features[first], axis=0)
+    if rest_pose is None:
+        valid = np.flatnonzero(present)
+        first = valid[: max(3, len(valid) // 50)] if len(valid) else np.arange(min(3, len(features)))
+        start_pose = np.median(features[first], axis=0)
+    else:
+        start_pose = rest_pose
     away = np.linalg.norm(features - start_pose, axis=1)
     if np.std(away) == 0 or np.std(signal) == 0:
         return signal

@@ -1,8 +1,13 @@
 """Causal rep counting for a live camera: frames go in one at a time, reps come out with bounded latency.
 
-The offline counter runs on a sliding window of the most recent frames every `step_s` seconds; a rep is
-confirmed once its midpoint is at least `latency_s` old (the signal has had time to come back down), and
-never counted twice. The latency is therefore at most `latency_s + step_s`.
+Every `step_s` seconds the offline counter runs on the most recent `window_s` seconds (the whole set so
+far, for sets shorter than that): the set's own rhythm and rep size, which make the offline counter
+reliable, need the set's history, not a few seconds of it. A rep counts once it has ended at least
+`latency_s` before the newest frame; the latency is therefore at most `latency_s + step_s` after its
+end. Within the window a later run may withdraw a rep that the history no longer supports (an early
+wobble that turned out to be getting into position), so the count is the best count so far, and at the
+end of the stream it is the offline count of the last window. Reps in the oldest quarter of a full
+window are kept as counted.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import numpy as np
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
 from gyml.reps.counter import count_gyml
+from gyml.reps.signal import pose_features
 
 
 class StreamingCounter:
-    def __init__(self, fps: float, window_s: float = 20.0, step_s: float = 0.5, latency_s: float = 1.0):
+    def __init__(self, fps: float, window_s: float = 60.0, step_s: float = 0.5, latency_s: float = 1.0):
         self.fps = fps
         self.window = int(window_s * fps)
         self.step = max(1, int(step_s * fps))
@@ -25,11 +31,18 @@ class StreamingCounter:
         self._joints: deque = deque(maxlen=self.window)
         self._conf: deque = deque(maxlen=self.window)
         self.frames_seen = 0
-        self.confirmed: list[int] = []  # absolute frame index of each counted rep's midpoint
+        self._kept: list[int] = []      # midpoints (absolute frames) of reps that left the window
+        self._recent: list[int] = []    # midpoints of the reps counted in the window's last run
+        self._rest: np.ndarray | None = None   # the pose the stream started in (pose_features)
+
+    @property
+    def confirmed(self) -> list[int]:
+        """Absolute frame index of each counted rep's midpoint."""
+        return self._kept + self._recent
 
     @property
     def count(self) -> int:
-        return len(self.confirmed)
+        return len(self._kept) + len(self._recent)
 
     def update(self, joints: np.ndarray | None, confidence: np.ndarray | None = None) -> int:
         """Add one frame ((24, 3) joints, or None when nobody was seen); returns the count so far."""
@@ -46,23 +59,35 @@ class StreamingCounter:
         return self.count
 
     def finish(self) -> int:
-        """The stream ended: confirm the reps still inside the latency window."""
+        """The stream ended: count the reps still inside the latency window too."""
         self._confirm(final=True)
         return self.count
 
     def _confirm(self, final: bool) -> None:
         if len(self._joints) < max(3, int(self.fps)):
             return
+        offset = self.frames_seen - len(self._joints)
+        # Reps near the window's old end are kept as they were counted: cut off by the window's edge,
+        # the next run would no longer see them whole.
+        settled = offset + self.window // 4 if len(self._joints) == self.window else offset
+        self._kept += [m for m in self._recent if m < settled]
+        self._recent = [m for m in self._recent if m >= settled]
         seq = PoseSequence(np.stack(self._joints), np.stack(self._conf), self.fps, source="stream")
         if not seq.present.any():
             return
-        result = count_gyml(seq)
-        offset = self.frames_seen - len(seq)
+        if offset == 0:
+            # The window still holds the whole stream: count exactly as offline, and remember the pose
+            # the set started in (the offline counter's choice), for when the window slides and starts
+            # wherever it is, mid-rep too (its reps would be counted half a rep late)
+            valid = np.flatnonzero(seq.present)
+            first = valid[: max(3, len(valid) // 50)]
+            self._rest = np.median(pose_features(seq)[first], axis=0)
+        result = count_gyml(seq, rest_pose=None if offset == 0 else self._rest)
         horizon = len(seq) - (0 if final else self.latency)
-        gap = 0.5 * (result.period_frames or self.fps)
-        for seg in result.segments:
-            mid = offset + seg.mid
-            if seg.end > horizon and not final:
-                continue
-            if not self.confirmed or mid - self.confirmed[-1] > gap:
-                self.confirmed.append(mid)
+        gap = 0.75 * (result.period_frames or self.fps)   # the same rep seen again, its midpoint shifted
+        last_kept = self._kept[-1] if self._kept else -np.inf
+        # only reps beyond the kept ones: near the window's edge a rep already kept can be seen again,
+        # cut short, with its midpoint moved
+        self._recent = [offset + seg.mid for seg in result.segments
+                        if (final or seg.end <= horizon) and offset + seg.mid >= settled
+                        and offset + seg.mid - last_kept > gap]
