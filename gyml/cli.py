@@ -119,6 +119,7 @@ def analyze(inputs: List[Path] = typer.Argument(..., help="videos or pose files"
             method: str = typer.Option("gyml", help="rep counter: gyml or paper"),
             coach: str = typer.Option("gyml", help="coach: gyml or paper"),
             strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
+            model: Optional[Path] = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
             fps: Optional[float] = typer.Option(None, help="frame rate for pose files that do not store it")):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
     from gyml.pipeline import analyze_sequence
@@ -135,7 +136,8 @@ def analyze(inputs: List[Path] = typer.Argument(..., help="videos or pose files"
             try:
                 seq = _read(path, progress, fps)
                 result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq, count_method=method,
-                                          coach_method=coach, strictness=strictness)
+                                          coach_method=coach, strictness=strictness,
+                                          model_path=str(model) if model else None)
             except GymlError as exc:
                 if len(inputs) == 1:
                     raise

@@ -31,9 +31,11 @@ def _validate(seq: PoseSequence, name: str) -> None:
 
 def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = None,
                      gold: PoseSequence | None = None, count_method: str = "gyml",
-                     coach_method: str = "gyml", strictness: str = "intermediate") -> AnalysisResult:
+                     coach_method: str = "gyml", strictness: str = "intermediate",
+                     model_path: str | None = None) -> AnalysisResult:
+    """Recognise (with the shipped model, or the one at `model_path`), count, coach."""
     _validate(seq, input_name)
-    prediction = _recognise(seq, exercise)
+    prediction = _recognise(seq, exercise, model_path)
     reps = count_reps(seq, count_method)
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness)
     faulty_reps = sorted({m["rep"] for m in extras.get("rep_metrics", []) if m["faults"]})
@@ -49,9 +51,10 @@ def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kw
     return analyze_sequence(seq, str(path), **kwargs)
 
 
-def _recognise(seq: PoseSequence, exercise: str | None) -> ExercisePrediction | None:
+def _recognise(seq: PoseSequence, exercise: str | None, model_path: str | None = None
+               ) -> ExercisePrediction | None:
     from gyml.classify.default import recognise
-    return recognise(seq, exercise)
+    return recognise(seq, exercise, model_path)
 
 
 def _coach(seq, reps, prediction, gold, method, strictness) -> tuple[list[Feedback], dict]:

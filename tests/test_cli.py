@@ -87,6 +87,13 @@ def test_synth_dataset_train_evaluate(tmp_path):
         assert (tmp_path / "report" / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
     r = run("evaluate", tmp_path / "m.gyml", data, "--json", tmp_path / "e.json")
     assert r.returncode == 0 and json.loads((tmp_path / "e.json").read_text())["accuracy"] > 0.8
+    # a model of one's own, on other features, in `gyml analyze`
+    r = run("train", data, "--features", "rep_curve", "--model", "knn_dtw", "-o", tmp_path / "dtw.gyml")
+    assert r.returncode == 0, r.stderr
+    unseen = synthesize("jumping_jack", 5, seed=123).save(tmp_path / "jj.npz")
+    r = run("analyze", unseen, "--model", tmp_path / "dtw.gyml", "--json", tmp_path / "jj.json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "jj.json").read_text())["exercise"]["label"] == "jumping_jack"
 
 
 def test_gold_library(tmp_path):

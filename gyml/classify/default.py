@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from gyml.classify.calibration import Calibration
-from gyml.classify.features import angle_features
+from gyml.classify.features import angle_features, build_features
 from gyml.classify.model import ExerciseModel
 from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import ExercisePrediction
@@ -29,7 +29,9 @@ def load_model(path: str | None = None) -> ExerciseModel:
 def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePrediction | None:
     """The top label with its confidence: the probability that it is right when the model file carries a
     calibration (settings["calibration"]), else the classifier's own score."""
-    proba = model.predict_proba(angle_features(seq)[None])[0]
+    features = angle_features(seq)[None] if model.features == "angles" else \
+        build_features([seq], model.features, model.settings.get("length"))
+    proba = model.predict_proba(features)[0]
     classes = list(model.estimator.classes_)
     order = np.argsort(-proba)[:top]
     threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
@@ -57,4 +59,4 @@ def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | 
         return ExercisePrediction(key, exercise, 1.0, [(key, 1.0)])
     if model_path is None and not DEFAULT_MODEL.exists():
         return None
-    return predict(load_model(model_path), seq)
+    return predict(load_model(str(model_path) if model_path else None), seq)

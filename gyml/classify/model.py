@@ -30,6 +30,9 @@ def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: 
                    max_iter: int = 300, seed: int = 0, wide: bool = False) -> Pipeline:
     """[scaling] -> [PCA keeping `pca` of the variance] -> logistic regression (the paper's) or trees."""
     steps = []
+    if model == "knn_dtw":
+        # DTW compares the curves step by step: no scaling or PCA in between (it standardises each channel)
+        scale, pca = False, None
     if scale:
         steps.append(("scale", StandardScaler()))
     if pca is not None:
