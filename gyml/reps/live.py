@@ -39,6 +39,8 @@ def _camera_frames(index: int):
 
 def run_live(source: Path | int, output: Path | None = None,
              on_rep: Callable[[int, float], None] | None = None) -> int:
+    """Count reps from a camera or a video as it plays; `on_rep(count, seconds)` hears every change of
+    the count (a rise as reps end; rarely a fall, when later frames withdraw a rep)."""
     if isinstance(source, int):
         fps, frames = _camera_frames(source)
     else:
@@ -57,16 +59,14 @@ def run_live(source: Path | int, output: Path | None = None,
                 joints, conf = frame.joints[0], frame.confidence[0]
             before = counter.count
             counter.update(joints, conf)
-            if on_rep:
-                for n in range(before + 1, counter.count + 1):
-                    on_rep(n, i / fps)
+            if on_rep and counter.count != before:
+                on_rep(counter.count, i / fps)
             if writer:
                 writer.write(rgb, counter.count)
     before = counter.count
     counter.finish()
-    if on_rep:
-        for n in range(before + 1, counter.count + 1):
-            on_rep(n, counter.frames_seen / fps)
+    if on_rep and counter.count != before:
+        on_rep(counter.count, counter.frames_seen / fps)
     if writer:
         writer.close()
     return counter.count
