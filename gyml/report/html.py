@@ -58,10 +58,13 @@ def render_html(analysis: Analysis, signal: np.ndarray | None = None) -> str:
     for seg in reps.get("segments", []):
         m = metrics.get(seg["index"], {})
         score = m.get("score")
+        t = m.get("tempo_s", {})
+        tempo = f'{t["down"]:.1f} / {t["up"]:.1f} s' if t else ""
+        faults = ", ".join(f'{k.replace("_", " ")} ({p})' for k, p in m.get("fault_phases", {}).items())
         rows.append(
             f'<tr><td>{seg["index"]}</td><td>{seg["start"] / a["fps"]:.1f} s</td><td>{seg["mid"] / a["fps"]:.1f} s</td>'
             f'<td>{seg["end"] / a["fps"]:.1f} s</td><td>{seg.get("confidence", 1):.2f}</td>'
-            f'<td>{"" if score is None else score}</td></tr>')
+            f'<td>{"" if score is None else score}</td><td>{tempo}</td><td>{esc(faults)}</td></tr>')
     fb = "".join(
         f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
         for f in a["feedback"]) or "<li>No feedback.</li>"
@@ -75,7 +78,7 @@ def render_html(analysis: Analysis, signal: np.ndarray | None = None) -> str:
 <div class="card"><b>Summary</b><p>{esc(a["summary"])}</p></div>
 <div class="card"><b>Timeline</b>{svg}</div>
 <div class="card"><b>Coaching</b><ul>{fb}</ul></div>
-<div class="card"><b>Repetitions</b><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th><th>confidence</th><th>score</th></tr>
+<div class="card"><b>Repetitions</b><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th><th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>
 {"".join(rows)}</table></div>
 <p class="muted">Made by gyml.</p></body></html>"""
 
