@@ -26,7 +26,8 @@ def test_analyze_writes_the_documented_json(tmp_path):
     assert a["exercise"]["label"] == "squat" and a["reps"]["count"] == 6
     assert [s["index"] for s in a["reps"]["segments"]] == list(range(1, 7))
     assert any(f["rep"] == 2 and f["severity"] == "fault" for f in a["feedback"])
-    assert "<svg" in (tmp_path / "a.html").read_text()
+    page = (tmp_path / "a.html").read_text()
+    assert "<svg" in page and "<td>shallow (mid)</td>" in page
 
 
 def test_count_many_inputs_with_a_bad_one(tmp_path):
