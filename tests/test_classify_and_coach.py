@@ -223,3 +223,15 @@ def test_trunk_lean_is_expected_to_grow_with_squat_depth_but_not_in_a_hinge():
     assert _expected_lean(squat_gold, squat_gold) == pytest.approx(22.0)
     hinge_gold = {"left_knee_flexion": 30.0, "right_knee_flexion": 30.0, "trunk_inclination": 70.0}
     assert _expected_lean(deeper, hinge_gold) == 70.0
+
+
+def test_fixes_are_worded_for_the_exercise():
+    from gyml.coach.feedback import EXERCISE_FIXES
+    from gyml.synth.catalog import CATALOG
+
+    for exercise, kind in EXERCISE_FIXES:
+        assert kind in CATALOG[exercise].faults, (exercise, kind)
+    squat = [f.message for f in _feedback("squat", {3: "shallow"}).feedback if f.severity == "fault"]
+    push_up = [f.message for f in _feedback("push_up", {3: "shallow"}).feedback if f.severity == "fault"]
+    assert squat[0].endswith("sit back and down until your hips reach knee height.")
+    assert push_up[0].endswith("lower your chest to a fist's height above the floor.")

@@ -34,6 +34,33 @@ CUES = {
     "too_fast": "you rushed it, moving in {value:.0%} of your usual time - slow down and control the movement.",
 }
 
+# How to fix it, in the words a coach uses for that exercise (what went wrong stays as in CUES).
+EXERCISE_FIXES = {
+    ("squat", "shallow"): "sit back and down until your hips reach knee height.",
+    ("sumo_squat", "shallow"): "sit straight down between your heels until your thighs are level.",
+    ("lunge", "shallow"): "lower the back knee until it nearly touches the floor.",
+    ("push_up", "shallow"): "lower your chest to a fist's height above the floor.",
+    ("kneeling_push_up", "shallow"): "lower your chest to a fist's height above the floor.",
+    ("bench_press", "shallow"): "bring the bar down to touch your lower chest.",
+    ("dip", "shallow"): "lower until your upper arms are level with the floor.",
+    ("pull_up", "partial_range"): "pull until your chin clears the bar, and lower to straight arms.",
+    ("bicep_curl", "partial_range"): "curl all the way up and lower until your arms are straight.",
+    ("shoulder_press", "partial_range"): "press until your arms are straight overhead.",
+    ("squat", "knees_cave"): "push your knees out so they track over your middle toes.",
+    ("push_up", "hips_sag"): "squeeze your glutes and brace as if for a punch: one line from head to heels.",
+    ("push_up", "elbows_flare"): "tuck your elbows to about 45° from your body, like an arrow, not a T.",
+    ("deadlift", "rounded_back"): "push your hips back with a flat back and your chest proud.",
+    ("squat", "forward_lean"): "keep your chest up and drive up through your whole foot.",
+}
+
+
+def _cue(kind: str, exercise: str | None, joint: str, value: float) -> str:
+    text = CUES[kind].format(joint=JOINT_WORDS.get(joint, joint), value=value)
+    fix = EXERCISE_FIXES.get((exercise or "", kind))
+    if fix:
+        text = text.split(" - ")[0] + " - " + fix
+    return text
+
 
 def _rep_list(reps: list[int]) -> str:
     reps = sorted(set(reps))
@@ -61,7 +88,7 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
             # the rep's turning point is its top: into it is the way up, out of it the way down
             when = {"mid": "at the top", "descent": PHASE_WORDS["ascent"],
                     "ascent": PHASE_WORDS["descent"]}.get(phase, when)
-        cue = CUES[kind].format(joint=JOINT_WORDS.get(joint, joint), value=value)
+        cue = _cue(kind, exercise, joint, value)
         rep_text = _rep_list(reps)
         out.append(Feedback(rep=reps[0] if len(set(reps)) == 1 else None, phase=phase, joint=joint,
                             severity="fault", message=f"{rep_text}, {when}: {cue}"))
