@@ -32,6 +32,15 @@ def resample(curve: np.ndarray, steps: int = STEPS) -> np.ndarray:
     return curve[lo] * (1 - w) + curve[hi] * w
 
 
+def _banded(cost: np.ndarray, band: float) -> np.ndarray:
+    """Local costs (..., n, m) outside a Sakoe-Chiba band of `band` of the length around the diagonal
+    set to infinity: the warp may not match the start of one rep to the end of the other."""
+    n, m = cost.shape[-2:]
+    width = max(int(np.ceil(band * max(n, m))), abs(n - m) + 1)
+    rows = np.arange(n)[:, None] * (m - 1) / max(n - 1, 1)
+    return np.where(np.abs(np.arange(m)[None, :] - rows) <= width, cost, np.inf)
+
+
 def dtw_path(a: np.ndarray, b: np.ndarray, band: float = 0.3) -> tuple[np.ndarray, float]:
     """Warping path between curves a (n, k) and b (m, k): for each step of a, the step of b it matches
     (the middle of its matches), and the mean absolute difference along the path.
@@ -40,10 +49,7 @@ def dtw_path(a: np.ndarray, b: np.ndarray, band: float = 0.3) -> tuple[np.ndarra
     length keeps the warp from matching the start of one rep to the end of the other.
     """
     n, m = len(a), len(b)
-    cost = np.abs(a[:, None, :] - b[None, :, :]).mean(axis=2)
-    width = max(int(np.ceil(band * max(n, m))), abs(n - m) + 1)
-    rows = np.arange(n)[:, None] * (m - 1) / max(n - 1, 1)
-    cost = np.where(np.abs(np.arange(m)[None, :] - rows) <= width, cost, np.inf)
+    cost = _banded(np.abs(a[:, None, :] - b[None, :, :]).mean(axis=2), band)
     total = np.full((n + 1, m + 1), np.inf)
     total[0, 0] = 0.0
     for i in range(1, n + 1):
@@ -71,10 +77,7 @@ def dtw_distances(query: np.ndarray, references: np.ndarray, band: float = 0.3) 
     once: the least sum of mean absolute column differences along a warp, divided by n + m (so that it
     reads in the curves' units; for equal lengths the ranking is that of the summed cost)."""
     n, m = len(query), references.shape[1]
-    cost = np.abs(query[None, :, None, :] - references[:, None, :, :]).mean(axis=3)   # (R, n, m)
-    width = max(int(np.ceil(band * max(n, m))), abs(n - m) + 1)
-    rows = np.arange(n)[:, None] * (m - 1) / max(n - 1, 1)
-    cost = np.where(np.abs(np.arange(m)[None, :] - rows) <= width, cost, np.inf)
+    cost = _banded(np.abs(query[None, :, None, :] - references[:, None, :, :]).mean(axis=3), band)  # (R, n, m)
     cost = np.ascontiguousarray(cost.transpose(1, 2, 0))                                # (n, m, R)
     previous = np.full((m + 1, len(references)), np.inf)
     previous[0] = 0.0

@@ -124,22 +124,26 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     # Clipping each dimension at its 90th percentile keeps one outsized rep from ruling the estimate.
     coarse = detrend(features, max_p / 2)
     limit = np.percentile(np.abs(coarse), 90, axis=0)
-    period, _ = dominant_period(np.clip(coarse, -limit, limit), min_p, max_p, near=params.period_near)
+    clipped = np.clip(coarse, -limit, limit)
+    period, _ = dominant_period(clipped, min_p, max_p, near=params.period_near)
     result = _count_at(seq, features, period, params, rest_pose)
-    if result.count == 0 and period:
+    if not period or result.count == 1:
+        return result
+    others = period_candidates(clipped, min_p, max_p)
+    if result.count == 0:
         # Nothing counted at the estimated period although it repeats: reps of uneven length (rushed or
         # paused ones) can make a multiple of the rep look like the period, and the signal that repeats
         # at that lag is no rep at all. Try the other lags where the motion repeats, strongest first.
-        for other in period_candidates(np.clip(coarse, -limit, limit), min_p, max_p):
+        for other in others:
             if abs(other - period) > 0.1 * period:
                 retry = _count_at(seq, features, other, params, rest_pose)
                 if retry.count:
                     return retry
-    if result.count >= 2 and period:
+    else:
         # A period of k reps (every k-th rep rushed or piked) counts k times too few: where the motion
         # also repeats at a k-th of the period and counting there finds k times the reps, each about as
         # clear as the reps found, those are the reps.
-        for other in period_candidates(np.clip(coarse, -limit, limit), min_p, max_p):
+        for other in others:
             k = round(period / other)
             if k < 2 or abs(period / other - k) > 0.15 * k:
                 continue

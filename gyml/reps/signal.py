@@ -75,18 +75,29 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
     return ac * n / np.maximum(n - np.arange(n), 1)
 
 
-def period_candidates(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15
-                      ) -> list[float]:
-    """Every lag where the autocorrelation peaks above `threshold`, strongest first."""
+def _autocorrelation_maxima(series: np.ndarray, min_period: int, max_period: int):
+    """(autocorrelation over the searchable lags, those lags, indices of its local maxima), or None when
+    the series is too short to search."""
     hi = min(max_period, len(series) // 2)
     min_period = max(min_period, 2)
     if hi <= min_period + 2:
-        return []
-    ac = autocorrelation(series)
-    seg = ac[min_period - 1:hi + 1]
+        return None
+    seg = autocorrelation(series)[min_period - 1:hi + 1]
+    lags = np.arange(len(seg)) + min_period - 1
     inner = np.arange(1, len(seg) - 1)
-    peaks = inner[(seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > threshold)]
-    return [float(p + min_period - 1) for p in peaks[np.argsort(-seg[peaks])]]
+    maxima = inner[(seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1])]
+    return seg, lags, maxima
+
+
+def period_candidates(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15
+                      ) -> list[float]:
+    """Every lag where the autocorrelation peaks above `threshold`, strongest first."""
+    found = _autocorrelation_maxima(series, min_period, max_period)
+    if found is None:
+        return []
+    seg, lags, maxima = found
+    peaks = maxima[seg[maxima] > threshold]
+    return [float(lags[p]) for p in peaks[np.argsort(-seg[peaks], kind="stable")]]
 
 
 def dominant_period(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15,
@@ -98,18 +109,12 @@ def dominant_period(series: np.ndarray, min_period: int, max_period: int, thresh
     a third or a half of its lag, that one (a set whose every third rep is shallow also repeats every
     three reps).
     """
-    n = len(series)
-    hi = min(max_period, n // 2)
-    min_period = max(min_period, 2)
-    if hi <= min_period + 2:
+    found = _autocorrelation_maxima(series, min_period, max_period)
+    if found is None:
         return None, 0.0
-    ac = autocorrelation(series)
-    seg = ac[min_period - 1:hi + 1]
-    lags = np.arange(len(seg)) + min_period - 1
-    inner = np.arange(1, len(seg) - 1)
-    is_peak = (seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > threshold)
-    peaks = inner[is_peak]
-    bumps = lags[inner[is_peak | ((seg[inner] >= seg[inner - 1]) & (seg[inner] >= seg[inner + 1]) & (seg[inner] > 0))]]
+    seg, lags, maxima = found
+    peaks = maxima[seg[maxima] > threshold]
+    bumps = lags[maxima[seg[maxima] > min(threshold, 0.0)]]
     if len(peaks) == 0:
         return None, 0.0
     best = seg[peaks].max()
