@@ -91,6 +91,24 @@ def test_a_rest_in_a_pike_between_push_ups_is_not_a_rep():
     assert count_reps(seq).count == 9
 
 
+@pytest.mark.parametrize("exercise", ["squat", "push_up", "sit_up"])
+@pytest.mark.parametrize("slow_first", [True, False])
+def test_a_set_that_changes_tempo_counts_every_rep(exercise, slow_first):
+    """Five slow reps and eight quick ones (under half the time each) in one recording: the quick reps are
+    closer together than the set's main period allows, and the direction that repeats at that period
+    can miss them (before the local tempo was read: 5 to 9 of 13)."""
+    slow = synthesize(exercise, 5, seed=0, config=SynthConfig(tempo_scale=1.8, tempo_drift=0, lead_out_s=0.2))
+    quick = synthesize(exercise, 8, seed=0, config=SynthConfig(tempo_scale=0.6, tempo_drift=0, lead_in_s=0.2))
+    parts = (slow.joints, quick.joints) if slow_first else (quick.joints, slow.joints)
+    counted = count_reps(_spliced(*parts))
+    assert counted.count == 13
+    # the quick stretch's reps are found where they are, not merely counted
+    offset = len(slow) if slow_first else 0
+    truth = np.array([s["mid"] + offset for s in quick.metadata["segments"]])
+    mids = np.array([s.mid for s in counted.segments])
+    assert np.all(np.min(np.abs(mids[:, None] - truth[None]), axis=0) < 0.25 * np.diff(truth).mean())
+
+
 def test_standing_between_two_sets_is_not_a_rep():
     cfg = SynthConfig(randomize=False, noise_m=0.0, lead_in_s=1.0, lead_out_s=0.2)
     first = synthesize("squat", 5, seed=1, config=cfg)

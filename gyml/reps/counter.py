@@ -26,6 +26,7 @@ from gyml.pose.sequence import PoseSequence
 from gyml.reps.signal import (
     detrend,
     dominant_period,
+    local_periods,
     period_candidates,
     paper_features,
     periodic_component,
@@ -76,6 +77,9 @@ class CounterParams:
     smooth_periods: float = 0.12  # Gaussian sigma as a share of the period
     period_near: float = 0.85    # the first autocorrelation peak reaching this share of the best is the period
     components: int = 8          # principal components searched for the most periodic signal
+    tempo_window_s: float = 5.0  # windows in which the local period is estimated: at least this long,
+    tempo_window_periods: float = 3.0  # and at least this many of the set's periods
+    tempo_change: float = 1.3    # local periods further apart than this ratio: the tempo changes in the set
 
 
 def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None) -> RepCount:
@@ -119,6 +123,14 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     if len(seq) < 3 or not seq.present.any():
         return RepCount(0, "gyml", [], np.zeros(len(seq)))
     features = gaussian_filter1d(pose_features(seq), max(1.0, 0.04 * fps), axis=0, mode="nearest")
+    return _with_tempo_changes(seq, features, _count_periodic(seq, features, params, rest_pose), params,
+                               rest_pose)
+
+
+def _count_periodic(seq: PoseSequence, features: np.ndarray, params: CounterParams,
+                    rest_pose: np.ndarray | None) -> RepCount:
+    """Count at the set's period, or at another lag where the motion repeats when that one fails."""
+    fps = seq.fps
     min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
     # First the period of the whole body's motion, then the single signal that repeats at that period.
     # Clipping each dimension at its 90th percentile keeps one outsized rep from ruling the estimate.
@@ -161,13 +173,56 @@ def _count_at(seq: PoseSequence, features: np.ndarray, period: float | None, par
     min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
     trend_sigma = 1.5 * period if period else max_p / 2
     moving = detrend(features, trend_sigma)
-    raw = (periodic_component(moving, period, params.components) if period
-           else principal_signal(moving, period)[0])
-    signal = _orient(raw, features, seq.present, rest_pose)
-    sigma = params.smooth_periods * (period if period else fps)
+    if not period:
+        signal = _orient(principal_signal(moving, None)[0], features, seq.present, rest_pose)
+        return _count_on(signal, None, None, params, fps)
+    signal = _orient(periodic_component(moving, period, params.components), features, seq.present, rest_pose)
+    return _count_on(signal, period, None, params, fps)
+
+
+def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, result: RepCount, params: CounterParams,
+                        rest_pose: np.ndarray | None) -> RepCount:
+    """`result`, or more reps where the tempo changes inside the set (slow reps, then quick ones).
+
+    There the quick stretch's reps are closer than the set's period allows and the direction that repeats
+    at the set's period may miss them; so peaks are spaced by the local period, on that direction and on
+    the strongest motion, and the reading that finds the most reps of the set's size wins.
+    """
+    period, fps = result.period_frames, seq.fps
+    if not period:
+        return result
+    min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
+    window = int(max(params.tempo_window_s * fps, params.tempo_window_periods * period))
+    tempo = local_periods(features, period, min_p, max_p, window)
+    if tempo is None:
+        return result
+    # Only quicker stretches need closer peaks; a slower one is served by the set's period (and a longer
+    # local estimate is often a multiple of the rep).
+    tempo = np.minimum(tempo, period)
+    if tempo.max() <= params.tempo_change * tempo.min():
+        return result
+    moving = detrend(features, 1.5 * period)
+    readings = [result]
+    for raw in (periodic_component(moving, period, params.components), principal_signal(moving, None)[0]):
+        signal = _orient(raw, features, seq.present, rest_pose)
+        readings.append(_count_on(signal, period, tempo, params, fps))
+    return max(readings, key=lambda r: r.count)
+
+
+def _count_on(signal: np.ndarray, period: float | None, tempo: np.ndarray | None, params: CounterParams,
+              fps: float) -> RepCount:
+    """Rep midpoints on one oriented signal: prominent peaks, spaced by the period (or by the local
+    period `tempo` where it changes), that look like the set's reps."""
+    min_p = int(params.min_period_s * fps)
+    shortest = float(tempo.min()) if tempo is not None else period
+    sigma = params.smooth_periods * (shortest if period else fps)
     smooth = gaussian_filter1d(signal, max(sigma, 1.0))
-    distance = max(1, int(0.6 * period)) if period else max(1, min_p)
+    distance = max(1, int(0.6 * shortest)) if period else max(1, min_p)
     candidates, props = find_peaks(smooth, distance=distance, prominence=0)
+    if tempo is not None and len(candidates):
+        candidates = _spaced_by_tempo(candidates, props["prominences"], tempo)
+        prom, left, right = peak_prominences(smooth, candidates)
+        props = {"prominences": prom, "left_bases": left, "right_bases": right}
     if len(candidates) == 0:
         return RepCount(0, "gyml", [], smooth, period)
     # The set's own rep size: reps are the most prominent repeating excursions. The reference is local
@@ -178,22 +233,35 @@ def _count_at(seq: PoseSequence, features: np.ndarray, period: float | None, par
     noise = 3 * np.median(np.abs(np.diff(signal))) + 1e-12
     if overall <= max(noise, params.min_amplitude):
         return RepCount(0, "gyml", [], smooth, period)
-    window = 4 * (period if period else fps)
+    # Where the tempo changes, a rep's neighbourhood and its longest plausible excursion are set by the
+    # slower of the local and the set's period, so a rep next to a rushed one is not judged by the rush.
+    local = (np.maximum(tempo[candidates], period) if tempo is not None
+             else np.full(len(candidates), float(period) if period else fps))
     floor = params.global_floor * overall
     # every kept peak is at least the floor, so the reference never falls below it
-    reference = np.array([_typical(prom[(np.abs(candidates - c) <= window) & (prom >= floor)], floor)
-                          for c in candidates])
+    reference = np.array([_typical(prom[(np.abs(candidates - c) <= 4 * p) & (prom >= floor)], floor)
+                          for c, p in zip(candidates, local)])
     keep = (prom >= params.prominence * reference) & (prom >= params.min_rep_amplitude)
     if period:
         # A rep's excursion at half its prominence lasts about half a period; a hold or a rest far longer.
         half_width = peak_widths(smooth, candidates, rel_height=0.5, prominence_data=(
             prom, props["left_bases"], props["right_bases"]))[0]
-        keep &= half_width <= params.max_duration * period
+        keep &= half_width <= params.max_duration * local
     peaks = candidates[keep]
     reference = reference[keep]
     conf = _peak_confidence(smooth, peaks, reference)
     segments = _segments_from_peaks(smooth, peaks, conf)
     return RepCount(len(segments), "gyml", segments, smooth, period)
+
+
+def _spaced_by_tempo(candidates: np.ndarray, prominences: np.ndarray, tempo: np.ndarray) -> np.ndarray:
+    """The candidates left when, most prominent first, each suppresses its neighbours closer than 0.6 of
+    the local period (find_peaks' `distance`, but with a distance that varies along the set)."""
+    taken: list[int] = []
+    for i in np.argsort(-prominences, kind="stable"):
+        if all(abs(candidates[i] - candidates[j]) >= 0.6 * tempo[candidates[i]] for j in taken):
+            taken.append(i)
+    return candidates[np.sort(taken)]
 
 
 def _typical(prominences: np.ndarray, floor: float) -> float:

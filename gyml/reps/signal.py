@@ -139,6 +139,34 @@ def dominant_period(series: np.ndarray, min_period: int, max_period: int, thresh
     return float(lags[first]), float(seg[first])
 
 
+def local_periods(features: np.ndarray, period: float, min_period: int, max_period: int,
+                  window: int, strength: float = 0.4, threshold: float = 0.15, near: float = 0.85
+                  ) -> np.ndarray | None:
+    """(T,) the rep period around each frame, or None when the recording is too short to tell.
+
+    The period is estimated in windows of `window` frames (a sixth of a window apart); each frame takes
+    the shortest clear period among the windows that cover it, so a stretch of quicker reps is seen from
+    every window that reaches into it. Frames no window describes keep `period`.
+    """
+    n = len(features)
+    if n < 1.25 * window or window < 4 * max(min_period, 2):
+        return None
+    upper = int(min(max_period, window / 2))
+    track = np.full(n, np.inf)
+    found = 0
+    for start in range(0, n - window + 1, max(1, window // 6)):
+        piece = detrend(features[start:start + window], upper / 2)
+        limit = np.percentile(np.abs(piece), 90, axis=0)
+        lag, score = dominant_period(np.clip(piece, -limit, limit), min_period, upper, threshold, near)
+        if lag and score >= strength:
+            track[start:start + window] = np.minimum(track[start:start + window], lag)
+            found += 1
+    if found < 2:
+        return None
+    track[~np.isfinite(track)] = period
+    return track
+
+
 def principal_signal(features: np.ndarray, period: float | None, n_components: int = 4
                      ) -> tuple[np.ndarray, float]:
     """The most periodic of the leading principal components: (signal, its autocorrelation at the period)."""
