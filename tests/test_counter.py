@@ -152,3 +152,51 @@ def test_a_rest_on_the_knees_between_push_ups_is_not_a_rep():
     seq = _spliced(first.joints, down, rest, down[::-1], second.joints)
     assert count_reps(seq).count == 10
     assert count_reps(seq, "paper").count != 10       # the L2-to-start counter takes the rest for reps
+
+
+@pytest.fixture(scope="module")
+def real_squat_set():
+    """A real recording: about six seconds standing, then a set of squats, standing at the end."""
+    from gyml.pose.readers.video import read_video
+
+    return read_video(shared_path("videos", "uncounted", "squat2.mp4"))
+
+
+def _joined(*parts):
+    from gyml.pose.sequence import PoseSequence
+
+    return PoseSequence(joints=np.concatenate([p.joints for p in parts]),
+                        confidence=np.concatenate([p.confidence for p in parts]), fps=parts[0].fps,
+                        source=parts[0].source)
+
+
+def test_real_standing_between_two_real_sets_is_not_a_rep(real_squat_set):
+    """Real footage only: the recording's own standing (breathing, shifting weight, tracker jitter) put
+    between two copies of its set, and after it; the rest must add no rep. The set's own reps are the
+    knee's deepest points, one per squat."""
+    from gyml.reps.signal import angle_table
+
+    seq = real_squat_set
+    alone = count_reps(seq)
+    knee = angle_table(seq)[:, 0]
+    deep = np.flatnonzero((knee[1:-1] > 90) & (knee[1:-1] >= knee[:-2]) & (knee[1:-1] >= knee[2:])) + 1
+    bottoms = deep[np.r_[True, np.diff(deep) > seq.fps]]          # one per squat
+    assert alone.count == len(bottoms) >= 5
+    standing = seq.slice(0, int(5 * seq.fps))
+    squats = seq.slice(int(6 * seq.fps), len(seq))
+    assert count_reps(squats).count == alone.count
+    assert count_reps(_joined(squats, standing, squats)).count == 2 * alone.count
+    assert count_reps(_joined(squats, standing, standing, squats, standing)).count == 2 * alone.count
+
+
+def test_real_sets_with_the_person_out_of_view_between_them(real_squat_set):
+    """Walking out of the picture between two real sets: five seconds without a pose."""
+    from gyml.pose.sequence import PoseSequence
+
+    seq = real_squat_set
+    squats = seq.slice(int(6 * seq.fps), len(seq))
+    frames = int(5 * seq.fps)
+    away = PoseSequence(joints=np.full((frames,) + seq.joints.shape[1:], np.nan, np.float32),
+                        confidence=np.zeros((frames,) + seq.confidence.shape[1:], np.float32), fps=seq.fps,
+                        source=seq.source)
+    assert count_reps(_joined(squats, away, squats)).count == 2 * count_reps(seq).count

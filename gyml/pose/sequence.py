@@ -77,6 +77,8 @@ class PoseSequence:
         return (self.confidence > 0).any(axis=1)
 
     def slice(self, start: int, stop: int) -> PoseSequence:
+        """Frames start..stop-1. The arrays are views (as numpy's slices are): writing to them writes to
+        this sequence."""
         return PoseSequence(
             joints=self.joints[start:stop],
             confidence=self.confidence[start:stop],

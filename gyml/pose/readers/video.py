@@ -132,9 +132,10 @@ def landmarks_of(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array([p.visibility for p in lw]))
 
 
-def read_video(path: Path, progress: Callable[[int, int | None], None] | None = None) -> PoseSequence:
+def read_video(path: str | Path, progress: Callable[[int, int | None], None] | None = None) -> PoseSequence:
     import warnings
 
+    path = Path(path)
     fps, expected, width, height = video_info(path)
     estimator = _pose_estimator()
     world, image, vis = [], [], []
