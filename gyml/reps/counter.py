@@ -10,7 +10,8 @@ Two methods:
   that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal must come
   back most of the way before the next rep can start). Excursions that do not look like the set's reps
   (far too long, or far too small) are rejected, so idling, getting into position and resting between
-  sets do not count.
+  sets do not count. Where the local period shows the tempo quickening inside the set, peaks are spaced
+  by the local period instead.
 """
 
 from __future__ import annotations
@@ -233,20 +234,19 @@ def _count_on(signal: np.ndarray, period: float | None, tempo: np.ndarray | None
     noise = 3 * np.median(np.abs(np.diff(signal))) + 1e-12
     if overall <= max(noise, params.min_amplitude):
         return RepCount(0, "gyml", [], smooth, period)
-    # Where the tempo changes, a rep's neighbourhood and its longest plausible excursion are set by the
-    # slower of the local and the set's period, so a rep next to a rushed one is not judged by the rush.
-    local = (np.maximum(tempo[candidates], period) if tempo is not None
-             else np.full(len(candidates), float(period) if period else fps))
+    # A rep's neighbourhood and its longest plausible excursion are set by the set's period even where
+    # the tempo quickens, so a rep next to a rushed one is not judged by the rush.
+    window = 4 * (period if period else fps)
     floor = params.global_floor * overall
     # every kept peak is at least the floor, so the reference never falls below it
-    reference = np.array([_typical(prom[(np.abs(candidates - c) <= 4 * p) & (prom >= floor)], floor)
-                          for c, p in zip(candidates, local)])
+    reference = np.array([_typical(prom[(np.abs(candidates - c) <= window) & (prom >= floor)], floor)
+                          for c in candidates])
     keep = (prom >= params.prominence * reference) & (prom >= params.min_rep_amplitude)
     if period:
         # A rep's excursion at half its prominence lasts about half a period; a hold or a rest far longer.
         half_width = peak_widths(smooth, candidates, rel_height=0.5, prominence_data=(
             prom, props["left_bases"], props["right_bases"]))[0]
-        keep &= half_width <= params.max_duration * local
+        keep &= half_width <= params.max_duration * period
     peaks = candidates[keep]
     reference = reference[keep]
     conf = _peak_confidence(smooth, peaks, reference)
