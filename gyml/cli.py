@@ -167,15 +167,21 @@ def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
           fps: Optional[float] = typer.Option(None, help="frame rate for pose files that do not store it")):
     """Count repetitions of many inputs in one process; one JSON object a line."""
     from gyml.reps.counter import count_reps
+    from gyml.reps.coverage import coverage_warning, tracking_coverage
 
     lines, failed = [], 0
     with _progress() as progress:
         overall = progress.add_task("inputs", total=len(inputs)) if len(inputs) > 1 else None
         for path in inputs:
             try:
-                reps = count_reps(_read(path, progress, fps), method)
+                seq = _read(path, progress, fps)
+                reps = count_reps(seq, method)
+                coverage = tracking_coverage(seq)
                 line = {"input": str(path), "count": reps.count,
-                        "segments": [s.to_dict() for s in reps.segments]}
+                        "segments": [s.to_dict() for s in reps.segments], "tracking": coverage.to_dict()}
+                warning = coverage_warning(coverage, reps, seq.fps)
+                if warning:
+                    line["warning"] = warning
             except GymlError as exc:
                 if len(inputs) == 1:
                     raise

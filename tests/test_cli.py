@@ -38,6 +38,17 @@ def test_count_many_inputs_with_a_bad_one(tmp_path):
     assert r.returncode == 2
     lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert lines[0]["count"] == 4 and "error" in lines[1] and "error" in lines[2]
+    assert lines[0]["tracking"]["share"] == 1.0 and "warning" not in lines[0]
+
+
+def test_count_warns_when_the_tracker_lost_the_person(tmp_path):
+    seq = synthesize("squat", 6, seed=2)
+    mids = [s["mid"] for s in seq.metadata["segments"]]
+    seq.confidence[mids[1]:mids[4]] = 0.0                     # three reps unseen
+    r = run("count", seq.save(tmp_path / "lost.npz"))
+    assert r.returncode == 0, r.stderr
+    line = json.loads(r.stdout)
+    assert line["tracking"]["share"] < 0.8 and "may be low" in line["warning"]
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x01garbage" * 50, b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 99])
