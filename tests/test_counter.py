@@ -200,3 +200,16 @@ def test_real_sets_with_the_person_out_of_view_between_them(real_squat_set):
                         confidence=np.zeros((frames,) + seq.confidence.shape[1:], np.float32), fps=seq.fps,
                         source=seq.source)
     assert count_reps(_joined(squats, away, squats)).count == 2 * count_reps(seq).count
+
+
+def test_a_rep_the_tracker_half_missed_is_less_sure_than_the_ones_it_saw():
+    seq = synthesize("squat", 6, seed=4, config=SynthConfig(noise_m=0.0))
+    rep = seq.metadata["segments"][2]
+    lost = np.arange(rep["start"], rep["end"] + 1)
+    lost = lost[(lost // 4) % 2 == 0]                            # every other few frames of rep 3
+    seq.confidence[lost] = 0.0
+    counted = count_reps(seq)
+    assert counted.count == 6
+    third = min(counted.segments, key=lambda s: abs(s.mid - rep["mid"]))
+    others = [s.confidence for s in counted.segments if s is not third]
+    assert third.confidence < 0.7 * min(others)

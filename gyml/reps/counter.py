@@ -16,7 +16,7 @@ Two methods:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -124,8 +124,14 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     if len(seq) < 3 or not seq.present.any():
         return RepCount(0, "gyml", [], np.zeros(len(seq)))
     features = gaussian_filter1d(pose_features(seq), max(1.0, 0.04 * fps), axis=0, mode="nearest")
-    return _with_tempo_changes(seq, features, _count_periodic(seq, features, params, rest_pose), params,
-                               rest_pose)
+    result = _with_tempo_changes(seq, features, _count_periodic(seq, features, params, rest_pose), params,
+                                 rest_pose)
+    # A rep drawn across frames without a pose is partly guessed (interpolated): it is only as sure as
+    # the share of its frames the tracker saw.
+    present = np.asarray(seq.present, dtype=float)
+    result.segments = [replace(s, confidence=s.confidence * present[s.start:s.end + 1].mean())
+                       for s in result.segments]
+    return result
 
 
 def _count_periodic(seq: PoseSequence, features: np.ndarray, params: CounterParams,
