@@ -309,7 +309,9 @@ def _expected_lean_curve(curve: np.ndarray, gold: np.ndarray, lean: np.ndarray) 
 
 
 def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], checks: tuple[str, ...],
-            strictness: str = "intermediate") -> list[Finding]:
+            strictness: str = "intermediate", alignments: dict[int, Alignment] | None = None) -> list[Finding]:
+    """The faults of each rep against the gold profile. `alignments` (rep index -> its warp onto the
+    gold rep) saves warping again when the caller has them."""
     tol = STRICTNESS.get(strictness, 1.0)
     findings: list[Finding] = []
     main = main_joint(gold, watched)
@@ -386,7 +388,8 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                 findings.append(Finding(r.index, "too_fast", phase, "tempo", share))
         if r.curve is not None and "template" in gold:
             found = {f.kind for f in findings if f.rep == r.index}
-            findings.extend(_moving_posture(r, align(r, gold), gold, rep_checks, tol, found))
+            warp = alignments[r.index] if alignments and r.index in alignments else align(r, gold)
+            findings.extend(_moving_posture(r, warp, gold, rep_checks, tol, found))
     # One arm lagging also lowers the two-arm average range: report the cause, not both.
     lopsided = {f.rep for f in findings if f.kind == "asymmetric_arms"}
     return [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]

@@ -55,14 +55,15 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     profile = gold_profile(measure_reps(gold, gold_reps, gold_angles, rest_pose=rest))
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()
-    findings = compare(user_m, profile, watched, checks, strictness)
+    warps = {r.index: align(r, profile) for r in user_m}
+    findings = compare(user_m, profile, watched, checks, strictness, warps)
     feedback = phrase(findings, exercise, reps.count)
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
         feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
     metrics = []
     for r in user_m:
-        warp = align(r, profile)
+        warp = warps[r.index]
         metrics.append({
             "rep": r.index, "score": rep_score(r, findings, profile, watched),
             "range_of_motion_deg": {j: round(v, 1) for j, v in r.excursion.items()},
