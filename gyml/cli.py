@@ -381,14 +381,17 @@ def gold_remove(exercise: str, name: Optional[str] = typer.Argument(None)):
 @friendly
 def live(video: Optional[Path] = typer.Argument(None, help="a video file to play as if it were live"),
          camera: Optional[int] = typer.Option(None, help="camera index (e.g. 0)"),
-         output: Optional[Path] = typer.Option(None, help="write the frames with the count drawn on (.mp4)")):
+         output: Optional[Path] = typer.Option(None, help="write the frames with the count drawn on (.mp4)"),
+         serve: Optional[int] = typer.Option(None, help="show the frames with the count in a browser at "
+                                             "http://127.0.0.1:PORT/ (0: any free port)")):
     """Count reps causally, frame by frame, from a camera or a video; prints the count whenever it changes."""
     from gyml.reps.live import run_live
 
     if (video is None) == (camera is None):
         fail("give either a VIDEO or --camera N")
-    final = run_live(video if video is not None else camera, output=output,
-                     on_rep=lambda n, t: out.print(f"{t:6.1f} s: {n} rep{'s' if n != 1 else ''}"))
+    final = run_live(video if video is not None else camera, output=output, serve_port=serve,
+                     on_rep=lambda n, t: out.print(f"{t:6.1f} s: {n} rep{'s' if n != 1 else ''}"),
+                     on_serve=lambda url: out.print(f"watch at {url}"))
     out.print(f"total: {final} reps")
 
 

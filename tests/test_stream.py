@@ -64,3 +64,42 @@ def test_streaming_ends_at_the_offline_count_on_real_sets(name):
     final, history = _stream(seq)
     assert final == count_reps(seq).count
     assert history[len(history) // 2] <= final
+
+
+def test_live_shows_the_counted_frames_in_a_browser():
+    """`gyml live --serve`: the page, an MJPEG stream of frames with the count drawn on, the count."""
+    import threading
+    import urllib.request
+
+    import cv2
+    import numpy as np
+
+    from gyml.reps.live import run_live
+
+    video = shared_path("videos", "counted", "push-ups__push-up_37.mp4")
+    address, result = [], []
+    ready = threading.Event()
+
+    def serve_url(url):
+        address.append(url)
+        ready.set()
+
+    worker = threading.Thread(target=lambda: result.append(run_live(video, serve_port=0, on_serve=serve_url)))
+    worker.start()
+    assert ready.wait(60)
+    url = address[0]
+    assert b"/stream" in urllib.request.urlopen(url, timeout=10).read()
+    frame = None
+    with urllib.request.urlopen(url + "stream", timeout=30) as stream:
+        assert "multipart/x-mixed-replace" in stream.headers["Content-Type"]
+        while True:
+            line = stream.readline()
+            if line.lower().startswith(b"content-length"):
+                size = int(line.split(b":")[1])
+                stream.readline()
+                frame = cv2.imdecode(np.frombuffer(stream.read(size), np.uint8), cv2.IMREAD_COLOR)
+                break
+    assert frame is not None and frame.shape[0] > 100 and frame.shape[1] > 100
+    seen = json.loads(urllib.request.urlopen(url + "count", timeout=10).read())["count"]
+    worker.join(120)
+    assert not worker.is_alive() and result == [4] and 0 <= seen <= 4
