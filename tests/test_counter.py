@@ -213,3 +213,17 @@ def test_a_rep_the_tracker_half_missed_is_less_sure_than_the_ones_it_saw():
     third = min(counted.segments, key=lambda s: abs(s.mid - rep["mid"]))
     others = [s.confidence for s in counted.segments if s is not third]
     assert third.confidence < 0.7 * min(others)
+
+
+@pytest.mark.parametrize("exercise", ["squat", "push_up", "pull_up", "sit_up"])
+def test_a_recording_that_starts_mid_rep_finds_the_turning_points(exercise):
+    """Filming began at the bottom of the first squat: the first frames are no rest pose. The rest pose
+    is read from both ends of the recording, so midpoints are the reps' turning points (before, the
+    standing between reps was taken for the midpoints, a half rep off, which misleads the coach)."""
+    seq = synthesize(exercise, 6, seed=1, config=SynthConfig(lead_out_s=1.0))
+    truth = [s["mid"] for s in seq.metadata["segments"]]
+    cut = truth[0] + 3
+    counted = count_reps(seq.slice(cut, len(seq)))
+    assert counted.count == 5
+    mids = np.array([s.mid for s in counted.segments]) + cut
+    assert np.all(np.abs(mids - np.array(truth[1:])) < 0.25 * np.diff(truth).mean())

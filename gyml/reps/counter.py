@@ -283,16 +283,16 @@ def _orient(signal: np.ndarray, features: np.ndarray, present: np.ndarray,
             rest_pose: np.ndarray | None = None) -> np.ndarray:
     """Flip the signal so rep midpoints are maxima.
 
-    A set starts in its rest pose (the paper's assumption too), so the signal must rise as the body
-    moves away from the pose it held at the start (or from `rest_pose` when given).
+    A set starts and ends in its rest pose (the paper assumes the start), so the signal must rise as the
+    body moves away from the pose held at both ends of the recording (or from `rest_pose` when given).
+    Both ends, because a recording may begin mid-rep or with the person getting into position.
     """
     if rest_pose is None:
         valid = np.flatnonzero(present)
-        first = valid[: max(3, len(valid) // 50)] if len(valid) else np.arange(min(3, len(features)))
-        start_pose = np.median(features[first], axis=0)
-    else:
-        start_pose = rest_pose
-    away = np.linalg.norm(features - start_pose, axis=1)
+        k = max(3, len(valid) // 50)
+        ends = np.r_[valid[:k], valid[-k:]] if len(valid) else np.arange(min(3, len(features)))
+        rest_pose = np.median(features[ends], axis=0)
+    away = np.linalg.norm(features - rest_pose, axis=1)
     if np.std(away) == 0 or np.std(signal) == 0:
         return signal
     return signal if np.corrcoef(signal, away)[0, 1] >= 0 else -signal

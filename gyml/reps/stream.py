@@ -76,13 +76,15 @@ class StreamingCounter:
         if not seq.present.any():
             return
         if offset == 0:
-            # The window still holds the whole stream: count exactly as offline, and remember the pose
-            # the set started in (the offline counter's choice), for when the window slides and starts
-            # wherever it is, mid-rep too (its reps would be counted half a rep late)
+            # Remember the pose the set started in, for orienting the signal: the offline counter also
+            # looks at the recording's last frames, but a stream's last frames are now, mid-rep as
+            # likely as not; and a sliding window starts wherever it is (its reps would be counted half
+            # a rep late).
             valid = np.flatnonzero(seq.present)
             first = valid[: max(3, len(valid) // 50)]
             self._rest = np.median(pose_features(seq)[first], axis=0)
-        result = count_gyml(seq, rest_pose=None if offset == 0 else self._rest)
+        # at the end of a stream the window still holding all of it is counted exactly as offline
+        result = count_gyml(seq, rest_pose=None if final and offset == 0 else self._rest)
         horizon = len(seq) - (0 if final else self.latency)
         gap = 0.75 * (result.period_frames or self.fps)   # the same rep seen again, its midpoint shifted
         last_kept = self._kept[-1] if self._kept else -np.inf
