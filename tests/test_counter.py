@@ -227,3 +227,18 @@ def test_a_recording_that_starts_mid_rep_finds_the_turning_points(exercise):
     assert counted.count == 5
     mids = np.array([s.mid for s in counted.segments]) + cut
     assert np.all(np.abs(mids - np.array(truth[1:])) < 0.25 * np.diff(truth).mean())
+
+
+@pytest.mark.parametrize("name", ["stu9_48", "stu4_47", "stu9_17"])
+def test_real_recordings_of_several_bouts_count_each_bout_on_its_own(name):
+    """Real RepCount recordings with rests between bouts, where the person gets down into position,
+    stands up, or turns. Counted as one whole they were 3, 2 and 3 reps off; each bout counted with its
+    own period, direction and rest pose brings them within one rep."""
+    folder = shared_path("repcount_pose", "dev")
+    with open(folder / "labels.csv", newline="") as fh:
+        truth = {r["name"]: int(r["count"]) for r in csv.DictReader(fh)}[f"{name}.mp4"]
+    counted = count_reps(read_pose(folder / f"{name}.npy"))
+    mids = np.array([s.mid for s in counted.segments])
+    assert np.diff(mids).max() > 3 * counted.period_frames          # it does hold a rest
+    assert abs(counted.count - truth) <= 1
+    assert [s.index for s in counted.segments] == list(range(1, counted.count + 1))

@@ -81,6 +81,7 @@ class CounterParams:
     tempo_window_s: float = 5.0  # windows in which the local period is estimated: at least this long,
     tempo_window_periods: float = 3.0  # and at least this many of the set's periods
     tempo_change: float = 1.3    # local periods further apart than this ratio: the tempo changes in the set
+    rest_periods: float = 3.0    # no rep for longer than this many periods: a rest between two bouts
 
 
 def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None) -> RepCount:
@@ -119,7 +120,12 @@ def count_paper(seq: PoseSequence, sigma: float = 10.0) -> RepCount:
 def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
                rest_pose: np.ndarray | None = None) -> RepCount:
     """The default counter. `rest_pose` (pose_features of one frame) is the pose the set starts from;
-    by default the recording's first frames (a live stream's window starts wherever it is, mid-rep too)."""
+    by default the pose held at both ends of the recording (a live stream passes the pose its set
+    started in: its window ends now, mid-rep as likely as not)."""
+    return _by_bouts(seq, _count_whole(seq, params, rest_pose), params, rest_pose)
+
+
+def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None) -> RepCount:
     fps = seq.fps
     if len(seq) < 3 or not seq.present.any():
         return RepCount(0, "gyml", [], np.zeros(len(seq)))
@@ -132,6 +138,41 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     result.segments = [replace(s, confidence=s.confidence * present[s.start:s.end + 1].mean())
                        for s in result.segments]
     return result
+
+
+def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_pose: np.ndarray | None
+              ) -> RepCount:
+    """`result`, or, where rests split the recording into bouts, each bout counted on its own.
+
+    A recording often holds several bouts with rests between them, and between bouts the person may
+    turn, step closer, change grip or tempo: one period, one main direction and one rep size for the
+    whole recording then fit some bouts badly. A stretch of more than `rest_periods` periods without a
+    rep is a rest; the recording is cut in the middle of each, and every bout gets its own period,
+    direction, rest pose (its own two ends) and rep size.
+    """
+    period = result.period_frames
+    if not period or result.count < 4:
+        return result
+    mids = [s.mid for s in result.segments]
+    gap = params.rest_periods * period
+    cuts = [(a + b) // 2 for a, b in zip(mids, mids[1:]) if b - a > gap]
+    if not cuts:
+        return result
+    edges = [0, *cuts, len(seq)]
+    segments: list[RepSegment] = []
+    signal = np.zeros(len(seq))
+    present = np.asarray(seq.present)
+    for a, b in zip(edges, edges[1:]):
+        seen = np.flatnonzero(present[a:b])
+        if len(seen) == 0:
+            continue
+        # a bout is where the person is seen: frames without a pose before or after it are no part of it
+        a, b = a + int(seen[0]), a + int(seen[-1]) + 1
+        bout = _count_whole(seq.slice(a, b), params, rest_pose)
+        signal[a:b] = bout.signal
+        segments += [replace(s, index=len(segments) + k + 1, start=s.start + a, mid=s.mid + a, end=s.end + a)
+                     for k, s in enumerate(bout.segments)]
+    return RepCount(len(segments), "gyml", segments, signal, period)
 
 
 def _count_periodic(seq: PoseSequence, features: np.ndarray, params: CounterParams,
