@@ -11,7 +11,8 @@ Two methods:
   back most of the way before the next rep can start). Excursions that do not look like the set's reps
   (far too long, or far too small) are rejected, so idling, getting into position and resting between
   sets do not count. Where the local period shows the tempo quickening inside the set, peaks are spaced
-  by the local period instead.
+  by the local period instead; where rests split the recording into bouts, each bout is counted on its
+  own.
 """
 
 from __future__ import annotations
