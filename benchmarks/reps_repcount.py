@@ -64,6 +64,17 @@ def repeats_at(seq, lag: float | None) -> float:
     return float(ac[lo:hi].max()) if hi < len(ac) else float("nan")
 
 
+def relative_errors(rows) -> np.ndarray:
+    """|counted - true| / max(true, 1) of each (name, kind, true, counted, seconds) row: the field's MAE
+    terms."""
+    return np.array([abs(p - t) / max(t, 1) for _, _, t, p, _ in rows])
+
+
+def within_one(rows) -> float:
+    """The share of rows counted within one rep of the truth (OBO)."""
+    return float(np.mean([abs(p - t) <= 1 for _, _, t, p, _ in rows]))
+
+
 def by_exercise(results: dict, coverage: dict, repeats: dict) -> None:
     """MAE and OBO per exercise, with the mean share of frames that have a pose, how strongly the pose
     repeats at the labelled rep length (median autocorrelation) and each exercise's part of the summed
@@ -71,13 +82,13 @@ def by_exercise(results: dict, coverage: dict, repeats: dict) -> None:
     kinds: dict[str, list[int]] = {}
     for i, (_, kind, *_) in enumerate(results["gyml"]):
         kinds.setdefault(SPELLINGS.get(kind, kind), []).append(i)
-    errors = {m: np.array([abs(p - t) / max(t, 1) for _, _, t, p, _ in rows]) for m, rows in results.items()}
+    errors = {m: relative_errors(rows) for m, rows in results.items()}
     total = errors["gyml"].sum()
     print(f"{'exercise':<16}{'n':>3}{'pose found':>11}{'repeats':>8}{'paper MAE':>10}{'gyml MAE':>9}{'gyml OBO':>9}"
           f"{'share of error':>15}")
     for kind, idx in sorted(kinds.items(), key=lambda kv: -errors["gyml"][kv[1]].sum()):
         rows = [results["gyml"][i] for i in idx]
-        obo = np.mean([abs(p - t) <= 1 for _, _, t, p, _ in rows])
+        obo = within_one(rows)
         cover = np.mean([coverage[r[0]] for r in rows])
         repeat = np.nanmedian([repeats[r[0]] for r in rows]) if any(np.isfinite(repeats[r[0]]) for r in rows) \
             else float("nan")
@@ -87,7 +98,7 @@ def by_exercise(results: dict, coverage: dict, repeats: dict) -> None:
     # repeats at the rep's period, so no pose-based counter can count them. The rest, apart:
     rest = [i for kind, idx in kinds.items() if kind != "bench_pressing" for i in idx]
     if rest and len(rest) < len(results["gyml"]):
-        obo = np.mean([abs(p - t) <= 1 for _, _, t, p, _ in (results["gyml"][i] for i in rest)])
+        obo = within_one([results["gyml"][i] for i in rest])
         names = [results["gyml"][i][0] for i in rest]
         print(f"{'all but bench':<16}{len(rest):>3}{np.mean([coverage[n] for n in names]):>11.2f}"
               f"{np.nanmedian([repeats[n] for n in names]):>8.2f}{errors['paper'][rest].mean():>10.3f}{errors['gyml'][rest].mean():>9.3f}{obo:>9.2f}")
@@ -111,18 +122,18 @@ def main() -> int:
         frames += len(seq)
         coverage[name] = float(seq.present.mean())
         repeats[name] = repeats_at(seq, rep_length)
-        # the analysis warns when the tracker lost the person for long (the count may be low)
-        warned[name] = coverage_warning(tracking_coverage(seq), count_reps(seq), seq.fps) is not None
-        for method in results:
+        for method, rows in results.items():
             t0 = time.perf_counter()
-            pred = count_streaming(seq, args.stream_window) if method == "gyml streaming" else count_reps(seq, method).count
-            results[method].append((name, kind, truth, pred, time.perf_counter() - t0))
+            counted = None if method == "gyml streaming" else count_reps(seq, method)
+            pred = count_streaming(seq, args.stream_window) if counted is None else counted.count
+            rows.append((name, kind, truth, pred, time.perf_counter() - t0))
+            if method == "gyml":
+                # the analysis warns when the tracker lost the person for long (the count may be low)
+                warned[name] = coverage_warning(tracking_coverage(seq), counted, seq.fps) is not None
     print(f"RepCount-pose dev: {len(labels)} videos")
     print(f"{'method':<28}{'MAE':>8}{'OBO':>8}")
     for method, rows in results.items():
-        err = np.array([abs(p - t) / max(t, 1) for _, _, t, p, _ in rows])
-        obo = np.mean([abs(p - t) <= 1 for _, _, t, p, _ in rows])
-        print(f"{method:<28}{err.mean():>8.3f}{obo:>8.3f}")
+        print(f"{method:<28}{relative_errors(rows).mean():>8.3f}{within_one(rows):>8.3f}")
     print(f"{'PoseRAC (published, test)':<28}{POSERAC['MAE']:>8.3f}{POSERAC['OBO']:>8.3f}")
     stream = StreamingCounter(30.0)
     spent = sum(r[4] for r in results["gyml streaming"])
@@ -130,7 +141,7 @@ def main() -> int:
           f"{1000 * spent / max(frames, 1):.2f} ms a frame on average ({frames} frames)")
     flagged = [r for r in results["gyml"] if warned[r[0]]]
     clear = [r for r in results["gyml"] if not warned[r[0]]]
-    mae = lambda rows: np.mean([abs(p - t) / max(t, 1) for _, _, t, p, _ in rows]) if rows else float("nan")
+    mae = lambda rows: relative_errors(rows).mean() if rows else float("nan")
     print(f"tracking warning on {len(flagged)} sets, {sum(abs(p - t) > 1 for _, _, t, p, _ in flagged)} of them off "
           f"by more than one rep; gyml MAE {mae(flagged):.3f} on those, {mae(clear):.3f} on the {len(clear)} others")
     print()

@@ -18,6 +18,7 @@ Two methods:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -26,11 +27,12 @@ from scipy.signal import find_peaks, peak_prominences, peak_widths
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
 from gyml.reps.signal import (
+    clipped_motion,
     detrend,
     dominant_period,
     local_periods,
-    period_candidates,
     paper_features,
+    period_candidates,
     periodic_component,
     pose_features,
     principal_signal,
@@ -131,8 +133,10 @@ def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray
     if len(seq) < 3 or not seq.present.any():
         return RepCount(0, "gyml", [], np.zeros(len(seq)))
     features = gaussian_filter1d(pose_features(seq), max(1.0, 0.04 * fps), axis=0, mode="nearest")
-    result = _with_tempo_changes(seq, features, _count_periodic(seq, features, params, rest_pose), params,
-                                 rest_pose)
+    # how far each frame is from the pose the set rests in: it orients every signal counted below
+    away = np.linalg.norm(features - (resting_pose(features, seq.present) if rest_pose is None else rest_pose),
+                          axis=1)
+    result = _with_tempo_changes(seq, features, away, _count_periodic(seq, features, away, params), params)
     # A rep drawn across frames without a pose is partly guessed (interpolated): it is only as sure as
     # the share of its frames the tracker saw.
     present = np.asarray(seq.present, dtype=float)
@@ -156,14 +160,14 @@ def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_p
         return result
     mids = [s.mid for s in result.segments]
     gap = params.rest_periods * period
-    cuts = [(a + b) // 2 for a, b in zip(mids, mids[1:]) if b - a > gap]
+    cuts = [(a + b) // 2 for a, b in pairwise(mids) if b - a > gap]
     if not cuts:
         return result
     edges = [0, *cuts, len(seq)]
     segments: list[RepSegment] = []
     signal = np.zeros(len(seq))
     present = np.asarray(seq.present)
-    for a, b in zip(edges, edges[1:]):
+    for a, b in pairwise(edges):
         seen = np.flatnonzero(present[a:b])
         if len(seen) == 0:
             continue
@@ -176,18 +180,15 @@ def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_p
     return RepCount(len(segments), "gyml", segments, signal, period)
 
 
-def _count_periodic(seq: PoseSequence, features: np.ndarray, params: CounterParams,
-                    rest_pose: np.ndarray | None) -> RepCount:
+def _count_periodic(seq: PoseSequence, features: np.ndarray, away: np.ndarray, params: CounterParams
+                    ) -> RepCount:
     """Count at the set's period, or at another lag where the motion repeats when that one fails."""
     fps = seq.fps
     min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
     # First the period of the whole body's motion, then the single signal that repeats at that period.
-    # Clipping each dimension at its 90th percentile keeps one outsized rep from ruling the estimate.
-    coarse = detrend(features, max_p / 2)
-    limit = np.percentile(np.abs(coarse), 90, axis=0)
-    clipped = np.clip(coarse, -limit, limit)
+    clipped = clipped_motion(features, max_p / 2)
     period, _ = dominant_period(clipped, min_p, max_p, near=params.period_near)
-    result = _count_at(seq, features, period, params, rest_pose)
+    result = _count_at(seq, features, away, period, params)
     if not period or result.count == 1:
         return result
     others = period_candidates(clipped, min_p, max_p)
@@ -197,7 +198,7 @@ def _count_periodic(seq: PoseSequence, features: np.ndarray, params: CounterPara
         # at that lag is no rep at all. Try the other lags where the motion repeats, strongest first.
         for other in others:
             if abs(other - period) > 0.1 * period:
-                retry = _count_at(seq, features, other, params, rest_pose)
+                retry = _count_at(seq, features, away, other, params)
                 if retry.count:
                     return retry
     else:
@@ -208,29 +209,28 @@ def _count_periodic(seq: PoseSequence, features: np.ndarray, params: CounterPara
             k = round(period / other)
             if k < 2 or abs(period / other - k) > 0.15 * k:
                 continue
-            retry = _count_at(seq, features, other, params, rest_pose)
+            retry = _count_at(seq, features, away, other, params)
             if abs(retry.count - k * result.count) <= 1 and \
                     np.median([r.confidence for r in retry.segments]) >= 0.7:
                 return retry
     return result
 
 
-def _count_at(seq: PoseSequence, features: np.ndarray, period: float | None, params: CounterParams,
-              rest_pose: np.ndarray | None = None) -> RepCount:
+def _count_at(seq: PoseSequence, features: np.ndarray, away: np.ndarray, period: float | None,
+              params: CounterParams) -> RepCount:
     """Count on the signal that repeats best at `period` (or on the strongest motion without one)."""
     fps = seq.fps
-    min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
-    trend_sigma = 1.5 * period if period else max_p / 2
+    trend_sigma = 1.5 * period if period else int(params.max_period_s * fps) / 2
     moving = detrend(features, trend_sigma)
     if not period:
-        signal = _orient(principal_signal(moving, None)[0], features, seq.present, rest_pose)
+        signal = _orient(principal_signal(moving, None)[0], away)
         return _count_on(signal, None, None, params, fps)
-    signal = _orient(periodic_component(moving, period, params.components), features, seq.present, rest_pose)
+    signal = _orient(periodic_component(moving, period, params.components), away)
     return _count_on(signal, period, None, params, fps)
 
 
-def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, result: RepCount, params: CounterParams,
-                        rest_pose: np.ndarray | None) -> RepCount:
+def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, away: np.ndarray, result: RepCount,
+                        params: CounterParams) -> RepCount:
     """`result`, or more reps where the tempo changes inside the set (slow reps, then quick ones).
 
     There the quick stretch's reps are closer than the set's period allows and the direction that repeats
@@ -253,7 +253,7 @@ def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, result: RepCoun
     moving = detrend(features, 1.5 * period)
     readings = [result]
     for raw in (periodic_component(moving, period, params.components), principal_signal(moving, None)[0]):
-        signal = _orient(raw, features, seq.present, rest_pose)
+        signal = _orient(raw, away)
         readings.append(_count_on(signal, period, tempo, params, fps))
     return max(readings, key=lambda r: r.count)
 
@@ -321,20 +321,24 @@ def _typical(prominences: np.ndarray, floor: float) -> float:
     return float(prominences.max()) if len(prominences) else floor
 
 
-def _orient(signal: np.ndarray, features: np.ndarray, present: np.ndarray,
-            rest_pose: np.ndarray | None = None) -> np.ndarray:
-    """Flip the signal so rep midpoints are maxima.
+def resting_pose(features: np.ndarray, present: np.ndarray, both_ends: bool = True) -> np.ndarray:
+    """The pose a set rests in: the median of the first (and, with `both_ends`, the last) 2% of the frames
+    with a pose, at least three.
 
-    A set starts and ends in its rest pose (the paper assumes the start), so the signal must rise as the
-    body moves away from the pose held at both ends of the recording (or from `rest_pose` when given).
-    Both ends, because a recording may begin mid-rep or with the person getting into position.
+    A set starts and ends in its rest pose (the paper assumes the start); both ends, because a recording
+    may begin mid-rep or with the person getting into position.
     """
-    if rest_pose is None:
-        valid = np.flatnonzero(present)
-        k = max(3, len(valid) // 50)
-        ends = np.r_[valid[:k], valid[-k:]] if len(valid) else np.arange(min(3, len(features)))
-        rest_pose = np.median(features[ends], axis=0)
-    away = np.linalg.norm(features - rest_pose, axis=1)
+    valid = np.flatnonzero(present)
+    if len(valid) == 0:
+        return np.median(features[:3], axis=0)
+    k = max(3, len(valid) // 50)
+    ends = np.r_[valid[:k], valid[-k:]] if both_ends else valid[:k]
+    return np.median(features[ends], axis=0)
+
+
+def _orient(signal: np.ndarray, away: np.ndarray) -> np.ndarray:
+    """Flip the signal so rep midpoints are maxima: it must rise as the body moves away from its rest
+    pose (`away`: each frame's distance from it)."""
     if np.std(away) == 0 or np.std(signal) == 0:
         return signal
     return signal if np.corrcoef(signal, away)[0, 1] >= 0 else -signal

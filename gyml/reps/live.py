@@ -62,7 +62,7 @@ def run_live(source: Path | int, output: Path | None = None,
         if viewer and on_serve:
             on_serve(viewer.url)
         _count_frames(frames, fps, counter, estimator, writer, viewer, on_rep,
-                      pace=viewer is not None and not isinstance(source, int), started=time.monotonic())
+                      pace=viewer is not None and not isinstance(source, int))
     finally:
         if viewer:
             viewer.close()
@@ -75,7 +75,8 @@ def run_live(source: Path | int, output: Path | None = None,
     return counter.count
 
 
-def _count_frames(frames, fps, counter, estimator, writer, viewer, on_rep, pace: bool, started: float) -> None:
+def _count_frames(frames, fps, counter, estimator, writer, viewer, on_rep, pace: bool) -> None:
+    started = time.monotonic()
     with estimator, quiet_native_logs():
         for i, rgb in enumerate(frames):
             world, _, vis = landmarks_of(estimator.process(rgb))
@@ -102,7 +103,7 @@ def draw_count(rgb: np.ndarray, count: int) -> np.ndarray:
     """A copy of the frame with the count written in its top-left corner."""
     import cv2
 
-    frame = np.ascontiguousarray(rgb).copy()
+    frame = np.array(rgb, order="C")   # a copy: the caller's frame stays clean
     cv2.putText(frame, f"reps: {count}", (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (255, 255, 255), 3)
     return frame
 
@@ -179,11 +180,11 @@ class _FrameServer:
                 try:
                     while True:
                         with server._changed:
-                            server._changed.wait_for(lambda: server._seq not in (seen, 0) or server._done,
-                                                     timeout=1.0)
+                            news = server._changed.wait_for(
+                                lambda seen=seen: server._seq not in (seen, 0) or server._done, timeout=1.0)
                             if server._done:
                                 return
-                            if server._seq in (seen, 0):   # no new frame yet
+                            if not news:   # no new frame yet
                                 continue
                             seen, jpeg = server._seq, server._frame
                         self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "

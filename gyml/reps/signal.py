@@ -60,6 +60,14 @@ def detrend(features: np.ndarray, sigma: float) -> np.ndarray:
     return features - gaussian_filter1d(features, sigma, axis=0, mode="nearest")
 
 
+def clipped_motion(features: np.ndarray, sigma: float) -> np.ndarray:
+    """Motion faster than `sigma` frames (see `detrend`), each dimension clipped at its 90th percentile,
+    so that one outsized rep does not rule a period estimate."""
+    moving = detrend(features, sigma)
+    limit = np.percentile(np.abs(moving), 90, axis=0)
+    return np.clip(moving, -limit, limit)
+
+
 def autocorrelation(x: np.ndarray) -> np.ndarray:
     """Normalised autocorrelation of a (T,) or (T, D) series (summed over dimensions), overlap-corrected."""
     x = np.asarray(x, dtype=np.float64)
@@ -155,9 +163,8 @@ def local_periods(features: np.ndarray, period: float, min_period: int, max_peri
     track = np.full(n, np.inf)
     found = 0
     for start in range(0, n - window + 1, max(1, window // 6)):
-        piece = detrend(features[start:start + window], upper / 2)
-        limit = np.percentile(np.abs(piece), 90, axis=0)
-        lag, score = dominant_period(np.clip(piece, -limit, limit), min_period, upper, threshold, near)
+        piece = clipped_motion(features[start:start + window], upper / 2)
+        lag, score = dominant_period(piece, min_period, upper, threshold, near)
         if lag and score >= strength:
             track[start:start + window] = np.minimum(track[start:start + window], lag)
             found += 1

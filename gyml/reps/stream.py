@@ -18,7 +18,7 @@ import numpy as np
 
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
-from gyml.reps.counter import count_gyml
+from gyml.reps.counter import count_gyml, resting_pose
 from gyml.reps.signal import pose_features
 
 
@@ -80,9 +80,7 @@ class StreamingCounter:
             # looks at the recording's last frames, but a stream's last frames are now, mid-rep as
             # likely as not; and a sliding window starts wherever it is (its reps would be counted half
             # a rep late).
-            valid = np.flatnonzero(seq.present)
-            first = valid[: max(3, len(valid) // 50)]
-            self._rest = np.median(pose_features(seq)[first], axis=0)
+            self._rest = resting_pose(pose_features(seq), seq.present, both_ends=False)
         # at the end of a stream the window still holding all of it is counted exactly as offline
         result = count_gyml(seq, rest_pose=None if final and offset == 0 else self._rest)
         horizon = len(seq) - (0 if final else self.latency)
