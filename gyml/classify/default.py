@@ -34,13 +34,13 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePr
     proba = model.predict_proba(features)[0]
     classes = list(model.estimator.classes_)
     order = np.argsort(-proba)[:top]
-    threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
     if "calibration" in model.settings:
-        calibrate = Calibration.from_dict(model.settings["calibration"])
-        ranked = [(classes[i], calibrate(float(proba[i]))) for i in order]
+        confidence = Calibration.from_dict(model.settings["calibration"])
         threshold = float(model.settings.get("calibrated_unknown_below", CALIBRATED_UNKNOWN_BELOW))
     else:
-        ranked = [(classes[i], float(proba[i])) for i in order]
+        confidence = float
+        threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
+    ranked = [(classes[i], confidence(float(proba[i]))) for i in order]
     label, conf = ranked[0]
     if conf < threshold:
         return ExercisePrediction("unknown", "Unknown exercise", conf, ranked)

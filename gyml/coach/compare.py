@@ -290,22 +290,24 @@ def _moving_posture(r: RepMeasures, al: Alignment, gold: dict, checks: tuple[str
 
 
 def _expected_lean(angles: dict, g_mid: dict) -> float:
-    """The gold's trunk lean at the turning point, scaled to this rep's knee bend when the exercise bends
-    the knees (a squat or lunge): the deeper the squat, the further any body leans to stay balanced, so
-    a deeper rep than the gold's is not told it leans."""
-    knee = lambda a: 0.5 * (a["left_knee_flexion"] + a["right_knee_flexion"])  # noqa: E731
-    if knee(g_mid) < 60:
-        return g_mid["trunk_inclination"]
-    return g_mid["trunk_inclination"] * max(knee(angles), 20.0) / knee(g_mid)
+    """The gold's trunk lean at the turning point, scaled to this rep's knee bend (see _knee_scaled)."""
+    knee = lambda a: 0.5 * (a["left_knee_flexion"] + a["right_knee_flexion"])
+    return float(_knee_scaled(g_mid["trunk_inclination"], knee(angles), knee(g_mid)))
 
 
 def _expected_lean_curve(curve: np.ndarray, gold: np.ndarray, lean: np.ndarray) -> np.ndarray:
-    """_expected_lean at every step of a rep warped onto the gold rep."""
+    """The gold's lean `lean` at every step of a rep warped onto the gold rep, scaled the same way."""
     knees = [ANGLE_INDEX["left_knee_flexion"], ANGLE_INDEX["right_knee_flexion"]]
-    gold_knee = gold[:, knees].mean(axis=1)
-    if gold_knee.max() < 60:
+    return _knee_scaled(lean, curve[:, knees].mean(axis=1), gold[:, knees].mean(axis=1))
+
+
+def _knee_scaled(lean, knee, gold_knee):
+    """`lean` scaled by the rep's knee bend against the gold's when the exercise bends the knees (a squat
+    or lunge): the deeper the squat, the further any body leans to stay balanced, so a deeper rep than
+    the gold's is not told it leans."""
+    if np.max(gold_knee) < 60:
         return lean
-    return lean * np.maximum(curve[:, knees].mean(axis=1), 20.0) / np.maximum(gold_knee, 20.0)
+    return lean * np.maximum(knee, 20.0) / np.maximum(gold_knee, 20.0)
 
 
 def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], checks: tuple[str, ...],
