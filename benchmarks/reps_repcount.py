@@ -20,7 +20,7 @@ import numpy as np
 
 from gyml.pose.readers import read_pose
 from gyml.reps.counter import count_reps
-from gyml.reps.coverage import coverage_warning, tracking_coverage
+from gyml.reps.coverage import assess_tracking
 from gyml.reps.signal import autocorrelation, detrend, pose_features
 from gyml.reps.stream import StreamingCounter
 
@@ -129,7 +129,7 @@ def main() -> int:
             rows.append((name, kind, truth, pred, time.perf_counter() - t0))
             if method == "gyml":
                 # the analysis warns when the tracker lost the person for long (the count may be low)
-                warned[name] = coverage_warning(tracking_coverage(seq), counted, seq.fps) is not None
+                warned[name] = assess_tracking(seq, counted).warning is not None
     print(f"RepCount-pose dev: {len(labels)} videos")
     print(f"{'method':<28}{'MAE':>8}{'OBO':>8}")
     for method, rows in results.items():

@@ -167,7 +167,7 @@ def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
           fps: Optional[float] = typer.Option(None, help="frame rate for pose files that do not store it")):
     """Count repetitions of many inputs in one process; one JSON object a line."""
     from gyml.reps.counter import count_reps
-    from gyml.reps.coverage import coverage_warning, tracking_coverage
+    from gyml.reps.coverage import assess_tracking
 
     lines, failed = [], 0
     with _progress() as progress:
@@ -176,12 +176,11 @@ def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
             try:
                 seq = _read(path, progress, fps)
                 reps = count_reps(seq, method)
-                coverage = tracking_coverage(seq)
+                tracking = assess_tracking(seq, reps)
                 line = {"input": str(path), "count": reps.count,
-                        "segments": [s.to_dict() for s in reps.segments], "tracking": coverage.to_dict()}
-                warning = coverage_warning(coverage, reps, seq.fps)
-                if warning:
-                    line["warning"] = warning
+                        "segments": [s.to_dict() for s in reps.segments], "tracking": tracking.to_dict()}
+                if tracking.warning:
+                    line["warning"] = tracking.warning
             except GymlError as exc:
                 if len(inputs) == 1:
                     raise

@@ -12,7 +12,7 @@ from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import Analysis, ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
-from gyml.reps.coverage import coverage_warning, tracking_coverage
+from gyml.reps.coverage import assess_tracking
 
 
 @dataclass
@@ -39,15 +39,15 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     prediction = _recognise(seq, exercise, model_path)
     reps = count_reps(seq, count_method)
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness)
-    coverage = tracking_coverage(seq)
-    extras["tracking"] = coverage.to_dict()
-    warning = coverage_warning(coverage, reps, seq.fps)
-    if warning:
-        feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn", message=warning))
+    tracking = assess_tracking(seq, reps)
+    extras["tracking"] = tracking.to_dict()
+    if tracking.warning:
+        feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
+                                    message=tracking.warning))
     faulty_reps = sorted({m["rep"] for m in extras.get("rep_metrics", []) if m["faults"]})
     summary = _summary(prediction, reps, feedback, faulty_reps)
-    if warning:
-        summary += f" The count may be low: the body was found in only {coverage.share:.0%} of the frames."
+    if tracking.warning:
+        summary += f" The count may be low: the body was found in only {tracking.share:.0%} of the frames."
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
                         extras=extras)

@@ -4,9 +4,10 @@ Two methods:
 - ``paper``: GyML's counter. L2 distance of each frame's pose vector to the first frame, Gaussian
   smoothing (sigma 10 frames), peaks = rep midpoints, valleys = rep starts/ends,
   count = max(#peaks, #valleys).
-- ``gyml`` (default): class-agnostic. The body-centred, size-normalised joint trajectories are reduced to
-  their main motion direction (first principal component), the rep period is estimated by
-  autocorrelation, the signal is smoothed at a scale set by that period, and rep midpoints are peaks
+- ``gyml`` (default): class-agnostic. The rep period is estimated by autocorrelation of the body-centred,
+  size-normalised joint trajectories, which are then reduced to the one direction that repeats best at
+  that period (periodic component analysis; the strongest motion when nothing repeats), oriented away
+  from the pose the set rests in; the signal is smoothed at a scale set by the period, and rep midpoints are peaks
   that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal must come
   back most of the way before the next rep can start). Excursions that do not look like the set's reps
   (far too long, or far too small) are rejected, so idling, getting into position and resting between
@@ -136,7 +137,8 @@ def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray
     # how far each frame is from the pose the set rests in: it orients every signal counted below
     away = np.linalg.norm(features - (resting_pose(features, seq.present) if rest_pose is None else rest_pose),
                           axis=1)
-    result = _with_tempo_changes(seq, features, away, _count_periodic(seq, features, away, params), params)
+    signals = _Signals(features, away, params, fps)
+    result = _with_tempo_changes(seq, features, signals, _count_periodic(seq, features, signals, params), params)
     # A rep drawn across frames without a pose is partly guessed (interpolated): it is only as sure as
     # the share of its frames the tracker saw.
     present = np.asarray(seq.present, dtype=float)
@@ -180,7 +182,7 @@ def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_p
     return RepCount(len(segments), "gyml", segments, signal, period)
 
 
-def _count_periodic(seq: PoseSequence, features: np.ndarray, away: np.ndarray, params: CounterParams
+def _count_periodic(seq: PoseSequence, features: np.ndarray, signals: _Signals, params: CounterParams
                     ) -> RepCount:
     """Count at the set's period, or at another lag where the motion repeats when that one fails."""
     fps = seq.fps
@@ -188,7 +190,7 @@ def _count_periodic(seq: PoseSequence, features: np.ndarray, away: np.ndarray, p
     # First the period of the whole body's motion, then the single signal that repeats at that period.
     clipped = clipped_motion(features, max_p / 2)
     period, _ = dominant_period(clipped, min_p, max_p, near=params.period_near)
-    result = _count_at(seq, features, away, period, params)
+    result = _count_at(signals, period, params, fps)
     if not period or result.count == 1:
         return result
     others = period_candidates(clipped, min_p, max_p)
@@ -198,7 +200,7 @@ def _count_periodic(seq: PoseSequence, features: np.ndarray, away: np.ndarray, p
         # at that lag is no rep at all. Try the other lags where the motion repeats, strongest first.
         for other in others:
             if abs(other - period) > 0.1 * period:
-                retry = _count_at(seq, features, away, other, params)
+                retry = _count_at(signals, other, params, fps)
                 if retry.count:
                     return retry
     else:
@@ -209,27 +211,50 @@ def _count_periodic(seq: PoseSequence, features: np.ndarray, away: np.ndarray, p
             k = round(period / other)
             if k < 2 or abs(period / other - k) > 0.15 * k:
                 continue
-            retry = _count_at(seq, features, away, other, params)
+            retry = _count_at(signals, other, params, fps)
             if abs(retry.count - k * result.count) <= 1 and \
                     np.median([r.confidence for r in retry.segments]) >= 0.7:
                 return retry
     return result
 
 
-def _count_at(seq: PoseSequence, features: np.ndarray, away: np.ndarray, period: float | None,
-              params: CounterParams) -> RepCount:
+class _Signals:
+    """The oriented one-dimensional signals of one recording, each computed once (the tempo check asks
+    again for the signal the count at the set's period was made on)."""
+
+    def __init__(self, features: np.ndarray, away: np.ndarray, params: CounterParams, fps: float):
+        self.features, self.away, self.params = features, away, params
+        self.max_period = int(params.max_period_s * fps)
+        self._cache: dict[tuple, np.ndarray] = {}
+
+    def _moving(self, period: float | None) -> np.ndarray:
+        sigma = 1.5 * period if period else self.max_period / 2
+        return self._cached(("moving", sigma), lambda: detrend(self.features, sigma))
+
+    def periodic(self, period: float) -> np.ndarray:
+        """The projection that repeats best at `period`."""
+        return self._cached(("periodic", period), lambda: _orient(
+            periodic_component(self._moving(period), period, self.params.components), self.away))
+
+    def strongest(self, period: float | None) -> np.ndarray:
+        """The strongest motion, detrended at the scale of `period`."""
+        return self._cached(("strongest", period), lambda: _orient(
+            principal_signal(self._moving(period), None)[0], self.away))
+
+    def _cached(self, key: tuple, make) -> np.ndarray:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+
+def _count_at(signals: _Signals, period: float | None, params: CounterParams, fps: float) -> RepCount:
     """Count on the signal that repeats best at `period` (or on the strongest motion without one)."""
-    fps = seq.fps
-    trend_sigma = 1.5 * period if period else int(params.max_period_s * fps) / 2
-    moving = detrend(features, trend_sigma)
     if not period:
-        signal = _orient(principal_signal(moving, None)[0], away)
-        return _count_on(signal, None, None, params, fps)
-    signal = _orient(periodic_component(moving, period, params.components), away)
-    return _count_on(signal, period, None, params, fps)
+        return _count_on(signals.strongest(None), None, None, params, fps)
+    return _count_on(signals.periodic(period), period, None, params, fps)
 
 
-def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, away: np.ndarray, result: RepCount,
+def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, signals: _Signals, result: RepCount,
                         params: CounterParams) -> RepCount:
     """`result`, or more reps where the tempo changes inside the set (slow reps, then quick ones).
 
@@ -250,11 +275,8 @@ def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, away: np.ndarra
     tempo = np.minimum(tempo, period)
     if tempo.max() <= params.tempo_change * tempo.min():
         return result
-    moving = detrend(features, 1.5 * period)
-    readings = [result]
-    for raw in (periodic_component(moving, period, params.components), principal_signal(moving, None)[0]):
-        signal = _orient(raw, away)
-        readings.append(_count_on(signal, period, tempo, params, fps))
+    readings = [result] + [_count_on(signal, period, tempo, params, fps)
+                           for signal in (signals.periodic(period), signals.strongest(period))]
     return max(readings, key=lambda r: r.count)
 
 

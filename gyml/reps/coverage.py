@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,6 +17,7 @@ MAX_GAP_S = 2.0      # a gap longer than this (or than a rep) can hide a rep
 class TrackingCoverage:
     share: float          # frames with a pose, between the first and the last one that has it
     longest_gap_s: float  # the longest run of frames without a pose inside that span
+    warning: str | None = None  # plain language, when the count may be low for it
 
     def to_dict(self) -> dict:
         return {"share": round(self.share, 3), "longest_gap_s": round(self.longest_gap_s, 2)}
@@ -42,3 +43,9 @@ def coverage_warning(coverage: TrackingCoverage, reps: RepCount, fps: float) -> 
     return (f"The body was found in only {coverage.share:.0%} of the frames (the longest gap lasts "
             f"{coverage.longest_gap_s:.1f} s): reps made while it was lost cannot be counted, so the count may "
             "be low. Film with the whole body in view, from the side, in good light.")
+
+
+def assess_tracking(seq: PoseSequence, reps: RepCount) -> TrackingCoverage:
+    """The coverage of `seq` with its warning (if any) for the count `reps` made on it."""
+    coverage = tracking_coverage(seq)
+    return replace(coverage, warning=coverage_warning(coverage, reps, seq.fps))
