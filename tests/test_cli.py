@@ -140,3 +140,19 @@ def test_reproduce_table1_prints_the_paper_rows(tmp_path):
                        timeout=300, env={**__import__("os").environ, "COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     assert "PCA + multinomial LR" in r.stdout and "PCA + one-vs-rest LR" in r.stdout and "96%" in r.stdout
+
+
+def test_live_with_a_taken_port_or_no_camera_is_one_line():
+    """`gyml live --serve` on a port already in use, or a camera that is not there: one line, exit 2."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = run("live", "--camera", "0", "--serve", port)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"error: cannot serve on port {port}: Address already in use"]
+    r = run("live", "--camera", "7")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["error: cannot open camera 7"]

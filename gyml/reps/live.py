@@ -25,6 +25,8 @@ from gyml.reps.stream import StreamingCounter
 def _camera_frames(index: int):
     import cv2
 
+    # OpenCV's own warnings about a missing camera would precede our one-line error
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     cap = cv2.VideoCapture(index)
     if not cap.isOpened():
         raise GymlError(f"cannot open camera {index}")
