@@ -86,6 +86,8 @@ class CounterParams:
     tempo_window_periods: float = 3.0  # and at least this many of the set's periods
     tempo_change: float = 1.3    # local periods further apart than this ratio: the tempo changes in the set
     rest_periods: float = 3.0    # no rep for longer than this many periods: a rest between two bouts
+    transition_size: float = 1.5  # a set's first or last excursion this many times the size of the rep
+    transition_cosine: float = 0.5  # next to it, and heading elsewhere (cosine below this): a transition
 
 
 def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None) -> RepCount:
@@ -139,6 +141,7 @@ def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray
                           axis=1)
     signals = _Signals(features, away, params, fps)
     result = _with_tempo_changes(seq, features, signals, _count_periodic(seq, features, signals, params), params)
+    result = _without_transitions(features, result, params)
     # A rep drawn across frames without a pose is partly guessed (interpolated): it is only as sure as
     # the share of its frames the tracker saw.
     present = np.asarray(seq.present, dtype=float)
@@ -322,6 +325,33 @@ def _count_on(signal: np.ndarray, period: float | None, tempo: np.ndarray | None
     conf = _peak_confidence(smooth, peaks, reference)
     segments = _segments_from_peaks(smooth, peaks, conf)
     return RepCount(len(segments), "gyml", segments, smooth, period)
+
+
+def _without_transitions(features: np.ndarray, result: RepCount, params: CounterParams) -> RepCount:
+    """`result` without a first or last excursion that is getting into or out of position.
+
+    Getting down into a plank, onto a bench or off a bar is one large move at the edge of a set, often
+    about a period from the first rep: it passes every test a rep passes on the one-dimensional signal.
+    In the body's full pose it differs: it is much larger than the rep next to it and heads elsewhere.
+    """
+    segments = result.segments
+    if len(segments) < 3:
+        return result
+
+    def size(s: RepSegment) -> float:
+        return float(np.linalg.norm(features[s.mid] - 0.5 * (features[s.start] + features[s.end])))
+
+    def transition(edge: RepSegment, inner: RepSegment) -> bool:
+        out, rep = features[edge.mid] - features[edge.start], features[inner.mid] - features[inner.start]
+        cosine = out @ rep / (np.linalg.norm(out) * np.linalg.norm(rep) + 1e-12)
+        return size(edge) > params.transition_size * size(inner) and cosine < params.transition_cosine
+
+    drop = {k for k, inner in ((0, 1), (len(segments) - 1, len(segments) - 2))
+            if transition(segments[k], segments[inner])}
+    if not drop:
+        return result
+    kept = [replace(s, index=i + 1) for i, s in enumerate(s for k, s in enumerate(segments) if k not in drop)]
+    return RepCount(len(kept), result.method, kept, result.signal, result.period_frames)
 
 
 def _spaced_by_tempo(candidates: np.ndarray, prominences: np.ndarray, tempo: np.ndarray) -> np.ndarray:
