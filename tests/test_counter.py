@@ -266,3 +266,27 @@ def test_getting_into_or_out_of_position_on_real_recordings_is_no_rep(name, side
     mids = [s.mid for s in count_reps(seq).segments]
     beyond = (bounds[0] - mids[0]) if side == "start" else (mids[-1] - bounds[-1])
     assert beyond < rep_length / 3
+
+
+@pytest.mark.parametrize("reps, seed", [(4, 1), (6, 1), (6, 2), (10, 0)])
+def test_push_ups_that_start_and_end_on_the_knees(reps, seed):
+    """Kneeling, hands planted, up into the plank, push-ups, back onto the knees. The recording's ends
+    (kneeling) are not the set's rest (the plank's top), and read as one they turn the signal upside
+    down: the tops between push-ups, one more than the push-ups, were counted. The midpoints must be
+    the push-ups' bottoms."""
+    from gyml.pose.skeleton import JOINT
+
+    cfg = SynthConfig(noise_m=0.0, lead_in_s=0.5, lead_out_s=0.5)
+    core = synthesize("push_up", reps, seed=seed, config=cfg)
+    kneel = synthesize("kneeling_push_up", 1, seed=seed, config=cfg).joints[0]
+    hands = [JOINT["left_wrist"], JOINT["right_wrist"]]
+    first = kneel + (core.joints[0][hands].mean(axis=0) - kneel[hands].mean(axis=0))
+    last = kneel + (core.joints[-1][hands].mean(axis=0) - kneel[hands].mean(axis=0))
+    w = (0.5 - 0.5 * np.cos(np.linspace(0, np.pi, 30)))[:, None, None]
+    seq = _spliced(np.repeat(first[None], 45, axis=0), (1 - w) * first + w * core.joints[0], core.joints,
+                   (1 - w) * core.joints[-1] + w * last, np.repeat(last[None], 45, axis=0))
+    counted = count_reps(seq)
+    assert counted.count == reps
+    truth = np.array([s["mid"] for s in core.metadata["segments"]]) + 45 + 30
+    mids = np.array([s.mid for s in counted.segments])
+    assert np.all(np.abs(mids - truth) < 0.25 * np.diff(truth).mean())

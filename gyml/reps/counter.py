@@ -88,6 +88,9 @@ class CounterParams:
     rest_periods: float = 3.0    # no rep for longer than this many periods: a rest between two bouts
     transition_size: float = 1.5  # a set's first or last excursion this many times the size of the rep
     transition_cosine: float = 0.5  # next to it, and heading elsewhere (cosine below this): a transition
+    edge_rise: float = 0.6       # first and last reps both below this confidence, while the reps between
+    clear_rep: float = 0.8       # them reach this, and the recording's ends rest this share of a rep
+    edge_rest: float = 0.3       # above the dips between reps: the signal is upside down (it counts the tops)
 
 
 def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None) -> RepCount:
@@ -139,15 +142,46 @@ def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray
     # how far each frame is from the pose the set rests in: it orients every signal counted below
     away = np.linalg.norm(features - (resting_pose(features, seq.present) if rest_pose is None else rest_pose),
                           axis=1)
-    signals = _Signals(features, away, params, fps)
-    result = _with_tempo_changes(seq, features, signals, _count_periodic(seq, features, signals, params), params)
-    result = _without_transitions(features, result, params)
+    result = _count_oriented(seq, features, away, params)
+    if _rises_at_both_edges(result, params):
+        # The recording's ends are not the set's rest (kneeling before push-ups from a plank): the signal
+        # was turned the wrong way up and counted the tops between reps. Turned over, the reps are the
+        # dips between those tops.
+        turned = _count_oriented(seq, features, -away, params)
+        if turned.count == result.count - 1 and not _rises_at_both_edges(turned, params):
+            result = turned
     # A rep drawn across frames without a pose is partly guessed (interpolated): it is only as sure as
     # the share of its frames the tracker saw.
     present = np.asarray(seq.present, dtype=float)
     result.segments = [replace(s, confidence=s.confidence * present[s.start:s.end + 1].mean())
                        for s in result.segments]
     return result
+
+
+def _count_oriented(seq: PoseSequence, features: np.ndarray, away: np.ndarray, params: CounterParams
+                    ) -> RepCount:
+    """Count with rep midpoints as far from the rest pose as the motion goes (`away` says how far)."""
+    signals = _Signals(features, away, params, seq.fps)
+    result = _with_tempo_changes(seq, features, signals, _count_periodic(seq, features, signals, params), params)
+    return _without_transitions(features, result, params)
+
+
+def _rises_at_both_edges(result: RepCount, params: CounterParams) -> bool:
+    """The first and the last 'rep' are each about half the size of the reps between them, and the
+    recording's ends rest well above the dips between reps: those two are the moves into and out of the
+    set (a climb to the reps' top and back), not reps. (Shallow first and last reps start and end where
+    the reps between them do.)"""
+    segments, signal = result.segments, result.signal
+    confidence = [s.confidence for s in segments]
+    if len(confidence) < 3 or max(confidence[0], confidence[-1]) >= params.edge_rise or \
+            float(np.median(confidence[1:-1])) < params.clear_rep:
+        return False
+    outside = np.r_[signal[:segments[0].start], signal[segments[-1].end + 1:]]
+    if len(outside) == 0:
+        return False
+    dips = float(np.median([signal[s.end] for s in segments[:-1]]))
+    tops = float(np.median([signal[s.mid] for s in segments[1:-1]]))
+    return float(np.median(outside)) - dips > params.edge_rest * (tops - dips)
 
 
 def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_pose: np.ndarray | None
