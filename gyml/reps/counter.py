@@ -7,13 +7,15 @@ Two methods:
 - ``gyml`` (default): class-agnostic. The rep period is estimated by autocorrelation of the body-centred,
   size-normalised joint trajectories, which are then reduced to the one direction that repeats best at
   that period (periodic component analysis; the strongest motion when nothing repeats), oriented away
-  from the pose the set rests in; the signal is smoothed at a scale set by the period, and rep midpoints are peaks
-  that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal must come
+  from the pose the set rests in; the signal is smoothed at a scale set by the period, and rep midpoints
+  are peaks that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal must come
   back most of the way before the next rep can start). Excursions that do not look like the set's reps
   (far too long, or far too small) are rejected, so idling, getting into position and resting between
-  sets do not count. Where the local period shows the tempo quickening inside the set, peaks are spaced
-  by the local period instead; where rests split the recording into bouts, each bout is counted on its
-  own.
+  sets do not count; so is a first or last excursion much larger than its neighbour and heading
+  elsewhere (getting onto the bench, down to the floor). When the first and last "reps" are half-size
+  rises from ends that rest above the dips between reps, the signal was upside down and is turned
+  over. Where the local period shows the tempo quickening inside the set, peaks are spaced by the local
+  period instead; where rests split the recording into bouts, each bout is counted on its own.
 """
 
 from __future__ import annotations
