@@ -8,8 +8,8 @@ Two methods:
   size-normalised joint trajectories, which are then reduced to the one direction that repeats best at
   that period (periodic component analysis; the strongest motion when nothing repeats), oriented away
   from the pose the set rests in; the signal is smoothed at a scale set by the period, and rep midpoints
-  are peaks that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal must come
-  back most of the way before the next rep can start). Excursions that do not look like the set's reps
+  are peaks that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal
+  must come back most of the way before the next rep can start). Excursions that do not look like the set's reps
   (far too long, or far too small) are rejected, so idling, getting into position and resting between
   sets do not count; so is a first or last excursion much larger than its neighbour and heading
   elsewhere (getting onto the bench, down to the floor). When the first and last "reps" are half-size
@@ -386,8 +386,9 @@ def _without_transitions(features: np.ndarray, result: RepCount, params: Counter
             if transition(segments[k], segments[inner])}
     if not drop:
         return result
-    kept = [replace(s, index=i + 1) for i, s in enumerate(s for k, s in enumerate(segments) if k not in drop)]
-    return RepCount(len(kept), result.method, kept, result.signal, result.period_frames)
+    kept = [s for k, s in enumerate(segments) if k not in drop]
+    renumbered = [replace(s, index=i + 1) for i, s in enumerate(kept)]
+    return RepCount(len(renumbered), result.method, renumbered, result.signal, result.period_frames)
 
 
 def _spaced_by_tempo(candidates: np.ndarray, prominences: np.ndarray, tempo: np.ndarray) -> np.ndarray:
