@@ -290,3 +290,22 @@ def test_push_ups_that_start_and_end_on_the_knees(reps, seed):
     truth = np.array([s["mid"] for s in core.metadata["segments"]]) + 45 + 30
     mids = np.array([s.mid for s in counted.segments])
     assert np.all(np.abs(mids - truth) < 0.25 * np.diff(truth).mean())
+
+
+@pytest.mark.parametrize("exercise, reps, seed", [("lateral_raise", 5, 0), ("bicep_curl", 5, 2),
+                                                  ("shoulder_press", 5, 1), ("shoulder_press", 8, 1)])
+def test_picking_up_and_putting_down_the_weights_is_not_a_rep(exercise, reps, seed):
+    """A hip hinge down to the dumbbells and back before a set of arm reps, and again after it: each
+    hinge is far larger than a rep. Cut off as moves into and out of position, they also skewed the
+    period and the rep size the reps were judged by (1 to 3 of these reps were counted); the set between
+    them is counted again on its own."""
+    cfg = SynthConfig(noise_m=0.0, lead_in_s=0.7, lead_out_s=0.7)
+    core = synthesize(exercise, reps, seed=seed, config=cfg)
+    hinge = synthesize("deadlift", 1, seed=seed, config=cfg).joints
+    hinge = hinge - hinge[:, :1] + core.joints[0, :1]
+    seq = _spliced(hinge, core.joints, hinge)
+    counted = count_reps(seq)
+    assert counted.count == reps
+    truth = np.array([s["mid"] for s in core.metadata["segments"]]) + len(hinge)
+    mids = np.array([s.mid for s in counted.segments])
+    assert np.all(np.abs(mids - truth) < 0.25 * np.diff(truth).mean())

@@ -133,36 +133,60 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     """The default counter. `rest_pose` (pose_features of one frame) is the pose the set starts from;
     by default the pose held at both ends of the recording (a live stream passes the pose its set
     started in: its window ends now, mid-rep as likely as not)."""
-    return _by_bouts(seq, _count_whole(seq, params, rest_pose), params, rest_pose)
+    whole, span = _count_whole(seq, params, rest_pose)
+    result = _by_bouts(seq, whole, params, rest_pose)
+    if span is None or rest_pose is not None:
+        return result
+    # Moves into or out of position were cut off the set's edges. Such a move, far larger than the
+    # reps, also skews the period and the rep size the reps were judged by: the set between is counted
+    # again on its own, and that count is kept when it finds more reps. Not in a live window (a rest
+    # pose is given): its edges are where the history kept ends and "now", not the set's.
+    a, b = span
+    inner = seq.slice(a, b)
+    again = _by_bouts(inner, _count_whole(inner, params, rest_pose)[0], params, rest_pose)
+    if again.count <= result.count:
+        return result
+    signal = np.zeros(len(seq))
+    signal[a:b] = again.signal
+    return RepCount(again.count, "gyml", [_shifted(s, a) for s in again.segments], signal, again.period_frames)
 
 
-def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None) -> RepCount:
+def _shifted(segment: RepSegment, offset: int, index: int | None = None) -> RepSegment:
+    return replace(segment, index=segment.index if index is None else index, start=segment.start + offset,
+                   mid=segment.mid + offset, end=segment.end + offset)
+
+
+def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None
+                 ) -> tuple[RepCount, tuple[int, int] | None]:
+    """The count of the recording as one set, and, when moves into or out of position were cut off its
+    edges, the frames between them."""
     fps = seq.fps
     if len(seq) < 3 or not seq.present.any():
-        return RepCount(0, "gyml", [], np.zeros(len(seq)))
+        return RepCount(0, "gyml", [], np.zeros(len(seq))), None
     features = gaussian_filter1d(pose_features(seq), max(1.0, 0.04 * fps), axis=0, mode="nearest")
     # how far each frame is from the pose the set rests in: it orients every signal counted below
     away = np.linalg.norm(features - (resting_pose(features, seq.present) if rest_pose is None else rest_pose),
                           axis=1)
-    result = _count_oriented(seq, features, away, params)
+    result, span = _count_oriented(seq, features, away, params)
     if _rises_at_both_edges(result, params):
         # The recording's ends are not the set's rest (kneeling before push-ups from a plank): the signal
         # was turned the wrong way up and counted the tops between reps. Turned over, the reps are the
         # dips between those tops.
-        turned = _count_oriented(seq, features, -away, params)
+        turned, turned_span = _count_oriented(seq, features, -away, params)
         if turned.count == result.count - 1 and not _rises_at_both_edges(turned, params):
-            result = turned
+            result, span = turned, turned_span
     # A rep drawn across frames without a pose is partly guessed (interpolated): it is only as sure as
     # the share of its frames the tracker saw.
     present = np.asarray(seq.present, dtype=float)
     result.segments = [replace(s, confidence=s.confidence * present[s.start:s.end + 1].mean())
                        for s in result.segments]
-    return result
+    return result, span
 
 
 def _count_oriented(seq: PoseSequence, features: np.ndarray, away: np.ndarray, params: CounterParams
-                    ) -> RepCount:
-    """Count with rep midpoints as far from the rest pose as the motion goes (`away` says how far)."""
+                    ) -> tuple[RepCount, tuple[int, int] | None]:
+    """Count with rep midpoints as far from the rest pose as the motion goes (`away` says how far); with
+    the frames between the moves into and out of position cut off the edges (None: none were)."""
     signals = _Signals(features, away, params, seq.fps)
     result = _with_tempo_changes(seq, features, signals, _count_periodic(seq, features, signals, params), params)
     return _without_transitions(features, result, params)
@@ -214,10 +238,9 @@ def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_p
             continue
         # a bout is where the person is seen: frames without a pose before or after it are no part of it
         a, b = a + int(seen[0]), a + int(seen[-1]) + 1
-        bout = _count_whole(seq.slice(a, b), params, rest_pose)
+        bout = _count_whole(seq.slice(a, b), params, rest_pose)[0]
         signal[a:b] = bout.signal
-        segments += [replace(s, index=len(segments) + k + 1, start=s.start + a, mid=s.mid + a, end=s.end + a)
-                     for k, s in enumerate(bout.segments)]
+        segments += [_shifted(s, a, index=len(segments) + k + 1) for k, s in enumerate(bout.segments)]
     return RepCount(len(segments), "gyml", segments, signal, period)
 
 
@@ -363,8 +386,10 @@ def _count_on(signal: np.ndarray, period: float | None, tempo: np.ndarray | None
     return RepCount(len(segments), "gyml", segments, smooth, period)
 
 
-def _without_transitions(features: np.ndarray, result: RepCount, params: CounterParams) -> RepCount:
-    """`result` without a first or last excursion that is getting into or out of position.
+def _without_transitions(features: np.ndarray, result: RepCount, params: CounterParams
+                         ) -> tuple[RepCount, tuple[int, int] | None]:
+    """`result` without a first or last excursion that is getting into or out of position, and the frames
+    between such moves (None when there is none).
 
     Getting down into a plank, onto a bench or off a bar is one large move at the edge of a set, often
     about a period from the first rep: it passes every test a rep passes on the one-dimensional signal.
@@ -372,7 +397,7 @@ def _without_transitions(features: np.ndarray, result: RepCount, params: Counter
     """
     segments = result.segments
     if len(segments) < 3:
-        return result
+        return result, None
 
     def size(s: RepSegment) -> float:
         return float(np.linalg.norm(features[s.mid] - 0.5 * (features[s.start] + features[s.end])))
@@ -385,10 +410,12 @@ def _without_transitions(features: np.ndarray, result: RepCount, params: Counter
     drop = {k for k, inner in ((0, 1), (len(segments) - 1, len(segments) - 2))
             if transition(segments[k], segments[inner])}
     if not drop:
-        return result
+        return result, None
     kept = [s for k, s in enumerate(segments) if k not in drop]
     renumbered = [replace(s, index=i + 1) for i, s in enumerate(kept)]
-    return RepCount(len(renumbered), result.method, renumbered, result.signal, result.period_frames)
+    span = (segments[0].end if 0 in drop else 0,
+            segments[-1].start + 1 if len(segments) - 1 in drop else len(result.signal))
+    return RepCount(len(renumbered), result.method, renumbered, result.signal, result.period_frames), span
 
 
 def _spaced_by_tempo(candidates: np.ndarray, prominences: np.ndarray, tempo: np.ndarray) -> np.ndarray:
