@@ -274,38 +274,26 @@ def test_push_ups_that_start_and_end_on_the_knees(reps, seed):
     (kneeling) are not the set's rest (the plank's top), and read as one they turn the signal upside
     down: the tops between push-ups, one more than the push-ups, were counted. The midpoints must be
     the push-ups' bottoms."""
-    from gyml.pose.skeleton import JOINT
+    from gyml.synth.setup_moves import push_ups_from_the_knees
 
-    cfg = SynthConfig(noise_m=0.0, lead_in_s=0.5, lead_out_s=0.5)
-    core = synthesize("push_up", reps, seed=seed, config=cfg)
-    kneel = synthesize("kneeling_push_up", 1, seed=seed, config=cfg).joints[0]
-    hands = [JOINT["left_wrist"], JOINT["right_wrist"]]
-    first = kneel + (core.joints[0][hands].mean(axis=0) - kneel[hands].mean(axis=0))
-    last = kneel + (core.joints[-1][hands].mean(axis=0) - kneel[hands].mean(axis=0))
-    w = (0.5 - 0.5 * np.cos(np.linspace(0, np.pi, 30)))[:, None, None]
-    seq = _spliced(np.repeat(first[None], 45, axis=0), (1 - w) * first + w * core.joints[0], core.joints,
-                   (1 - w) * core.joints[-1] + w * last, np.repeat(last[None], 45, axis=0))
-    counted = count_reps(seq)
-    assert counted.count == reps
-    truth = np.array([s["mid"] for s in core.metadata["segments"]]) + 45 + 30
-    mids = np.array([s.mid for s in counted.segments])
-    assert np.all(np.abs(mids - truth) < 0.25 * np.diff(truth).mean())
+    _assert_reps_at_the_truth(push_ups_from_the_knees(reps, seed), reps)
 
 
-@pytest.mark.parametrize("exercise, reps, seed", [("lateral_raise", 5, 0), ("bicep_curl", 5, 2),
-                                                  ("shoulder_press", 5, 1), ("shoulder_press", 8, 1)])
+@pytest.mark.parametrize("exercise, reps, seed", [("lateral_raise", 5, 1), ("front_raise", 8, 1),
+                                                  ("bicep_curl", 5, 1), ("shoulder_press", 5, 0)])
 def test_picking_up_and_putting_down_the_weights_is_not_a_rep(exercise, reps, seed):
     """A hip hinge down to the dumbbells and back before a set of arm reps, and again after it: each
     hinge is far larger than a rep. Cut off as moves into and out of position, they also skewed the
-    period and the rep size the reps were judged by (1 to 3 of these reps were counted); the set between
-    them is counted again on its own."""
-    cfg = SynthConfig(noise_m=0.0, lead_in_s=0.7, lead_out_s=0.7)
-    core = synthesize(exercise, reps, seed=seed, config=cfg)
-    hinge = synthesize("deadlift", 1, seed=seed, config=cfg).joints
-    hinge = hinge - hinge[:, :1] + core.joints[0, :1]
-    seq = _spliced(hinge, core.joints, hinge)
+    period and the rep size the reps were judged by (these sets were counted two reps over or under);
+    the set between them is counted again on its own."""
+    from gyml.synth.setup_moves import with_weights_picked_up
+
+    _assert_reps_at_the_truth(with_weights_picked_up(exercise, reps, seed), reps)
+
+
+def _assert_reps_at_the_truth(seq, reps):
     counted = count_reps(seq)
     assert counted.count == reps
-    truth = np.array([s["mid"] for s in core.metadata["segments"]]) + len(hinge)
+    truth = np.array([s["mid"] for s in seq.metadata["segments"]])
     mids = np.array([s.mid for s in counted.segments])
     assert np.all(np.abs(mids - truth) < 0.25 * np.diff(truth).mean())
