@@ -9,10 +9,10 @@ Two methods:
   that period (periodic component analysis; the strongest motion when nothing repeats), oriented away
   from the pose the set rests in; the signal is smoothed at a scale set by the period, and rep midpoints
   are peaks that stand out by a prominence relative to the set's own amplitude (hysteresis: the signal
-  must come back most of the way before the next rep can start). Excursions that do not look like the set's reps
-  (far too long, or far too small) are rejected, so idling, getting into position and resting between
-  sets do not count; so is a first or last excursion much larger than its neighbour and heading
-  elsewhere (getting onto the bench, down to the floor). When the first and last "reps" are half-size
+  must come back most of the way before the next rep can start). Excursions that do not look like the
+  set's reps (far too long, or far too small) are rejected, so idling, getting into position and
+  resting between sets do not count; so is a first or last excursion much larger than its neighbour
+  and heading elsewhere (getting onto the bench, down to the floor). When the first and last "reps" are half-size
   rises from ends that rest above the dips between reps, the signal was upside down and is turned
   over. Where the local period shows the tempo quickening inside the set, peaks are spaced by the local
   period instead; where rests split the recording into bouts, each bout is counted on its own.
@@ -167,12 +167,13 @@ def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray
     # how far each frame is from the pose the set rests in: it orients every signal counted below
     away = np.linalg.norm(features - (resting_pose(features, seq.present) if rest_pose is None else rest_pose),
                           axis=1)
-    result, span = _count_oriented(seq, features, away, params)
+    motion = _Motion(features, away, params, fps)
+    result, span = _count_oriented(seq, features, motion, params)
     if _rises_at_both_edges(result, params):
         # The recording's ends are not the set's rest (kneeling before push-ups from a plank): the signal
         # was turned the wrong way up and counted the tops between reps. Turned over, the reps are the
         # dips between those tops.
-        turned, turned_span = _count_oriented(seq, features, -away, params)
+        turned, turned_span = _count_oriented(seq, features, motion.turned(), params)
         if turned.count == result.count - 1 and not _rises_at_both_edges(turned, params):
             result, span = turned, turned_span
     # A rep drawn across frames without a pose is partly guessed (interpolated): it is only as sure as
@@ -183,12 +184,11 @@ def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray
     return result, span
 
 
-def _count_oriented(seq: PoseSequence, features: np.ndarray, away: np.ndarray, params: CounterParams
+def _count_oriented(seq: PoseSequence, features: np.ndarray, motion: _Motion, params: CounterParams
                     ) -> tuple[RepCount, tuple[int, int] | None]:
-    """Count with rep midpoints as far from the rest pose as the motion goes (`away` says how far); with
-    the frames between the moves into and out of position cut off the edges (None: none were)."""
-    signals = _Signals(features, away, params, seq.fps)
-    result = _with_tempo_changes(seq, features, signals, _count_periodic(seq, features, signals, params), params)
+    """Count with rep midpoints where `motion` is oriented to put them; with the frames between the moves
+    into and out of position cut off the edges (None: none were)."""
+    result = _with_tempo_changes(seq, motion, _count_periodic(seq, motion, params), params)
     return _without_transitions(features, result, params)
 
 
@@ -244,25 +244,22 @@ def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_p
     return RepCount(len(segments), "gyml", segments, signal, period)
 
 
-def _count_periodic(seq: PoseSequence, features: np.ndarray, signals: _Signals, params: CounterParams
-                    ) -> RepCount:
+def _count_periodic(seq: PoseSequence, motion: _Motion, params: CounterParams) -> RepCount:
     """Count at the set's period, or at another lag where the motion repeats when that one fails."""
     fps = seq.fps
-    min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
     # First the period of the whole body's motion, then the single signal that repeats at that period.
-    clipped = clipped_motion(features, max_p / 2)
-    period, _ = dominant_period(clipped, min_p, max_p, near=params.period_near)
-    result = _count_at(signals, period, params, fps)
+    period = motion.period()
+    result = _count_at(motion, period, params, fps)
     if not period or result.count == 1:
         return result
-    others = period_candidates(clipped, min_p, max_p)
+    others = motion.other_periods()
     if result.count == 0:
         # Nothing counted at the estimated period although it repeats: reps of uneven length (rushed or
         # paused ones) can make a multiple of the rep look like the period, and the signal that repeats
         # at that lag is no rep at all. Try the other lags where the motion repeats, strongest first.
         for other in others:
             if abs(other - period) > 0.1 * period:
-                retry = _count_at(signals, other, params, fps)
+                retry = _count_at(motion, other, params, fps)
                 if retry.count:
                     return retry
     else:
@@ -273,21 +270,45 @@ def _count_periodic(seq: PoseSequence, features: np.ndarray, signals: _Signals, 
             k = round(period / other)
             if k < 2 or abs(period / other - k) > 0.15 * k:
                 continue
-            retry = _count_at(signals, other, params, fps)
+            retry = _count_at(motion, other, params, fps)
             if abs(retry.count - k * result.count) <= 1 and \
                     np.median([r.confidence for r in retry.segments]) >= 0.7:
                 return retry
     return result
 
 
-class _Signals:
-    """The oriented one-dimensional signals of one recording, each computed once (the tempo check asks
-    again for the signal the count at the set's period was made on)."""
+class _Motion:
+    """One recording's motion as the counter reads it, each piece computed once: the period estimates
+    and the one-dimensional signals (the tempo check asks again for the signal the count at the set's
+    period was made on). Signals are oriented by `away` (each frame's distance from the rest pose);
+    `turned()` is the same motion the other way up, sharing everything else."""
 
-    def __init__(self, features: np.ndarray, away: np.ndarray, params: CounterParams, fps: float):
-        self.features, self.away, self.params = features, away, params
-        self.max_period = int(params.max_period_s * fps)
-        self._cache: dict[tuple, np.ndarray] = {}
+    def __init__(self, features: np.ndarray, away: np.ndarray, params: CounterParams, fps: float,
+                 cache: dict | None = None):
+        self.features, self.away, self.params, self.fps = features, away, params, fps
+        self.min_period, self.max_period = int(params.min_period_s * fps), int(params.max_period_s * fps)
+        self._cache: dict[tuple, object] = {} if cache is None else cache
+
+    def turned(self) -> _Motion:
+        return _Motion(self.features, -self.away, self.params, self.fps, self._cache)
+
+    def _clipped(self) -> np.ndarray:
+        return self._cached(("clipped",), lambda: clipped_motion(self.features, self.max_period / 2))
+
+    def period(self) -> float | None:
+        """The period of the whole body's motion (None: nothing repeats)."""
+        return self._cached(("period",), lambda: dominant_period(
+            self._clipped(), self.min_period, self.max_period, near=self.params.period_near)[0])
+
+    def other_periods(self) -> list[float]:
+        """Every lag where the motion repeats, strongest first."""
+        return self._cached(("others",), lambda: period_candidates(
+            self._clipped(), self.min_period, self.max_period))
+
+    def tempo(self, period: float, window: int) -> np.ndarray | None:
+        """The local period around each frame (see local_periods)."""
+        return self._cached(("tempo", period, window), lambda: local_periods(
+            self.features, period, self.min_period, self.max_period, window))
 
     def _moving(self, period: float | None) -> np.ndarray:
         sigma = 1.5 * period if period else self.max_period / 2
@@ -295,29 +316,30 @@ class _Signals:
 
     def periodic(self, period: float) -> np.ndarray:
         """The projection that repeats best at `period`."""
-        return self._cached(("periodic", period), lambda: _orient(
-            periodic_component(self._moving(period), period, self.params.components), self.away))
+        raw = self._cached(("periodic", period), lambda: periodic_component(
+            self._moving(period), period, self.params.components))
+        return _orient(raw, self.away)
 
     def strongest(self, period: float | None) -> np.ndarray:
         """The strongest motion, detrended at the scale of `period`."""
-        return self._cached(("strongest", period), lambda: _orient(
-            principal_signal(self._moving(period), None)[0], self.away))
+        raw = self._cached(("strongest", period), lambda: principal_signal(self._moving(period), None)[0])
+        return _orient(raw, self.away)
 
-    def _cached(self, key: tuple, make) -> np.ndarray:
+    def _cached(self, key: tuple, make):
         if key not in self._cache:
             self._cache[key] = make()
         return self._cache[key]
 
 
-def _count_at(signals: _Signals, period: float | None, params: CounterParams, fps: float) -> RepCount:
+def _count_at(motion: _Motion, period: float | None, params: CounterParams, fps: float) -> RepCount:
     """Count on the signal that repeats best at `period` (or on the strongest motion without one)."""
     if not period:
-        return _count_on(signals.strongest(None), None, None, params, fps)
-    return _count_on(signals.periodic(period), period, None, params, fps)
+        return _count_on(motion.strongest(None), None, None, params, fps)
+    return _count_on(motion.periodic(period), period, None, params, fps)
 
 
-def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, signals: _Signals, result: RepCount,
-                        params: CounterParams) -> RepCount:
+def _with_tempo_changes(seq: PoseSequence, motion: _Motion, result: RepCount, params: CounterParams
+                        ) -> RepCount:
     """`result`, or more reps where the tempo changes inside the set (slow reps, then quick ones).
 
     There the quick stretch's reps are closer than the set's period allows and the direction that repeats
@@ -327,9 +349,8 @@ def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, signals: _Signa
     period, fps = result.period_frames, seq.fps
     if not period:
         return result
-    min_p, max_p = int(params.min_period_s * fps), int(params.max_period_s * fps)
     window = int(max(params.tempo_window_s * fps, params.tempo_window_periods * period))
-    tempo = local_periods(features, period, min_p, max_p, window)
+    tempo = motion.tempo(period, window)
     if tempo is None:
         return result
     # Only quicker stretches need closer peaks; a slower one is served by the set's period (and a longer
@@ -338,7 +359,7 @@ def _with_tempo_changes(seq: PoseSequence, features: np.ndarray, signals: _Signa
     if tempo.max() <= params.tempo_change * tempo.min():
         return result
     readings = [result] + [_count_on(signal, period, tempo, params, fps)
-                           for signal in (signals.periodic(period), signals.strongest(period))]
+                           for signal in (motion.periodic(period), motion.strongest(period))]
     return max(readings, key=lambda r: r.count)
 
 
