@@ -27,7 +27,7 @@ import numpy as np
 from gyml.pose.readers import read_pose
 from gyml.reps.counter import count_reps
 from gyml.reps.coverage import assess_tracking
-from gyml.reps.signal import autocorrelation, detrend, pose_features
+from gyml.reps.signal import REPEATS, autocorrelation, detrend, pose_features
 from gyml.reps.stream import StreamingCounter
 
 
@@ -43,7 +43,6 @@ SPELLINGS = {"squant": "squat", "pushups": "push_up", "jumpjacks": "jump_jack", 
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "repcount_pose" / "dev"
 POSERAC = {"MAE": 0.236, "OBO": 0.56}
-REPEAT_BAR = 0.15  # the autocorrelation above which gyml.reps.signal takes a lag as one where the motion repeats
 
 
 def load_labels(folder: Path) -> list[tuple[str, str, int, float | None]]:
@@ -161,10 +160,10 @@ def main() -> int:
           f"by more than one rep; gyml MAE {mae(flagged):.3f} on those, {mae(clear):.3f} on the {len(clear)} others")
     # Whether a set's poses show its reps at all is a property of the input: split by it, with the same
     # bar the counter uses for "the motion repeats at this lag".
-    shows = [r for r in results["gyml"] if repeats[r[0]] >= REPEAT_BAR]
-    hidden = [r for r in results["gyml"] if not repeats[r[0]] >= REPEAT_BAR]
-    paper_shows = [r for r in results["paper"] if repeats[r[0]] >= REPEAT_BAR]
-    print(f"poses that repeat at the labelled rep length (autocorrelation >= {REPEAT_BAR}): {len(shows)} sets, "
+    shows = [r for r in results["gyml"] if repeats[r[0]] >= REPEATS]
+    hidden = [r for r in results["gyml"] if not repeats[r[0]] >= REPEATS]
+    paper_shows = [r for r in results["paper"] if repeats[r[0]] >= REPEATS]
+    print(f"poses that repeat at the labelled rep length (autocorrelation >= {REPEATS}): {len(shows)} sets, "
           f"gyml MAE {mae(shows):.3f} OBO {within_one(shows):.3f} (paper {mae(paper_shows):.3f}); "
           f"the {len(hidden)} others: gyml MAE {mae(hidden):.3f}")
     print()

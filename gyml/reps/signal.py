@@ -9,6 +9,9 @@ from scipy.ndimage import gaussian_filter1d
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT, joint_angles, normalized_joints
 
+# The autocorrelation a lag must exceed to count as one where the motion repeats.
+REPEATS = 0.15
+
 # Joints that carry the exercise's motion; fingers, collars and spine interpolations add only noise.
 MOTION_JOINTS = [JOINT[n] for n in (
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "neck", "head",
@@ -97,7 +100,7 @@ def _autocorrelation_maxima(series: np.ndarray, min_period: int, max_period: int
     return seg, lags, maxima
 
 
-def period_candidates(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15
+def period_candidates(series: np.ndarray, min_period: int, max_period: int, threshold: float = REPEATS
                       ) -> list[float]:
     """Every lag where the autocorrelation peaks above `threshold`, strongest first."""
     found = _autocorrelation_maxima(series, min_period, max_period)
@@ -108,7 +111,7 @@ def period_candidates(series: np.ndarray, min_period: int, max_period: int, thre
     return [float(lags[p]) for p in peaks[np.argsort(-seg[peaks], kind="stable")]]
 
 
-def dominant_period(series: np.ndarray, min_period: int, max_period: int, threshold: float = 0.15,
+def dominant_period(series: np.ndarray, min_period: int, max_period: int, threshold: float = REPEATS,
                     near: float = 0.85, fraction: float = 0.5, weak: float = 0.6) -> tuple[float | None, float]:
     """(period in frames, strength) from the autocorrelation; (None, 0) when nothing repeats.
 
@@ -148,7 +151,7 @@ def dominant_period(series: np.ndarray, min_period: int, max_period: int, thresh
 
 
 def local_periods(features: np.ndarray, period: float, min_period: int, max_period: int,
-                  window: int, strength: float = 0.4, threshold: float = 0.15, near: float = 0.85
+                  window: int, strength: float = 0.4, threshold: float = REPEATS, near: float = 0.85
                   ) -> np.ndarray | None:
     """(T,) the rep period around each frame, or None when the recording is too short to tell.
 
