@@ -142,8 +142,9 @@ def test_reproduce_table1_prints_the_paper_rows(tmp_path):
     assert "PCA + multinomial LR" in r.stdout and "PCA + one-vs-rest LR" in r.stdout and "96%" in r.stdout
 
 
-def test_live_with_a_taken_port_or_no_camera_is_one_line():
-    """`gyml live --serve` on a port already in use, or a camera that is not there: one line, exit 2."""
+def test_live_with_a_bad_or_taken_port_or_no_camera_is_one_line():
+    """`gyml live --serve` on a port already in use or out of range, or a camera that is not there: one
+    line, exit 2."""
     import socket
 
     with socket.socket() as taken:
@@ -156,3 +157,6 @@ def test_live_with_a_taken_port_or_no_camera_is_one_line():
     r = run("live", "--camera", "7")
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == ["error: cannot open camera 7"]
+    r = run("live", "--camera", "0", "--serve", "99999")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["error: cannot serve on port 99999: a port is 0-65535 (0: any free port)"]

@@ -194,6 +194,8 @@ class _FrameServer:
                 except (BrokenPipeError, ConnectionResetError):
                     return  # the viewer closed the page
 
+        if not 0 <= port <= 65535:
+            raise GymlError(f"cannot serve on port {port}: a port is 0-65535 (0: any free port)")
         try:
             self._http = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         except OSError as exc:
