@@ -159,4 +159,5 @@ def test_live_with_a_bad_or_taken_port_or_no_camera_is_one_line():
     assert r.stderr.strip().splitlines() == ["error: cannot open camera 7"]
     r = run("live", "--camera", "0", "--serve", "99999")
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == ["error: cannot serve on port 99999: a port is 0-65535 (0: any free port)"]
+    assert r.stderr.strip().splitlines() == [
+        "error: cannot serve on port 99999: a port is 0-65535 (0: any free port)"]
