@@ -36,8 +36,8 @@ def run(cases, rng) -> tuple[dict, dict, list[int]]:
         seq = synthesize(label, reps, planted, seed=int(rng.integers(1 << 30)))
         pred = ExercisePrediction(label, spec.name, 1.0)
         truth = {(r, kind) for r in planted}
-        for method in tally:
-            counted = count_reps(seq, "gyml")
+        counted = count_reps(seq, "gyml")   # both coaches judge the same reps
+        for method, counts in tally.items():
             feedback, extras = coach_session(seq, counted, pred, method=method)
             if method == "gyml":
                 found = {(m["rep"], f) for m in extras.get("rep_metrics", []) for f in m["faults"]}
@@ -48,9 +48,9 @@ def run(cases, rng) -> tuple[dict, dict, list[int]]:
                             phase_right[0] += m["fault_phases"][kind] == phase
             else:
                 found = {(f.rep, kind) for f in feedback}  # the paper's coach flags a rep, not a kind
-            tally[method]["tp"] += len(found & truth)
-            tally[method]["fp"] += len(found - truth)
-            tally[method]["fn"] += len(truth - found)
+            counts["tp"] += len(found & truth)
+            counts["fp"] += len(found - truth)
+            counts["fn"] += len(truth - found)
             if method == "gyml":
                 for (_, k) in found | truth:
                     per_kind.setdefault(k, {"tp": 0, "fp": 0, "fn": 0})

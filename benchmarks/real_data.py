@@ -51,7 +51,9 @@ def repcount_sequences() -> list[RealSequence]:
     out = []
     if not (folder / "labels.csv").exists():
         return out
-    for r in csv.DictReader(open(folder / "labels.csv", newline="")):
+    with open(folder / "labels.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
         label = REPCOUNT_TYPES.get(r["type"])
         path = folder / r["name"].replace(".mp4", ".npy")
         if label and path.exists():

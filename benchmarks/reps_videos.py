@@ -22,7 +22,8 @@ def main() -> int:
     if not (folder / "manifest.csv").exists():
         print(f"no manifest at {folder}", file=sys.stderr)
         return 1
-    rows = list(csv.DictReader(open(folder / "manifest.csv", newline="")))
+    with open(folder / "manifest.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     within = {"paper": 0, "gyml": 0}
     exact = {"paper": 0, "gyml": 0}
     print(f"{'video':<28}{'truth':>8}{'paper':>7}{'gyml':>6}")

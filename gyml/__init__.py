@@ -6,7 +6,7 @@ The numeric core works on numpy arrays; the CLI, reports and web page are thin l
 
 __version__ = "0.1.0"
 
-from gyml.errors import GymlError  # noqa: E402
-from gyml.pose.sequence import PoseSequence  # noqa: E402
+from gyml.errors import GymlError
+from gyml.pose.sequence import PoseSequence
 
 __all__ = ["GymlError", "PoseSequence", "__version__"]

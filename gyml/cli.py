@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -110,17 +109,17 @@ def extract(video: Path = typer.Argument(..., help="video or pose file"),
 
 @app.command()
 @friendly
-def analyze(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
-            exercise: Optional[str] = typer.Option(None, help="skip recognition: the exercise's name"),
-            gold: Optional[Path] = typer.Option(None, help="gold reference performance (video or pose file)"),
-            json_out: Optional[Path] = typer.Option(None, "--json", help="write the analysis as JSON"),
-            jsonl: Optional[Path] = typer.Option(None, "--jsonl", help="one JSON object a line (several inputs)"),
-            report: Optional[Path] = typer.Option(None, help="write an HTML report"),
+def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
+            exercise: str | None = typer.Option(None, help="skip recognition: the exercise's name"),
+            gold: Path | None = typer.Option(None, help="gold reference performance (video or pose file)"),
+            json_out: Path | None = typer.Option(None, "--json", help="write the analysis as JSON"),
+            jsonl: Path | None = typer.Option(None, "--jsonl", help="one JSON object a line (several inputs)"),
+            report: Path | None = typer.Option(None, help="write an HTML report"),
             method: str = typer.Option("gyml", help="rep counter: gyml or paper"),
             coach: str = typer.Option("gyml", help="coach: gyml or paper"),
             strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
-            model: Optional[Path] = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
-            fps: Optional[float] = typer.Option(None, help="frame rate for pose files that do not store it")):
+            model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
+            fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it")):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
     from gyml.pipeline import analyze_sequence
     from gyml.report.html import write_html
@@ -161,10 +160,10 @@ def analyze(inputs: List[Path] = typer.Argument(..., help="videos or pose files"
 
 @app.command()
 @friendly
-def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
-          jsonl: Optional[Path] = typer.Option(None, "--jsonl", help="write one JSON object a line here"),
+def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
+          jsonl: Path | None = typer.Option(None, "--jsonl", help="write one JSON object a line here"),
           method: str = typer.Option("gyml", help="gyml or paper"),
-          fps: Optional[float] = typer.Option(None, help="frame rate for pose files that do not store it")):
+          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it")):
     """Count repetitions of many inputs in one process; one JSON object a line."""
     from gyml.reps.counter import count_reps
     from gyml.reps.coverage import assess_tracking
@@ -198,7 +197,7 @@ def count(inputs: List[Path] = typer.Argument(..., help="videos or pose files"),
 @friendly
 def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat"),
           reps: int = typer.Option(8, help="number of repetitions"),
-          fault: Optional[str] = typer.Option(None, help="planted faults, e.g. shallow@2,knees_cave@5,hips_sag:ascent@6 (a posture fault on the way down or up only)"),
+          fault: str | None = typer.Option(None, help="planted faults, e.g. shallow@2,knees_cave@5,hips_sag:ascent@6 (a posture fault on the way down or up only)"),
           seed: int = typer.Option(0),
           output: Path = typer.Option(..., "-o", "--output", help=".npz, or .pkl for FLAG3D SMPL, or "
                                       "phalp.pkl (name ending in phalp.pkl) for a 4D-Humans tracking file"),
@@ -224,7 +223,7 @@ def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat
 @friendly
 def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
                   per_class: int = typer.Option(10, help="sequences per exercise"),
-                  exercises: Optional[str] = typer.Option(None, help="comma-separated subset of the catalog"),
+                  exercises: str | None = typer.Option(None, help="comma-separated subset of the catalog"),
                   layout: str = typer.Option("flag3d", help="flag3d (M###P###A###R###.pkl) or npz"),
                   seed: int = typer.Option(0)):
     """Write a labelled dataset of synthesised sets (FLAG3D folder layout by default)."""
@@ -268,11 +267,11 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
 @friendly
 def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder"),
           features: str = typer.Option("angles", help="paper, angles or rep_curve"),
-          pca: Optional[float] = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
+          pca: float | None = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
           model: str = typer.Option("multinomial", help="multinomial, ovr, trees, knn or knn_dtw (rep_curve features)"),
           choose_kappa: bool = typer.Option(False, help="choose PCA's kappa on the dev set"),
           output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
-          report: Optional[Path] = typer.Option(None, help="folder for metrics JSON and plots")):
+          report: Path | None = typer.Option(None, help="folder for metrics JSON and plots")):
     """Train an exercise classifier (the paper's approaches or ours) with a fixed 70/20/10 split."""
     from gyml.classify.train import train as run
 
@@ -296,7 +295,7 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
 @friendly
 def evaluate(model_file: Path = typer.Argument(..., help="model file from gyml train"),
              data_dir: Path = typer.Argument(..., help="labelled data folder"),
-             json_out: Optional[Path] = typer.Option(None, "--json", help="write metrics as JSON")):
+             json_out: Path | None = typer.Option(None, "--json", help="write metrics as JSON")):
     """Evaluate a model on a labelled folder."""
     from gyml.classify.datasets import load_folder
     from gyml.classify.model import ExerciseModel
@@ -344,7 +343,7 @@ def reproduce_table1(data_dir: Path = typer.Argument(..., help="FLAG3D-layout fo
 
 @gold_app.command("add")
 @friendly
-def gold_add(exercise: str, file: Path, name: Optional[str] = typer.Option(None, help="name in the library")):
+def gold_add(exercise: str, file: Path, name: str | None = typer.Option(None, help="name in the library")):
     """Store a gold performance (video or pose file) for an exercise."""
     from gyml.coach.gold import add
 
@@ -369,7 +368,7 @@ def gold_list():
 
 @gold_app.command("remove")
 @friendly
-def gold_remove(exercise: str, name: Optional[str] = typer.Argument(None)):
+def gold_remove(exercise: str, name: str | None = typer.Argument(None)):
     """Remove a stored gold performance (all of an exercise's when no name is given)."""
     from gyml.coach.gold import remove
 
@@ -378,10 +377,10 @@ def gold_remove(exercise: str, name: Optional[str] = typer.Argument(None)):
 
 @app.command()
 @friendly
-def live(video: Optional[Path] = typer.Argument(None, help="a video file to play as if it were live"),
-         camera: Optional[int] = typer.Option(None, help="camera index (e.g. 0)"),
-         output: Optional[Path] = typer.Option(None, help="write the frames with the count drawn on (.mp4)"),
-         serve: Optional[int] = typer.Option(None, help="show the frames with the count in a browser at "
+def live(video: Path | None = typer.Argument(None, help="a video file to play as if it were live"),
+         camera: int | None = typer.Option(None, help="camera index (e.g. 0)"),
+         output: Path | None = typer.Option(None, help="write the frames with the count drawn on (.mp4)"),
+         serve: int | None = typer.Option(None, help="show the frames with the count in a browser at "
                                              "http://127.0.0.1:PORT/ (0: any free port)")):
     """Count reps causally, frame by frame, from a camera or a video; prints the count whenever it changes."""
     from gyml.reps.live import run_live

@@ -1,13 +1,13 @@
 import csv
+from itertools import pairwise
 
 import numpy as np
 import pytest
+from conftest import shared_path
 
 from gyml.pose.readers import read_pose
 from gyml.reps.counter import count_reps
 from gyml.synth import SynthConfig, synthesize
-
-from conftest import shared_path
 
 
 @pytest.mark.parametrize("exercise", ["squat", "push_up", "jumping_jack", "pull_up", "sit_up", "front_raise",
@@ -52,7 +52,7 @@ def test_segments_are_ordered_and_inside_the_sequence():
     seq = synthesize("jumping_jack", 12, seed=4)
     segs = count_reps(seq).segments
     assert all(0 <= s.start <= s.mid <= s.end < len(seq) for s in segs)
-    assert all(a.mid < b.mid for a, b in zip(segs, segs[1:]))
+    assert all(a.mid < b.mid for a, b in pairwise(segs))
     assert all(0 < s.confidence <= 1 for s in segs)
 
 

@@ -2,6 +2,7 @@ import csv
 
 import numpy as np
 import pytest
+from conftest import shared_path
 
 from gyml.errors import GymlError
 from gyml.pose.readers import read_pose, sniff_format
@@ -9,8 +10,6 @@ from gyml.pose.readers.flag3d import parse_flag3d_name
 from gyml.pose.skeleton import normalized_joints
 from gyml.synth import synthesize
 from gyml.synth.writers import write_flag3d_smpl, write_phalp
-
-from conftest import shared_path
 
 
 def _same_body(a, b, tol=1e-3):
@@ -49,6 +48,7 @@ def test_phalp_reader_follows_the_athlete_not_the_bystander(tmp_path):
 
 def test_phalp_falls_back_to_pose_vectors(tmp_path):
     import joblib
+
     from gyml.pose.safe_pickle import safe_load
 
     seq = synthesize("squat", 2, seed=1)

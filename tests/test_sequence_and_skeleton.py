@@ -4,8 +4,15 @@ from scipy.spatial.transform import Rotation
 
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import (ANGLE_NAMES, JOINT, PARENTS, forward_kinematics, joint_angles, rest_offsets,
-                                rotation_matrices_to_axis_angle)
+from gyml.pose.skeleton import (
+    ANGLE_NAMES,
+    JOINT,
+    PARENTS,
+    forward_kinematics,
+    joint_angles,
+    rest_offsets,
+    rotation_matrices_to_axis_angle,
+)
 from gyml.synth import synthesize
 
 

@@ -1,11 +1,10 @@
 import json
 
 import pytest
+from conftest import shared_path
 
 from gyml.reps.stream import StreamingCounter
 from gyml.synth import SynthConfig, synthesize
-
-from conftest import shared_path
 
 
 @pytest.mark.parametrize("exercise,reps", [("squat", 10), ("push_up", 7), ("pull_up", 5)])
@@ -32,7 +31,7 @@ def test_live_on_a_real_video(tmp_path):
     video = shared_path("videos", "counted", "push-ups__push-up_37.mp4")
     out = tmp_path / "overlay.mp4"
     r = subprocess.run([sys.executable, "-m", "gyml.cli", "live", str(video), "--output", str(out)],
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr
     assert "total: 4 reps" in r.stdout and out.stat().st_size > 10_000
 

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
+from conftest import shared_path
 
 from gyml.errors import GymlError
 from gyml.pose.readers import read_pose
-
-from conftest import shared_path
 
 
 def _write_video(path, frames, fps=30):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gyml.coach import gold as gold_library
+from gyml.coach.align import PHASES
 from gyml.coach.compare import (
     LATERAL_CHECKS,
     SIDE_VIEW,
@@ -14,7 +15,6 @@ from gyml.coach.compare import (
     measure_reps,
     rep_score,
 )
-from gyml.coach.align import PHASES
 from gyml.coach.feedback import phrase
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError

@@ -204,7 +204,11 @@ def torso_length(joints: np.ndarray) -> float:
     return float(np.median(d)) if d.size else 1.0
 
 
-def joint_angles(joints: np.ndarray, up_axis: np.ndarray = np.array([0.0, 1.0, 0.0])) -> np.ndarray:
+UP = np.array([0.0, 1.0, 0.0])   # the world's vertical in gyml's joint coordinates (y up)
+UP.setflags(write=False)
+
+
+def joint_angles(joints: np.ndarray, up_axis: np.ndarray = UP) -> np.ndarray:
     """(T, len(ANGLE_NAMES)) features: angles in degrees, ratios and heights in torso lengths.
 
     Flexions are 0 when the limb is straight. Elevation is the angle of the upper arm from the trunk's

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import eigh
 from scipy.fft import irfft, next_fast_len, rfft
+from scipy.linalg import eigh
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import fftconvolve
 

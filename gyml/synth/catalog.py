@@ -88,7 +88,7 @@ _PRONE_ARMS = both(sh_elev=85, sh_plane=85, elbow=5)
 _SPECS = [
     ExerciseSpec("squat", "Squat", "Stand with feet shoulder-width apart, sit the hips back and down until the "
                  "thighs are about parallel, then stand up.", "standing",
-                 rest=both(hip_abd=8, knee=3, **{"sh_elev": 15, "sh_plane": 90}),
+                 rest=both(hip_abd=8, knee=3, sh_elev=15, sh_plane=90),
                  mid=both(hip_flex=100, knee=115, hip_abd=12, spine_flex=42, sh_elev=85, sh_plane=90),
                  tempo_s=2.3, moving=("knee", "hip", "trunk"),
                  faults=("shallow", "knees_cave", "forward_lean", "too_fast"),

@@ -11,9 +11,9 @@ import contextlib
 import os
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -108,7 +108,7 @@ def _prefetch(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarr
         try:
             for frame in frames:
                 buffer.put(frame)
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and raised there
             failure.append(exc)
         finally:
             buffer.put(done)
