@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MEDIAPIPE := mediapipe==0.10.14
 DEMO_DIR := demo-output
 
-.PHONY: demo test install bench clean
+.PHONY: demo test lint install bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# ruff is pinned in pyproject.toml: its default rules change between versions
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	# real_data.py is the benchmarks' shared loader; train_flag3d_scale.py takes about an hour.
