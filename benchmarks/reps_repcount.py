@@ -54,6 +54,7 @@ def full_window_steps(sequences, window_s: float) -> list[float]:
         spent.append(time.perf_counter() - t0)
     return spent
 
+
 # RepCount spells its exercise types several ways.
 SPELLINGS = {"squant": "squat", "pushups": "push_up", "jumpjacks": "jump_jack", "benchpressing": "bench_pressing",
              "frontraise": "front_raise", "pullups": "pull_up"}
@@ -174,9 +175,10 @@ def main() -> int:
     if full_steps:
         frame_ms = 1000 / stream.fps
         slowest, mean = 1000 * max(full_steps), 1000 * float(np.mean(full_steps))
-        print(f"streaming, the last {args.stream_window:.0f} s of the {len(full_steps)} sets that long (a full window): {mean:.0f} ms a count on "
-              f"average, {slowest:.0f} ms the slowest; one count every {stream.step} frames: {mean / stream.step:.1f} ms a "
-              f"frame ({mean / stream.step / frame_ms:.0%} of a {stream.fps:.0f} fps frame's time)")
+        print(f"streaming, the last {args.stream_window:.0f} s of the {len(full_steps)} sets that long (a full "
+              f"window): {mean:.0f} ms a count on average, {slowest:.0f} ms the slowest; one count every "
+              f"{stream.step} frames: {mean / stream.step:.1f} ms a frame ({mean / stream.step / frame_ms:.0%} of a "
+              f"{stream.fps:.0f} fps frame's time)")
     flagged = [r for r in results["gyml"] if warned[r[0]]]
     clear = [r for r in results["gyml"] if not warned[r[0]]]
     mae = lambda rows: relative_errors(rows).mean() if rows else float("nan")
