@@ -3,6 +3,7 @@ import json
 import pytest
 from conftest import shared_path
 
+from gyml.reps.counter import count_reps
 from gyml.reps.stream import StreamingCounter
 from gyml.synth import SynthConfig, synthesize
 
@@ -22,6 +23,16 @@ def test_streaming_count_matches_and_is_causal(exercise, reps):
     period = (ends[-1] - ends[0]) / max(reps - 1, 1)
     for t, end in zip(confirmed_at, ends):
         assert t - end <= 1.5 * seq.fps + period
+
+
+@pytest.mark.parametrize("exercise", ["push_up", "squat", "sit_up"])
+def test_a_stream_shorter_than_a_second_ends_with_the_offline_count(exercise):
+    seq = synthesize(exercise, 1, seed=1, config=SynthConfig(lead_in_s=0.05, lead_out_s=0.05, tempo_scale=0.25))
+    assert len(seq) < seq.fps
+    counter = StreamingCounter(seq.fps)
+    for joints, conf in zip(seq.joints, seq.confidence):
+        counter.update(joints, conf)
+    assert counter.finish() == count_reps(seq).count == 1
 
 
 def test_live_on_a_real_video(tmp_path):

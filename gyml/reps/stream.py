@@ -64,7 +64,8 @@ class StreamingCounter:
         return self.count
 
     def _confirm(self, final: bool) -> None:
-        if len(self._joints) < max(3, int(self.fps)):
+        # while streaming, wait for a second of history; a stream that ended sooner is still counted
+        if len(self._joints) < (3 if final else max(3, int(self.fps))):
             return
         offset = self.frames_seen - len(self._joints)
         # Reps near the window's old end are kept as they were counted: cut off by the window's edge,
