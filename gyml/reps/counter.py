@@ -90,6 +90,8 @@ class CounterParams:
     rest_periods: float = 3.0    # no rep for longer than this many periods: a rest between two bouts
     transition_size: float = 1.5  # a set's first or last excursion this many times the size of the rep
     transition_cosine: float = 0.5  # next to it, and heading elsewhere (cosine below this): a transition
+    faint_edge: float = 0.55     # a first or last excursion no clearer than this (confidence) that heads
+    #                              the opposite way from the rep next to it (cosine below 0) is a transition too
     edge_rise: float = 0.6       # first and last reps both below this confidence, while the reps between
     clear_rep: float = 0.8       # them reach this, and the recording's ends rest this share of a rep
     edge_rest: float = 0.3       # above the dips between reps: the signal is upside down (it counts the tops)
@@ -415,6 +417,9 @@ def _without_transitions(features: np.ndarray, result: RepCount, params: Counter
     Getting down into a plank, onto a bench or off a bar is one large move at the edge of a set, often
     about a period from the first rep: it passes every test a rep passes on the one-dimensional signal.
     In the body's full pose it differs: it is much larger than the rep next to it and heads elsewhere.
+    The tail of such a move (straightening up with the weights just lifted off the floor) can instead
+    show as a faint excursion that heads the opposite way from the reps: not a rep either. (A shallow or
+    partial first or last rep is faint too, but heads the reps' way.)
     """
     segments = result.segments
     if len(segments) < 3:
@@ -426,6 +431,8 @@ def _without_transitions(features: np.ndarray, result: RepCount, params: Counter
     def transition(edge: RepSegment, inner: RepSegment) -> bool:
         out, rep = features[edge.mid] - features[edge.start], features[inner.mid] - features[inner.start]
         cosine = out @ rep / (np.linalg.norm(out) * np.linalg.norm(rep) + 1e-12)
+        if edge.confidence <= params.faint_edge and cosine < 0:
+            return True
         return size(edge) > params.transition_size * size(inner) and cosine < params.transition_cosine
 
     drop = {k for k, inner in ((0, 1), (len(segments) - 1, len(segments) - 2))
