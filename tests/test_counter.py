@@ -281,14 +281,17 @@ def test_push_ups_that_start_and_end_on_the_knees(reps, seed):
 
 @pytest.mark.parametrize("exercise, reps, seed", [("lateral_raise", 5, 1), ("front_raise", 8, 1),
                                                   ("bicep_curl", 5, 1), ("shoulder_press", 5, 0),
-                                                  ("lateral_raise", 8, 0), ("bicep_curl", 8, 0)])
+                                                  ("lateral_raise", 8, 0), ("bicep_curl", 8, 0),
+                                                  ("front_raise", 8, 2)])
 def test_picking_up_and_putting_down_the_weights_is_not_a_rep(exercise, reps, seed):
     """A hip hinge down to the dumbbells and back before a set of arm reps, and again after it: each
     hinge is far larger than a rep. Cut off as moves into and out of position, they also skewed the
     period and the rep size the reps were judged by (these sets were counted two reps over or under);
     the set between them is counted again on its own. The last two sets end their pick-up with a faint
     excursion heading the opposite way from the reps (straightening up with the weights), which was
-    counted as a rep (in the first, it then turned the whole signal upside down)."""
+    counted as a rep (in the first, it then turned the whole signal upside down). In the last, the
+    hinges made the whole recording's period two reps long; the recount between them finds the rep's
+    (and one rep fewer: the other hinge, which had passed as a rep)."""
     from gyml.synth.setup_moves import with_weights_picked_up
 
     _assert_reps_at_the_truth(with_weights_picked_up(exercise, reps, seed), reps)

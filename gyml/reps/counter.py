@@ -92,6 +92,8 @@ class CounterParams:
     transition_cosine: float = 0.5  # next to it, and heading elsewhere (cosine below this): a transition
     faint_edge: float = 0.55     # a first or last excursion no clearer than this (confidence) that heads
     #                              the opposite way from the rep next to it (cosine below 0) is a transition too
+    skewed_period: float = 1.5   # the set between set-up moves has a period this many times off the
+    #                              whole recording's (or its inverse): the moves skewed it, recount kept
     edge_rise: float = 0.6       # first and last reps both below this confidence, while the reps between
     clear_rep: float = 0.8       # them reach this, and the recording's ends rest this share of a rep
     edge_rest: float = 0.3       # above the dips between reps: the signal is upside down (it counts the tops)
@@ -141,12 +143,16 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
         return result
     # Moves into or out of position were cut off the set's edges. Such a move, far larger than the
     # reps, also skews the period and the rep size the reps were judged by: the set between is counted
-    # again on its own, and that count is kept when it finds more reps. Not in a live window (a rest
-    # pose is given): its edges are where the history kept ends and "now", not the set's.
+    # again on its own, and that count is kept when it finds more reps, or when its period is far from
+    # the one the whole recording gave (the moves skewed it; a period of two reps hides one of the
+    # moves among the reps). Not in a live window (a rest pose is given): its edges are where the
+    # history kept ends and "now", not the set's.
     a, b = span
     inner = seq.slice(a, b)
     again = _by_bouts(inner, _count_whole(inner, params, rest_pose)[0], params, rest_pose)
-    if again.count <= result.count:
+    periods = [p for p in (again.period_frames, result.period_frames) if p]
+    skewed = len(periods) == 2 and max(periods) > params.skewed_period * min(periods)
+    if again.count <= result.count and not skewed:
         return result
     signal = np.zeros(len(seq))
     signal[a:b] = again.signal
