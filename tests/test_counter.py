@@ -109,6 +109,16 @@ def test_a_set_that_changes_tempo_counts_every_rep(exercise, slow_first):
     assert np.all(np.min(np.abs(mids[:, None] - truth[None]), axis=0) < 0.25 * np.diff(truth).mean())
 
 
+@pytest.mark.parametrize("exercise, reps, seed", [("squat", 6, 928211022), ("bicep_curl", 7, 756487530),
+                                                  ("svend_press", 10, 518377375)])
+def test_a_set_that_slows_down_counts_every_rep(exercise, reps, seed):
+    """Each rep longer than the one before, the last 1.8 times the first (tiring): the direction that
+    repeats at the set's one period drifted out of phase with the reps, losing the first or the last
+    ones (these sets were counted 5 of 6, 6 of 7, 7 of 10)."""
+    seq = synthesize(exercise, reps, seed=seed, config=SynthConfig(tempo_drift=0.8))
+    _assert_reps_at_the_truth(seq, reps)
+
+
 def test_standing_between_two_sets_is_not_a_rep():
     cfg = SynthConfig(randomize=False, noise_m=0.0, lead_in_s=1.0, lead_out_s=0.2)
     first = synthesize("squat", 5, seed=1, config=cfg)

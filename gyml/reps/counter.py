@@ -348,7 +348,8 @@ def _count_at(motion: _Motion, period: float | None, params: CounterParams, fps:
 
 def _with_tempo_changes(seq: PoseSequence, motion: _Motion, result: RepCount, params: CounterParams
                         ) -> RepCount:
-    """`result`, or more reps where the tempo changes inside the set (slow reps, then quick ones).
+    """`result`, or more reps where the tempo changes inside the set (slow reps, then quick ones; or a set
+    that slows down as the person tires).
 
     There the quick stretch's reps are closer than the set's period allows and the direction that repeats
     at the set's period may miss them; so peaks are spaced by the local period, on that direction and on
@@ -361,11 +362,12 @@ def _with_tempo_changes(seq: PoseSequence, motion: _Motion, result: RepCount, pa
     tempo = motion.tempo(period, window)
     if tempo is None:
         return result
-    # Only quicker stretches need closer peaks; a slower one is served by the set's period (and a longer
-    # local estimate is often a multiple of the rep).
-    tempo = np.minimum(tempo, period)
     if tempo.max() <= params.tempo_change * tempo.min():
         return result
+    # Peaks are never spaced wider than the set's period (a longer local estimate is often a multiple of
+    # the rep); but a set that slows down needs these readings too: there the direction that repeats at
+    # the set's one period drifts out of phase with the reps, while the strongest motion keeps them.
+    tempo = np.minimum(tempo, period)
     readings = [result] + [_count_on(signal, period, tempo, params, fps)
                            for signal in (motion.periodic(period), motion.strongest(period))]
     return max(readings, key=lambda r: r.count)
