@@ -137,8 +137,7 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     """The default counter. `rest_pose` (pose_features of one frame) is the pose the set starts from;
     by default the pose held at both ends of the recording (a live stream passes the pose its set
     started in: its window ends now, mid-rep as likely as not)."""
-    whole, span = _count_whole(seq, params, rest_pose)
-    result = _by_bouts(seq, whole, params, rest_pose)
+    result, span = _count_in_bouts(seq, params, rest_pose)
     if span is None or rest_pose is not None:
         return result
     # Moves into or out of position were cut off the set's edges. Such a move, far larger than the
@@ -148,8 +147,7 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     # moves among the reps). Not in a live window (a rest pose is given): its edges are where the
     # history kept ends and "now", not the set's.
     a, b = span
-    inner = seq.slice(a, b)
-    again = _by_bouts(inner, _count_whole(inner, params, rest_pose)[0], params, rest_pose)
+    again, _ = _count_in_bouts(seq.slice(a, b), params, rest_pose)
     periods = [p for p in (again.period_frames, result.period_frames) if p]
     skewed = len(periods) == 2 and max(periods) > params.skewed_period * min(periods)
     if again.count <= result.count and not skewed:
@@ -157,6 +155,14 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     signal = np.zeros(len(seq))
     signal[a:b] = again.signal
     return RepCount(again.count, "gyml", [_shifted(s, a) for s in again.segments], signal, again.period_frames)
+
+
+def _count_in_bouts(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None
+                    ) -> tuple[RepCount, tuple[int, int] | None]:
+    """The recording counted as one set, then bout by bout where rests split it (see `_by_bouts`); with
+    the frames between moves into and out of position cut off its edges (None: none were)."""
+    whole, span = _count_whole(seq, params, rest_pose)
+    return _by_bouts(seq, whole, params, rest_pose), span
 
 
 def _shifted(segment: RepSegment, offset: int, index: int | None = None) -> RepSegment:
