@@ -14,8 +14,9 @@ Two methods:
   resting between sets do not count; so is a first or last excursion much larger than its neighbour
   and heading elsewhere (getting onto the bench, down to the floor), or faint and heading the opposite
   way from the reps (the tail of such a move). When the first and last "reps" are half-size rises from
-  ends that rest above the dips between reps, the signal was upside down and is turned over. Where the local period shows the tempo changing inside the set, peaks are spaced by the local
-  period instead; where rests split the recording into bouts, each bout is counted on its own.
+  ends that rest above the dips between reps, the signal was upside down and is turned over. Where the
+  local period shows the tempo changing inside the set, peaks are spaced by the local period instead;
+  where rests split the recording into bouts, each bout is counted on its own.
 """
 
 from __future__ import annotations
