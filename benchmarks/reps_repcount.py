@@ -31,18 +31,26 @@ from gyml.reps.signal import REPEATS, autocorrelation, detrend, pose_features
 from gyml.reps.stream import StreamingCounter
 
 
-def count_streaming(seq, window_s: float = 60.0, withdrawn: list[int] | None = None) -> int:
+def count_streaming(seq, window_s: float = 60.0, withdrawn: list[int] | None = None,
+                    rep_ends: list[float] | None = None, off_by: list[float] | None = None) -> int:
     """The streaming count of `seq`; with `withdrawn`, how many reps the live count took back on the way
-    (a later run no longer supported them) is appended to it."""
+    (a later run no longer supported them) is appended to it; with `rep_ends` (labelled, in frames) and
+    `off_by`, how far the live count was on average from the number of reps that had ended a second
+    before each frame."""
     counter = StreamingCounter(seq.fps, window_s=window_s)
     shown, taken_back = 0, 0
+    history = []
     for joints, conf, present in zip(seq.joints, seq.confidence, seq.present):
         now = counter.update(joints if present else None, conf if present else None)
         taken_back += max(0, shown - now)
         shown = now
+        history.append(now)
     final = counter.finish()
     if withdrawn is not None:
         withdrawn.append(taken_back + max(0, shown - final))
+    if rep_ends is not None and off_by is not None:
+        ended = np.searchsorted(np.sort(rep_ends), np.arange(len(seq)) - seq.fps, side="right")
+        off_by.append(float(np.abs(np.array(history) - ended).mean()) if len(seq) else 0.0)
     return final
 
 
@@ -71,8 +79,9 @@ DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "repc
 POSERAC = {"MAE": 0.236, "OBO": 0.56}
 
 
-def load_labels(folder: Path) -> list[tuple[str, str, int, float | None]]:
-    """(file, exercise, reps, mean labelled rep length in frames or None) for each file present."""
+def load_labels(folder: Path) -> list[tuple[str, str, int, float | None, list[float]]]:
+    """(file, exercise, reps, mean labelled rep length in frames or None, labelled rep ends in frames) for
+    each file present."""
     with open(folder / "labels.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     out = []
@@ -81,7 +90,8 @@ def load_labels(folder: Path) -> list[tuple[str, str, int, float | None]]:
         bounds = [float(v) for k, v in r.items() if k and k.startswith("L") and k[1:].isdigit() and v]
         lengths = [b - a for a, b in zip(bounds[0::2], bounds[1::2]) if b > a]
         if (folder / npy).exists():
-            out.append((npy, r["type"], int(float(r["count"])), float(np.mean(lengths)) if lengths else None))
+            out.append((npy, r["type"], int(float(r["count"])), float(np.mean(lengths)) if lengths else None,
+                        bounds[1::2]))
     return out
 
 
@@ -149,9 +159,10 @@ def main() -> int:
     results = {m: [] for m in ("paper", "gyml", "gyml streaming")}
     frames = 0
     withdrawn: list[int] = []
+    off_by: list[float] = []
     coverage, repeats, warned = {}, {}, {}
     sequences = []
-    for name, kind, truth, rep_length in labels:
+    for name, kind, truth, rep_length, rep_ends in labels:
         seq = read_pose(args.data / name)
         sequences.append(seq)
         frames += len(seq)
@@ -160,7 +171,8 @@ def main() -> int:
         for method, rows in results.items():
             t0 = time.perf_counter()
             counted = None if method == "gyml streaming" else count_reps(seq, method)
-            pred = count_streaming(seq, args.stream_window, withdrawn) if counted is None else counted.count
+            pred = count_streaming(seq, args.stream_window, withdrawn, rep_ends, off_by) if counted is None \
+                else counted.count
             rows.append((name, kind, truth, pred, time.perf_counter() - t0))
             if method == "gyml":
                 # the analysis warns when the tracker lost the person for long (the count may be low)
@@ -180,11 +192,13 @@ def main() -> int:
             print(f"{'  ' + method:<28}{relative_errors(kept).mean():>8.3f}{within_one(kept):>8.3f}")
     stream = StreamingCounter(30.0)
     spent = sum(r[4] for r in results["gyml streaming"])
-    print(f"streaming: a rep is counted at most {(stream.latency + stream.step) / stream.fps:.1f} s after it ends; "
+    print(f"streaming: a rep is counted at most {(stream.latency + stream.agree_runs * stream.step) / stream.fps:.1f} s "
+          "after it ends; "
           f"{1000 * spent / max(frames, 1):.2f} ms a frame on average ({frames} frames)")
     shown = sum(r[3] for r in results["gyml streaming"])
     print(f"streaming: the live count took back {sum(withdrawn)} reps on the way to {shown} counted "
-          f"({sum(w > 0 for w in withdrawn)} of {len(withdrawn)} sets)")
+          f"({sum(w > 0 for w in withdrawn)} of {len(withdrawn)} sets); it was {np.mean(off_by):.2f} reps off on "
+          "average from the reps labelled as ended a second earlier")
     full_steps = full_window_steps(sequences, args.stream_window)
     if full_steps:
         frame_ms = 1000 / stream.fps

@@ -3,8 +3,9 @@
 Real recordings rarely start at the set's rest pose: people pick up their weights, get down to the
 floor, climb onto a bench. Two scenarios (gyml.synth.setup_moves), each set counted by the paper's counter
 and by gyml's:
-- weights: a hip hinge down to the floor and back (picking the dumbbells up) before a set of curls,
-  raises or presses, and the same after it (putting them down): a move far larger than the reps;
+- weights: a hip hinge down to the floor and back (picking the dumbbells up), the dumbbells carried to
+  where a set of curls, raises or presses starts, and the same in reverse after it (putting them down):
+  moves far larger than the reps;
 - knees: push-ups that start and end kneeling, with the hands planted.
 
     python benchmarks/reps_setup_moves.py

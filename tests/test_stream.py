@@ -113,3 +113,44 @@ def test_live_shows_the_counted_frames_in_a_browser():
     seen = json.loads(urllib.request.urlopen(url + "count", timeout=10).read())["count"]
     worker.join(120)
     assert not worker.is_alive() and result == [4] and 0 <= seen <= 4
+
+
+def _scripted_stream(monkeypatch, runs, **kw):
+    """A StreamingCounter whose successive counting runs return the scripted rep midpoints (frames),
+    fed a still body one frame at a time; returns the count shown after each run."""
+    import numpy as np
+
+    import gyml.reps.stream as stream
+    from gyml.reps.counter import RepCount, RepSegment
+
+    script = iter(runs)
+
+    def scripted_count(seq, rest_pose=None):
+        mids = next(script, [])
+        segments = [RepSegment(k + 1, m - 5, m, m + 5) for k, m in enumerate(mids)]
+        return RepCount(len(mids), "gyml", segments, np.zeros(len(seq)), 40.0)
+
+    monkeypatch.setattr(stream, "count_gyml", scripted_count)
+    counter = StreamingCounter(30.0, step_s=0.5, latency_s=0.0, **kw)
+    joints = synthesize("squat", 1, seed=0).joints[0]
+    shown = []
+    for _ in range(15 * (len(runs) + 2)):
+        counter.update(joints)
+        if counter.frames_seen >= 30 and counter.frames_seen % counter.step == 0:   # a run just ended
+            shown.append(counter.count)
+    return shown
+
+
+def test_the_live_count_changes_only_when_two_runs_in_a_row_agree(monkeypatch):
+    """Each run judges the whole history again, so a rep can come and go between runs (its end still
+    moving near "now", or an early wobble that the set's rhythm later rules out). A rep seen by one run
+    alone is never shown; a rep is shown once two runs in a row count it (its midpoint may shift a
+    little between them) and taken back only once two runs in a row do not."""
+    runs = [[], [20], [], [20], [22], [22, 60], [22], [22, 61], [22, 61], [61], [22, 61], [61], [61]]
+    shown = _scripted_stream(monkeypatch, runs)
+    assert shown[:len(runs)] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 1]
+
+
+def test_one_agreeing_run_shows_every_run_as_it_is(monkeypatch):
+    runs = [[], [20], [], [20, 60], [60]]
+    assert _scripted_stream(monkeypatch, runs, agree_runs=1)[:len(runs)] == [0, 1, 0, 2, 1]

@@ -2,17 +2,20 @@
 
 Every `step_s` seconds the offline counter runs on the most recent `window_s` seconds (the whole set so
 far, for sets shorter than that): the set's own rhythm and rep size, which make the offline counter
-reliable, need the set's history, not a few seconds of it. A rep counts once it has ended at least
-`latency_s` before the newest frame; the latency is therefore at most `latency_s + step_s` after its
-end. Within the window a later run may withdraw a rep that the history no longer supports (an early
-wobble that turned out to be getting into position), so the count is the best count so far, and at the
-end of the stream it is the offline count of the last window. Reps in the oldest quarter of a full
-window are kept as counted.
+reliable, need the set's history, not a few seconds of it. A run sees a rep once it has ended at least
+`latency_s` before the newest frame. Each run judges the whole history again, so a rep near "now" (its
+end still moving as frames arrive) or an early wobble (idling, getting into position, counted before the
+set's rhythm was known) can come and go between runs: the count shown changes only on agreement. A rep
+is shown once `agree_runs` runs in a row have counted it (at about the same place), and taken back once
+as many runs in a row have not; so a rep is shown at most `latency_s + agree_runs * step_s` after its
+end. At the end of the stream the count is the offline count of the last window. Reps in the oldest
+quarter of a full window are kept as counted.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,26 +26,32 @@ from gyml.reps.signal import pose_features
 
 
 class StreamingCounter:
-    def __init__(self, fps: float, window_s: float = 60.0, step_s: float = 0.5, latency_s: float = 1.0):
+    def __init__(self, fps: float, window_s: float = 60.0, step_s: float = 0.5, latency_s: float = 0.5,
+                 agree_runs: int = 2):
         self.fps = fps
         self.window = int(window_s * fps)
         self.step = max(1, int(step_s * fps))
         self.latency = int(latency_s * fps)
+        self.agree_runs = max(1, agree_runs)
         self._joints: deque = deque(maxlen=self.window)
         self._conf: deque = deque(maxlen=self.window)
         self.frames_seen = 0
         self._kept: list[int] = []      # midpoints (absolute frames) of reps that left the window
         self._recent: list[int] = []    # midpoints of the reps counted in the window's last run
+        self._shown: list[_Tally] = []  # reps of the window on show: counted, or not yet missed long enough
+        self._pending: list[_Tally] = []  # reps counted by the last runs, not yet by enough of them
+        self._finished = False
         self._rest: np.ndarray | None = None   # the pose the stream started in (pose_features)
 
     @property
     def confirmed(self) -> list[int]:
         """Absolute frame index of each counted rep's midpoint."""
-        return self._kept + self._recent
+        recent = self._recent if self._finished else [t.mid for t in self._shown]
+        return self._kept + recent
 
     @property
     def count(self) -> int:
-        return len(self._kept) + len(self._recent)
+        return len(self.confirmed)
 
     def update(self, joints: np.ndarray | None, confidence: np.ndarray | None = None) -> int:
         """Add one frame ((24, 3) joints, or None when nobody was seen); returns the count so far."""
@@ -61,6 +70,7 @@ class StreamingCounter:
     def finish(self) -> int:
         """The stream ended: count the reps still inside the latency window too."""
         self._confirm(final=True)
+        self._finished = True
         return self.count
 
     def _confirm(self, final: bool) -> None:
@@ -71,8 +81,12 @@ class StreamingCounter:
         # Reps near the window's old end are kept as they were counted: cut off by the window's edge,
         # the next run would no longer see them whole.
         settled = offset + self.window // 4 if len(self._joints) == self.window else offset
-        self._kept += [m for m in self._recent if m < settled]
+        leaving = [m for m in self._recent if m < settled]
+        self._kept += leaving
         self._recent = [m for m in self._recent if m >= settled]
+        if leaving:
+            self._shown = [t for t in self._shown if t.mid > leaving[-1]]
+            self._pending = [t for t in self._pending if t.mid > leaving[-1]]
         seq = PoseSequence(np.stack(self._joints), np.stack(self._conf), self.fps, source="stream")
         if not seq.present.any():
             return
@@ -92,3 +106,44 @@ class StreamingCounter:
         self._recent = [offset + seg.mid for seg in result.segments
                         if (final or seg.end <= horizon) and offset + seg.mid >= settled
                         and offset + seg.mid - last_kept > gap]
+        self._tally(self._recent)
+
+    def _tally(self, counted: list[int]) -> None:
+        """Update the reps on show with one run's reps (midpoints): the same rep seen again may have moved
+        a little as its end settled, so a rep is matched to the nearest one within half a second."""
+        near = 0.5 * self.fps
+        unmatched = list(counted)
+
+        def take(mid: int) -> int | None:
+            best = min(unmatched, key=lambda m: abs(m - mid), default=None)
+            if best is None or abs(best - mid) > near:
+                return None
+            unmatched.remove(best)
+            return best
+
+        shown = []
+        for tally in self._shown:
+            seen = take(tally.mid)
+            if seen is not None:
+                shown.append(_Tally(seen, 0))
+            elif tally.runs + 1 < self.agree_runs:
+                shown.append(_Tally(tally.mid, tally.runs + 1))   # missed, but not by enough runs yet
+        pending = []
+        for tally in self._pending:
+            seen = take(tally.mid)
+            if seen is None:
+                continue
+            if tally.runs + 1 >= self.agree_runs:
+                shown.append(_Tally(seen, 0))
+            else:
+                pending.append(_Tally(seen, tally.runs + 1))
+        for mid in unmatched:
+            (shown if self.agree_runs == 1 else pending).append(_Tally(mid, 0 if self.agree_runs == 1 else 1))
+        self._shown = sorted(shown, key=lambda t: t.mid)
+        self._pending = pending
+
+
+@dataclass(frozen=True)
+class _Tally:
+    mid: int    # absolute frame of the rep's midpoint, as last counted
+    runs: int   # on show: runs in a row that have missed it; pending: runs in a row that counted it

@@ -25,14 +25,24 @@ def _framed(before: list[np.ndarray], core: PoseSequence, after: list[np.ndarray
                         source="synth", metadata={**core.metadata, "segments": segments})
 
 
-def with_weights_picked_up(exercise: str, reps: int, seed: int = 0) -> PoseSequence:
+def with_weights_picked_up(exercise: str, reps: int, seed: int = 0, carry_s: float = 0.6) -> PoseSequence:
     """A hip hinge down to the floor and back (picking the weights up) before the set, and again after
-    it (putting them down): one move far larger than the reps of a curl, raise or press."""
+    it (putting them down): one move far larger than the reps of a curl, raise or press. Between the
+    hinge and the set the weights are carried to where the set starts (up to the shoulders for a
+    press) and back down after it, in `carry_s` seconds each way."""
     cfg = SynthConfig(noise_m=0.0, lead_in_s=0.7, lead_out_s=0.7)
     core = synthesize(exercise, reps, seed=seed, config=cfg)
     hinge = synthesize("deadlift", 1, seed=seed, config=cfg).joints
     hinge = hinge - hinge[:, :1] + core.joints[0, :1]
-    return _framed([hinge], core, [hinge], seed)
+    frames = max(2, round(carry_s * core.fps))
+    return _framed([hinge, _eased(hinge[-1], core.joints[0], frames)], core,
+                   [_eased(core.joints[-1], hinge[0], frames), hinge], seed)
+
+
+def _eased(start: np.ndarray, end: np.ndarray, frames: int) -> np.ndarray:
+    """(frames, J, 3) poses from `start` to `end`, slow at either end as a limb moves."""
+    w = (0.5 - 0.5 * np.cos(np.linspace(0, np.pi, frames)))[:, None, None]
+    return (1 - w) * start + w * end
 
 
 def push_ups_from_the_knees(reps: int, seed: int = 0) -> PoseSequence:
@@ -42,6 +52,5 @@ def push_ups_from_the_knees(reps: int, seed: int = 0) -> PoseSequence:
     kneel = synthesize("kneeling_push_up", 1, seed=seed, config=cfg).joints[0]
     first = kneel + (core.joints[0][_HANDS].mean(axis=0) - kneel[_HANDS].mean(axis=0))
     last = kneel + (core.joints[-1][_HANDS].mean(axis=0) - kneel[_HANDS].mean(axis=0))
-    w = (0.5 - 0.5 * np.cos(np.linspace(0, np.pi, 30)))[:, None, None]
-    return _framed([np.repeat(first[None], 45, axis=0), (1 - w) * first + w * core.joints[0]], core,
-                   [(1 - w) * core.joints[-1] + w * last, np.repeat(last[None], 45, axis=0)], seed)
+    return _framed([np.repeat(first[None], 45, axis=0), _eased(first, core.joints[0], 30)], core,
+                   [_eased(core.joints[-1], last, 30), np.repeat(last[None], 45, axis=0)], seed)
