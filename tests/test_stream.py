@@ -120,7 +120,7 @@ def _scripted_stream(monkeypatch, runs, **kw):
     fed a still body one frame at a time; returns the count shown after each run."""
     import numpy as np
 
-    import gyml.reps.stream as stream
+    from gyml.reps import stream
     from gyml.reps.counter import RepCount, RepSegment
 
     script = iter(runs)
