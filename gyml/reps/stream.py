@@ -137,8 +137,11 @@ class StreamingCounter:
                 shown.append(_Tally(seen, 0))
             else:
                 pending.append(_Tally(seen, tally.runs + 1))
-        for mid in unmatched:
-            (shown if self.agree_runs == 1 else pending).append(_Tally(mid, 0 if self.agree_runs == 1 else 1))
+        for mid in unmatched:   # first counted by this run
+            if self.agree_runs == 1:
+                shown.append(_Tally(mid, 0))
+            else:
+                pending.append(_Tally(mid, 1))
         self._shown = sorted(shown, key=lambda t: t.mid)
         self._pending = pending
 
