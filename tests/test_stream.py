@@ -11,18 +11,20 @@ from gyml.synth import SynthConfig, synthesize
 @pytest.mark.parametrize("exercise,reps", [("squat", 10), ("push_up", 7), ("pull_up", 5)])
 def test_streaming_count_matches_and_is_causal(exercise, reps):
     seq = synthesize(exercise, reps, seed=2, config=SynthConfig(lead_in_s=2))
-    counter = StreamingCounter(seq.fps, latency_s=1.0, step_s=0.5)
+    counter = StreamingCounter(seq.fps)
     confirmed_at = []
     for t in range(len(seq)):
         before = counter.count
         counter.update(seq.joints[t], seq.confidence[t])
         confirmed_at += [t] * (counter.count - before)
     assert counter.finish() == reps
-    # reps confirmed while streaming come at most latency + step + one period after their true end
+    # reps shown while streaming come at most latency + the agreeing runs + one period after their true end
     ends = [s["end"] for s in seq.metadata["segments"]]
     period = (ends[-1] - ends[0]) / max(reps - 1, 1)
+    bound = counter.latency + counter.agree_runs * counter.step
+    assert bound <= 1.5 * seq.fps
     for t, end in zip(confirmed_at, ends):
-        assert t - end <= 1.5 * seq.fps + period
+        assert t - end <= bound + period
 
 
 @pytest.mark.parametrize("exercise", ["push_up", "squat", "sit_up"])
