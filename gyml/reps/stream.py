@@ -40,14 +40,12 @@ class StreamingCounter:
         self._recent: list[int] = []    # midpoints of the reps counted in the window's last run
         self._shown: list[_Tally] = []  # reps of the window on show: counted, or not yet missed long enough
         self._pending: list[_Tally] = []  # reps counted by the last runs, not yet by enough of them
-        self._finished = False
         self._rest: np.ndarray | None = None   # the pose the stream started in (pose_features)
 
     @property
     def confirmed(self) -> list[int]:
         """Absolute frame index of each counted rep's midpoint."""
-        recent = self._recent if self._finished else [t.mid for t in self._shown]
-        return self._kept + recent
+        return self._kept + [t.mid for t in self._shown]
 
     @property
     def count(self) -> int:
@@ -70,7 +68,8 @@ class StreamingCounter:
     def finish(self) -> int:
         """The stream ended: count the reps still inside the latency window too."""
         self._confirm(final=True)
-        self._finished = True
+        # the last run's count stands: no further run will agree with it or not
+        self._shown = [_Tally(mid, 0) for mid in self._recent]
         return self.count
 
     def _confirm(self, final: bool) -> None:
@@ -106,7 +105,8 @@ class StreamingCounter:
         self._recent = [offset + seg.mid for seg in result.segments
                         if (final or seg.end <= horizon) and offset + seg.mid >= settled
                         and offset + seg.mid - last_kept > gap]
-        self._tally(self._recent)
+        if not final:
+            self._tally(self._recent)
 
     def _tally(self, counted: list[int]) -> None:
         """Update the reps on show with one run's reps (midpoints): the same rep seen again may have moved
