@@ -1,20 +1,18 @@
 """The real labelled data in ../shared for benchmarks: RepCount-pose dev sequences and the videos, each with
-its exercise label in the catalog's names. Poses extracted from videos are cached (keyed by the file's
-content hash) under ~/.cache/gyml-bench so that benchmarks re-run in seconds."""
+its exercise label in the catalog's names. Poses extracted from videos are cached by content hash
+(gyml.pose.cache) so that benchmarks re-run in seconds."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gyml.pose.cache import cached_read_pose
 from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CACHE = Path(os.environ.get("GYML_BENCH_CACHE", Path.home() / ".cache" / "gyml-bench"))
 
 REPCOUNT_TYPES = {"squat": "squat", "squant": "squat", "push_up": "push_up", "pushups": "push_up",
                   "pull_up": "pull_up", "pullups": "pull_up", "situp": "sit_up", "jump_jack": "jumping_jack",
@@ -33,17 +31,8 @@ class RealSequence:
 
 
 def cached_pose(path: Path) -> PoseSequence:
-    """read_pose, memoised on disk for videos (MediaPipe takes seconds per clip)."""
-    if path.suffix.lower() not in (".mp4", ".avi", ".mov", ".webm"):
-        return read_pose(path)
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
-    cached = CACHE / f"{path.stem}-{digest}.npz"
-    if cached.exists():
-        return PoseSequence.load(cached)
-    seq = read_pose(path)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    seq.save(cached)
-    return seq
+    """read_pose, memoised on disk for videos by content hash (MediaPipe takes seconds per clip)."""
+    return cached_read_pose(path)
 
 
 def repcount_sequences() -> list[RealSequence]:

@@ -1,0 +1,68 @@
+"""Poses extracted from a video, kept on disk under the video's content hash, so that no video is decoded
+twice: not by a rerun, not by a second analysis of the same file under another name, not by training.
+
+The key is the SHA-256 of the file's bytes plus the extractor's version; a cached entry is a gyml .npz
+written atomically, so a crash never leaves a half-written entry that a later read would trust.
+Pose files (.npz, .npy, .csv, pickles) are cheap to read and are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from gyml.errors import GymlError
+from gyml.pose.sequence import PoseSequence
+
+# Bump when video extraction changes what it produces (model, filtering, decoded size): old entries are ignored.
+EXTRACTOR_VERSION = "mediapipe-0.10.14-c1-v1"
+_CHUNK = 1 << 20
+
+
+def cache_dir() -> Path:
+    """$GYML_CACHE, else $XDG_CACHE_HOME/gyml/poses (~/.cache/gyml/poses)."""
+    explicit = os.environ.get("GYML_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "gyml" / "poses"
+
+
+def content_key(path: str | os.PathLike) -> str:
+    """SHA-256 of the file's bytes and the extractor version (hex)."""
+    digest = hashlib.sha256(EXTRACTOR_VERSION.encode())
+    with open(path, "rb") as fh:
+        while block := fh.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cached_path(path: str | os.PathLike, folder: Path | None = None) -> Path:
+    return (folder or cache_dir()) / f"{content_key(path)}.npz"
+
+
+def cached_read_pose(path: str | os.PathLike, *, fps: float | None = None, progress=None,
+                     folder: Path | None = None) -> PoseSequence:
+    """`read_pose`, memoised on disk for videos. The returned sequence's metadata names the file read now."""
+    from gyml.pose.readers import read_pose, sniff_format
+
+    path = Path(path)
+    if sniff_format(path) != "video":
+        return read_pose(path, fps=fps, progress=progress)
+    entry = cached_path(path, folder)
+    if entry.exists():
+        try:
+            seq = PoseSequence.load(entry)
+        except GymlError:  # a damaged entry (disk full, foreign file) is re-extracted, never trusted
+            entry.unlink(missing_ok=True)
+        else:
+            seq.metadata["file"] = path.name
+            return seq
+    seq = read_pose(path, fps=fps, progress=progress)
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        seq.save(entry)
+    except OSError:
+        pass  # a read-only or full cache only costs a later re-extraction
+    return seq
