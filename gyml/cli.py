@@ -402,6 +402,14 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
     out.print(f"total: {final} reps")
 
 
+def _register_serve() -> None:
+    from gyml.web.cli import serve
+    app.command("serve")(friendly(serve))
+
+
+_register_serve()
+
+
 @app.command()
 @friendly
 def exercises():
