@@ -61,7 +61,10 @@ class LiveCoach:
     clock that only moves forward (a frame older than the last one is ignored)."""
 
     def __init__(self, rate: float = LIVE_RATE, exercise: str | None = None, strictness: str = "intermediate",
-                 coach: bool = True):
+                 coach: bool = True, cue_on: str = "sighted"):
+        if cue_on not in ("confirmed", "sighted"):
+            raise GymlError("cue_on is 'confirmed' (with the count) or 'sighted' (as soon as first counted)")
+        self.cue_on = cue_on
         self.rate = float(rate)
         self.exercise = exercise
         self.strictness = strictness
@@ -133,12 +136,23 @@ class LiveCoach:
         return events + self._new_cues(now)
 
     def _new_cues(self, now: float) -> list[LiveEvent]:
+        """Cues for the reps not yet coached: those the count shows ('confirmed': the cue comes with the
+        count, never for a rep the counter later drops) or all the last run counted ('sighted': a step or
+        two sooner, at the price of cues for reps that later runs do not confirm)."""
         near = 0.5 * self.rate
         events = []
-        for seg in self.counter.sighted:
-            if any(abs(seg.mid - m) <= near for m in self._cued):
+        sighted = self.counter.sighted
+        if self.cue_on == "sighted":
+            wanted = [seg.mid for seg in sighted]
+        else:
+            wanted = self.counter.confirmed
+        for mid in wanted:
+            if any(abs(mid - m) <= near for m in self._cued):
                 continue
-            self._cued.append(seg.mid)
+            seg = min(sighted, key=lambda s, mid=mid: abs(s.mid - mid), default=None)
+            if seg is None or abs(seg.mid - mid) > near:
+                continue   # a rep kept from before the window's edge: no longer in view to coach
+            self._cued.append(mid)
             events.append(self._cue(seg, now))
         return events
 
