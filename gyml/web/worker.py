@@ -43,12 +43,26 @@ def worker_main(database_url: str, data_dir: str, parent: int, poll_s: float = 0
     engine = store.open_engine(database_url)
     data = Path(data_dir)
     pid = os.getpid()
+    _warm_up()
     while True:
         job = store.claim(engine, pid)
         if job is None:
             time.sleep(poll_s)
             continue
         run_job(engine, data, job, pid)
+
+
+def _warm_up() -> None:
+    """Import the pipeline and load the exercise model before the first job arrives, not after."""
+    try:
+        import gyml.pipeline  # noqa: F401
+        import gyml.pose.readers.video  # noqa: F401
+        from gyml.classify.default import DEFAULT_MODEL, load_model
+
+        if DEFAULT_MODEL.exists():
+            load_model()
+    except (ImportError, GymlError, OSError):
+        pass   # the first job will say what is missing
 
 
 def run_job(engine, data: Path, job: store.Job, pid: int) -> None:
