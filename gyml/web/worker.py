@@ -55,7 +55,7 @@ def worker_main(database_url: str, data_dir: str, parent: int, poll_s: float = 0
 def _warm_up() -> None:
     """Import the pipeline and load the exercise model before the first job arrives, not after."""
     try:
-        import gyml.pipeline  # noqa: F401
+        import gyml.pipeline
         import gyml.pose.readers.video  # noqa: F401
         from gyml.classify.default import DEFAULT_MODEL, load_model
 
