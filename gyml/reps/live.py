@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -49,9 +49,11 @@ class LiveEvent:
     message: str | None = None
     severity: str | None = None      # "fault" (something to fix), "info" (fine, or nothing to compare with)
     exercise: str | None = None
+    # with LiveCoach(defer_coaching=True), a cue's message is filled in by calling judge() (elsewhere)
+    judge: Callable[[], LiveEvent] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "judge"}
 
 
 class LiveCoach:
@@ -61,10 +63,13 @@ class LiveCoach:
     clock that only moves forward (a frame older than the last one is ignored)."""
 
     def __init__(self, rate: float = LIVE_RATE, exercise: str | None = None, strictness: str = "intermediate",
-                 coach: bool = True, cue_on: str = "sighted"):
+                 coach: bool = True, cue_on: str = "sighted", defer_coaching: bool = False):
         if cue_on not in ("confirmed", "sighted"):
             raise GymlError("cue_on is 'confirmed' (with the count) or 'sighted' (as soon as first counted)")
         self.cue_on = cue_on
+        # judging a rep takes a few hundred ms: a live caller may run it in another thread (event.judge)
+        # so that the pose model keeps up with the camera meanwhile
+        self.defer_coaching = defer_coaching
         self.rate = float(rate)
         self.exercise = exercise
         self.strictness = strictness
@@ -162,20 +167,27 @@ class LiveCoach:
     def _cue(self, seg: RepSegment, now: float) -> LiveEvent:
         number = len(self._cued)
         end_s = seg.end / self.rate
+        event = LiveEvent("cue", self.counter.count, now, number, end_s, f"Rep {number}.", "info")
         if not self.coach:
-            return LiveEvent("cue", self.counter.count, now, number, end_s, f"Rep {number}.", "info")
-        message, severity, exercise = coach_rep(self, seg)
-        return LiveEvent("cue", self.counter.count, now, number, end_s, f"Rep {number}: {message}", severity,
-                         exercise)
+            return event
+        seq, offset = self.window(), self._ticks - len(self._joints)   # a copy: frames keep coming
+
+        def judge() -> LiveEvent:
+            message, event.severity, event.exercise = coach_rep(self, seg, seq, offset)
+            event.message = f"Rep {number}: {message}"
+            event.judge = None
+            return event
+
+        event.judge = judge
+        return judge() if not self.defer_coaching else event
 
 
-def coach_rep(coach: LiveCoach, seg: RepSegment) -> tuple[str, str, str | None]:
-    """One rep's cue (message, severity, exercise name) from the frames the coach holds."""
+def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int) -> tuple[str, str, str | None]:
+    """One rep's cue (message, severity, exercise name) from the frames of `seq` (starting at grid frame
+    `offset`); the exercise is recognised on them while the set is young, then kept."""
     from gyml.classify.default import recognise
     from gyml.coach.session import coach_session
 
-    seq = coach.window()
-    offset = coach._ticks - len(seq)
     local = replace(seg, index=1, start=max(0, seg.start - offset), mid=seg.mid - offset,
                     end=min(len(seq) - 1, seg.end - offset))
     if coach._prediction is None or (coach.exercise is None and coach._predicted_frames < RECOGNISE_UNTIL_S

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import struct
 import threading
 import time
@@ -70,8 +71,11 @@ class LiveChannel:
         from gyml.pose.readers.video import _pose_estimator, quiet_native_logs
         from gyml.reps.live import LiveCoach, pose_of
 
-        coach = LiveCoach(exercise=self.exercise)
+        coach = LiveCoach(exercise=self.exercise, defer_coaching=True)
         estimator = _pose_estimator()
+        judging = queue.Queue()
+        judge = threading.Thread(target=self._judge, args=(judging, coach), name="gyml-live-coach", daemon=True)
+        judge.start()
         self.emit({"type": "ready"})
         last_stats = time.monotonic()
         window = [0, 0, 0]   # received, processed, dropped at the last stats
@@ -91,7 +95,7 @@ class LiveChannel:
                     if bgr is not None:
                         joints, conf = pose_of(estimator, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
                         for event in coach.add(stamp, joints, conf):
-                            self.emit(self._event(event, coach))
+                            self._route(event, coach, judging)
                     self.processed += 1
                 now = time.monotonic()
                 if now - last_stats >= STATS_EVERY_S:
@@ -103,8 +107,27 @@ class LiveChannel:
                                "count": coach.count})
                     window, last_stats = counts, now
         for event in coach.finish():
-            self.emit(self._event(event, coach))
+            self._route(event, coach, judging)
+        judging.put(None)
+        judge.join()
         self.emit({"type": "final", "count": coach.count})
+
+    def _route(self, event, coach, judging: queue.Queue) -> None:
+        """Counts go out now; a cue goes to the coaching thread, so the pose thread never waits for it."""
+        if event.judge is not None:
+            judging.put(event)
+        else:
+            self.emit(self._event(event, coach))
+
+    def _judge(self, judging: queue.Queue, coach) -> None:
+        from gyml.classify.default import DEFAULT_MODEL, load_model
+
+        if DEFAULT_MODEL.exists():
+            load_model()   # while the person gets ready, not at their first rep
+        while (event := judging.get()) is not None:
+            if self._closed:
+                return
+            self.emit(self._event(event.judge(), coach))
 
     def _event(self, event, coach) -> dict:
         out = {"type": event.kind, **event.to_dict()}
