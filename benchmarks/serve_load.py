@@ -89,7 +89,8 @@ def upload_and_wait(url: str, path: Path, out: dict, statuses: list) -> None:
 
 
 def load_test(url: str, server_pid: int, clips: list[Path], n: int) -> None:
-    print(f"== one upload alone ({clips[0].name})")
+    print(f"== one upload alone ({clips[0].name}; after one to warm the workers up)")
+    upload_and_wait(url, clips[-1], {}, [])
     alone: dict = {}
     upload_and_wait(url, clips[0], alone, [])
     print(f"time to result {alone['time_to_result']:.1f} s (queue wait {alone['queue_wait_s']:.2f} s, "
