@@ -110,6 +110,10 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
         store.enqueue(engine, job_id, stored_name, kind, _display_name(file.filename), size, exercise, gold_id)
         return {"id": job_id, "status": "queued", "url": f"/analyses/{job_id}"}
 
+    @app.get("/api/limits", summary="The upload size limit (bytes)")
+    def limits() -> dict:
+        return {"max_upload_bytes": settings.max_upload_bytes}
+
     @app.get("/api/exercises", summary="The exercise catalog (names for the `exercise` field)")
     def list_exercises() -> dict:
         from gyml.synth.catalog import CATALOG
@@ -196,6 +200,12 @@ def _check_exercise(exercise: str | None) -> str | None:
         return None
     from gyml.synth.catalog import CATALOG, normalize_label
 
+    try:   # the shared input checks, where this version of gyml has them (they suggest close names)
+        from gyml.validate import check_exercise
+    except ImportError:
+        check_exercise = None
+    if check_exercise is not None:
+        return check_exercise(exercise.strip()[:64])
     key = normalize_label(exercise.strip()[:64])
     if key not in CATALOG:
         raise GymlError(f"unknown exercise '{exercise[:64]}' (the catalog: {', '.join(sorted(CATALOG))})")

@@ -3,9 +3,15 @@ const fileInput = document.getElementById("file"), drop = document.getElementByI
 const bar = document.getElementById("progress"), statusText = document.getElementById("upload-status");
 const errorText = document.getElementById("upload-error"), exercise = document.getElementById("exercise");
 fillExercises(exercise);
+let maxUploadBytes = null;
+api("/api/limits").then((l) => { maxUploadBytes = l.max_upload_bytes; }).catch(() => {});
 
 function upload(file) {
   errorText.textContent = "";
+  if (maxUploadBytes !== null && file.size > maxUploadBytes) {   // refused before minutes of uploading
+    errorText.textContent = `Upload refused: ${file.name} is larger than the upload limit of ${Math.round(maxUploadBytes / 1e6)} MB`;
+    return;
+  }
   const form = new FormData();
   form.append("file", file);
   if (exercise.value) form.append("exercise", exercise.value);
