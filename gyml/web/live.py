@@ -41,6 +41,7 @@ class LiveChannel:
         self._closed = False
         self._stopping = False
         self.received = self.processed = self.dropped = 0
+        self._judging: queue.Queue = queue.Queue()   # cues waiting for the coaching thread; None ends it
         self._thread = threading.Thread(target=self._run, name="gyml-live", daemon=True)
 
     def start(self) -> None:
@@ -64,6 +65,7 @@ class LiveChannel:
         with self._ready:
             self._closed = True
             self._ready.notify()
+        self._judging.put(None)
 
     def _run(self) -> None:
         import cv2
@@ -73,7 +75,7 @@ class LiveChannel:
 
         coach = LiveCoach(exercise=self.exercise, defer_coaching=True)
         estimator = _pose_estimator()
-        judging = queue.Queue()
+        judging = self._judging
         judge = threading.Thread(target=self._judge, args=(judging, coach), name="gyml-live-coach", daemon=True)
         judge.start()
         self.emit({"type": "ready"})
