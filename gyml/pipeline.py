@@ -54,8 +54,9 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     return AnalysisResult(analysis, seq, reps)
 
 
-def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kwargs) -> AnalysisResult:
-    seq = read_pose(path, fps=fps, progress=progress)
+def analyze_file(path: str | Path, progress=None, fps: float | None = None, layout: str | None = None,
+                 **kwargs) -> AnalysisResult:
+    seq = read_pose(path, fps=fps, progress=progress, layout=layout)
     return analyze_sequence(seq, str(path), **kwargs)
 
 
