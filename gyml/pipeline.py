@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gyml.coach.holds import is_hold
 from gyml.errors import GymlError
 from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
@@ -37,6 +38,8 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     """Recognise (with the shipped model, or the one at `model_path`), count, coach."""
     _validate(seq, input_name)
     prediction = _recognise(seq, exercise, model_path)
+    if prediction is not None and is_hold(prediction.label):
+        return _analyze_hold(seq, input_name, prediction, gold)
     reps = count_reps(seq, count_method)
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness)
     tracking = assess_tracking(seq, reps)
@@ -48,6 +51,18 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     summary = _summary(prediction, reps, feedback, faulty_reps)
     if tracking.warning:
         summary += f" The count may be low: the body was found in only {tracking.share:.0%} of the frames."
+    analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
+                        exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
+                        extras=extras)
+    return AnalysisResult(analysis, seq, reps)
+
+
+def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePrediction,
+                  gold: PoseSequence | None) -> AnalysisResult:
+    """A hold has no reps: time it and coach its posture over time (gyml.coach.holds)."""
+    from gyml.coach.holds import coach_hold_analysis
+    feedback, extras, summary, signal = coach_hold_analysis(seq, prediction, gold)
+    reps = RepCount(count=0, method="hold", segments=[], signal=signal)
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
                         extras=extras)
