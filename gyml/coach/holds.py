@@ -118,6 +118,17 @@ def _heading(v: np.ndarray, across: np.ndarray, along: np.ndarray) -> np.ndarray
     return np.degrees(np.arctan2(_dot(v, across), _dot(v, along)))
 
 
+def _medians(signals: dict[str, np.ndarray], a: int = 0, b: int | None = None) -> dict[str, float]:
+    """Median of each signal over frames a..b, leaving out signals with no value there (absent joints)."""
+    out = {}
+    for name, v in signals.items():
+        part = v[a:b]
+        part = part[np.isfinite(part)]
+        if part.size:
+            out[name] = float(np.median(part))
+    return out
+
+
 def _side_sign(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return 1.0 if not finite.size or np.median(finite) >= 0 else -1.0
@@ -173,9 +184,9 @@ def posture_signals(joints: np.ndarray, kind: str) -> dict[str, np.ndarray]:
     with np.errstate(all="ignore"):
         support = 0 if np.nanmedian(np.abs(reach[:, 0])) >= np.nanmedian(np.abs(reach[:, 1])) else 1
     down = left * _side_sign(reach[:, support])
-    sagittal_down = front * _side_sign(_dot(j[:, JOINT[_ELBOWS[support]]] - shoulders, front))
     out["hip_side"] = _heading(hips - ankles, down, along) - _heading(shoulders - hips, down, along)
-    out["hip_line"] = _heading(hips - ankles, sagittal_down, along) - _heading(shoulders - hips, sagittal_down, along)
+    # + hips forward (towards the chest's side), - hips pushed back
+    out["hip_line"] = _heading(hips - ankles, front, along) - _heading(shoulders - hips, front, along)
     out["neck_side"] = _heading(head - shoulders, down, along) - _heading(shoulders - hips, down, along)
     shoulder = j[:, JOINT[_SHOULDERS[support]]]
     arm = j[:, JOINT[_ELBOWS[support]]] - shoulder
@@ -200,13 +211,19 @@ def in_position(joints: np.ndarray, kind: str) -> np.ndarray:
 
 
 def body_speed(joints: np.ndarray, fps: float) -> np.ndarray:
-    """(T,) median speed of the pelvis-centred joints, torso lengths per second."""
+    """(T,) median speed of the pelvis-centred joints over SMOOTH_S windows, torso lengths per second.
+
+    Displacement over half a second, not frame to frame: a tracker's jitter of a centimetre a frame would
+    otherwise read as movement at 30-60 fps."""
     j = np.asarray(joints, dtype=np.float64)
     centred = (j - j[:, :1]) / torso_length(j)
-    step = np.linalg.norm(np.diff(centred, axis=0), axis=-1) * fps
+    half = max(1, int(round(SMOOTH_S * fps / 2)))
+    if len(j) <= 2 * half:
+        return np.full(len(j), np.inf)
+    step = np.linalg.norm(centred[2 * half:] - centred[:-2 * half], axis=-1) / (2 * half / fps)
     with np.errstate(all="ignore"):
         speed = np.nanmedian(np.where(np.isfinite(step), step, np.nan), axis=1)
-    speed = np.concatenate([speed[:1], speed]) if len(speed) else np.zeros(len(j))
+    speed = np.concatenate([np.full(half, speed[0]), speed, np.full(half, speed[-1])])
     return np.nan_to_num(speed, nan=np.inf)
 
 
@@ -317,7 +334,7 @@ def builtin_reference(label: str) -> dict[str, float]:
     if label not in CATALOG:
         return {}
     seq = synthesize(label, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
-    return {name: float(np.nanmedian(v)) for name, v in posture_signals(seq.joints, kind).items()}
+    return _medians(posture_signals(seq.joints, kind))
 
 
 def reference_values(label: str, gold: PoseSequence | None) -> tuple[dict[str, float], str]:
@@ -328,7 +345,7 @@ def reference_values(label: str, gold: PoseSequence | None) -> tuple[dict[str, f
     if span is None:
         raise GymlError(f"the gold reference holds no {label.replace('_', ' ')} (no still stretch in position)")
     a, b = span
-    return {name: float(np.nanmedian(v[a:b])) for name, v in signals.items()}, "gold"
+    return _medians(signals, a, b), "gold"
 
 
 def coach_hold(seq: PoseSequence, label: str, gold: PoseSequence | None = None) -> HoldReport:
@@ -359,7 +376,7 @@ def coach_hold(seq: PoseSequence, label: str, gold: PoseSequence | None = None) 
     faulty = np.zeros(b - a, dtype=bool)
     for s in segments:
         faulty[int(round(s.start_s * fps)) - a:int(round(s.end_s * fps)) - a] = True
-    typical = {name: float(np.nanmedian(v[a:b])) for name, v in signals.items()}
+    typical = _medians(signals, a, b)
     tut = (b - a) / fps
     return HoldReport(label, float(a / fps), float(b / fps), tut, float((~faulty).sum() / fps), segments, ref_name, reference,
                       typical, skipped, main_signal)

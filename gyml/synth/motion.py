@@ -20,6 +20,8 @@ POSTURE_ROTATION = {
     "kneeling": Rotation.identity(),
     "prone": Rotation.from_euler("x", 90, degrees=True),   # face down, head forward
     "supine": Rotation.from_euler("x", -90, degrees=True),  # face up
+    # on the right side, the body's line rising 12 degrees from the feet to the head (a side plank)
+    "side": Rotation.from_euler("z", 78, degrees=True),
 }
 BAR_HEIGHT = 2.3
 
