@@ -53,8 +53,8 @@ def main() -> int:
     gold = read_pose(folder / "plank_good.csv", fps=fps["plank_good.csv"])
     print("tolerances: " + "; ".join(f"{c.fault} {c.tolerance:g}{c.unit}{' (gold only)' if c.gold_only else ''}"
                                      for c in HOLDS["plank"][1]))
-    print(f"{'take':<20}{'recognised':<12}{'reference':<10}{'held s':>7}{'good s':>7}  "
-          f"{'faults (share of the hold)':<56}pass")
+    print(f"{'take':<20}{'recognised':<15}{'reference':<10}{'held s':>7}{'good s':>7}  "
+          f"{'faults (share of the hold)':<64}pass")
     passed = {"gold": 0, "built-in": 0}
     for take in takes:
         mistake = take["mistake"]
@@ -76,8 +76,8 @@ def main() -> int:
             ok = _passes(mistake, shares)
             passed[reference] += ok
             text = ", ".join(f"{f} {v:.0%}" for f, v in sorted(shares.items(), key=lambda kv: -kv[1])) or "-"
-            print(f"{mistake:<20}{recognised.label if recognised else '-':<12}{reference:<10}"
-                  f"{hold['time_under_tension_s']:>7.1f}{hold['good_form_s']:>7.1f}  {text:<56}{'yes' if ok else 'NO'}")
+            print(f"{mistake:<20}{recognised.label if recognised else '-':<15}{reference:<10}"
+                  f"{hold['time_under_tension_s']:>7.1f}{hold['good_form_s']:>7.1f}  {text:<64}{'yes' if ok else 'NO'}")
     for reference, n in passed.items():
         print(f"{reference}: {n}/{len(takes)} takes right (named mistake over most of the hold; nothing on good)")
 

@@ -44,6 +44,8 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness)
     tracking = assess_tracking(seq, reps)
     extras["tracking"] = tracking.to_dict()
+    if seq.metadata.get("absent_joints"):
+        extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
     if tracking.warning:
         feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
                                     message=tracking.warning))
