@@ -41,6 +41,9 @@ def test_a_clean_synthesised_hold_is_timed_and_quiet(label):
     ("plank", {"hip_flex_l": 40, "hip_flex_r": 40}, "hips_pike"),
     ("plank", {"neck_flex": 40}, "head_dropped"),
     ("wall_sit", {"hip_flex_l": 55, "hip_flex_r": 55, "knee_l": 55, "knee_r": 55}, "hips_high"),
+    ("wall_sit", {"spine_flex": 35}, "back_off_wall"),
+    ("side_plank", {"hip_abd_l": 25, "hip_abd_r": -25}, "hips_drop"),
+    ("side_plank", {"hip_flex_l": 35, "hip_flex_r": 35}, "hips_pike"),
 ])
 def test_a_planted_posture_fault_is_found_over_the_hold(label, change, fault):
     report = coach_hold(_hold(label, **change), label)
@@ -91,7 +94,8 @@ def test_real_good_plank_is_quiet_against_its_other_half():
 def test_cli_analyze_of_a_real_plank_writes_a_hold_block(tmp_path):
     path = shared_path("bodyweight_mistakes", "plank_head_low.csv")
     out = tmp_path / "a.json"
-    result = CliRunner().invoke(app, ["analyze", str(path), "--fps", "60", "--json", str(out)])
+    page = tmp_path / "a.html"
+    result = CliRunner().invoke(app, ["analyze", str(path), "--fps", "60", "--json", str(out), "--report", str(page)])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["exercise"]["label"] == "plank" and data["reps"]["count"] == 0
@@ -100,3 +104,4 @@ def test_cli_analyze_of_a_real_plank_writes_a_hold_block(tmp_path):
     assert any(s["fault"] == "head_dropped" and s["end_s"] - s["start_s"] > 15 for s in hold["segments"])
     cue = next(f for f in data["feedback"] if "Head dropped" in f["message"])
     assert cue["phase"] == "overall" and " s to " in cue["message"]
+    assert "under tension" in page.read_text() and "head dropped" in page.read_text()
