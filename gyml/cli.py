@@ -55,7 +55,11 @@ def _progress() -> Progress:
                     console=err, transient=True, disable=not err.is_terminal)
 
 
-def _read(path: Path, progress: Progress | None = None, fps: float | None = None):
+LAYOUT_OPTION_HELP = ("keypoint layout of a .npy/.json/.csv file whose keypoint count fits several: "
+                      "mediapipe33, coco17, h36m17, body18, body25 or ntu25")
+
+
+def _read(path: Path, progress: Progress | None = None, fps: float | None = None, layout: str | None = None):
     from gyml.pose.readers import read_pose
 
     task = None
@@ -67,7 +71,7 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
             progress.update(task, completed=done, total=total)
 
     try:
-        return read_pose(path, fps=fps, progress=tick)
+        return read_pose(path, fps=fps, progress=tick, layout=layout)
     finally:
         if progress is not None:
             progress.remove_task(task)
@@ -98,10 +102,12 @@ def _write_text(path: Path, text: str) -> None:
 @app.command()
 @friendly
 def extract(video: Path = typer.Argument(..., help="video or pose file"),
-            output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)")):
+            output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)"),
+            fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Recover the 3D pose in every frame and save it as a gyml .npz pose file."""
     with _progress() as progress:
-        seq = _read(video, progress)
+        seq = _read(video, progress, fps, layout)
     seq.save(output)
     seen = seq.present.mean()
     out.print(f"{len(seq)} frames at {seq.fps:.2f} fps, person found in {seen:.0%}; wrote {output}")
@@ -121,7 +127,8 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
             fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
             overlay: Path | None = typer.Option(None, help="write the video with skeleton, rep count and cues "
-                                                "drawn on (H.264 .mp4; a video input)")):
+                                                "drawn on (H.264 .mp4; a video input)"),
+            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
     from gyml.pipeline import analyze_sequence
     from gyml.report.html import write_report
@@ -135,10 +142,10 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
         check_overlay_target(inputs, overlay)
     lines, failed = [], 0
     with _progress() as progress:
-        gold_seq = _read(gold, progress, fps) if gold else None
+        gold_seq = _read(gold, progress, fps, layout) if gold else None
         for path in inputs:
             try:
-                seq = _read(path, progress, fps)
+                seq = _read(path, progress, fps, layout)
                 result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq, count_method=method,
                                           coach_method=coach, strictness=strictness,
                                           model_path=str(model) if model else None)
@@ -174,7 +181,8 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
 def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
           jsonl: Path | None = typer.Option(None, "--jsonl", help="write one JSON object a line here"),
           method: str = typer.Option("gyml", help="gyml or paper"),
-          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it")):
+          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+          layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Count repetitions of many inputs in one process; one JSON object a line."""
     from gyml.reps.counter import count_reps
     from gyml.reps.coverage import assess_tracking
@@ -184,7 +192,7 @@ def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
         overall = progress.add_task("inputs", total=len(inputs)) if len(inputs) > 1 else None
         for path in inputs:
             try:
-                seq = _read(path, progress, fps)
+                seq = _read(path, progress, fps, layout)
                 reps = count_reps(seq, method)
                 tracking = assess_tracking(seq, reps)
                 line = {"input": str(path), "count": reps.count,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gyml.coach.holds import is_hold
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
@@ -46,10 +47,14 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     kinematics = Kinematics(seq)
     reps = count_reps(seq, count_method, kinematics=kinematics)
     prediction = _recognise(seq, exercise, model_path, kinematics, reps if count_method == "gyml" else None)
+    if prediction is not None and is_hold(prediction.label):
+        return _analyze_hold(seq, input_name, prediction, gold, kinematics)
     gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
     tracking = assess_tracking(seq, reps)
     extras["tracking"] = tracking.to_dict()
+    if seq.metadata.get("absent_joints"):
+        extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
     if tracking.warning:
         feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
                                     message=tracking.warning))
@@ -63,8 +68,21 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     return AnalysisResult(analysis, seq, reps, kinematics, gold, gold_reps)
 
 
-def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kwargs) -> AnalysisResult:
-    seq = read_pose(path, fps=fps, progress=progress)
+def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePrediction,
+                  gold: PoseSequence | None, kinematics: Kinematics) -> AnalysisResult:
+    """A hold has no reps: time it and coach its posture over time (gyml.coach.holds)."""
+    from gyml.coach.holds import coach_hold_analysis
+    feedback, extras, summary, signal = coach_hold_analysis(seq, prediction, gold)
+    reps = RepCount(count=0, method="hold", segments=[], signal=signal)
+    analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
+                        exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
+                        extras=extras)
+    return AnalysisResult(analysis, seq, reps, kinematics, gold)
+
+
+def analyze_file(path: str | Path, progress=None, fps: float | None = None, layout: str | None = None,
+                 **kwargs) -> AnalysisResult:
+    seq = read_pose(path, fps=fps, progress=progress, layout=layout)
     return analyze_sequence(seq, str(path), **kwargs)
 
 

@@ -21,6 +21,8 @@ POSTURE_ROTATION = {
     "prone": Rotation.from_euler("x", 90, degrees=True),   # face down, head forward
     "supine": Rotation.from_euler("x", -90, degrees=True),  # face up
     "inverted": Rotation.from_euler("x", 180, degrees=True),  # upside down on the hands
+    # on the right side, the body's line rising 12 degrees from the feet to the head (a side plank)
+    "side": Rotation.from_euler("z", 78, degrees=True),
 }
 BAR_HEIGHT = 2.3
 

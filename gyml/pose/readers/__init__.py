@@ -9,11 +9,11 @@ from gyml.pose.safe_pickle import is_pickle_bytes, safe_load
 from gyml.pose.sequence import PoseSequence
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
-SOURCES = ("video", "phalp", "flag3d", "flag3d_keypoints", "repcount", "npz", "csv")
+SOURCES = ("video", "phalp", "flag3d", "flag3d_keypoints", "repcount", "npz", "csv", "keypoints")
 
 
 def sniff_format(path: Path) -> str:
-    """Name the reader for a file: 'video', 'pickle', 'npz', 'npy' or 'csv'."""
+    """Name the reader for a file: 'video', 'pickle', 'npz', 'npy', 'json' or 'csv'."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
@@ -37,7 +37,9 @@ def sniff_format(path: Path) -> str:
         # Containers without a magic number we know (e.g. some .mov/.mkv variants): let the decoder judge.
         return "video"
     if not _looks_like_text(path):
-        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz or CSV)")
+        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz, JSON or CSV)")
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "json"
     return "csv"
 
 
@@ -53,8 +55,10 @@ def _looks_like_text(path: Path) -> bool:
     return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
 
 
-def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> PoseSequence:
-    """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv)."""
+def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layout: str | None = None
+              ) -> PoseSequence:
+    """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv, json);
+    `layout` names the keypoint layout of a file whose keypoint count fits several (see gyml.pose.layouts)."""
     path = Path(path)
     kind = sniff_format(path)
     if kind == "video":
@@ -63,15 +67,21 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> P
     elif kind == "npz":
         seq = PoseSequence.load(path)
     elif kind == "npy":
-        from gyml.pose.readers.repcount import read_repcount_npy
-        seq = read_repcount_npy(path, fps=fps or 30.0)
+        from gyml.pose.readers.keypoints import read_npy
+        seq = read_npy(path, fps=fps or 30.0, layout=layout)
+    elif kind == "json":
+        from gyml.pose.readers.keypoints import read_keypoints_json
+        seq = read_keypoints_json(path, fps=fps, layout=layout)
     elif kind == "csv":
         from gyml.pose.readers.landmarks_csv import read_landmarks_csv
-        seq = read_landmarks_csv(path, fps=fps or 30.0)
+        seq = read_landmarks_csv(path, fps=fps or 30.0, layout=layout)
     else:
         seq = read_pickle(path, fps=fps)
     if not seq.present.any():
         raise GymlError(f"{path.name}: no person found in any frame")
+    if "absent_joints" not in seq.metadata:
+        from gyml.pose.layouts import mark_absent_joints
+        mark_absent_joints(seq)
     return seq
 
 
