@@ -62,7 +62,9 @@ def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kw
 def _recognise(seq: PoseSequence, exercise: str | None, model_path: str | None = None
                ) -> ExercisePrediction | None:
     from gyml.classify.default import recognise
-    return recognise(seq, exercise, model_path)
+    from gyml.classify.personal import recognise_personal
+    # the person's own exercises first: named with --exercise, or matched by their recordings
+    return recognise_personal(seq, exercise) or recognise(seq, exercise, model_path)
 
 
 def _coach(seq, reps, prediction, gold, method, strictness) -> tuple[list[Feedback], dict]:
