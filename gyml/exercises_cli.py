@@ -74,8 +74,9 @@ def add_command(name: Annotated[str, typer.Argument(help="a plain name, e.g. box
     check_name(name, force)  # a bad name fails before any video is decoded
     with _progress() as progress:
         seqs = [_read(path, progress, fps) for path in recordings]
-        task = progress.add_task("learning", total=None)
-        ex = add(name, seqs, [str(p) for p in recordings], force=force)
+        task = progress.add_task("catalog background (once)", total=None)
+        ex = add(name, seqs, [str(p) for p in recordings], force=force,
+                 progress=lambda done, total: progress.update(task, completed=done, total=total))
         progress.remove_task(task)
     out.print(f"learned '{ex.label}' from {len(ex.examples)} recording{'s' if len(ex.examples) != 1 else ''} "
               f"(match threshold {ex.threshold:.2f}); `gyml analyze` now recognises, counts and coaches it",

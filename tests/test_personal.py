@@ -38,10 +38,8 @@ def _small_background():
     RepCount dev the matcher's recall and false accepts move by under 0.05 between the two)."""
     shipped = personal.BACKGROUND_SETS
     personal.BACKGROUND_SETS = 1
-    personal._synthesise_background.cache_clear()
     yield
     personal.BACKGROUND_SETS = shipped
-    personal._synthesise_background.cache_clear()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -148,27 +147,35 @@ class Background:
         return self.features[self.labels != label]
 
 
-@lru_cache(maxsize=1)
-def _synthesise_background(names: tuple[str, ...]) -> Background:
+_BACKGROUNDS: dict[tuple, Background] = {}
+
+
+def _synthesise_background(names: tuple[str, ...], progress=None) -> Background:
+    """`progress(done, total)` is told after each synthesised set."""
     from gyml.synth.catalog import CATALOG
     from gyml.synth.motion import synthesize
 
+    key = (names, BACKGROUND_SETS)
+    if key in _BACKGROUNDS:
+        return _BACKGROUNDS[key]
+    plan = [(k, label) for k, (label, spec) in enumerate(CATALOG.items()) if not spec.isometric]
     rows, labels = [], []
-    for k, (label, spec) in enumerate(CATALOG.items()):
-        if spec.isometric:
-            continue
+    for k, label in plan:
         for seed in range(BACKGROUND_SETS):
             rows.append(sequence_features(synthesize(label, 3 + seed % 4, seed=1000 * k + seed)))
             labels.append(label)
+            if progress is not None:
+                progress(len(rows), len(plan) * BACKGROUND_SETS)
     X = np.stack(rows)
     spread = np.percentile(X, 90, axis=0) - np.percentile(X, 10, axis=0)
     scale = np.maximum(spread, 1e-3 * (np.abs(X).mean(axis=0) + 1.0))
-    return Background(scale, X, np.array(labels))
+    _BACKGROUNDS[key] = Background(scale, X, np.array(labels))
+    return _BACKGROUNDS[key]
 
 
-def catalog_background() -> Background:
-    """The catalog background, kept in the data folder (it takes a minute to synthesise) and made again
-    when gyml or its features change."""
+def catalog_background(progress=None) -> Background:
+    """The catalog background, kept in the data folder (it takes a minute to synthesise, reported to
+    `progress(done, total)`) and made again when gyml or its features change."""
     names = feature_names()
     cache = exercises_dir() / "catalog_background.npz"
     try:
@@ -181,7 +188,7 @@ def catalog_background() -> Background:
                     return bg
     except (OSError, ValueError, KeyError):
         pass
-    bg = _synthesise_background(tuple(names))
+    bg = _synthesise_background(tuple(names), progress)
     cache.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(cache, lambda fh: np.savez_compressed(
         fh, gyml_version=np.str_(gyml.__version__), feature_names=np.array(names), scale=bg.scale,
@@ -284,8 +291,10 @@ def learn(label: str, name: str, seqs: list[PoseSequence]) -> PersonalExercise:
     return PersonalExercise(label, name, X, feature_names(), learned_threshold(spread), spread, [])
 
 
-def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = False) -> PersonalExercise:
-    """Learn and store a personal exercise; its recordings become its gold reference."""
+def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = False, progress=None
+        ) -> PersonalExercise:
+    """Learn and store a personal exercise; its recordings become its gold reference. `progress(done,
+    total)` follows the one-off synthesis of the catalog background."""
     from gyml.reps.counter import count_reps
 
     label = check_name(name, force)
@@ -301,6 +310,7 @@ def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = F
             raise GymlError(f"{source}: no person found in any frame")
         if count_reps(seq).count < 1:
             raise GymlError(f"{source}: no repetitions found; record a few reps of the movement")
+    catalog_background(progress)
     ex = learn(label, name.strip(), seqs)
     if _json_path(label).exists():
         remove(label)
