@@ -130,9 +130,10 @@ def feature_names() -> list[str]:
     return angle_feature_names()
 
 
-def sequence_features(seq: PoseSequence) -> np.ndarray:
+def sequence_features(seq: PoseSequence, kinematics=None, reps=None) -> np.ndarray:
+    """The default model's features (`kinematics`, `reps`: the sequence's, when already derived)."""
     from gyml.classify.features import angle_features
-    return np.asarray(angle_features(seq), dtype=np.float64)
+    return np.asarray(angle_features(seq, kinematics=kinematics, reps=reps), dtype=np.float64)
 
 
 @dataclass
@@ -374,9 +375,11 @@ def match(features: np.ndarray, exercises: list[PersonalExercise], background: B
     return best
 
 
-def recognise_personal(seq: PoseSequence, exercise: str | None = None) -> ExercisePrediction | None:
+def recognise_personal(seq: PoseSequence, exercise: str | None = None, kinematics=None, reps=None
+                       ) -> ExercisePrediction | None:
     """The person's own exercise when the user named one (`--exercise`) or the recording matches one;
-    None otherwise (and at no cost when the person has none)."""
+    None otherwise (and at no cost when the person has none). `kinematics`, `reps`: the sequence's, when
+    the caller has derived them."""
     if exercise:
         ex = get_personal(exercise)
         return ExercisePrediction(ex.label, ex.name, 1.0, [(ex.label, 1.0)]) if ex else None
@@ -384,7 +387,7 @@ def recognise_personal(seq: PoseSequence, exercise: str | None = None) -> Exerci
     if not stored:
         return None
     stored = [_refreshed(ex) for ex in stored]
-    found = match(sequence_features(seq), stored, catalog_background())
+    found = match(sequence_features(seq, kinematics, reps), stored, catalog_background())
     if found is None:
         return None
     ex, d = found
