@@ -126,3 +126,17 @@ def test_a_recording_without_reps_or_a_second_add_is_refused(scale_ready):
     replaced = personal.add("my_curl", sets[:2], ["a", "b"], force=True)
     assert len(replaced.examples) == 2
     assert len(list((personal.data_home() / "gold" / "my_curl").glob("*.npz"))) == 2
+
+
+def test_features_made_by_another_gyml_are_made_again_from_the_recordings(scale_ready):
+    from gyml.synth.motion import synthesize
+
+    sets = [synthesize("lateral_raise", 5, seed=s) for s in (4, 5, 6)]
+    personal.add("side_raise", sets, ["a", "b", "c"])
+    path = personal.exercises_dir() / "side_raise.json"
+    stored = json.loads(path.read_text())
+    stored["fingerprint"], stored["features"] = "an older gyml", (np.array(stored["features"]) + 50).tolist()
+    path.write_text(json.dumps(stored))
+    found = personal.recognise_personal(synthesize("lateral_raise", 5, seed=7))
+    assert found is not None and found.label == "side_raise"
+    assert json.loads(path.read_text())["fingerprint"] == personal.features_fingerprint()

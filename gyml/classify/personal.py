@@ -17,11 +17,13 @@ cannot give.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -92,12 +94,13 @@ class PersonalExercise:
     examples: list[str]             # file names of the recordings in the gold library
     sources: list[str] = field(default_factory=list)
     created: str = ""
+    fingerprint: str = ""
 
     def to_dict(self) -> dict:
         return {"gyml_version": gyml.__version__, "label": self.label, "name": self.name,
                 "threshold": self.threshold, "spread": self.spread, "feature_names": self.feature_names,
                 "features": np.round(self.features.astype(float), 6).tolist(), "examples": self.examples,
-                "sources": self.sources, "created": self.created}
+                "sources": self.sources, "created": self.created, "fingerprint": self.fingerprint}
 
     @classmethod
     def from_dict(cls, d: dict) -> PersonalExercise:
@@ -106,7 +109,8 @@ class PersonalExercise:
             raise ValueError("features are not a finite table")
         return cls(str(d["label"]), str(d["name"]), features, [str(n) for n in d["feature_names"]],
                    float(d["threshold"]), float(d["spread"]), [str(e) for e in d["examples"]],
-                   [str(s) for s in d.get("sources", [])], str(d.get("created", "")))
+                   [str(s) for s in d.get("sources", [])], str(d.get("created", "")),
+                   str(d.get("fingerprint", "")))
 
 
 @dataclass
@@ -128,6 +132,18 @@ class PersonalPrediction(ExercisePrediction):
 def feature_names() -> list[str]:
     from gyml.classify.features import angle_feature_names
     return angle_feature_names()
+
+
+@lru_cache(maxsize=1)
+def features_fingerprint() -> str:
+    """Which features these are: their names and their values on a fixed synthesised set, hashed. Stored
+    features made by another gyml, or by features computed differently under the same names, are made
+    again from the recordings."""
+    from gyml.synth.motion import SynthConfig, synthesize
+
+    probe = sequence_features(synthesize("squat", 3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0)))
+    text = json.dumps([gyml.__version__, feature_names(), np.round(probe, 3).tolist()])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def sequence_features(seq: PoseSequence, kinematics=None, reps=None) -> np.ndarray:
@@ -181,7 +197,7 @@ def catalog_background(progress=None) -> Background:
     cache = exercises_dir() / "catalog_background.npz"
     try:
         with np.load(cache, allow_pickle=False) as data:
-            if str(data["gyml_version"]) == gyml.__version__ and [str(n) for n in data["feature_names"]] == names:
+            if str(data["fingerprint"]) == features_fingerprint():
                 bg = Background(data["scale"].astype(np.float64), data["features"].astype(np.float64),
                                 data["labels"].astype(str))
                 if bg.scale.shape == (len(names),) and bg.features.shape[1:] == (len(names),) and \
@@ -192,7 +208,7 @@ def catalog_background(progress=None) -> Background:
     bg = _synthesise_background(tuple(names), progress)
     cache.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(cache, lambda fh: np.savez_compressed(
-        fh, gyml_version=np.str_(gyml.__version__), feature_names=np.array(names), scale=bg.scale,
+        fh, fingerprint=np.str_(features_fingerprint()), feature_names=np.array(names), scale=bg.scale,
         features=bg.features, labels=bg.labels.astype(str)))
     return bg
 
@@ -246,8 +262,7 @@ def _example_paths(ex: PersonalExercise) -> list[Path]:
 
 def _refreshed(ex: PersonalExercise) -> PersonalExercise:
     """When the default model's features change (a new gyml), recompute them from the stored recordings."""
-    names = feature_names()
-    if ex.feature_names == names:
+    if ex.fingerprint == features_fingerprint():
         return ex
     seqs = [PoseSequence.load(p) for p in _example_paths(ex) if p.exists()]
     if not seqs:
@@ -289,7 +304,8 @@ def learn(label: str, name: str, seqs: list[PoseSequence]) -> PersonalExercise:
     scale = feature_scale()
     X = np.stack([sequence_features(s) for s in seqs])
     spread = own_spread(X, scale)
-    return PersonalExercise(label, name, X, feature_names(), learned_threshold(spread), spread, [])
+    return PersonalExercise(label, name, X, feature_names(), learned_threshold(spread), spread, [],
+                            fingerprint=features_fingerprint())
 
 
 def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = False, progress=None
