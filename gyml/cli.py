@@ -414,18 +414,6 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
 
 @app.command()
 @friendly
-def exercises():
-    """List the exercise catalog."""
-    from gyml.synth.catalog import CATALOG
-
-    table = Table("label", "name", "posture", "faults", "FLAG3D")
-    for spec in CATALOG.values():
-        table.add_row(spec.label, spec.name, spec.posture, ", ".join(spec.faults), spec.flag3d_id or "")
-    out.print(table)
-
-
-@app.command()
-@friendly
 def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder for the report")):
     """Synthesise a set of 8 squats (two of them shallow), analyse it and write a JSON + HTML report."""
     from gyml.pipeline import analyze_sequence
@@ -443,6 +431,13 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     for fb in a.feedback:
         out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
     out.print(f"report: {html_path.resolve()}\njson:   {json_path.resolve()}")
+
+
+# `gyml exercises` (the catalog and the person's own: list, add, remove) lives in its own module, which
+# uses the helpers above.
+from gyml.exercises_cli import exercises_app
+
+app.add_typer(exercises_app, name="exercises")
 
 
 def main() -> None:

@@ -89,7 +89,10 @@ def analyze_file(path: str | Path, progress=None, fps: float | None = None, layo
 def _recognise(seq: PoseSequence, exercise: str | None, model_path: str | None = None,
                kinematics: Kinematics | None = None, reps: RepCount | None = None) -> ExercisePrediction | None:
     from gyml.classify.default import recognise
-    return recognise(seq, exercise, model_path, kinematics=kinematics, reps=reps)
+    from gyml.classify.personal import recognise_personal
+    # the person's own exercises first: named with --exercise, or matched by their recordings
+    return recognise_personal(seq, exercise, kinematics=kinematics, reps=reps) or \
+        recognise(seq, exercise, model_path, kinematics=kinematics, reps=reps)
 
 
 def _gold(gold: PoseSequence | None, prediction: ExercisePrediction | None, method: str, any_reps: bool
