@@ -91,7 +91,8 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
         cue = _cue(kind, exercise, joint, value)
         rep_text = _rep_list(reps)
         out.append(Feedback(rep=reps[0] if len(set(reps)) == 1 else None, phase=phase, joint=joint,
-                            severity="fault", message=f"{rep_text}, {when}: {cue}"))
+                            severity="fault", message=f"{rep_text}, {when}: {cue}", reps=sorted(set(reps)),
+                            kind=kind))
     clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings})
     if n_reps and clean:
         if len(clean) == n_reps:
@@ -99,5 +100,5 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
                 "The rep matched the reference form - well done."
         else:
             msg = f"{_rep_list(clean)}: good form, matching the reference."
-        out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg))
+        out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg, reps=clean))
     return out

@@ -83,5 +83,6 @@ def _paper(seq, reps, gold) -> tuple[list[Feedback], dict]:
     if result is None:
         return [], {}
     words = {"start": "your starting position needs work", "mid": "your midpoint position needs work"}
-    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.") for rep, phase in result.flagged]
+    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.", reps=[rep], kind=f"{phase}_pose")
+                for rep, phase in result.flagged]
     return feedback, {"coach": {"method": "paper", **result.to_dict()}}

@@ -31,10 +31,14 @@ class Feedback:
     joint: str | None
     severity: str
     message: str
+    # Machine-readable twins of the message: every rep the cue is about (a grouped cue has rep None) and
+    # the fault kind ("shallow", "stance_wide", ...; None for info and warnings).
+    reps: list[int] = field(default_factory=list)
+    kind: str | None = None
 
     def to_dict(self) -> dict:
-        return {"rep": self.rep, "phase": self.phase, "joint": self.joint, "severity": self.severity,
-                "message": self.message}
+        return {"rep": self.rep, "reps": list(self.reps), "kind": self.kind, "phase": self.phase,
+                "joint": self.joint, "severity": self.severity, "message": self.message}
 
 
 @dataclass
