@@ -61,10 +61,13 @@ def builtin(exercise: str) -> PoseSequence | None:
     return synthesize(exercise, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
 
 
-def find(exercise: str) -> PoseSequence | None:
-    """The user's own gold for this exercise if there is one, else the built-in one."""
+def own(exercise: str) -> PoseSequence | None:
+    """The user's own gold for this exercise, if the library has one."""
     folder = library_dir() / _safe_name(exercise)
     files = sorted(folder.glob("*.npz")) if folder.exists() else []
-    if files:
-        return PoseSequence.load(files[0])
-    return builtin(exercise)
+    return PoseSequence.load(files[0]) if files else None
+
+
+def find(exercise: str) -> PoseSequence | None:
+    """The user's own gold for this exercise if there is one, else the built-in one."""
+    return own(exercise) or builtin(exercise)

@@ -9,13 +9,17 @@ from gyml.coach.align import PHASES
 from gyml.coach.compare import (
     LATERAL_CHECKS,
     SIDE_VIEW,
+    STRICTNESS,
     align,
     compare,
     gold_profile,
+    main_joint,
     measure_reps,
     rep_score,
 )
 from gyml.coach.feedback import phrase
+from gyml.coach.geometry import GEOMETRY_CHECKS, geometry_findings, geometry_profile, rep_geometry
+from gyml.coach.own_reference import own_reference_findings
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
@@ -37,7 +41,12 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         raise GymlError(f"unknown coach '{method}' (choose from {', '.join(COACH_METHODS)})")
     exercise = prediction.label if prediction is not None else None
     if gold is None and exercise:
-        gold = gold_library.find(exercise)
+        gold = gold_library.own(exercise)
+    # A recording of a real body (the user's own) is judged in centimetres too; the built-in textbook
+    # rep is not a body to measure stance or hip height against, so then the set is its own reference.
+    own_gold = gold is not None
+    if gold is None and exercise:
+        gold = gold_library.builtin(exercise)
     if gold is None or not reps.segments:
         return [], {}
     if method == "paper":
@@ -52,11 +61,18 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         # The gold set opens at rest (built-in ones by construction; a recorded one should too).
         rest = gold_angles[int(np.argmax(gold.present))]
     user_m = measure_reps(seq, reps, rest_pose=rest)
-    profile = gold_profile(measure_reps(gold, gold_reps, gold_angles, rest_pose=rest))
+    gold_m = measure_reps(gold, gold_reps, gold_angles, rest_pose=rest)
+    profile = gold_profile(gold_m)
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()
     warps = {r.index: align(r, profile) for r in user_m}
     findings = compare(user_m, profile, watched, checks, strictness, warps)
+    tol = STRICTNESS.get(strictness, 1.0)
+    if own_gold:
+        findings += _geometry(seq, user_m, gold, gold_m, exercise, findings, tol)
+    else:
+        posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
+        findings += own_reference_findings(user_m, main_joint(profile, watched), posture, tol)
     feedback = phrase(findings, exercise, reps.count)
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
@@ -72,10 +88,26 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             "phase_s": {p: round(warp.seconds_in(r, p), 2) for p in PHASES},
             "gold_distance_deg": round(warp.distance, 1),
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
-            "faults": [f.kind for f in findings if f.rep == r.index],
-            "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index},
+            "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
+            "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
+            "warnings": [f.kind for f in findings if f.rep == r.index and f.severity == "warn"],
         })
-    return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness}}
+    reference = "own gold" if own_gold else "built-in, and the set's own best reps"
+    return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness,
+                                                        "reference": reference}}
+
+
+def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
+    """Hip height, feet apart and sway against the person's own gold, in centimetres of their body; a
+    rep already told it is shallow (in degrees) is not told again in centimetres."""
+    checks = GEOMETRY_CHECKS.get(exercise or "", ())
+    if not checks:
+        return []
+    profile = geometry_profile(rep_geometry(gold.joints, gold.present, [(r.index, r.start, r.end) for r in gold_m]))
+    user = rep_geometry(seq.joints, seq.present, [(r.index, r.start, r.end) for r in user_m])
+    shallow = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
+    return [f for f in geometry_findings(user, profile, checks, tol)
+            if not (f.kind == "not_low_enough" and f.rep in shallow)]
 
 
 def _paper(seq, reps, gold) -> tuple[list[Feedback], dict]:
