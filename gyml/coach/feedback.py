@@ -32,6 +32,10 @@ CUES = {
     "elbows_flare": "your elbows flare {value:.0f}° out from your body - keep them at about 45°.",
     "asymmetric_arms": "one arm moves {value:.0f}° less than the other - move both sides evenly.",
     "too_fast": "you rushed it, moving in {value:.0%} of your usual time - slow down and control the movement.",
+    "knees_bent": "your knees bend {value:.0f}° more than the reference - straighten your legs and keep "
+                  "them off the floor.",
+    "head_dropped": "your head is {value:.0f}° out of line with your back - look at the floor just ahead "
+                    "of your hands.",
     # against the person's own gold recording, in centimetres of their body
     "not_low_enough": "your hips stop {value:.0f} cm higher than in your reference - go lower, under control.",
     "stride_long": "your feet land {value:.0f} cm further apart than in your reference - shorten the step.",

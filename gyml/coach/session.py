@@ -8,6 +8,7 @@ from gyml.coach import gold as gold_library
 from gyml.coach.align import PHASES
 from gyml.coach.compare import (
     LATERAL_CHECKS,
+    MONOCULAR,
     SIDE_VIEW,
     STRICTNESS,
     align,
@@ -19,13 +20,14 @@ from gyml.coach.compare import (
 )
 from gyml.coach.feedback import phrase
 from gyml.coach.geometry import GEOMETRY_CHECKS, geometry_findings, geometry_profile, rep_geometry
+from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
 from gyml.coach.own_reference import own_reference_findings
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
-from gyml.reps.signal import angle_table
+from gyml.reps.signal import angle_table, fill_missing
 from gyml.synth.catalog import CATALOG
 from gyml.synth.faults import FAULTS
 
@@ -68,6 +70,16 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     warps = {r.index: align(r, profile) for r in user_m}
     findings = compare(user_m, profile, watched, checks, strictness, warps)
     tol = STRICTNESS.get(strictness, 1.0)
+    deviations = None
+    if not own_gold and seq.source in MONOCULAR and exercise in LEARNED:
+        # A real body on video against the textbook one: tolerances learned from labelled real clips
+        # replace the textbook ones (see gyml/coach/learned.py).
+        joints = fill_missing(seq.joints, seq.present)
+        reference = reference_levels(gold_angles, gold.joints)
+        main = main_joint(profile, watched)
+        deviations = rep_deviations(angle_table(seq), joints, user_m, reference, profile, main)
+        findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
+                                    profile["travel"].get(main, 0.0) if main else 0.0)
     if own_gold:
         findings += _geometry(seq, user_m, gold, gold_m, exercise, findings, tol)
     else:
@@ -78,7 +90,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
         feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
     metrics = []
-    for r in user_m:
+    for i, r in enumerate(user_m):
         warp = warps[r.index]
         metrics.append({
             "rep": r.index, "score": rep_score(r, findings, profile, watched),
@@ -91,6 +103,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
             "warnings": [f.kind for f in findings if f.rep == r.index and f.severity == "warn"],
+            **({"deviations": {k: round(v, 3) for k, v in deviations[i].items()}} if deviations else {}),
         })
     reference = "own gold" if own_gold else "built-in, and the set's own best reps"
     return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness,
