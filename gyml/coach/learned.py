@@ -116,7 +116,8 @@ def fit_tolerances(clip_scores: list[dict], wrong: list[bool], passes: int = 3) 
                 trial = {**limits, k: c}
                 acc = _balanced_accuracy(flags(trial), wrong)
                 if acc > best + 1e-9:
-                    best, limits, changed = acc, trial, True
+                    best, changed = acc, True
+                    limits = {j: None if v is None else float(v) for j, v in trial.items()}
         if not changed:
             break
     return limits
