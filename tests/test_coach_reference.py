@@ -5,6 +5,7 @@ import csv
 
 import numpy as np
 import pytest
+from conftest import shared_path
 
 from gyml.coach.learned import fit_tolerances
 from gyml.pipeline import analyze_sequence
@@ -12,7 +13,6 @@ from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT
 from gyml.synth import SynthConfig, synthesize
-from tests.conftest import shared_path
 
 # The bodyweight_mistakes takes hold 17 of MediaPipe's 33 landmarks; hand, foot and face points stand
 # in by wrist, ankle and nose until the readers take partial skeletons.

@@ -77,9 +77,22 @@ def side_tilt(joints: np.ndarray) -> np.ndarray:
     return np.degrees(np.arcsin(np.clip(share, -1.0, 1.0)))
 
 
-def rep_geometry(joints: np.ndarray, present: np.ndarray, spans: list[tuple[int, int, int]]) -> list[RepGeometry]:
+def fill_joints(joints: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Each joint interpolated over the frames it is missing in, on its own: a joint the source never
+    has (hands, toes of a 17-point skeleton) stays NaN instead of spoiling the others."""
+    out = np.array(joints, dtype=np.float64)
+    for k in range(out.shape[1]):
+        known = (confidence[:, k] > 0) & np.isfinite(out[:, k]).all(axis=1)
+        if known.any():
+            out[:, k] = fill_missing(out[:, k], known)
+    return out
+
+
+def rep_geometry(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[int, int, int]]
+                 ) -> list[RepGeometry]:
     """Geometry of each rep; `spans` are (rep index, first frame, last frame)."""
-    j = fill_missing(np.asarray(joints, dtype=np.float64), present)
+    j = fill_joints(joints, confidence)
+    present = (confidence > 0).any(axis=1)
     height = hip_height(j)
     seen = height[present] if present.any() else height
     standing = float(np.percentile(seen, 95))

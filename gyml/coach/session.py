@@ -19,7 +19,13 @@ from gyml.coach.compare import (
     rep_score,
 )
 from gyml.coach.feedback import phrase
-from gyml.coach.geometry import GEOMETRY_CHECKS, geometry_findings, geometry_profile, rep_geometry
+from gyml.coach.geometry import (
+    GEOMETRY_CHECKS,
+    fill_joints,
+    geometry_findings,
+    geometry_profile,
+    rep_geometry,
+)
 from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
 from gyml.coach.own_reference import own_reference_findings
 from gyml.coach.paper import paper_coach
@@ -27,7 +33,7 @@ from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
-from gyml.reps.signal import angle_table, fill_missing
+from gyml.reps.signal import angle_table
 from gyml.synth.catalog import CATALOG
 from gyml.synth.faults import FAULTS
 
@@ -74,7 +80,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if not own_gold and seq.source in MONOCULAR and exercise in LEARNED:
         # A real body on video against the textbook one: tolerances learned from labelled real clips
         # replace the textbook ones (see gyml/coach/learned.py).
-        joints = fill_missing(seq.joints, seq.present)
+        joints = fill_joints(seq.joints, seq.confidence)
         reference = reference_levels(gold_angles, gold.joints)
         main = main_joint(profile, watched)
         deviations = rep_deviations(angle_table(seq), joints, user_m, reference, profile, main)
@@ -116,8 +122,8 @@ def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
     checks = GEOMETRY_CHECKS.get(exercise or "", ())
     if not checks:
         return []
-    profile = geometry_profile(rep_geometry(gold.joints, gold.present, [(r.index, r.start, r.end) for r in gold_m]))
-    user = rep_geometry(seq.joints, seq.present, [(r.index, r.start, r.end) for r in user_m])
+    profile = geometry_profile(rep_geometry(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m]))
+    user = rep_geometry(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in user_m])
     shallow = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
     return [f for f in geometry_findings(user, profile, checks, tol)
             if not (f.kind == "not_low_enough" and f.rep in shallow)]
