@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gyml.coach.compare import Finding
+from gyml.pose.kinematics import fill_missing
 from gyml.pose.skeleton import JOINT
-from gyml.reps.signal import fill_missing
 
 DEPTH_TOLERANCE = 0.10    # of the person's leg length (hip to knee to ankle)
 FEET_TOLERANCE = 0.15     # of the gold's distance between the feet

@@ -31,13 +31,15 @@ class Feedback:
     joint: str | None
     severity: str
     message: str
-    # Machine-readable twins of the message: every rep the cue is about (a grouped cue has rep None) and
-    # the fault kind ("shallow", "stance_wide", ...; None for info and warnings).
-    reps: list[int] = field(default_factory=list)
+    # Machine-readable twins of the message: every rep the cue is about (`rep` names one only when it is
+    # alone; a grouped cue has rep None) and the fault kind ("shallow", "stance_wide", ...; None for
+    # notes without one).
+    reps: list[int] | None = None
     kind: str | None = None
 
     def to_dict(self) -> dict:
-        return {"rep": self.rep, "reps": list(self.reps), "kind": self.kind, "phase": self.phase,
+        reps = self.reps if self.reps is not None else ([self.rep] if self.rep is not None else [])
+        return {"rep": self.rep, "reps": list(reps), "kind": self.kind, "phase": self.phase,
                 "joint": self.joint, "severity": self.severity, "message": self.message}
 
 
