@@ -22,28 +22,17 @@ from real_data import SHARED, cached_pose, video_label
 
 from gyml.coach.learned import KINDS, LEARNED, fit_tolerances
 from gyml.pipeline import analyze_sequence
-from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
+from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
 
 # The fault kinds that name each lunge mistake (a reverse lunge's rear foot too far back is a long stride).
 LUNGE_MISTAKES = {"back_behind": ("stride_long",), "back_bent": ("forward_lean", "rounded_back"),
                   "high": ("not_low_enough", "shallow"), "long": ("stride_long",),
                   "no_equilibrium": ("off_balance",)}
-# The takes hold 17 of MediaPipe's 33 landmarks: hand and foot points stand in for by wrist and ankle,
-# face points by the nose, until the readers take partial skeletons themselves.
-STAND_IN = {17: 15, 19: 15, 21: 15, 18: 16, 20: 16, 22: 16, 29: 27, 31: 27, 30: 28, 32: 28}
 
 
 def read_take(path) -> PoseSequence:
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))[1:]
-    values = np.array([[float(c) if c.strip() else np.nan for c in r[1:133]] for r in rows]).reshape(-1, 33, 4)
-    for k, source in STAND_IN.items():
-        values[:, k] = values[:, source]
-    for k in range(33):
-        if np.isnan(values[:, k, 0]).all():
-            values[:, k] = values[:, 0]
-    return landmarks_to_sequence(values[..., :3], values[..., 3], 60.0, "csv", metadata={"file": path.name})
+    return read_pose(path, fps=60.0)
 
 
 def lunges() -> None:

@@ -1,35 +1,20 @@
 """The coach against the person's own gold (centimetres of their body), against their own best reps,
 and grouped cues that stay machine-readable."""
 
-import csv
-
 import numpy as np
 import pytest
 from conftest import shared_path
 
 from gyml.coach.learned import fit_tolerances
 from gyml.pipeline import analyze_sequence
-from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
+from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT
 from gyml.synth import SynthConfig, synthesize
 
-# The bodyweight_mistakes takes hold 17 of MediaPipe's 33 landmarks; hand, foot and face points stand
-# in by wrist, ankle and nose until the readers take partial skeletons.
-STAND_IN = {17: 15, 19: 15, 21: 15, 18: 16, 20: 16, 22: 16, 29: 27, 31: 27, 30: 28, 32: 28}
-
 
 def _take(name: str) -> PoseSequence:
-    path = shared_path("bodyweight_mistakes", name)
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))[1:]
-    values = np.array([[float(c) if c.strip() else np.nan for c in r[1:133]] for r in rows]).reshape(-1, 33, 4)
-    for k, source in STAND_IN.items():
-        values[:, k] = values[:, source]
-    for k in range(33):
-        if np.isnan(values[:, k, 0]).all():
-            values[:, k] = values[:, 0]
-    return landmarks_to_sequence(values[..., :3], values[..., 3], 60.0, "csv")
+    return read_pose(shared_path("bodyweight_mistakes", name), fps=60.0)
 
 
 def _faults(analysis):

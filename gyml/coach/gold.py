@@ -58,7 +58,13 @@ def builtin(exercise: str) -> PoseSequence | None:
     """The catalog's textbook performance: three clean reps at the catalog tempo and depth."""
     if exercise not in CATALOG or CATALOG[exercise].isometric:
         return None
-    return synthesize(exercise, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
+    seq = synthesize(exercise, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
+    seq.metadata["builtin_gold"] = True   # a textbook body, not a person's: the coach judges it differently
+    return seq
+
+
+def is_builtin(seq: PoseSequence) -> bool:
+    return bool(seq.metadata.get("builtin_gold"))
 
 
 def own(exercise: str) -> PoseSequence | None:

@@ -53,12 +53,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         raise GymlError(f"unknown coach '{method}' (choose from {', '.join(COACH_METHODS)})")
     exercise = prediction.label if prediction is not None else None
     if gold is None and exercise:
-        gold = gold_library.own(exercise)
+        gold = gold_library.find(exercise)
     # A recording of a real body (the user's own) is judged in centimetres too; the built-in textbook
     # rep is not a body to measure stance or hip height against, so then the set is its own reference.
-    own_gold = gold is not None
-    if gold is None and exercise:
-        gold = gold_library.builtin(exercise)
+    own_gold = gold is not None and not gold_library.is_builtin(gold)
     if gold is None or not reps.segments:
         return [], {}
     if method == "paper":
