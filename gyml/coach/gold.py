@@ -58,13 +58,22 @@ def builtin(exercise: str) -> PoseSequence | None:
     """The catalog's textbook performance: three clean reps at the catalog tempo and depth."""
     if exercise not in CATALOG or CATALOG[exercise].isometric:
         return None
-    return synthesize(exercise, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
+    seq = synthesize(exercise, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
+    seq.metadata["builtin_gold"] = True   # a textbook body, not a person's: the coach judges it differently
+    return seq
+
+
+def is_builtin(seq: PoseSequence) -> bool:
+    return bool(seq.metadata.get("builtin_gold"))
+
+
+def own(exercise: str) -> PoseSequence | None:
+    """The user's own gold for this exercise, if the library has one."""
+    folder = library_dir() / _safe_name(exercise)
+    files = sorted(folder.glob("*.npz")) if folder.exists() else []
+    return PoseSequence.load(files[0]) if files else None
 
 
 def find(exercise: str) -> PoseSequence | None:
     """The user's own gold for this exercise if there is one, else the built-in one."""
-    folder = library_dir() / _safe_name(exercise)
-    files = sorted(folder.glob("*.npz")) if folder.exists() else []
-    if files:
-        return PoseSequence.load(files[0])
-    return builtin(exercise)
+    return own(exercise) or builtin(exercise)
