@@ -21,6 +21,8 @@ class Dataset:
     labels: list[str]
     names: dict[str, str]  # label -> human name
     files: list[str]
+    groups: list[str] | None = None   # recordings sharing person, place and camera share a group
+    sources: list[str] | None = None
 
 
 def _label_names(folder: Path) -> dict[str, str]:
