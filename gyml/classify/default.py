@@ -42,7 +42,7 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePr
     else:
         confidence = float
         threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
-    ranked = [(classes[i], confidence(float(proba[i]))) for i in order]
+    ranked = [(str(classes[i]), confidence(float(proba[i]))) for i in order]
     label, conf = ranked[0]
     return ExercisePrediction(label, model.names.get(label, label), conf, ranked, guess=conf < threshold)
 

@@ -223,3 +223,24 @@ def read_with_progress(recordings: list[Recording], show: bool = True):
             bar.update(task, completed=done, total=total, description=f"poses {name}" if name else "poses")
 
         return read_recordings(recordings, tick)
+
+
+def load_training_data(path: str | Path, show_progress: bool = True):
+    """What `gyml train` reads: a FLAG3D-layout or labelled gyml .npz folder as before, else a manifest
+    or a folder of videos and pose files (see the module's docstring). Returns (Dataset, problems)."""
+    from gyml.classify.datasets import load_folder
+
+    path = Path(path)
+    if path.is_dir():
+        has_manifest = False
+        for name in MANIFEST_NAMES:
+            if (path / name).is_file():
+                with open(path / name, newline="") as fh:
+                    has_manifest |= _column(next(csv.reader(fh), []), PATH_COLUMNS) is not None
+        has_videos = any(p.suffix.lower() in VIDEO_SUFFIXES for p in path.rglob("*"))
+        if not has_manifest and not has_videos:
+            try:
+                return load_folder(path), []
+            except GymlError:
+                pass  # pose files without labels inside them: labelled by subfolder or file name instead
+    return load_recordings(path, show_progress=show_progress)
