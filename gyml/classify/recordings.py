@@ -127,6 +127,22 @@ def read_manifest(manifest: str | Path, label: str | None = None, source: str | 
     return out
 
 
+def _lists_recordings(manifest: Path) -> bool:
+    """A CSV whose path column names files beside it (not, e.g., a table of label names)."""
+    if not manifest.is_file():
+        return False
+    with open(manifest, newline="") as fh:
+        rows = csv.DictReader(fh)
+        column = _column(rows.fieldnames or [], PATH_COLUMNS)
+        if column is None:
+            return False
+        for _, row in zip(range(20), rows):
+            listed = (row.get(column) or "").strip()
+            if listed and _resolve(manifest.parent, listed) is not None:
+                return True
+    return False
+
+
 def _is_recording(path: Path) -> bool:
     return path.is_file() and (path.suffix.lower() in VIDEO_SUFFIXES or path.suffix.lower() in POSE_SUFFIXES)
 
@@ -139,10 +155,10 @@ def scan_folder(folder: str | Path, label: str | None = None, source: str | None
     source = source or folder.name
     for name in MANIFEST_NAMES:
         manifest = folder / name
-        if manifest.is_file():
+        if _lists_recordings(manifest):
             with open(manifest, newline="") as fh:
                 fields = next(csv.reader(fh), [])
-            if _column(fields, PATH_COLUMNS) and (label or _column(fields, LABEL_COLUMNS)):
+            if label or _column(fields, LABEL_COLUMNS):
                 return read_manifest(manifest, label, source)
     out = []
     for path in sorted(folder.rglob("*")):
@@ -232,11 +248,7 @@ def load_training_data(path: str | Path, show_progress: bool = True):
 
     path = Path(path)
     if path.is_dir():
-        has_manifest = False
-        for name in MANIFEST_NAMES:
-            if (path / name).is_file():
-                with open(path / name, newline="") as fh:
-                    has_manifest |= _column(next(csv.reader(fh), []), PATH_COLUMNS) is not None
+        has_manifest = any(_lists_recordings(path / name) for name in MANIFEST_NAMES)
         has_videos = any(p.suffix.lower() in VIDEO_SUFFIXES for p in path.rglob("*"))
         if not has_manifest and not has_videos:
             try:
