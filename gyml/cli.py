@@ -78,11 +78,12 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
 
 
 def _load_dataset(data_dir: Path):
-    from gyml.classify.datasets import load_folder
+    from gyml.classify.recordings import load_training_data
 
-    with _progress() as progress:
-        task = progress.add_task("loading", total=None)
-        return load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
+    data, problems = load_training_data(data_dir)
+    for line in problems:
+        err.print(f"skipped {line}")
+    return data
 
 
 def _finish_batch(lines: list[str], failed: int, jsonl: Path | None, verb: str) -> None:
@@ -284,8 +285,10 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
 
 @app.command()
 @friendly
-def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder"),
-          features: str = typer.Option("angles", help="paper, angles or rep_curve"),
+def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder, a folder of videos/pose "
+                                         "files (one subfolder per exercise), or a manifest CSV path,label[,group]"),
+          features: str = typer.Option("angles", help="paper, angles, rep_curve or motion (view-invariant, "
+                                                      "for real footage)"),
           pca: float | None = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
           model: str = typer.Option("multinomial", help="multinomial, ovr, trees, knn or knn_dtw (rep_curve features)"),
           choose_kappa: bool = typer.Option(False, help="choose PCA's kappa on the dev set"),

@@ -117,6 +117,9 @@ def _coach(seq, reps, prediction, gold, method, strictness, kinematics=None, gol
 def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: list[Feedback],
              faulty_reps: list[int]) -> str:
     what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
+    if prediction is not None and prediction.guess:
+        article = "an" if what[:1] in "aeiou" else "a"
+        what = f"what looks like {article} {what} ({prediction.confidence:.0%}, a guess)"
     n = reps.count
     if prediction is None:
         text = f"{n} {what}"

@@ -37,7 +37,7 @@ def metrics(y_true, y_pred, labels) -> dict:
 
 def train(data: Dataset, features: str = "angles", model: str = "multinomial", pca: float | None = 0.75,
           seed: int = 0, choose_kappa: bool = False) -> TrainResult:
-    split = split_indices(data.labels, seed)
+    split = split_indices(data.labels, seed, groups=data.groups)
     X = build_features(data.sequences, features)
     y = np.asarray(data.labels)
     labels = sorted(set(data.labels))

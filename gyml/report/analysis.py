@@ -18,9 +18,11 @@ class ExercisePrediction:
     name: str
     confidence: float
     top: list[tuple[str, float]] = field(default_factory=list)
+    guess: bool = False   # the most likely exercise, named and coached though the model is unsure
 
     def to_dict(self) -> dict:
         return {"label": self.label, "name": self.name, "confidence": round(float(self.confidence), 4),
+                "guess": self.guess,
                 "top": [{"label": lab, "confidence": round(float(c), 4)} for lab, c in self.top]}
 
 
