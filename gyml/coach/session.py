@@ -41,7 +41,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if gold is None or not reps.segments:
         return [], {}
     if method == "paper":
-        return _paper(seq, reps, gold)
+        feedback, extras = _paper(seq, reps, gold)
+        if "coach" in extras and "gold" in gold.metadata:
+            extras["coach"]["gold"] = gold.metadata["gold"]
+        return feedback, extras
     gold_reps = count_reps(gold)
     if not gold_reps.segments:
         raise GymlError("the gold reference has no repetitions to compare with")
@@ -75,7 +78,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             "faults": [f.kind for f in findings if f.rep == r.index],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index},
         })
-    return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness}}
+    coach = {"method": "gyml", "strictness": strictness}
+    if "gold" in gold.metadata:
+        coach["gold"] = gold.metadata["gold"]
+    return feedback, {"rep_metrics": metrics, "coach": coach}
 
 
 def _paper(seq, reps, gold) -> tuple[list[Feedback], dict]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.axis_scales import restore_axis_scales
+from gyml.pose.bounded_npy import load_npy
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
 
@@ -16,12 +17,11 @@ REFERENCE_TORSO_M = 0.5
 
 
 def read_repcount_npy(path: Path, fps: float = 30.0) -> PoseSequence:
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise GymlError(f"{path.name}: cannot read .npy ({exc})") from None
+    data = load_npy(path)
     if data.ndim != 2 or data.shape[1] < NUM_LANDMARKS * 3 or len(data) == 0:
         raise GymlError(f"{path.name}: expected a (T, 104) RepCount-pose array, got shape {data.shape}")
+    if not np.issubdtype(data.dtype, np.number) or np.iscomplexobj(data):
+        raise GymlError(f"{path.name}: expected real numbers, got {data.dtype} values")
     data = data.astype(np.float64)
     if np.isnan(data).all():
         raise GymlError(f"{path.name}: every value is NaN")
