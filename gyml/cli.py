@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -43,11 +44,18 @@ def fail(message: str) -> None:
 
 
 def friendly(func):
-    """Turn GymlError (and a few OS errors) into one line and exit code 2, never a traceback."""
+    """Turn GymlError (and a few OS errors) into one line and exit code 2, never a traceback. Numerical
+    warnings that escaped the code that should have handled them become one summary line, not raw output."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            if os.environ.get("GYML_DEBUG"):
+                return func(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = func(*args, **kwargs)
+            _summarise_warnings(caught)  # after a failure the error is the one line shown
+            return result
         except GymlError as exc:
             fail(str(exc))
         except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
@@ -61,6 +69,14 @@ def friendly(func):
                 raise
             fail(f"unexpected {type(exc).__name__}: {exc} (set GYML_DEBUG=1 for details and please report it)")
     return wrapper
+
+
+def _summarise_warnings(caught: list) -> None:
+    shown = [w for w in caught if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+    if shown:
+        kinds = sorted({w.category.__name__ for w in shown})
+        err.print(f"[dim]note: {len(shown)} numerical warning{'s' if len(shown) > 1 else ''} ({', '.join(kinds)}) "
+                  "while processing; GYML_DEBUG=1 shows them[/]", highlight=False)
 
 
 def _progress() -> Progress:
@@ -362,6 +378,9 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
     result = run(data, features, model, pca or None, choose_kappa=choose_kappa)
     result.model.save(output)
     m = result.metrics
+    if not m.get("converged", True):
+        err.print("note: the solver stopped at its iteration limit before converging (the model may be a little "
+                  "less accurate)", highlight=False)
     out.print(f"{len(data.labels)} sequences, {result.n_features} features, trained in {result.seconds:.1f} s; "
               f"dev accuracy {m['dev']['accuracy']:.3f}, test accuracy {m.get('test', {}).get('accuracy', float('nan')):.3f}")
     out.print(f"wrote {output}")

@@ -41,6 +41,7 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness)
     tracking = assess_tracking(seq, reps)
     extras["tracking"] = tracking.to_dict()
+    _report_plausibility(seq, extras, feedback)
     if tracking.warning:
         feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
                                     message=tracking.warning))
@@ -52,6 +53,19 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
                         extras=extras)
     return AnalysisResult(analysis, seq, reps)
+
+
+def _report_plausibility(seq: PoseSequence, extras: dict, feedback: list[Feedback]) -> None:
+    """Frames the readers found broken (gyml.pose.plausibility) and made missing: a JSON field and a warning."""
+    report = seq.metadata.get("plausibility")
+    if not report:
+        return
+    extras["plausibility"] = report
+    if report.get("frames_dropped"):
+        why = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(report.get("reasons", {}).items()))
+        feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
+                                    message=f"{report['frames_dropped']} of {len(seq)} frames held poses no body "
+                                            f"could take ({why}) and were treated as missing."))
 
 
 def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kwargs) -> AnalysisResult:

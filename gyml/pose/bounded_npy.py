@@ -10,6 +10,7 @@ Every failure to parse becomes a one-line GymlError.
 from __future__ import annotations
 
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -24,7 +25,7 @@ MAX_COMPRESSION_RATIO = 200
 # What any parse of a damaged .npy/.npz may raise from numpy, zipfile or zlib.
 READ_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, zipfile.BadZipFile,
                zipfile.LargeZipFile, zlib.error, struct.error, NotImplementedError, RuntimeError, OverflowError,
-               UnicodeError, SyntaxError, MemoryError)
+               UnicodeError, SyntaxError, MemoryError, tokenize.TokenError)  # numpy tokenizes .npy headers
 
 
 def _claimed_bytes(fh) -> tuple[tuple[int, ...], np.dtype, int]:

@@ -252,7 +252,10 @@ def safe_load(path: str | Path):
         raw = path.read_bytes()
     except OSError as exc:
         raise GymlError(f"cannot read {path}: {exc.strerror}") from None
-    data = _open_decompressed(raw)
+    try:
+        data = _open_decompressed(raw)
+    except GymlError as exc:
+        raise GymlError(f"{path.name}: {exc}") from None
     try:
         obj = RestrictedUnpickler(io.BytesIO(data)).load()
         expanded_size(obj, max(MIN_ALLOCATION_BUDGET // 8, ALLOCATION_BUDGET_PER_BYTE * len(data)))

@@ -72,7 +72,8 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> P
         seq = read_pickle(path, fps=fps)
     if not seq.present.any():
         raise GymlError(f"{path.name}: no person found in any frame")
-    return seq
+    from gyml.pose.plausibility import apply_plausibility
+    return apply_plausibility(seq, path.name)
 
 
 def read_pickle(path: Path, fps: float | None = None) -> PoseSequence:
