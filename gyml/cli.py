@@ -173,19 +173,24 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
             model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
             fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
-            force: bool = typer.Option(False, help="use --gold even if it does not look like the exercise")):
+            force: bool = typer.Option(False, help="use --gold even if it does not look like the exercise"),
+            overlay: Path | None = typer.Option(None, help="write the video with skeleton, rep count and cues "
+                                                "drawn on (H.264 .mp4; a video input)")):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
     from gyml.coach.session import COACH_METHODS
     from gyml.pipeline import analyze_sequence
-    from gyml.report.html import write_html
+    from gyml.report.html import write_report
+    from gyml.report.overlay import check_overlay_target, write_overlay
     from gyml.validate import check_choice, check_exercise
 
     if len(inputs) > 1 and (json_out or report) and not jsonl:
         fail("several inputs: use --jsonl OUT.jsonl (one object a line) instead of --json/--report")
     check_choice("strictness", strictness, ("beginner", "intermediate", "expert"))
     check_choice("coach", coach, COACH_METHODS)
-    _validate_common([*inputs, gold, model], fps, {"--json": json_out, "--report": report, "--jsonl": jsonl},
-                     method)
+    _validate_common([*inputs, gold, model], fps, {"--json": json_out, "--report": report, "--jsonl": jsonl,
+                                                   "--overlay": overlay}, method)
+    if overlay:
+        check_overlay_target(inputs, overlay)
     if exercise is not None:
         exercise = check_exercise(exercise)
     if model is not None:
@@ -219,8 +224,15 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
                     a.write_json(json_out)
                     out.print(f"wrote {json_out}")
                 if report:
-                    write_html(a, report, result.reps.signal)
+                    write_report(result, report, video_path=path)
                     out.print(f"wrote {report}")
+                if overlay:
+                    task = progress.add_task(f"overlay {overlay.name}", total=None)
+                    write_overlay(result, path, overlay,
+                                  progress=lambda done, total, task=task: progress.update(task, completed=done,
+                                                                                          total=total))
+                    progress.remove_task(task)
+                    out.print(f"wrote {overlay}")
         finally:  # an interrupted or failing batch still writes what it processed
             _finish_batch(lines, failed, jsonl, "analysed")
 

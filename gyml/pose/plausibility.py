@@ -8,6 +8,7 @@ sizes per second), so metres, torso units and normalised image coordinates are j
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 
@@ -112,13 +113,14 @@ def _assess(seq: PoseSequence, name: str) -> tuple[np.ndarray, Plausibility]:
     reasons["extent"] = ok & (extent > MAX_EXTENT * scale)
 
     frame_ok = ok & ~reasons["bone_lengths"] & ~reasons["extent"]
-    reasons["jump"] = _spikes(joints, frame_ok, seq.fps, scale)
+    times = seq.frame_times()
+    reasons["jump"] = _spikes(joints, frame_ok, times, scale)
     for mask in reasons.values():
         broken |= mask
 
     kept = present & ~broken
     if kept.sum() >= 10:
-        _whole_sequence_checks(joints, lengths, kept, seq.fps, scale, name)
+        _whole_sequence_checks(joints, lengths, kept, times, scale, name)
     return _finish(seq, name, broken, reasons, report)
 
 
@@ -133,7 +135,7 @@ def _finish(seq, name, broken, reasons, report) -> tuple[np.ndarray, Plausibilit
     return broken, report
 
 
-def _spikes(joints: np.ndarray, ok: np.ndarray, fps: float, scale: float) -> np.ndarray:
+def _spikes(joints: np.ndarray, ok: np.ndarray, times: np.ndarray, scale: float) -> np.ndarray:
     """Frames whose joints leap away and straight back: far from both neighbours, which are near each
     other."""
     idx = np.flatnonzero(ok)
@@ -141,7 +143,7 @@ def _spikes(joints: np.ndarray, ok: np.ndarray, fps: float, scale: float) -> np.
     if len(idx) < 3:
         return spikes
     j = joints[idx]
-    dt = np.diff(idx) / fps
+    dt = _intervals(times, idx)
 
     def speed(a, b, seconds):
         with np.errstate(invalid="ignore"):
@@ -155,7 +157,12 @@ def _spikes(joints: np.ndarray, ok: np.ndarray, fps: float, scale: float) -> np.
     return spikes
 
 
-def _whole_sequence_checks(joints, lengths, kept, fps, scale, name) -> None:
+def _intervals(times: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Seconds between the frames `idx`; at least a millisecond (a video may repeat a timestamp)."""
+    return np.maximum(np.diff(times[idx]), 1e-3)
+
+
+def _whole_sequence_checks(joints, lengths, kept, times, scale, name) -> None:
     kl = lengths[kept]
     with np.errstate(invalid="ignore"):
         q1, q2, q3 = np.nanpercentile(kl, [25, 50, 75], axis=0)
@@ -176,7 +183,7 @@ def _whole_sequence_checks(joints, lengths, kept, fps, scale, name) -> None:
     idx = np.flatnonzero(kept)
     j = joints[idx]
     with np.errstate(invalid="ignore"):
-        step = np.nanmedian(np.linalg.norm(np.diff(j, axis=0), axis=2), axis=1) / (np.diff(idx) / fps)
+        step = np.nanmedian(np.linalg.norm(np.diff(j, axis=0), axis=2), axis=1) / _intervals(times, idx)
     median_speed = float(np.nanmedian(step)) / scale if np.isfinite(step).any() else 0.0
     if median_speed > MAX_MEDIAN_SPEED:
         raise GymlError(f"{name}: the joints move {median_speed:.0f} body lengths a second on average: not a "
@@ -201,8 +208,7 @@ def apply_plausibility(seq: PoseSequence, name: str = "input") -> PoseSequence:
         confidence = seq.confidence.copy()
         joints[broken] = np.nan
         confidence[broken] = 0.0
-        seq = PoseSequence(joints=joints, confidence=confidence, fps=seq.fps, smpl_pose=seq.smpl_pose,
-                           image_landmarks=seq.image_landmarks, source=seq.source, metadata=dict(seq.metadata))
+        seq = dataclasses.replace(seq, joints=joints, confidence=confidence, metadata=dict(seq.metadata))
     else:
         seq.metadata = dict(seq.metadata)
     seq.metadata["plausibility"] = report.to_dict()
