@@ -43,8 +43,9 @@ class PoseSequence:
     times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.joints = np.asarray(self.joints, dtype=np.float32)
-        self.confidence = np.asarray(self.confidence, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range -> inf -> unknown, below
+            self.joints = np.asarray(self.joints, dtype=np.float32)
+            self.confidence = np.asarray(self.confidence, dtype=np.float32)
         if self.joints.ndim != 3 or self.joints.shape[1:] != (NUM_JOINTS, 3):
             raise GymlError(f"pose joints must have shape (T, {NUM_JOINTS}, 3), got {self.joints.shape}")
         if self.confidence.shape != self.joints.shape[:2]:

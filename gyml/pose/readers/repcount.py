@@ -27,9 +27,10 @@ def read_repcount_npy(path: Path, fps: float = 30.0) -> PoseSequence:
         raise GymlError(f"{path.name}: every value is NaN")
     points = data[:, : NUM_LANDMARKS * 3].reshape(-1, NUM_LANDMARKS, 3)
     # Frames where MediaPipe found nobody are stored as all zeros.
-    empty = ~np.isfinite(points).all(axis=(1, 2)) | (np.abs(points).sum(axis=(1, 2)) == 0)
+    empty = ~np.isfinite(points).all(axis=(1, 2)) | (points == 0).all(axis=(1, 2))
     points[empty] = np.nan
-    image = points[..., :2].astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 becomes inf: unknown
+        image = points[..., :2].astype(np.float32)
     seq = landmarks_to_sequence(points, None, fps, "repcount", image_landmarks=image,
                                 metadata={"file": path.name, "axis_scales_restored": True})
     # Each frame was min-max normalised per axis, which bends every angle; restore the body's proportions.
