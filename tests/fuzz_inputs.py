@@ -53,6 +53,7 @@ def write_seeds(folder: Path) -> dict[str, Path]:
               "source": np.str_("synth"), "metadata": np.str_("{}")}
     np.savez(folder / "seed_plain.npz", **arrays)
     seeds["npz_plain"] = folder / "seed_plain.npz"
+    seeds["npz_members"] = seeds["npz_plain"]
     seeds["flag3d_smpl"] = write_flag3d_smpl(seq, folder / "M001P001A057R001.pkl")
     seeds["phalp"] = write_phalp(seq.slice(0, 40), folder / "seed_phalp.pkl", name="seed")
     phalp = joblib.load(seeds["phalp"])   # our own file, just written: trusted
@@ -147,6 +148,27 @@ def mutate(data: bytes, ops: list[tuple[str, int, int, int]]) -> bytes:
                 end += 1
             buf[start:end] = text
     return bytes(buf)
+
+
+def mutate_npz_members(data: bytes, ops: list[tuple[str, int, int, int]]) -> bytes:
+    """Mutate the arrays inside an .npz and zip them again with valid checksums, so the mutation reaches
+    numpy's header and data parsing instead of stopping at the zip's CRC check."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        members = {name: zin.read(name) for name in zin.namelist()}
+    names = sorted(members)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+        for i, name in enumerate(names):
+            mine = [op for op in ops if op[3] % len(names) == i]
+            zout.writestr(name, mutate(members[name], mine) if mine else members[name])
+    return out.getvalue()
+
+
+def mutated_bytes(fmt: str, data: bytes, ops) -> bytes:
+    """A mutation of a seed of format `fmt` (gyml .npz seeds are mutated inside their members)."""
+    return mutate_npz_members(data, ops) if fmt == "npz_members" else mutate(data, ops)
 
 
 # ---- one guarded run -----------------------------------------------------------------------------------

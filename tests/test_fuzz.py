@@ -4,7 +4,7 @@ or more memory than the bound. benchmarks/fuzz_readers.py runs the same with man
 
 import numpy as np
 import pytest
-from fuzz_inputs import MUTATIONS, guarded, mutate, write_seeds
+from fuzz_inputs import MUTATIONS, guarded, mutate, mutated_bytes, write_seeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -36,7 +36,7 @@ def assert_contained(outcome, what):
     assert outcome.peak_bytes < MEMORY_BOUND, f"{what}: peak {outcome.peak_bytes / 1024**2:.0f} MB"
 
 
-FORMATS = ["npz", "npz_plain", "flag3d_smpl", "phalp", "phalp_plain", "flag3d_keypoints", "repcount_npy",
+FORMATS = ["npz", "npz_plain", "npz_members", "flag3d_smpl", "phalp", "phalp_plain", "flag3d_keypoints", "repcount_npy",
            "csv_wide", "csv_long"]
 
 
@@ -50,7 +50,7 @@ def test_mutated_files_through_the_readers(seeds, tmp_path_factory, fmt):
     @given(ops=operations)
     def check(ops):
         path = folder / seed.name
-        path.write_bytes(mutate(data, ops))
+        path.write_bytes(mutated_bytes(fmt, data, ops))
         assert_contained(guarded(read_pose, path, timeout_s=TIMEOUT_S), f"{fmt} {ops}")
 
     check()
@@ -95,7 +95,7 @@ def test_random_tables_as_repcount_npy(tmp_path_factory, data):
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("fmt", ["npz", "phalp", "csv_long", "repcount_npy"])
+@pytest.mark.parametrize("fmt", ["npz_members", "phalp_plain", "csv_long", "repcount_npy"])
 def test_mutated_files_through_the_cli(seeds, tmp_path_factory, fmt):
     """`gyml count` on a mutated file beside a good one: exit 0 or 2, a line for each, never 'unexpected'."""
     seed = seeds[fmt]
@@ -107,7 +107,7 @@ def test_mutated_files_through_the_cli(seeds, tmp_path_factory, fmt):
     @given(ops=operations)
     def check(ops):
         path = folder / seed.name
-        path.write_bytes(mutate(data, ops))
+        path.write_bytes(mutated_bytes(fmt, data, ops))
         out = folder / "out.jsonl"
         r = runner.invoke(app, ["count", str(path), str(good), "--jsonl", str(out)])
         assert r.exit_code in (0, 2), r.output

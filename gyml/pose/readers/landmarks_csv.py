@@ -69,7 +69,8 @@ def _wide(header: list[str], rows: list[list[str]]):
 def _long(header: list[str], rows: list[list[str]]):
     col = {name: header.index(name) for name in ("frame", "landmark", "x", "y", "z")}
     vis_col = header.index("visibility") if "visibility" in header else None
-    if any(len(r) <= max(col.values()) for r in rows):
+    needed = max([*col.values(), vis_col if vis_col is not None else 0])
+    if any(len(r) <= needed for r in rows):
         raise GymlError("CSV row with fewer cells than the header names")
     frames = [int(float(r[col["frame"]])) for r in rows]
     first, last = min(frames), max(frames)
