@@ -292,3 +292,11 @@ def test_version_and_no_raw_warnings(tmp_path, squat_npz):
     r = subprocess.run([sys.executable, "-m", "gyml.cli", "analyze", tmp_path / "sparse.npz"],
                        capture_output=True, text=True, timeout=120, check=False)
     assert "Warning" not in r.stderr and "warn(" not in r.stderr, r.stderr
+
+
+def test_the_synthesiser_refuses_an_unreachable_missing_share():
+    """`synth --missing 2` used to loop forever inside the library call too (the web calls it directly)."""
+    from gyml.synth.motion import SynthConfig
+
+    with pytest.raises(GymlError, match="missing_rate must lie in"):
+        synthesize("squat", 3, config=SynthConfig(missing_rate=2.0))
