@@ -147,3 +147,13 @@ def test_the_seeds_themselves_read(seeds):
         seq = read_pose(seeds[fmt])
         assert isinstance(seq, PoseSequence) and seq.present.mean() > 0.9, fmt
         assert seq.metadata["plausibility"]["frames_dropped"] == 0, fmt
+
+
+@pytest.mark.parametrize("fmt, ops", [
+    ("phalp_plain", [("number", 899422, 142, 238)]),       # an array where PHALP keeps a number -> ValueError
+    ("flag3d_keypoints", [("number", 852616, 163, 29)]),   # a cast of invalid values -> RuntimeWarning
+])
+def test_findings_of_the_fuzz_benchmark_stay_fixed(seeds, tmp_path, fmt, ops):
+    path = tmp_path / seeds[fmt].name
+    path.write_bytes(mutated_bytes(fmt, seeds[fmt].read_bytes(), ops))
+    assert_contained(guarded(read_pose, path, timeout_s=TIMEOUT_S), f"{fmt} {ops}")
