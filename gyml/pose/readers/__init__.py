@@ -57,6 +57,9 @@ def _looks_like_text(path: Path) -> bool:
 
 def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> PoseSequence:
     """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv)."""
+    from gyml.validate import check_fps
+
+    check_fps(fps, "fps")  # 0 used to fall back to 30 silently
     path = Path(path)
     kind = sniff_format(path)
     if kind == "video":
