@@ -55,6 +55,7 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     extras["tracking"] = tracking.to_dict()
     if seq.metadata.get("absent_joints"):
         extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
+    _report_plausibility(seq, extras, feedback)
     if tracking.warning:
         feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
                                     message=tracking.warning))
@@ -80,9 +81,21 @@ def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePredic
     return AnalysisResult(analysis, seq, reps, kinematics, gold)
 
 
-def analyze_file(path: str | Path, progress=None, fps: float | None = None, layout: str | None = None,
-                 **kwargs) -> AnalysisResult:
-    seq = read_pose(path, fps=fps, progress=progress, layout=layout)
+def _report_plausibility(seq: PoseSequence, extras: dict, feedback: list[Feedback]) -> None:
+    """Frames the readers found broken (gyml.pose.plausibility) and made missing: a JSON field and a warning."""
+    report = seq.metadata.get("plausibility")
+    if not report:
+        return
+    extras["plausibility"] = report
+    if report.get("frames_dropped"):
+        why = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(report.get("reasons", {}).items()))
+        feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
+                                    message=f"{report['frames_dropped']} of {len(seq)} frames held poses no body "
+                                            f"could take ({why}) and were treated as missing."))
+
+
+def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kwargs) -> AnalysisResult:
+    seq = read_pose(path, fps=fps, progress=progress)
     return analyze_sequence(seq, str(path), **kwargs)
 
 

@@ -58,12 +58,10 @@ def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | 
               kinematics: Kinematics | None = None, reps=None) -> ExercisePrediction | None:
     """The exercise: as the user named it, else as the default model recognises it."""
     if exercise:
-        from gyml.synth.catalog import CATALOG, normalize_label
-        key = normalize_label(exercise)
-        if key in CATALOG:
-            spec = CATALOG[key]
-            return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
-        return ExercisePrediction(key, exercise, 1.0, [(key, 1.0)])
+        from gyml.synth.catalog import CATALOG
+        from gyml.validate import check_exercise
+        spec = CATALOG[check_exercise(exercise)]  # an unknown name is refused with the closest catalog names
+        return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
     if model_path is None and not DEFAULT_MODEL.exists():
         return None
     return predict(load_model(str(model_path) if model_path else None), seq, kinematics=kinematics, reps=reps)

@@ -60,7 +60,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if gold is None or not reps.segments:
         return [], {}
     if method == "paper":
-        return _paper(seq, reps, gold, kinematics)
+        feedback, extras = _paper(seq, reps, gold, kinematics)
+        if "coach" in extras and "gold" in gold.metadata:
+            extras["coach"]["gold"] = gold.metadata["gold"]
+        return feedback, extras
     gold_kinematics = Kinematics(gold)
     gold_reps = gold_reps if gold_reps is not None else count_reps(gold, kinematics=gold_kinematics)
     if not gold_reps.segments:
@@ -117,8 +120,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             **({"deviations": {k: round(v, 3) for k, v in deviations[i].items()}} if deviations else {}),
         })
     reference = "own gold" if own_gold else "built-in, and the set's own best reps"
-    return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness,
-                                                        "reference": reference}}
+    coach = {"method": "gyml", "strictness": strictness, "reference": reference}
+    if "gold" in gold.metadata:
+        coach["gold"] = gold.metadata["gold"]
+    return feedback, {"rep_metrics": metrics, "coach": coach}
 
 
 def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
