@@ -531,8 +531,15 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
          camera: int | None = typer.Option(None, help="camera index (e.g. 0)"),
          output: Path | None = typer.Option(None, help="write the frames with the count drawn on (.mp4)"),
          serve: int | None = typer.Option(None, help="show the frames with the count in a browser at "
-                                             "http://127.0.0.1:PORT/ (0: any free port)")):
-    """Count reps causally, frame by frame, from a camera or a video; prints the count whenever it changes."""
+                                             "http://127.0.0.1:PORT/ (0: any free port)"),
+         realtime: bool | None = typer.Option(None, "--realtime/--every-frame",
+                                              help="play the video at its own speed, dropping the frames the "
+                                              "pose model cannot keep up with, as with a camera (default "
+                                              "with --serve), or process every frame"),
+         exercise: str | None = typer.Option(None, help="skip recognition: the exercise's name"),
+         cues: bool = typer.Option(True, help="coach each rep as it ends and print its cue")):
+    """Count reps causally, frame by frame, from a camera or a video; prints the count whenever it changes
+    and each rep's cue as it ends."""
     from gyml.reps.live import run_live
     from gyml.validate import check_count, check_outputs
 
@@ -542,8 +549,18 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
     check_outputs([video], {"--output": output})
     final = run_live(video if video is not None else camera, output=output, serve_port=serve,
                      on_rep=lambda n, t: out.print(f"{t:6.1f} s: {n} rep{'s' if n != 1 else ''}"),
-                     on_serve=lambda url: out.print(f"watch at {url}"))
+                     on_serve=lambda url: out.print(f"watch at {url}"), realtime=realtime, exercise=exercise,
+                     on_cue=(lambda e: out.print(f"{e.time_s:6.1f} s: {e.message}", highlight=False,
+                                                 soft_wrap=True)) if cues else None, coach=cues)
     out.print(f"total: {final} reps")
+
+
+def _register_serve() -> None:
+    from gyml.web.cli import serve
+    app.command("serve")(friendly(serve))
+
+
+_register_serve()
 
 
 @app.command()
