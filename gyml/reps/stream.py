@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gyml.pose.kinematics import Kinematics, pose_features
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
 from gyml.reps.counter import RepSegment, count_gyml, resting_pose
