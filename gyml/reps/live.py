@@ -32,7 +32,7 @@ from gyml.pose.skeleton import NUM_JOINTS
 from gyml.reps.counter import RepCount, RepSegment
 from gyml.reps.stream import StreamingCounter
 
-LIVE_RATE = 15.0     # frames/s of the counter's time grid for camera input (a browser sends about this)
+LIVE_RATE = 10.0     # frames/s of the counter's time grid for camera input (a browser sends up to 15)
 MAX_FILL_S = 0.5     # gaps up to this long are bridged by interpolation; longer ones count as nobody seen
 RECOGNISE_UNTIL_S = 20.0   # the exercise is recognised again at each rep until this much has been seen
 
