@@ -12,6 +12,7 @@ hold itself uses the world's vertical (y up), as the readers deliver it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -29,7 +30,7 @@ SMOOTH_S = 0.5          # median filter on every posture signal: tracker jitter 
 MIN_FAULT_S = 1.0       # a posture has to last this long to be named
 BRIDGE_S = 1.0          # two stretches of the same fault this close are one
 MIN_HOLD_S = 2.0        # shorter than this is not a hold
-STILL_SPEED = 0.6       # torso lengths per second (body-centred joints, median): above it the body is moving
+STILL_SPEED = 0.15      # torso lengths per second (body-centred joints, median): above it the body is moving
 SEVERE = 1.5            # a stretch whose median deviation exceeds this many tolerances is a "fault", else "warn"
 
 LONG_AXIS_FROM_VERTICAL = 45.0   # plank / side plank: the ankle-shoulder line lies flatter than this
@@ -91,7 +92,7 @@ HOLDS = {"plank": ("prone", PLANK_CHECKS), "side_plank": ("side", SIDE_PLANK_CHE
 
 def is_hold(label: str | None) -> bool:
     from gyml.synth.catalog import CATALOG
-    return label in HOLDS or (label in CATALOG and CATALOG[label].isometric)
+    return label in HOLDS or (label in CATALOG and CATALOG[label].hold)
 
 
 def checks_for(label: str) -> tuple[str, tuple[HoldCheck, ...]]:
@@ -181,7 +182,8 @@ def posture_signals(joints: np.ndarray, kind: str) -> dict[str, np.ndarray]:
         return out
     # side plank: the supporting elbow is the one under the shoulders, on the floor's side
     reach = np.stack([_dot(j[:, JOINT[e]] - shoulders, left) for e in _ELBOWS], 1)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         support = 0 if np.nanmedian(np.abs(reach[:, 0])) >= np.nanmedian(np.abs(reach[:, 1])) else 1
     down = left * _side_sign(reach[:, support])
     out["hip_side"] = _heading(hips - ankles, down, along) - _heading(shoulders - hips, down, along)
@@ -221,7 +223,8 @@ def body_speed(joints: np.ndarray, fps: float) -> np.ndarray:
     if len(j) <= 2 * half:
         return np.full(len(j), np.inf)
     step = np.linalg.norm(centred[2 * half:] - centred[:-2 * half], axis=-1) / (2 * half / fps)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with nobody: NaN, treated as moving below
         speed = np.nanmedian(np.where(np.isfinite(step), step, np.nan), axis=1)
     speed = np.concatenate([np.full(half, speed[0]), speed, np.full(half, speed[-1])])
     return np.nan_to_num(speed, nan=np.inf)

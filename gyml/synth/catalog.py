@@ -68,6 +68,11 @@ class ExerciseSpec:
     # Per-person posture offsets in degrees, DOF (or both-sides name) -> (low, high), added to rest and mid.
     vary: dict = field(default_factory=dict)
 
+    @property
+    def hold(self) -> bool:
+        """A hold (plank, wall sit): timed and coached over time, no reps."""
+        return self.isometric
+
     def pose(self, which: str) -> dict[str, float]:
         base = dict(NEUTRAL)
         base.update(self.rest)
