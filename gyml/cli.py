@@ -126,15 +126,20 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
             model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
             fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
-            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
+            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP),
+            overlay: Path | None = typer.Option(None, help="write the video with skeleton, rep count and cues "
+                                                "drawn on (H.264 .mp4; a video input)")):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
     from gyml.pipeline import analyze_sequence
-    from gyml.report.html import write_html
+    from gyml.report.html import write_report
+    from gyml.report.overlay import check_overlay_target, write_overlay
 
     if len(inputs) > 1 and (json_out or report) and not jsonl:
         fail("several inputs: use --jsonl OUT.jsonl (one object a line) instead of --json/--report")
     if strictness not in ("beginner", "intermediate", "expert"):
         fail(f"unknown strictness '{strictness}' (beginner, intermediate or expert)")
+    if overlay:
+        check_overlay_target(inputs, overlay)
     lines, failed = [], 0
     with _progress() as progress:
         gold_seq = _read(gold, progress, fps, layout) if gold else None
@@ -160,8 +165,14 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
                 a.write_json(json_out)
                 out.print(f"wrote {json_out}")
             if report:
-                write_html(a, report, result.reps.signal)
+                write_report(result, report, video_path=path)
                 out.print(f"wrote {report}")
+            if overlay:
+                task = progress.add_task(f"overlay {overlay.name}", total=None)
+                write_overlay(result, path, overlay,
+                              progress=lambda done, total, task=task: progress.update(task, completed=done, total=total))
+                progress.remove_task(task)
+                out.print(f"wrote {overlay}")
     _finish_batch(lines, failed, jsonl, "analysed")
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from gyml.classify.calibration import Calibration
-from gyml.classify.features import angle_features, build_features
+from gyml.classify.features import angle_features, build_features, rep_curve_features
 from gyml.classify.model import ExerciseModel
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import ExercisePrediction
 
@@ -26,11 +27,17 @@ def load_model(path: str | None = None) -> ExerciseModel:
     return ExerciseModel.load(path or DEFAULT_MODEL)
 
 
-def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePrediction | None:
+def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: Kinematics | None = None,
+            reps=None) -> ExercisePrediction | None:
     """The top label with its confidence: the probability that it is right when the model file carries a
-    calibration (settings["calibration"]), else the classifier's own score."""
-    features = angle_features(seq)[None] if model.features == "angles" else \
-        build_features([seq], model.features, model.settings.get("length"))
+    calibration (settings["calibration"]), else the classifier's own score. `kinematics` and `reps` (the
+    default counter's count of `seq`) are used when already made."""
+    if model.features == "angles":
+        features = angle_features(seq, kinematics, reps)[None]
+    elif model.features == "rep_curve":
+        features = rep_curve_features(seq, kinematics=kinematics, reps=reps)[None]
+    else:
+        features = build_features([seq], model.features, model.settings.get("length"))
     proba = model.predict_proba(features)[0]
     classes = list(model.estimator.classes_)
     order = np.argsort(-proba)[:top]
@@ -47,8 +54,8 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3) -> ExercisePr
     return ExercisePrediction(label, model.names.get(label, label), conf, ranked)
 
 
-def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | None = None
-              ) -> ExercisePrediction | None:
+def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | None = None,
+              kinematics: Kinematics | None = None, reps=None) -> ExercisePrediction | None:
     """The exercise: as the user named it, else as the default model recognises it."""
     if exercise:
         from gyml.synth.catalog import CATALOG, normalize_label
@@ -59,4 +66,4 @@ def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | 
         return ExercisePrediction(key, exercise, 1.0, [(key, 1.0)])
     if model_path is None and not DEFAULT_MODEL.exists():
         return None
-    return predict(load_model(str(model_path) if model_path else None), seq)
+    return predict(load_model(str(model_path) if model_path else None), seq, kinematics=kinematics, reps=reps)

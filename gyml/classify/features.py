@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from gyml.errors import GymlError
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import ANGLE_NAMES
-from gyml.reps.signal import angle_table
 
 FEATURE_SETS = ("paper", "angles", "rep_curve")
 REP_STEPS = 32
@@ -32,19 +32,24 @@ def angle_feature_names() -> list[str]:
     return names
 
 
-def active_window(seq: PoseSequence) -> PoseSequence:
+def active_window(seq: PoseSequence, kinematics: Kinematics | None = None, reps=None) -> PoseSequence:
     """The part of a recording where the set happens: first rep start to last rep end. Idle frames
-    (walking up, adjusting, leaving) otherwise dominate the statistics of short sets."""
+    (walking up, adjusting, leaving) otherwise dominate the statistics of short sets. `reps`: the
+    default counter's count of `seq`, when it was already made."""
     from gyml.reps.counter import count_reps
-    counted = count_reps(seq)
+    counted = reps if reps is not None else count_reps(seq, kinematics=kinematics)
     if counted.count < 2:
         return seq
     return seq.slice(counted.segments[0].start, counted.segments[-1].end + 1)
 
 
-def angle_features(seq: PoseSequence) -> np.ndarray:
-    """Statistics of the joint angles over the set's active window."""
-    angles = angle_table(active_window(seq))
+def angle_features(seq: PoseSequence, kinematics: Kinematics | None = None, reps=None) -> np.ndarray:
+    """Statistics of the joint angles over the set's active window (`reps`: the default counter's count
+    of `seq`, when it was already made)."""
+    kinematics = Kinematics.of(seq, kinematics)
+    window = active_window(seq, kinematics, reps)
+    # a window's angles are its own: body size is measured over the frames at hand
+    angles = kinematics.angles if window is seq else Kinematics(window).angles
     speed = np.abs(np.diff(angles, axis=0)).mean(axis=0) * seq.fps if len(angles) > 1 else np.zeros(angles.shape[1])
     stats = np.stack([angles.mean(0), angles.std(0), np.percentile(angles, 10, axis=0),
                       np.percentile(angles, 90, axis=0), speed], axis=1).reshape(-1)
@@ -55,11 +60,14 @@ def angle_features(seq: PoseSequence) -> np.ndarray:
     return np.nan_to_num(np.concatenate([stats, corr])).astype(np.float32)
 
 
-def rep_curve_features(seq: PoseSequence, steps: int = REP_STEPS) -> np.ndarray:
+def rep_curve_features(seq: PoseSequence, steps: int = REP_STEPS, kinematics: Kinematics | None = None,
+                       reps=None) -> np.ndarray:
     """(steps * angles,) the average of the set's reps, each resampled to `steps` phase points."""
     from gyml.reps.counter import count_reps
-    angles = angle_table(seq)
-    segments = [(s.start, s.end) for s in count_reps(seq).segments if s.end > s.start]
+    kinematics = Kinematics.of(seq, kinematics)
+    angles = kinematics.angles
+    counted = reps if reps is not None else count_reps(seq, kinematics=kinematics)
+    segments = [(s.start, s.end) for s in counted.segments if s.end > s.start]
     if not segments:
         segments = [(0, len(seq) - 1)]
     phase = np.linspace(0.0, 1.0, steps)

@@ -41,6 +41,10 @@ EXERCISE_FIXES = {
     ("lunge", "shallow"): "lower the back knee until it nearly touches the floor.",
     ("push_up", "shallow"): "lower your chest to a fist's height above the floor.",
     ("kneeling_push_up", "shallow"): "lower your chest to a fist's height above the floor.",
+    ("wall_push_up", "shallow"): "bend your elbows until your chest nearly touches the wall.",
+    ("wall_push_up", "hips_sag"): "squeeze your glutes and keep your head, hips and heels in one line.",
+    ("handstand_push_up", "shallow"): "lower until your head nearly touches the floor.",
+    ("handstand_push_up", "elbows_flare"): "keep your elbows over your wrists, at about 45° from your body.",
     ("bench_press", "shallow"): "bring the bar down to touch your lower chest.",
     ("dip", "shallow"): "lower until your upper arms are level with the floor.",
     ("pull_up", "partial_range"): "pull until your chin clears the bar, and lower to straight arms.",
@@ -91,7 +95,7 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
         cue = _cue(kind, exercise, joint, value)
         rep_text = _rep_list(reps)
         out.append(Feedback(rep=reps[0] if len(set(reps)) == 1 else None, phase=phase, joint=joint,
-                            severity="fault", message=f"{rep_text}, {when}: {cue}"))
+                            severity="fault", message=f"{rep_text}, {when}: {cue}", reps=sorted(set(reps))))
     clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings})
     if n_reps and clean:
         if len(clean) == n_reps:

@@ -18,10 +18,11 @@ from gyml.coach.compare import (
 from gyml.coach.feedback import phrase
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import ANGLE_NAMES
 from gyml.report.analysis import ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
-from gyml.reps.signal import angle_table
 from gyml.synth.catalog import CATALOG
 from gyml.synth.faults import FAULTS
 
@@ -31,8 +32,11 @@ SIDE_VIEW_NOTE = ("Filmed from the side: elbow flare, knee tracking and left/rig
 
 
 def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
-                  gold: PoseSequence | None = None, method: str = "gyml", strictness: str = "intermediate"
+                  gold: PoseSequence | None = None, method: str = "gyml", strictness: str = "intermediate",
+                  kinematics: Kinematics | None = None, gold_reps: RepCount | None = None
                   ) -> tuple[list[Feedback], dict]:
+    """Feedback on every counted rep against the gold reference, and the per-rep metrics. `kinematics`:
+    those of `seq`, and `gold_reps`: the gold's count, when already made."""
     if method not in COACH_METHODS:
         raise GymlError(f"unknown coach '{method}' (choose from {', '.join(COACH_METHODS)})")
     exercise = prediction.label if prediction is not None else None
@@ -41,18 +45,19 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if gold is None or not reps.segments:
         return [], {}
     if method == "paper":
-        return _paper(seq, reps, gold)
-    gold_reps = count_reps(gold)
+        return _paper(seq, reps, gold, kinematics)
+    gold_kinematics = Kinematics(gold)
+    gold_reps = gold_reps if gold_reps is not None else count_reps(gold, kinematics=gold_kinematics)
     if not gold_reps.segments:
         raise GymlError("the gold reference has no repetitions to compare with")
     spec = CATALOG.get(exercise or "")
-    gold_angles = angle_table(gold)
+    gold_angles = gold_kinematics.angles
     rest = None
     if spec is not None and spec.alternate:
         # The gold set opens at rest (built-in ones by construction; a recorded one should too).
         rest = gold_angles[int(np.argmax(gold.present))]
-    user_m = measure_reps(seq, reps, rest_pose=rest)
-    profile = gold_profile(measure_reps(gold, gold_reps, gold_angles, rest_pose=rest))
+    user_m = measure_reps(seq, reps, rest_pose=rest, kinematics=kinematics)
+    profile = gold_profile(measure_reps(gold, gold_reps, rest_pose=rest, kinematics=gold_kinematics))
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()
     warps = {r.index: align(r, profile) for r in user_m}
@@ -71,6 +76,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             # time in each phase of the gold rep, from the rep warped onto it
             "phase_s": {p: round(warp.seconds_in(r, p), 2) for p in PHASES},
             "gold_distance_deg": round(warp.distance, 1),
+            "deviation_deg": deviation_by_part(r, profile, warp),
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
             "faults": [f.kind for f in findings if f.rep == r.index],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index},
@@ -78,10 +84,34 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness}}
 
 
-def _paper(seq, reps, gold) -> tuple[list[Feedback], dict]:
-    result = paper_coach(seq, reps, gold)
+# Body parts of the per-rep deviation chart: the joint angles each is read from (sides averaged).
+BODY_PARTS = {"knee": ("left_knee_flexion", "right_knee_flexion"), "hip": ("left_hip_flexion", "right_hip_flexion"),
+              "knee_tracking": ("left_knee_out", "right_knee_out"),
+              "elbow": ("left_elbow_flexion", "right_elbow_flexion"),
+              "shoulder": ("left_shoulder_elevation", "right_shoulder_elevation"),
+              "trunk": ("trunk_inclination",), "body_line": ("body_line",)}
+
+
+def deviation_by_part(r, profile: dict, warp) -> dict:
+    """Degrees each body part strays from the gold, per rep: the larger of the gap at the turning point
+    and the typical large gap (80th percentile) along the rep warped onto the gold rep. (The warp alone
+    matches a shallow rep's bottom to the gold's half-way point and hides the missing depth; the turning
+    point alone misses a fault on the way down or up.)"""
+    gold = profile["template"][warp.match]
+    out = {}
+    for part, names in BODY_PARTS.items():
+        cols = [ANGLE_NAMES.index(n) for n in names]
+        along = float(np.percentile(np.abs(r.curve[:, cols] - gold[:, cols]).mean(axis=1), 80))
+        at_turn = float(np.mean([abs(r.angles_mid[n] - profile["angles_mid"][n]) for n in names]))
+        out[part] = round(max(along, at_turn), 1)
+    return out
+
+
+def _paper(seq, reps, gold, kinematics=None) -> tuple[list[Feedback], dict]:
+    result = paper_coach(seq, reps, gold, kinematics=kinematics)
     if result is None:
         return [], {}
     words = {"start": "your starting position needs work", "mid": "your midpoint position needs work"}
-    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.") for rep, phase in result.flagged]
+    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.", reps=[rep])
+                for rep, phase in result.flagged]
     return feedback, {"coach": {"method": "paper", **result.to_dict()}}

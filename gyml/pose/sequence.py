@@ -27,6 +27,8 @@ class PoseSequence:
     image_landmarks: optional (T, K, 2) normalised image coordinates, for overlays.
     source:      which reader produced it (video, phalp, flag3d, flag3d_keypoints, repcount, npz, csv, synth).
     metadata:    JSON-serialisable facts about the source (file name, labels, planted faults, ...).
+    times:       optional (T,) seconds of each frame from the recording's first (a video's timestamps:
+                 a variable frame rate is timed by them); None: frames are 1/fps apart.
     """
 
     joints: np.ndarray
@@ -36,6 +38,7 @@ class PoseSequence:
     image_landmarks: np.ndarray | None = None
     source: str = "unknown"
     metadata: dict = field(default_factory=dict)
+    times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.joints = np.asarray(self.joints, dtype=np.float32)
@@ -57,6 +60,11 @@ class PoseSequence:
             self.image_landmarks = np.asarray(self.image_landmarks, dtype=np.float32)
             if self.image_landmarks.ndim != 3 or len(self.image_landmarks) != len(self):
                 raise GymlError("image_landmarks must have shape (T, K, 2)")
+        if self.times is not None:
+            self.times = np.asarray(self.times, dtype=np.float64)
+            if self.times.shape != (len(self),) or not np.isfinite(self.times).all() or \
+                    (np.diff(self.times) < 0).any():
+                raise GymlError(f"times must be {len(self)} finite, non-decreasing seconds")
         # A joint we do not know is a joint with no confidence, whatever the source said.
         unknown = ~np.isfinite(self.joints).all(axis=2)
         if unknown.any():
@@ -69,7 +77,29 @@ class PoseSequence:
 
     @property
     def duration(self) -> float:
+        if self.times is not None and len(self) > 1:
+            return float(self.times[-1] - self.times[0]) * len(self) / (len(self) - 1)
         return len(self) / self.fps
+
+    def frame_times(self) -> np.ndarray:
+        """(T,) seconds of each frame from the first: the recorded timestamps, else frames 1/fps apart."""
+        if self.times is not None:
+            return self.times - (self.times[0] if len(self) else 0.0)
+        return np.arange(len(self)) / self.fps
+
+    def seconds(self, start: int, stop: int) -> float:
+        """Seconds from frame `start` to frame `stop`."""
+        if self.times is None:
+            return (stop - start) / self.fps
+        return float(self.times[stop] - self.times[start])
+
+    def frame_seconds(self) -> np.ndarray:
+        """(T,) how long each frame lasts: the time to the next one (the last lasts as long as the one
+        before it); 1/fps each without timestamps."""
+        if self.times is None or len(self) < 2:
+            return np.full(len(self), 1.0 / self.fps)
+        gaps = np.diff(self.times)
+        return np.r_[gaps, gaps[-1]]
 
     @property
     def present(self) -> np.ndarray:
@@ -87,6 +117,7 @@ class PoseSequence:
             image_landmarks=None if self.image_landmarks is None else self.image_landmarks[start:stop],
             source=self.source,
             metadata=dict(self.metadata),
+            times=None if self.times is None else self.times[start:stop],
         )
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -105,6 +136,8 @@ class PoseSequence:
             arrays["smpl_pose"] = self.smpl_pose
         if self.image_landmarks is not None:
             arrays["image_landmarks"] = self.image_landmarks
+        if self.times is not None:
+            arrays["times"] = self.times
         write_atomically(path, lambda fh: np.savez_compressed(fh, **arrays))
         return path
 
@@ -124,6 +157,7 @@ class PoseSequence:
                     image_landmarks=data["image_landmarks"] if "image_landmarks" in data.files else None,
                     source=str(data["source"]) if "source" in data.files else "npz",
                     metadata=json.loads(str(data["metadata"])) if "metadata" in data.files else {},
+                    times=data["times"] if "times" in data.files else None,
                 )
         except GymlError:
             raise

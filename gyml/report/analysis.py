@@ -31,10 +31,14 @@ class Feedback:
     joint: str | None
     severity: str
     message: str
+    reps: list[int] | None = None   # every rep the cue is about (`rep` names one only when it is alone)
 
     def to_dict(self) -> dict:
-        return {"rep": self.rep, "phase": self.phase, "joint": self.joint, "severity": self.severity,
-                "message": self.message}
+        out = {"rep": self.rep, "phase": self.phase, "joint": self.joint, "severity": self.severity,
+               "message": self.message}
+        if self.reps is not None:
+            out["reps"] = list(self.reps)
+        return out
 
 
 @dataclass

@@ -22,6 +22,7 @@ POSTURE_ROTATION = {
     "supine": Rotation.from_euler("x", -90, degrees=True),  # face up
     # on the right side, the body's line rising 12 degrees from the feet to the head (a side plank)
     "side": Rotation.from_euler("z", 78, degrees=True),
+    "inverted": Rotation.from_euler("x", 180, degrees=True),  # upside down on the hands
 }
 BAR_HEIGHT = 2.3
 
