@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,7 +19,15 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
-from gyml.pose.readers.video import _pose_estimator, iter_frames, landmarks_of, quiet_native_logs, video_info
+from gyml.pose.readers.video import (
+    MAX_SIDE,
+    _pose_estimator,
+    iter_frames,
+    landmarks_of,
+    probe_video,
+    quiet_native_logs,
+)
+from gyml.report.overlay import H264Writer
 from gyml.reps.stream import StreamingCounter
 
 
@@ -55,12 +64,15 @@ def run_live(source: Path | int, output: Path | None = None,
     try:
         if isinstance(source, int):
             fps, frames = _camera_frames(source)
+            rate = Fraction(fps).limit_denominator(1001)
         else:
-            fps = video_info(Path(source))[0]
-            frames = iter_frames(Path(source))
+            probe = probe_video(Path(source))
+            fps, rate = probe.fps, probe.rate
+            # an overlay keeps the input's size: decode at full size, the pose model gets a scaled copy
+            frames = iter_frames(Path(source), max_side=None if output else MAX_SIDE)
         counter = StreamingCounter(fps)
         estimator = _pose_estimator()
-        writer = _OverlayWriter(output, fps) if output else None
+        writer = _OverlayWriter(output, rate) if output else None
         if viewer and on_serve:
             on_serve(viewer.url)
         _count_frames(frames, fps, counter, estimator, writer, viewer, on_rep,
@@ -81,7 +93,7 @@ def _count_frames(frames, fps, counter, estimator, writer, viewer, on_rep, pace:
     started = time.monotonic()
     with estimator, quiet_native_logs():
         for i, rgb in enumerate(frames):
-            world, _, vis = landmarks_of(estimator.process(rgb))
+            world, _, vis = landmarks_of(estimator.process(_for_pose(rgb)))
             if np.isnan(world).all():
                 joints, conf = None, None
             else:
@@ -110,31 +122,32 @@ def draw_count(rgb: np.ndarray, count: int) -> np.ndarray:
     return frame
 
 
-class _OverlayWriter:
-    def __init__(self, path: Path, fps: float):
-        import av
+def _for_pose(rgb: np.ndarray) -> np.ndarray:
+    """The frame the pose model sees: at most MAX_SIDE pixels on its longer side (its crops are 256 px)."""
+    h, w = rgb.shape[:2]
+    if max(h, w) <= MAX_SIDE:
+        return rgb
+    import cv2
 
-        self.path = Path(path)
-        self.container = av.open(str(self.path), "w")
-        self.stream = self.container.add_stream("libx264", rate=round(fps))
-        self.stream.pix_fmt = "yuv420p"
-        self.started = False
+    scale = MAX_SIDE / max(h, w)
+    return cv2.resize(rgb, (max(2, round(w * scale)), max(2, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+class _OverlayWriter:
+    """H.264 at the input's frame rate and the size of its first frame (the input's own size)."""
+
+    def __init__(self, path: Path, rate: Fraction):
+        self.path, self.rate = Path(path), rate
+        self.writer: H264Writer | None = None
 
     def write(self, rgb: np.ndarray) -> None:
-        import av
-
-        frame = np.ascontiguousarray(rgb)
-        if not self.started:
-            self.stream.width, self.stream.height = frame.shape[1] // 2 * 2, frame.shape[0] // 2 * 2
-            self.started = True
-        frame = np.ascontiguousarray(frame[: self.stream.height, : self.stream.width])
-        for packet in self.stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-            self.container.mux(packet)
+        if self.writer is None:
+            self.writer = H264Writer(self.path, self.rate, rgb.shape[1], rgb.shape[0])
+        self.writer.write(rgb)
 
     def close(self) -> None:
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
+        if self.writer is not None:
+            self.writer.close()
 
 
 _PAGE = (b"<!doctype html><meta charset=utf-8><title>gyml live</title>"
