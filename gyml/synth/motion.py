@@ -20,6 +20,7 @@ POSTURE_ROTATION = {
     "kneeling": Rotation.identity(),
     "prone": Rotation.from_euler("x", 90, degrees=True),   # face down, head forward
     "supine": Rotation.from_euler("x", -90, degrees=True),  # face up
+    "inverted": Rotation.from_euler("x", 180, degrees=True),  # upside down on the hands
 }
 BAR_HEIGHT = 2.3
 
