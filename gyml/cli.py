@@ -568,7 +568,7 @@ _register_serve()
 def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder for the report")):
     """Synthesise a set of 8 squats (two of them shallow), analyse it and write a JSON + HTML report."""
     from gyml.pipeline import analyze_sequence
-    from gyml.report.html import write_html
+    from gyml.report.html import write_report
     from gyml.synth.motion import synthesize
 
     if out_dir.exists() and not out_dir.is_dir():
@@ -579,7 +579,7 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     result = analyze_sequence(seq, str(pose_file))
     a = result.analysis
     json_path = a.write_json(out_dir / "report.json")
-    html_path = write_html(a, out_dir / "report.html", result.reps.signal)
+    html_path = write_report(result, out_dir / "report.html")
     out.print(f"[bold]{pose_file.name}[/]: {a.summary}", highlight=False)
     for fb in a.feedback:
         out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
