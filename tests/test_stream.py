@@ -129,7 +129,7 @@ def _scripted_stream(monkeypatch, runs, **kw):
 
     script = iter(runs)
 
-    def scripted_count(seq, rest_pose=None):
+    def scripted_count(seq, rest_pose=None, kinematics=None):
         mids = next(script, [])
         segments = [RepSegment(k + 1, m - 5, m, m + 5) for k, m in enumerate(mids)]
         return RepCount(len(mids), "gyml", segments, np.zeros(len(seq)), 40.0)
