@@ -14,7 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from gyml.batch.cli import batch as batch_command
 from gyml.errors import GymlError
+
+JOBS_HELP = "processes extracting one long video in overlapping spans (0: every core; 1: one pass)"
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="gyml: count, recognise and coach exercise repetitions from video or 3D pose files.")
@@ -55,7 +58,7 @@ def _progress() -> Progress:
                     console=err, transient=True, disable=not err.is_terminal)
 
 
-def _read(path: Path, progress: Progress | None = None, fps: float | None = None):
+def _read(path: Path, progress: Progress | None = None, fps: float | None = None, jobs: int = 1):
     from gyml.pose.readers import read_pose
 
     task = None
@@ -67,7 +70,7 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
             progress.update(task, completed=done, total=total)
 
     try:
-        return read_pose(path, fps=fps, progress=tick)
+        return read_pose(path, fps=fps, progress=tick, jobs=jobs)
     finally:
         if progress is not None:
             progress.remove_task(task)
@@ -98,10 +101,11 @@ def _write_text(path: Path, text: str) -> None:
 @app.command()
 @friendly
 def extract(video: Path = typer.Argument(..., help="video or pose file"),
-            output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)")):
+            output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)"),
+            jobs: int = typer.Option(0, help=JOBS_HELP)):
     """Recover the 3D pose in every frame and save it as a gyml .npz pose file."""
     with _progress() as progress:
-        seq = _read(video, progress)
+        seq = _read(video, progress, jobs=jobs)
     seq.save(output)
     seen = seq.present.mean()
     out.print(f"{len(seq)} frames at {seq.fps:.2f} fps, person found in {seen:.0%}; wrote {output}")
@@ -119,7 +123,8 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             coach: str = typer.Option("gyml", help="coach: gyml or paper"),
             strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
             model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
-            fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it")):
+            fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+            jobs: int = typer.Option(0, help=JOBS_HELP)):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
     from gyml.pipeline import analyze_sequence
     from gyml.report.html import write_html
@@ -133,7 +138,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
         gold_seq = _read(gold, progress, fps) if gold else None
         for path in inputs:
             try:
-                seq = _read(path, progress, fps)
+                seq = _read(path, progress, fps, jobs)
                 result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq, count_method=method,
                                           coach_method=coach, strictness=strictness,
                                           model_path=str(model) if model else None)
@@ -424,6 +429,9 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     for fb in a.feedback:
         out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
     out.print(f"report: {html_path.resolve()}\njson:   {json_path.resolve()}")
+
+
+app.command()(friendly(batch_command))
 
 
 def main() -> None:
