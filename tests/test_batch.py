@@ -40,7 +40,7 @@ def _inputs(folder, plan):
 
 
 def test_rows_json_and_resume(tmp_path, client):
-    paths = _inputs(tmp_path / "sets", PLAN[:4])
+    paths = _inputs(tmp_path / "sets", PLAN[:3])
     broken = tmp_path / "sets" / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 not really an npz")
     out = tmp_path / "results.parquet"
@@ -49,7 +49,7 @@ def test_rows_json_and_resume(tmp_path, client):
     assert [r["input"] for r in rows] == sorted(str(p.resolve()) for p in [*paths, broken])
     by_name = {os.path.basename(r["input"]): r for r in rows}
     assert by_name["broken.npz"]["error"] and by_name["broken.npz"]["count"] is None
-    assert first.failed == 1 and first.analysed == 5
+    assert first.failed == 1 and first.analysed == 4
     for path, (exercise, reps, faults) in zip(paths, PLAN):
         row = by_name[path.name]
         assert row["error"] is None
@@ -65,14 +65,14 @@ def test_rows_json_and_resume(tmp_path, client):
     assert any("shallow" in f for f in shallow["faults"])
 
     # A rerun skips the finished inputs, retries the failed one, and picks up a new input.
-    extra = _inputs(tmp_path / "more", PLAN[4:5])[0]
+    extra = _inputs(tmp_path / "more", PLAN[3:4])[0]
     second = run_batch([tmp_path / "sets", extra], out.with_suffix(".parquet"), client=client)
-    assert second.skipped == 4 and second.analysed == 2
-    assert len(read_table(out)) == 6
+    assert second.skipped == 3 and second.analysed == 2
+    assert len(read_table(out)) == 5
     # Touching a finished input's bytes makes it due again.
     synthesize("squat", reps=2, seed=99).save(paths[1])
     third = run_batch([tmp_path / "sets", extra], out, client=client)
-    assert third.analysed == 2 and third.skipped == 4  # the changed file and the still broken one
+    assert third.analysed == 2 and third.skipped == 3  # the changed file and the still broken one
 
 
 def test_killed_worker_loses_nothing_and_duplicates_nothing(tmp_path, client):

@@ -157,29 +157,16 @@ def _open_client(scheduler: str | None, workers: int | None):
             return Client(scheduler, timeout="10s"), None
         except (OSError, TimeoutError) as exc:
             raise GymlError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    import dask
+
     from gyml.pose.readers.video_chunks import default_jobs
 
     n = workers or default_jobs()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    # Non-daemonic workers may start processes: the span-parallel extraction of a long video (--jobs).
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
     return Client(cluster), cluster
-
-
-def _long_video_spans(path: Path, jobs: int):
-    """Spans to extract as separate tasks when `path` is a long video not in the pose cache, else None."""
-    from gyml.pose.cache import cached_path
-    from gyml.pose.readers.video_chunks import _timeline, plan_spans, spans_worth_using
-
-    if jobs < 2 or path.suffix.lower() not in VIDEO_SUFFIXES:
-        return None
-    try:
-        fps, first, frames, duration = _timeline(path)
-    except GymlError:
-        return None  # the task reports it
-    count = spans_worth_using(duration, jobs)
-    if count < 2 or cached_path(path).exists():
-        return None
-    return plan_spans(first, frames, fps, count)
 
 
 def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None = None,
@@ -189,12 +176,11 @@ def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None =
               on_result: Callable[[dict], None] | None = None, client=None) -> BatchSummary:
     """Analyse every input on a Dask cluster, skipping those an earlier run finished.
 
-    `jobs`: spans a long, not yet cached video is cut into, each extracted as its own task (default: the
-    cluster's worker count). `client`: an open `dask.distributed.Client` to use instead of making one.
+    `jobs`: processes a worker uses to extract one long video in overlapping spans (default 1: the workers
+    already keep every core busy with separate inputs; more pays off for a few long videos, and needs
+    non-daemonic workers, which the local cluster has). `client`: an open `dask.distributed.Client`.
     """
     from dask.distributed import as_completed
-
-    from gyml.pose.readers.video_chunks import extract_span
 
     options = options or AnalysisOptions()
     inputs = expand_inputs(items)
@@ -206,17 +192,12 @@ def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None =
     client = client or own_client
     try:
         summary.workers = len(client.scheduler_info().get("workers", {}))
-        jobs = jobs or max(1, summary.workers)
         if on_start is not None:
             on_start(len(todo), summary.skipped)
         futures = {}
         for path in todo:
-            key = input_key(path)
-            spans = _long_video_spans(path, jobs)
-            parts = [client.submit(extract_span, str(path), span, key=f"gyml-span-{key}-{i}", pure=False)
-                     for i, span in enumerate(spans or [])]
-            future = client.submit(analyse_input, str(path), options, *parts, key=f"gyml-analyse-{key}",
-                                   pure=False)
+            future = client.submit(analyse_input, str(path), options, jobs or 1,
+                                   key=f"gyml-analyse-{input_key(path)}", pure=False)
             futures[future] = path
         for future in as_completed(futures):
             path = futures[future]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from gyml.errors import GymlError
 
@@ -47,12 +46,9 @@ def table_row(input_name: str, analysis: dict | None, error: str | None, seconds
     return row
 
 
-def analyse_input(path: str, options: AnalysisOptions, *spans) -> dict:
+def analyse_input(path: str, options: AnalysisOptions, jobs: int = 1) -> dict:
     """Read (through the pose cache) and analyse one input; bad input becomes an error row, not a failure.
-
-    `spans` are the poses of a long video extracted as separate tasks (`extract_span`); they are joined
-    here, stored in this worker's pose cache and analysed like a single-pass extraction.
-    """
+    `jobs` > 1 extracts a long video in overlapping spans in that many processes (non-daemonic workers)."""
     import json
     import warnings
 
@@ -63,7 +59,7 @@ def analyse_input(path: str, options: AnalysisOptions, *spans) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. scikit-learn noting it runs single-threaded in a worker
-            seq = _joined_sequence(Path(path), list(spans)) if spans else cached_read_pose(path, fps=options.fps)
+            seq = cached_read_pose(path, fps=options.fps, jobs=jobs)
             result = analyze_sequence(seq, path, **options.pipeline_kwargs())
         # Through JSON once, so the row and the file hold exactly what `gyml analyze --json` writes.
         analysis = json.loads(json.dumps(result.analysis.to_dict()))
@@ -73,19 +69,3 @@ def analyse_input(path: str, options: AnalysisOptions, *spans) -> dict:
         error = f"unexpected {type(exc).__name__}: {exc}"
         return {"row": table_row(path, None, error, time.perf_counter() - started), "analysis": None}
     return {"row": table_row(path, analysis, None, time.perf_counter() - started), "analysis": analysis}
-
-
-def _joined_sequence(path: Path, spans: list):
-    from gyml.pose.cache import cached_path
-    from gyml.pose.readers.video import video_info
-    from gyml.pose.readers.video_chunks import join_spans, poses_to_sequence
-
-    fps = video_info(path)[0]
-    seq = poses_to_sequence(path, join_spans(spans), fps)
-    try:
-        entry = cached_path(path)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        seq.save(entry)
-    except OSError:
-        pass  # a read-only or full cache only costs a later re-extraction
-    return seq

@@ -138,18 +138,17 @@ def read_video(path: str | Path, progress: Callable[[int, int | None], None] | N
     path = Path(path)
     fps, expected, width, height = video_info(path)
     estimator = _pose_estimator()
-    world, image, vis = [], [], []
+    # Compact float32 arrays, not a list of per-frame arrays: memory stays small for an hour of video.
+    from gyml.pose.readers.video_chunks import LandmarkBuffer
+    buffer = LandmarkBuffer(expected or 1024)
     with estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i, rgb in enumerate(_prefetch(iter_frames(path))):
-            w, i_, v = landmarks_of(estimator.process(rgb))
-            world.append(w)
-            image.append(i_)
-            vis.append(v)
+            buffer.append(i / fps, *landmarks_of(estimator.process(rgb)))
             if progress is not None:
                 progress(i + 1, expected)
-    if not world:
+    poses = buffer.finish()
+    if not len(poses.times):
         raise GymlError(f"{path.name}: the video has no decodable frames (empty or truncated)")
-    return landmarks_to_sequence(np.array(world), np.array(vis), fps, "video",
-                                 image_landmarks=np.array(image, dtype=np.float32),
+    return landmarks_to_sequence(poses.world, poses.visibility, fps, "video", image_landmarks=poses.image,
                                  metadata={"file": path.name, "width": width, "height": height})

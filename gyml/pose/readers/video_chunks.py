@@ -15,12 +15,12 @@ and poses go straight into compact float32 arrays; nothing keeps per-frame Pytho
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +58,7 @@ class LandmarkBuffer:
     """Per-frame landmarks appended into preallocated float32 arrays that double when full."""
 
     def __init__(self, capacity: int = 1024):
-        capacity = max(16, int(capacity))
+        capacity = min(max(16, int(capacity)), 1 << 16)  # a header may overstate the frame count
         self.times = np.empty(capacity, np.float64)
         self.world = np.empty((capacity, NUM_LANDMARKS, 3), np.float32)
         self.image = np.empty((capacity, NUM_LANDMARKS, 2), np.float32)
@@ -80,9 +80,8 @@ class LandmarkBuffer:
         self.size += 1
 
     def finish(self, warmup_frames: int = 0) -> SpanPoses:
-        n = self.size
-        return SpanPoses(self.times[:n].copy(), self.world[:n].copy(), self.image[:n].copy(),
-                         self.visibility[:n].copy(), warmup_frames)
+        n = self.size  # views, not copies: an hour of poses is not held twice
+        return SpanPoses(self.times[:n], self.world[:n], self.image[:n], self.visibility[:n], warmup_frames)
 
 
 def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S) -> list[Span]:
@@ -160,36 +159,158 @@ def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.i
             return  # a truncated file ends early; the frames decoded so far are real observations
 
 
-_progress_counter = None  # per worker process: frames done, shared with the parent
+def _frames_agree(a: np.ndarray, b: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per frame: both found nobody, or every landmark of both is within `tolerance` metres."""
+    nobody_a, nobody_b = ~np.isfinite(a).all(axis=(1, 2)), ~np.isfinite(b).all(axis=(1, 2))
+    with np.errstate(invalid="ignore"):
+        close = np.nan_to_num(np.abs(a - b), nan=np.inf).max(axis=(1, 2)) <= tolerance
+    return (nobody_a & nobody_b) | (~nobody_a & ~nobody_b & close)
 
 
-def _init_worker(counter) -> None:
-    global _progress_counter
-    _progress_counter = counter
+def converged_from(reference: np.ndarray, tracked: np.ndarray, tolerance: float, run: int) -> int | None:
+    """First frame of the first `run` consecutive frames on which two trackers agree, else None."""
+    agree = _frames_agree(reference, tracked, tolerance)
+    streak = 0
+    for i, ok in enumerate(agree):
+        streak = streak + 1 if ok else 0
+        if streak >= run:
+            return i - run + 1
+    return None
 
 
-def extract_span(path: str | Path, span: Span, progress: Callable[[int], None] | None = None) -> SpanPoses:
-    """Track the person from `span.start - span.warmup` on and keep the poses of the frames the span owns."""
+def _track(estimator, frames, landmarks_of):
+    for t, rgb in frames:
+        yield t, landmarks_of(estimator.process(rgb))
+
+
+def _span_process(conn, path: str, span: Span, counter, tolerance: float, run: int) -> None:
+    """One span in its own process: track it (warm-up first), send the poses, then on request keep tracking
+    past the span's end until this tracker agrees with the next span's for `run` frames (a handover)."""
     from gyml.pose.readers.video import _pose_estimator, _prefetch, landmarks_of, quiet_native_logs
 
-    path = Path(path)
-    buffer = LandmarkBuffer()
-    warmup = 0
-    estimator = _pose_estimator()
-    with estimator, quiet_native_logs(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for t, rgb in _prefetch(iter_timed_frames(path, span.start - span.warmup, span.stop)):
-            world, image, vis = landmarks_of(estimator.process(rgb))
-            if t < span.start:
-                warmup += 1
+    try:
+        estimator = _pose_estimator()
+        with estimator, quiet_native_logs(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tracked = _track(estimator, _prefetch(iter_timed_frames(Path(path), span.start - span.warmup)),
+                             landmarks_of)
+            lead, owned = LandmarkBuffer(64), LandmarkBuffer()
+            pending = None
+            for t, poses in tracked:
+                if t >= span.stop:
+                    pending = (t, poses)
+                    break
+                (lead if t < span.start else owned).append(t, *poses)
+                if t >= span.start:
+                    with counter.get_lock():
+                        counter.value += 1
+            conn.send(("span", owned.finish(lead.size), lead.finish()))
+            while (reference := conn.recv()) is not None:
+                # The next span's poses: track its frames with this tracker until the two agree.
+                handover = LandmarkBuffer(64)
+                streak = 0
+                for i in range(len(reference.times)):
+                    if pending is None:
+                        pending = next(tracked, None)
+                        if pending is None:
+                            break
+                    t, poses = pending
+                    pending = None
+                    handover.append(t, *poses)
+                    same = _frames_agree(reference.world[i: i + 1], poses[0][None].astype(np.float32), tolerance)
+                    streak = streak + 1 if same[0] else 0
+                    if streak >= run:
+                        break
+                conn.send(("handover", handover.finish()))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+@dataclass
+class JoinReport:
+    """How the spans were joined: per boundary, the frames the earlier span's tracker re-tracked."""
+
+    boundaries: list[float]
+    handover_frames: list[int]
+    warmup_frames: int
+
+
+def _receive(conn, what: str):
+    try:
+        message = conn.recv()
+    except EOFError:
+        raise GymlError("a video extraction process died (out of memory?)") from None
+    if message[0] == "error":
+        raise GymlError(f"video extraction failed: {message[1]}")
+    return message[1:]
+
+
+def _lead_agrees(accepted: list[SpanPoses], lead: SpanPoses, tolerance: float, run: int) -> bool:
+    """Does a span's warm-up end in agreement with the accepted poses of the same frames?"""
+    times = np.concatenate([p.times for p in accepted])
+    world = np.concatenate([p.world for p in accepted])
+    common, in_lead, in_accepted = np.intersect1d(lead.times, times, return_indices=True)
+    if len(common) < run:
+        return False
+    return converged_from(world[in_accepted][-run:], lead.world[in_lead][-run:], tolerance, run) == 0
+
+
+def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: float = 0.001,
+                         run: int = 5) -> tuple[SpanPoses, JoinReport]:
+    """Extract every span in its own process at once, then join them.
+
+    A span's own poses are used from its start when its tracker, warmed up on the frames before its start,
+    ends the warm-up in agreement with the poses of those frames (every landmark within `tolerance` metres
+    for `run` frames). When it does not (it picked the person up differently after its cold start), the
+    tracker of the frames before keeps going into the span until the two agree, and its poses replace the
+    span's: the joined result is then what one pass gives, at the cost of that stretch run in series.
+    """
+    context = multiprocessing.get_context("spawn")  # MediaPipe's native threads do not survive a fork
+    counter = counter if counter is not None else context.Value("q", 0)
+    links, procs = [], []
+    for span in plan:
+        parent_end, child_end = context.Pipe()
+        proc = context.Process(target=_span_process, args=(child_end, str(path), span, counter, tolerance, run),
+                               daemon=True)
+        proc.start()
+        child_end.close()
+        links.append(parent_end)
+        procs.append(proc)
+    try:
+        spans = [_receive(link, "span") for link in links]
+        accepted = [spans[0][0]]
+        handovers = []
+        current = 0  # the span whose tracker produced the last accepted frames
+        for j in range(1, len(plan)):
+            owned, lead = spans[j]
+            if _lead_agrees(accepted, lead, tolerance, run):
+                accepted.append(owned)
+                current = j
+                handovers.append(0)
                 continue
-            buffer.append(t, world, image, vis)
-            if progress is not None:
-                progress(1)
-            elif _progress_counter is not None:
-                with _progress_counter.get_lock():
-                    _progress_counter.value += 1
-    return buffer.finish(warmup)
+            links[current].send(owned)
+            (handover,) = _receive(links[current], "handover")
+            n = len(handover.times)
+            handovers.append(n)
+            accepted.append(handover)
+            if n < len(owned.times):  # the trackers agreed: the span's own poses from here on
+                accepted.append(SpanPoses(owned.times[n:], owned.world[n:], owned.image[n:],
+                                          owned.visibility[n:]))
+                current = j
+        joined = join_spans(accepted)
+        joined.warmup_frames = sum(len(lead.times) for _, lead in spans)
+    finally:
+        for link in links:
+            with contextlib.suppress(OSError):
+                link.send(None)
+            link.close()
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+    return joined, JoinReport([s.start for s in plan[1:]], handovers, joined.warmup_frames)
 
 
 def join_spans(parts: list[SpanPoses]) -> SpanPoses:
@@ -213,23 +334,32 @@ def poses_to_sequence(path: Path, poses: SpanPoses, fps: float) -> PoseSequence:
 
 
 def read_video_chunked(path: str | Path, jobs: int, progress: Callable[[int, int | None], None] | None = None,
-                       overlap: float = OVERLAP_S, spans: int | None = None) -> PoseSequence:
-    """Extract `spans` (default: `jobs`) overlapping spans in `jobs` processes and join them."""
+                       overlap: float = OVERLAP_S, report: list | None = None) -> PoseSequence:
+    """Extract `jobs` overlapping spans in `jobs` processes and join them (see `extract_spans_joined`)."""
+    import threading
+
     path = Path(path)
     fps, first, frames, _ = _timeline(path)
-    plan = plan_spans(first, frames, fps, spans or jobs, overlap)
-    context = multiprocessing.get_context("spawn")  # MediaPipe's native threads do not survive a fork
-    counter = context.Value("q", 0)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(plan)), mp_context=context,
-                             initializer=_init_worker, initargs=(counter,)) as pool:
-        pending = {pool.submit(extract_span, str(path), span) for span in plan}
-        parts = []
-        while pending:
-            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            parts.extend(f.result() for f in finished)
-            if progress is not None:
-                progress(counter.value, frames or None)
-    return poses_to_sequence(path, join_spans(parts), fps)
+    plan = plan_spans(first, frames, fps, jobs, overlap)
+    counter = multiprocessing.get_context("spawn").Value("q", 0)
+    finished = threading.Event()
+
+    def report_progress():
+        while not finished.wait(0.25):
+            progress(counter.value, frames or None)
+
+    ticker = threading.Thread(target=report_progress, daemon=True) if progress is not None else None
+    if ticker is not None:
+        ticker.start()
+    try:
+        poses, join = extract_spans_joined(path, plan, counter)
+    finally:
+        finished.set()
+        if ticker is not None:
+            ticker.join()
+    if report is not None:
+        report.append(join)
+    return poses_to_sequence(path, poses, fps)
 
 
 def default_jobs() -> int:
@@ -256,5 +386,5 @@ def read_video_parallel(path: str | Path, jobs: int | None = None,
         _, _, _, duration = _timeline(path)
         count = spans_worth_using(duration, jobs)
         if count > 1:
-            return read_video_chunked(path, jobs, progress, spans=count)
+            return read_video_chunked(path, count, progress)
     return video.read_video(path, progress=progress)
