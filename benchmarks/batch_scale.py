@@ -93,6 +93,7 @@ def _frames(path: Path) -> int:
 def part_spans(video: Path) -> None:
     from gyml.pose.readers.video import read_video
     from gyml.pose.readers.video_chunks import _timeline, plan_spans, read_video_chunked
+    from gyml.reps.counter import count_reps
 
     fps, first, frames, duration = _timeline(video)
     print(f"\n## spans: {video.name}, {frames} frames, {duration:.1f} s")
@@ -109,6 +110,8 @@ def part_spans(video: Path) -> None:
     diff = np.nan_to_num(np.abs(spans.joints - single.joints), nan=0.0).max(axis=(1, 2))
     both = spans.present == single.present
     cuts = [s.start for s in plan_spans(first, frames, fps, 2)[1:]]
+    before = np.zeros(len(single), bool)
+    before[: int(np.ceil((cuts[0] - first) * fps))] = True
     near = np.zeros(len(single), bool)
     for cut in cuts:
         i = int(np.ceil((cut - first) * fps))
@@ -117,6 +120,8 @@ def part_spans(video: Path) -> None:
           f"{1000 * diff[near].max():.2f} mm in the first second after a join; "
           f"person found in the same frames: {both.mean():.1%}")
     print(f"frames re-tracked by a handover: {joins[0].handover_frames}; warm-up frames: {joins[0].warmup_frames}")
+    print(f"median joint difference after the join: {1000 * np.median(diff[~before]):.2f} mm; "
+          f"rep count one pass {count_reps(single).count}, spans {count_reps(spans).count}")
 
 
 MEMORY_CODE = """
@@ -193,6 +198,8 @@ def main() -> int:
     parser.add_argument("--part", choices=["batch", "spans", "memory", "all"], default="all")
     parser.add_argument("--real-model", action="store_true", help="also run MediaPipe on the 10-minute video")
     parser.add_argument("--clips", type=int, default=len(CLIPS), help="how many of the short clips to batch")
+    parser.add_argument("--spans-video", type=Path, default=SHARED / "videos" / LONG_VIDEO,
+                        help="the long video of the spans part")
     args = parser.parse_args()
     if not SHARED.exists():
         print(f"needs the shared data at {SHARED}", file=sys.stderr)
@@ -203,7 +210,7 @@ def main() -> int:
         if args.part in ("batch", "all"):
             part_batch([SHARED / "videos" / c for c in CLIPS[: args.clips]], work)
         if args.part in ("spans", "all"):
-            part_spans(SHARED / "videos" / LONG_VIDEO)
+            part_spans(args.spans_video)
         if args.part in ("memory", "all"):
             part_memory(SHARED / "videos" / LOOP_SOURCE, work, args.real_model)
         print(f"load average {os.getloadavg()[0]:.1f} at the end")

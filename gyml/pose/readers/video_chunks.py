@@ -4,7 +4,12 @@ extracted in its own process, and the spans are joined back into one sequence.
 MediaPipe's tracker carries state from frame to frame (the region it follows, the landmark smoothing), and
 that state lives in one process. A span therefore starts decoding `overlap` seconds before the first frame
 it owns: the tracker warms up on those frames, their poses are thrown away, and the owned frames come out
-close to what one pass over the whole video gives (`benchmarks/batch_scale.py` measures how close).
+close to what one pass over the whole video gives (`benchmarks/batch_scale.py` measures how close). Later
+spans own fewer frames than the first, so that every process does the same work, warm-up included.
+
+When the warmed-up tracker still disagrees with the one before it (it locked onto another body region or
+person after its cold start), the earlier span's process keeps tracking into the span until the two agree
+(a handover), so a span never follows something one pass would not have followed.
 
 Frames belong to spans by their timestamp, not by their position, so a seek that lands on an earlier
 keyframe cannot shift or duplicate a frame: every decoded frame is owned by exactly one span.
@@ -31,6 +36,12 @@ from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_se
 from gyml.pose.sequence import PoseSequence
 
 OVERLAP_S = 2.0  # tracker warm-up before each span's first owned frame
+# Two MediaPipe trackers on the same frames never agree to the bit: the crop each takes comes from its own
+# history, and a few pixels of crop move the landmarks by millimetres to centimetres. They agree when every
+# landmark is within JOIN_TOLERANCE_M for JOIN_RUN frames in a row; a tracker that locked onto something
+# else (tens of centimetres off) does not. Measured in benchmarks/batch_scale.py and docs/lab-notes/batch.md.
+JOIN_TOLERANCE_M = 0.02
+JOIN_RUN = 5
 MIN_SPAN_S = 20.0  # shorter spans do not pay for a process start and the warm-up frames
 
 
@@ -85,9 +96,14 @@ class LandmarkBuffer:
 
 
 def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S) -> list[Span]:
-    """`count` spans of about equal frame counts; boundaries sit half a frame before a frame's time."""
+    """`count` spans that cost each process the same work: a later span also tracks `overlap` seconds of
+    warm-up, so it owns that many frames fewer than the first. Boundaries sit half a frame before a frame."""
     count = max(1, min(int(count), frames))
-    cuts = [first_time + (round(k * frames / count) - 0.5) / fps for k in range(1, count)]
+    warm = overlap * fps
+    while count > 1 and (frames + (count - 1) * warm) / count - warm < 1:
+        count -= 1  # too short to split this many ways
+    first_share = (frames + (count - 1) * warm) / count
+    cuts = [first_time + (round(first_share + k * (first_share - warm)) - 0.5) / fps for k in range(count - 1)]
     starts = [-math.inf, *cuts]
     stops = [*cuts, math.inf]
     return [Span(a, b, 0.0 if a == -math.inf else overlap) for a, b in zip(starts, stops)]
@@ -257,8 +273,8 @@ def _lead_agrees(accepted: list[SpanPoses], lead: SpanPoses, tolerance: float, r
     return converged_from(world[in_accepted][-run:], lead.world[in_lead][-run:], tolerance, run) == 0
 
 
-def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: float = 0.001,
-                         run: int = 5) -> tuple[SpanPoses, JoinReport]:
+def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: float = JOIN_TOLERANCE_M,
+                         run: int = JOIN_RUN) -> tuple[SpanPoses, JoinReport]:
     """Extract every span in its own process at once, then join them.
 
     A span's own poses are used from its start when its tracker, warmed up on the frames before its start,
