@@ -173,9 +173,9 @@ def synthesise_video(source: Path, minutes: float, out: Path, size=(320, 180)) -
     return out
 
 
-def part_memory(source: Path, work: Path, real_model: bool) -> None:
+def part_memory(source: Path, work: Path, real_model: bool, lengths: list[float]) -> None:
     print("\n## memory: peak resident memory of single-pass extraction (a fresh process each)")
-    runs = [(10, "replay"), (60, "replay")] + ([(10, "model")] if real_model else [])
+    runs = [(m, "replay") for m in lengths] + ([(lengths[0], "model")] if real_model else [])
     made = {}
     for minutes, mode in runs:
         if minutes not in made:
@@ -186,7 +186,7 @@ def part_memory(source: Path, work: Path, real_model: bool) -> None:
         result = json.loads(subprocess.run([sys.executable, "-c", MEMORY_CODE, str(made[minutes]), mode,
                                             str(source)], env=_env(work / "cache-mem"), check=True,
                                            capture_output=True, text=True).stdout)
-        print(f"{minutes:3d} min, {result['frames']:6d} frames, model {'replayed' if mode == 'replay' else 'run'}: "
+        print(f"{minutes:4g} min, {result['frames']:6d} frames, model {'replayed' if mode == 'replay' else 'run'}: "
               f"peak {result['peak_mb']:6.0f} MB (before reading: {result['before_mb']:.0f} MB; "
               f"{result['frames'] / result['seconds']:.0f} frames/s)")
     print(f"(for scale: this benchmark process peaked at "
@@ -196,7 +196,8 @@ def part_memory(source: Path, work: Path, real_model: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--part", choices=["batch", "spans", "memory", "all"], default="all")
-    parser.add_argument("--real-model", action="store_true", help="also run MediaPipe on the 10-minute video")
+    parser.add_argument("--real-model", action="store_true", help="also run MediaPipe on the first length")
+    parser.add_argument("--memory-minutes", default="10,60", help="lengths of the synthesised videos")
     parser.add_argument("--clips", type=int, default=len(CLIPS), help="how many of the short clips to batch")
     parser.add_argument("--spans-video", type=Path, default=SHARED / "videos" / LONG_VIDEO,
                         help="the long video of the spans part")
@@ -212,7 +213,8 @@ def main() -> int:
         if args.part in ("spans", "all"):
             part_spans(args.spans_video)
         if args.part in ("memory", "all"):
-            part_memory(SHARED / "videos" / LOOP_SOURCE, work, args.real_model)
+            part_memory(SHARED / "videos" / LOOP_SOURCE, work, args.real_model,
+                        [float(m) for m in args.memory_minutes.split(",")])
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         shutil.rmtree(work, ignore_errors=True)

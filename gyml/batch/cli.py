@@ -31,8 +31,9 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
           scheduler: str | None = typer.Option(None, help="address of a running Dask scheduler, e.g. "
                                                "tcp://10.0.0.5:8786 (default: a local cluster)"),
           workers: int | None = typer.Option(None, help="worker processes of the local cluster (default: cores)"),
-          jobs: int | None = typer.Option(None, help="spans a long video is cut into, extracted in parallel "
-                                          "(default: the number of workers; 1: never cut)"),
+          jobs: int | None = typer.Option(None, help="processes a worker uses to extract one long video in "
+                                          "overlapping spans (default: the cores a local worker has to "
+                                          "itself, 1 on a remote cluster; 1: one pass)"),
           exercise: str | None = typer.Option(None, help="skip recognition: the exercise's name"),
           method: str = typer.Option("gyml", help="rep counter: gyml or paper"),
           coach: str = typer.Option("gyml", help="coach: gyml or paper"),

@@ -176,9 +176,9 @@ def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None =
               on_result: Callable[[dict], None] | None = None, client=None) -> BatchSummary:
     """Analyse every input on a Dask cluster, skipping those an earlier run finished.
 
-    `jobs`: processes a worker uses to extract one long video in overlapping spans (default 1: the workers
-    already keep every core busy with separate inputs; more pays off for a few long videos, and needs
-    non-daemonic workers, which the local cluster has). `client`: an open `dask.distributed.Client`.
+    `jobs`: processes a worker uses to extract one long video in overlapping spans (default: the cores of
+    this machine each local worker has to itself, so 1 when there is a worker per core; 1 on a remote
+    cluster, whose workers may be daemonic and cannot start processes). `client`: an open Dask `Client`.
     """
     from dask.distributed import as_completed
 
@@ -192,11 +192,14 @@ def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None =
     client = client or own_client
     try:
         summary.workers = len(client.scheduler_info().get("workers", {}))
+        if jobs is None:
+            from gyml.pose.readers.video_chunks import default_jobs
+            jobs = max(1, default_jobs() // max(1, summary.workers)) if cluster is not None else 1
         if on_start is not None:
             on_start(len(todo), summary.skipped)
         futures = {}
         for path in todo:
-            future = client.submit(analyse_input, str(path), options, jobs or 1,
+            future = client.submit(analyse_input, str(path), options, jobs,
                                    key=f"gyml-analyse-{input_key(path)}", pure=False)
             futures[future] = path
         for future in as_completed(futures):
