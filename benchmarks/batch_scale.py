@@ -57,29 +57,50 @@ print(time.perf_counter() - t0, sum(r["error"] is None for r in rows))
 """
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def part_batch(clips: list[Path], work: Path) -> None:
-    from gyml.batch.runner import run_batch
+    from gyml.batch.runner import _open_client, run_batch
 
     n = len(clips)
     print(f"\n## batch: {n} real clips, {sum(_frames(c) for c in clips)} frames, extracted and analysed from scratch")
+    print("(CPU: seconds of processor time of the processes doing the work, start-up included; "
+          "it does not depend on the machine's load as wall time does)")
     cache = work / "cache-loop"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _children_cpu()
     done = subprocess.run([sys.executable, "-c", LOOP_CODE, *map(str, clips)], env=_env(cache), check=True,
                           capture_output=True, text=True).stdout.split()
-    loop = time.perf_counter() - t0
-    print(f"plain loop, one process:  {loop:7.1f} s  {60 * n / loop:6.2f} videos/min  (1.00x)  ok={done[1]}")
+    loop, loop_cpu = time.perf_counter() - t0, _children_cpu() - c0
+    print(f"plain loop, one process:  {loop:7.1f} s  {60 * n / loop:6.2f} videos/min  (1.00x)  "
+          f"CPU {loop_cpu:6.1f} s  ok={done[1]}")
     walls = {}
     for workers in (1, 2):
-        cache = work / f"cache-{workers}"
-        os.environ["GYML_CACHE"] = str(cache)  # the local cluster's workers inherit it
+        os.environ["GYML_CACHE"] = str(work / f"cache-{workers}")  # the local cluster's workers inherit it
         t0 = time.perf_counter()
-        summary = run_batch(clips, work / f"out{workers}.jsonl", workers=workers)
-        walls[workers] = time.perf_counter() - t0
+        client, cluster = _open_client(None, workers)
+        started = time.perf_counter() - t0
+        try:
+            summary = run_batch(clips, work / f"out{workers}.jsonl", client=client)
+            walls[workers] = time.perf_counter() - t0
+            cpu = sum(client.run(_own_cpu).values())
+        finally:
+            client.close()
+            cluster.close()
         print(f"gyml batch, {workers} worker{'s' if workers > 1 else ' '}:   {walls[workers]:7.1f} s  "
-              f"{60 * n / walls[workers]:6.2f} videos/min  ({loop / walls[workers]:.2f}x)  "
-              f"ok={n - summary.failed}")
+              f"{60 * n / walls[workers]:6.2f} videos/min  ({loop / walls[workers]:.2f}x)  CPU {cpu:6.1f} s  "
+              f"ok={n - summary.failed}  (cluster start {started:.1f} s)")
+        if workers == 1:
+            print(f"scheduler cost per input, 1 worker vs the loop: {(walls[1] - loop) / n:+.2f} s wall, "
+                  f"{(cpu - loop_cpu) / n:+.2f} s CPU (cluster start-up included)")
     os.environ.pop("GYML_CACHE", None)
-    print(f"scheduler cost per input (1 worker vs loop, cluster start-up included): {(walls[1] - loop) / n:+.2f} s")
     t0 = time.perf_counter()
     summary = run_batch(clips, work / "out2.jsonl", workers=2)
     print(f"rerun of the finished 2-worker batch: {time.perf_counter() - t0:.1f} s, {summary.skipped} skipped")
@@ -97,15 +118,16 @@ def part_spans(video: Path) -> None:
 
     fps, first, frames, duration = _timeline(video)
     print(f"\n## spans: {video.name}, {frames} frames, {duration:.1f} s")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _own_cpu()
     single = read_video(video)
-    one = time.perf_counter() - t0
-    print(f"one process:          {one:6.1f} s  {len(single) / one:6.1f} frames/s  (1.00x)")
+    one, one_cpu = time.perf_counter() - t0, _own_cpu() - c0
+    print(f"one process:          {one:6.1f} s  {len(single) / one:6.1f} frames/s  (1.00x)  CPU {one_cpu:.1f} s")
     joins = []
-    t0 = time.perf_counter()
+    t0, c0, k0 = time.perf_counter(), _own_cpu(), _children_cpu()
     spans = read_video_chunked(video, jobs=2, report=joins)
-    two = time.perf_counter() - t0
-    print(f"2 spans, 2 processes: {two:6.1f} s  {len(spans) / two:6.1f} frames/s  ({one / two:.2f}x)")
+    two, two_cpu = time.perf_counter() - t0, _own_cpu() - c0 + _children_cpu() - k0
+    print(f"2 spans, 2 processes: {two:6.1f} s  {len(spans) / two:6.1f} frames/s  ({one / two:.2f}x)  "
+          f"CPU {two_cpu:.1f} s (ideal on 2 idle cores: {2 * one_cpu / two_cpu:.2f}x)")
     assert len(spans) == len(single), (len(spans), len(single))
     diff = np.nan_to_num(np.abs(spans.joints - single.joints), nan=0.0).max(axis=(1, 2))
     both = spans.present == single.present
@@ -125,8 +147,9 @@ def part_spans(video: Path) -> None:
 
 
 MEMORY_CODE = """
-import json, resource, sys, time
+import json, sys, threading, time
 from pathlib import Path
+import psutil
 from gyml.pose.readers import video
 if sys.argv[2] == "replay":
     real = video._pose_estimator()
@@ -138,12 +161,22 @@ if sys.argv[2] == "replay":
         def __exit__(self, *exc): return False
         def process(self, rgb): return answer
     video._pose_estimator = Replay
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+me = psutil.Process()
+before = me.memory_info().rss
+peak = [before]
+done = threading.Event()
+def sample():
+    while not done.wait(0.01):
+        peak[0] = max(peak[0], me.memory_info().rss)
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
 t0 = time.perf_counter()
 seq = video.read_video(Path(sys.argv[1]))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"frames": len(seq), "seconds": time.perf_counter() - t0, "peak_mb": peak / 1024,
-                  "before_mb": before / 1024}))
+seconds = time.perf_counter() - t0
+done.set()
+sampler.join()
+peak[0] = max(peak[0], me.memory_info().rss)
+print(json.dumps({"frames": len(seq), "seconds": seconds, "peak_mb": peak[0] / 2**20, "before_mb": before / 2**20}))
 """
 
 
@@ -174,7 +207,7 @@ def synthesise_video(source: Path, minutes: float, out: Path, size=(320, 180)) -
 
 
 def part_memory(source: Path, work: Path, real_model: bool, lengths: list[float]) -> None:
-    print("\n## memory: peak resident memory of single-pass extraction (a fresh process each)")
+    print("\n## memory: resident memory of single-pass extraction, sampled every 10 ms (a fresh process each)")
     runs = [(m, "replay") for m in lengths] + ([(lengths[0], "model")] if real_model else [])
     made = {}
     for minutes, mode in runs:
@@ -187,7 +220,8 @@ def part_memory(source: Path, work: Path, real_model: bool, lengths: list[float]
                                             str(source)], env=_env(work / "cache-mem"), check=True,
                                            capture_output=True, text=True).stdout)
         print(f"{minutes:4g} min, {result['frames']:6d} frames, model {'replayed' if mode == 'replay' else 'run'}: "
-              f"peak {result['peak_mb']:6.0f} MB (before reading: {result['before_mb']:.0f} MB; "
+              f"resident {result['before_mb']:.0f} MB before reading, peak {result['peak_mb']:.0f} MB while "
+              f"reading (+{result['peak_mb'] - result['before_mb']:.0f} MB; "
               f"{result['frames'] / result['seconds']:.0f} frames/s)")
     print(f"(for scale: this benchmark process peaked at "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
