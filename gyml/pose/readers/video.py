@@ -19,6 +19,7 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
+from gyml.pose.readers.video_chunks import LandmarkBuffer
 from gyml.pose.sequence import PoseSequence
 
 MAX_SIDE = 640  # decoder output size: enough for the 256-px pose crop of a person filling a fraction of it
@@ -139,7 +140,6 @@ def read_video(path: str | Path, progress: Callable[[int, int | None], None] | N
     fps, expected, width, height = video_info(path)
     estimator = _pose_estimator()
     # Compact float32 arrays, not a list of per-frame arrays: memory stays small for an hour of video.
-    from gyml.pose.readers.video_chunks import LandmarkBuffer
     buffer = LandmarkBuffer(expected or 1024)
     with estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
