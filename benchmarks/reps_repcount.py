@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gyml.pose.kinematics import pose_features
 from gyml.pose.readers import read_pose
 from gyml.reps.counter import count_gyml, count_reps, resting_pose
 from gyml.reps.coverage import assess_tracking
-from gyml.reps.signal import REPEATS, autocorrelation, detrend, pose_features
+from gyml.reps.signal import REPEATS, autocorrelation, detrend
 from gyml.reps.stream import StreamingCounter
 
 

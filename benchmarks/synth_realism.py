@@ -19,9 +19,9 @@ import numpy as np
 from real_data import all_sequences
 
 from gyml.classify.build_default import synthetic_dataset
+from gyml.pose.kinematics import angle_table
 from gyml.pose.skeleton import ANGLE_NAMES
 from gyml.reps.counter import count_reps
-from gyml.reps.signal import angle_table
 
 HEIGHTS = {"knee_width_ratio", "hand_height", "hip_height"}
 

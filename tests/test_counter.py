@@ -184,7 +184,7 @@ def test_real_standing_between_two_real_sets_is_not_a_rep(real_squat_set):
     """Real footage only: the recording's own standing (breathing, shifting weight, tracker jitter) put
     between two copies of its set, and after it; the rest must add no rep. The set's own reps are the
     knee's deepest points, one per squat."""
-    from gyml.reps.signal import angle_table
+    from gyml.pose.kinematics import angle_table
 
     seq = real_squat_set
     alone = count_reps(seq)

@@ -77,8 +77,8 @@ def test_variation_is_seeded():
 
 
 def test_a_fault_planted_in_one_half_of_a_rep_leaves_the_turning_point_clean():
+    from gyml.pose.kinematics import angle_table
     from gyml.pose.skeleton import ANGLE_NAMES
-    from gyml.reps.signal import angle_table
 
     assert parse_fault_spec("hips_sag:ascent@3") == {3: "hips_sag:ascent"}
     for bad in ("shallow:ascent@3", "hips_sag:sideways@3"):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gyml.coach.align import STEPS, align_to_gold, moving_columns, resample, template, template_phases
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import ANGLE_NAMES, body_frame
 from gyml.reps.counter import RepCount, RepSegment
-from gyml.reps.signal import angle_table, fill_missing
 
 STRICTNESS = {"beginner": 1.5, "intermediate": 1.0, "expert": 0.7}
 
@@ -72,14 +72,15 @@ TRUNK_TOLERANCE_MOVING = 18.0
 
 
 def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = None,
-                 rest_pose: np.ndarray | None = None) -> list[RepMeasures]:
+                 rest_pose: np.ndarray | None = None, kinematics: Kinematics | None = None) -> list[RepMeasures]:
     """Measures of every counted rep. With `rest_pose` (joint angles), each rep's boundaries move to the
     frames nearest that pose between neighbouring midpoints: in alternating exercises the counter's
     valleys fall on the other side's turning point, not on the rest between reps."""
-    a = angle_table(seq) if angles is None else angles
+    kinematics = Kinematics.of(seq, kinematics)
+    a = kinematics.angles if angles is None else angles
     segments = reps.segments if rest_pose is None else _rest_boundaries(a, reps.segments, rest_pose)
     if seq.source in MONOCULAR:
-        _, left, _ = body_frame(fill_missing(seq.joints, seq.present))
+        _, left, _ = body_frame(kinematics.filled_joints)
         depth_share = np.abs(left[:, 2])
     else:
         depth_share = np.zeros(len(seq))
@@ -105,14 +106,29 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
             exc[joint] = max(lo, ro)
             side[joint] = (lo, ro)
         exc["trunk"] = abs(dev["trunk_inclination"] - st["trunk_inclination"])
-        out.append(RepMeasures(seg.index, seg.start, mid_i, seg.end, dev, st, exc, side,
-                               (mid_i - seg.start) / seq.fps, (seg.end - mid_i) / seq.fps,
-                               (before + after + 1) / seq.fps,
+        down_s, up_s, active_s, into_s, out_s = _timing(seq, seg.start, mid_i, seg.end, before, after)
+        out.append(RepMeasures(seg.index, seg.start, mid_i, seg.end, dev, st, exc, side, down_s, up_s, active_s,
                                side_view=float(np.median(depth_share[seg.start:seg.end + 1])),
-                               set_low=low, set_high=high,
-                               into_s=(before + 0.5) / seq.fps, out_s=(after + 0.5) / seq.fps,
-                               curve=resample(a[seg.start:seg.end + 1]), seconds=(seg.end - seg.start) / seq.fps))
+                               set_low=low, set_high=high, into_s=into_s, out_s=out_s,
+                               curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end)))
     return out
+
+
+def _timing(seq: PoseSequence, start: int, mid: int, end: int, before: int, after: int
+            ) -> tuple[float, float, float, float, float]:
+    """(down, up, active, into, out) seconds of a rep: start to midpoint, midpoint to end, the frames
+    more than half-way out (`before` and `after` the midpoint), and those before and after the turning
+    point, each with half of the midpoint's frame. By the frames' timestamps when the source has them
+    (a variable frame rate), else at 1/fps a frame."""
+    if seq.times is None:
+        fps = seq.fps
+        return ((mid - start) / fps, (end - mid) / fps, (before + after + 1) / fps, (before + 0.5) / fps,
+                (after + 0.5) / fps)
+    lasts = seq.frame_seconds()
+    half = 0.5 * float(lasts[mid])
+    into = float(lasts[mid - before:mid].sum()) + half
+    out = float(lasts[mid + 1:mid + after + 1].sum()) + half
+    return seq.seconds(start, mid), seq.seconds(mid, end), into + out, into, out
 
 
 def _rest_boundaries(a: np.ndarray, segments: list[RepSegment], rest_pose: np.ndarray) -> list[RepSegment]:

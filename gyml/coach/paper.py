@@ -7,16 +7,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.reps.counter import RepCount, count_reps
-from gyml.reps.signal import fill_missing, pose_features
 
 
-def pose_vectors(seq: PoseSequence, smpl: bool = True) -> np.ndarray:
+def pose_vectors(seq: PoseSequence, smpl: bool = True, kinematics: Kinematics | None = None) -> np.ndarray:
     """The paper compares SMPL pose vectors; without SMPL, normalised joint positions."""
+    kinematics = Kinematics.of(seq, kinematics)
     if smpl and seq.smpl_pose is not None:
-        return fill_missing(seq.smpl_pose.reshape(len(seq), -1), seq.present)
-    return pose_features(seq)
+        return kinematics.paper_features
+    return kinematics.features
 
 
 @dataclass
@@ -34,14 +35,15 @@ class PaperCoachResult:
 
 
 def paper_coach(user: PoseSequence, user_reps: RepCount, gold: PoseSequence,
-                gold_reps: RepCount | None = None) -> PaperCoachResult | None:
-    gold_reps = gold_reps or count_reps(gold, "paper")
+                gold_reps: RepCount | None = None, kinematics: Kinematics | None = None) -> PaperCoachResult | None:
+    gold_kinematics = Kinematics(gold)
+    gold_reps = gold_reps or count_reps(gold, "paper", kinematics=gold_kinematics)
     if not gold_reps.segments or not user_reps.segments:
         return None
     # Both sides in the same space: SMPL only when both have it (a video against a built-in gold has not).
     smpl = user.smpl_pose is not None and gold.smpl_pose is not None
-    g = pose_vectors(gold, smpl)
-    u = pose_vectors(user, smpl)
+    g = pose_vectors(gold, smpl, gold_kinematics)
+    u = pose_vectors(user, smpl, kinematics)
     threshold = float(np.linalg.norm(g - g[0], axis=1).max())
     gold_start = g[gold_reps.segments[0].start]
     gold_mid = g[gold_reps.segments[0].mid]

@@ -8,20 +8,33 @@ from gyml.coach import gold as gold_library
 from gyml.coach.align import PHASES
 from gyml.coach.compare import (
     LATERAL_CHECKS,
+    MONOCULAR,
     SIDE_VIEW,
+    STRICTNESS,
     align,
     compare,
     gold_profile,
+    main_joint,
     measure_reps,
     rep_score,
 )
 from gyml.coach.feedback import phrase
+from gyml.coach.geometry import (
+    GEOMETRY_CHECKS,
+    fill_joints,
+    geometry_findings,
+    geometry_profile,
+    rep_geometry,
+)
+from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
+from gyml.coach.own_reference import own_reference_findings
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import ANGLE_NAMES
 from gyml.report.analysis import ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
-from gyml.reps.signal import angle_table
 from gyml.synth.catalog import CATALOG
 from gyml.synth.faults import FAULTS
 
@@ -31,38 +44,66 @@ SIDE_VIEW_NOTE = ("Filmed from the side: elbow flare, knee tracking and left/rig
 
 
 def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
-                  gold: PoseSequence | None = None, method: str = "gyml", strictness: str = "intermediate"
+                  gold: PoseSequence | None = None, method: str = "gyml", strictness: str = "intermediate",
+                  kinematics: Kinematics | None = None, gold_reps: RepCount | None = None
                   ) -> tuple[list[Feedback], dict]:
+    """Feedback on every counted rep against the gold reference, and the per-rep metrics. `kinematics`:
+    those of `seq`, and `gold_reps`: the gold's count, when already made."""
     if method not in COACH_METHODS:
         raise GymlError(f"unknown coach '{method}' (choose from {', '.join(COACH_METHODS)})")
     exercise = prediction.label if prediction is not None else None
     if gold is None and exercise:
         gold = gold_library.find(exercise)
+    # A recording of a real body (the user's own) is judged in centimetres too; the built-in textbook
+    # rep is not a body to measure stance or hip height against, so then the set is its own reference.
+    own_gold = gold is not None and not gold_library.is_builtin(gold)
     if gold is None or not reps.segments:
         return [], {}
     if method == "paper":
-        return _paper(seq, reps, gold)
-    gold_reps = count_reps(gold)
+        feedback, extras = _paper(seq, reps, gold, kinematics)
+        if "coach" in extras and "gold" in gold.metadata:
+            extras["coach"]["gold"] = gold.metadata["gold"]
+        return feedback, extras
+    gold_kinematics = Kinematics(gold)
+    gold_reps = gold_reps if gold_reps is not None else count_reps(gold, kinematics=gold_kinematics)
     if not gold_reps.segments:
         raise GymlError("the gold reference has no repetitions to compare with")
     spec = CATALOG.get(exercise or "")
-    gold_angles = angle_table(gold)
+    gold_angles = gold_kinematics.angles
     rest = None
     if spec is not None and spec.alternate:
         # The gold set opens at rest (built-in ones by construction; a recorded one should too).
         rest = gold_angles[int(np.argmax(gold.present))]
-    user_m = measure_reps(seq, reps, rest_pose=rest)
-    profile = gold_profile(measure_reps(gold, gold_reps, gold_angles, rest_pose=rest))
+    user_m = measure_reps(seq, reps, rest_pose=rest, kinematics=kinematics)
+    gold_m = measure_reps(gold, gold_reps, rest_pose=rest, kinematics=gold_kinematics)
+    profile = gold_profile(gold_m)
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()
     warps = {r.index: align(r, profile) for r in user_m}
     findings = compare(user_m, profile, watched, checks, strictness, warps)
+    tol = STRICTNESS.get(strictness, 1.0)
+    deviations = None
+    if not own_gold and seq.source in MONOCULAR and exercise in LEARNED:
+        # A real body on video against the textbook one: tolerances learned from labelled real clips
+        # replace the textbook ones (see gyml/coach/learned.py).
+        joints = fill_joints(seq.joints, seq.confidence)
+        reference = reference_levels(gold_angles, gold.joints)
+        main = main_joint(profile, watched)
+        angles = Kinematics.of(seq, kinematics).angles
+        deviations = rep_deviations(angles, joints, user_m, reference, profile, main)
+        findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
+                                    profile["travel"].get(main, 0.0) if main else 0.0)
+    if own_gold:
+        findings += _geometry(seq, user_m, gold, gold_m, exercise, findings, tol)
+    else:
+        posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
+        findings += own_reference_findings(user_m, main_joint(profile, watched), posture, tol)
     feedback = phrase(findings, exercise, reps.count)
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
         feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
     metrics = []
-    for r in user_m:
+    for i, r in enumerate(user_m):
         warp = warps[r.index]
         metrics.append({
             "rep": r.index, "score": rep_score(r, findings, profile, watched),
@@ -71,17 +112,61 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             # time in each phase of the gold rep, from the rep warped onto it
             "phase_s": {p: round(warp.seconds_in(r, p), 2) for p in PHASES},
             "gold_distance_deg": round(warp.distance, 1),
+            "deviation_deg": deviation_by_part(r, profile, warp),
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
-            "faults": [f.kind for f in findings if f.rep == r.index],
-            "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index},
+            "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
+            "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
+            "warnings": [f.kind for f in findings if f.rep == r.index and f.severity == "warn"],
+            **({"deviations": {k: round(v, 3) for k, v in deviations[i].items()}} if deviations else {}),
         })
-    return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness}}
+    reference = "own gold" if own_gold else "built-in, and the set's own best reps"
+    coach = {"method": "gyml", "strictness": strictness, "reference": reference}
+    if "gold" in gold.metadata:
+        coach["gold"] = gold.metadata["gold"]
+    return feedback, {"rep_metrics": metrics, "coach": coach}
 
 
-def _paper(seq, reps, gold) -> tuple[list[Feedback], dict]:
-    result = paper_coach(seq, reps, gold)
+def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
+    """Hip height, feet apart and sway against the person's own gold, in centimetres of their body; a
+    rep already told it is shallow (in degrees) is not told again in centimetres."""
+    checks = GEOMETRY_CHECKS.get(exercise or "", ())
+    if not checks:
+        return []
+    profile = geometry_profile(rep_geometry(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m]))
+    user = rep_geometry(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in user_m])
+    shallow = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
+    return [f for f in geometry_findings(user, profile, checks, tol)
+            if not (f.kind == "not_low_enough" and f.rep in shallow)]
+
+
+# Body parts of the per-rep deviation chart: the joint angles each is read from (sides averaged).
+BODY_PARTS = {"knee": ("left_knee_flexion", "right_knee_flexion"), "hip": ("left_hip_flexion", "right_hip_flexion"),
+              "knee_tracking": ("left_knee_out", "right_knee_out"),
+              "elbow": ("left_elbow_flexion", "right_elbow_flexion"),
+              "shoulder": ("left_shoulder_elevation", "right_shoulder_elevation"),
+              "trunk": ("trunk_inclination",), "body_line": ("body_line",)}
+
+
+def deviation_by_part(r, profile: dict, warp) -> dict:
+    """Degrees each body part strays from the gold, per rep: the larger of the gap at the turning point
+    and the typical large gap (80th percentile) along the rep warped onto the gold rep. (The warp alone
+    matches a shallow rep's bottom to the gold's half-way point and hides the missing depth; the turning
+    point alone misses a fault on the way down or up.)"""
+    gold = profile["template"][warp.match]
+    out = {}
+    for part, names in BODY_PARTS.items():
+        cols = [ANGLE_NAMES.index(n) for n in names]
+        along = float(np.percentile(np.abs(r.curve[:, cols] - gold[:, cols]).mean(axis=1), 80))
+        at_turn = float(np.mean([abs(r.angles_mid[n] - profile["angles_mid"][n]) for n in names]))
+        out[part] = round(max(along, at_turn), 1)
+    return out
+
+
+def _paper(seq, reps, gold, kinematics=None) -> tuple[list[Feedback], dict]:
+    result = paper_coach(seq, reps, gold, kinematics=kinematics)
     if result is None:
         return [], {}
     words = {"start": "your starting position needs work", "mid": "your midpoint position needs work"}
-    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.") for rep, phase in result.flagged]
+    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.", reps=[rep], kind=f"{phase}_pose")
+                for rep, phase in result.flagged]
     return feedback, {"coach": {"method": "paper", **result.to_dict()}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.skeleton import JOINT_NAMES, NUM_JOINTS
+from gyml.validate import check_fps, check_frame_count
 
 NPZ_FORMAT_VERSION = 1
 
@@ -27,6 +29,8 @@ class PoseSequence:
     image_landmarks: optional (T, K, 2) normalised image coordinates, for overlays.
     source:      which reader produced it (video, phalp, flag3d, flag3d_keypoints, repcount, npz, csv, synth).
     metadata:    JSON-serialisable facts about the source (file name, labels, planted faults, ...).
+    times:       optional (T,) seconds of each frame from the recording's first (a video's timestamps:
+                 a variable frame rate is timed by them); None: frames are 1/fps apart.
     """
 
     joints: np.ndarray
@@ -36,19 +40,19 @@ class PoseSequence:
     image_landmarks: np.ndarray | None = None
     source: str = "unknown"
     metadata: dict = field(default_factory=dict)
+    times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.joints = np.asarray(self.joints, dtype=np.float32)
-        self.confidence = np.asarray(self.confidence, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range -> inf -> unknown, below
+            self.joints = np.asarray(self.joints, dtype=np.float32)
+            self.confidence = np.asarray(self.confidence, dtype=np.float32)
         if self.joints.ndim != 3 or self.joints.shape[1:] != (NUM_JOINTS, 3):
             raise GymlError(f"pose joints must have shape (T, {NUM_JOINTS}, 3), got {self.joints.shape}")
         if self.confidence.shape != self.joints.shape[:2]:
             raise GymlError(
                 f"confidence must have shape {self.joints.shape[:2]}, got {self.confidence.shape}"
             )
-        if not np.isfinite(self.fps) or self.fps <= 0:
-            raise GymlError(f"fps must be a positive number, got {self.fps}")
-        self.fps = float(self.fps)
+        self.fps = float(check_fps(self.fps, "frame rate"))
         if self.smpl_pose is not None:
             self.smpl_pose = np.asarray(self.smpl_pose, dtype=np.float32)
             if self.smpl_pose.shape != (len(self), NUM_JOINTS, 3):
@@ -57,6 +61,11 @@ class PoseSequence:
             self.image_landmarks = np.asarray(self.image_landmarks, dtype=np.float32)
             if self.image_landmarks.ndim != 3 or len(self.image_landmarks) != len(self):
                 raise GymlError("image_landmarks must have shape (T, K, 2)")
+        if self.times is not None:
+            self.times = np.asarray(self.times, dtype=np.float64)
+            if self.times.shape != (len(self),) or not np.isfinite(self.times).all() or \
+                    (np.diff(self.times) < 0).any():
+                raise GymlError(f"times must be {len(self)} finite, non-decreasing seconds")
         # A joint we do not know is a joint with no confidence, whatever the source said.
         unknown = ~np.isfinite(self.joints).all(axis=2)
         if unknown.any():
@@ -69,7 +78,29 @@ class PoseSequence:
 
     @property
     def duration(self) -> float:
+        if self.times is not None and len(self) > 1:
+            return float(self.times[-1] - self.times[0]) * len(self) / (len(self) - 1)
         return len(self) / self.fps
+
+    def frame_times(self) -> np.ndarray:
+        """(T,) seconds of each frame from the first: the recorded timestamps, else frames 1/fps apart."""
+        if self.times is not None:
+            return self.times - (self.times[0] if len(self) else 0.0)
+        return np.arange(len(self)) / self.fps
+
+    def seconds(self, start: int, stop: int) -> float:
+        """Seconds from frame `start` to frame `stop`."""
+        if self.times is None:
+            return (stop - start) / self.fps
+        return float(self.times[stop] - self.times[start])
+
+    def frame_seconds(self) -> np.ndarray:
+        """(T,) how long each frame lasts: the time to the next one (the last lasts as long as the one
+        before it); 1/fps each without timestamps."""
+        if self.times is None or len(self) < 2:
+            return np.full(len(self), 1.0 / self.fps)
+        gaps = np.diff(self.times)
+        return np.r_[gaps, gaps[-1]]
 
     @property
     def present(self) -> np.ndarray:
@@ -87,6 +118,7 @@ class PoseSequence:
             image_landmarks=None if self.image_landmarks is None else self.image_landmarks[start:stop],
             source=self.source,
             metadata=dict(self.metadata),
+            times=None if self.times is None else self.times[start:stop],
         )
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -105,30 +137,49 @@ class PoseSequence:
             arrays["smpl_pose"] = self.smpl_pose
         if self.image_landmarks is not None:
             arrays["image_landmarks"] = self.image_landmarks
+        if self.times is not None:
+            arrays["times"] = self.times
         write_atomically(path, lambda fh: np.savez_compressed(fh, **arrays))
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> PoseSequence:
+        """Read a gyml .npz; memory is bounded by the file's size whatever its headers claim."""
+        from gyml.pose.bounded_npy import READ_ERRORS, BoundedNpz
+
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with BoundedNpz(path) as data:
                 missing = {"joints", "confidence", "fps"} - set(data.files)
                 if missing:
                     raise GymlError(f"{path.name}: not a gyml pose file (missing {', '.join(sorted(missing))})")
+                fps = np.asarray(data["fps"], dtype=np.float64)
+                if fps.size != 1:
+                    raise GymlError(f"{path.name}: 'fps' must be one number, got {fps.size} values")
+                check_fps(float(fps.ravel()[0]), f"{path.name}: stored frame rate")
+                joints = data["joints"]
+                if joints.ndim >= 1:
+                    check_frame_count(len(joints), path.name)
                 return cls(
-                    joints=data["joints"],
+                    joints=joints,
                     confidence=data["confidence"],
-                    fps=float(data["fps"]),
+                    fps=float(fps.ravel()[0]),
                     smpl_pose=data["smpl_pose"] if "smpl_pose" in data.files else None,
                     image_landmarks=data["image_landmarks"] if "image_landmarks" in data.files else None,
                     source=str(data["source"]) if "source" in data.files else "npz",
-                    metadata=json.loads(str(data["metadata"])) if "metadata" in data.files else {},
+                    metadata=_metadata(data["metadata"]) if "metadata" in data.files else {},
+                    times=data["times"] if "times" in data.files else None,
                 )
         except GymlError:
             raise
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise GymlError(f"{path.name}: cannot read gyml pose file ({exc})") from None
+        except (*READ_ERRORS, json.JSONDecodeError) as exc:
+            raise GymlError(f"{path.name}: cannot read gyml pose file ({type(exc).__name__}: "
+                            f"{str(exc)[:160]})") from None
+
+
+def _metadata(value: np.ndarray) -> dict:
+    meta = json.loads(str(value))
+    return meta if isinstance(meta, dict) else {"value": meta}
 
 
 def _json_default(value):
@@ -146,9 +197,25 @@ def write_atomically(path: Path, write, mode: str = "wb") -> None:
         raise GymlError(f"output folder does not exist: {path.parent}")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
     try:
+        # mkstemp makes the file 0600; the result should carry the permissions any other program would
+        # give it: the replaced file's, else the usual 0666 less the umask.
+        os.fchmod(fd, _target_mode(path))
         with os.fdopen(fd, mode) as fh:
             write(fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _target_mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_current_umask()

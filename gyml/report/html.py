@@ -1,86 +1,370 @@
-"""A self-contained HTML report (no external assets): summary, rep timeline, feedback."""
+"""A self-contained HTML report (images inline, no scripts, fonts or links to fetch): summary, each cue
+shown on the person's own frame beside the reference pose at the same phase, a per-rep deviation chart
+by body part, the rep timeline and the rep table.
+
+`render_report(result, video_path)` takes a pipeline `AnalysisResult`; with the video it came from, the
+frames of the faults are decoded again and shown with the skeleton drawn. `render_html(analysis,
+signal)` is the text-only report of an `Analysis` record alone.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
 from pathlib import Path
 
 import numpy as np
 
 from gyml.pose.sequence import write_atomically
+from gyml.pose.skeleton import JOINT, PARENTS
 from gyml.report.analysis import Analysis
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem;
 color:#1d2330;background:#fafbfc}
-h1{font-size:1.6rem;margin-bottom:.2rem}.muted{color:#667085}.card{background:#fff;border:1px solid #e4e7ec;
-border-radius:10px;padding:1rem 1.25rem;margin:1rem 0}.big{font-size:2.4rem;font-weight:700}
-table{border-collapse:collapse;width:100%}td,th{padding:.35rem .5rem;border-bottom:1px solid #eef0f3;text-align:left}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin:.2rem 0 .6rem}.muted{color:#667085}
+.card{background:#fff;border:1px solid #e4e7ec;border-radius:10px;padding:1rem 1.25rem;margin:1rem 0}
+.big{font-size:2.4rem;font-weight:700}table{border-collapse:collapse;width:100%}
+td,th{padding:.35rem .5rem;border-bottom:1px solid #eef0f3;text-align:left}
 .fault{color:#b42318}.warn{color:#b54708}.info{color:#175cd3}.grid{display:flex;gap:1rem;flex-wrap:wrap}
-.grid .card{flex:1;min-width:180px}
+.grid .card{flex:1;min-width:180px}.cue{display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start}
+.cue figure{margin:0}.cue img{max-height:300px;max-width:100%;border-radius:6px;display:block}
+.cue figcaption{font-size:.8rem;color:#667085;margin-top:.25rem}.legend span{margin-right:1rem}
+.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;vertical-align:-1px;margin-right:.3rem}
 """
 
+USER_COLOUR, GOLD_COLOUR, FAULT_COLOUR = "#1570ef", "#98a2b3", "#d92d20"
+# The joints a cue's body part names, in the 24-joint skeleton.
+PART_JOINTS = {"knee": ("left_knee", "right_knee"), "hip": ("left_hip", "right_hip", "pelvis"),
+               "elbow": ("left_elbow", "right_elbow"), "shoulder": ("left_shoulder", "right_shoulder"),
+               "arm_opening": ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow"),
+               "trunk": ("pelvis", "spine3", "neck"), "body_line": ("pelvis",)}
+PART_WORDS = {"knee": "knees", "hip": "hips", "knee_tracking": "knee tracking", "elbow": "elbows",
+              "shoulder": "arms", "trunk": "trunk", "body_line": "body line"}
+# Where in a rep each phase of a cue is shown: a share of the way from its start to its midpoint (< 1)
+# or from its midpoint to its end (> 1).
+PHASE_POINT = {"start": 0.0, "descent": 0.5, "mid": 1.0, "overall": 1.0, "ascent": 1.5, "end": 2.0}
+_DRAWN = [k for k in range(len(PARENTS)) if PARENTS[k] >= 0 and k not in (JOINT["left_hand"], JOINT["right_hand"])]
 
-def _timeline_svg(signal: np.ndarray, segments: list[dict], fps: float, width: int = 900, height: int = 160) -> str:
+
+def phase_frame(segment, phase: str) -> int:
+    """The frame of a rep (a RepSegment) at one of the coach's phases."""
+    point = PHASE_POINT.get(phase, 1.0)
+    if point <= 1.0:
+        return int(round(segment.start + point * (segment.mid - segment.start)))
+    return int(round(segment.mid + (point - 1.0) * (segment.end - segment.mid)))
+
+
+# ----------------------------------------------------------------------------- skeleton drawings
+
+def _view_axes(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(left, up, forward) of a pose: up is the world's vertical, left the hips' (else shoulders')
+    left-right line laid flat, forward their cross product; a lean or a sagging hip stays visible."""
+    up = np.array([0.0, 1.0, 0.0])
+    for a, b in (("left_hip", "right_hip"), ("left_shoulder", "right_shoulder")):
+        left = joints[JOINT[a]] - joints[JOINT[b]]
+        left = left - left[1] * up
+        if np.isfinite(left).all() and np.linalg.norm(left) > 1e-6:
+            left = left / np.linalg.norm(left)
+            return left, up, np.cross(left, up)
+    return np.array([1.0, 0.0, 0.0]), up, np.array([0.0, 0.0, 1.0])
+
+
+def _project(joints: np.ndarray, view: str) -> np.ndarray:
+    """(24, 2) a pose centred on the pelvis, in torso lengths, seen from the side or the front."""
+    j = np.asarray(joints, dtype=float)
+    centred = j - j[JOINT["pelvis"]]
+    torso = np.linalg.norm(j[JOINT["neck"]] - j[JOINT["pelvis"]])
+    centred = centred / (torso if np.isfinite(torso) and torso > 1e-6 else 1.0)
+    left, up, forward = _view_axes(j)
+    across = forward if view == "side" else -left   # the front view shows the person's left on the right
+    return np.stack([centred @ across, centred @ up], axis=1)
+
+
+def skeletons_svg(user: np.ndarray, gold: np.ndarray | None, marked: tuple[str, ...] = (), size: int = 230
+                  ) -> str:
+    """Two views (side, front) of the person's pose and, over it, the reference pose; joints in `marked`
+    (names) ringed. Both bodies scaled to the same torso length and turned to face the same way."""
+    views = []
+    for view in ("side", "front"):
+        shapes = [(_project(user, view), USER_COLOUR, 3.2)]
+        if gold is not None:
+            shapes.insert(0, (_project(gold, view), GOLD_COLOUR, 4.5))
+        points = np.concatenate([p for p, _, _ in shapes])
+        points = points[np.isfinite(points).all(axis=1)]
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        extent = max(float((hi - lo).max()), 1e-6)
+        scale = (size - 30) / extent
+        centre = (lo + hi) / 2
+
+        def xy(p, scale=scale, centre=centre):
+            return size / 2 + (p[0] - centre[0]) * scale, size / 2 - (p[1] - centre[1]) * scale
+
+        parts = [f'<rect width="{size}" height="{size}" fill="#f8f9fb" rx="8"/>',
+                 f'<text x="8" y="16" font-size="11" fill="#667085">{view} view</text>']
+        for pose, colour, width in shapes:
+            for k in _DRAWN:
+                if np.isfinite(pose[[k, PARENTS[k]]]).all():
+                    (x1, y1), (x2, y2) = xy(pose[k]), xy(pose[PARENTS[k]])
+                    parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+                                 f'stroke-width="{width}" stroke-linecap="round" opacity="0.9"/>')
+        user_pose = shapes[-1][0]
+        for name in marked:
+            p = user_pose[JOINT[name]]
+            if np.isfinite(p).all():
+                x, y = xy(p)
+                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="9" fill="none" stroke="{FAULT_COLOUR}" '
+                             'stroke-width="2.5"/>')
+        views.append(f'<svg viewBox="0 0 {size} {size}" width="{size}" height="{size}" role="img" '
+                     f'aria-label="{view} view of your pose and the reference pose">{"".join(parts)}</svg>')
+    return "".join(views)
+
+
+def _legend(with_gold: bool) -> str:
+    items = [f'<span><i class="swatch" style="background:{USER_COLOUR}"></i>you</span>']
+    if with_gold:
+        items.append(f'<span><i class="swatch" style="background:{GOLD_COLOUR}"></i>reference, same phase</span>')
+    items.append(f'<span><i class="swatch" style="background:{FAULT_COLOUR}"></i>at fault</span>')
+    return f'<div class="legend muted">{"".join(items)}</div>'
+
+
+# ----------------------------------------------------------------------------- video stills
+
+def _video_stills(video_path: Path, frames: set[int], seq, marked: dict[int, tuple[int, ...]]) -> dict[int, str]:
+    """frame index -> data URI of a JPEG of that frame with the skeleton drawn (and the part at fault
+    ringed), for the frames asked for."""
+    import cv2
+
+    from gyml.pose.readers.video import iter_frames
+    from gyml.report.overlay import draw_skeleton
+
+    stills = {}
+    if not frames:
+        return stills
+    last = max(frames)
+    for i, rgb in enumerate(iter_frames(Path(video_path), max_side=480)):
+        if i in frames:
+            image = np.array(rgb)
+            if seq.image_landmarks is not None and i < len(seq.image_landmarks) and seq.image_landmarks.shape[1] == 33:
+                draw_skeleton(image, seq.image_landmarks[i], marked.get(i, ()))
+            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82])
+            if ok:
+                stills[i] = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+        if i >= last:
+            break
+    return stills
+
+
+# ----------------------------------------------------------------------------- charts
+
+def deviation_chart_svg(metrics: list[dict]) -> str:
+    """Reps across, body parts down: degrees each part strayed from the reference over the rep (the
+    darker, the further); a rep with a fault is marked above its column."""
+    rows = [m for m in metrics if m.get("deviation_deg")]
+    if not rows:
+        return ""
+    parts = [p for p in rows[0]["deviation_deg"] if any(m["deviation_deg"].get(p, 0) >= 1 for m in rows)]
+    if not parts:
+        return ""
+    cell_w, cell_h, left, top = max(28, min(60, 760 // max(len(rows), 1))), 26, 90, 34
+    width, height = left + cell_w * len(rows) + 10, top + cell_h * len(parts) + 10
+    out = [(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+           'aria-label="degrees from the reference per rep and body part">')]
+    for c, m in enumerate(rows):
+        x = left + c * cell_w
+        colour = FAULT_COLOUR if m.get("faults") else "#475467"
+        out.append(f'<text x="{x + cell_w / 2:.0f}" y="{top - 20}" font-size="11" text-anchor="middle" '
+                   f'fill="{colour}">rep {m["rep"]}{" !" if m.get("faults") else ""}</text>')
+    for r, part in enumerate(parts):
+        y = top + r * cell_h
+        out.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" font-size="12" text-anchor="end" '
+                   f'fill="#344054">{html.escape(PART_WORDS.get(part, part))}</text>')
+        for c, m in enumerate(rows):
+            value = float(m["deviation_deg"].get(part, 0.0))
+            strength = min(1.0, value / 30.0)
+            fill = f"rgb({255 - int(38 * strength)},{255 - int(210 * strength)},{255 - int(223 * strength)})"
+            x = left + c * cell_w
+            out.append(f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" rx="3" fill="{fill}"/>'
+                       f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" font-size="11" '
+                       f'text-anchor="middle" fill="{"#fff" if strength > 0.6 else "#101828"}">{value:.0f}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def timeline_svg(signal: np.ndarray, segments: list[dict], times: np.ndarray, faulty: set[int] = frozenset(),
+                 width: int = 900, height: int = 160) -> str:
+    """The motion signal the reps were counted on, each rep shaded (red: a rep with a fault), with its
+    number at its midpoint; seconds along the bottom (by the frames' own timestamps)."""
     if signal is None or len(signal) < 2:
         return ""
     s = np.asarray(signal, dtype=float)
+    t = np.asarray(times, dtype=float)
+    t = t - t[0]
+    total = float(t[-1]) or 1.0
     lo, hi = float(np.nanmin(s)), float(np.nanmax(s))
     span = hi - lo or 1.0
     n = len(s)
-    step = max(1, n // 900)
-    xs = np.arange(0, n, step)
-    pts = " ".join(f"{x * width / (n - 1):.1f},{height - 10 - (s[x] - lo) / span * (height - 30):.1f}" for x in xs)
+
+    def x_of(frame: int) -> float:
+        return float(t[min(max(frame, 0), n - 1)]) / total * width
+
+    xs = np.arange(0, n, max(1, n // 900))
+    pts = " ".join(f"{x_of(i):.1f},{height - 10 - (s[i] - lo) / span * (height - 30):.1f}" for i in xs)
     bands = []
     for seg in segments:
-        x0, x1 = seg["start"] * width / (n - 1), seg["end"] * width / (n - 1)
-        xm = seg["mid"] * width / (n - 1)
-        bands.append(f'<rect x="{x0:.1f}" y="0" width="{max(x1 - x0, 1):.1f}" height="{height}" '
-                     f'fill="{"#d1fadf" if seg["index"] % 2 else "#ecfdf3"}"/>'
-                     f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="0" y2="{height}" stroke="#12b76a" stroke-dasharray="3 3"/>'
-                     f'<text x="{xm + 3:.1f}" y="14" font-size="11" fill="#027a48">{seg["index"]}</text>')
-    seconds = n / fps
-    return (f'<svg viewBox="0 0 {width} {height + 16}" width="100%" role="img" '
+        x0, x1, xm = x_of(seg["start"]), x_of(seg["end"]), x_of(seg["mid"])
+        bad = seg["index"] in faulty
+        fill = ("#fee4e2" if seg["index"] % 2 else "#fef3f2") if bad else ("#d1fadf" if seg["index"] % 2 else "#ecfdf3")
+        ink = "#b42318" if bad else "#027a48"
+        bands.append(f'<rect x="{x0:.1f}" y="0" width="{max(x1 - x0, 1):.1f}" height="{height}" fill="{fill}"/>'
+                     f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="0" y2="{height}" stroke="{ink}" stroke-dasharray="3 3"/>'
+                     f'<text x="{xm + 3:.1f}" y="14" font-size="11" fill="{ink}">{seg["index"]}</text>')
+    ticks = []
+    step = max(1, int(np.ceil(total / 10)))
+    for sec in range(0, int(total) + 1, step):
+        x = sec / total * width
+        ticks.append(f'<text x="{min(x, width - 24):.1f}" y="{height + 14}" font-size="11" fill="#667085">{sec} s</text>')
+    return (f'<svg viewBox="0 0 {width} {height + 18}" width="100%" role="img" '
             f'aria-label="motion signal with repetitions">{"".join(bands)}'
-            f'<polyline points="{pts}" fill="none" stroke="#344054" stroke-width="1.5"/>'
-            f'<text x="0" y="{height + 14}" font-size="11" fill="#667085">0 s</text>'
-            f'<text x="{width - 40}" y="{height + 14}" font-size="11" fill="#667085">{seconds:.1f} s</text></svg>')
+            f'<polyline points="{pts}" fill="none" stroke="#344054" stroke-width="1.5"/>{"".join(ticks)}</svg>')
+
+
+# ----------------------------------------------------------------------------- the report
+
+def _fault_cards(result, video_path: Path | None) -> str:
+    a = result.analysis
+    seq = result.sequence
+    segments = {s.index: s for s in result.reps.segments}
+    gold, gold_reps = result.gold, result.gold_reps
+    gold_segment = gold_reps.segments[len(gold_reps.segments) // 2] if gold_reps and gold_reps.segments else None
+    gold_joints = None
+    if gold is not None and gold_segment is not None:
+        from gyml.pose.kinematics import Kinematics
+        gold_joints = Kinematics(gold).filled_joints
+    user_joints = (result.kinematics or _kinematics(seq)).filled_joints
+    cues = []
+    for f in a.feedback:
+        if f.severity != "fault":
+            continue
+        reps = f.reps or ([f.rep] if f.rep is not None else [])
+        reps = [r for r in reps if r in segments][:2]   # the first two reps it names are shown
+        if reps:
+            cues.append((f, reps))
+    if not cues:
+        return ""
+    from gyml.report.overlay import PART_LANDMARKS
+    wanted = {phase_frame(segments[r], f.phase): PART_LANDMARKS.get(f.joint or "", ()) for f, reps in cues for r in reps}
+    stills = _video_stills(video_path, set(wanted), seq, wanted) if video_path is not None else {}
+    times = seq.frame_times()
+    cards = []
+    for f, reps in cues:
+        marked = PART_JOINTS.get(f.joint or "", ())
+        figures = []
+        for r in reps:
+            frame = phase_frame(segments[r], f.phase)
+            gold_pose = None
+            if gold_joints is not None:
+                gold_pose = gold_joints[phase_frame(gold_segment, f.phase)]
+            when = f"rep {r}, {times[frame]:.1f} s"
+            if frame in stills:
+                figures.append(f'<figure><img src="{stills[frame]}" alt="your frame, {when}">'
+                               f'<figcaption>your video, {when}</figcaption></figure>')
+            figures.append(f'<figure>{skeletons_svg(user_joints[frame], gold_pose, marked)}'
+                           f'<figcaption>{"you and the reference" if gold_pose is not None else "you"}, '
+                           f'{when}</figcaption></figure>')
+        cards.append(f'<div class="card"><h2 class="fault">{html.escape(f.message)}</h2>'
+                     f'<div class="cue">{"".join(figures)}</div>{_legend(gold_joints is not None)}</div>')
+    return "".join(cards)
+
+
+def _kinematics(seq):
+    from gyml.pose.kinematics import Kinematics
+    return Kinematics(seq)
+
+
+def render_report(result, video_path: str | Path | None = None) -> str:
+    """The report of a pipeline AnalysisResult as one self-contained HTML page. With `video_path` (the
+    video the poses came from), each cue shows the person's own frame with the skeleton drawn."""
+    a = result.analysis
+    d = a.to_dict()
+    metrics = d.get("rep_metrics", [])
+    faulty = {m["rep"] for m in metrics if m.get("faults")}
+    faulty |= {r for f in a.feedback if f.severity == "fault" for r in (f.reps or ([f.rep] if f.rep else []))}
+    video = Path(video_path) if video_path is not None and result.sequence.image_landmarks is not None else None
+    sections = [_fault_cards(result, video)]
+    chart = deviation_chart_svg(metrics)
+    if chart:
+        sections.append('<div class="card"><h2>How far each rep strayed from the reference</h2>'
+                        '<div class="muted">degrees from the reference by body part (at the turning point or along the rep, whichever is larger); '
+                        f'<span class="fault">!</span> marks a rep with a fault</div>{chart}</div>')
+    timeline = timeline_svg(result.reps.signal, d["reps"].get("segments", []), result.sequence.frame_times(), faulty)
+    return _page(d, timeline, "".join(sections), result.sequence.frame_times())
 
 
 def render_html(analysis: Analysis, signal: np.ndarray | None = None) -> str:
-    a = analysis.to_dict()
+    """The report of an `Analysis` record alone (no poses: no pictures)."""
+    d = analysis.to_dict()
+    times = np.arange(d["frames"]) / d["fps"]
+    timeline = timeline_svg(signal, d["reps"].get("segments", []), times) if signal is not None else ""
+    return _page(d, timeline, "", times)
+
+
+def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
     esc = html.escape
     exercise = a["exercise"]
     ex_text = "not recognised" if exercise is None else f'{esc(exercise["name"])} ({exercise["confidence"]:.0%})'
     reps = a["reps"]
-    rows = []
     metrics = {m["rep"]: m for m in a.get("rep_metrics", [])}
+
+    def at(frame: int) -> str:
+        return f"{times[min(max(frame, 0), len(times) - 1)]:.1f} s" if len(times) else ""
+
+    rows = []
     for seg in reps.get("segments", []):
         m = metrics.get(seg["index"], {})
         score = m.get("score")
         t = m.get("tempo_s", {})
         tempo = f'{t["down"]:.1f} / {t["up"]:.1f} s' if t else ""
         faults = ", ".join(f'{k.replace("_", " ")} ({p})' for k, p in m.get("fault_phases", {}).items())
-        rows.append(
-            f'<tr><td>{seg["index"]}</td><td>{seg["start"] / a["fps"]:.1f} s</td><td>{seg["mid"] / a["fps"]:.1f} s</td>'
-            f'<td>{seg["end"] / a["fps"]:.1f} s</td><td>{seg.get("confidence", 1):.2f}</td>'
-            f'<td>{"" if score is None else score}</td><td>{tempo}</td><td>{esc(faults)}</td></tr>')
-    fb = "".join(
-        f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
-        for f in a["feedback"]) or "<li>No feedback.</li>"
-    svg = _timeline_svg(signal, reps.get("segments", []), a["fps"]) if signal is not None else ""
+        rows.append(f'<tr><td>{seg["index"]}</td><td>{at(seg["start"])}</td><td>{at(seg["mid"])}</td>'
+                    f'<td>{at(seg["end"])}</td><td>{seg.get("confidence", 1):.2f}</td>'
+                    f'<td>{"" if score is None else score}</td><td>{tempo}</td><td>{esc(faults)}</td></tr>')
+    fb = "".join(f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
+                 for f in a["feedback"]) or "<li>No feedback.</li>"
+    n_faults = sum(f["severity"] == "fault" for f in a["feedback"])
+    hold_card = _hold_card(a["hold"]) if a.get("hold") else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>gyml report — {esc(Path(a["input"]).name)}</title>
 <style>{_CSS}</style></head><body>
-<h1>gyml report</h1><div class="muted">{esc(a["input"])} · {a["frames"]} frames at {a["fps"]:.1f} fps · source: {esc(a["source"])}</div>
+<h1>gyml report</h1><div class="muted">{esc(Path(a["input"]).name)} · {a["frames"]} frames at {a["fps"]:.1f} fps · source: {esc(a["source"])}</div>
 <div class="grid"><div class="card"><div class="muted">Exercise</div><div class="big" style="font-size:1.4rem">{ex_text}</div></div>
-<div class="card"><div class="muted">Repetitions</div><div class="big">{reps["count"]}</div><div class="muted">method: {esc(reps["method"])}</div></div></div>
-<div class="card"><b>Summary</b><p>{esc(a["summary"])}</p></div>
-<div class="card"><b>Timeline</b>{svg}</div>
-<div class="card"><b>Coaching</b><ul>{fb}</ul></div>
-<div class="card"><b>Repetitions</b><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th><th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>
+<div class="card"><div class="muted">Repetitions</div><div class="big">{reps["count"]}</div><div class="muted">method: {esc(reps["method"])}</div></div>
+<div class="card"><div class="muted">Form issues</div><div class="big{" fault" if n_faults else ""}">{n_faults}</div></div></div>
+<div class="card"><b>Summary</b><p>{esc(a["summary"])}</p><ul>{fb}</ul></div>{hold_card}
+{pictures}
+<div class="card"><h2>Timeline</h2>{timeline}</div>
+<div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th><th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>
 {"".join(rows)}</table></div>
-<p class="muted">Made by gyml.</p></body></html>"""
+<p class="muted">Made by gyml, offline.</p></body></html>"""
+
+
+def write_report(result, path: str | Path, video_path: str | Path | None = None) -> Path:
+    text = render_report(result, video_path)
+    write_atomically(Path(path), lambda fh: fh.write(text), mode="w")
+    return Path(path)
+
+
+def _hold_card(hold: dict) -> str:
+    """A hold's times and its stretches of faulty posture (holds have no reps)."""
+    if hold.get("start_s") is None:
+        return '<div class="card"><b>Hold</b><p>No hold found.</p></div>'
+    rows = "".join(f'<tr><td>{html.escape(s["fault"].replace("_", " "))}</td><td>{s["start_s"]:.1f} s</td>'
+                   f'<td>{s["end_s"]:.1f} s</td><td>{html.escape(s["severity"])}</td></tr>'
+                   for s in hold.get("segments", []))
+    return (f'<div class="card"><b>Hold</b><p>{hold["start_s"]:.1f} s to {hold["end_s"]:.1f} s: '
+            f'{hold["time_under_tension_s"]:.1f} s under tension, {hold["good_form_s"]:.1f} s in good form '
+            f'(reference: {html.escape(hold.get("reference", ""))}).</p><table><tr><th>fault</th><th>from</th>'
+            f'<th>to</th><th>severity</th></tr>{rows}</table></div>')
 
 
 def write_html(analysis: Analysis, path: str | Path, signal: np.ndarray | None = None) -> Path:

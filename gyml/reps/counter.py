@@ -29,16 +29,15 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks, peak_prominences, peak_widths
 
 from gyml.errors import GymlError
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.reps.signal import (
     clipped_motion,
     detrend,
     dominant_period,
     local_periods,
-    paper_features,
     period_candidates,
     periodic_component,
-    pose_features,
     principal_signal,
 )
 
@@ -100,11 +99,13 @@ class CounterParams:
     edge_rest: float = 0.3       # above the dips between reps: the signal is upside down (it counts the tops)
 
 
-def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None) -> RepCount:
+def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None,
+               kinematics: Kinematics | None = None) -> RepCount:
+    """Reps of `seq` by `method`; `kinematics` (made from `seq`) saves deriving its features again."""
     if method == "paper":
-        return count_paper(seq)
+        return count_paper(seq, kinematics=kinematics)
     if method == "gyml":
-        return count_gyml(seq, params or CounterParams())
+        return count_gyml(seq, params or CounterParams(), kinematics=kinematics)
     raise GymlError(f"unknown counting method '{method}' (choose from {', '.join(METHODS)})")
 
 
@@ -123,8 +124,8 @@ def _segments_from_peaks(signal: np.ndarray, peaks: np.ndarray, confidence: np.n
     return segments
 
 
-def count_paper(seq: PoseSequence, sigma: float = 10.0) -> RepCount:
-    x = paper_features(seq)
+def count_paper(seq: PoseSequence, sigma: float = 10.0, kinematics: Kinematics | None = None) -> RepCount:
+    x = Kinematics.of(seq, kinematics).paper_features
     distance = np.linalg.norm(x - x[0], axis=1)
     smooth = gaussian_filter1d(distance, sigma) if len(distance) > 1 else distance
     peaks, _ = find_peaks(smooth)
@@ -134,11 +135,11 @@ def count_paper(seq: PoseSequence, sigma: float = 10.0) -> RepCount:
 
 
 def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
-               rest_pose: np.ndarray | None = None) -> RepCount:
+               rest_pose: np.ndarray | None = None, kinematics: Kinematics | None = None) -> RepCount:
     """The default counter. `rest_pose` (pose_features of one frame) is the pose the set starts from;
     by default the pose held at both ends of the recording (a live stream passes the pose its set
     started in: its window ends now, mid-rep as likely as not)."""
-    result, span = _count_in_bouts(seq, params, rest_pose)
+    result, span = _count_in_bouts(seq, params, rest_pose, Kinematics.of(seq, kinematics))
     if span is None or rest_pose is not None:
         return result
     # Moves into or out of position were cut off the set's edges. Such a move, far larger than the
@@ -148,7 +149,8 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     # moves among the reps). Not in a live window (a rest pose is given): its edges are where the
     # history kept ends and "now", not the set's.
     a, b = span
-    again, _ = _count_in_bouts(seq.slice(a, b), params, rest_pose)
+    part = seq.slice(a, b)
+    again, _ = _count_in_bouts(part, params, rest_pose, Kinematics(part))
     periods = [p for p in (again.period_frames, result.period_frames) if p]
     skewed = len(periods) == 2 and max(periods) > params.skewed_period * min(periods)
     if again.count <= result.count and not skewed:
@@ -158,11 +160,11 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     return RepCount(again.count, "gyml", [_shifted(s, a) for s in again.segments], signal, again.period_frames)
 
 
-def _count_in_bouts(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None
-                    ) -> tuple[RepCount, tuple[int, int] | None]:
+def _count_in_bouts(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None,
+                    kinematics: Kinematics) -> tuple[RepCount, tuple[int, int] | None]:
     """The recording counted as one set, then bout by bout where rests split it (see `_by_bouts`); with
     the frames between moves into and out of position cut off its edges (None: none were)."""
-    whole, span = _count_whole(seq, params, rest_pose)
+    whole, span = _count_whole(seq, params, rest_pose, kinematics)
     return _by_bouts(seq, whole, params, rest_pose), span
 
 
@@ -171,14 +173,14 @@ def _shifted(segment: RepSegment, offset: int, index: int | None = None) -> RepS
                    mid=segment.mid + offset, end=segment.end + offset)
 
 
-def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None
-                 ) -> tuple[RepCount, tuple[int, int] | None]:
+def _count_whole(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None,
+                 kinematics: Kinematics) -> tuple[RepCount, tuple[int, int] | None]:
     """The count of the recording as one set, and, when moves into or out of position were cut off its
     edges, the frames between them."""
     fps = seq.fps
     if len(seq) < 3 or not seq.present.any():
         return RepCount(0, "gyml", [], np.zeros(len(seq))), None
-    features = gaussian_filter1d(pose_features(seq), max(1.0, 0.04 * fps), axis=0, mode="nearest")
+    features = gaussian_filter1d(kinematics.features, max(1.0, 0.04 * fps), axis=0, mode="nearest")
     # how far each frame is from the pose the set rests in: it orients every signal counted below
     away = np.linalg.norm(features - (resting_pose(features, seq.present) if rest_pose is None else rest_pose),
                           axis=1)
@@ -253,7 +255,8 @@ def _by_bouts(seq: PoseSequence, result: RepCount, params: CounterParams, rest_p
             continue
         # a bout is where the person is seen: frames without a pose before or after it are no part of it
         a, b = a + int(seen[0]), a + int(seen[-1]) + 1
-        bout = _count_whole(seq.slice(a, b), params, rest_pose)[0]
+        part = seq.slice(a, b)
+        bout = _count_whole(part, params, rest_pose, Kinematics(part))[0]
         signal[a:b] = bout.signal
         segments += [_shifted(s, a, index=len(segments) + k + 1) for k, s in enumerate(bout.segments)]
     return RepCount(len(segments), "gyml", segments, signal, period)

@@ -1,4 +1,4 @@
-"""Per-frame motion features and the one-dimensional motion signal that reps are counted on."""
+"""The one-dimensional motion signal that reps are counted on: periods, autocorrelation, periodic components."""
 
 from __future__ import annotations
 
@@ -8,57 +8,17 @@ from scipy.linalg import eigh
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import fftconvolve
 
-from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import JOINT, joint_angles, normalized_joints
+# General kinematics live in gyml.pose.kinematics; imported here for callers of their old home.
+from gyml.pose.kinematics import (  # noqa: F401
+    MOTION_JOINTS,
+    angle_table,
+    fill_missing,
+    paper_features,
+    pose_features,
+)
 
 # The autocorrelation a lag must exceed to count as one where the motion repeats.
 REPEATS = 0.15
-
-# Joints that carry the exercise's motion; fingers, collars and spine interpolations add only noise.
-MOTION_JOINTS = [JOINT[n] for n in (
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "neck", "head",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-)]
-
-
-def fill_missing(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Linear interpolation over invalid frames (rows); the ends hold the nearest valid value."""
-    values = np.array(values, dtype=np.float64)
-    flat = values.reshape(len(values), -1)
-    t = np.arange(len(values))
-    good = valid & np.isfinite(flat).all(axis=1)
-    if not good.any():
-        return np.zeros_like(values)
-    for d in range(flat.shape[1]):
-        flat[~good, d] = np.interp(t[~good], t[good], flat[good, d])
-    return flat.reshape(values.shape)
-
-
-def pose_features(seq: PoseSequence) -> np.ndarray:
-    """(T, D) body-centred, size-normalised joint positions with missing frames interpolated.
-
-    Centring on the pelvis removes camera position and walking about; dividing by torso length removes
-    body size and distance to the camera.
-    """
-    joints = normalized_joints(seq.joints)[:, MOTION_JOINTS]
-    filled = fill_missing(joints, seq.present)
-    return filled.reshape(len(seq), -1)
-
-
-def angle_table(seq: PoseSequence) -> np.ndarray:
-    """(T, len(ANGLE_NAMES)) joint angles with frames that have no valid pose interpolated."""
-    a = joint_angles(seq.joints)
-    return fill_missing(a, seq.present & np.isfinite(a).all(axis=1))
-
-
-def paper_features(seq: PoseSequence) -> np.ndarray:
-    """The paper's pose vector: SMPL axis-angle (72 numbers) when the source has it, else raw joints."""
-    if seq.smpl_pose is not None:
-        raw = seq.smpl_pose.reshape(len(seq), -1)
-    else:
-        raw = seq.joints.reshape(len(seq), -1)
-    return fill_missing(raw, seq.present)
-
 
 def gaussian_lowpass(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     """`scipy.ndimage.gaussian_filter1d(x, sigma, axis=0, mode="nearest")`, by FFT for wide kernels.

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
-from gyml.reps.counter import count_gyml, resting_pose
-from gyml.reps.signal import pose_features
+from gyml.reps.counter import RepSegment, count_gyml, resting_pose
 
 
 class StreamingCounter:
@@ -41,6 +41,9 @@ class StreamingCounter:
         self._shown: list[_Tally] = []  # reps of the window on show: counted, or not yet missed long enough
         self._pending: list[_Tally] = []  # reps counted by the last runs, not yet by enough of them
         self._rest: np.ndarray | None = None   # the pose the stream started in (pose_features)
+        # the reps the last run counted beyond the kept ones, in absolute frames: a live coach can judge
+        # a rep as soon as it is first seen, before enough runs agree to show it in the count
+        self.sighted: list[RepSegment] = []
 
     @property
     def confirmed(self) -> list[int]:
@@ -89,14 +92,16 @@ class StreamingCounter:
         seq = PoseSequence(np.stack(self._joints), np.stack(self._conf), self.fps, source="stream")
         if not seq.present.any():
             return
+        kinematics = Kinematics(seq)
         if offset == 0:
             # Remember the pose the set started in, for orienting the signal: the offline counter also
             # looks at the recording's last frames, but a stream's last frames are now, mid-rep as
             # likely as not; and a sliding window starts wherever it is (its reps would be counted half
             # a rep late).
-            self._rest = resting_pose(pose_features(seq), seq.present, both_ends=False)
+            self._rest = resting_pose(kinematics.features, seq.present, both_ends=False)
         # at the end of a stream the window still holding all of it is counted exactly as offline
-        result = count_gyml(seq, rest_pose=None if final and offset == 0 else self._rest)
+        result = count_gyml(seq, rest_pose=None if final and offset == 0 else self._rest,
+                            kinematics=kinematics)
         horizon = len(seq) - (0 if final else self.latency)
         gap = 0.75 * (result.period_frames or self.fps)   # the same rep seen again, its midpoint shifted
         last_kept = self._kept[-1] if self._kept else -np.inf
@@ -105,6 +110,9 @@ class StreamingCounter:
         self._recent = [offset + seg.mid for seg in result.segments
                         if (final or seg.end <= horizon) and offset + seg.mid >= settled
                         and offset + seg.mid - last_kept > gap]
+        recent = set(self._recent)
+        self.sighted = [RepSegment(seg.index, offset + seg.start, offset + seg.mid, offset + seg.end,
+                                   seg.confidence) for seg in result.segments if offset + seg.mid in recent]
         if not final:
             self._tally(self._recent)
 

@@ -13,7 +13,7 @@ reads like a coach's description:
     pitch          whole-body tilt about the left-right axis (+ = head up when lying)
 
 Postures orient the body: standing, prone (face down), supine (face up), hanging (hands on a bar),
-kneeling and seated. A rep goes rest -> mid -> rest; `alternate` mirrors every other rep (left/right).
+kneeling, seated, inverted (upside down on the hands) and side (on the right side). `isometric` marks a hold: no reps, held for reps x tempo_s. A rep goes rest -> mid -> rest; `alternate` mirrors every other rep (left/right).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ NEUTRAL = {"sh_elev_l": 8.0, "sh_elev_r": 8.0, "sh_plane_l": 20.0, "sh_plane_r":
            "knee_r": 3.0, "elbow_l": 18.0, "elbow_r": 18.0}
 
 
-POSTURES = ("standing", "prone", "supine", "hanging", "kneeling", "seated")
+POSTURES = ("standing", "prone", "supine", "hanging", "kneeling", "seated", "inverted", "side")
 
 
 def both(**kw: float) -> dict[str, float]:
@@ -101,6 +101,28 @@ _SPECS = [
                  tempo_s=1.8, moving=("elbow", "shoulder", "hip"), vary={"hip_flex": (0, 10), "sh_plane": (-10, 5)},
                  faults=("shallow", "hips_sag", "hips_pike", "elbows_flare", "too_fast"), flag3d_id="A006",
                  anchor=("left_foot", "right_foot", "left_hand", "right_hand")),
+    # Wall push-up: standing, the whole body leaning in (pitch + = head towards the wall) with the hands on
+    # the wall at shoulder height; the body pivots about the feet as the elbows bend. Angles checked against
+    # the UCF101 WallPushups poses (trunk 8-21 degrees off vertical, elbows about 40 -> 85, upper arms
+    # 70-90 degrees from the trunk).
+    ExerciseSpec("wall_push_up", "Wall Push-up", "Stand an arm's length from a wall with the hands on it at "
+                 "shoulder height, bend the elbows to bring the chest towards the wall, then push back, "
+                 "keeping the body in one line.", "standing",
+                 rest={**both(sh_elev=88, sh_plane=80, elbow=38, knee=14, hip_flex=8), "pitch": 10},
+                 mid={**both(sh_elev=66, sh_plane=55, elbow=90), "pitch": 22},
+                 tempo_s=2.4, moving=("elbow", "shoulder"), vary={"sh_plane": (-10, 5), "pitch": (-4, 4)},
+                 faults=("shallow", "hips_sag", "elbows_flare", "too_fast")),
+    # Handstand push-up: upside down on the hands (usually heels on a wall), lowering the head towards the
+    # floor by bending the elbows. UCF101 HandstandPushups poses: trunk 165-178 degrees from upright, upper
+    # arms 145 -> 105 degrees from the trunk, elbows about 25 -> 70 and out to the side (abduction 30-60).
+    ExerciseSpec("handstand_push_up", "Handstand Push-up", "Kick up into a handstand (heels against a wall if "
+                 "needed), lower the head towards the floor by bending the elbows, then press back up to "
+                 "straight arms.", "inverted",
+                 rest={**both(sh_elev=155, sh_plane=30, elbow=22, knee=12, hip_flex=12), "pitch": -6},
+                 mid={**both(sh_elev=108, sh_plane=35, elbow=85, knee=18, hip_flex=14), "pitch": -10},
+                 tempo_s=2.2, moving=("elbow", "shoulder"), vary={"knee": (-5, 20), "sh_plane": (-10, 15)},
+                 faults=("shallow", "elbows_flare", "too_fast"),
+                 anchor=("left_hand", "right_hand")),
     ExerciseSpec("kneeling_push_up", "Kneeling Push-up", "A push-up with the knees on the mat.", "prone",
                  rest={**_PRONE_ARMS, **both(knee=90, hip_flex=-5), "pitch": -32},
                  mid={**both(sh_elev=40, sh_plane=70, elbow=95), "pitch": -10},
@@ -110,6 +132,16 @@ _SPECS = [
                  rest={**both(sh_elev=80, sh_plane=90, elbow=95), "pitch": -12},
                  mid={**both(sh_elev=80, sh_plane=90, elbow=95), "pitch": -12},
                  tempo_s=3.0, moving=("hip", "trunk"), faults=("hips_sag", "hips_pike"), isometric=True),
+    ExerciseSpec("side_plank", "Side Plank", "On one forearm and the side of the feet, hold a straight line "
+                 "from shoulders to ankles with the hips lifted.", "side",
+                 rest={"sh_elev_r": 85, "sh_plane_r": 0, "elbow_r": 90, "sh_elev_l": 10, "sh_plane_l": 20,
+                       "elbow_l": 20},
+                 mid={}, tempo_s=3.0, moving=("hip", "trunk"), isometric=True,
+                 anchor=("right_foot", "right_hand")),
+    ExerciseSpec("wall_sit", "Wall Sit", "Back flat against a wall, slide down until the thighs are level "
+                 "with the floor and the knees over the ankles, and hold.", "standing",
+                 rest=both(hip_flex=90, knee=90, hip_abd=6, sh_elev=10, sh_plane=60, elbow=20),
+                 mid={}, tempo_s=3.0, moving=("knee", "hip"), isometric=True),
     ExerciseSpec("lunge", "Alternate Reverse Lunge", "Step one leg back and lower the back knee towards the "
                  "floor, front knee over the ankle, then return; alternate legs.", "standing",
                  rest=both(sh_elev=10, sh_plane=90),

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,22 +29,46 @@ MAX_SIDE = 640  # decoder output size: enough for the 256-px pose crop of a pers
 
 @contextlib.contextmanager
 def quiet_native_logs():
-    """Silence glog/TFLite lines that MediaPipe's C++ writes straight to file descriptor 2."""
+    """Silence glog/TFLite lines that MediaPipe's C++ writes straight to file descriptor 2, and only
+    those: Python's own `sys.stderr` (progress bars, our messages) is pointed at the real stderr
+    meanwhile, so a progress bar keeps moving while native chatter goes nowhere."""
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
+        sys.stderr.flush()
         saved = os.dup(2)
-    except OSError:
+    except (OSError, ValueError):
         yield
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
+    python_stderr = sys.stderr
+    try:
+        real = os.fdopen(os.dup(saved), "w", buffering=1, encoding=getattr(python_stderr, "encoding", None)
+                         or "utf-8", errors="replace")
+    except OSError:
+        real = None
     try:
         os.dup2(devnull, 2)
+        if real is not None and _writes_to_fd2(python_stderr):
+            sys.stderr = real
         yield
     finally:
+        if sys.stderr is real:
+            sys.stderr = python_stderr
+        if real is not None:
+            with contextlib.suppress(OSError):
+                real.close()
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def _writes_to_fd2(stream) -> bool:
+    """Whether a Python text stream ends up on file descriptor 2 (not e.g. a test's capture buffer)."""
+    try:
+        return stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _pose_estimator():
@@ -60,43 +86,139 @@ def _pose_estimator():
                                       min_detection_confidence=0.5, min_tracking_confidence=0.5)
 
 
-def video_info(path: Path) -> tuple[float, int | None, int, int]:
-    """(fps, frame count if the container knows it, width, height)."""
-    import av
+@dataclass(frozen=True)
+class VideoProbe:
+    """What the container says about its video stream, before any frame is decoded."""
 
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise GymlError(f"{path.name}: the file has no video stream")
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate or Fraction(30)
-            return float(rate), (stream.frames or None), stream.codec_context.width, stream.codec_context.height
-    except (av.error.FFmpegError, OSError) as exc:
-        raise GymlError(f"{path.name}: not a readable video ({exc})") from None
+    fps: float                 # average frame rate
+    rate: Fraction             # the same, exact (for writing an overlay at the input's rate)
+    frames: int | None         # frame count, when the container knows it
+    width: int                 # as displayed: after the rotation below
+    height: int
+    rotation: int              # degrees counter-clockwise the stored frames are turned for display
+    duration: float | None     # seconds of video the container declares
+
+    @property
+    def expected_frames(self) -> int | None:
+        """The frame count, or the one the declared duration implies."""
+        if self.frames:
+            return self.frames
+        return int(round(self.duration * self.fps)) if self.duration else None
 
 
-def iter_frames(path: Path, max_side: int = MAX_SIDE) -> Iterator[np.ndarray]:
-    """RGB frames as (H, W, 3) uint8, scaled so the longer side is at most `max_side`."""
+def _open(path: Path):
     import av
 
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
         raise GymlError(f"{path.name}: not a readable video ({exc})") from None
-    with container:
-        if not container.streams.video:
-            raise GymlError(f"{path.name}: the file has no video stream")
+    if not container.streams.video:
+        container.close()
+        raise GymlError(f"{path.name}: the file has no video stream")
+    return container
+
+
+def _tag_rotation(stream) -> int:
+    """The legacy `rotate` tag (clockwise degrees) as counter-clockwise degrees in {0, 90, 180, 270}."""
+    with contextlib.suppress(TypeError, ValueError):
+        return int(round(-float((stream.metadata or {}).get("rotate", 0)) / 90.0)) % 4 * 90
+    return 0
+
+
+def probe_video(path: str | Path) -> VideoProbe:
+    import av
+
+    path = Path(path)
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        rotation = _tag_rotation(stream)
+        try:
+            # FFmpeg hands the stream's display matrix to every decoded frame: the first one tells
+            for frame in container.decode(stream):
+                rotation = int(round((frame.rotation or 0) / 90.0)) % 4 * 90 or rotation
+                break
+        except av.error.FFmpegError:
+            pass   # a damaged first frame: `iter_timed_frames` tells how much was decodable
+        if stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration = container.duration / 1e6
+        else:
+            duration = None
+    if rotation in (90, 270):
+        width, height = height, width
+    return VideoProbe(float(rate), Fraction(rate), stream.frames or None, width, height, rotation, duration)
+
+
+def video_info(path: Path) -> tuple[float, int | None, int, int]:
+    """(fps, frame count if the container knows it, width, height as displayed)."""
+    p = probe_video(path)
+    return p.fps, p.frames, p.width, p.height
+
+
+def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """A stored frame turned as its display matrix says (`rotation` degrees counter-clockwise)."""
+    k = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
+
+
+def iter_timed_frames(path: Path, max_side: int | None = MAX_SIDE, probe: VideoProbe | None = None
+                      ) -> Iterator[tuple[np.ndarray, float]]:
+    """(RGB frame (H, W, 3) uint8 as displayed, its time in seconds from the first frame), the frames
+    scaled so the longer side is at most `max_side` (None: full size).
+
+    After the last frame, a video whose decodable frames end well before the duration its container
+    declares raises GymlError: a cut or damaged file is said, not analysed as a shorter clip.
+    """
+    import av
+
+    probe = probe or probe_video(path)
+    with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         w, h = stream.codec_context.width, stream.codec_context.height
-        scale = min(1.0, max_side / max(w, h, 1))
+        scale = 1.0 if max_side is None else min(1.0, max_side / max(w, h, 1))
         size = (max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2))
+        first = end = None
+        step = 1.0 / probe.fps
+        damaged = None
         try:
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-        except av.error.FFmpegError:
-            # A truncated file ends early; the frames decoded so far are still real observations.
-            return
+                t = frame.time if frame.time is not None else (end if end is not None else 0.0)
+                first = t if first is None else first
+                length = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else step
+                end = max(end or t, t + length)
+                rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                yield upright(rgb, probe.rotation), t - first
+        except av.error.FFmpegError as exc:
+            # A truncated file ends early; whether that lost a real part of it is judged below.
+            damaged = exc
+    _check_complete(path, probe, 0.0 if first is None else end - first, damaged)
+
+
+# A video may end this much before its declared duration (rounding, an audio track outlasting it).
+MISSING_TOLERANCE_S = 0.5
+MISSING_TOLERANCE_SHARE = 0.05
+
+
+def _check_complete(path: Path, probe: VideoProbe, decoded_s: float, damaged: Exception | None) -> None:
+    declared = probe.duration
+    if not declared:
+        return
+    missing = declared - decoded_s
+    if missing > max(MISSING_TOLERANCE_S, MISSING_TOLERANCE_SHARE * declared):
+        why = " (decoding failed)" if damaged is not None else ""
+        raise GymlError(f"{path.name}: the video is truncated or damaged{why}: only {decoded_s:.1f} s of its "
+                        f"{declared:.1f} s could be decoded")
+
+
+def iter_frames(path: Path, max_side: int | None = MAX_SIDE) -> Iterator[np.ndarray]:
+    """RGB frames as (H, W, 3) uint8 as displayed, scaled so the longer side is at most `max_side`."""
+    for rgb, _ in iter_timed_frames(path, max_side):
+        yield rgb
 
 
 def _prefetch(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
@@ -134,21 +256,26 @@ def landmarks_of(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def read_video(path: str | Path, progress: Callable[[int, int | None], None] | None = None) -> PoseSequence:
+    """The pose in every frame; frame times (seconds) are kept in `times`, so a variable frame rate is
+    timed right. `progress(done, total)` hears every frame (total: the container's frame count, or None)."""
     import warnings
 
     path = Path(path)
-    fps, expected, width, height = video_info(path)
+    probe = probe_video(path)
+    expected = probe.expected_frames
     estimator = _pose_estimator()
     # Compact float32 arrays, not a list of per-frame arrays: memory stays small for an hour of video.
     buffer = LandmarkBuffer(expected or 1024)
     with estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, rgb in enumerate(_prefetch(iter_frames(path))):
-            buffer.append(i / fps, *landmarks_of(estimator.process(rgb)))
+        for i, (rgb, t) in enumerate(_prefetch(iter_timed_frames(path, probe=probe))):
+            buffer.append(t, *landmarks_of(estimator.process(rgb)))
             if progress is not None:
-                progress(i + 1, expected)
+                progress(i + 1, max(expected, i + 1) if expected else None)
     poses = buffer.finish()
     if not len(poses.times):
         raise GymlError(f"{path.name}: the video has no decodable frames (empty or truncated)")
-    return landmarks_to_sequence(poses.world, poses.visibility, fps, "video", image_landmarks=poses.image,
-                                 metadata={"file": path.name, "width": width, "height": height})
+    seq = landmarks_to_sequence(poses.world, poses.visibility, probe.fps, "video", image_landmarks=poses.image,
+                                metadata={"file": path.name, "width": probe.width, "height": probe.height,
+                                          "rotation": probe.rotation})
+    return replace(seq, times=np.asarray(poses.times, dtype=np.float64))

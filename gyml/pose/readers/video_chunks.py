@@ -340,13 +340,18 @@ def join_spans(parts: list[SpanPoses]) -> SpanPoses:
 
 
 def poses_to_sequence(path: Path, poses: SpanPoses, fps: float) -> PoseSequence:
-    from gyml.pose.readers.video import video_info
+    from dataclasses import replace
+
+    from gyml.pose.readers.video import probe_video
 
     if not len(poses.times):
         raise GymlError(f"{path.name}: the video has no decodable frames (empty or truncated)")
-    _, _, width, height = video_info(path)
-    return landmarks_to_sequence(poses.world, poses.visibility, fps, "video", image_landmarks=poses.image,
-                                 metadata={"file": path.name, "width": width, "height": height})
+    probe = probe_video(path)
+    seq = landmarks_to_sequence(poses.world, poses.visibility, fps, "video", image_landmarks=poses.image,
+                                metadata={"file": path.name, "width": probe.width, "height": probe.height,
+                                          "rotation": probe.rotation})
+    # Times from the first frame on, as the one-pass reader gives them.
+    return replace(seq, times=np.asarray(poses.times - poses.times[0], dtype=np.float64))
 
 
 def read_video_chunked(path: str | Path, jobs: int, progress: Callable[[int, int | None], None] | None = None,
@@ -398,7 +403,7 @@ def read_video_parallel(path: str | Path, jobs: int | None = None,
     jobs = default_jobs() if not jobs or jobs < 1 else jobs
     if multiprocessing.current_process().daemon:
         jobs = 1
-    if jobs > 1:
+    if jobs > 1 and video.probe_video(path).rotation == 0:  # spans decode stored frames, not turned ones
         _, _, _, duration = _timeline(path)
         count = spans_worth_using(duration, jobs)
         if count > 1:

@@ -1,0 +1,130 @@
+"""What a person sees: the overlay video and the HTML report that shows the fault."""
+
+import base64
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from gyml.errors import GymlError
+from gyml.pipeline import analyze_sequence
+from gyml.pose.cache import cached_read_pose
+from gyml.pose.readers.video import iter_frames, probe_video
+from gyml.report.html import render_report, write_report
+from gyml.report.overlay import check_overlay_target, write_overlay
+from gyml.synth import synthesize
+
+av = pytest.importorskip("av")
+FAULTY_CLIP = ("videos", "form", "squat_incorrect_003.mp4")   # one squat, leaning far forward
+
+
+@pytest.fixture(scope="module")
+def faulty_video():
+    video = shared_path(*FAULTY_CLIP)
+    result = analyze_sequence(cached_read_pose(video), str(video))
+    assert result.reps.count >= 1 and any(f.severity == "fault" for f in result.analysis.feedback)
+    return video, result
+
+
+def _reddish(rgb: np.ndarray) -> int:
+    """Pixels in the fault colour (the ring round the part at fault, the cue's text is lighter)."""
+    r, g, b = (rgb[..., k].astype(int) for k in range(3))
+    return int(((r > 190) & (g < 110) & (b < 110)).sum())
+
+
+def test_overlay_keeps_the_input_length_rate_and_size_and_draws_the_cue_on_its_rep(faulty_video, tmp_path):
+    video, result = faulty_video
+    out = write_overlay(result, video, tmp_path / "overlay.mp4")
+    source, written = probe_video(video), probe_video(out)
+    assert (written.width, written.height) == (source.width, source.height)
+    assert written.frames == source.frames == len(result.sequence)
+    assert written.rate == source.rate
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    drawn = list(iter_frames(out, max_side=None))
+    plain = list(iter_frames(video, max_side=None))
+    rep = result.reps.segments[0]
+    inside = [i for i in range(rep.start, rep.end + 1) if result.sequence.present[i]]
+    outside = [i for i in range(len(drawn)) if not rep.start <= i <= rep.end]
+    # the part at fault is ringed on the frames of its rep, and only there
+    assert np.mean([_reddish(drawn[i]) - _reddish(plain[i]) > 200 for i in inside]) > 0.8
+    assert all(_reddish(drawn[i]) - _reddish(plain[i]) < 200 for i in outside)
+    # the skeleton is drawn: frames differ from the input where the person is
+    assert np.mean([np.abs(drawn[i].astype(int) - plain[i]).mean() > 2 for i in inside]) > 0.8
+
+
+def test_overlay_needs_a_video_and_a_place_to_write(tmp_path):
+    seq = synthesize("squat", 3, seed=1)
+    path = seq.save(tmp_path / "squat.npz")
+    with pytest.raises(GymlError, match="video"):
+        check_overlay_target([path], tmp_path / "o.mp4")
+    with pytest.raises(GymlError, match="folder does not exist"):
+        check_overlay_target([path], tmp_path / "missing" / "o.mp4")
+    with pytest.raises(GymlError, match=".mp4"):
+        check_overlay_target([path], tmp_path / "o.avi")
+    with pytest.raises(GymlError, match="pose files"):
+        write_overlay(analyze_sequence(seq, "squat.npz"), path, tmp_path / "o.mp4")
+
+
+def test_report_is_one_self_contained_file(faulty_video):
+    video, result = faulty_video
+    page = render_report(result, video)
+    assert "<script" not in page and not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "@font-face" not in page and "url(" not in page
+    stills = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', page)
+    assert stills and all(base64.b64decode(s)[:2] == b"\xff\xd8" for s in stills)
+    for f in result.analysis.feedback:
+        assert f.message.split(":")[0] in page
+
+
+def _screenshot(html_path: Path, png: Path) -> dict:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("headless Chromium is not at /usr/bin/chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        requested = []
+        # offline: anything not in the file itself would be a request, and fails
+        page.route("**/*", lambda route: (route.continue_() if route.request.url.startswith(("file:", "data:"))
+                                          else (requested.append(route.request.url), route.abort())))
+        page.goto(html_path.as_uri())
+        facts = page.evaluate("""() => ({
+            images: [...document.images].map(i => [i.complete, i.naturalWidth]),
+            svgs: document.querySelectorAll('svg').length,
+            rings: document.querySelectorAll('svg circle').length,
+            cues: [...document.querySelectorAll('h2.fault')].map(h => h.textContent)})""")
+        page.screenshot(path=str(png), full_page=True)
+        browser.close()
+    facts["requested"] = requested
+    return facts
+
+
+def test_report_renders_in_headless_chromium_with_the_fault_shown(faulty_video, tmp_path):
+    video, result = faulty_video
+    html_path = write_report(result, tmp_path / "report.html", video)
+    facts = _screenshot(html_path, tmp_path / "report.png")
+    assert facts["requested"] == []
+    assert facts["images"] and all(done and width > 100 for done, width in facts["images"])
+    faults = [f.message for f in result.analysis.feedback if f.severity == "fault"]
+    assert facts["cues"] == faults
+    assert facts["rings"] >= 2 * len(faults)   # the part at fault, ringed in the side and front views
+    from PIL import Image
+    shot = np.asarray(Image.open(tmp_path / "report.png").convert("RGB"))
+    assert shot.shape[0] > 1200 and _reddish(shot) > 500   # the ringed joints and the faulty rep's text
+
+
+def test_report_of_a_pose_file_draws_both_skeletons_and_the_deviation_chart(tmp_path):
+    seq = synthesize("squat", 6, {2: "shallow", 5: "knees_cave"}, seed=7)
+    result = analyze_sequence(seq, "squats.npz")
+    page = render_report(result)
+    assert "<img" not in page   # no video: drawings only
+    assert page.count("reference, same phase") == 2
+    metrics = result.analysis.extras["rep_metrics"]
+    shallow = next(m for m in metrics if m["rep"] == 2)
+    others = [m for m in metrics if not m["faults"]]
+    assert shallow["deviation_deg"]["knee"] > 3 * max(m["deviation_deg"]["knee"] for m in others)
+    facts = _screenshot(write_report(result, tmp_path / "r.html"), tmp_path / "r.png")
+    assert facts["svgs"] >= 6 and len(facts["cues"]) == 2 and facts["requested"] == []
