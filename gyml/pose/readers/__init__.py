@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from gyml.errors import GymlError
 from gyml.pose.safe_pickle import is_pickle_bytes, safe_load
 from gyml.pose.sequence import PoseSequence
@@ -59,6 +61,9 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layo
               ) -> PoseSequence:
     """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv, json);
     `layout` names the keypoint layout of a file whose keypoint count fits several (see gyml.pose.layouts)."""
+    from gyml.validate import check_fps
+
+    check_fps(fps, "fps")  # 0 used to fall back to 30 silently
     path = Path(path)
     kind = sniff_format(path)
     if kind == "video":
@@ -82,18 +87,29 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layo
     if "absent_joints" not in seq.metadata:
         from gyml.pose.layouts import mark_absent_joints
         mark_absent_joints(seq)
-    return seq
+    from gyml.pose.plausibility import apply_plausibility
+    return apply_plausibility(seq, path.name)
 
 
 def read_pickle(path: Path, fps: float | None = None) -> PoseSequence:
     from gyml.pose.readers import flag3d, phalp
 
     obj = safe_load(path)
-    if flag3d.looks_like_smpl_params(obj):
-        return flag3d.smpl_params_to_sequence(obj, name=path.name, fps=fps or 30.0)
-    if flag3d.looks_like_keypoints(obj):
-        return flag3d.keypoints_to_sequence(obj, name=path.name, fps=fps or 30.0)
-    if phalp.looks_like_phalp(obj):
-        return phalp.phalp_to_sequence(obj, name=path.name, fps=fps or 30.0)
+    # The pickle's structure is the file's say: a list where an array belongs, an array where a number
+    # belongs, values numpy cannot cast. Those are faults of the file, told in one line.
+    try:
+        with np.errstate(all="ignore"):  # casts of NaN/inf/out-of-range values: made unknown downstream
+            if flag3d.looks_like_smpl_params(obj):
+                return flag3d.smpl_params_to_sequence(obj, name=path.name, fps=fps or 30.0)
+            if flag3d.looks_like_keypoints(obj):
+                return flag3d.keypoints_to_sequence(obj, name=path.name, fps=fps or 30.0)
+            if phalp.looks_like_phalp(obj):
+                return phalp.phalp_to_sequence(obj, name=path.name, fps=fps or 30.0)
+    except GymlError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
+            RecursionError) as exc:
+        raise GymlError(f"{path.name}: the pickle's contents do not fit its layout ({type(exc).__name__}: "
+                        f"{str(exc)[:160]})") from None
     raise GymlError(f"{path.name}: a pickle, but not a PHALP/4D-Humans tracking file or a FLAG3D file "
                     "(expected keys such as 'smpl'/'pose' per frame, 'poses'/'Rh'/'Th', or 'annotations')")

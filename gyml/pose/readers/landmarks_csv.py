@@ -20,6 +20,12 @@ from gyml.errors import GymlError
 from gyml.pose.layouts import LAYOUT_HELP, get_layout, keypoint_counts, keypoints_to_sequence, resolve_layout
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
+from gyml.validate import check_frame_count
+
+# Long layout: a span of frames may be this many times the frames that have rows (or MAX_EMPTY_SPAN frames,
+# 10 minutes at 30 fps, whichever is more).
+GAP_FACTOR = 20
+MAX_EMPTY_SPAN = 18_000
 
 
 def _float(cell: str) -> float:
@@ -41,8 +47,8 @@ def read_landmarks_csv(path: Path, fps: float = 30.0, layout: str | None = None)
             points, vis = _long(header, rows[1:])
         else:
             points, vis = _wide(header, rows[1:], path.name, layout)
-    except ValueError as exc:
-        raise GymlError(f"{path.name}: CSV holds a value that is not a number ({exc})") from None
+    except (ValueError, OverflowError) as exc:
+        raise GymlError(f"{path.name}: CSV holds a value that is not a number ({str(exc)[:120]})") from None
     if points.shape[1] != NUM_LANDMARKS or (layout and get_layout(layout).name != "mediapipe33"):
         chosen = resolve_layout(points.shape[1], layout, path.name)
         return keypoints_to_sequence(points, vis, chosen, fps, "csv", metadata={"file": path.name})
@@ -79,8 +85,19 @@ def _points_per_row(width: int, columns: list[str], layout: str | None) -> tuple
 def _long(header: list[str], rows: list[list[str]]):
     col = {name: header.index(name) for name in ("frame", "landmark", "x", "y", "z")}
     vis_col = header.index("visibility") if "visibility" in header else None
+    needed = max([*col.values(), vis_col if vis_col is not None else 0])
+    if any(len(r) <= needed for r in rows):
+        raise GymlError("CSV row with fewer cells than the header names")
     frames = [int(float(r[col["frame"]])) for r in rows]
     first, last = min(frames), max(frames)
+    # Frames without rows are frames where nobody was found; the span they open is bounded by the rows that
+    # are there, so a frame index alone cannot make us allocate (frame 5,000,000 after frame 0).
+    described = len(set(frames))
+    span = last - first + 1
+    if span > max(MAX_EMPTY_SPAN, GAP_FACTOR * described):
+        raise GymlError(f"CSV frames run from {first} to {last} but only {described} of them have landmarks: "
+                        "frame indices look wrong")
+    check_frame_count(span, "the CSV")
     points = np.full((last - first + 1, NUM_LANDMARKS, 3), np.nan)
     vis = np.ones((last - first + 1, NUM_LANDMARKS))
     for frame, r in zip(frames, rows):
