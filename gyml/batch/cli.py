@@ -64,7 +64,9 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
     def on_result(row: dict) -> None:
         progress.advance(state["task"])
         if row["error"]:
-            err.print(f"[red]error:[/] {Path(row['input']).name}: {row['error']}", highlight=False)
+            name = Path(row["input"]).name
+            message = row["error"] if row["error"].startswith(name) else f"{name}: {row['error']}"
+            err.print(f"[red]error:[/] {message}", highlight=False)
 
     with progress:
         summary = run_batch(inputs, out, scheduler=scheduler, workers=workers, jobs=jobs, options=options,
