@@ -390,10 +390,11 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
           output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
           report: Path | None = typer.Option(None, help="folder for metrics JSON and plots")):
     """Train an exercise classifier (the paper's approaches or ours) with a fixed 70/20/10 split."""
+    from gyml.classify.features import FEATURE_SETS
     from gyml.classify.train import train as run
     from gyml.validate import check_choice, check_number, check_outputs
 
-    check_choice("features", features, ("paper", "angles", "rep_curve"))
+    check_choice("features", features, FEATURE_SETS)
     check_choice("model", model, ("multinomial", "ovr", "trees", "knn", "knn_dtw"))
     check_number("--pca", pca, 0.0, 1.0)
     check_outputs([data_dir], {"--output": output}, folders={"--report": report})
