@@ -423,14 +423,13 @@ def evaluate(model_file: Path = typer.Argument(..., help="model file from gyml t
              data_dir: Path = typer.Argument(..., help="labelled data folder"),
              json_out: Path | None = typer.Option(None, "--json", help="write metrics as JSON")):
     """Evaluate a model on a labelled folder."""
-    from gyml.classify.datasets import load_folder
     from gyml.classify.model import ExerciseModel
     from gyml.classify.train import evaluate as run
     from gyml.validate import check_outputs
 
     check_outputs([model_file, data_dir], {"--json": json_out})
     model = ExerciseModel.load(model_file)
-    data = load_folder(data_dir)
+    data = _load_dataset(data_dir)
     m = run(model, data)
     out.print(f"accuracy {m['accuracy']:.3f}, precision (weighted) {m['precision_weighted']:.3f}, "
               f"recall (weighted) {m['recall_weighted']:.3f} on {len(data.labels)} sequences")
