@@ -396,10 +396,11 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
           output: Path = typer.Option(..., "-o", "--output", help="model file to write"),
           report: Path | None = typer.Option(None, help="folder for metrics JSON and plots")):
     """Train an exercise classifier (the paper's approaches or ours) with a fixed 70/20/10 split."""
+    from gyml.classify.features import FEATURE_SETS
     from gyml.classify.train import train as run
     from gyml.validate import check_choice, check_number, check_outputs
 
-    check_choice("features", features, ("paper", "angles", "rep_curve"))
+    check_choice("features", features, FEATURE_SETS)
     check_choice("model", model, ("multinomial", "ovr", "trees", "knn", "knn_dtw"))
     check_number("--pca", pca, 0.0, 1.0)
     check_outputs([data_dir], {"--output": output}, folders={"--report": report})
@@ -428,14 +429,13 @@ def evaluate(model_file: Path = typer.Argument(..., help="model file from gyml t
              data_dir: Path = typer.Argument(..., help="labelled data folder"),
              json_out: Path | None = typer.Option(None, "--json", help="write metrics as JSON")):
     """Evaluate a model on a labelled folder."""
-    from gyml.classify.datasets import load_folder
     from gyml.classify.model import ExerciseModel
     from gyml.classify.train import evaluate as run
     from gyml.validate import check_outputs
 
     check_outputs([model_file, data_dir], {"--json": json_out})
     model = ExerciseModel.load(model_file)
-    data = load_folder(data_dir)
+    data = _load_dataset(data_dir)
     m = run(model, data)
     out.print(f"accuracy {m['accuracy']:.3f}, precision (weighted) {m['precision_weighted']:.3f}, "
               f"recall (weighted) {m['recall_weighted']:.3f} on {len(data.labels)} sequences")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +70,10 @@ def shared_recordings(root: Path | None = None) -> list:
             (root / "videos" / "pushup_form" / "labels.csv", "push_up", "pushup_form"),
             (root / "bodyweight_mistakes" / "labels.csv", None, "bodyweight_mistakes")):
         if manifest.is_file():
-            found += read_manifest(manifest, label, source)
+            listed = read_manifest(manifest, label, source)
+            if source == "bodyweight_mistakes":  # one performer in every take: one group
+                listed = [replace(r, group=f"{source}:performer") for r in listed]
+            found += listed
     for folder in ("form", "uncounted"):
         if (root / "videos" / folder).is_dir():
             found += scan_folder(root / "videos" / folder, source=folder)

@@ -209,11 +209,14 @@ def motion_features(seq: PoseSequence) -> np.ndarray:
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            speed = np.nanmean(np.abs(np.diff(ordered, axis=0)), axis=0) * fps if len(ordered) > 1 else \
+            # every column is finite throughout or NaN throughout (filled above), so the plain statistics
+            # give the NaN-aware ones' values at a fraction of their cost
+            speed = np.mean(np.abs(np.diff(ordered, axis=0)), axis=0) * fps if len(ordered) > 1 else \
                 np.zeros(len(columns))
-            stats = np.stack([np.nanmedian(a, 0), np.nanstd(a, 0), np.nanpercentile(a, 10, axis=0),
-                              np.nanpercentile(a, 90, axis=0), speed], axis=1).reshape(-1)
-            spread = np.nanstd(a[:, :_DEGREES], axis=0)
+            p10, p50, p90 = np.percentile(a, [10, 50, 90], axis=0)
+            deviation = np.std(a, axis=0)
+            stats = np.stack([p50, deviation, p10, p90, speed], axis=1).reshape(-1)
+            spread = deviation[:_DEGREES]
         share = spread / max(float(np.nansum(spread)), 1e-6)
         sync = [_corr(a[:, 2 * i], a[:, 2 * i + 1]) for i in range(4)]
         cross = [_corr(a[:, 2 * _SIDED.index(x)], a[:, 2 * _SIDED.index(y)]) for x, y in _CROSS]

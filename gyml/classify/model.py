@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.ensemble import ExtraTreesClassifier
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
@@ -73,6 +73,13 @@ class ExerciseModel:
     settings: dict = field(default_factory=dict)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        forest = self.estimator.steps[-1][1] if len(getattr(self.estimator, "steps", ())) == 1 else None
+        if isinstance(forest, (ExtraTreesClassifier, RandomForestClassifier)) and len(X) <= 4:
+            # One recording at a time (an analysis): the trees' own average, without the forest's
+            # parallel dispatch, which costs several times what 200 small trees take to answer.
+            rows = np.asarray(X, dtype=np.float32)
+            return sum(tree.predict_proba(rows, check_input=False) for tree in forest.estimators_) / len(
+                forest.estimators_)
         return self.estimator.predict_proba(X)
 
     def save(self, path: str | Path) -> Path:

@@ -43,7 +43,7 @@ def train(data: Dataset, features: str = "angles", model: str = "multinomial", p
     X = build_features(data.sequences, features)
     y = np.asarray(data.labels)
     labels = sorted(set(data.labels))
-    scale = features in ("angles", "rep_curve") and model != "trees"
+    scale = features in ("angles", "rep_curve", "motion") and model != "trees"
     settings = {"pca": pca, "model": model, "seed": seed, "split": split, "scale": scale}
     if features == "paper":
         settings["length"] = X.shape[1] // 72

@@ -41,7 +41,8 @@ def check_recording(exercise: str, seq: PoseSequence, force: bool = False, what:
     if prediction is None:
         return label
     ranked = [lab for lab, _ in prediction.top]
-    if label in ranked and prediction.label in (label, "unknown"):
+    # an unsure model (a guess) only needs to rank the exercise among its top three
+    if label in ranked and (prediction.label in (label, "unknown") or prediction.guess):
         return label
     looks = CATALOG[prediction.label].name.lower() if prediction.label in CATALOG else prediction.name.lower()
     raise GymlError(f"{what} looks like {looks} ({prediction.confidence:.0%}), not "
