@@ -140,3 +140,16 @@ def test_features_made_by_another_gyml_are_made_again_from_the_recordings(scale_
     found = personal.recognise_personal(synthesize("lateral_raise", 5, seed=7))
     assert found is not None and found.label == "side_raise"
     assert json.loads(path.read_text())["fingerprint"] == personal.features_fingerprint()
+
+
+def test_analyze_takes_a_personal_exercise_by_name(tmp_path, scale_ready):
+    from gyml.synth.motion import synthesize
+
+    personal.add("side_raise", [synthesize("lateral_raise", 5, seed=s) for s in (4, 5)], ["a", "b"])
+    pose = synthesize("lateral_raise", 4, seed=8).save(tmp_path / "today.npz")
+    r = run("analyze", pose, "--exercise", "Side Raise", "--json", tmp_path / "a.json")
+    assert r.returncode == 0, r.stderr
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert a["exercise"]["label"] == "side_raise" and a["reps"]["count"] == 4 and a["rep_metrics"]
+    unknown = run("analyze", pose, "--exercise", "side_rise")
+    assert unknown.returncode == 2 and "side_raise" in unknown.stderr   # named among the close ones
