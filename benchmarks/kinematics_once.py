@@ -8,7 +8,8 @@ In the same run, the analysis is also made the way it was before `gyml.pose.kine
 computing the filled joints, joint angles and pose features on its own (and the classifier counting the
 reps again for its active window); the two timings are printed as a ratio, and both paths must agree.
 `--save` keeps the fingerprint; `--compare` checks it against one saved by an earlier version of gyml
-(the same script run with that version first on PYTHONPATH).
+(the same script run with that version first on PYTHONPATH): every field the earlier output had must be
+unchanged; fields added since are listed.
 """
 
 from __future__ import annotations
@@ -92,13 +93,35 @@ def main() -> int:
         args.save.write_text(json.dumps(prints, indent=1, sort_keys=True))
     if args.compare:
         before = json.loads(args.compare.read_text())
-        changed = [n for n in prints if n in before and before[n] != prints[n]]
+        changed = [n for n in prints if n in before and not same(before[n], prints[n])]
+        added = sorted({k for n in prints if n in before for k in added_keys(before[n], prints[n])})
         missing = sorted(set(before) ^ set(prints))
         print(f"against {args.compare.name}: {len(prints) - len(changed)} of {len(prints)} identical "
               f"(counts, segments, exercise, feedback, rep metrics); changed: {changed or 'none'}"
+              f"{'; fields added since: ' + ', '.join(added) if added else ''}"
               f"{'; not in both: ' + ', '.join(missing) if missing else ''}")
         return 1 if changed else 0
     return 0
+
+
+def same(before, after) -> bool:
+    """Equal in everything `before` has: fields added to the output since do not count as a change."""
+    if isinstance(before, dict):
+        return isinstance(after, dict) and all(k in after and same(v, after[k]) for k, v in before.items())
+    if isinstance(before, list):
+        return isinstance(after, list) and len(before) == len(after) and all(map(same, before, after))
+    return before == after
+
+
+def added_keys(before, after, path: str = "") -> set[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = {f"{path}{k}" for k in after if k not in before}
+        for k in before.keys() & after.keys():
+            found |= added_keys(before[k], after[k], f"{path}{k}.")
+        return found
+    if isinstance(before, list) and isinstance(after, list):
+        return set().union(*(added_keys(b, a, path) for b, a in zip(before, after))) if before else set()
+    return set()
 
 
 def _has_kinematics() -> bool:

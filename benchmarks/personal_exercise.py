@@ -2,6 +2,7 @@
 
     python benchmarks/personal_exercise.py            # the figures on real UCF101 clips
     python benchmarks/personal_exercise.py --choose   # also choose the threshold rule on RepCount dev
+    python benchmarks/personal_exercise.py --catalog-additions  # planted faults on the catalog's new exercises
 
 Each of UCF101's 7 classes is held out in turn and treated as an exercise the catalog lacks: the personal
 matcher (gyml.classify.personal) learns it from 3 clips of one group (one person, place and camera), and is
@@ -140,10 +141,35 @@ def choose(progress: Progress, background: personal.Background) -> tuple[float, 
     return best[1], best[2], best[3]
 
 
+def catalog_additions(sets_per_fault: int = 4) -> None:
+    """benchmarks/coach_faults.py's two populations, on the exercises added for the real data only."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from coach_faults import run, show
+
+    from gyml.synth.catalog import CATALOG
+    from gyml.synth.faults import FAULT_PHASES, PHASED_FAULTS
+
+    for label in ("wall_push_up", "handstand_push_up"):
+        rng = np.random.default_rng(0)
+        faults = CATALOG[label].faults
+        at_turn = [(label, kind) for kind in faults for _ in range(sets_per_fault)]
+        print(f"\n{label}: faults at the turning point")
+        show(*run(at_turn, rng)[:2])
+        in_half = [(label, f"{kind}:{phase}") for kind in faults if kind in PHASED_FAULTS
+                   for phase in FAULT_PHASES for _ in range(sets_per_fault)]
+        print(f"\n{label}: faults on the way down or up only")
+        show(*run(in_half, rng)[:2])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--catalog-additions", action="store_true",
+                    help="only the planted-fault figures of wall_push_up and handstand_push_up")
     ap.add_argument("--choose", action="store_true", help="choose the threshold rule on RepCount dev")
     args = ap.parse_args()
+    if args.catalog_additions:
+        catalog_additions()
+        return 0
     if not (SHARED / "ucf101" / "labels.csv").exists():
         print(f"needs {SHARED / 'ucf101'}")
         return 1

@@ -113,15 +113,19 @@ def load_test(url: str, server_pid: int, clips: list[Path], n: int) -> None:
     started = time.monotonic()
     for t in threads:
         t.start()
-    # status polling while the queue is busy: one client asking as fast as it can for 5 s
+    # status polling while the queue is busy: one client asking as fast as it can for 5 s, for one
+    # analysis (what the result page polls) and for the history
     time.sleep(2.0)
-    polls, poll_errors, t0 = 0, 0, time.monotonic()
+    poll_errors, poll_rates = 0, {}
     with httpx.Client() as client:
-        while time.monotonic() - t0 < 5.0:
-            r = client.get(url + "/api/analyses")
-            polls += 1
-            poll_errors += r.status_code >= 500
-    poll_rate = polls / (time.monotonic() - t0)
+        some_id = client.get(url + "/api/analyses").json()["analyses"][0]["id"]
+        for what in (f"/api/analyses/{some_id}", "/api/analyses"):
+            polls, t0 = 0, time.monotonic()
+            while time.monotonic() - t0 < 5.0:
+                r = client.get(url + what)
+                polls += 1
+                poll_errors += r.status_code >= 500
+            poll_rates[what] = polls / (time.monotonic() - t0)
     for t in threads:
         t.join()
     busy.set()
@@ -136,7 +140,9 @@ def load_test(url: str, server_pid: int, clips: list[Path], n: int) -> None:
     print(f"time to result: median {statistics.median(totals):.1f} s, max {max(totals):.1f} s "
           f"(x{statistics.median(totals) / alone['time_to_result']:.1f} / x{max(totals) / alone['time_to_result']:.1f}"
           f" one upload alone)")
-    print(f"status polling while busy: {poll_rate:.0f} requests/s (GET /api/analyses)")
+    one, history = poll_rates.values()
+    print(f"status polling while busy, one client: {one:.0f} requests/s (GET /api/analyses/ID), "
+          f"{history:.0f} requests/s (GET /api/analyses, {n + 2} analyses)")
     print(f"server memory while busy (server + workers, peak RSS): {peak[0]:.0f} MB")
 
 

@@ -15,7 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from gyml.batch.cli import batch as batch_command
 from gyml.errors import GymlError
+
+JOBS_HELP = "processes extracting one long video in overlapping spans (0: every core; 1: one pass)"
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="gyml: count, recognise and coach exercise repetitions from video or 3D pose files.")
@@ -88,7 +91,8 @@ LAYOUT_OPTION_HELP = ("keypoint layout of a .npy/.json/.csv file whose keypoint 
                       "mediapipe33, coco17, h36m17, body18, body25 or ntu25")
 
 
-def _read(path: Path, progress: Progress | None = None, fps: float | None = None, layout: str | None = None):
+def _read(path: Path, progress: Progress | None = None, fps: float | None = None, layout: str | None = None,
+          jobs: int = 1):
     from gyml.pose.readers import read_pose
 
     task = None
@@ -100,7 +104,7 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
             progress.update(task, completed=done, total=total)
 
     try:
-        return read_pose(path, fps=fps, progress=tick, layout=layout)
+        return read_pose(path, fps=fps, progress=tick, layout=layout, jobs=jobs)
     finally:
         if progress is not None:
             progress.remove_task(task)
@@ -156,12 +160,13 @@ def _write_text(path: Path, text: str) -> None:
 def extract(video: Path = typer.Argument(..., help="video or pose file"),
             output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)"),
             fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
-            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
+            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP),
+            jobs: int = typer.Option(0, help=JOBS_HELP)):
     """Recover the 3D pose in every frame and save it as a gyml .npz pose file."""
     from gyml.validate import check_outputs
     check_outputs([video], {"--output": output})
     with _progress() as progress:
-        seq = _read(video, progress, fps, layout)
+        seq = _read(video, progress, fps, layout, jobs)
     seq.save(output)
     seen = seq.present.mean()
     out.print(f"{len(seq)} frames at {seq.fps:.2f} fps, person found in {seen:.0%}; wrote {output}")
@@ -183,7 +188,8 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             force: bool = typer.Option(False, help="use --gold even if it does not look like the exercise"),
             overlay: Path | None = typer.Option(None, help="write the video with skeleton, rep count and cues "
                                                 "drawn on (H.264 .mp4; a video input)"),
-            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
+            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP),
+            jobs: int = typer.Option(0, help=JOBS_HELP)):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
     from gyml.coach.session import COACH_METHODS
     from gyml.pipeline import analyze_sequence
@@ -211,7 +217,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
         try:
             for path in inputs:
                 try:
-                    seq = _read(path, progress, fps, layout)
+                    seq = _read(path, progress, fps, layout, jobs)
                     result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq,
                                               count_method=method, coach_method=coach, strictness=strictness,
                                               model_path=str(model) if model else None)
@@ -568,7 +574,7 @@ _register_serve()
 def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder for the report")):
     """Synthesise a set of 8 squats (two of them shallow), analyse it and write a JSON + HTML report."""
     from gyml.pipeline import analyze_sequence
-    from gyml.report.html import write_html
+    from gyml.report.html import write_report
     from gyml.synth.motion import synthesize
 
     if out_dir.exists() and not out_dir.is_dir():
@@ -579,7 +585,7 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     result = analyze_sequence(seq, str(pose_file))
     a = result.analysis
     json_path = a.write_json(out_dir / "report.json")
-    html_path = write_html(a, out_dir / "report.html", result.reps.signal)
+    html_path = write_report(result, out_dir / "report.html")
     out.print(f"[bold]{pose_file.name}[/]: {a.summary}", highlight=False)
     for fb in a.feedback:
         out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
@@ -591,6 +597,7 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
 from gyml.exercises_cli import exercises_app
 
 app.add_typer(exercises_app, name="exercises")
+app.command()(friendly(batch_command))
 
 
 def main() -> None:

@@ -118,8 +118,10 @@ def test_report_renders_in_headless_chromium_with_the_fault_shown(faulty_video, 
 
 def test_report_of_a_pose_file_draws_both_skeletons_and_the_deviation_chart(tmp_path):
     seq = synthesize("squat", 6, {2: "shallow", 5: "knees_cave"}, seed=7)
+    # a pose file extracted from a video carries image positions, but no frames to draw them on
+    seq.image_landmarks = np.full((len(seq), 33, 2), 0.5, np.float32)
     result = analyze_sequence(seq, "squats.npz")
-    page = render_report(result)
+    page = render_report(result, seq.save(tmp_path / "squats.npz"))
     assert "<img" not in page   # no video: drawings only
     assert page.count("reference, same phase") == 2
     metrics = result.analysis.extras["rep_metrics"]

@@ -47,6 +47,11 @@ def test_live_on_a_real_video(tmp_path):
                        capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr
     assert "total: 4 reps" in r.stdout and out.stat().st_size > 10_000
+    from gyml.pose.readers.video import probe_video
+    source, written = probe_video(video), probe_video(out)
+    # the overlay keeps the input's size, frame rate and frame count
+    assert (written.width, written.height, written.rate) == (source.width, source.height, source.rate)
+    assert written.frames == source.frames
 
 
 def _stream(seq, **kw):
@@ -129,7 +134,7 @@ def _scripted_stream(monkeypatch, runs, **kw):
 
     script = iter(runs)
 
-    def scripted_count(seq, rest_pose=None):
+    def scripted_count(seq, rest_pose=None, kinematics=None):
         mids = next(script, [])
         segments = [RepSegment(k + 1, m - 5, m, m + 5) for k, m in enumerate(mids)]
         return RepCount(len(mids), "gyml", segments, np.zeros(len(seq)), 40.0)

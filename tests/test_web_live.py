@@ -47,10 +47,10 @@ def test_live_coach_ignores_frames_from_the_past_and_bridges_short_gaps():
     from gyml.synth.motion import synthesize
 
     seq = synthesize("squat", 6, seed=1)
-    coach = LiveCoach(rate=15.0, coach=False)
+    coach = LiveCoach(rate=10.0, coach=False)
     for i in range(0, len(seq), 3):      # 10 fps of a 30 fps set: the grid is filled in between
         coach.add(i / seq.fps, seq.joints[i], seq.confidence[i])
         assert coach.add(i / seq.fps - 0.5, seq.joints[i]) == []   # late, out of order: ignored
     coach.finish()
     assert coach.count == 6
-    assert coach._ticks == pytest.approx(len(seq) / seq.fps * 15.0, abs=3)
+    assert coach._ticks == pytest.approx(len(seq) / seq.fps * 10.0, abs=3)

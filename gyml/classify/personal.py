@@ -286,7 +286,7 @@ def list_personal() -> list[PersonalExercise]:
     folder = exercises_dir()
     if not folder.exists():
         return []
-    return [_load(p) for p in sorted(folder.glob("*.json")) ]
+    return [_load(p) for p in sorted(folder.glob("*.json"))]
 
 
 def get_personal(name: str) -> PersonalExercise | None:
@@ -299,10 +299,11 @@ def get_personal(name: str) -> PersonalExercise | None:
     return _load(path) if path.exists() else None
 
 
-def learn(label: str, name: str, seqs: list[PoseSequence]) -> PersonalExercise:
-    """The matcher for one exercise from its example recordings (no storage)."""
+def learn(label: str, name: str, seqs: list[PoseSequence], counts: list | None = None) -> PersonalExercise:
+    """The matcher for one exercise from its example recordings (no storage); `counts`: their reps by the
+    default counter, when already counted."""
     scale = feature_scale()
-    X = np.stack([sequence_features(s) for s in seqs])
+    X = np.stack([sequence_features(s, reps=c) for s, c in zip(seqs, counts or [None] * len(seqs))])
     spread = own_spread(X, scale)
     return PersonalExercise(label, name, X, feature_names(), learned_threshold(spread), spread, [],
                             fingerprint=features_fingerprint())
@@ -322,13 +323,15 @@ def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = F
     if _json_path(label).exists() and not force:
         raise GymlError(f"you already have an exercise '{label}': remove it first (gyml exercises remove "
                         f"{label}) or pass --force to replace it")
+    counts = []
     for seq, source in zip(seqs, sources):
         if not seq.present.any():
             raise GymlError(f"{source}: no person found in any frame")
-        if count_reps(seq).count < 1:
+        counts.append(count_reps(seq))
+        if counts[-1].count < 1:
             raise GymlError(f"{source}: no repetitions found; record a few reps of the movement")
     catalog_background(progress)
-    ex = learn(label, name.strip(), seqs)
+    ex = learn(label, name.strip(), seqs, counts)
     if _json_path(label).exists():
         remove(label)
     folder = gold_dir(label)

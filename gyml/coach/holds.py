@@ -12,6 +12,7 @@ hold itself uses the world's vertical (y up), as the readers deliver it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -29,7 +30,7 @@ SMOOTH_S = 0.5          # median filter on every posture signal: tracker jitter 
 MIN_FAULT_S = 1.0       # a posture has to last this long to be named
 BRIDGE_S = 1.0          # two stretches of the same fault this close are one
 MIN_HOLD_S = 2.0        # shorter than this is not a hold
-STILL_SPEED = 0.6       # torso lengths per second (body-centred joints, median): above it the body is moving
+STILL_SPEED = 0.15      # torso lengths per second (body-centred joints, median): above it the body is moving
 SEVERE = 1.5            # a stretch whose median deviation exceeds this many tolerances is a "fault", else "warn"
 
 LONG_AXIS_FROM_VERTICAL = 45.0   # plank / side plank: the ankle-shoulder line lies flatter than this
@@ -44,6 +45,7 @@ class HoldCheck:
     tolerance: float        # in the signal's unit
     needs: tuple[str, ...]  # canonical joints the signal reads
     words: str              # "hips sagged"
+    joint: str = "hip"      # what the feedback entry names as the joint
     unit: str = "°"
     gold_only: bool = False  # varies more between people than the fault changes it: judged only against gold
 
@@ -60,30 +62,32 @@ _KNEES = ("left_knee", "right_knee")
 # - 15 degrees of neck flexion or extension, and 15 degrees of the upper arm off its line under the shoulder;
 # - shoulders rolled forward (protracted) bring the shoulder joints together by 10% of the torso length
 #   (about 5 cm); shoulder width differs more than that between people, so only the person's own good take
-#   can judge it.
+#   can judge it;
+# - wall sit: 15 degrees of knee bend off the reference (the thigh ~12 cm off level for a 45 cm thigh), of the
+#   trunk off the wall's vertical and of the shin off the vertical (knees ~12 cm past the ankles).
 HIP_TOLERANCE = 20.0
 PLANK_CHECKS = (
     HoldCheck("hips_sag", "hip_line", +1, HIP_TOLERANCE, (*_SHOULDERS, *_HIPS, *_ANKLES), "hips sagged"),
     HoldCheck("hips_pike", "hip_line", -1, HIP_TOLERANCE, (*_SHOULDERS, *_HIPS, *_ANKLES), "hips piked up"),
-    HoldCheck("head_dropped", "neck", +1, 15.0, (*_SHOULDERS, *_HIPS, "head"), "head dropped"),
-    HoldCheck("head_raised", "neck", -1, 15.0, (*_SHOULDERS, *_HIPS, "head"), "head raised"),
+    HoldCheck("head_dropped", "neck", +1, 15.0, (*_SHOULDERS, *_HIPS, "head"), "head dropped", joint="head"),
+    HoldCheck("head_raised", "neck", -1, 15.0, (*_SHOULDERS, *_HIPS, "head"), "head raised", joint="head"),
     HoldCheck("shoulders_ahead", "upper_arm", +1, 15.0, (*_SHOULDERS, *_ELBOWS, *_ANKLES),
-              "shoulders moved ahead of the elbows"),
+              "shoulders moved ahead of the elbows", joint="shoulder"),
     HoldCheck("shoulders_rounded", "shoulder_width", -1, 0.10, (*_SHOULDERS, "neck", "pelvis"),
-              "shoulders rolled forward", unit=" torso lengths", gold_only=True),
+              "shoulders rolled forward", joint="shoulder", unit=" torso lengths", gold_only=True),
 )
 SIDE_PLANK_CHECKS = (
     HoldCheck("hips_drop", "hip_side", +1, HIP_TOLERANCE, (*_SHOULDERS, *_HIPS, *_ANKLES, *_ELBOWS), "hips dropped"),
     HoldCheck("hips_pike", "hip_line", -1, HIP_TOLERANCE, (*_SHOULDERS, *_HIPS, *_ANKLES), "hips pushed back"),
-    HoldCheck("head_dropped", "neck_side", +1, 15.0, (*_SHOULDERS, *_HIPS, "head", *_ELBOWS), "head dropped"),
+    HoldCheck("head_dropped", "neck_side", +1, 15.0, (*_SHOULDERS, *_HIPS, "head", *_ELBOWS), "head dropped", joint="head"),
     HoldCheck("shoulders_ahead", "upper_arm", +1, 15.0, (*_SHOULDERS, *_ELBOWS, *_ANKLES),
-              "shoulder moved ahead of the elbow"),
+              "shoulder moved ahead of the elbow", joint="shoulder"),
 )
 WALL_SIT_CHECKS = (
-    HoldCheck("hips_high", "knee", -1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "hips rose above knee height"),
-    HoldCheck("hips_low", "knee", +1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "hips sank below the knees"),
-    HoldCheck("back_off_wall", "trunk", +1, 15.0, ("neck", "pelvis"), "back came off the wall"),
-    HoldCheck("knees_ahead", "shin", +1, 15.0, (*_KNEES, *_ANKLES), "knees moved ahead of the ankles"),
+    HoldCheck("hips_high", "knee", -1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "hips rose above knee height", joint="knee"),
+    HoldCheck("hips_low", "knee", +1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "hips sank below the knees", joint="knee"),
+    HoldCheck("back_off_wall", "trunk", +1, 15.0, ("neck", "pelvis"), "back came off the wall", joint="trunk"),
+    HoldCheck("knees_ahead", "shin", +1, 15.0, (*_KNEES, *_ANKLES), "knees moved ahead of the ankles", joint="knee"),
 )
 HOLDS = {"plank": ("prone", PLANK_CHECKS), "side_plank": ("side", SIDE_PLANK_CHECKS),
          "wall_sit": ("sit", WALL_SIT_CHECKS)}
@@ -91,7 +95,7 @@ HOLDS = {"plank": ("prone", PLANK_CHECKS), "side_plank": ("side", SIDE_PLANK_CHE
 
 def is_hold(label: str | None) -> bool:
     from gyml.synth.catalog import CATALOG
-    return label in HOLDS or (label in CATALOG and CATALOG[label].isometric)
+    return label in HOLDS or (label in CATALOG and CATALOG[label].hold)
 
 
 def checks_for(label: str) -> tuple[str, tuple[HoldCheck, ...]]:
@@ -181,7 +185,8 @@ def posture_signals(joints: np.ndarray, kind: str) -> dict[str, np.ndarray]:
         return out
     # side plank: the supporting elbow is the one under the shoulders, on the floor's side
     reach = np.stack([_dot(j[:, JOINT[e]] - shoulders, left) for e in _ELBOWS], 1)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         support = 0 if np.nanmedian(np.abs(reach[:, 0])) >= np.nanmedian(np.abs(reach[:, 1])) else 1
     down = left * _side_sign(reach[:, support])
     out["hip_side"] = _heading(hips - ankles, down, along) - _heading(shoulders - hips, down, along)
@@ -221,7 +226,8 @@ def body_speed(joints: np.ndarray, fps: float) -> np.ndarray:
     if len(j) <= 2 * half:
         return np.full(len(j), np.inf)
     step = np.linalg.norm(centred[2 * half:] - centred[:-2 * half], axis=-1) / (2 * half / fps)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with nobody: NaN, treated as moving below
         speed = np.nanmedian(np.where(np.isfinite(step), step, np.nan), axis=1)
     speed = np.concatenate([np.full(half, speed[0]), speed, np.full(half, speed[-1])])
     return np.nan_to_num(speed, nan=np.inf)
@@ -405,9 +411,8 @@ def hold_feedback(report: HoldReport) -> list[Feedback]:
         dev = max(abs(s.deviation) for s in mine)
         amount = f"{dev:.0f}°" if check.unit == "°" else f"{dev:.2f}{check.unit}"
         ref = "your reference take" if report.reference == "gold" else "a textbook " + name
-        joint = check.needs[0].replace("left_", "").replace("right_", "") if check.needs else None
         severity = "fault" if any(s.severity == "fault" for s in mine) else "warn"
-        feedback.append(Feedback(None, "overall", joint, severity,
+        feedback.append(Feedback(None, "overall", check.joint, severity,
                                  f"{check.words[0].upper()}{check.words[1:]} from {_seconds(mine)} "
                                  f"(up to {amount} off {ref})."))
     note = skipped_note(report.skipped)

@@ -43,8 +43,9 @@ def cached_path(path: str | os.PathLike, folder: Path | None = None) -> Path:
 
 
 def cached_read_pose(path: str | os.PathLike, *, fps: float | None = None, progress=None,
-                     folder: Path | None = None) -> PoseSequence:
-    """`read_pose`, memoised on disk for videos. The returned sequence's metadata names the file read now."""
+                     folder: Path | None = None, jobs: int = 1) -> PoseSequence:
+    """`read_pose`, memoised on disk for videos. The returned sequence's metadata names the file read now.
+    `jobs` > 1 extracts a long video in overlapping spans in parallel (see readers/video_chunks.py)."""
     from gyml.pose.readers import read_pose, sniff_format
 
     path = Path(path)
@@ -59,7 +60,7 @@ def cached_read_pose(path: str | os.PathLike, *, fps: float | None = None, progr
         else:
             seq.metadata["file"] = path.name
             return seq
-    seq = read_pose(path, fps=fps, progress=progress)
+    seq = read_pose(path, fps=fps, progress=progress, jobs=jobs)
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         seq.save(entry)

@@ -291,6 +291,10 @@ def render_report(result, video_path: str | Path | None = None) -> str:
     faulty = {m["rep"] for m in metrics if m.get("faults")}
     faulty |= {r for f in a.feedback if f.severity == "fault" for r in (f.reps or ([f.rep] if f.rep else []))}
     video = Path(video_path) if video_path is not None and result.sequence.image_landmarks is not None else None
+    if video is not None:
+        from gyml.pose.readers import sniff_format
+        if sniff_format(video) != "video":   # a pose file (e.g. from `gyml extract`): drawings only
+            video = None
     sections = [_fault_cards(result, video)]
     chart = deviation_chart_svg(metrics)
     if chart:

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -26,13 +27,21 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
-from gyml.pose.readers.video import _pose_estimator, iter_frames, landmarks_of, quiet_native_logs, video_info
+from gyml.pose.readers.video import (
+    MAX_SIDE,
+    _pose_estimator,
+    iter_frames,
+    landmarks_of,
+    probe_video,
+    quiet_native_logs,
+)
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
+from gyml.report.overlay import H264Writer
 from gyml.reps.counter import RepCount, RepSegment
 from gyml.reps.stream import StreamingCounter
 
-LIVE_RATE = 15.0     # frames/s of the counter's time grid for camera input (a browser sends about this)
+LIVE_RATE = 10.0     # frames/s of the counter's time grid for camera input (a browser sends up to 15)
 MAX_FILL_S = 0.5     # gaps up to this long are bridged by interpolation; longer ones count as nobody seen
 RECOGNISE_UNTIL_S = 20.0   # the exercise is recognised again at each rep until this much has been seen
 
@@ -305,16 +314,19 @@ def run_live(source: Path | int, output: Path | None = None,
     try:
         if isinstance(source, int):
             fps, frames = _camera_frames(source)
+            rate = Fraction(fps).limit_denominator(1001)
             timed = newest_frames(frames)
         else:
-            fps = video_info(Path(source))[0]
-            frames = iter_frames(Path(source))
+            probe = probe_video(Path(source))
+            fps, rate = probe.fps, probe.rate
+            # an overlay keeps the input's size: decode at full size, the pose model gets a scaled copy
+            frames = iter_frames(Path(source), max_side=None if output else MAX_SIDE)
             timed = newest_frames(frames, pace_fps=fps) if realtime else \
                 ((i / fps, frame, 0) for i, frame in enumerate(frames))
         dropping = isinstance(source, int) or realtime
         live_coach = LiveCoach(LIVE_RATE if dropping else fps, exercise=exercise, coach=coach)
         estimator = _pose_estimator()
-        writer = _OverlayWriter(output, fps) if output else None
+        writer = _OverlayWriter(output, rate) if output else None
         if viewer and on_serve:
             on_serve(viewer.url)
         _count_frames(timed, live_coach, estimator, writer, viewer, on_rep, on_cue)
@@ -351,7 +363,7 @@ def _count_frames(timed, live_coach: LiveCoach, estimator, writer, viewer, on_re
 
 def pose_of(estimator, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     """One RGB frame -> (24, 3) joints and (24,) confidence in gyml's skeleton, or (None, None)."""
-    world, _, vis = landmarks_of(estimator.process(rgb))
+    world, _, vis = landmarks_of(estimator.process(_for_pose(rgb)))
     if np.isnan(world).all():
         return None, None
     frame = landmarks_to_sequence(world[None], vis[None], 30.0, "live")
@@ -367,31 +379,32 @@ def draw_count(rgb: np.ndarray, count: int) -> np.ndarray:
     return frame
 
 
-class _OverlayWriter:
-    def __init__(self, path: Path, fps: float):
-        import av
+def _for_pose(rgb: np.ndarray) -> np.ndarray:
+    """The frame the pose model sees: at most MAX_SIDE pixels on its longer side (its crops are 256 px)."""
+    h, w = rgb.shape[:2]
+    if max(h, w) <= MAX_SIDE:
+        return rgb
+    import cv2
 
-        self.path = Path(path)
-        self.container = av.open(str(self.path), "w")
-        self.stream = self.container.add_stream("libx264", rate=round(fps))
-        self.stream.pix_fmt = "yuv420p"
-        self.started = False
+    scale = MAX_SIDE / max(h, w)
+    return cv2.resize(rgb, (max(2, round(w * scale)), max(2, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+class _OverlayWriter:
+    """H.264 at the input's frame rate and the size of its first frame (the input's own size)."""
+
+    def __init__(self, path: Path, rate: Fraction):
+        self.path, self.rate = Path(path), rate
+        self.writer: H264Writer | None = None
 
     def write(self, rgb: np.ndarray) -> None:
-        import av
-
-        frame = np.ascontiguousarray(rgb)
-        if not self.started:
-            self.stream.width, self.stream.height = frame.shape[1] // 2 * 2, frame.shape[0] // 2 * 2
-            self.started = True
-        frame = np.ascontiguousarray(frame[: self.stream.height, : self.stream.width])
-        for packet in self.stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-            self.container.mux(packet)
+        if self.writer is None:
+            self.writer = H264Writer(self.path, self.rate, rgb.shape[1], rgb.shape[0])
+        self.writer.write(rgb)
 
     def close(self) -> None:
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
+        if self.writer is not None:
+            self.writer.close()
 
 
 _PAGE = (b"<!doctype html><meta charset=utf-8><title>gyml live</title>"

@@ -13,7 +13,8 @@ reads like a coach's description:
     pitch          whole-body tilt about the left-right axis (+ = head up when lying)
 
 Postures orient the body: standing, prone (face down), supine (face up), hanging (hands on a bar),
-kneeling, seated, inverted (upside down on the hands) and side (on the right side). `isometric` marks a hold: no reps, held for reps x tempo_s. A rep goes rest -> mid -> rest; `alternate` mirrors every other rep (left/right).
+kneeling, seated, inverted (upside down on the hands) and side (on the right side). `isometric` marks a hold:
+no reps, held for reps x tempo_s. A rep goes rest -> mid -> rest; `alternate` mirrors every other rep (left/right).
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ class ExerciseSpec:
     arm_styles: tuple[tuple[dict, dict], ...] = ()
     # Per-person posture offsets in degrees, DOF (or both-sides name) -> (low, high), added to rest and mid.
     vary: dict = field(default_factory=dict)
+
+    @property
+    def hold(self) -> bool:
+        """A hold (plank, wall sit): timed and coached over time, no reps."""
+        return self.isometric
 
     def pose(self, which: str) -> dict[str, float]:
         base = dict(NEUTRAL)

@@ -125,9 +125,8 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
         items = []
         for row in store.listing(engine):
             item = store.to_api(row)
-            result = item.pop("result")
-            item["summary"] = result.get("summary") if result else None
-            item["count"] = result["reps"]["count"] if result else None
+            item.pop("result")
+            item["summary"], item["count"] = row.summary, row.rep_count
             items.append(item)
         return {"analyses": items}
 

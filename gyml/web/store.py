@@ -46,6 +46,8 @@ class AnalysisRow(Base):
     worker_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     worker_started: Mapped[float | None] = mapped_column(Float, nullable=True)   # the process's start time
     result_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)      # for the history, without the result
+    rep_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     files_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -131,6 +133,8 @@ def finish(engine: Engine, job_id: str, pid: int, result: dict | None = None, fi
             status="failed" if error else "done", finished_at=time.time(), stage=None,
             progress=None if error else 1.0, error=error,
             result_json=None if result is None else json.dumps(result),
+            summary=None if result is None else result.get("summary"),
+            rep_count=None if result is None else (result.get("reps") or {}).get("count"),
             files_json=json.dumps(files or {})))
     return done.rowcount == 1
 
@@ -179,9 +183,11 @@ def get(engine: Engine, job_id: str):
 
 
 def listing(engine: Engine, limit: int = 200):
+    """The newest analyses, without their results (the history needs the summary and the count only)."""
     table = AnalysisRow.__table__
+    columns = [c for c in table.c if c.name != "result_json"]
     with engine.connect() as conn:
-        return conn.execute(select(table).order_by(table.c.created_at.desc()).limit(limit)).all()
+        return conn.execute(select(*columns).order_by(table.c.created_at.desc()).limit(limit)).all()
 
 
 def queued_before(engine: Engine, created_at: float) -> int:
@@ -200,8 +206,9 @@ def delete(engine: Engine, job_id: str) -> bool:
 def to_api(row, queue_ahead: int | None = None) -> dict:
     """The API's view of a row: the issue's fields (id, status, result, error) and the bookkeeping."""
     files = json.loads(row.files_json) if row.files_json else {}
+    result_json = getattr(row, "result_json", None)
     out = {"id": row.id, "status": row.status,
-           "result": json.loads(row.result_json) if row.result_json else None, "error": row.error,
+           "result": json.loads(result_json) if result_json else None, "error": row.error,
            "input_name": row.input_name, "kind": row.kind, "exercise": row.exercise, "gold_id": row.gold_id,
            "size_bytes": row.size_bytes, "created_at": row.created_at, "started_at": row.started_at,
            "finished_at": row.finished_at, "stage": row.stage, "progress": row.progress,

@@ -111,7 +111,13 @@ def analyse_upload(path: Path, job: store.Job, out_dir: Path, data: Path, progre
     files["json"] = "analysis.json"
     seq.save(out_dir / "pose.npz")
     files["pose"] = "pose.npz"
-    write_html(analysed.analysis, out_dir / "report.html", analysed.reps.signal)
+    progress("writing the report", None, force=True)
+    try:   # the report with fault frames from the video, where this version of gyml has it
+        from gyml.report.html import write_report
+    except ImportError:
+        write_html(analysed.analysis, out_dir / "report.html", analysed.reps.signal)
+    else:
+        write_report(analysed, out_dir / "report.html", video_path=path if job.kind == "video" else None)
     files["report"] = "report.html"
     overlay_error = None
     if job.kind == "video":

@@ -57,18 +57,23 @@ def _looks_like_text(path: Path) -> bool:
     return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
 
 
-def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layout: str | None = None
-              ) -> PoseSequence:
+def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layout: str | None = None,
+              jobs: int = 1) -> PoseSequence:
     """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv, json);
-    `layout` names the keypoint layout of a file whose keypoint count fits several (see gyml.pose.layouts)."""
+    `layout` names the keypoint layout of a file whose keypoint count fits several (see gyml.pose.layouts).
+    `jobs`: processes extracting a long video in overlapping spans (0: every core; 1: one pass)."""
     from gyml.validate import check_fps
 
     check_fps(fps, "fps")  # 0 used to fall back to 30 silently
     path = Path(path)
     kind = sniff_format(path)
     if kind == "video":
-        from gyml.pose.readers.video import read_video
-        seq = read_video(path, progress=progress)
+        if jobs == 1:
+            from gyml.pose.readers.video import read_video
+            seq = read_video(path, progress=progress)
+        else:
+            from gyml.pose.readers.video_chunks import read_video_parallel
+            seq = read_video_parallel(path, jobs, progress=progress)
     elif kind == "npz":
         seq = PoseSequence.load(path)
     elif kind == "npy":

@@ -21,6 +21,7 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
+from gyml.pose.readers.video_chunks import LandmarkBuffer
 from gyml.pose.sequence import PoseSequence
 
 MAX_SIDE = 640  # decoder output size: enough for the 256-px pose crop of a person filling a fraction of it
@@ -263,21 +264,18 @@ def read_video(path: str | Path, progress: Callable[[int, int | None], None] | N
     probe = probe_video(path)
     expected = probe.expected_frames
     estimator = _pose_estimator()
-    world, image, vis, times = [], [], [], []
+    # Compact float32 arrays, not a list of per-frame arrays: memory stays small for an hour of video.
+    buffer = LandmarkBuffer(expected or 1024)
     with estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i, (rgb, t) in enumerate(_prefetch(iter_timed_frames(path, probe=probe))):
-            w, i_, v = landmarks_of(estimator.process(rgb))
-            world.append(w)
-            image.append(i_)
-            vis.append(v)
-            times.append(t)
+            buffer.append(t, *landmarks_of(estimator.process(rgb)))
             if progress is not None:
                 progress(i + 1, max(expected, i + 1) if expected else None)
-    if not world:
+    poses = buffer.finish()
+    if not len(poses.times):
         raise GymlError(f"{path.name}: the video has no decodable frames (empty or truncated)")
-    seq = landmarks_to_sequence(np.array(world), np.array(vis), probe.fps, "video",
-                                image_landmarks=np.array(image, dtype=np.float32),
+    seq = landmarks_to_sequence(poses.world, poses.visibility, probe.fps, "video", image_landmarks=poses.image,
                                 metadata={"file": path.name, "width": probe.width, "height": probe.height,
                                           "rotation": probe.rotation})
-    return replace(seq, times=np.asarray(times, dtype=np.float64))
+    return replace(seq, times=np.asarray(poses.times, dtype=np.float64))

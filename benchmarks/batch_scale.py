@@ -1,0 +1,259 @@
+"""Scaling figures of `gyml batch` and of span-parallel extraction, each against a baseline of the same run.
+
+    python benchmarks/batch_scale.py                 # everything (a few minutes on a quiet 2-core machine)
+    python benchmarks/batch_scale.py --part batch    # only: videos a minute, loop vs 1 vs 2 Dask workers
+    python benchmarks/batch_scale.py --part spans    # only: one long video, one pass vs spans in parallel
+    python benchmarks/batch_scale.py --part memory   # only: peak memory of extraction, 10 and 60 minutes
+
+batch:  the same short real clips analysed from scratch (empty pose cache each time) by a plain loop in one
+        process, then by `run_batch` on a local cluster of 1 and of 2 workers; videos a minute, the ratio
+        to the loop, and the scheduler's cost per input ((1-worker wall time - loop wall time) / inputs,
+        cluster start-up included, since a user pays it).
+spans:  one long real video read in one pass and in 2 spans in 2 processes: frames a second, the ratio,
+        the largest joint difference to the single pass (all frames, and the first second after each join)
+        and how many frames a handover re-tracked.
+memory: peak resident memory of single-pass extraction of a synthesised 10- and 60-minute video (a real
+        clip's frames looped, encoded at 320x180). The pose model costs a fixed amount of memory but takes
+        ~50 ms a frame, so an hour of video would take an hour and a half here: by default the model's
+        answer for each frame is replayed from one real answer (decoding, landmark conversion and the pose
+        arrays are all real); --real-model runs MediaPipe on every frame of the 10-minute video too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+CLIPS = ["counted/dips__dips_13.mp4", "counted/squats__squat_17.mp4", "counted/squats__squat_13.mp4",
+         "counted/push-ups__push-up_37.mp4", "form/pullup_correct_002.mp4", "form/demo_wrong.mp4",
+         "pushup_form/correct14.mp4", "pushup_form/wrong1.mp4"]
+LONG_VIDEO = "uncounted/squat.mp4"
+LOOP_SOURCE = "counted/pull-ups__pull-up_6.mp4"
+
+
+def _env(cache: Path) -> dict:
+    env = dict(os.environ, GYML_CACHE=str(cache), PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    return env
+
+
+LOOP_CODE = """
+import sys, time
+t0 = time.perf_counter()
+from gyml.batch.tasks import AnalysisOptions, analyse_input
+rows = [analyse_input(p, AnalysisOptions())["row"] for p in sys.argv[1:]]
+print(time.perf_counter() - t0, sum(r["error"] is None for r in rows))
+"""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def part_batch(clips: list[Path], work: Path) -> None:
+    from gyml.batch.runner import _open_client, run_batch
+
+    n = len(clips)
+    print(f"\n## batch: {n} real clips, {sum(_frames(c) for c in clips)} frames, extracted and analysed from scratch")
+    print("(CPU: seconds of processor time of the processes doing the work, start-up included; "
+          "it does not depend on the machine's load as wall time does)")
+    cache = work / "cache-loop"
+    t0, c0 = time.perf_counter(), _children_cpu()
+    done = subprocess.run([sys.executable, "-c", LOOP_CODE, *map(str, clips)], env=_env(cache), check=True,
+                          capture_output=True, text=True).stdout.split()
+    loop, loop_cpu = time.perf_counter() - t0, _children_cpu() - c0
+    print(f"plain loop, one process:  {loop:7.1f} s  {60 * n / loop:6.2f} videos/min  (1.00x)  "
+          f"CPU {loop_cpu:6.1f} s  ok={done[1]}")
+    walls = {}
+    for workers in (1, 2):
+        os.environ["GYML_CACHE"] = str(work / f"cache-{workers}")  # the local cluster's workers inherit it
+        t0 = time.perf_counter()
+        client, cluster = _open_client(None, workers)
+        started = time.perf_counter() - t0
+        try:
+            summary = run_batch(clips, work / f"out{workers}.jsonl", client=client)
+            walls[workers] = time.perf_counter() - t0
+            cpu = sum(client.run(_own_cpu).values())
+        finally:
+            client.close()
+            cluster.close()
+        print(f"gyml batch, {workers} worker{'s' if workers > 1 else ' '}:   {walls[workers]:7.1f} s  "
+              f"{60 * n / walls[workers]:6.2f} videos/min  ({loop / walls[workers]:.2f}x)  CPU {cpu:6.1f} s  "
+              f"ok={n - summary.failed}  (cluster start {started:.1f} s)")
+        if workers == 1:
+            print(f"scheduler cost per input, 1 worker vs the loop: {(walls[1] - loop) / n:+.2f} s wall, "
+                  f"{(cpu - loop_cpu) / n:+.2f} s CPU (cluster start-up included)")
+    os.environ.pop("GYML_CACHE", None)
+    t0 = time.perf_counter()
+    summary = run_batch(clips, work / "out2.jsonl", workers=2)
+    print(f"rerun of the finished 2-worker batch: {time.perf_counter() - t0:.1f} s, {summary.skipped} skipped")
+
+
+def _frames(path: Path) -> int:
+    from gyml.pose.readers.video_chunks import _timeline
+    return _timeline(path)[2]
+
+
+def part_spans(video: Path) -> None:
+    from gyml.pose.readers.video import read_video
+    from gyml.pose.readers.video_chunks import _timeline, plan_spans, read_video_chunked
+    from gyml.reps.counter import count_reps
+
+    fps, first, frames, duration = _timeline(video)
+    print(f"\n## spans: {video.name}, {frames} frames, {duration:.1f} s")
+    t0, c0 = time.perf_counter(), _own_cpu()
+    single = read_video(video)
+    one, one_cpu = time.perf_counter() - t0, _own_cpu() - c0
+    print(f"one process:          {one:6.1f} s  {len(single) / one:6.1f} frames/s  (1.00x)  CPU {one_cpu:.1f} s")
+    joins = []
+    t0, c0, k0 = time.perf_counter(), _own_cpu(), _children_cpu()
+    spans = read_video_chunked(video, jobs=2, report=joins)
+    two, two_cpu = time.perf_counter() - t0, _own_cpu() - c0 + _children_cpu() - k0
+    print(f"2 spans, 2 processes: {two:6.1f} s  {len(spans) / two:6.1f} frames/s  ({one / two:.2f}x)  "
+          f"CPU {two_cpu:.1f} s (ideal on 2 idle cores: {2 * one_cpu / two_cpu:.2f}x)")
+    assert len(spans) == len(single), (len(spans), len(single))
+    diff = np.nan_to_num(np.abs(spans.joints - single.joints), nan=0.0).max(axis=(1, 2))
+    both = spans.present == single.present
+    cuts = [s.start for s in plan_spans(first, frames, fps, 2)[1:]]
+    before = np.zeros(len(single), bool)
+    before[: int(np.ceil((cuts[0] - first) * fps))] = True
+    near = np.zeros(len(single), bool)
+    for cut in cuts:
+        i = int(np.ceil((cut - first) * fps))
+        near[i: i + int(round(fps))] = True
+    print(f"largest joint difference to the single pass: {1000 * diff.max():.2f} mm over all frames, "
+          f"{1000 * diff[near].max():.2f} mm in the first second after a join; "
+          f"person found in the same frames: {both.mean():.1%}")
+    print(f"frames re-tracked by a handover: {joins[0].handover_frames}; warm-up frames: {joins[0].warmup_frames}")
+    print(f"median joint difference after the join: {1000 * np.median(diff[~before]):.2f} mm; "
+          f"rep count one pass {count_reps(single).count}, spans {count_reps(spans).count}")
+
+
+MEMORY_CODE = """
+import json, sys, threading, time
+from pathlib import Path
+import psutil
+from gyml.pose.readers import video
+if sys.argv[2] == "replay":
+    real = video._pose_estimator()
+    from gyml.pose.readers.video_chunks import iter_timed_frames
+    first = next(f for _, f in iter_timed_frames(Path(sys.argv[3])))
+    answer = real.process(first)
+    class Replay:
+        def __enter__(self): return self
+        def __exit__(self, *exc): return False
+        def process(self, rgb): return answer
+    video._pose_estimator = Replay
+me = psutil.Process()
+before = me.memory_info().rss
+peak = [before]
+done = threading.Event()
+def sample():
+    while not done.wait(0.01):
+        peak[0] = max(peak[0], me.memory_info().rss)
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+t0 = time.perf_counter()
+seq = video.read_video(Path(sys.argv[1]))
+seconds = time.perf_counter() - t0
+done.set()
+sampler.join()
+peak[0] = max(peak[0], me.memory_info().rss)
+print(json.dumps({"frames": len(seq), "seconds": seconds, "peak_mb": peak[0] / 2**20, "before_mb": before / 2**20}))
+"""
+
+
+def synthesise_video(source: Path, minutes: float, out: Path, size=(320, 180)) -> Path:
+    """A real clip's frames, looped forwards and backwards, for `minutes`, encoded small."""
+    import av
+
+    from gyml.pose.readers.video_chunks import iter_timed_frames
+
+    frames = [f for _, f in iter_timed_frames(source, max_side=max(size))]
+    loop = frames + frames[-2:0:-1]
+    fps = 30
+    total = int(minutes * 60 * fps)
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "32"}
+        encoded = [av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p") for f in loop]
+        for i in range(total):
+            frame = encoded[i % len(encoded)]
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out
+
+
+def part_memory(source: Path, work: Path, real_model: bool, lengths: list[float]) -> None:
+    print("\n## memory: resident memory of single-pass extraction, sampled every 10 ms (a fresh process each)")
+    runs = [(m, "replay") for m in lengths] + ([(lengths[0], "model")] if real_model else [])
+    made = {}
+    for minutes, mode in runs:
+        if minutes not in made:
+            t0 = time.perf_counter()
+            made[minutes] = synthesise_video(source, minutes, work / f"long{minutes}.mp4")
+            print(f"synthesised {minutes} min ({made[minutes].stat().st_size / 1e6:.1f} MB) in "
+                  f"{time.perf_counter() - t0:.0f} s")
+        result = json.loads(subprocess.run([sys.executable, "-c", MEMORY_CODE, str(made[minutes]), mode,
+                                            str(source)], env=_env(work / "cache-mem"), check=True,
+                                           capture_output=True, text=True).stdout)
+        print(f"{minutes:4g} min, {result['frames']:6d} frames, model {'replayed' if mode == 'replay' else 'run'}: "
+              f"resident {result['before_mb']:.0f} MB before reading, peak {result['peak_mb']:.0f} MB while "
+              f"reading (+{result['peak_mb'] - result['before_mb']:.0f} MB; "
+              f"{result['frames'] / result['seconds']:.0f} frames/s)")
+    print(f"(for scale: this benchmark process peaked at "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=["batch", "spans", "memory", "all"], default="all")
+    parser.add_argument("--real-model", action="store_true", help="also run MediaPipe on the first length")
+    parser.add_argument("--memory-minutes", default="10,60", help="lengths of the synthesised videos")
+    parser.add_argument("--clips", type=int, default=len(CLIPS), help="how many of the short clips to batch")
+    parser.add_argument("--spans-video", type=Path, default=SHARED / "videos" / LONG_VIDEO,
+                        help="the long video of the spans part")
+    args = parser.parse_args()
+    if not SHARED.exists():
+        print(f"needs the shared data at {SHARED}", file=sys.stderr)
+        return 1
+    work = Path(tempfile.mkdtemp(prefix="gyml-batch-scale-"))
+    try:
+        print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
+        if args.part in ("batch", "all"):
+            part_batch([SHARED / "videos" / c for c in CLIPS[: args.clips]], work)
+        if args.part in ("spans", "all"):
+            part_spans(args.spans_video)
+        if args.part in ("memory", "all"):
+            part_memory(SHARED / "videos" / LOOP_SOURCE, work, args.real_model,
+                        [float(m) for m in args.memory_minutes.split(",")])
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

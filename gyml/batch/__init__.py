@@ -1,0 +1,1 @@
+"""Batch analysis of many inputs on a Dask cluster (`gyml batch`)."""

@@ -1,0 +1,79 @@
+"""`gyml batch`: the Typer command over `gyml.batch.runner` (registered in gyml/cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+
+class ThroughputColumn(ProgressColumn):
+    """Finished inputs a minute, over the whole run so far (steadier than Rich's windowed speed)."""
+
+    def render(self, task) -> Text:
+        elapsed = task.elapsed or 0.0
+        if task.completed <= 0 or elapsed <= 0:
+            return Text("- inputs/min", style="progress.data.speed")
+        return Text(f"{60 * task.completed / elapsed:.1f} inputs/min", style="progress.data.speed")
+
+
+def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or folders of them"),
+          out: Path = typer.Option(..., "--out", help="results table: .parquet or .jsonl"),
+          scheduler: str | None = typer.Option(None, help="address of a running Dask scheduler, e.g. "
+                                               "tcp://10.0.0.5:8786 (default: a local cluster)"),
+          workers: int | None = typer.Option(None, help="worker processes of the local cluster (default: cores)"),
+          jobs: int | None = typer.Option(None, help="processes a worker uses to extract one long video in "
+                                          "overlapping spans (default: the cores a local worker has to "
+                                          "itself, 1 on a remote cluster; 1: one pass)"),
+          exercise: str | None = typer.Option(None, help="skip recognition: the exercise's name"),
+          method: str = typer.Option("gyml", help="rep counter: gyml or paper"),
+          coach: str = typer.Option("gyml", help="coach: gyml or paper"),
+          strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
+          model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
+          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it")):
+    """Analyse many inputs on a Dask cluster: one table row and one JSON per input; a rerun resumes."""
+    from gyml.batch.runner import run_batch
+    from gyml.batch.tasks import AnalysisOptions
+    from gyml.cli import err, fail
+    from gyml.cli import out as console
+
+    if strictness not in ("beginner", "intermediate", "expert"):
+        fail(f"unknown strictness '{strictness}' (beginner, intermediate or expert)")
+    if workers is not None and workers < 1:
+        fail("--workers must be at least 1")
+    options = AnalysisOptions(exercise=exercise, count_method=method, coach_method=coach, strictness=strictness,
+                              model_path=str(model) if model else None, fps=fps)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), ThroughputColumn(),
+                        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
+    state: dict = {}
+
+    def on_start(todo: int, skipped: int) -> None:
+        if skipped:
+            console.print(f"{skipped} input{'s' if skipped != 1 else ''} already done (skipped)")
+        state["task"] = progress.add_task("analysing", total=todo)
+
+    def on_result(row: dict) -> None:
+        progress.advance(state["task"])
+        if row["error"]:
+            name = Path(row["input"]).name
+            message = row["error"] if row["error"].startswith(name) else f"{name}: {row['error']}"
+            err.print(f"[red]error:[/] {message}", highlight=False)
+
+    with progress:
+        summary = run_batch(inputs, out, scheduler=scheduler, workers=workers, jobs=jobs, options=options,
+                            on_start=on_start, on_result=on_result)
+    rate = 60 * summary.analysed / summary.seconds if summary.seconds > 0 else 0.0
+    console.print(f"wrote {out} ({len(summary.rows)} inputs: {summary.analysed - summary.failed} analysed now, "
+                  f"{summary.skipped} from an earlier run, {summary.failed} failed; "
+                  f"{rate:.1f} inputs/min on {summary.workers} workers)")
+    if summary.failed:
+        raise typer.Exit(2)

@@ -1,0 +1,236 @@
+"""Batch analysis on Dask distributed: one task per input, results recorded as they arrive.
+
+Where things go, for `--out results.parquet`:
+  results.parquet            the table, one row per input, in the order the inputs were given
+  results.analyses/*.json    each input's analysis (the JSON of `gyml analyze --json`)
+  .results.parquet.done/     one small record per finished input, written atomically
+
+A finished input is recorded the moment its result reaches the client, so a crash or Ctrl-C loses at
+most the inputs in flight, and a rerun skips every input whose record matches the file's size and
+modification time (failed inputs are tried again). The table is assembled from the records of the
+inputs asked for, so it holds each input exactly once, whatever the scheduler retried: when a worker
+dies, Dask reruns its tasks on the others and only the first result of each input is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gyml.batch.tasks import AnalysisOptions, analyse_input
+from gyml.errors import GymlError
+from gyml.pose.readers import VIDEO_SUFFIXES
+from gyml.pose.sequence import write_atomically
+
+POSE_SUFFIXES = {".npz", ".npy", ".csv", ".pkl", ".pickle"}
+TABLE_SUFFIXES = (".parquet", ".jsonl")
+
+
+def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders become the videos and pose files inside them (recursively, sorted)."""
+    found: list[Path] = []
+    for item in map(Path, items):
+        if item.is_dir():
+            found.extend(sorted(p for p in item.rglob("*") if p.is_file() and not p.name.startswith(".")
+                                and p.suffix.lower() in VIDEO_SUFFIXES | POSE_SUFFIXES))
+        elif item.exists():
+            found.append(item)
+        else:
+            raise GymlError(f"no such file or folder: {item}")
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    if not unique:
+        raise GymlError("no videos or pose files among the inputs")
+    return unique
+
+
+def input_key(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:20]
+
+
+def _stamp(path: Path) -> dict:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+class ResultStore:
+    """The records of finished inputs beside the output table, and the table assembled from them."""
+
+    def __init__(self, out: Path):
+        out = Path(out)
+        if out.suffix.lower() not in TABLE_SUFFIXES:
+            raise GymlError(f"--out must end in .parquet or .jsonl, got {out.name}")
+        if not out.parent.exists():
+            raise GymlError(f"output folder does not exist: {out.parent}")
+        self.out = out
+        self.records = out.parent / f".{out.name}.done"
+        self.analyses = out.parent / f"{out.stem}.analyses"
+
+    def record_path(self, path: Path) -> Path:
+        return self.records / f"{input_key(path)}.json"
+
+    def analysis_path(self, path: Path) -> Path:
+        return self.analyses / f"{path.stem}-{input_key(path)[:8]}.json"
+
+    def load(self, path: Path) -> dict | None:
+        try:
+            record = json.loads(self.record_path(path).read_text())
+        except (OSError, ValueError):
+            return None
+        return record if record.get("stamp") == _stamp(path) else None
+
+    def is_done(self, path: Path) -> bool:
+        record = self.load(path)
+        return record is not None and record["row"]["error"] is None
+
+    def record(self, path: Path, payload: dict) -> dict:
+        """Write the analysis JSON, then the record that marks the input finished (both atomically)."""
+        row = dict(payload["row"])
+        if payload.get("analysis") is not None:
+            self.analyses.mkdir(parents=True, exist_ok=True)
+            target = self.analysis_path(path)
+            text = json.dumps(payload["analysis"], indent=2)
+            write_atomically(target, lambda fh: fh.write(text), mode="w")
+            row["analysis"] = str(target)
+        else:
+            row["analysis"] = None
+        self.records.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"input": str(path), "stamp": _stamp(path), "row": row})
+        write_atomically(self.record_path(path), lambda fh: fh.write(text), mode="w")
+        return row
+
+    def assemble(self, inputs: list[Path]) -> list[dict]:
+        rows = []
+        for path in inputs:
+            record = self.load(path)
+            if record is not None:
+                rows.append(record["row"])
+        write_table(self.out, rows)
+        return rows
+
+
+def write_table(out: Path, rows: list[dict]) -> None:
+    if out.suffix.lower() == ".jsonl":
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+        write_atomically(out, lambda fh: fh.write(text), mode="w")
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("input", pa.string()), ("count", pa.int64()), ("exercise", pa.string()),
+                        ("exercise_name", pa.string()), ("confidence", pa.float64()),
+                        ("rep_scores", pa.list_(pa.float64())), ("faults", pa.list_(pa.string())),
+                        ("frames", pa.int64()), ("fps", pa.float64()), ("summary", pa.string()),
+                        ("error", pa.string()), ("seconds", pa.float64()), ("analysis", pa.string())])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    write_atomically(out, lambda fh: pq.write_table(table, fh))
+
+
+def read_table(out: Path) -> list[dict]:
+    if Path(out).suffix.lower() == ".jsonl":
+        return [json.loads(line) for line in Path(out).read_text().splitlines() if line.strip()]
+    import pyarrow.parquet as pq
+    return pq.read_table(out).to_pylist()
+
+
+@dataclass
+class BatchSummary:
+    rows: list[dict]
+    analysed: int = 0  # inputs run now
+    skipped: int = 0  # inputs finished by an earlier run
+    failed: int = 0
+    seconds: float = 0.0
+    workers: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _open_client(scheduler: str | None, workers: int | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError) as exc:
+            raise GymlError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    import dask
+
+    from gyml.pose.readers.video_chunks import default_jobs
+
+    n = workers or default_jobs()
+    # Non-daemonic workers may start processes: the span-parallel extraction of a long video (--jobs).
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None = None,
+              workers: int | None = None, jobs: int | None = None,
+              options: AnalysisOptions | None = None,
+              on_start: Callable[[int, int], None] | None = None,
+              on_result: Callable[[dict], None] | None = None, client=None) -> BatchSummary:
+    """Analyse every input on a Dask cluster, skipping those an earlier run finished.
+
+    `jobs`: processes a worker uses to extract one long video in overlapping spans (default: the cores of
+    this machine each local worker has to itself, so 1 when there is a worker per core; 1 on a remote
+    cluster, whose workers may be daemonic and cannot start processes). `client`: an open Dask `Client`.
+    """
+    from dask.distributed import as_completed
+
+    options = options or AnalysisOptions()
+    inputs = expand_inputs(items)
+    store = ResultStore(out)
+    todo = [p for p in inputs if not store.is_done(p)]
+    summary = BatchSummary(rows=[], skipped=len(inputs) - len(todo))
+    started = time.perf_counter()
+    own_client, cluster = (None, None) if client is not None else _open_client(scheduler, workers)
+    client = client or own_client
+    try:
+        summary.workers = len(client.scheduler_info().get("workers", {}))
+        if jobs is None:
+            from gyml.pose.readers.video_chunks import default_jobs
+            jobs = max(1, default_jobs() // max(1, summary.workers)) if cluster is not None else 1
+        if on_start is not None:
+            on_start(len(todo), summary.skipped)
+        futures = {}
+        for path in todo:
+            future = client.submit(analyse_input, str(path), options, jobs,
+                                   key=f"gyml-analyse-{input_key(path)}", pure=False)
+            futures[future] = path
+        for future in as_completed(futures):
+            path = futures[future]
+            try:
+                payload = future.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. a task that killed its worker on every try
+                payload = {"row": _failed_row(path, f"{type(exc).__name__}: {exc}"), "analysis": None}
+            row = store.record(path, payload)
+            summary.analysed += 1
+            if row["error"]:
+                summary.failed += 1
+                summary.errors.append(f"{path.name}: {row['error']}")
+            if on_result is not None:
+                on_result(row)
+            future.release()
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if cluster is not None:
+            cluster.close()
+    summary.rows = store.assemble(inputs)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _failed_row(path: Path, error: str) -> dict:
+    from gyml.batch.tasks import table_row
+    return table_row(str(path), None, error, 0.0)
+
+
+def worker_pids(client) -> dict[str, int]:
+    """Process id of every worker of a cluster (tests and benchmarks kill one)."""
+    return client.run(os.getpid)

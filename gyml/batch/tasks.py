@@ -1,0 +1,71 @@
+"""What a Dask worker runs for one input: the same `gyml.pipeline.analyze_sequence` as `gyml analyze`.
+
+Tasks return plain dicts (the table row and the analysis JSON); the client writes the files, so a worker
+needs to read the inputs but never writes results, and a worker that dies leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+from gyml.errors import GymlError
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """The options of `gyml analyze` that a batch passes to every input."""
+
+    exercise: str | None = None
+    count_method: str = "gyml"
+    coach_method: str = "gyml"
+    strictness: str = "intermediate"
+    model_path: str | None = None
+    fps: float | None = None
+
+    def pipeline_kwargs(self) -> dict:
+        kwargs = asdict(self)
+        kwargs.pop("fps")
+        return kwargs
+
+
+def table_row(input_name: str, analysis: dict | None, error: str | None, seconds: float) -> dict:
+    """One row of the batch table: the headline figures of an analysis, or the error that stopped it."""
+    row = {"input": input_name, "count": None, "exercise": None, "exercise_name": None, "confidence": None,
+           "rep_scores": [], "faults": [], "frames": None, "fps": None, "summary": None, "error": error,
+           "seconds": round(float(seconds), 3)}
+    if analysis is None:
+        return row
+    exercise = analysis.get("exercise") or {}
+    row.update(count=int(analysis["reps"]["count"]), exercise=exercise.get("label"),
+               exercise_name=exercise.get("name"), confidence=exercise.get("confidence"),
+               frames=int(analysis["frames"]), fps=float(analysis["fps"]), summary=analysis.get("summary"))
+    metrics = analysis.get("rep_metrics") or []
+    row["rep_scores"] = [float(m["score"]) for m in metrics if m.get("score") is not None]
+    row["faults"] = [f"rep {m['rep']}: {fault}" for m in metrics for fault in m.get("faults", [])]
+    return row
+
+
+def analyse_input(path: str, options: AnalysisOptions, jobs: int = 1) -> dict:
+    """Read (through the pose cache) and analyse one input; bad input becomes an error row, not a failure.
+    `jobs` > 1 extracts a long video in overlapping spans in that many processes (non-daemonic workers)."""
+    import json
+    import warnings
+
+    from gyml.pipeline import analyze_sequence
+    from gyml.pose.cache import cached_read_pose
+
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. scikit-learn noting it runs single-threaded in a worker
+            seq = cached_read_pose(path, fps=options.fps, jobs=jobs)
+            result = analyze_sequence(seq, path, **options.pipeline_kwargs())
+        # Through JSON once, so the row and the file hold exactly what `gyml analyze --json` writes.
+        analysis = json.loads(json.dumps(result.analysis.to_dict()))
+    except GymlError as exc:
+        return {"row": table_row(path, None, str(exc), time.perf_counter() - started), "analysis": None}
+    except Exception as exc:  # noqa: BLE001 - a bug of ours on one input must not stop the other inputs
+        error = f"unexpected {type(exc).__name__}: {exc}"
+        return {"row": table_row(path, None, error, time.perf_counter() - started), "analysis": None}
+    return {"row": table_row(path, analysis, None, time.perf_counter() - started), "analysis": analysis}
