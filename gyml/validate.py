@@ -85,19 +85,20 @@ def check_plain_name(text: str, what: str = "name") -> str:
 
 
 def check_exercise(name: str) -> str:
-    """The catalog label for an exercise name ('Push-up' -> 'push_up'), or the label of one of the
-    person's own exercises; an unknown name is refused with the closest names."""
+    """The label for an exercise name ('Push-up' -> 'push_up'): the catalog's or one of the person's own
+    (`gyml exercises add`); an unknown name is refused with the closest names."""
+    from gyml.classify.personal import get_personal, list_personal
     from gyml.synth.catalog import CATALOG, normalize_label
 
     key = normalize_label(name)
     if key in CATALOG:
         return key
-    from gyml.classify.personal import get_personal, list_personal
-    if get_personal(key) is not None:   # one of the person's own exercises (gyml exercises add)
-        return key
+    own = get_personal(name)
+    if own is not None:
+        return own.label
     names = {label: label for label in CATALOG}
-    names.update({ex.label: ex.label for ex in list_personal()})
     names.update({normalize_label(spec.name): label for label, spec in CATALOG.items()})
+    names.update({ex.label: ex.label for ex in list_personal()})
     close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.5)
     labels = list(dict.fromkeys(names[c] for c in close))
     hint = f"; did you mean {', '.join(labels)}?" if labels else ""

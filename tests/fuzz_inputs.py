@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import pickle
 import signal
 import time
@@ -91,6 +92,12 @@ def write_seeds(folder: Path) -> dict[str, Path]:
     rows += [[t, k, *np.round(points[t, k], 5), 0.9] for t in range(len(points)) for k in range(33)]
     (folder / "seed_long.csv").write_text(_csv_text(rows))
     seeds["csv_long"] = folder / "seed_long.csv"
+    frames = [np.round(f, 4).tolist() for f in _landmarks(seq)[:30]]
+    (folder / "seed_keypoints.json").write_text(json.dumps({"keypoints": frames, "fps": 30,
+                                                            "layout": "mediapipe33"}))
+    seeds["keypoints_json"] = folder / "seed_keypoints.json"
+    np.save(folder / "seed_keypoints.npy", _landmarks(seq)[:60].astype(np.float32))
+    seeds["keypoints_npy"] = folder / "seed_keypoints.npy"
     seeds["video"] = _write_video(folder / "seed.mp4")
     return seeds
 

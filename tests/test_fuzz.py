@@ -37,7 +37,7 @@ def assert_contained(outcome, what):
 
 
 FORMATS = ["npz", "npz_plain", "npz_members", "flag3d_smpl", "phalp", "phalp_plain", "flag3d_keypoints", "repcount_npy",
-           "csv_wide", "csv_long"]
+           "csv_wide", "csv_long", "keypoints_json", "keypoints_npy"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -60,7 +60,10 @@ def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | 
     if exercise:
         from gyml.synth.catalog import CATALOG
         from gyml.validate import check_exercise
-        spec = CATALOG[check_exercise(exercise)]  # an unknown name is refused with the closest catalog names
+        key = check_exercise(exercise)  # an unknown name is refused with the closest names
+        if key not in CATALOG:  # one of the person's own exercises
+            return ExercisePrediction(key, key.replace("_", " ").capitalize(), 1.0, [(key, 1.0)])
+        spec = CATALOG[key]
         return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
     if model_path is None and not DEFAULT_MODEL.exists():
         return None

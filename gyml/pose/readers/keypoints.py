@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gyml.errors import GymlError
+from gyml.pose.bounded_npy import load_npy
 from gyml.pose.layouts import LAYOUT_HELP, get_layout, keypoint_counts, keypoints_to_sequence, resolve_layout
 from gyml.pose.sequence import PoseSequence
 
@@ -23,24 +24,22 @@ REPCOUNT_WIDTH = 104
 
 
 def read_npy(path: Path, fps: float = 30.0, layout: str | None = None) -> PoseSequence:
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise GymlError(f"{path.name}: cannot read .npy ({exc})") from None
+    data = load_npy(path)  # bounded by the file's size, whatever its header claims
     if data.ndim == 2 and data.shape[1] == REPCOUNT_WIDTH and not layout:
         from gyml.pose.readers.repcount import read_repcount_npy
         return read_repcount_npy(path, fps=fps)
     if not np.issubdtype(data.dtype, np.number) or len(data) == 0:
         raise GymlError(f"{path.name}: expected a numeric (T, K, 3) keypoint array, got {data.dtype} {data.shape}")
-    points, conf = _split(data.astype(np.float64), path.name, layout)
-    return _to_sequence(points, conf, path.name, fps, layout)
+    with np.errstate(all="ignore"):  # casts of NaN/inf/out-of-range values: they become unknown joints
+        points, conf = _split(data.astype(np.float64), path.name, layout)
+        return _to_sequence(points, conf, path.name, fps, layout)
 
 
 def read_keypoints_json(path: Path, fps: float | None = None, layout: str | None = None) -> PoseSequence:
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GymlError(f"{path.name}: cannot read JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise GymlError(f"{path.name}: cannot read JSON ({type(exc).__name__}: {str(exc)[:160]})") from None
     frames = obj
     if isinstance(obj, dict):
         if "people" in obj:
