@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MEDIAPIPE := mediapipe==0.10.14
 DEMO_DIR := demo-output
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install bench clean chromium
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gyml demo --out $(DEMO_DIR)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here). Installed when
+# missing and apt is usable (as root, or with password-less sudo); otherwise those tests skip and say why.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else exit 0; fi; \
+	  echo "installing chromium for the browser tests"; \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "chromium could not be installed: the browser tests will be skipped"; \
+	fi
 
 # ruff is pinned in pyproject.toml: its default rules change between versions
 lint: $(STAMP)

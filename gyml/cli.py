@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -24,17 +25,37 @@ out = Console()
 err = Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from gyml import __version__
+        out.print(f"gyml {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")):
+    """gyml: count, recognise and coach exercise repetitions from video or 3D pose files."""
+
+
 def fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
 def friendly(func):
-    """Turn GymlError (and a few OS errors) into one line and exit code 2, never a traceback."""
+    """Turn GymlError (and a few OS errors) into one line and exit code 2, never a traceback. Numerical
+    warnings that escaped the code that should have handled them become one summary line, not raw output."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            if os.environ.get("GYML_DEBUG"):
+                return func(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = func(*args, **kwargs)
+            _summarise_warnings(caught)  # after a failure the error is the one line shown
+            return result
         except GymlError as exc:
             fail(str(exc))
         except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
@@ -50,12 +71,24 @@ def friendly(func):
     return wrapper
 
 
+def _summarise_warnings(caught: list) -> None:
+    shown = [w for w in caught if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+    if shown:
+        kinds = sorted({w.category.__name__ for w in shown})
+        err.print(f"[dim]note: {len(shown)} numerical warning{'s' if len(shown) > 1 else ''} ({', '.join(kinds)}) "
+                  "while processing; GYML_DEBUG=1 shows them[/]", highlight=False)
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=err, transient=True, disable=not err.is_terminal)
 
 
-def _read(path: Path, progress: Progress | None = None, fps: float | None = None):
+LAYOUT_OPTION_HELP = ("keypoint layout of a .npy/.json/.csv file whose keypoint count fits several: "
+                      "mediapipe33, coco17, h36m17, body18, body25 or ntu25")
+
+
+def _read(path: Path, progress: Progress | None = None, fps: float | None = None, layout: str | None = None):
     from gyml.pose.readers import read_pose
 
     task = None
@@ -67,27 +100,50 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
             progress.update(task, completed=done, total=total)
 
     try:
-        return read_pose(path, fps=fps, progress=tick)
+        return read_pose(path, fps=fps, progress=tick, layout=layout)
     finally:
         if progress is not None:
             progress.remove_task(task)
 
 
 def _load_dataset(data_dir: Path):
-    from gyml.classify.datasets import load_folder
+    from gyml.classify.recordings import load_training_data
 
-    with _progress() as progress:
-        task = progress.add_task("loading", total=None)
-        return load_folder(data_dir, progress=lambda d, t: progress.update(task, completed=d, total=t))
+    data, problems = load_training_data(data_dir)
+    for line in problems:
+        err.print(f"skipped {line}")
+    return data
 
 
 def _finish_batch(lines: list[str], failed: int, jsonl: Path | None, verb: str) -> None:
     """Write the JSON lines of a batch command in one go and exit 2 if any input failed."""
     if jsonl:
-        _write_text(jsonl, "\n".join(lines) + "\n")
+        _write_text(jsonl, "\n".join(lines) + ("\n" if lines else ""))
         out.print(f"wrote {jsonl} ({len(lines) - failed} {verb}, {failed} failed)")
     if failed:
         raise typer.Exit(2)
+
+
+def _error_line(path: Path, exc: BaseException) -> dict:
+    """A batch input's failure as a JSON object: a GymlError is the input's fault ("input"); anything else
+    is a bug of ours ("unexpected"), still recorded so the other inputs' results are kept."""
+    if isinstance(exc, GymlError):
+        return {"input": str(path), "error": str(exc), "error_kind": "input"}
+    if isinstance(exc, MemoryError):
+        return {"input": str(path), "error": "not enough memory for this input", "error_kind": "memory"}
+    return {"input": str(path), "error": f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
+            "error_kind": "unexpected"}
+
+
+def _validate_common(inputs: list[Path], fps: float | None, outputs: dict, method: str | None = None) -> None:
+    """Every option and output path checked before any input is read."""
+    from gyml.reps.counter import METHODS
+    from gyml.validate import check_choice, check_fps, check_outputs
+
+    check_fps(fps)
+    if method is not None:
+        check_choice("counting method", method, METHODS)
+    check_outputs(inputs, outputs)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -98,10 +154,14 @@ def _write_text(path: Path, text: str) -> None:
 @app.command()
 @friendly
 def extract(video: Path = typer.Argument(..., help="video or pose file"),
-            output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)")):
+            output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)"),
+            fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Recover the 3D pose in every frame and save it as a gyml .npz pose file."""
+    from gyml.validate import check_outputs
+    check_outputs([video], {"--output": output})
     with _progress() as progress:
-        seq = _read(video, progress)
+        seq = _read(video, progress, fps, layout)
     seq.save(output)
     seen = seq.present.mean()
     out.print(f"{len(seq)} frames at {seq.fps:.2f} fps, person found in {seen:.0%}; wrote {output}")
@@ -120,53 +180,69 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
             model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
             fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+            force: bool = typer.Option(False, help="use --gold even if it does not look like the exercise"),
             overlay: Path | None = typer.Option(None, help="write the video with skeleton, rep count and cues "
-                                                "drawn on (H.264 .mp4; a video input)")):
+                                                "drawn on (H.264 .mp4; a video input)"),
+            layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
+    from gyml.coach.session import COACH_METHODS
     from gyml.pipeline import analyze_sequence
     from gyml.report.html import write_report
     from gyml.report.overlay import check_overlay_target, write_overlay
+    from gyml.validate import check_choice, check_exercise
 
     if len(inputs) > 1 and (json_out or report) and not jsonl:
         fail("several inputs: use --jsonl OUT.jsonl (one object a line) instead of --json/--report")
-    if strictness not in ("beginner", "intermediate", "expert"):
-        fail(f"unknown strictness '{strictness}' (beginner, intermediate or expert)")
+    check_choice("strictness", strictness, ("beginner", "intermediate", "expert"))
+    check_choice("coach", coach, COACH_METHODS)
+    _validate_common([*inputs, gold, model], fps, {"--json": json_out, "--report": report, "--jsonl": jsonl,
+                                                   "--overlay": overlay}, method)
     if overlay:
         check_overlay_target(inputs, overlay)
+    if exercise is not None:
+        exercise = check_exercise(exercise)
+    if model is not None:
+        from gyml.classify.default import load_model
+        load_model(str(model))  # a missing or stale model file is refused before the analysis
+    batch = len(inputs) > 1 or jsonl is not None
     lines, failed = [], 0
     with _progress() as progress:
-        gold_seq = _read(gold, progress, fps) if gold else None
-        for path in inputs:
-            try:
-                seq = _read(path, progress, fps)
-                result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq, count_method=method,
-                                          coach_method=coach, strictness=strictness,
-                                          model_path=str(model) if model else None)
-            except GymlError as exc:
-                if len(inputs) == 1:
-                    raise
-                failed += 1
-                lines.append(json.dumps({"input": str(path), "error": str(exc)}))
-                err.print(f"[red]error:[/] {exc}", highlight=False)
-                continue
-            a = result.analysis
-            lines.append(json.dumps(a.to_dict()))
-            out.print(f"[bold]{path.name}[/]: {a.summary}", highlight=False, soft_wrap=True)
-            for fb in a.feedback:
-                out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
-            if json_out:
-                a.write_json(json_out)
-                out.print(f"wrote {json_out}")
-            if report:
-                write_report(result, report, video_path=path)
-                out.print(f"wrote {report}")
-            if overlay:
-                task = progress.add_task(f"overlay {overlay.name}", total=None)
-                write_overlay(result, path, overlay,
-                              progress=lambda done, total, task=task: progress.update(task, completed=done, total=total))
-                progress.remove_task(task)
-                out.print(f"wrote {overlay}")
-    _finish_batch(lines, failed, jsonl, "analysed")
+        gold_seq = _read_gold(gold, exercise, force, progress, fps, layout) if gold else None
+        try:
+            for path in inputs:
+                try:
+                    seq = _read(path, progress, fps, layout)
+                    result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq,
+                                              count_method=method, coach_method=coach, strictness=strictness,
+                                              model_path=str(model) if model else None)
+                except Exception as exc:
+                    if not batch:
+                        raise
+                    failed += 1
+                    line = _error_line(path, exc)
+                    lines.append(json.dumps(line))
+                    err.print(f"[red]error:[/] {path.name}: {line['error']}", highlight=False, soft_wrap=True)
+                    continue
+                a = result.analysis
+                lines.append(json.dumps(a.to_dict()))
+                out.print(f"[bold]{path.name}[/]: {a.summary}", highlight=False, soft_wrap=True)
+                for fb in a.feedback:
+                    out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
+                if json_out:
+                    a.write_json(json_out)
+                    out.print(f"wrote {json_out}")
+                if report:
+                    write_report(result, report, video_path=path)
+                    out.print(f"wrote {report}")
+                if overlay:
+                    task = progress.add_task(f"overlay {overlay.name}", total=None)
+                    write_overlay(result, path, overlay,
+                                  progress=lambda done, total, task=task: progress.update(task, completed=done,
+                                                                                          total=total))
+                    progress.remove_task(task)
+                    out.print(f"wrote {overlay}")
+        finally:  # an interrupted or failing batch still writes what it processed
+            _finish_batch(lines, failed, jsonl, "analysed")
 
 
 @app.command()
@@ -174,34 +250,42 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
 def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
           jsonl: Path | None = typer.Option(None, "--jsonl", help="write one JSON object a line here"),
           method: str = typer.Option("gyml", help="gyml or paper"),
-          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it")):
+          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+          layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Count repetitions of many inputs in one process; one JSON object a line."""
     from gyml.reps.counter import count_reps
     from gyml.reps.coverage import assess_tracking
 
+    _validate_common(inputs, fps, {"--jsonl": jsonl}, method)
+    batch = len(inputs) > 1 or jsonl is not None
     lines, failed = [], 0
     with _progress() as progress:
         overall = progress.add_task("inputs", total=len(inputs)) if len(inputs) > 1 else None
-        for path in inputs:
-            try:
-                seq = _read(path, progress, fps)
-                reps = count_reps(seq, method)
-                tracking = assess_tracking(seq, reps)
-                line = {"input": str(path), "count": reps.count,
-                        "segments": [s.to_dict() for s in reps.segments], "tracking": tracking.to_dict()}
-                if tracking.warning:
-                    line["warning"] = tracking.warning
-            except GymlError as exc:
-                if len(inputs) == 1:
-                    raise
-                failed += 1
-                line = {"input": str(path), "error": str(exc)}
-            lines.append(json.dumps(line))
-            if not jsonl:
-                out.print(lines[-1], highlight=False, soft_wrap=True)
-            if overall is not None:
-                progress.advance(overall)
-    _finish_batch(lines, failed, jsonl, "counted")
+        try:
+            for path in inputs:
+                try:
+                    seq = _read(path, progress, fps, layout)
+                    reps = count_reps(seq, method)
+                    tracking = assess_tracking(seq, reps)
+                    line = {"input": str(path), "count": reps.count,
+                            "segments": [s.to_dict() for s in reps.segments], "tracking": tracking.to_dict()}
+                    if tracking.warning:
+                        line["warning"] = tracking.warning
+                    plausibility = seq.metadata.get("plausibility")
+                    if plausibility:
+                        line["plausibility"] = plausibility
+                except Exception as exc:
+                    if not batch:
+                        raise
+                    failed += 1
+                    line = _error_line(path, exc)
+                lines.append(json.dumps(line))
+                if not jsonl:
+                    out.print(lines[-1], highlight=False, soft_wrap=True)
+                if overall is not None:
+                    progress.advance(overall)
+        finally:  # an interrupted or failing batch still writes what it processed
+            _finish_batch(lines, failed, jsonl, "counted")
 
 
 @app.command()
@@ -218,7 +302,22 @@ def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat
     from gyml.synth.faults import parse_fault_spec
     from gyml.synth.motion import SynthConfig, synthesize
     from gyml.synth.writers import write_flag3d_smpl, write_phalp
+    from gyml.validate import (
+        MAX_MISSING_RATE,
+        MAX_NOISE_M,
+        MAX_SYNTH_REPS,
+        check_count,
+        check_exercise,
+        check_number,
+        check_outputs,
+    )
 
+    exercise = check_exercise(exercise)
+    check_count("--reps", reps, 1, MAX_SYNTH_REPS)
+    check_number("--missing", missing, 0.0, MAX_MISSING_RATE)
+    check_number("--noise", noise, 0.0, MAX_NOISE_M)
+    check_count("--seed", seed, 0, 2**63 - 1)
+    check_outputs([], {"--output": output})
     seq = synthesize(exercise, reps, parse_fault_spec(fault), seed, SynthConfig(noise_m=noise, missing_rate=missing))
     name = output.name.lower()
     if name.endswith("phalp.pkl"):
@@ -246,10 +345,15 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
     from gyml.synth.catalog import CATALOG, get_exercise
     from gyml.synth.motion import SynthConfig, synthesize
     from gyml.synth.writers import action_ids, flag3d_file_name, write_flag3d_smpl
+    from gyml.validate import MAX_PER_CLASS, check_count, check_exercise
 
     if layout not in ("flag3d", "npz"):
         fail("layout must be flag3d or npz")
-    labels = [get_exercise(e).label for e in exercises.split(",")] if exercises else list(CATALOG)
+    check_count("--per-class", per_class, 1, MAX_PER_CLASS)
+    check_count("--seed", seed, 0, 2**63 - 1)
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"{out_dir} is a file; give a folder to write")
+    labels = [get_exercise(check_exercise(e)).label for e in exercises.split(",")] if exercises else list(CATALOG)
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = action_ids()
     rng = np.random.default_rng(seed)
@@ -276,8 +380,10 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
 
 @app.command()
 @friendly
-def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder"),
-          features: str = typer.Option("angles", help="paper, angles or rep_curve"),
+def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz folder, a folder of videos/pose "
+                                         "files (one subfolder per exercise), or a manifest CSV path,label[,group]"),
+          features: str = typer.Option("angles", help="paper, angles, rep_curve or motion (view-invariant, "
+                                                      "for real footage)"),
           pca: float | None = typer.Option(0.75, help="share of variance PCA keeps; 0 = no PCA"),
           model: str = typer.Option("multinomial", help="multinomial, ovr, trees, knn or knn_dtw (rep_curve features)"),
           choose_kappa: bool = typer.Option(False, help="choose PCA's kappa on the dev set"),
@@ -285,11 +391,19 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
           report: Path | None = typer.Option(None, help="folder for metrics JSON and plots")):
     """Train an exercise classifier (the paper's approaches or ours) with a fixed 70/20/10 split."""
     from gyml.classify.train import train as run
+    from gyml.validate import check_choice, check_number, check_outputs
 
+    check_choice("features", features, ("paper", "angles", "rep_curve"))
+    check_choice("model", model, ("multinomial", "ovr", "trees", "knn", "knn_dtw"))
+    check_number("--pca", pca, 0.0, 1.0)
+    check_outputs([data_dir], {"--output": output}, folders={"--report": report})
     data = _load_dataset(data_dir)
     result = run(data, features, model, pca or None, choose_kappa=choose_kappa)
     result.model.save(output)
     m = result.metrics
+    if not m.get("converged", True):
+        err.print("note: the solver stopped at its iteration limit before converging (the model may be a little "
+                  "less accurate)", highlight=False)
     out.print(f"{len(data.labels)} sequences, {result.n_features} features, trained in {result.seconds:.1f} s; "
               f"dev accuracy {m['dev']['accuracy']:.3f}, test accuracy {m.get('test', {}).get('accuracy', float('nan')):.3f}")
     out.print(f"wrote {output}")
@@ -311,7 +425,9 @@ def evaluate(model_file: Path = typer.Argument(..., help="model file from gyml t
     from gyml.classify.datasets import load_folder
     from gyml.classify.model import ExerciseModel
     from gyml.classify.train import evaluate as run
+    from gyml.validate import check_outputs
 
+    check_outputs([model_file, data_dir], {"--json": json_out})
     model = ExerciseModel.load(model_file)
     data = load_folder(data_dir)
     m = run(model, data)
@@ -335,7 +451,9 @@ def reproduce_table1(data_dir: Path = typer.Argument(..., help="FLAG3D-layout fo
                      skip_no_pca: bool = typer.Option(False, help="skip the slow no-PCA rows")):
     """The paper's Table 1 on your data: four approaches on the paper's padded SMPL features."""
     from gyml.classify.train import train as run
+    from gyml.validate import check_number
 
+    check_number("--pca", pca, 0.0, 1.0, low_open=True)
     data = _load_dataset(data_dir)
     table = Table("approach", "train time", "accuracy (test)", "precision (w)", "recall (w)", "features",
                   "paper: accuracy", "paper: time")
@@ -354,14 +472,35 @@ def reproduce_table1(data_dir: Path = typer.Argument(..., help="FLAG3D-layout fo
 
 @gold_app.command("add")
 @friendly
-def gold_add(exercise: str, file: Path, name: str | None = typer.Option(None, help="name in the library")):
+def gold_add(exercise: str, file: Path, name: str | None = typer.Option(None, help="name in the library"),
+             force: bool = typer.Option(False, help="store it even if it does not look like the exercise")):
     """Store a gold performance (video or pose file) for an exercise."""
     from gyml.coach.gold import add
+    from gyml.validate import check_exercise, check_plain_name
 
+    exercise = check_exercise(exercise)
+    check_plain_name(name or file.stem, "gold name")
     with _progress() as progress:
         seq = _read(file, progress)
-    path = add(exercise, seq, name or file.stem)
+    path = add(exercise, seq, name or file.stem, force=force)
     out.print(f"stored {path}")
+
+
+def _read_gold(path: Path, exercise: str | None, force: bool, progress, fps: float | None,
+               layout: str | None = None):
+    """The --gold recording, checked to look like the named exercise (unless --force) and labelled with
+    where it came from, for the analysis JSON."""
+    from gyml.coach.gold import check_recording, gold_info
+
+    seq = _read(path, progress, fps, layout)
+    if exercise is not None:
+        label = check_recording(exercise, seq, force, f"--gold {path.name}")
+    else:
+        from gyml.classify.default import recognise
+        prediction = recognise(seq)
+        label = prediction.label if prediction is not None else None
+    seq.metadata["gold"] = gold_info(label, path.name, "file")
+    return seq
 
 
 @gold_app.command("list")
@@ -392,28 +531,36 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
          camera: int | None = typer.Option(None, help="camera index (e.g. 0)"),
          output: Path | None = typer.Option(None, help="write the frames with the count drawn on (.mp4)"),
          serve: int | None = typer.Option(None, help="show the frames with the count in a browser at "
-                                             "http://127.0.0.1:PORT/ (0: any free port)")):
-    """Count reps causally, frame by frame, from a camera or a video; prints the count whenever it changes."""
+                                             "http://127.0.0.1:PORT/ (0: any free port)"),
+         realtime: bool | None = typer.Option(None, "--realtime/--every-frame",
+                                              help="play the video at its own speed, dropping the frames the "
+                                              "pose model cannot keep up with, as with a camera (default "
+                                              "with --serve), or process every frame"),
+         exercise: str | None = typer.Option(None, help="skip recognition: the exercise's name"),
+         cues: bool = typer.Option(True, help="coach each rep as it ends and print its cue")):
+    """Count reps causally, frame by frame, from a camera or a video; prints the count whenever it changes
+    and each rep's cue as it ends."""
     from gyml.reps.live import run_live
+    from gyml.validate import check_count, check_outputs
 
     if (video is None) == (camera is None):
         fail("give either a VIDEO or --camera N")
+    check_count("--camera", camera, 0, 63)
+    check_outputs([video], {"--output": output})
     final = run_live(video if video is not None else camera, output=output, serve_port=serve,
                      on_rep=lambda n, t: out.print(f"{t:6.1f} s: {n} rep{'s' if n != 1 else ''}"),
-                     on_serve=lambda url: out.print(f"watch at {url}"))
+                     on_serve=lambda url: out.print(f"watch at {url}"), realtime=realtime, exercise=exercise,
+                     on_cue=(lambda e: out.print(f"{e.time_s:6.1f} s: {e.message}", highlight=False,
+                                                 soft_wrap=True)) if cues else None, coach=cues)
     out.print(f"total: {final} reps")
 
 
-@app.command()
-@friendly
-def exercises():
-    """List the exercise catalog."""
-    from gyml.synth.catalog import CATALOG
+def _register_serve() -> None:
+    from gyml.web.cli import serve
+    app.command("serve")(friendly(serve))
 
-    table = Table("label", "name", "posture", "faults", "FLAG3D")
-    for spec in CATALOG.values():
-        table.add_row(spec.label, spec.name, spec.posture, ", ".join(spec.faults), spec.flag3d_id or "")
-    out.print(table)
+
+_register_serve()
 
 
 @app.command()
@@ -424,6 +571,8 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     from gyml.report.html import write_report
     from gyml.synth.motion import synthesize
 
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"{out_dir} is a file; give a folder for the report")
     out_dir.mkdir(parents=True, exist_ok=True)
     seq = synthesize("squat", reps=8, faults={3: "shallow", 6: "shallow"}, seed=7)
     pose_file = seq.save(out_dir / "demo_squats.npz")
@@ -435,6 +584,13 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     for fb in a.feedback:
         out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
     out.print(f"report: {html_path.resolve()}\njson:   {json_path.resolve()}")
+
+
+# `gyml exercises` (the catalog and the person's own: list, add, remove) lives in its own module, which
+# uses the helpers above.
+from gyml.exercises_cli import exercises_app
+
+app.add_typer(exercises_app, name="exercises")
 
 
 def main() -> None:

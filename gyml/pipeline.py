@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gyml.coach.holds import is_hold
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
@@ -46,10 +47,15 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     kinematics = Kinematics(seq)
     reps = count_reps(seq, count_method, kinematics=kinematics)
     prediction = _recognise(seq, exercise, model_path, kinematics, reps if count_method == "gyml" else None)
+    if prediction is not None and is_hold(prediction.label):
+        return _analyze_hold(seq, input_name, prediction, gold, kinematics)
     gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
     feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
     tracking = assess_tracking(seq, reps)
     extras["tracking"] = tracking.to_dict()
+    if seq.metadata.get("absent_joints"):
+        extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
+    _report_plausibility(seq, extras, feedback)
     if tracking.warning:
         feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
                                     message=tracking.warning))
@@ -63,6 +69,31 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     return AnalysisResult(analysis, seq, reps, kinematics, gold, gold_reps)
 
 
+def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePrediction,
+                  gold: PoseSequence | None, kinematics: Kinematics) -> AnalysisResult:
+    """A hold has no reps: time it and coach its posture over time (gyml.coach.holds)."""
+    from gyml.coach.holds import coach_hold_analysis
+    feedback, extras, summary, signal = coach_hold_analysis(seq, prediction, gold)
+    reps = RepCount(count=0, method="hold", segments=[], signal=signal)
+    analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
+                        exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
+                        extras=extras)
+    return AnalysisResult(analysis, seq, reps, kinematics, gold)
+
+
+def _report_plausibility(seq: PoseSequence, extras: dict, feedback: list[Feedback]) -> None:
+    """Frames the readers found broken (gyml.pose.plausibility) and made missing: a JSON field and a warning."""
+    report = seq.metadata.get("plausibility")
+    if not report:
+        return
+    extras["plausibility"] = report
+    if report.get("frames_dropped"):
+        why = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(report.get("reasons", {}).items()))
+        feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
+                                    message=f"{report['frames_dropped']} of {len(seq)} frames held poses no body "
+                                            f"could take ({why}) and were treated as missing."))
+
+
 def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kwargs) -> AnalysisResult:
     seq = read_pose(path, fps=fps, progress=progress)
     return analyze_sequence(seq, str(path), **kwargs)
@@ -71,7 +102,10 @@ def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kw
 def _recognise(seq: PoseSequence, exercise: str | None, model_path: str | None = None,
                kinematics: Kinematics | None = None, reps: RepCount | None = None) -> ExercisePrediction | None:
     from gyml.classify.default import recognise
-    return recognise(seq, exercise, model_path, kinematics=kinematics, reps=reps)
+    from gyml.classify.personal import recognise_personal
+    # the person's own exercises first: named with --exercise, or matched by their recordings
+    return recognise_personal(seq, exercise, kinematics=kinematics, reps=reps) or \
+        recognise(seq, exercise, model_path, kinematics=kinematics, reps=reps)
 
 
 def _gold(gold: PoseSequence | None, prediction: ExercisePrediction | None, method: str, any_reps: bool
@@ -96,6 +130,9 @@ def _coach(seq, reps, prediction, gold, method, strictness, kinematics=None, gol
 def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: list[Feedback],
              faulty_reps: list[int]) -> str:
     what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
+    if prediction is not None and prediction.guess:
+        article = "an" if what[:1] in "aeiou" else "a"
+        what = f"what looks like {article} {what} ({prediction.confidence:.0%}, a guess)"
     n = reps.count
     if prediction is None:
         text = f"{n} {what}"

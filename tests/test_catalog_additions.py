@@ -3,6 +3,7 @@ on synthesised and real clips, and coached."""
 
 import numpy as np
 import pytest
+from conftest import shared_path
 
 from gyml.coach.session import coach_session
 from gyml.pose.sequence import PoseSequence
@@ -12,7 +13,6 @@ from gyml.reps.counter import count_reps
 from gyml.reps.signal import angle_table
 from gyml.synth.catalog import CATALOG
 from gyml.synth.motion import synthesize
-from tests.conftest import shared_path
 
 ADDED = ("wall_push_up", "handstand_push_up")
 

@@ -21,6 +21,8 @@ class Dataset:
     labels: list[str]
     names: dict[str, str]  # label -> human name
     files: list[str]
+    groups: list[str] | None = None   # recordings sharing person, place and camera share a group
+    sources: list[str] | None = None
 
 
 def _label_names(folder: Path) -> dict[str, str]:
@@ -66,12 +68,15 @@ def load_folder(folder: str | Path, progress=None) -> Dataset:
     return Dataset(seqs, labels, names, used)
 
 
-def split_indices(labels: list[str], seed: int = 0, train: float = 0.7, dev: float = 0.2
-                  ) -> dict[str, list[int]]:
+def split_indices(labels: list[str], seed: int = 0, train: float = 0.7, dev: float = 0.2,
+                  groups: list[str] | None = None) -> dict[str, list[int]]:
     """Train/dev/test split (70/20/10 by default) with a fixed seed, stratified by label where every part
-    is large enough to hold each class (small datasets fall back to a plain shuffled split)."""
+    is large enough to hold each class (small datasets fall back to a plain shuffled split). With
+    `groups`, whole groups go to one part (never one person or take on both sides)."""
     if len(labels) < 5:
         raise GymlError(f"need at least 5 labelled sequences to split into train/dev/test, got {len(labels)}")
+    if groups is not None and len(set(groups)) >= 5:
+        return _group_split(np.asarray(groups), seed, train, dev)
     idx = np.arange(len(labels))
     y = np.asarray(labels)
 
@@ -84,3 +89,13 @@ def split_indices(labels: list[str], seed: int = 0, train: float = 0.7, dev: flo
     tr, rest = split(idx, train)
     dv, te = split(rest, dev / (1 - train))
     return {"train": sorted(tr.tolist()), "dev": sorted(dv.tolist()), "test": sorted(te.tolist())}
+
+
+def _group_split(groups: np.ndarray, seed: int, train: float, dev: float) -> dict[str, list[int]]:
+    from sklearn.model_selection import GroupShuffleSplit
+
+    idx = np.arange(len(groups))
+    tr, rest = next(GroupShuffleSplit(1, train_size=train, random_state=seed).split(idx, groups=groups))
+    dv, te = next(GroupShuffleSplit(1, train_size=dev / (1 - train), random_state=seed).split(
+        rest, groups=groups[rest]))
+    return {"train": sorted(tr.tolist()), "dev": sorted(rest[dv].tolist()), "test": sorted(rest[te].tolist())}

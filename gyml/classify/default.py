@@ -1,5 +1,6 @@
-"""The default model shipped with gyml: recognises the synthesizer's catalog from joint angles, so one
-model serves SMPL input and MediaPipe video. Below a confidence threshold it says "unknown exercise"."""
+"""The default model shipped with gyml: recognises the catalog's exercises (and the real data's extra
+classes) from view-invariant joint-angle features, so one model serves SMPL input and MediaPipe video.
+Below a confidence threshold it still names the most likely exercise, marked as a guess."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from gyml.report.analysis import ExercisePrediction
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data" / "default_model.gyml"
 # Used when a model file does not carry its own threshold (settings["unknown_below"]).
 UNKNOWN_BELOW = 0.35
-# With a calibrated confidence (the probability that the label is right), "unknown" below an even chance.
+# With a calibrated confidence (the probability that the label is right), a guess below an even chance.
 CALIBRATED_UNKNOWN_BELOW = 0.5
 
 
@@ -30,8 +31,9 @@ def load_model(path: str | None = None) -> ExerciseModel:
 def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: Kinematics | None = None,
             reps=None) -> ExercisePrediction | None:
     """The top label with its confidence: the probability that it is right when the model file carries a
-    calibration (settings["calibration"]), else the classifier's own score. `kinematics` and `reps` (the
-    default counter's count of `seq`) are used when already made."""
+    calibration (settings["calibration"]), else the classifier's own score. Below the model's threshold
+    the top label is still returned, marked as a guess: a named guess can be coached, "unknown" cannot.
+    `kinematics` and `reps` (the default counter's count of `seq`) are used when already made."""
     if model.features == "angles":
         features = angle_features(seq, kinematics, reps)[None]
     elif model.features == "rep_curve":
@@ -47,23 +49,19 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: K
     else:
         confidence = float
         threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
-    ranked = [(classes[i], confidence(float(proba[i]))) for i in order]
+    ranked = [(str(classes[i]), confidence(float(proba[i]))) for i in order]
     label, conf = ranked[0]
-    if conf < threshold:
-        return ExercisePrediction("unknown", "Unknown exercise", conf, ranked)
-    return ExercisePrediction(label, model.names.get(label, label), conf, ranked)
+    return ExercisePrediction(label, model.names.get(label, label), conf, ranked, guess=conf < threshold)
 
 
 def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | None = None,
               kinematics: Kinematics | None = None, reps=None) -> ExercisePrediction | None:
     """The exercise: as the user named it, else as the default model recognises it."""
     if exercise:
-        from gyml.synth.catalog import CATALOG, normalize_label
-        key = normalize_label(exercise)
-        if key in CATALOG:
-            spec = CATALOG[key]
-            return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
-        return ExercisePrediction(key, exercise, 1.0, [(key, 1.0)])
+        from gyml.synth.catalog import CATALOG
+        from gyml.validate import check_exercise
+        spec = CATALOG[check_exercise(exercise)]  # an unknown name is refused with the closest catalog names
+        return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
     if model_path is None and not DEFAULT_MODEL.exists():
         return None
     return predict(load_model(str(model_path) if model_path else None), seq, kinematics=kinematics, reps=reps)

@@ -19,7 +19,7 @@ from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import ANGLE_NAMES
 
-FEATURE_SETS = ("paper", "angles", "rep_curve")
+FEATURE_SETS = ("paper", "angles", "rep_curve", "motion")
 REP_STEPS = 32
 _PAIRS = [("left_knee_flexion", "right_knee_flexion"), ("left_elbow_flexion", "right_elbow_flexion"),
           ("left_shoulder_elevation", "right_shoulder_elevation"), ("left_hip_flexion", "right_hip_flexion")]
@@ -102,4 +102,121 @@ def build_features(seqs: list[PoseSequence], kind: str, length: int | None = Non
         return pad_sequences([paper_vector(s) for s in seqs], length)
     if kind == "rep_curve":
         return np.stack([rep_curve_features(s) for s in seqs])
+    if kind == "motion":
+        return np.stack([motion_features(s) for s in seqs])
     raise GymlError(f"unknown feature set '{kind}' (choose from {', '.join(FEATURE_SETS)})")
+
+
+# ---------------------------------------------------------------------------------------------------
+# "motion": features meant to hold on real footage. Joint angles do not depend on the camera; the two
+# sides of each pair are ordered by how much they move (not left/right), so a mirrored view or a
+# person facing the other way gives the same vector; statistics are taken over the frames where the
+# body moves (no rep counting needed, so clips that start mid-rep or hold still at either end are
+# treated alike); every angle is filled on its own, so a limb out of frame costs only its own columns.
+
+_SIDED = ("knee_flexion", "hip_flexion", "elbow_flexion", "shoulder_elevation", "shoulder_abduction",
+          "hip_abduction", "knee_out")
+_CENTRAL = ("trunk_inclination", "body_line", "knee_width_ratio", "hand_height", "hip_height")
+_DEGREES = 2 * len(_SIDED) + 2          # the sided angles, trunk inclination and body line are in degrees
+_CROSS = (("knee_flexion", "elbow_flexion"), ("hip_flexion", "shoulder_elevation"),
+          ("knee_flexion", "hip_flexion"), ("elbow_flexion", "shoulder_elevation"),
+          ("knee_flexion", "shoulder_elevation"))
+MISSING = -10.0   # where a column was never seen: far outside every real value, so trees can split on it
+
+
+def motion_feature_names() -> list[str]:
+    columns = [f"{s}_{n}" for n in _SIDED for s in ("more", "less")] + list(_CENTRAL)
+    names = [f"{c}:{s}" for c in columns for s in ("median", "std", "p10", "p90", "speed")]
+    names += [f"share:{c}" for c in columns[:_DEGREES]]
+    names += [f"sync:{n}" for n in _SIDED[:4]]
+    names += [f"corr:{a}~{b}" for a, b in _CROSS]
+    names += ["tempo", "active_share", "seen:legs", "seen:arms"]
+    return names
+
+
+def _fill_columns(values: np.ndarray) -> np.ndarray:
+    """Interpolate each column over its own finite entries; a column never finite stays NaN."""
+    out = np.array(values, dtype=np.float64)
+    t = np.arange(len(out))
+    for k in range(out.shape[1]):
+        good = np.isfinite(out[:, k])
+        if good.any() and not good.all():
+            out[~good, k] = np.interp(t[~good], t[good], out[good, k])
+    return out
+
+
+def _active_frames(angles: np.ndarray, fps: float) -> np.ndarray:
+    """Frames where the body moves: smoothed angular speed above a quarter of its 90th percentile."""
+    from scipy.ndimage import gaussian_filter1d
+
+    speed = np.nan_to_num(np.abs(np.diff(angles[:, :_DEGREES], axis=0))).sum(axis=1)
+    speed = gaussian_filter1d(np.concatenate([speed[:1], speed]), sigma=max(fps * 0.4, 1.0))
+    active = speed > 0.25 * np.percentile(speed, 90)
+    return active if active.sum() >= max(10, 0.2 * len(angles)) else np.ones(len(angles), bool)
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 3 or x[ok].std() < 1e-6 or y[ok].std() < 1e-6:
+        return 0.0
+    return float(np.corrcoef(x[ok], y[ok])[0, 1])
+
+
+def _tempo(angles: np.ndarray, fps: float) -> float:
+    """Seconds per cycle of the main motion (first autocorrelation peak of the busiest angles), 0 if none."""
+    a = angles[:, :_DEGREES]
+    a = a[:, np.isfinite(a).all(axis=0)]
+    if a.shape[1] == 0 or len(a) < 8:
+        return 0.0
+    a = a - a.mean(axis=0)
+    signal = a[:, np.argsort(-a.std(axis=0))[:4]].sum(axis=1)
+    signal = signal - signal.mean()
+    n = len(signal)
+    spectrum = np.fft.rfft(signal, 2 * n)
+    ac = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    if ac[0] <= 0:
+        return 0.0
+    ac = ac / ac[0]
+    lo = max(int(0.25 * fps), 1)
+    for lag in range(lo, n - 1):
+        if ac[lag] > 0.2 and ac[lag] >= ac[lag - 1] and ac[lag] >= ac[lag + 1]:
+            return lag / fps
+    return 0.0
+
+
+def motion_features(seq: PoseSequence) -> np.ndarray:
+    """Mirror- and view-invariant statistics of the joint angles over the frames where the body moves."""
+    from gyml.pose.skeleton import JOINT, joint_angles
+
+    joints = np.where(seq.present[:, None, None], seq.joints, np.nan)
+    raw = joint_angles(joints)
+    seen_legs = float(np.isfinite(joints[:, [JOINT["left_ankle"], JOINT["right_ankle"]]]).all(axis=(1, 2)).mean())
+    seen_arms = float(np.isfinite(joints[:, [JOINT["left_wrist"], JOINT["right_wrist"]]]).all(axis=(1, 2)).mean())
+    angles = _fill_columns(raw)
+    columns = []
+    for name in _SIDED:
+        left, right = ANGLE_NAMES.index(f"left_{name}"), ANGLE_NAMES.index(f"right_{name}")
+        if np.nanstd(angles[:, left]) >= np.nanstd(angles[:, right]) or not np.isfinite(angles[:, right]).any():
+            columns += [left, right]
+        else:
+            columns += [right, left]
+    columns += [ANGLE_NAMES.index(n) for n in _CENTRAL]
+    with np.errstate(all="ignore"):
+        ordered = angles[:, columns]
+        fps = float(seq.fps or 30.0)
+        active = _active_frames(ordered, fps)
+        a = ordered[active]
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            speed = np.nanmean(np.abs(np.diff(ordered, axis=0)), axis=0) * fps if len(ordered) > 1 else \
+                np.zeros(len(columns))
+            stats = np.stack([np.nanmedian(a, 0), np.nanstd(a, 0), np.nanpercentile(a, 10, axis=0),
+                              np.nanpercentile(a, 90, axis=0), speed], axis=1).reshape(-1)
+            spread = np.nanstd(a[:, :_DEGREES], axis=0)
+        share = spread / max(float(np.nansum(spread)), 1e-6)
+        sync = [_corr(a[:, 2 * i], a[:, 2 * i + 1]) for i in range(4)]
+        cross = [_corr(a[:, 2 * _SIDED.index(x)], a[:, 2 * _SIDED.index(y)]) for x, y in _CROSS]
+        extra = [_tempo(a, fps), float(active.mean()), seen_legs, seen_arms]
+    out = np.concatenate([stats, share, sync, cross, extra])
+    return np.where(np.isfinite(out), out, MISSING).astype(np.float32)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from gyml.classify.datasets import Dataset, split_indices
@@ -37,7 +39,7 @@ def metrics(y_true, y_pred, labels) -> dict:
 
 def train(data: Dataset, features: str = "angles", model: str = "multinomial", pca: float | None = 0.75,
           seed: int = 0, choose_kappa: bool = False) -> TrainResult:
-    split = split_indices(data.labels, seed)
+    split = split_indices(data.labels, seed, groups=data.groups)
     X = build_features(data.sequences, features)
     y = np.asarray(data.labels)
     labels = sorted(set(data.labels))
@@ -49,16 +51,26 @@ def train(data: Dataset, features: str = "angles", model: str = "multinomial", p
     if choose_kappa and pca is not None:
         scores = {}
         for kappa in KAPPAS:
-            est = make_estimator(model, kappa, scale, seed=seed).fit(X[tr], y[tr])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # a candidate's fit; the final one reports
+                est = make_estimator(model, kappa, scale, seed=seed).fit(X[tr], y[tr])
             scores[kappa] = accuracy_score(y[dv], est.predict(X[dv]))
         pca = max(scores, key=scores.get)
         settings["pca"] = pca
         settings["kappa_dev_accuracy"] = {str(k): v for k, v in scores.items()}
     t0 = time.perf_counter()
     wide = X.shape[1] > len(tr)
-    est = make_estimator(model, pca, scale, seed=seed, wide=wide).fit(X[tr], y[tr])
+    with warnings.catch_warnings(record=True) as caught:
+        # A solver stopping at its iteration limit is a fact about this fit, reported in the metrics
+        # (and by the CLI as one line), not a raw warning on the terminal.
+        warnings.simplefilter("always", ConvergenceWarning)
+        est = make_estimator(model, pca, scale, seed=seed, wide=wide).fit(X[tr], y[tr])
     seconds = time.perf_counter() - t0
-    result = {"train_seconds": seconds, "n_features": int(X.shape[1])}
+    result = {"train_seconds": seconds, "n_features": int(X.shape[1]),
+              "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught)}
+    for w in caught:
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for part, idx in (("dev", dv), ("test", te)):
         if idx:
             result[part] = metrics(y[idx], est.predict(X[idx]), labels)

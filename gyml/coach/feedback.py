@@ -32,6 +32,26 @@ CUES = {
     "elbows_flare": "your elbows flare {value:.0f}° out from your body - keep them at about 45°.",
     "asymmetric_arms": "one arm moves {value:.0f}° less than the other - move both sides evenly.",
     "too_fast": "you rushed it, moving in {value:.0%} of your usual time - slow down and control the movement.",
+    "knees_bent": "your knees bend {value:.0f}° more than the reference - straighten your legs and keep "
+                  "them off the floor.",
+    "head_dropped": "your head is {value:.0f}° out of line with your back - look at the floor just ahead "
+                    "of your hands.",
+    # against the person's own gold recording, in centimetres of their body
+    "not_low_enough": "your hips stop {value:.0f} cm higher than in your reference - go lower, under control.",
+    "stride_long": "your feet land {value:.0f} cm further apart than in your reference - shorten the step.",
+    "stride_short": "your feet land {value:.0f} cm closer together than in your reference - take a longer step.",
+    "stance_wide": "your feet are {value:.0f} cm wider apart than in your reference - bring them in to "
+                   "about shoulder width.",
+    "stance_narrow": "your feet are {value:.0f} cm closer together than in your reference - set them about "
+                     "shoulder width apart.",
+    "off_balance": "your trunk sways {value:.0f}° more from side to side than in your reference - slow down, "
+                   "brace and find your balance before each rep.",
+    # against the person's own best reps of the set (warnings: fatigue, not a fault of form)
+    "shallower_than_best": "{value:.0f}% shallower than your best reps of the set - fatigue shows; rest "
+                           "or end the set when depth goes.",
+    "slower_than_best": "{value:.1f} times as long as your best reps - fatigue shows; rest before the next set.",
+    "posture_drift": "your posture ({joint}) drifts {value:.0f}° from your best reps of the set - fatigue "
+                     "shows; keep the form of your best reps or stop the set.",
 }
 
 # How to fix it, in the words a coach uses for that exercise (what went wrong stays as in CUES).
@@ -58,6 +78,9 @@ EXERCISE_FIXES = {
 }
 
 
+OWN_BEST = ("shallower_than_best", "slower_than_best")
+
+
 def _cue(kind: str, exercise: str | None, joint: str, value: float) -> str:
     text = CUES[kind].format(joint=JOINT_WORDS.get(joint, joint), value=value)
     fix = EXERCISE_FIXES.get((exercise or "", kind))
@@ -82,9 +105,9 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
     """Group reps with the same fault into one cue; say what went well too."""
     groups: dict[tuple, list[Finding]] = defaultdict(list)
     for f in findings:
-        groups[(f.kind, f.phase, f.joint)].append(f)
+        groups[(f.kind, f.phase, f.joint, f.severity)].append(f)
     out = []
-    for (kind, phase, joint), items in sorted(groups.items(), key=lambda kv: min(f.rep for f in kv[1])):
+    for (kind, phase, joint, severity), items in sorted(groups.items(), key=lambda kv: min(f.rep for f in kv[1])):
         reps = [f.rep for f in items]
         value = sum(f.value for f in items) / len(items)
         when = PHASE_WORDS[phase]
@@ -94,14 +117,20 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
                     "ascent": PHASE_WORDS["descent"]}.get(phase, when)
         cue = _cue(kind, exercise, joint, value)
         rep_text = _rep_list(reps)
+        if kind in OWN_BEST:
+            # "Reps 8-10 were 25% shallower than your best reps": the set is the reference, not a moment
+            verb = "was" if len(set(reps)) == 1 else "were"
+            cue = f"{verb} {cue}"
+            when = ""
+        message = f"{rep_text}, {when}: {cue}" if when else f"{rep_text} {cue}"
         out.append(Feedback(rep=reps[0] if len(set(reps)) == 1 else None, phase=phase, joint=joint,
-                            severity="fault", message=f"{rep_text}, {when}: {cue}", reps=sorted(set(reps))))
-    clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings})
+                            severity=severity, message=message, reps=sorted(set(reps)), kind=kind))
+    clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings if f.severity == "fault"})
     if n_reps and clean:
         if len(clean) == n_reps:
             msg = f"All {n_reps} reps matched the reference form - well done." if n_reps > 1 else \
                 "The rep matched the reference form - well done."
         else:
             msg = f"{_rep_list(clean)}: good form, matching the reference."
-        out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg))
+        out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg, reps=clean))
     return out

@@ -8,14 +8,26 @@ from gyml.coach import gold as gold_library
 from gyml.coach.align import PHASES
 from gyml.coach.compare import (
     LATERAL_CHECKS,
+    MONOCULAR,
     SIDE_VIEW,
+    STRICTNESS,
     align,
     compare,
     gold_profile,
+    main_joint,
     measure_reps,
     rep_score,
 )
 from gyml.coach.feedback import phrase
+from gyml.coach.geometry import (
+    GEOMETRY_CHECKS,
+    fill_joints,
+    geometry_findings,
+    geometry_profile,
+    rep_geometry,
+)
+from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
+from gyml.coach.own_reference import own_reference_findings
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
@@ -42,10 +54,16 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     exercise = prediction.label if prediction is not None else None
     if gold is None and exercise:
         gold = gold_library.find(exercise)
+    # A recording of a real body (the user's own) is judged in centimetres too; the built-in textbook
+    # rep is not a body to measure stance or hip height against, so then the set is its own reference.
+    own_gold = gold is not None and not gold_library.is_builtin(gold)
     if gold is None or not reps.segments:
         return [], {}
     if method == "paper":
-        return _paper(seq, reps, gold, kinematics)
+        feedback, extras = _paper(seq, reps, gold, kinematics)
+        if "coach" in extras and "gold" in gold.metadata:
+            extras["coach"]["gold"] = gold.metadata["gold"]
+        return feedback, extras
     gold_kinematics = Kinematics(gold)
     gold_reps = gold_reps if gold_reps is not None else count_reps(gold, kinematics=gold_kinematics)
     if not gold_reps.segments:
@@ -57,17 +75,35 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         # The gold set opens at rest (built-in ones by construction; a recorded one should too).
         rest = gold_angles[int(np.argmax(gold.present))]
     user_m = measure_reps(seq, reps, rest_pose=rest, kinematics=kinematics)
-    profile = gold_profile(measure_reps(gold, gold_reps, rest_pose=rest, kinematics=gold_kinematics))
+    gold_m = measure_reps(gold, gold_reps, rest_pose=rest, kinematics=gold_kinematics)
+    profile = gold_profile(gold_m)
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()
     warps = {r.index: align(r, profile) for r in user_m}
     findings = compare(user_m, profile, watched, checks, strictness, warps)
+    tol = STRICTNESS.get(strictness, 1.0)
+    deviations = None
+    if not own_gold and seq.source in MONOCULAR and exercise in LEARNED:
+        # A real body on video against the textbook one: tolerances learned from labelled real clips
+        # replace the textbook ones (see gyml/coach/learned.py).
+        joints = fill_joints(seq.joints, seq.confidence)
+        reference = reference_levels(gold_angles, gold.joints)
+        main = main_joint(profile, watched)
+        angles = Kinematics.of(seq, kinematics).angles
+        deviations = rep_deviations(angles, joints, user_m, reference, profile, main)
+        findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
+                                    profile["travel"].get(main, 0.0) if main else 0.0)
+    if own_gold:
+        findings += _geometry(seq, user_m, gold, gold_m, exercise, findings, tol)
+    else:
+        posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
+        findings += own_reference_findings(user_m, main_joint(profile, watched), posture, tol)
     feedback = phrase(findings, exercise, reps.count)
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
         feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
     metrics = []
-    for r in user_m:
+    for i, r in enumerate(user_m):
         warp = warps[r.index]
         metrics.append({
             "rep": r.index, "score": rep_score(r, findings, profile, watched),
@@ -78,10 +114,29 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             "gold_distance_deg": round(warp.distance, 1),
             "deviation_deg": deviation_by_part(r, profile, warp),
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
-            "faults": [f.kind for f in findings if f.rep == r.index],
-            "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index},
+            "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
+            "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
+            "warnings": [f.kind for f in findings if f.rep == r.index and f.severity == "warn"],
+            **({"deviations": {k: round(v, 3) for k, v in deviations[i].items()}} if deviations else {}),
         })
-    return feedback, {"rep_metrics": metrics, "coach": {"method": "gyml", "strictness": strictness}}
+    reference = "own gold" if own_gold else "built-in, and the set's own best reps"
+    coach = {"method": "gyml", "strictness": strictness, "reference": reference}
+    if "gold" in gold.metadata:
+        coach["gold"] = gold.metadata["gold"]
+    return feedback, {"rep_metrics": metrics, "coach": coach}
+
+
+def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
+    """Hip height, feet apart and sway against the person's own gold, in centimetres of their body; a
+    rep already told it is shallow (in degrees) is not told again in centimetres."""
+    checks = GEOMETRY_CHECKS.get(exercise or "", ())
+    if not checks:
+        return []
+    profile = geometry_profile(rep_geometry(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m]))
+    user = rep_geometry(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in user_m])
+    shallow = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
+    return [f for f in geometry_findings(user, profile, checks, tol)
+            if not (f.kind == "not_low_enough" and f.rep in shallow)]
 
 
 # Body parts of the per-rep deviation chart: the joint angles each is read from (sides averaged).
@@ -112,6 +167,6 @@ def _paper(seq, reps, gold, kinematics=None) -> tuple[list[Feedback], dict]:
     if result is None:
         return [], {}
     words = {"start": "your starting position needs work", "mid": "your midpoint position needs work"}
-    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.", reps=[rep])
+    feedback = [Feedback(rep, phase, None, "fault", f"Rep {rep}: {words[phase]}.", reps=[rep], kind=f"{phase}_pose")
                 for rep, phase in result.flagged]
     return feedback, {"coach": {"method": "paper", **result.to_dict()}}

@@ -67,4 +67,5 @@ def restore_axis_scales(joints: np.ndarray, smooth_frames: int = 15) -> np.ndarr
     """Joints with each frame's per-axis stretch undone, in units of the torso length (neck to pelvis)."""
     j = np.asarray(joints, dtype=np.float64)
     centred = j - np.nanmean(j, axis=1, keepdims=True)
-    return (centred * axis_scales(j, smooth_frames)[:, None, :]).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: inf, made unknown by PoseSequence
+        return (centred * axis_scales(j, smooth_frames)[:, None, :]).astype(np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.skeleton import JOINT_NAMES, NUM_JOINTS
+from gyml.validate import check_fps, check_frame_count
 
 NPZ_FORMAT_VERSION = 1
 
@@ -41,17 +43,16 @@ class PoseSequence:
     times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.joints = np.asarray(self.joints, dtype=np.float32)
-        self.confidence = np.asarray(self.confidence, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range -> inf -> unknown, below
+            self.joints = np.asarray(self.joints, dtype=np.float32)
+            self.confidence = np.asarray(self.confidence, dtype=np.float32)
         if self.joints.ndim != 3 or self.joints.shape[1:] != (NUM_JOINTS, 3):
             raise GymlError(f"pose joints must have shape (T, {NUM_JOINTS}, 3), got {self.joints.shape}")
         if self.confidence.shape != self.joints.shape[:2]:
             raise GymlError(
                 f"confidence must have shape {self.joints.shape[:2]}, got {self.confidence.shape}"
             )
-        if not np.isfinite(self.fps) or self.fps <= 0:
-            raise GymlError(f"fps must be a positive number, got {self.fps}")
-        self.fps = float(self.fps)
+        self.fps = float(check_fps(self.fps, "frame rate"))
         if self.smpl_pose is not None:
             self.smpl_pose = np.asarray(self.smpl_pose, dtype=np.float32)
             if self.smpl_pose.shape != (len(self), NUM_JOINTS, 3):
@@ -143,26 +144,42 @@ class PoseSequence:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> PoseSequence:
+        """Read a gyml .npz; memory is bounded by the file's size whatever its headers claim."""
+        from gyml.pose.bounded_npy import READ_ERRORS, BoundedNpz
+
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with BoundedNpz(path) as data:
                 missing = {"joints", "confidence", "fps"} - set(data.files)
                 if missing:
                     raise GymlError(f"{path.name}: not a gyml pose file (missing {', '.join(sorted(missing))})")
+                fps = np.asarray(data["fps"], dtype=np.float64)
+                if fps.size != 1:
+                    raise GymlError(f"{path.name}: 'fps' must be one number, got {fps.size} values")
+                check_fps(float(fps.ravel()[0]), f"{path.name}: stored frame rate")
+                joints = data["joints"]
+                if joints.ndim >= 1:
+                    check_frame_count(len(joints), path.name)
                 return cls(
-                    joints=data["joints"],
+                    joints=joints,
                     confidence=data["confidence"],
-                    fps=float(data["fps"]),
+                    fps=float(fps.ravel()[0]),
                     smpl_pose=data["smpl_pose"] if "smpl_pose" in data.files else None,
                     image_landmarks=data["image_landmarks"] if "image_landmarks" in data.files else None,
                     source=str(data["source"]) if "source" in data.files else "npz",
-                    metadata=json.loads(str(data["metadata"])) if "metadata" in data.files else {},
+                    metadata=_metadata(data["metadata"]) if "metadata" in data.files else {},
                     times=data["times"] if "times" in data.files else None,
                 )
         except GymlError:
             raise
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise GymlError(f"{path.name}: cannot read gyml pose file ({exc})") from None
+        except (*READ_ERRORS, json.JSONDecodeError) as exc:
+            raise GymlError(f"{path.name}: cannot read gyml pose file ({type(exc).__name__}: "
+                            f"{str(exc)[:160]})") from None
+
+
+def _metadata(value: np.ndarray) -> dict:
+    meta = json.loads(str(value))
+    return meta if isinstance(meta, dict) else {"value": meta}
 
 
 def _json_default(value):
@@ -180,9 +197,25 @@ def write_atomically(path: Path, write, mode: str = "wb") -> None:
         raise GymlError(f"output folder does not exist: {path.parent}")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
     try:
+        # mkstemp makes the file 0600; the result should carry the permissions any other program would
+        # give it: the replaced file's, else the usual 0666 less the umask.
+        os.fchmod(fd, _target_mode(path))
         with os.fdopen(fd, mode) as fh:
             write(fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _target_mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_current_umask()

@@ -18,9 +18,11 @@ class ExercisePrediction:
     name: str
     confidence: float
     top: list[tuple[str, float]] = field(default_factory=list)
+    guess: bool = False   # the most likely exercise, named and coached though the model is unsure
 
     def to_dict(self) -> dict:
         return {"label": self.label, "name": self.name, "confidence": round(float(self.confidence), 4),
+                "guess": self.guess,
                 "top": [{"label": lab, "confidence": round(float(c), 4)} for lab, c in self.top]}
 
 
@@ -31,14 +33,16 @@ class Feedback:
     joint: str | None
     severity: str
     message: str
-    reps: list[int] | None = None   # every rep the cue is about (`rep` names one only when it is alone)
+    # Machine-readable twins of the message: every rep the cue is about (`rep` names one only when it is
+    # alone; a grouped cue has rep None) and the fault kind ("shallow", "stance_wide", ...; None for
+    # notes without one).
+    reps: list[int] | None = None
+    kind: str | None = None
 
     def to_dict(self) -> dict:
-        out = {"rep": self.rep, "phase": self.phase, "joint": self.joint, "severity": self.severity,
-               "message": self.message}
-        if self.reps is not None:
-            out["reps"] = list(self.reps)
-        return out
+        reps = self.reps if self.reps is not None else ([self.rep] if self.rep is not None else [])
+        return {"rep": self.rep, "reps": list(reps), "kind": self.kind, "phase": self.phase,
+                "joint": self.joint, "severity": self.severity, "message": self.message}
 
 
 @dataclass

@@ -336,6 +336,7 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
     fb = "".join(f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
                  for f in a["feedback"]) or "<li>No feedback.</li>"
     n_faults = sum(f["severity"] == "fault" for f in a["feedback"])
+    hold_card = _hold_card(a["hold"]) if a.get("hold") else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>gyml report — {esc(Path(a["input"]).name)}</title>
 <style>{_CSS}</style></head><body>
@@ -343,7 +344,7 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
 <div class="grid"><div class="card"><div class="muted">Exercise</div><div class="big" style="font-size:1.4rem">{ex_text}</div></div>
 <div class="card"><div class="muted">Repetitions</div><div class="big">{reps["count"]}</div><div class="muted">method: {esc(reps["method"])}</div></div>
 <div class="card"><div class="muted">Form issues</div><div class="big{" fault" if n_faults else ""}">{n_faults}</div></div></div>
-<div class="card"><b>Summary</b><p>{esc(a["summary"])}</p><ul>{fb}</ul></div>
+<div class="card"><b>Summary</b><p>{esc(a["summary"])}</p><ul>{fb}</ul></div>{hold_card}
 {pictures}
 <div class="card"><h2>Timeline</h2>{timeline}</div>
 <div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th><th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>
@@ -355,6 +356,19 @@ def write_report(result, path: str | Path, video_path: str | Path | None = None)
     text = render_report(result, video_path)
     write_atomically(Path(path), lambda fh: fh.write(text), mode="w")
     return Path(path)
+
+
+def _hold_card(hold: dict) -> str:
+    """A hold's times and its stretches of faulty posture (holds have no reps)."""
+    if hold.get("start_s") is None:
+        return '<div class="card"><b>Hold</b><p>No hold found.</p></div>'
+    rows = "".join(f'<tr><td>{html.escape(s["fault"].replace("_", " "))}</td><td>{s["start_s"]:.1f} s</td>'
+                   f'<td>{s["end_s"]:.1f} s</td><td>{html.escape(s["severity"])}</td></tr>'
+                   for s in hold.get("segments", []))
+    return (f'<div class="card"><b>Hold</b><p>{hold["start_s"]:.1f} s to {hold["end_s"]:.1f} s: '
+            f'{hold["time_under_tension_s"]:.1f} s under tension, {hold["good_form_s"]:.1f} s in good form '
+            f'(reference: {html.escape(hold.get("reference", ""))}).</p><table><tr><th>fault</th><th>from</th>'
+            f'<th>to</th><th>severity</th></tr>{rows}</table></div>')
 
 
 def write_html(analysis: Analysis, path: str | Path, signal: np.ndarray | None = None) -> Path:

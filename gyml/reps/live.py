@@ -1,4 +1,10 @@
-"""Live counting: camera or video frames -> MediaPipe pose -> StreamingCounter, optionally an overlay video.
+"""Live counting and coaching: camera or video frames -> MediaPipe pose -> StreamingCounter -> a cue per rep.
+
+`LiveCoach` is the core: frames come in with their own timestamps (a browser's, a camera's, a video's), are
+put on a regular time grid (a frame lost or dropped is filled in from its neighbours), counted causally,
+and each rep is coached as soon as the counter first sees it, so its cue follows the rep's end by the
+counter's latency plus the coaching time, not by the count's confirmation. A slow machine drops frames
+rather than falling behind: `newest_frames` hands the pose model the newest frame and skips stale ones.
 
 The OpenCV build gyml installs is headless (no window); the count is printed, with `output` drawn on the
 frames of an H.264 file written with PyAV, and with `serve_port` shown in a browser: a small HTTP server
@@ -10,7 +16,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,8 +35,245 @@ from gyml.pose.readers.video import (
     probe_video,
     quiet_native_logs,
 )
+from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import NUM_JOINTS
 from gyml.report.overlay import H264Writer
+from gyml.reps.counter import RepCount, RepSegment
 from gyml.reps.stream import StreamingCounter
+
+LIVE_RATE = 15.0     # frames/s of the counter's time grid for camera input (a browser sends about this)
+MAX_FILL_S = 0.5     # gaps up to this long are bridged by interpolation; longer ones count as nobody seen
+RECOGNISE_UNTIL_S = 20.0   # the exercise is recognised again at each rep until this much has been seen
+
+
+@dataclass
+class LiveEvent:
+    """What the live coach tells the person: the count changed, or a rep's cue."""
+
+    kind: str                  # "count" or "cue"
+    count: int                 # reps counted so far
+    time_s: float              # the stream time (the frames' own clock) at which it was decided
+    rep: int | None = None     # the rep a cue is about (1-based, in the order reps were seen)
+    rep_end_s: float | None = None   # when that rep ended, on the frames' clock
+    message: str | None = None
+    severity: str | None = None      # "fault" (something to fix), "info" (fine, or nothing to compare with)
+    exercise: str | None = None
+    # with LiveCoach(defer_coaching=True), a cue's message is filled in by calling judge() (elsewhere)
+    judge: Callable[[], LiveEvent] | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "judge"}
+
+
+class LiveCoach:
+    """Count and coach reps from timestamped frames of pose (joints (24, 3) or None when nobody was seen).
+
+    `add(t, joints, confidence)` returns the events the frame caused; timestamps are seconds on any
+    clock that only moves forward (a frame older than the last one is ignored)."""
+
+    def __init__(self, rate: float = LIVE_RATE, exercise: str | None = None, strictness: str = "intermediate",
+                 coach: bool = True, cue_on: str = "sighted", defer_coaching: bool = False):
+        if cue_on not in ("confirmed", "sighted"):
+            raise GymlError("cue_on is 'confirmed' (with the count) or 'sighted' (as soon as first counted)")
+        self.cue_on = cue_on
+        # judging a rep takes a few hundred ms: a live caller may run it in another thread (event.judge)
+        # so that the pose model keeps up with the camera meanwhile
+        self.defer_coaching = defer_coaching
+        self.rate = float(rate)
+        self.exercise = exercise
+        self.strictness = strictness
+        self.coach = coach
+        self.counter = StreamingCounter(self.rate)
+        self._joints: deque = deque(maxlen=self.counter.window)
+        self._conf: deque = deque(maxlen=self.counter.window)
+        self._t0: float | None = None
+        self._last: tuple[float, np.ndarray | None, np.ndarray | None] | None = None
+        self._ticks = 0            # frames put on the grid so far
+        self._cued: list[int] = []   # absolute grid frames of the midpoints of reps already coached
+        self._prediction = None
+        self._predicted_frames = 0
+        self.frames_in = 0
+
+    @property
+    def count(self) -> int:
+        return self.counter.count
+
+    def add(self, t: float, joints: np.ndarray | None, confidence: np.ndarray | None = None) -> list[LiveEvent]:
+        if self._t0 is None:
+            self._t0 = t
+        rel = t - self._t0
+        if self._last is not None and rel <= self._last[0]:
+            return []
+        self.frames_in += 1
+        events: list[LiveEvent] = []
+        while self._ticks / self.rate <= rel + 1e-9:
+            at = self._ticks / self.rate
+            j, c = self._fill(at, rel, joints, confidence)
+            events += self._push(j, c)
+        self._last = (rel, joints, confidence)
+        return events
+
+    def finish(self) -> list[LiveEvent]:
+        before = self.counter.count
+        self.counter.finish()
+        now = self._ticks / self.rate
+        events = [LiveEvent("count", self.counter.count, now)] if self.counter.count != before else []
+        return events + self._new_cues(now)
+
+    def _fill(self, at: float, rel: float, joints, confidence):
+        """The pose at grid time `at` from the last frame and the new one at `rel` (linear in between)."""
+        last = self._last
+        if last is None or rel - last[0] > MAX_FILL_S or at >= rel:
+            return (joints, confidence) if at >= rel - 0.5 / self.rate else (None, None)
+        t0, j0, c0 = last
+        if j0 is None or joints is None:   # one side saw nobody: the nearer frame speaks
+            return (j0, c0) if at - t0 < rel - at else (joints, confidence)
+        w = (at - t0) / (rel - t0)
+        c0 = np.ones(NUM_JOINTS) if c0 is None else c0
+        c1 = np.ones(NUM_JOINTS) if confidence is None else confidence
+        return (1 - w) * j0 + w * joints, np.minimum(c0, c1)
+
+    def _push(self, joints, confidence) -> list[LiveEvent]:
+        if joints is None:
+            joints, confidence = np.full((NUM_JOINTS, 3), np.nan, np.float32), np.zeros(NUM_JOINTS, np.float32)
+        elif confidence is None:
+            confidence = np.ones(NUM_JOINTS, np.float32)
+        self._joints.append(np.asarray(joints, np.float32))
+        self._conf.append(np.asarray(confidence, np.float32))
+        self._ticks += 1
+        before = self.counter.count
+        self.counter.update(joints, confidence)
+        now = self._ticks / self.rate
+        events = []
+        if self.counter.count != before:
+            events.append(LiveEvent("count", self.counter.count, now))
+        return events + self._new_cues(now)
+
+    def _new_cues(self, now: float) -> list[LiveEvent]:
+        """Cues for the reps not yet coached: those the count shows ('confirmed': the cue comes with the
+        count, never for a rep the counter later drops) or all the last run counted ('sighted': a step or
+        two sooner, at the price of cues for reps that later runs do not confirm)."""
+        near = 0.5 * self.rate
+        events = []
+        sighted = self.counter.sighted
+        if self.cue_on == "sighted":
+            wanted = [seg.mid for seg in sighted]
+        else:
+            wanted = self.counter.confirmed
+        for mid in wanted:
+            if any(abs(mid - m) <= near for m in self._cued):
+                continue
+            seg = min(sighted, key=lambda s, mid=mid: abs(s.mid - mid), default=None)
+            if seg is None or abs(seg.mid - mid) > near:
+                continue   # a rep kept from before the window's edge: no longer in view to coach
+            self._cued.append(mid)
+            events.append(self._cue(seg, now))
+        return events
+
+    def window(self) -> PoseSequence:
+        return PoseSequence(np.stack(self._joints), np.stack(self._conf), self.rate, source="live")
+
+    def _cue(self, seg: RepSegment, now: float) -> LiveEvent:
+        number = len(self._cued)
+        end_s = seg.end / self.rate
+        event = LiveEvent("cue", self.counter.count, now, number, end_s, f"Rep {number}.", "info")
+        if not self.coach:
+            return event
+        seq, offset = self.window(), self._ticks - len(self._joints)   # a copy: frames keep coming
+
+        def judge() -> LiveEvent:
+            message, event.severity, event.exercise = coach_rep(self, seg, seq, offset)
+            event.message = f"Rep {number}: {message}"
+            event.judge = None
+            return event
+
+        event.judge = judge
+        return judge() if not self.defer_coaching else event
+
+
+def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int) -> tuple[str, str, str | None]:
+    """One rep's cue (message, severity, exercise name) from the frames of `seq` (starting at grid frame
+    `offset`); the exercise is recognised on them while the set is young, then kept."""
+    from gyml.classify.default import recognise
+    from gyml.coach.session import coach_session
+
+    local = replace(seg, index=1, start=max(0, seg.start - offset), mid=seg.mid - offset,
+                    end=min(len(seq) - 1, seg.end - offset))
+    if coach._prediction is None or (coach.exercise is None and coach._predicted_frames < RECOGNISE_UNTIL_S
+                                     * coach.rate and len(seq) > coach._predicted_frames):
+        coach._prediction = recognise(seq, coach.exercise)
+        coach._predicted_frames = len(seq)
+    prediction = coach._prediction
+    name = None if prediction is None else prediction.name
+    try:
+        feedback, _ = coach_session(seq, RepCount(1, "gyml", [local], np.zeros(len(seq))), prediction,
+                                    strictness=coach.strictness)
+    except GymlError:
+        feedback = []
+    faults = [f.message for f in feedback if f.severity == "fault" and f.rep == 1]
+    if faults:
+        return " ".join(_without_rep_prefix(m) for m in faults[:2]), "fault", name
+    if any(f.severity == "info" and f.rep is None and "matched" in f.message for f in feedback):
+        return "Good form, it matched the reference.", "info", name
+    if prediction is None or prediction.label == "unknown":
+        return "Counted (exercise not recognised, so no form check).", "info", name
+    return f"Counted (no reference to check {prediction.name.lower()} form against).", "info", name
+
+
+def _without_rep_prefix(message: str) -> str:
+    """'Rep 1, at the bottom: your ...' -> 'at the bottom: your ...' (the live cue names the rep itself)."""
+    head, sep, rest = message.partition(", ")
+    text = rest if sep and head.startswith("Rep") else message
+    return text[:1].upper() + text[1:]
+
+
+def newest_frames(frames: Iterator, pace_fps: float | None = None) -> Iterator[tuple[float, np.ndarray, int]]:
+    """(timestamp, frame, frames dropped before it) for the newest frame whenever the consumer asks.
+
+    A reader thread keeps pulling frames (at `pace_fps` for a video played as if live; as fast as a camera
+    delivers them otherwise) and overwrites the one waiting: a slow consumer sees fewer frames, never
+    old ones."""
+    slot: list = []
+    done = threading.Event()
+    ready = threading.Condition()
+    failure: list[BaseException] = []
+
+    def read():
+        started = time.monotonic()
+        try:
+            for i, frame in enumerate(frames):
+                if done.is_set():
+                    return
+                if pace_fps:
+                    stamp = i / pace_fps
+                    time.sleep(max(0.0, started + stamp - time.monotonic()))
+                else:
+                    stamp = time.monotonic() - started
+                with ready:
+                    dropped = slot[0][2] + 1 if slot else 0
+                    slot[:] = [(stamp, frame, dropped)]
+                    ready.notify()
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            failure.append(exc)
+        finally:
+            with ready:
+                done.set()
+                ready.notify()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        while True:
+            with ready:
+                ready.wait_for(lambda: slot or done.is_set())
+                if not slot:
+                    break
+                item = slot.pop()
+            yield item
+        if failure:
+            raise failure[0]
+    finally:
+        done.set()
 
 
 def _camera_frames(index: int):
@@ -55,62 +300,74 @@ def _camera_frames(index: int):
 
 def run_live(source: Path | int, output: Path | None = None,
              on_rep: Callable[[int, float], None] | None = None, serve_port: int | None = None,
-             on_serve: Callable[[str], None] | None = None) -> int:
+             on_serve: Callable[[str], None] | None = None, on_cue: Callable[[LiveEvent], None] | None = None,
+             exercise: str | None = None, realtime: bool | None = None, coach: bool = True) -> int:
     """Count reps from a camera or a video as it plays; `on_rep(count, seconds)` hears every change of
-    the count (a rise as reps end; rarely a fall, when later frames withdraw a rep). With `serve_port`
-    the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)` hears the address; a video is then
-    played at its own speed, so it can be watched)."""
+    the count (a rise as reps end; rarely a fall, when later frames withdraw a rep) and `on_cue(event)`
+    each rep's cue. With `serve_port` the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)`
+    hears the address). A camera, and a video with `realtime` (the default with `serve_port`), run live:
+    the video plays at its own speed and frames the pose model cannot keep up with are dropped; otherwise
+    every frame of the video is processed as fast as the machine allows."""
+    if realtime is None:
+        realtime = serve_port is not None
     viewer = _FrameServer(serve_port) if serve_port is not None else None   # a taken port fails first
     try:
         if isinstance(source, int):
             fps, frames = _camera_frames(source)
             rate = Fraction(fps).limit_denominator(1001)
+            timed = newest_frames(frames)
         else:
             probe = probe_video(Path(source))
             fps, rate = probe.fps, probe.rate
             # an overlay keeps the input's size: decode at full size, the pose model gets a scaled copy
             frames = iter_frames(Path(source), max_side=None if output else MAX_SIDE)
-        counter = StreamingCounter(fps)
+            timed = newest_frames(frames, pace_fps=fps) if realtime else \
+                ((i / fps, frame, 0) for i, frame in enumerate(frames))
+        dropping = isinstance(source, int) or realtime
+        live_coach = LiveCoach(LIVE_RATE if dropping else fps, exercise=exercise, coach=coach)
         estimator = _pose_estimator()
         writer = _OverlayWriter(output, rate) if output else None
         if viewer and on_serve:
             on_serve(viewer.url)
-        _count_frames(frames, fps, counter, estimator, writer, viewer, on_rep,
-                      pace=viewer is not None and not isinstance(source, int))
+        _count_frames(timed, live_coach, estimator, writer, viewer, on_rep, on_cue)
     finally:
         if viewer:
             viewer.close()
-    before = counter.count
-    counter.finish()
-    if on_rep and counter.count != before:
-        on_rep(counter.count, counter.frames_seen / fps)
+    for event in live_coach.finish():
+        _announce(event, on_rep, on_cue)
     if writer:
         writer.close()
-    return counter.count
+    return live_coach.count
 
 
-def _count_frames(frames, fps, counter, estimator, writer, viewer, on_rep, pace: bool) -> None:
-    started = time.monotonic()
+def _announce(event: LiveEvent, on_rep, on_cue) -> None:
+    if event.kind == "count" and on_rep:
+        on_rep(event.count, event.time_s)
+    elif event.kind == "cue" and on_cue:
+        on_cue(event)
+
+
+def _count_frames(timed, live_coach: LiveCoach, estimator, writer, viewer, on_rep, on_cue) -> None:
     with estimator, quiet_native_logs():
-        for i, rgb in enumerate(frames):
-            world, _, vis = landmarks_of(estimator.process(_for_pose(rgb)))
-            if np.isnan(world).all():
-                joints, conf = None, None
-            else:
-                frame = landmarks_to_sequence(world[None], vis[None], fps, "live")
-                joints, conf = frame.joints[0], frame.confidence[0]
-            before = counter.count
-            counter.update(joints, conf)
-            if on_rep and counter.count != before:
-                on_rep(counter.count, i / fps)
+        for stamp, rgb, _dropped in timed:
+            joints, conf = pose_of(estimator, rgb)
+            for event in live_coach.add(stamp, joints, conf):
+                _announce(event, on_rep, on_cue)
             if writer or viewer:
-                shown = draw_count(rgb, counter.count)
+                shown = draw_count(rgb, live_coach.count)
                 if writer:
                     writer.write(shown)
                 if viewer:
-                    viewer.publish(shown, counter.count)
-            if pace:
-                time.sleep(max(0.0, started + (i + 1) / fps - time.monotonic()))
+                    viewer.publish(shown, live_coach.count)
+
+
+def pose_of(estimator, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """One RGB frame -> (24, 3) joints and (24,) confidence in gyml's skeleton, or (None, None)."""
+    world, _, vis = landmarks_of(estimator.process(_for_pose(rgb)))
+    if np.isnan(world).all():
+        return None, None
+    frame = landmarks_to_sequence(world[None], vis[None], 30.0, "live")
+    return frame.joints[0], frame.confidence[0]
 
 
 def draw_count(rgb: np.ndarray, count: int) -> np.ndarray:

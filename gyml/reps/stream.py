@@ -22,7 +22,7 @@ import numpy as np
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
-from gyml.reps.counter import count_gyml, resting_pose
+from gyml.reps.counter import RepSegment, count_gyml, resting_pose
 
 
 class StreamingCounter:
@@ -41,6 +41,9 @@ class StreamingCounter:
         self._shown: list[_Tally] = []  # reps of the window on show: counted, or not yet missed long enough
         self._pending: list[_Tally] = []  # reps counted by the last runs, not yet by enough of them
         self._rest: np.ndarray | None = None   # the pose the stream started in (pose_features)
+        # the reps the last run counted beyond the kept ones, in absolute frames: a live coach can judge
+        # a rep as soon as it is first seen, before enough runs agree to show it in the count
+        self.sighted: list[RepSegment] = []
 
     @property
     def confirmed(self) -> list[int]:
@@ -107,6 +110,9 @@ class StreamingCounter:
         self._recent = [offset + seg.mid for seg in result.segments
                         if (final or seg.end <= horizon) and offset + seg.mid >= settled
                         and offset + seg.mid - last_kept > gap]
+        recent = set(self._recent)
+        self.sighted = [RepSegment(seg.index, offset + seg.start, offset + seg.mid, offset + seg.end,
+                                   seg.confidence) for seg in result.segments if offset + seg.mid in recent]
         if not final:
             self._tally(self._recent)
 

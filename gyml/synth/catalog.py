@@ -13,7 +13,7 @@ reads like a coach's description:
     pitch          whole-body tilt about the left-right axis (+ = head up when lying)
 
 Postures orient the body: standing, prone (face down), supine (face up), hanging (hands on a bar),
-kneeling, seated and inverted (upside down on the hands). A rep goes rest -> mid -> rest; `alternate` mirrors every other rep (left/right).
+kneeling, seated, inverted (upside down on the hands) and side (on the right side). `isometric` marks a hold: no reps, held for reps x tempo_s. A rep goes rest -> mid -> rest; `alternate` mirrors every other rep (left/right).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ NEUTRAL = {"sh_elev_l": 8.0, "sh_elev_r": 8.0, "sh_plane_l": 20.0, "sh_plane_r":
            "knee_r": 3.0, "elbow_l": 18.0, "elbow_r": 18.0}
 
 
-POSTURES = ("standing", "prone", "supine", "hanging", "kneeling", "seated", "inverted")
+POSTURES = ("standing", "prone", "supine", "hanging", "kneeling", "seated", "inverted", "side")
 
 
 def both(**kw: float) -> dict[str, float]:
@@ -132,6 +132,16 @@ _SPECS = [
                  rest={**both(sh_elev=80, sh_plane=90, elbow=95), "pitch": -12},
                  mid={**both(sh_elev=80, sh_plane=90, elbow=95), "pitch": -12},
                  tempo_s=3.0, moving=("hip", "trunk"), faults=("hips_sag", "hips_pike"), isometric=True),
+    ExerciseSpec("side_plank", "Side Plank", "On one forearm and the side of the feet, hold a straight line "
+                 "from shoulders to ankles with the hips lifted.", "side",
+                 rest={"sh_elev_r": 85, "sh_plane_r": 0, "elbow_r": 90, "sh_elev_l": 10, "sh_plane_l": 20,
+                       "elbow_l": 20},
+                 mid={}, tempo_s=3.0, moving=("hip", "trunk"), isometric=True,
+                 anchor=("right_foot", "right_hand")),
+    ExerciseSpec("wall_sit", "Wall Sit", "Back flat against a wall, slide down until the thighs are level "
+                 "with the floor and the knees over the ankles, and hold.", "standing",
+                 rest=both(hip_flex=90, knee=90, hip_abd=6, sh_elev=10, sh_plane=60, elbow=20),
+                 mid={}, tempo_s=3.0, moving=("knee", "hip"), isometric=True),
     ExerciseSpec("lunge", "Alternate Reverse Lunge", "Step one leg back and lower the back knee towards the "
                  "floor, front knee over the ankle, then return; alternate legs.", "standing",
                  rest=both(sh_elev=10, sh_plane=90),

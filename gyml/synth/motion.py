@@ -21,6 +21,8 @@ POSTURE_ROTATION = {
     "prone": Rotation.from_euler("x", 90, degrees=True),   # face down, head forward
     "supine": Rotation.from_euler("x", -90, degrees=True),  # face up
     "inverted": Rotation.from_euler("x", 180, degrees=True),  # upside down on the hands
+    # on the right side, the body's line rising 12 degrees from the feet to the head (a side plank)
+    "side": Rotation.from_euler("z", 78, degrees=True),
 }
 BAR_HEIGHT = 2.3
 
@@ -289,6 +291,9 @@ def synthesize(exercise: str | ExerciseSpec, reps: int = 8, faults: dict[int, st
 
 def _dropouts(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:
     """Missing frames come in short gaps (a detector losing the person), not one at a time."""
+    from gyml.validate import MAX_MISSING_RATE, check_number
+    # A share of 1 or more could never be reached by gaps of at most 7 frames landing at random: bound it.
+    check_number("missing_rate", rate, 0.0, MAX_MISSING_RATE)
     missing = np.zeros(n, bool)
     target = int(rate * n)
     while missing.sum() < target:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from gyml.errors import GymlError
 from gyml.pose.safe_pickle import is_pickle_bytes, safe_load
 from gyml.pose.sequence import PoseSequence
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
-SOURCES = ("video", "phalp", "flag3d", "flag3d_keypoints", "repcount", "npz", "csv")
+SOURCES = ("video", "phalp", "flag3d", "flag3d_keypoints", "repcount", "npz", "csv", "keypoints")
 
 
 def sniff_format(path: Path) -> str:
-    """Name the reader for a file: 'video', 'pickle', 'npz', 'npy' or 'csv'."""
+    """Name the reader for a file: 'video', 'pickle', 'npz', 'npy', 'json' or 'csv'."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
@@ -37,7 +39,9 @@ def sniff_format(path: Path) -> str:
         # Containers without a magic number we know (e.g. some .mov/.mkv variants): let the decoder judge.
         return "video"
     if not _looks_like_text(path):
-        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz or CSV)")
+        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz, JSON or CSV)")
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "json"
     return "csv"
 
 
@@ -53,8 +57,13 @@ def _looks_like_text(path: Path) -> bool:
     return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
 
 
-def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> PoseSequence:
-    """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv)."""
+def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layout: str | None = None
+              ) -> PoseSequence:
+    """Read a video or pose file. `fps` overrides sources that do not store it (pkl, npy, csv, json);
+    `layout` names the keypoint layout of a file whose keypoint count fits several (see gyml.pose.layouts)."""
+    from gyml.validate import check_fps
+
+    check_fps(fps, "fps")  # 0 used to fall back to 30 silently
     path = Path(path)
     kind = sniff_format(path)
     if kind == "video":
@@ -63,27 +72,44 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None) -> P
     elif kind == "npz":
         seq = PoseSequence.load(path)
     elif kind == "npy":
-        from gyml.pose.readers.repcount import read_repcount_npy
-        seq = read_repcount_npy(path, fps=fps or 30.0)
+        from gyml.pose.readers.keypoints import read_npy
+        seq = read_npy(path, fps=fps or 30.0, layout=layout)
+    elif kind == "json":
+        from gyml.pose.readers.keypoints import read_keypoints_json
+        seq = read_keypoints_json(path, fps=fps, layout=layout)
     elif kind == "csv":
         from gyml.pose.readers.landmarks_csv import read_landmarks_csv
-        seq = read_landmarks_csv(path, fps=fps or 30.0)
+        seq = read_landmarks_csv(path, fps=fps or 30.0, layout=layout)
     else:
         seq = read_pickle(path, fps=fps)
     if not seq.present.any():
         raise GymlError(f"{path.name}: no person found in any frame")
-    return seq
+    if "absent_joints" not in seq.metadata:
+        from gyml.pose.layouts import mark_absent_joints
+        mark_absent_joints(seq)
+    from gyml.pose.plausibility import apply_plausibility
+    return apply_plausibility(seq, path.name)
 
 
 def read_pickle(path: Path, fps: float | None = None) -> PoseSequence:
     from gyml.pose.readers import flag3d, phalp
 
     obj = safe_load(path)
-    if flag3d.looks_like_smpl_params(obj):
-        return flag3d.smpl_params_to_sequence(obj, name=path.name, fps=fps or 30.0)
-    if flag3d.looks_like_keypoints(obj):
-        return flag3d.keypoints_to_sequence(obj, name=path.name, fps=fps or 30.0)
-    if phalp.looks_like_phalp(obj):
-        return phalp.phalp_to_sequence(obj, name=path.name, fps=fps or 30.0)
+    # The pickle's structure is the file's say: a list where an array belongs, an array where a number
+    # belongs, values numpy cannot cast. Those are faults of the file, told in one line.
+    try:
+        with np.errstate(all="ignore"):  # casts of NaN/inf/out-of-range values: made unknown downstream
+            if flag3d.looks_like_smpl_params(obj):
+                return flag3d.smpl_params_to_sequence(obj, name=path.name, fps=fps or 30.0)
+            if flag3d.looks_like_keypoints(obj):
+                return flag3d.keypoints_to_sequence(obj, name=path.name, fps=fps or 30.0)
+            if phalp.looks_like_phalp(obj):
+                return phalp.phalp_to_sequence(obj, name=path.name, fps=fps or 30.0)
+    except GymlError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
+            RecursionError) as exc:
+        raise GymlError(f"{path.name}: the pickle's contents do not fit its layout ({type(exc).__name__}: "
+                        f"{str(exc)[:160]})") from None
     raise GymlError(f"{path.name}: a pickle, but not a PHALP/4D-Humans tracking file or a FLAG3D file "
                     "(expected keys such as 'smpl'/'pose' per frame, 'poses'/'Rh'/'Th', or 'annotations')")

@@ -19,6 +19,8 @@ def landmarks_to_sequence(points: np.ndarray, visibility: np.ndarray | None, fps
     """(T, 33, 3) landmarks (MediaPipe axes; NaN rows = nobody, NaN points = landmarks the source lacks)
     -> PoseSequence. Canonical joints built from a missing landmark stay NaN with confidence 0."""
     points = np.asarray(points, dtype=np.float64) * MEDIAPIPE_TO_WORLD
+    # A coordinate beyond float32's range is no measurement (the joints are stored as float32): unknown.
+    points[~(np.abs(points) < np.finfo(np.float32).max)] = np.nan
     # Many 3D sources fill only some of MediaPipe's 33 points (e.g. 17 body points, no hands or toes):
     # each landmark counts on its own (a frame holds a person when any landmark is there).
     point_known = np.isfinite(points).all(axis=2)

@@ -8,6 +8,7 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.axis_scales import restore_axis_scales
+from gyml.pose.bounded_npy import load_npy
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
 
@@ -16,20 +17,20 @@ REFERENCE_TORSO_M = 0.5
 
 
 def read_repcount_npy(path: Path, fps: float = 30.0) -> PoseSequence:
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise GymlError(f"{path.name}: cannot read .npy ({exc})") from None
+    data = load_npy(path)
     if data.ndim != 2 or data.shape[1] < NUM_LANDMARKS * 3 or len(data) == 0:
         raise GymlError(f"{path.name}: expected a (T, 104) RepCount-pose array, got shape {data.shape}")
+    if not np.issubdtype(data.dtype, np.number) or np.iscomplexobj(data):
+        raise GymlError(f"{path.name}: expected real numbers, got {data.dtype} values")
     data = data.astype(np.float64)
     if np.isnan(data).all():
         raise GymlError(f"{path.name}: every value is NaN")
     points = data[:, : NUM_LANDMARKS * 3].reshape(-1, NUM_LANDMARKS, 3)
     # Frames where MediaPipe found nobody are stored as all zeros.
-    empty = ~np.isfinite(points).all(axis=(1, 2)) | (np.abs(points).sum(axis=(1, 2)) == 0)
+    empty = ~np.isfinite(points).all(axis=(1, 2)) | (points == 0).all(axis=(1, 2))
     points[empty] = np.nan
-    image = points[..., :2].astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 becomes inf: unknown
+        image = points[..., :2].astype(np.float32)
     seq = landmarks_to_sequence(points, None, fps, "repcount", image_landmarks=image,
                                 metadata={"file": path.name, "axis_scales_restored": True})
     # Each frame was min-max normalised per axis, which bends every angle; restore the body's proportions.

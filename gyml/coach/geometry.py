@@ -1,0 +1,140 @@
+"""Body geometry a coach reads in centimetres rather than degrees, judged against the person's own gold
+recording: how far the hips drop at the bottom of a rep, how far apart the feet are (a lunge's stride,
+a squat's stance) and how much the trunk sways sideways (balance).
+
+Lengths are compared in the person's own size: the gold's figures are scaled by the ratio of the two
+leg lengths. Tolerances (all scale with the strictness like every other check):
+- hip height at the bottom: a tenth of the person's leg length (about 9 cm for an adult, roughly a
+  hand's width, which a coach watching from the side notices);
+- feet apart (stride, stance): 15% of the gold's distance, a share because a step is judged against
+  its own length (10 cm on a 70 cm lunge stride, 6 cm on a 40 cm squat stance);
+- sway: half as much again as the gold's, and at least 5 degrees more.
+Each is the smallest round figure above the scatter of a good set's own reps around their median
+(a check that cannot keep quiet on its own gold is of no use); see docs/lab-notes/coach.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gyml.coach.compare import Finding
+from gyml.pose.kinematics import fill_missing
+from gyml.pose.skeleton import JOINT
+
+DEPTH_TOLERANCE = 0.10    # of the person's leg length (hip to knee to ankle)
+FEET_TOLERANCE = 0.15     # of the gold's distance between the feet
+SWAY_RATIO = 1.5          # times the gold's sideways trunk sway over a rep
+SWAY_MARGIN = 5.0         # and at least this many degrees more
+
+# The geometry checks each exercise has: where the feet are apart front to back the distance is a
+# stride, where they are apart sideways it is a stance.
+GEOMETRY_CHECKS = {
+    "lunge": ("not_low_enough", "stride_long", "stride_short", "off_balance"),
+    "squat": ("not_low_enough", "stance_wide", "stance_narrow"),
+    "sumo_squat": ("not_low_enough", "stance_wide", "stance_narrow"),
+    "squat_arm_lift": ("not_low_enough", "stance_wide", "stance_narrow"),
+    "squat_jump": ("stance_wide", "stance_narrow"),
+    "deadlift": ("stance_wide", "stance_narrow"),
+}
+
+
+@dataclass
+class RepGeometry:
+    rep: int
+    bottom: int        # frame where the hips are lowest
+    hip_drop: float    # metres from standing hip height to the rep's lowest
+    feet_apart: float  # metres between the ankles along the floor at the bottom
+    sway: float        # degrees: range of the trunk's sideways tilt over the rep
+    leg: float         # the person's leg length, metres
+
+
+def leg_length(joints: np.ndarray) -> float:
+    """Median over frames of hip-knee plus knee-ankle, the longer side (a hidden far leg is foreshortened)."""
+    out = []
+    for side in ("left", "right"):
+        hip, knee, ankle = (joints[:, JOINT[f"{side}_{p}"]] for p in ("hip", "knee", "ankle"))
+        length = np.linalg.norm(hip - knee, axis=-1) + np.linalg.norm(knee - ankle, axis=-1)
+        length = length[np.isfinite(length)]
+        out.append(float(np.median(length)) if length.size else 0.0)
+    return max(out) or 1.0
+
+
+def hip_height(joints: np.ndarray) -> np.ndarray:
+    """(T,) height of the mid-hip above the lower ankle (y is up)."""
+    hips = 0.5 * (joints[:, JOINT["left_hip"], 1] + joints[:, JOINT["right_hip"], 1])
+    return hips - np.minimum(joints[:, JOINT["left_ankle"], 1], joints[:, JOINT["right_ankle"], 1])
+
+
+def side_tilt(joints: np.ndarray) -> np.ndarray:
+    """(T,) degrees the trunk (pelvis -> neck) leans towards the body's left, about the floor's vertical."""
+    trunk = joints[:, JOINT["neck"]] - joints[:, JOINT["pelvis"]]
+    across = joints[:, JOINT["left_hip"]] - joints[:, JOINT["right_hip"]]
+    across[:, 1] = 0.0
+    across /= np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
+    share = np.einsum("ti,ti->t", trunk, across) / np.maximum(np.linalg.norm(trunk, axis=-1), 1e-9)
+    return np.degrees(np.arcsin(np.clip(share, -1.0, 1.0)))
+
+
+def fill_joints(joints: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Each joint interpolated over the frames it is missing in, on its own: a joint the source never
+    has (hands, toes of a 17-point skeleton) stays NaN instead of spoiling the others."""
+    out = np.array(joints, dtype=np.float64)
+    for k in range(out.shape[1]):
+        known = (confidence[:, k] > 0) & np.isfinite(out[:, k]).all(axis=1)
+        if known.any():
+            out[:, k] = fill_missing(out[:, k], known)
+    return out
+
+
+def rep_geometry(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[int, int, int]]
+                 ) -> list[RepGeometry]:
+    """Geometry of each rep; `spans` are (rep index, first frame, last frame)."""
+    j = fill_joints(joints, confidence)
+    present = (confidence > 0).any(axis=1)
+    height = hip_height(j)
+    seen = height[present] if present.any() else height
+    standing = float(np.percentile(seen, 95))
+    tilt = side_tilt(j)
+    leg = leg_length(j[present] if present.any() else j)
+    out = []
+    for rep, start, end in spans:
+        frames = np.arange(start, end + 1)
+        bottom = int(frames[np.argmin(height[frames])])
+        feet = j[bottom, JOINT["left_ankle"]] - j[bottom, JOINT["right_ankle"]]
+        lo, hi = np.percentile(tilt[frames], [5, 95])
+        out.append(RepGeometry(rep, bottom, standing - float(height[bottom]),
+                               float(np.hypot(feet[0], feet[2])), float(hi - lo), leg))
+    return out
+
+
+def geometry_profile(gold: list[RepGeometry]) -> dict:
+    """Median of each measure over the gold reps."""
+    return {"hip_drop": float(np.median([g.hip_drop for g in gold])),
+            "feet_apart": float(np.median([g.feet_apart for g in gold])),
+            "sway": float(np.median([g.sway for g in gold])),
+            "leg": float(np.median([g.leg for g in gold]))}
+
+
+def geometry_findings(user: list[RepGeometry], gold: dict, checks: tuple[str, ...], tol: float = 1.0
+                      ) -> list[Finding]:
+    """Findings in centimetres (lengths) or degrees (sway) against the gold profile, the gold's lengths
+    scaled to the person's legs."""
+    findings = []
+    for g in user:
+        scale = g.leg / max(gold["leg"], 1e-9)
+        if "not_low_enough" in checks:
+            short = gold["hip_drop"] * scale - g.hip_drop
+            if short > DEPTH_TOLERANCE * tol * g.leg:
+                findings.append(Finding(g.rep, "not_low_enough", "mid", "hip", 100 * short))
+        expected = gold["feet_apart"] * scale
+        apart = g.feet_apart - expected
+        for kind, value in (("stride_long", apart), ("stride_short", -apart),
+                            ("stance_wide", apart), ("stance_narrow", -apart)):
+            if kind in checks and value > FEET_TOLERANCE * tol * expected:
+                findings.append(Finding(g.rep, kind, "mid", "feet", 100 * value))
+        more = g.sway - gold["sway"]
+        if "off_balance" in checks and g.sway > SWAY_RATIO * tol * gold["sway"] and more > SWAY_MARGIN * tol:
+            findings.append(Finding(g.rep, "off_balance", "overall", "trunk", more))
+    return findings

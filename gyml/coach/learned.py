@@ -1,0 +1,123 @@
+"""Tolerances learned from labelled real videos, for coaching monocular video against the built-in
+reference.
+
+The built-in reference is a textbook body; a real body filmed by one camera differs from it in ways no
+fault explains (monocular depth bends the body line, people hold their legs and head their own way),
+so the textbook tolerances flag correct reps. Here each rep's deviations from the reference are taken
+over the whole rep (not one frame), and the tolerance of each check is learned from real clips labelled
+correct or wrong: the one that separates them best on the training clips. A check whose tolerance is
+None is not used for that exercise on video. `fit_tolerances` is the learner; benchmarks/coach_real.py
+runs it with leave-one-clip-out validation, prints the out-of-fold figure and the tolerances to ship.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gyml.coach.compare import Finding, RepMeasures, travel
+from gyml.pose.skeleton import ANGLE_NAMES, JOINT
+
+A = {n: i for i, n in enumerate(ANGLE_NAMES)}
+KINDS = ("hips_sag", "hips_pike", "knees_bent", "head_dropped", "shallow", "elbows_flare")
+PHASE = {"hips_sag": "overall", "hips_pike": "overall", "knees_bent": "overall", "head_dropped": "overall",
+         "shallow": "mid", "elbows_flare": "mid"}
+JOINTS = {"hips_sag": "hip", "hips_pike": "hip", "knees_bent": "knee", "head_dropped": "head",
+          "shallow": "elbow", "elbows_flare": "elbow"}
+
+# Degrees beyond the reference (depth: share of the reference's range missing), learned on
+# ../shared/data/videos/pushup_form (40 clips) by `fit_tolerances`; reproduced by benchmarks/coach_real.py.
+LEARNED: dict[str, dict[str, float | None]] = {
+    "push_up": {"hips_sag": 9.0, "hips_pike": None, "knees_bent": 17.2, "head_dropped": 26.6, "shallow": None,
+                "elbows_flare": None},
+}
+
+
+def head_angle(joints: np.ndarray) -> np.ndarray:
+    """(T,) degrees between the trunk (pelvis -> neck) and the neck -> head line: 0 = head in line."""
+    trunk = joints[:, JOINT["neck"]] - joints[:, JOINT["pelvis"]]
+    head = joints[:, JOINT["head"]] - joints[:, JOINT["neck"]]
+    cos = np.einsum("ti,ti->t", trunk, head) / np.maximum(
+        np.linalg.norm(trunk, axis=-1) * np.linalg.norm(head, axis=-1), 1e-9)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def reference_levels(angles: np.ndarray, joints: np.ndarray) -> dict:
+    """The reference set's body line, knee bend and head angle (medians over its frames)."""
+    knees = 0.5 * (angles[:, A["left_knee_flexion"]] + angles[:, A["right_knee_flexion"]])
+    return {"body_line": float(np.median(angles[:, A["body_line"]])), "knee": float(np.median(knees)),
+            "head": float(np.median(head_angle(joints)))}
+
+
+def rep_deviations(angles: np.ndarray, joints: np.ndarray, reps: list[RepMeasures], reference: dict,
+                   gold: dict, main: str | None) -> list[dict]:
+    """For each rep, how far it strays from the reference in each of KINDS (larger = worse): the 90th
+    percentile over the rep's frames, so a single noisy frame does not count and a held fault does."""
+    knees = 0.5 * (angles[:, A["left_knee_flexion"]] + angles[:, A["right_knee_flexion"]])
+    head = head_angle(joints)
+    flare = 0.5 * (angles[:, A["left_shoulder_abduction"]] + angles[:, A["right_shoulder_abduction"]])
+    gold_flare = 0.5 * (gold["angles_mid"]["left_shoulder_abduction"]
+                        + gold["angles_mid"]["right_shoulder_abduction"])
+    out = []
+    for r in reps:
+        span = slice(r.start, r.end + 1)
+        line = angles[span, A["body_line"]]
+        dev = {"hips_sag": float(np.percentile(line, 90)) - reference["body_line"],
+               "hips_pike": reference["body_line"] - float(np.percentile(line, 10)),
+               "knees_bent": float(np.percentile(knees[span], 90)) - reference["knee"],
+               "head_dropped": float(np.percentile(head[span], 90)) - reference["head"],
+               "elbows_flare": float(flare[r.mid]) - gold_flare,
+               "shallow": 0.0}
+        if main and gold["travel"].get(main, 0) > 0:
+            dev["shallow"] = 1.0 - travel(r, main, gold["direction"][main]) / gold["travel"][main]
+        out.append(dev)
+    return out
+
+
+def learned_findings(reps: list[RepMeasures], deviations: list[dict], tolerances: dict, tol: float = 1.0,
+                     reference_range: float = 0.0) -> list[Finding]:
+    """Findings where a deviation passes its tolerance; depth is told in degrees of the reference's
+    range (`reference_range`)."""
+    findings = []
+    for r, dev in zip(reps, deviations):
+        for kind, limit in tolerances.items():
+            if limit is not None and dev[kind] > limit * tol:
+                value = dev[kind] * reference_range if kind == "shallow" else dev[kind]
+                findings.append(Finding(r.index, kind, PHASE[kind], JOINTS[kind], value))
+    return findings
+
+
+def _balanced_accuracy(flagged: np.ndarray, wrong: np.ndarray) -> float:
+    return 0.5 * (flagged[wrong].mean() + (~flagged[~wrong]).mean())
+
+
+def fit_tolerances(clip_scores: list[dict], wrong: list[bool], passes: int = 3) -> dict:
+    """Tolerances for KINDS from clips labelled wrong (True) or correct: a clip is flagged when any
+    kind's score (its worst rep's deviation) passes that kind's tolerance. Coordinate ascent on the
+    balanced accuracy, each tolerance chosen among midpoints between the clips' scores (or off), the
+    largest of equally good ones (the most forgiving); ties between kinds keep the check off."""
+    wrong = np.asarray(wrong, bool)
+    scores = {k: np.array([c[k] for c in clip_scores]) for k in KINDS}
+    limits: dict[str, float | None] = {k: None for k in KINDS}
+
+    def flags(lim):
+        out = np.zeros(len(wrong), bool)
+        for k, v in lim.items():
+            if v is not None:
+                out |= scores[k] > v
+        return out
+
+    best = _balanced_accuracy(flags(limits), wrong)
+    for _ in range(passes):
+        changed = False
+        for k in KINDS:
+            values = np.unique(scores[k])
+            candidates = [None] + list(0.5 * (values[1:] + values[:-1]))
+            for c in sorted(candidates[1:], reverse=True) + [None]:
+                trial = {**limits, k: c}
+                acc = _balanced_accuracy(flags(trial), wrong)
+                if acc > best + 1e-9:
+                    best, changed = acc, True
+                    limits = {j: None if v is None else float(v) for j, v in trial.items()}
+        if not changed:
+            break
+    return limits

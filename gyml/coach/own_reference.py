@@ -1,0 +1,52 @@
+"""The person as their own reference: each rep against the person's own best reps of the set.
+
+Without a recording of their own to compare with, a person is still their own best reference for how
+a set wears on: reps that get shallower, slower or looser in posture than the best ones of the same set
+show fatigue, whatever the textbook says about depth. The best reps are the deepest third of the set
+(at least two); each rep is compared with their median:
+- depth: the main joint's travel (degrees) falls short by more than a fifth;
+- tempo: the rep takes more than 1.5 times as long (grinding it out);
+- posture drift: the trunk leans (standing) or the body line bends (lying) more than 12 degrees further.
+These are warnings about the set, not faults against a reference: they never make a rep "wrong".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gyml.coach.compare import Finding, RepMeasures, _direction, travel
+
+DEPTH_LOSS = 0.2       # share of the best reps' travel
+SLOWER = 1.5           # times the best reps' duration
+POSTURE_DRIFT = 12.0   # degrees
+MIN_REPS = 4
+
+
+def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: str,
+                           tol: float = 1.0) -> list[Finding]:
+    """Warnings for reps that fall behind the set's own best reps. `main` is the joint depth is read
+    on (as in compare.main_joint); `posture` the angle column whose growth is a posture fault
+    ("trunk_inclination" standing, "body_line" lying)."""
+    if len(reps) < MIN_REPS or main is None:
+        return []
+    way = _direction(reps, main)
+    depth = np.array([travel(r, main, way) for r in reps])
+    if depth.max() < 20:   # too little movement to speak of depth or drift
+        return []
+    best = np.argsort(-depth)[:max(2, len(reps) // 3)]
+    ref_depth = float(np.median(depth[best]))
+    ref_time = float(np.median([reps[i].active_s for i in best]))
+    ref_posture = float(np.median([reps[i].angles_mid[posture] for i in best]))
+    out = []
+    for r, d in zip(reps, depth):
+        loss = 1.0 - d / ref_depth
+        if loss > DEPTH_LOSS * tol:
+            out.append(Finding(r.index, "shallower_than_best", "mid", main, 100 * loss, severity="warn"))
+        if ref_time > 0 and r.active_s > SLOWER * tol * ref_time:
+            out.append(Finding(r.index, "slower_than_best", "overall", "tempo", r.active_s / ref_time,
+                               severity="warn"))
+        drift = r.angles_mid[posture] - ref_posture
+        if drift > POSTURE_DRIFT * tol:
+            joint = "trunk" if posture == "trunk_inclination" else "hip"
+            out.append(Finding(r.index, "posture_drift", "mid", joint, drift, severity="warn"))
+    return out

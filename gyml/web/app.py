@@ -1,0 +1,372 @@
+"""The FastAPI app of `gyml serve`: pages, the JSON API, the live WebSocket; jobs go to worker processes."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import re
+import shutil
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from gyml.errors import GymlError
+from gyml.web import store
+from gyml.web.settings import WebSettings
+
+STATIC = Path(__file__).parent / "static"
+PAGE_FILES = {"json": ("analysis.json", "application/json"), "report": ("report.html", "text/html"),
+              "pose": ("pose.npz", "application/octet-stream"), "overlay": ("overlay.mp4", "video/mp4")}
+_ID = re.compile(r"^[0-9a-f]{32}$")
+_COPY_CHUNK = 1 << 20
+UPLOAD_PATH = "/api/analyses"
+
+
+def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
+    engine = store.open_engine(settings.database_url)
+    pool = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        nonlocal pool
+        if start_workers:
+            from gyml.web.worker import WorkerPool
+
+            pool = WorkerPool(settings, engine)
+            pool.start()
+        else:
+            store.requeue_orphans(engine)
+        yield
+        if pool is not None:
+            pool.stop()
+
+    app = FastAPI(title="gyml", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Upload a video or a pose file, get the reps counted and the form coached.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    swagger = _swagger_assets()
+    if swagger is not None:
+        app.mount("/swagger-ui", StaticFiles(directory=swagger), name="swagger")
+
+    @app.exception_handler(GymlError)
+    async def _bad_input(_request, exc: GymlError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _bug(_request, exc: Exception):   # a bug of ours: one line, no traceback to the client
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); please report it"},
+                            status_code=500)
+
+    # ---- pages ----
+    @app.get("/", include_in_schema=False)
+    def index_page():
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/analyses/{analysis_id}", include_in_schema=False)
+    def result_page(analysis_id: str):
+        _row_or_404(engine, analysis_id)
+        return FileResponse(STATIC / "result.html")
+
+    @app.get("/live", include_in_schema=False)
+    def live_page():
+        return FileResponse(STATIC / "live.html")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs_page():
+        if swagger is None:
+            return FileResponse(STATIC / "docs.html")
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="gyml API",
+                                   swagger_js_url="/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+    # ---- API ----
+    @app.post(UPLOAD_PATH, status_code=201, summary="Upload a video or pose file to analyse",
+              responses={413: {"description": "larger than the upload limit"},
+                         422: {"description": "not a readable video or pose file, or a bad field"}})
+    async def create_analysis(file: UploadFile = File(..., description="video or pose file"),
+                              exercise: str | None = Form(None, description="skip recognition: the exercise"),
+                              gold_id: str | None = Form(None, description="id of a finished analysis whose "
+                                                         "pose is the gold reference")) -> dict:
+        exercise = _check_exercise(exercise)
+        gold_id = await run_in_threadpool(_check_gold, engine, gold_id)
+        job_id = store.new_id()
+        stored_name = job_id + _known_suffix(file.filename)
+        path = settings.uploads / stored_name
+        try:
+            size = await run_in_threadpool(_copy_limited, file, path, settings.max_upload_bytes)
+            kind = await run_in_threadpool(check_upload, path, _display_name(file.filename))
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        store.enqueue(engine, job_id, stored_name, kind, _display_name(file.filename), size, exercise, gold_id)
+        return {"id": job_id, "status": "queued", "url": f"/analyses/{job_id}"}
+
+    @app.get("/api/limits", summary="The upload size limit (bytes)")
+    def limits() -> dict:
+        return {"max_upload_bytes": settings.max_upload_bytes}
+
+    @app.get("/api/exercises", summary="The exercise catalog (names for the `exercise` field)")
+    def list_exercises() -> dict:
+        from gyml.synth.catalog import CATALOG
+
+        return {"exercises": [{"label": key, "name": spec.name} for key, spec in sorted(CATALOG.items())]}
+
+    @app.get(UPLOAD_PATH, summary="All analyses, newest first")
+    def list_analyses() -> dict:
+        items = []
+        for row in store.listing(engine):
+            item = store.to_api(row)
+            result = item.pop("result")
+            item["summary"] = result.get("summary") if result else None
+            item["count"] = result["reps"]["count"] if result else None
+            items.append(item)
+        return {"analyses": items}
+
+    @app.get(UPLOAD_PATH + "/{analysis_id}", summary="One analysis: status, result (the JSON of gyml "
+             "analyze) or error")
+    def get_analysis(analysis_id: str) -> dict:
+        row = _row_or_404(engine, analysis_id)
+        ahead = store.queued_before(engine, row.created_at) if row.status == "queued" else None
+        return store.to_api(row, ahead)
+
+    @app.delete(UPLOAD_PATH + "/{analysis_id}", summary="Delete an analysis and its files")
+    def delete_analysis(analysis_id: str) -> dict:
+        row = _row_or_404(engine, analysis_id)
+        store.delete(engine, analysis_id)
+        (settings.uploads / row.stored_name).unlink(missing_ok=True)
+        shutil.rmtree(settings.results / analysis_id, ignore_errors=True)
+        return {"id": analysis_id, "deleted": True}
+
+    @app.get(UPLOAD_PATH + "/{analysis_id}/{what}", summary="Download: json, report, pose or overlay",
+             responses={200: {"content": {"application/octet-stream": {}}}})
+    def download(analysis_id: str, what: str):
+        row = _row_or_404(engine, analysis_id)
+        files = json.loads(row.files_json) if row.files_json else {}
+        if what not in PAGE_FILES:
+            raise HTTPException(404, f"no such download '{what}' (json, report, pose or overlay)")
+        if what not in files:
+            raise HTTPException(404, f"this analysis has no {what} file"
+                                + ("" if row.status == "done" else f" (it is {row.status})"))
+        name, media = PAGE_FILES[what]
+        stem = Path(row.input_name).stem or "analysis"
+        attachment = what in ("json", "pose")
+        return FileResponse(settings.results / analysis_id / name, media_type=media,
+                            filename=f"{stem}.{name}" if attachment else None)
+
+    from gyml.web.live import add_live_routes
+    add_live_routes(app)
+    app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
+    if settings.token:
+        app.add_middleware(TokenGate, token=settings.token)   # added last: it runs first
+    return app
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("gyml")
+    except Exception:  # noqa: BLE001 - running from a source tree
+        return "dev"
+
+
+def _swagger_assets() -> Path | None:
+    """swagger-ui-bundle's files, served by gyml itself (the docs page loads nothing from elsewhere)."""
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    folder = Path(swagger_ui_bundle.swagger_ui_path)
+    return folder if (folder / "swagger-ui-bundle.js").exists() else None
+
+
+def _row_or_404(engine, analysis_id: str):
+    row = store.get(engine, analysis_id) if _ID.match(analysis_id) else None
+    if row is None:
+        raise HTTPException(404, f"no analysis with id '{analysis_id[:40]}'")
+    return row
+
+
+def _check_exercise(exercise: str | None) -> str | None:
+    if not exercise or not exercise.strip():
+        return None
+    from gyml.synth.catalog import CATALOG, normalize_label
+
+    try:   # the shared input checks, where this version of gyml has them (they suggest close names)
+        from gyml.validate import check_exercise
+    except ImportError:
+        check_exercise = None
+    if check_exercise is not None:
+        return check_exercise(exercise.strip()[:64])
+    key = normalize_label(exercise.strip()[:64])
+    if key not in CATALOG:
+        raise GymlError(f"unknown exercise '{exercise[:64]}' (the catalog: {', '.join(sorted(CATALOG))})")
+    return key
+
+
+def _check_gold(engine, gold_id: str | None) -> str | None:
+    if not gold_id or not gold_id.strip():
+        return None
+    gold_id = gold_id.strip()
+    row = store.get(engine, gold_id) if _ID.match(gold_id) else None
+    if row is None or row.status != "done":
+        raise GymlError(f"gold_id '{gold_id[:40]}' is not the id of a finished analysis")
+    return gold_id
+
+
+def _known_suffix(filename: str | None) -> str:
+    """The user's file extension when it is one gyml reads (some containers are known by it alone);
+    the stored name is otherwise ours."""
+    from gyml.pose.readers import VIDEO_SUFFIXES
+
+    suffix = Path(filename or "").suffix.lower()
+    return suffix if suffix in VIDEO_SUFFIXES | {".npz", ".npy", ".csv", ".pkl"} else ".upload"
+
+
+def _display_name(filename: str | None) -> str:
+    name = Path((filename or "upload").replace("\\", "/")).name
+    name = "".join(c for c in name if c.isprintable())[:255]
+    return name or "upload"
+
+
+def _copy_limited(upload: UploadFile, path: Path, limit: int) -> int:
+    size = 0
+    upload.file.seek(0)
+    with open(path, "wb") as out:
+        while block := upload.file.read(_COPY_CHUNK):
+            size += len(block)
+            if size > limit:
+                raise HTTPException(413, f"the file is larger than the upload limit of {limit / 1e6:.0f} MB")
+            out.write(block)
+    if size == 0:
+        raise GymlError("the file is empty")
+    return size
+
+
+def check_upload(path: Path, shown_name: str = "upload") -> str:
+    """The upload's format, judged by its content; a file gyml cannot read is refused now, not in a worker.
+    Pose files are read in full (pickles only through the restricted unpickler); a video must open and
+    give a first frame. Messages name the file as the user did, never by its stored name."""
+    from gyml.pose.readers import read_pose, sniff_format
+
+    try:
+        kind = sniff_format(path)
+        if kind == "video":
+            probe_video(path)
+        else:
+            read_pose(path)
+    except GymlError as exc:
+        text = str(exc).replace(f"{path.name}: ", "").replace(str(path), shown_name).replace(path.name, shown_name)
+        raise GymlError(f"{shown_name}: {text}") from None
+    return kind
+
+
+def probe_video(path: Path) -> None:
+    """The video opens, its first frame decodes, and so does its end: a file cut short (an upload broken
+    off) has an index promising frames its data no longer holds."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise GymlError("the file has no video stream")
+            stream = container.streams.video[0]
+            if next(container.decode(stream), None) is None:
+                raise GymlError("the video has no decodable frame (damaged or truncated?)")
+            duration = stream.duration or (container.duration and container.duration / 1e6 / stream.time_base)
+            if duration:
+                container.seek(int(stream.start_time or 0) + int(duration * 0.95), stream=stream)
+                if next(container.decode(stream), None) is None:
+                    raise GymlError("the video ends before its own index says it does (truncated?)")
+    except GymlError:
+        raise
+    except (av.FFmpegError, ValueError, OSError, StopIteration):
+        raise GymlError("the video cannot be decoded (damaged or truncated?)") from None
+
+
+class UploadLimit:
+    """Refuse an upload bigger than the limit from its Content-Length, before its body is read."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            if length is None:
+                return await _json(send, 411, "the upload needs a Content-Length header")
+            # a little over the limit is the multipart wrapping around the file
+            if not length.isdigit() or int(length) > self.limit + 65536:
+                return await _json(send, 413, f"the file is larger than the upload limit of "
+                                              f"{self.limit / 1e6:.0f} MB")
+        await self.app(scope, receive, send)
+
+
+class TokenGate:
+    """With an access token set, every request needs it: `Authorization: Bearer TOKEN`, or `?token=TOKEN`
+    once in the browser (kept in a cookie for the pages, their API calls and the live WebSocket)."""
+
+    COOKIE = "gyml_token"
+
+    def __init__(self, app, token: str):
+        self.app = app
+        self.token = token
+
+    def _given(self, scope) -> tuple[str | None, bool]:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if "token" in query:
+            return query["token"][0], True
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip(), False
+        cookie = SimpleCookie(headers.get("cookie", ""))
+        if self.COOKIE in cookie:
+            return cookie[self.COOKIE].value, False
+        return None, False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        given, from_query = self._given(scope)
+        if given is None or not hmac.compare_digest(given.encode(), self.token.encode()):
+            if scope["type"] == "websocket":
+                await receive()
+                return await send({"type": "websocket.close", "code": 1008})
+            return await _json(send, 401, "an access token is needed: open the page as /?token=TOKEN or send "
+                                          "'Authorization: Bearer TOKEN'")
+        if from_query and scope["type"] == "http":
+            async def send_with_cookie(message):
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"], (b"set-cookie", f"{self.COOKIE}={self.token}; "
+                                          "HttpOnly; SameSite=Strict; Path=/".encode())]
+                await send(message)
+            return await self.app(scope, receive, send_with_cookie)
+        await self.app(scope, receive, send)
+
+
+async def _json(send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def make_app_from_env() -> FastAPI:
+    """For `uvicorn --factory gyml.web.app:make_app_from_env`: settings from GYML_* variables."""
+    import os
+
+    return create_app(WebSettings.build(database_url=os.environ.get("GYML_DATABASE"),
+                                        host=os.environ.get("GYML_HOST", "127.0.0.1")))

@@ -1,0 +1,36 @@
+"""`gyml serve`, registered in gyml/cli.py; the web stack is imported only when the command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def serve(host: str = typer.Option("127.0.0.1", help="address to listen on; any other than this machine's "
+                                   "own needs --token"),
+          port: int = typer.Option(8000, help="port to listen on"),
+          data: Path | None = typer.Option(None, help="folder for uploads, results and the database "
+                                           "(default: $GYML_DATA or ~/.local/share/gyml/serve)"),
+          database: str | None = typer.Option(None, help="SQLAlchemy database URL (default: SQLite in --data)"),
+          token: str | None = typer.Option(None, help="access token every request must carry "
+                                           "(default: $GYML_TOKEN)"),
+          workers: int | None = typer.Option(None, help="analysis worker processes (default: half the cores)"),
+          max_upload_mb: float | None = typer.Option(None, help="upload size limit in MB (default: "
+                                                     "$GYML_MAX_UPLOAD_MB or 500)")):
+    """Serve the web app: upload a video or pose file and get it coached, with a history; live coaching
+    from the browser's camera."""
+    import uvicorn
+
+    from gyml.errors import GymlError
+    from gyml.web.app import create_app
+    from gyml.web.settings import WebSettings
+
+    if not 0 <= port <= 65535:
+        raise GymlError(f"cannot serve on port {port}: a port is 0-65535")
+    settings = WebSettings.build(data, database, token, max_upload_mb, workers, host)
+    app = create_app(settings)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"gyml serving at http://{shown}:{port}/ (data in {settings.data_dir}, "
+               f"{settings.workers} worker{'s' if settings.workers != 1 else ''})")
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=4 * 1024 * 1024)

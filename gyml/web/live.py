@@ -1,0 +1,205 @@
+"""Live coaching over a WebSocket: the browser sends camera frames, the server answers with the count
+and each rep's cue.
+
+Protocol on /ws/live: the client may first send {"type": "start", "exercise": NAME | null}; then binary
+messages, each an 8-byte little-endian float64 timestamp (seconds, the client's clock) followed by a
+JPEG frame; {"type": "stop"} ends the set. The server sends {"type": "ready"} once the pose model is
+loaded, {"type": "count", ...} and {"type": "cue", ...} events (LiveEvent fields; times on the client's
+clock, so the client can tell how long after a rep's end its cue arrived), {"type": "stats", ...} each
+second (frames received, processed and dropped per second) and {"type": "final", "count": N}.
+
+Frames are not queued: the newest one waits in a single slot and replaces any older one there, so the
+pose model, in its own thread, always works on what the camera sees now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import struct
+import threading
+import time
+
+import numpy as np
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
+from gyml.errors import GymlError
+
+MAX_FRAME_BYTES = 2_000_000
+STATS_EVERY_S = 1.0
+
+
+class LiveChannel:
+    """One connection's pose thread and coach; frames in through `offer`, events out through `emit`."""
+
+    def __init__(self, emit, exercise: str | None = None):
+        self.emit = emit
+        self.exercise = exercise
+        self._slot: tuple[float, bytes] | None = None
+        self._ready = threading.Condition()
+        self._closed = False
+        self._stopping = False
+        self.received = self.processed = self.dropped = 0
+        self._judging: queue.Queue = queue.Queue()   # cues waiting for the coaching thread; None ends it
+        self._thread = threading.Thread(target=self._run, name="gyml-live", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def offer(self, stamp: float, jpeg: bytes) -> None:
+        with self._ready:
+            self.received += 1
+            if self._slot is not None:
+                self.dropped += 1
+            self._slot = (stamp, jpeg)
+            self._ready.notify()
+
+    def stop(self) -> None:
+        """The set ended: finish counting, then close."""
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        self._judging.put(None)
+
+    def _run(self) -> None:
+        import cv2
+
+        from gyml.pose.readers.video import _pose_estimator, quiet_native_logs
+        from gyml.reps.live import LiveCoach, pose_of
+
+        coach = LiveCoach(exercise=self.exercise, defer_coaching=True)
+        estimator = _pose_estimator()
+        judging = self._judging
+        judge = threading.Thread(target=self._judge, args=(judging, coach), name="gyml-live-coach", daemon=True)
+        judge.start()
+        self.emit({"type": "ready"})
+        last_stats = time.monotonic()
+        window = [0, 0, 0]   # received, processed, dropped at the last stats
+        with estimator, quiet_native_logs():
+            while True:
+                with self._ready:
+                    self._ready.wait_for(lambda: self._slot is not None or self._closed or self._stopping,
+                                         timeout=STATS_EVERY_S)
+                    if self._closed:
+                        return
+                    item, self._slot = self._slot, None
+                    if item is None and self._stopping:
+                        break
+                if item is not None:
+                    stamp, jpeg = item
+                    bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+                    if bgr is not None:
+                        joints, conf = pose_of(estimator, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                        for event in coach.add(stamp, joints, conf):
+                            self._route(event, coach, judging)
+                    self.processed += 1
+                now = time.monotonic()
+                if now - last_stats >= STATS_EVERY_S:
+                    span = now - last_stats
+                    counts = [self.received, self.processed, self.dropped]
+                    rates = [(c - w) / span for c, w in zip(counts, window)]
+                    self.emit({"type": "stats", "received_fps": round(rates[0], 1),
+                               "processed_fps": round(rates[1], 1), "dropped_fps": round(rates[2], 1),
+                               "count": coach.count})
+                    window, last_stats = counts, now
+        for event in coach.finish():
+            self._route(event, coach, judging)
+        judging.put(None)
+        judge.join()
+        self.emit({"type": "final", "count": coach.count})
+
+    def _route(self, event, coach, judging: queue.Queue) -> None:
+        """Counts go out now; a cue goes to the coaching thread, so the pose thread never waits for it."""
+        if event.judge is not None:
+            judging.put(event)
+        else:
+            self.emit(self._event(event, coach))
+
+    def _judge(self, judging: queue.Queue, coach) -> None:
+        from gyml.classify.default import DEFAULT_MODEL, load_model
+
+        if DEFAULT_MODEL.exists():
+            load_model()   # while the person gets ready, not at their first rep
+        while (event := judging.get()) is not None:
+            if self._closed:
+                return
+            self.emit(self._event(event.judge(), coach))
+
+    def _event(self, event, coach) -> dict:
+        out = {"type": event.kind, **event.to_dict()}
+        t0 = coach._t0 or 0.0   # events carry stream times from the first frame; the client wants its clock
+        for key in ("time_s", "rep_end_s"):
+            if key in out:
+                out[key] = round(out[key] + t0, 3)
+        return out
+
+
+def add_live_routes(app: FastAPI) -> None:
+    @app.websocket("/ws/live")
+    async def live_socket(ws: WebSocket):
+        await ws.accept()
+        loop = asyncio.get_running_loop()
+        outbox: asyncio.Queue = asyncio.Queue()
+
+        def emit(message: dict) -> None:
+            loop.call_soon_threadsafe(outbox.put_nowait, message)
+
+        async def sender():
+            while True:
+                message = await outbox.get()
+                await ws.send_text(json.dumps(message))
+                if message.get("type") == "final":
+                    return
+
+        channel = None
+        send_task = asyncio.create_task(sender())
+        try:
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("text") is not None:
+                    try:
+                        command = json.loads(message["text"])
+                    except json.JSONDecodeError:
+                        continue
+                    if command.get("type") == "start" and channel is None:
+                        channel = _open(emit, command.get("exercise"))
+                    elif command.get("type") == "stop" and channel is not None:
+                        channel.stop()
+                        await asyncio.wait_for(send_task, timeout=30)
+                        break
+                    continue
+                data = message.get("bytes") or b""
+                if len(data) <= 8 or len(data) > MAX_FRAME_BYTES:
+                    continue
+                if channel is None:
+                    channel = _open(emit, None)
+                channel.offer(struct.unpack("<d", data[:8])[0], data[8:])
+        except (TimeoutError, WebSocketDisconnect):
+            pass
+        except GymlError as exc:
+            await ws.send_text(json.dumps({"type": "error", "message": str(exc)}))
+        finally:
+            if channel is not None:
+                channel.close()
+            send_task.cancel()
+            try:
+                await ws.close()
+            except RuntimeError:
+                pass   # already closed by the client
+
+
+def _open(emit, exercise) -> LiveChannel:
+    if exercise:
+        from gyml.web.app import _check_exercise
+        exercise = _check_exercise(exercise)
+    channel = LiveChannel(emit, exercise or None)
+    channel.start()
+    return channel

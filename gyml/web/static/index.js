@@ -1,0 +1,58 @@
+"use strict";
+const fileInput = document.getElementById("file"), drop = document.getElementById("drop");
+const bar = document.getElementById("progress"), statusText = document.getElementById("upload-status");
+const errorText = document.getElementById("upload-error"), exercise = document.getElementById("exercise");
+fillExercises(exercise);
+let maxUploadBytes = null;
+api("/api/limits").then((l) => { maxUploadBytes = l.max_upload_bytes; }).catch(() => {});
+
+function upload(file) {
+  errorText.textContent = "";
+  if (maxUploadBytes !== null && file.size > maxUploadBytes) {   // refused before minutes of uploading
+    errorText.textContent = `Upload refused: ${file.name} is larger than the upload limit of ${Math.round(maxUploadBytes / 1e6)} MB`;
+    return;
+  }
+  const form = new FormData();
+  form.append("file", file);
+  if (exercise.value) form.append("exercise", exercise.value);
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/analyses");
+  bar.hidden = false; bar.value = 0;
+  statusText.textContent = `uploading ${file.name}...`;
+  xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
+  xhr.onload = () => {
+    let body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    if (xhr.status >= 200 && xhr.status < 300 && body) { window.location = `/analyses/${body.id}`; return; }
+    bar.hidden = true; statusText.textContent = "";
+    errorText.textContent = `Upload refused: ${(body && body.detail) || `error ${xhr.status}`}`;
+  };
+  xhr.onerror = () => { bar.hidden = true; errorText.textContent = "Upload failed: the server could not be reached."; };
+  xhr.send(form);
+}
+fileInput.addEventListener("change", () => { if (fileInput.files.length) upload(fileInput.files[0]); });
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault(); drop.classList.remove("over");
+  if (e.dataTransfer.files.length) upload(e.dataTransfer.files[0]);
+});
+
+async function loadHistory() {
+  const tbody = document.querySelector("#history tbody");
+  const list = (await api("/api/analyses")).analyses;
+  tbody.replaceChildren(...list.map((a) => {
+    const remove = el("button", {class: "delete", "data-id": a.id}, "delete");
+    remove.onclick = async () => {
+      if (!confirm(`Delete the analysis of ${a.input_name}?`)) return;
+      await api(`/api/analyses/${a.id}`, {method: "DELETE"});
+      loadHistory();
+    };
+    return el("tr", {"data-id": a.id}, el("td", {}, el("a", {href: `/analyses/${a.id}`}, a.input_name)),
+      el("td", {}, when(a.created_at)), el("td", {class: "status"}, a.status),
+      el("td", {class: "count"}, a.count == null ? "" : a.count), el("td", {}, remove));
+  }));
+  document.getElementById("history-empty").hidden = list.length > 0;
+}
+loadHistory();
+setInterval(loadHistory, 5000);

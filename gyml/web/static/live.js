@@ -1,0 +1,77 @@
+"use strict";
+// Camera -> 320 px JPEG frames at up to 15 fps over a WebSocket; count and per-rep cues back.
+const SEND_FPS = 15, WIDTH = 320, MAX_BUFFERED = 200000;
+const $ = (x) => document.getElementById(x);
+let socket = null, stream = null, timer = null, sending = false;
+window.gymlLive = {cues: [], delays: [], stats: null, count: 0, final: null};
+fillExercises($("exercise"));
+
+function say(text) {
+  if (!$("speak").checked || !window.speechSynthesis) return;
+  window.speechSynthesis.cancel();
+  window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+}
+
+function onEvent(message) {
+  if (message.type === "ready") $("live-status").textContent = "Counting: start your set.";
+  else if (message.type === "count") { $("count").textContent = message.count; window.gymlLive.count = message.count; }
+  else if (message.type === "cue") {
+    const delay = performance.now() / 1000 - message.rep_end_s;
+    window.gymlLive.cues.push(message); window.gymlLive.delays.push(delay);
+    $("cue").textContent = message.message; $("cue").className = message.severity;
+    $("delay").textContent = `shown ${delay.toFixed(1)} s after the rep ended`;
+    $("cues").append(el("li", {class: message.severity}, message.message));
+    say(message.message);
+  } else if (message.type === "stats") {
+    window.gymlLive.stats = message;
+    $("rate").textContent = `pose at ${message.processed_fps} frames/s of ${message.received_fps} sent`;
+  } else if (message.type === "final") {
+    window.gymlLive.final = message.count; $("count").textContent = message.count;
+    $("live-status").textContent = `Set finished: ${message.count} reps.`;
+  } else if (message.type === "error") $("live-error").textContent = message.message;
+}
+
+function sendFrame() {
+  const video = $("camera"), canvas = $("frame");
+  if (!socket || socket.readyState !== WebSocket.OPEN || !video.videoWidth || sending) return;
+  // a frame still on its way: skip this one rather than queue stale frames on the network
+  if (socket.bufferedAmount > MAX_BUFFERED) return;
+  canvas.width = WIDTH; canvas.height = Math.round(WIDTH * video.videoHeight / video.videoWidth);
+  canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+  const stamp = performance.now() / 1000;
+  sending = true;
+  canvas.toBlob(async (blob) => {
+    sending = false;
+    if (!blob || !socket || socket.readyState !== WebSocket.OPEN) return;
+    const jpeg = new Uint8Array(await blob.arrayBuffer());
+    const message = new Uint8Array(8 + jpeg.length);
+    new DataView(message.buffer).setFloat64(0, stamp, true);
+    message.set(jpeg, 8);
+    socket.send(message);
+  }, "image/jpeg", 0.7);
+}
+
+$("start").onclick = async () => {
+  $("live-error").textContent = "";
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}, audio: false});
+  } catch (e) { $("live-error").textContent = `The camera cannot be opened: ${e.message}`; return; }
+  $("camera").srcObject = stream;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/ws/live`);
+  socket.onopen = () => {
+    socket.send(JSON.stringify({type: "start", exercise: $("exercise").value || null}));
+    timer = setInterval(sendFrame, 1000 / SEND_FPS);
+    $("live-status").textContent = "Loading the pose model...";
+  };
+  socket.onmessage = (e) => onEvent(JSON.parse(e.data));
+  socket.onclose = () => { clearInterval(timer); $("start").disabled = false; $("stop").disabled = true; };
+  socket.onerror = () => { $("live-error").textContent = "The connection to the server failed."; };
+  $("start").disabled = true; $("stop").disabled = false;
+};
+$("stop").onclick = () => {
+  clearInterval(timer);
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({type: "stop"}));
+  $("stop").disabled = true;
+};

@@ -1,0 +1,53 @@
+"use strict";
+const id = window.location.pathname.split("/").filter(Boolean).pop();
+const $ = (x) => document.getElementById(x);
+
+function show(a) {
+  document.title = `gyml: ${a.input_name}`;
+  $("title").textContent = a.input_name;
+  if (a.status === "queued" || a.status === "running") {
+    const stage = a.status === "queued" ? `queued${a.queue_ahead ? ` (${a.queue_ahead} ahead)` : ""}` : (a.stage || "running");
+    $("status").textContent = stage;
+    $("progress").hidden = a.progress == null;
+    if (a.progress != null) $("progress").value = a.progress;
+    return false;
+  }
+  $("pending").hidden = true;
+  if (a.status === "failed") { $("error").hidden = false; $("error").textContent = `The analysis failed: ${a.error}`; return true; }
+  const r = a.result;
+  $("done").hidden = false;
+  $("exercise").textContent = r.exercise ? `${r.exercise.name} (${Math.round(r.exercise.confidence * 100)}%)` : "not recognised";
+  $("count").textContent = r.reps.count;
+  $("summary").textContent = r.summary;
+  $("cues").replaceChildren(...(r.feedback.length ? r.feedback.map((f) => el("li", {class: f.severity}, f.message))
+    : [el("li", {}, "No feedback.")]));
+  const metrics = Object.fromEntries((r.rep_metrics || []).map((m) => [m.rep, m]));
+  $("reps").querySelector("tbody").replaceChildren(...r.reps.segments.map((s) => {
+    const m = metrics[s.index] || {};
+    const tempo = m.tempo_s ? `${m.tempo_s.down.toFixed(1)} / ${m.tempo_s.up.toFixed(1)} s` : "";
+    const faults = Object.entries(m.fault_phases || {}).map(([k, p]) => `${k.replaceAll("_", " ")} (${p})`).join(", ");
+    return el("tr", {}, el("td", {}, s.index), el("td", {}, `${(s.start / r.fps).toFixed(1)} s`),
+      el("td", {}, `${(s.end / r.fps).toFixed(1)} s`), el("td", {}, m.score == null ? "" : m.score),
+      el("td", {}, tempo), el("td", {}, faults));
+  }));
+  if (a.files.report) { $("report").src = a.files.report; $("report-link").href = a.files.report; }
+  if (a.files.overlay) { $("overlay-card").hidden = false; $("overlay").src = a.files.overlay; }
+  $("downloads").replaceChildren("Downloads: ", ...Object.entries(a.files).flatMap(([k, url]) =>
+    [el("a", {href: url, download: ""}, k), " "]));
+  return true;
+}
+
+async function poll() {
+  try {
+    const finished = show(await api(`/api/analyses/${id}`));
+    if (!finished) setTimeout(poll, 700);
+  } catch (e) {
+    $("pending").hidden = true; $("error").hidden = false; $("error").textContent = e.message;
+  }
+}
+$("delete").onclick = async () => {
+  if (!confirm("Delete this analysis?")) return;
+  await api(`/api/analyses/${id}`, {method: "DELETE"});
+  window.location = "/";
+};
+poll();

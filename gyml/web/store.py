@@ -1,0 +1,215 @@
+"""The analyses and their queue, in one SQL table (SQLite by default) through SQLAlchemy.
+
+A job is claimed by a conditional UPDATE (status still 'queued'), so two workers never take the same one;
+a result is stored by another (status still 'running' and still this worker's), so a job that was
+deleted or requeued meanwhile is never written over. A job 'running' whose worker process is gone (the
+server was killed, the worker crashed) goes back to the queue; after MAX_ATTEMPTS such starts it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import psutil
+from sqlalchemy import Float, Integer, String, Text, create_engine, event, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES = ("queued", "running", "done", "failed")
+MAX_ATTEMPTS = 3
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AnalysisRow(Base):
+    __tablename__ = "analyses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    input_name: Mapped[str] = mapped_column(String(255))       # shown to the user, never used as a path
+    stored_name: Mapped[str] = mapped_column(String(64))       # generated file name under uploads/
+    kind: Mapped[str] = mapped_column(String(16))              # sniffed format: video, npz, pickle, ...
+    exercise: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    gold_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stage: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    worker_started: Mapped[float | None] = mapped_column(Float, nullable=True)   # the process's start time
+    result_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    files_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+@dataclass
+class Job:
+    id: str
+    stored_name: str
+    kind: str
+    input_name: str
+    exercise: str | None
+    gold_id: str | None
+
+
+def open_engine(url: str) -> Engine:
+    """The engine, with the table created; SQLite gets WAL (readers do not wait for the writer) and a
+    busy timeout (several processes write)."""
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, connect_args={"timeout": 30} if sqlite else {})
+    if sqlite:
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def enqueue(engine: Engine, job_id: str, stored_name: str, kind: str, input_name: str, size_bytes: int,
+            exercise: str | None = None, gold_id: str | None = None) -> None:
+    with engine.begin() as conn:
+        conn.execute(AnalysisRow.__table__.insert().values(
+            id=job_id, status="queued", input_name=input_name[:255], stored_name=stored_name, kind=kind,
+            exercise=exercise, gold_id=gold_id, size_bytes=size_bytes, created_at=time.time(), attempts=0))
+
+
+def _process_start(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def claim(engine: Engine, pid: int) -> Job | None:
+    """Take the oldest queued job for the worker `pid`, or None when the queue is empty."""
+    table = AnalysisRow.__table__
+    started = _process_start(pid)
+    while True:
+        with engine.begin() as conn:
+            row = conn.execute(select(table.c.id).where(table.c.status == "queued")
+                               .order_by(table.c.created_at).limit(1)).first()
+            if row is None:
+                return None
+            taken = conn.execute(update(table).where(table.c.id == row.id, table.c.status == "queued").values(
+                status="running", worker_pid=pid, worker_started=started, started_at=time.time(),
+                attempts=table.c.attempts + 1, stage="starting", progress=0.0))
+            if taken.rowcount == 1:
+                job = conn.execute(select(table).where(table.c.id == row.id)).one()
+                return Job(job.id, job.stored_name, job.kind, job.input_name, job.exercise, job.gold_id)
+        # another worker took it between our read and our update: look again
+
+
+def report_progress(engine: Engine, job_id: str, pid: int, stage: str, progress: float | None) -> None:
+    table = AnalysisRow.__table__
+    with engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == job_id, table.c.worker_pid == pid,
+                                         table.c.status == "running").values(stage=stage, progress=progress))
+
+
+def finish(engine: Engine, job_id: str, pid: int, result: dict | None = None, files: dict | None = None,
+           error: str | None = None) -> bool:
+    """Store the outcome; False when the job is no longer this worker's (deleted or requeued meanwhile)."""
+    table = AnalysisRow.__table__
+    with engine.begin() as conn:
+        done = conn.execute(update(table).where(
+            table.c.id == job_id, table.c.worker_pid == pid, table.c.status == "running").values(
+            status="failed" if error else "done", finished_at=time.time(), stage=None,
+            progress=None if error else 1.0, error=error,
+            result_json=None if result is None else json.dumps(result),
+            files_json=json.dumps(files or {})))
+    return done.rowcount == 1
+
+
+def requeue_orphans(engine: Engine, alive: set[int] | None = None) -> list[str]:
+    """Jobs 'running' in a process that no longer exists (or is another process by now) go back to the
+    queue, or fail once they have been started MAX_ATTEMPTS times. `alive` names worker pids known to be
+    ours and alive; others are checked with the operating system."""
+    table = AnalysisRow.__table__
+    moved = []
+    with engine.begin() as conn:
+        rows = conn.execute(select(table.c.id, table.c.worker_pid, table.c.worker_started, table.c.attempts)
+                            .where(table.c.status == "running")).all()
+        for row in rows:
+            if alive is not None and row.worker_pid in alive:
+                continue
+            started = _process_start(row.worker_pid) if row.worker_pid else None
+            if alive is None and started is not None and row.worker_started is not None \
+                    and abs(started - row.worker_started) < 1.0:
+                continue   # its worker still runs (a server we do not know of shares the database)
+            values = {"status": "queued", "worker_pid": None, "worker_started": None, "stage": None,
+                      "progress": None, "started_at": None}
+            if row.attempts >= MAX_ATTEMPTS:
+                values = {"status": "failed", "finished_at": time.time(), "stage": None,
+                          "error": f"the analysis stopped its worker {row.attempts} times; it was given up"}
+            conn.execute(update(table).where(table.c.id == row.id, table.c.status == "running").values(**values))
+            moved.append(row.id)
+    return moved
+
+
+def release(engine: Engine, pids: set[int]) -> None:
+    """A clean shutdown: the jobs our workers were running go back to the queue, no attempt counted."""
+    table = AnalysisRow.__table__
+    if not pids:
+        return
+    with engine.begin() as conn:
+        conn.execute(update(table).where(table.c.status == "running", table.c.worker_pid.in_(pids)).values(
+            status="queued", worker_pid=None, worker_started=None, stage=None, progress=None, started_at=None,
+            attempts=table.c.attempts - 1))
+
+
+def get(engine: Engine, job_id: str):
+    table = AnalysisRow.__table__
+    with engine.connect() as conn:
+        return conn.execute(select(table).where(table.c.id == job_id)).first()
+
+
+def listing(engine: Engine, limit: int = 200):
+    table = AnalysisRow.__table__
+    with engine.connect() as conn:
+        return conn.execute(select(table).order_by(table.c.created_at.desc()).limit(limit)).all()
+
+
+def queued_before(engine: Engine, created_at: float) -> int:
+    table = AnalysisRow.__table__
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(
+            table.c.status == "queued", table.c.created_at < created_at)).scalar_one()
+
+
+def delete(engine: Engine, job_id: str) -> bool:
+    table = AnalysisRow.__table__
+    with engine.begin() as conn:
+        return conn.execute(table.delete().where(table.c.id == job_id)).rowcount == 1
+
+
+def to_api(row, queue_ahead: int | None = None) -> dict:
+    """The API's view of a row: the issue's fields (id, status, result, error) and the bookkeeping."""
+    files = json.loads(row.files_json) if row.files_json else {}
+    out = {"id": row.id, "status": row.status,
+           "result": json.loads(row.result_json) if row.result_json else None, "error": row.error,
+           "input_name": row.input_name, "kind": row.kind, "exercise": row.exercise, "gold_id": row.gold_id,
+           "size_bytes": row.size_bytes, "created_at": row.created_at, "started_at": row.started_at,
+           "finished_at": row.finished_at, "stage": row.stage, "progress": row.progress,
+           "attempts": row.attempts,
+           "queue_wait_s": None if row.started_at is None else round(row.started_at - row.created_at, 3),
+           "run_s": None if row.finished_at is None or row.started_at is None
+           else round(row.finished_at - row.started_at, 3),
+           "files": {name: f"/api/analyses/{row.id}/{name}" for name in files}}
+    if queue_ahead is not None:
+        out["queue_ahead"] = queue_ahead
+    return out

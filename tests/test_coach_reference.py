@@ -1,0 +1,103 @@
+"""The coach against the person's own gold (centimetres of their body), against their own best reps,
+and grouped cues that stay machine-readable."""
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from gyml.coach.learned import fit_tolerances
+from gyml.pipeline import analyze_sequence
+from gyml.pose.readers import read_pose
+from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import JOINT
+from gyml.synth import SynthConfig, synthesize
+
+
+def _take(name: str) -> PoseSequence:
+    return read_pose(shared_path("bodyweight_mistakes", name), fps=60.0)
+
+
+def _faults(analysis):
+    return [f for f in analysis.feedback if f.severity == "fault"]
+
+
+def test_the_good_lunge_take_is_quiet_judged_on_its_second_half_against_its_first():
+    good = _take("lunge_good.csv")
+    half = len(good) // 2
+    a = analyze_sequence(good.slice(half, len(good)), "good", exercise="lunge", gold=good.slice(0, half)).analysis
+    assert a.reps["count"] >= 4 and _faults(a) == [], [f.message for f in a.feedback]
+
+
+@pytest.mark.parametrize("mistake,kind", [("high", "not_low_enough"), ("long", "stride_long")])
+def test_a_named_lunge_mistake_is_found_on_most_reps(mistake, kind):
+    gold = _take("lunge_good.csv")
+    a = analyze_sequence(_take(f"lunge_{mistake}.csv"), mistake, exercise="lunge", gold=gold).analysis
+    reps = {r for f in _faults(a) if f.kind == kind for r in f.reps}
+    assert len(reps) > a.reps["count"] / 2, [f.message for f in a.feedback]
+    cue = next(f for f in _faults(a) if f.kind == kind)
+    assert " cm " in cue.message
+
+
+def _fading_squats(reps: int = 10, fading: tuple[int, ...] = (8, 9, 10)) -> PoseSequence:
+    """A squat set whose last reps stop well short of the first ones' depth (the catalog's shallow fault)."""
+    return synthesize("squat", reps, {r: "shallow" for r in fading}, seed=3,
+                      config=SynthConfig(randomize=False, noise_m=0.004))
+
+
+def test_the_own_best_reps_show_a_planted_fatigue():
+    seq = _fading_squats()
+    a = analyze_sequence(seq, "fading", exercise="squat").analysis
+    assert a.reps["count"] == 10
+    warns = [f for f in a.feedback if f.kind == "shallower_than_best"]
+    assert warns and warns[0].severity == "warn", [f.message for f in a.feedback]
+    assert set(warns[0].reps) == {8, 9, 10}
+    assert warns[0].message.startswith("Reps 8-10 were ") and "% shallower than your best reps" in warns[0].message
+
+
+def test_a_steady_set_shows_no_fatigue():
+    seq = synthesize("squat", 10, seed=4, config=SynthConfig(randomize=False, noise_m=0.004))
+    a = analyze_sequence(seq, "steady", exercise="squat").analysis
+    assert [f.message for f in a.feedback if f.severity == "warn"] == []
+
+
+def test_grouped_cues_carry_their_reps_and_kind():
+    seq = synthesize("squat", 8, {2: "shallow", 3: "shallow", 4: "shallow", 7: "shallow"}, seed=1)
+    a = analyze_sequence(seq, "set", exercise="squat").analysis
+    cue = next(f for f in a.feedback if f.severity == "fault")
+    assert cue.rep is None and cue.reps == [2, 3, 4, 7] and cue.kind == "shallow"
+    as_json = cue.to_dict()
+    assert as_json["reps"] == [2, 3, 4, 7] and as_json["kind"] == "shallow"
+    single = synthesize("squat", 8, {5: "knees_cave"}, seed=1)
+    one = next(f for f in analyze_sequence(single, "s", exercise="squat").analysis.feedback if f.severity == "fault")
+    assert one.rep == 5 and one.reps == [5] and one.kind == "knees_cave"
+
+
+def test_a_wider_squat_stance_than_the_gold_is_named_in_centimetres():
+    config = SynthConfig(randomize=False, noise_m=0.0)
+    gold = synthesize("squat", 4, seed=0, config=config)
+    wide = gold.joints.copy()
+    # both legs moved 8 cm further out (about 16 cm wider stance)
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        for part in ("knee", "ankle", "foot"):
+            axis = gold.joints[:, JOINT["left_hip"]] - gold.joints[:, JOINT["right_hip"]]
+            axis[:, 1] = 0
+            axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+            wide[:, JOINT[f"{side}_{part}"]] += sign * 0.08 * axis
+    seq = PoseSequence(wide, gold.confidence, gold.fps, source="synth")
+    a = analyze_sequence(seq, "wide", exercise="squat", gold=gold).analysis
+    kinds = {f.kind for f in _faults(a)}
+    assert "stance_wide" in kinds, [f.message for f in a.feedback]
+    quiet = analyze_sequence(gold, "same", exercise="squat", gold=gold).analysis
+    assert _faults(quiet) == []
+
+
+def test_learned_tolerances_separate_what_the_clips_separate():
+    # one kind tells the wrong clips apart, the others are noise: only that check is switched on
+    rng = np.random.default_rng(0)
+    wrong = [True] * 10 + [False] * 10
+    scores = [{"hips_sag": (20 if w else 5) + rng.normal(0, 2), "hips_pike": rng.normal(0, 5),
+               "knees_bent": rng.normal(0, 5), "head_dropped": rng.normal(0, 5), "shallow": rng.normal(0, 0.1),
+               "elbows_flare": rng.normal(0, 5)} for w in wrong]
+    limits = fit_tolerances(scores, wrong)
+    assert limits["hips_sag"] is not None and 8 < limits["hips_sag"] < 17
+    assert sum(v is not None for v in limits.values()) == 1

@@ -1,0 +1,209 @@
+"""gyml serve in a real browser (Playwright driving Debian's Chromium, no browser download): upload a real
+video and read the count and cues on the page; kill the server mid-job and find everything again after a
+restart; coach live from a camera that is a real clip (Chromium's fake media stream)."""
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from gyml.pose.cache import cache_dir
+from tests.conftest import shared_path
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip install playwright)")
+if not CHROMIUM.exists():
+    pytest.skip("needs Chromium at /usr/bin/chromium (make test installs it with apt-get where apt is usable)",
+                allow_module_level=True)
+
+UPLOAD_CLIP = "squats__squat_11.mp4"
+LIVE_CLIP = "push-ups__push-up_37.mp4"
+
+
+def _labelled(clip: str) -> int:
+    with open(shared_path("videos", "counted", "manifest.csv")) as fh:
+        return next(int(r["reps"]) for r in csv.DictReader(fh) if r["video"] == clip)
+
+
+class Server:
+    """`gyml serve` in its own process group, on a free port, with the shared pose cache."""
+
+    def __init__(self, data: Path):
+        self.data = data
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "GYML_CACHE": str(cache_dir())}
+        with open(self.data.parent / "server.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from gyml.cli import main; main()", "serve", "--port", str(self.port),
+                 "--data", str(self.data), "--workers", "1"], env=env, start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/api/analyses", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gyml serve did not start: " + (self.data.parent / "server.log").read_text()[-2000:])
+
+    def kill(self) -> None:
+        """As a crash would: SIGKILL, no clean shutdown, workers included."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("serve")
+    srv = Server(base / "data")
+    srv.data.mkdir()
+    srv.start()
+    yield srv
+    if srv.process.poll() is None:
+        os.killpg(srv.process.pid, signal.SIGTERM)
+        srv.process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def camera_file(tmp_path_factory) -> Path:
+    """The live clip as .y4m, the format Chromium's fake camera plays (looped)."""
+    import av
+
+    out_path = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    with av.open(str(shared_path("videos", "counted", LIVE_CLIP))) as source, \
+            av.open(str(out_path), "w", format="yuv4mpegpipe") as out:
+        video = source.streams.video[0]
+        stream = out.add_stream("rawvideo", rate=video.average_rate)
+        stream.width, stream.height = 320, round(320 * video.height / video.width / 2) * 2
+        stream.pix_fmt = "yuv420p"
+        for frame in source.decode(video):
+            frame = frame.reformat(width=stream.width, height=stream.height, format="yuv420p")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return out_path
+
+
+def _small_clip(source: Path, out_path: Path, frames: int, width: int = 320) -> Path:
+    import av
+
+    with av.open(str(source)) as src, av.open(str(out_path), "w") as out:
+        video = src.streams.video[0]
+        stream = out.add_stream("libx264", rate=video.average_rate)
+        stream.width, stream.height = width, round(width * video.height / video.width / 2) * 2
+        stream.pix_fmt = "yuv420p"
+        for i, frame in enumerate(src.decode(video)):
+            if i >= frames:
+                break
+            for packet in stream.encode(frame.reformat(width=stream.width, height=stream.height,
+                                                       format="yuv420p")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return out_path
+
+
+@pytest.fixture(scope="module")
+def browser(camera_file):
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera_file}", "--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_upload_a_real_video_and_read_the_count_and_cues(server, page):
+    page.goto(server.url + "/")
+    page.set_input_files("#file", str(shared_path("videos", "counted", UPLOAD_CLIP)))
+    page.wait_for_url("**/analyses/*", timeout=30_000)
+    page.wait_for_selector("#done", state="visible", timeout=90_000)
+    job = server.get("/api/analyses/" + page.url.rstrip("/").split("/")[-1])
+    assert job["status"] == "done"
+    assert page.inner_text("#count") == str(_labelled(UPLOAD_CLIP)) == str(job["result"]["reps"]["count"])
+    shown = page.locator("#cues li").all_inner_texts()
+    assert shown == [f["message"] for f in job["result"]["feedback"]] and shown
+    assert page.locator("#reps tbody tr").count() == job["result"]["reps"]["count"]
+    assert page.get_attribute("#report", "src") == job["files"]["report"]
+    if "overlay" in job["files"]:
+        assert page.get_attribute("#overlay", "src") == job["files"]["overlay"]
+
+
+def test_a_bad_upload_is_explained_on_the_page(server, page, tmp_path):
+    bad = tmp_path / "holiday.mp4"
+    bad.write_bytes(os.urandom(50_000))
+    page.goto(server.url + "/")
+    page.set_input_files("#file", str(bad))
+    page.wait_for_selector("#upload-error:not(:empty)", timeout=20_000)
+    assert "holiday.mp4" in page.inner_text("#upload-error")
+    assert "cannot be decoded" in page.inner_text("#upload-error")
+
+
+def test_a_server_killed_mid_job_resumes_it_and_keeps_the_history(server, page, tmp_path):
+    before = server.get("/api/analyses")["analyses"]
+    assert before, "runs after the upload test"
+    # a clip new to the pose cache (the start of a real one, made small): its pose is extracted for real
+    clip = _small_clip(shared_path("videos", "counted", "squats__squat_13.mp4"), tmp_path / "fresh.mp4", 72)
+    page.goto(server.url + "/")
+    page.set_input_files("#file", str(clip))
+    page.wait_for_url("**/analyses/*", timeout=30_000)
+    job_id = page.url.rstrip("/").split("/")[-1]
+    deadline = time.monotonic() + 60
+    while server.get(f"/api/analyses/{job_id}")["status"] != "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.get(f"/api/analyses/{job_id}")["status"] == "running"
+    server.kill()
+    server.start()
+    page.goto(server.url + "/")
+    page.wait_for_selector(f"#history tr[data-id='{job_id}']", timeout=20_000)
+    for old in before:
+        assert page.locator(f"#history tr[data-id='{old['id']}']").count() == 1
+    page.goto(f"{server.url}/analyses/{job_id}")
+    page.wait_for_selector("#done", state="visible", timeout=90_000)
+    job = server.get(f"/api/analyses/{job_id}")
+    assert job["status"] == "done" and job["attempts"] == 2   # started again once, finished once
+    assert page.inner_text("#count") == str(job["result"]["reps"]["count"])
+    page.goto(f"{server.url}/analyses/{before[0]['id']}")
+    page.wait_for_selector("#done", state="visible", timeout=20_000)
+    assert page.inner_text("#count") == str(before[0]["count"])
+
+
+def test_live_coaching_from_a_camera_counts_and_cues(server, page):
+    page.goto(server.url + "/live")
+    page.click("#start")
+    page.wait_for_function("window.gymlLive.cues.length >= 1 && window.gymlLive.count >= 1", timeout=90_000)
+    assert int(page.inner_text("#count")) >= 1
+    assert page.locator("#cues li").first.inner_text().startswith("Rep 1: ")
+    assert page.inner_text("#cue").startswith("Rep ")
+    page.wait_for_function("window.gymlLive.stats !== null", timeout=10_000)
+    assert "frames/s" in page.inner_text("#rate")
+    page.click("#stop")
+    page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
