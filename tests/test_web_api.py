@@ -152,3 +152,22 @@ def test_an_exposed_server_needs_the_token(tmp_path, monkeypatch):
             ws.send_text('{"type": "stop"}')
     with pytest.raises(WebSocketDisconnect), TestClient(app).websocket_connect("/ws/live") as ws:
         ws.receive_text()
+
+
+def test_a_zombie_worker_counts_as_dead():
+    """A worker killed with its server lingers unreaped where PID 1 reaps nothing: its job must still be
+    requeued, so a zombie is no living worker."""
+    import subprocess
+    import time
+
+    from gyml.web.store import _process_start
+
+    child = subprocess.Popen(["sleep", "0"])
+    deadline = time.monotonic() + 5
+    import psutil
+    while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert psutil.Process(child.pid).status() == psutil.STATUS_ZOMBIE
+    assert _process_start(child.pid) is None
+    child.wait()
+    assert _process_start(os.getpid()) is not None

@@ -92,7 +92,12 @@ def enqueue(engine: Engine, job_id: str, stored_name: str, kind: str, input_name
 
 def _process_start(pid: int) -> float | None:
     try:
-        return psutil.Process(pid).create_time()
+        process = psutil.Process(pid)
+        # a killed worker whose server died too is reparented; where nothing reaps it (PID 1 of a
+        # container often does not) it lingers as a zombie with its old start time: dead all the same
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return process.create_time()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
 
