@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ import numpy as np
 
 import gyml
 from gyml.errors import GymlError
+from gyml.paths import data_home
 from gyml.pose.sequence import PoseSequence, write_atomically
 from gyml.report.analysis import ExercisePrediction
 
@@ -46,12 +46,6 @@ BACKGROUND_SETS = 4
 MAX_EXAMPLES = 20
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 RESERVED = {"unknown", "list", "add", "remove"}
-
-
-def data_home() -> Path:
-    """$GYML_HOME, else $XDG_DATA_HOME/gyml (~/.local/share/gyml): the same folder as the gold library's."""
-    return Path(os.environ.get("GYML_HOME") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "gyml"))
 
 
 def exercises_dir() -> Path:

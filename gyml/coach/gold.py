@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from gyml.errors import GymlError
+from gyml.paths import data_home
 from gyml.pose.sequence import PoseSequence
 from gyml.synth.catalog import CATALOG
 from gyml.synth.motion import SynthConfig, synthesize
@@ -15,10 +15,8 @@ from gyml.validate import check_exercise, check_plain_name
 
 
 def library_dir() -> Path:
-    """$GYML_HOME/gold, else the XDG data directory."""
-    base = os.environ.get("GYML_HOME") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "gyml")
-    return Path(base) / "gold"
+    """The gold library: gold/ in the user's data folder (gyml.paths.data_home)."""
+    return data_home() / "gold"
 
 
 def _safe_name(text: str) -> str:

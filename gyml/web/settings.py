@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gyml.errors import GymlError
+from gyml.paths import data_home
 
 DEFAULT_MAX_UPLOAD_MB = 500.0
 
 
 def default_data_dir() -> Path:
-    """$GYML_DATA, else $XDG_DATA_HOME/gyml/serve (~/.local/share/gyml/serve)."""
+    """$GYML_DATA, else serve/ in the user's data folder (gyml.paths.data_home)."""
     explicit = os.environ.get("GYML_DATA")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    return Path(base) / "gyml" / "serve"
+    return data_home() / "serve"
 
 
 def is_loopback(host: str) -> bool:
