@@ -101,3 +101,12 @@ def test_learned_tolerances_separate_what_the_clips_separate():
     limits = fit_tolerances(scores, wrong)
     assert limits["hips_sag"] is not None and 8 < limits["hips_sag"] < 17
     assert sum(v is not None for v in limits.values()) == 1
+
+
+def test_a_shallow_rep_mid_set_is_told_once_and_not_called_fatigue():
+    seq = synthesize("squat", 8, {3: "shallow", 6: "shallow"}, seed=3,
+                     config=SynthConfig(randomize=False, noise_m=0.004))
+    a = analyze_sequence(seq, "mid-set", exercise="squat").analysis
+    shallow = {r for f in a.feedback if f.kind == "shallow" for r in f.reps}
+    assert shallow == {3, 6}, [f.message for f in a.feedback]
+    assert not [f.message for f in a.feedback if f.kind == "shallower_than_best"]
