@@ -128,6 +128,17 @@ def _finish_batch(lines: list[str], failed: int, jsonl: Path | None, verb: str) 
         raise typer.Exit(2)
 
 
+def _attempt(path: Path, batch: bool, work):
+    """(work(path), None); in a batch a failing input gives (None, its error line) instead of stopping the
+    others, alone it raises (one line from `friendly`)."""
+    try:
+        return work(path), None
+    except Exception as exc:
+        if not batch:
+            raise
+        return None, _error_line(path, exc)
+
+
 def _error_line(path: Path, exc: BaseException) -> dict:
     """A batch input's failure as a JSON object: a GymlError is the input's fault ("input"); anything else
     is a bug of ours ("unexpected"), still recorded so the other inputs' results are kept."""
@@ -216,18 +227,14 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
         gold_seq = _read_gold(gold, exercise, force, progress, fps, layout) if gold else None
         try:
             for path in inputs:
-                try:
-                    seq = _read(path, progress, fps, layout, jobs)
-                    result = analyze_sequence(seq, str(path), exercise=exercise, gold=gold_seq,
-                                              count_method=method, coach_method=coach, strictness=strictness,
-                                              model_path=str(model) if model else None)
-                except Exception as exc:
-                    if not batch:
-                        raise
+                result, error = _attempt(path, batch, lambda path: analyze_sequence(
+                    _read(path, progress, fps, layout, jobs), str(path), exercise=exercise, gold=gold_seq,
+                    count_method=method, coach_method=coach, strictness=strictness,
+                    model_path=str(model) if model else None))
+                if error is not None:
                     failed += 1
-                    line = _error_line(path, exc)
-                    lines.append(json.dumps(line))
-                    err.print(f"[red]error:[/] {path.name}: {line['error']}", highlight=False, soft_wrap=True)
+                    lines.append(json.dumps(error))
+                    err.print(f"[red]error:[/] {path.name}: {error['error']}", highlight=False, soft_wrap=True)
                     continue
                 a = result.analysis
                 lines.append(json.dumps(a.to_dict()))
@@ -264,28 +271,27 @@ def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
 
     _validate_common(inputs, fps, {"--jsonl": jsonl}, method)
     batch = len(inputs) > 1 or jsonl is not None
+
+    def count_line(path: Path) -> dict:
+        seq = _read(path, progress, fps, layout)
+        reps = count_reps(seq, method)
+        tracking = assess_tracking(seq, reps)
+        line = {"input": str(path), "count": reps.count,
+                "segments": [s.to_dict() for s in reps.segments], "tracking": tracking.to_dict()}
+        if tracking.warning:
+            line["warning"] = tracking.warning
+        if seq.metadata.get("plausibility"):
+            line["plausibility"] = seq.metadata["plausibility"]
+        return line
+
     lines, failed = [], 0
     with _progress() as progress:
         overall = progress.add_task("inputs", total=len(inputs)) if len(inputs) > 1 else None
         try:
             for path in inputs:
-                try:
-                    seq = _read(path, progress, fps, layout)
-                    reps = count_reps(seq, method)
-                    tracking = assess_tracking(seq, reps)
-                    line = {"input": str(path), "count": reps.count,
-                            "segments": [s.to_dict() for s in reps.segments], "tracking": tracking.to_dict()}
-                    if tracking.warning:
-                        line["warning"] = tracking.warning
-                    plausibility = seq.metadata.get("plausibility")
-                    if plausibility:
-                        line["plausibility"] = plausibility
-                except Exception as exc:
-                    if not batch:
-                        raise
-                    failed += 1
-                    line = _error_line(path, exc)
-                lines.append(json.dumps(line))
+                line, error = _attempt(path, batch, count_line)
+                failed += error is not None
+                lines.append(json.dumps(line or error))
                 if not jsonl:
                     out.print(lines[-1], highlight=False, soft_wrap=True)
                 if overall is not None:
