@@ -16,7 +16,8 @@ from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
 
 # Bump when video extraction changes what it produces (model, filtering, decoded size): old entries are ignored.
-EXTRACTOR_VERSION = "mediapipe-0.10.14-c1-v1"
+# v2: rotation, frame times, truncation checks, and following the moving person (readers/mover.py).
+EXTRACTOR_VERSION = "mediapipe-0.10.14-c1-v2"
 _CHUNK = 1 << 20
 
 

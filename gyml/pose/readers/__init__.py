@@ -74,6 +74,8 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layo
         else:
             from gyml.pose.readers.video_chunks import read_video_parallel
             seq = read_video_parallel(path, jobs, progress=progress)
+        from gyml.pose.readers.mover import follow_mover
+        seq = follow_mover(path, seq)  # a bystander tracked instead of the person exercising
     elif kind == "npz":
         seq = PoseSequence.load(path)
     elif kind == "npy":
