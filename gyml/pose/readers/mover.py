@@ -38,7 +38,7 @@ CHANGE_LEVEL = 18         # grey-level change (0-255) that counts a pixel as mov
 CAMERA_MOTION_SHARE = 0.5  # a frame where more than this share of pixels change is camera motion: skipped
 PERSISTENT_SHARE = 0.12   # a pixel that changes in at least this share of frames belongs to a moving region
 MIN_REGION_BODY = 0.25    # the moving region must be at least this share of the tracked body's box area
-OUTSIDE_RATIO = 2.0       # ... and hold this many times the motion energy inside the tracked body's box
+OUTSIDE_RATIO = 2.0       # ... and move this many times more outside the tracked body's box than in it
 CROP_PAD = 0.6            # the crop adds this share of the region's size on every side
 MORE_TRAVEL = 1.5         # the re-extracted person is kept when moving this many times more
 MIN_FOUND_SHARE = 0.5     # ... and found in at least this share of the frames
@@ -99,7 +99,7 @@ def motion_map(frames) -> np.ndarray | None:
 class MovingRegion:
     box: tuple[float, float, float, float]   # normalised (x0, y0, x1, y1)
     area_vs_body: float                      # region area / tracked body's box area
-    outside_vs_inside: float                 # motion energy outside the body's box / inside it
+    outside_vs_inside: float                 # the lower of: energy outside / inside the body's box, and density
 
 
 def moving_region(energy: np.ndarray, body: tuple[float, float, float, float]) -> MovingRegion | None:
@@ -118,11 +118,16 @@ def moving_region(energy: np.ndarray, body: tuple[float, float, float, float]) -
     body_mask = np.zeros_like(moving)
     body_mask[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)] = True
     region = labels == best
-    inside = float(energy[region & body_mask].sum())
-    outside = float(energy[region & ~body_mask].sum())
+    outside_part = region & ~body_mask
+    # Most of the moving region's energy lies outside the body's box (a person's own motion spills out
+    # of the landmark box only at its edges) ...
+    energy_ratio = float(energy[outside_part].sum()) / max(float(energy[region & body_mask].sum()), 1e-6)
+    # ... and it moves more densely than the box does (when the camera moves, all of the picture does).
+    outside_density = float(energy[outside_part].mean()) if outside_part.any() else 0.0
+    density_ratio = outside_density / max(float(energy[body_mask].mean()), 1e-6)
     body_area = max((body[2] - body[0]) * (body[3] - body[1]), 1e-6)
     area = (box[2] - box[0]) * (box[3] - box[1])
-    return MovingRegion(box, area / body_area, outside / max(inside, 1e-6))
+    return MovingRegion(box, area / body_area, min(energy_ratio, density_ratio))
 
 
 def crop_box(region: tuple[float, float, float, float], width: int, height: int
