@@ -184,15 +184,16 @@ def _tempo(angles: np.ndarray, fps: float) -> float:
     return 0.0
 
 
-def motion_features(seq: PoseSequence) -> np.ndarray:
-    """Mirror- and view-invariant statistics of the joint angles over the frames where the body moves."""
-    from gyml.pose.skeleton import JOINT, joint_angles
+def motion_features(seq: PoseSequence, kinematics: Kinematics | None = None) -> np.ndarray:
+    """Mirror- and view-invariant statistics of the joint angles over the frames where the body moves.
+    `kinematics`: the sequence's own, when the pipeline already made them (their angles are reused)."""
+    from gyml.pose.skeleton import JOINT
 
-    joints = np.where(seq.present[:, None, None], seq.joints, np.nan)
-    raw = joint_angles(joints)
-    seen_legs = float(np.isfinite(joints[:, [JOINT["left_ankle"], JOINT["right_ankle"]]]).all(axis=(1, 2)).mean())
-    seen_arms = float(np.isfinite(joints[:, [JOINT["left_wrist"], JOINT["right_wrist"]]]).all(axis=(1, 2)).mean())
-    angles = _fill_columns(raw)
+    kinematics = Kinematics.of(seq, kinematics)
+    seen = seq.present[:, None] & np.isfinite(seq.joints).all(axis=2)
+    seen_legs = float(seen[:, [JOINT["left_ankle"], JOINT["right_ankle"]]].all(axis=1).mean())
+    seen_arms = float(seen[:, [JOINT["left_wrist"], JOINT["right_wrist"]]].all(axis=1).mean())
+    angles = _fill_columns(kinematics.raw_angles)
     columns = []
     for name in _SIDED:
         left, right = ANGLE_NAMES.index(f"left_{name}"), ANGLE_NAMES.index(f"right_{name}")
