@@ -90,7 +90,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         reference = reference_levels(gold_angles, gold.joints)
         main = main_joint(profile, watched)
         angles = Kinematics.of(seq, kinematics).angles
-        deviations = rep_deviations(angles, joints, user_m, reference, profile, main)
+        deviations = rep_deviations(angles, joints, user_m, reference, profile, main, seq.confidence)
         findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
                                     profile["travel"].get(main, 0.0) if main else 0.0)
     if own_gold:
@@ -118,7 +118,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
             "warnings": [f.kind for f in findings if f.rep == r.index and f.severity == "warn"],
-            **({"deviations": {k: round(v, 3) for k, v in deviations[i].items()}} if deviations else {}),
+            # a check not judged on this rep (its joints unseen) is null
+            **({"deviations": {k: round(v, 3) if np.isfinite(v) else None for k, v in deviations[i].items()}}
+               if deviations else {}),
         })
     reference = "own gold" if own_gold else "built-in, and the set's own best reps"
     coach = {"method": "gyml", "strictness": strictness, "reference": reference}
