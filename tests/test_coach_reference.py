@@ -129,3 +129,21 @@ def test_a_shallow_rep_mid_set_is_told_once_and_not_called_fatigue():
     shallow = {r for f in a.feedback if f.kind == "shallow" for r in f.reps}
     assert shallow == {3, 6}, [f.message for f in a.feedback]
     assert not [f.message for f in a.feedback if f.kind == "shallower_than_best"]
+
+
+def test_a_rushed_rep_in_a_slow_set_is_told_against_the_persons_own_pace():
+    # the set 1.6 times slower than the catalog's gold; rep 4 at 45% of the set's pace (72% of the gold's)
+    # is rushed all the same
+    seq = synthesize("push_up", 8, {4: "too_fast"}, seed=5,
+                     config=SynthConfig(randomize=False, tempo_scale=1.6, noise_m=0.004))
+    a = analyze_sequence(seq, "slow", exercise="push_up").analysis
+    rushed = {r for f in a.feedback if f.kind == "too_fast" for r in f.reps}
+    assert rushed == {4}, [f.message for f in a.feedback]
+
+
+def test_a_slow_set_is_not_told_it_rushes_a_rep_still_slower_than_the_gold():
+    # a very slow set (2.6 times the gold's rep time) with one rep at 45% of it, still slower than the gold
+    seq = synthesize("push_up", 8, {4: "too_fast"}, seed=5,
+                     config=SynthConfig(randomize=False, tempo_scale=2.6, noise_m=0.004))
+    a = analyze_sequence(seq, "very slow", exercise="push_up").analysis
+    assert not [f.message for f in a.feedback if f.kind == "too_fast"]
