@@ -18,7 +18,7 @@ from gyml.coach.compare import (
     measure_reps,
     rep_score,
 )
-from gyml.coach.feedback import phrase
+from gyml.coach.feedback import phrase, unseen_legs_note
 from gyml.coach.geometry import (
     GEOMETRY_CHECKS,
     fill_joints,
@@ -103,6 +103,11 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
         feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
+    if deviations and LEARNED[exercise].get("knees_bent") is not None:
+        unseen = [r.index for r, d in zip(user_m, deviations) if not np.isfinite(d["knees_bent"])]
+        if unseen:
+            feedback.append(Feedback(None, "overall", "knee", "info", unseen_legs_note(unseen, len(user_m)),
+                                     reps=unseen))
     metrics = []
     for i, r in enumerate(user_m):
         warp = warps[r.index]
