@@ -342,6 +342,7 @@ def join_spans(parts: list[SpanPoses]) -> SpanPoses:
 def poses_to_sequence(path: Path, poses: SpanPoses, fps: float) -> PoseSequence:
     from dataclasses import replace
 
+    from gyml.pose.readers import video
     from gyml.pose.readers.video import probe_video
 
     if not len(poses.times):
@@ -351,7 +352,7 @@ def poses_to_sequence(path: Path, poses: SpanPoses, fps: float) -> PoseSequence:
                                 metadata={"file": path.name, "width": probe.width, "height": probe.height,
                                           "rotation": probe.rotation})
     # Times from the first frame on, as the one-pass reader gives them.
-    return replace(seq, times=np.asarray(poses.times - poses.times[0], dtype=np.float64))
+    return replace(seq, times=video.display_times(poses.times))
 
 
 def read_video_chunked(path: str | Path, jobs: int, progress: Callable[[int, int | None], None] | None = None,
