@@ -79,8 +79,12 @@ def test_a_clip_where_a_bystander_was_tracked_follows_the_person_exercising():
     lm = seq.image_landmarks[seq.present]
     assert np.nanmedian(lm[:, :, 0]) > 0.55            # landmarks mapped back into the full frame's right
     assert len(seq) == len(plain)
-    from gyml.classify.default import recognise
-    assert recognise(seq).label == "jumping_jack"
+
+    def arms_overhead(lm):   # share of frames with both wrists above the shoulders (image y grows down)
+        lm = lm[np.isfinite(lm).all(axis=(1, 2))]
+        return float(np.mean((lm[:, [15, 16], 1] < lm[:, [11, 12], 1].min(axis=1, keepdims=True)).all(axis=1)))
+    assert arms_overhead(plain.image_landmarks) < 0.05    # the bystander's arms hang
+    assert arms_overhead(seq.image_landmarks) > 0.08      # the jumper's go up for a few frames each rep
 
 
 def test_one_person_exercising_is_left_alone(monkeypatch):
@@ -109,3 +113,25 @@ def test_avi_frames_stamped_in_decoding_order_are_timed_in_display_order():
     seq = read_pose(video)
     steps = np.diff(seq.times)
     assert len(seq) == 63 and np.allclose(steps, 0.04, atol=1e-3)
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_the_motion_map_of_a_video_file_is_in_displayed_coordinates(tmp_path, rotation):
+    av = pytest.importorskip("av")
+    frames = _scene()
+    stored = np.rot90(frames, k=-rotation // 90, axes=(1, 2)) if rotation else frames
+    path = tmp_path / "two_people.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = stored.shape[2], stored.shape[1], "yuv420p"
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for rgb in stored:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    grey = list(mover.iter_luma(path))
+    assert grey[0].shape[1] > grey[0].shape[0] and max(grey[0].shape) <= mover.MOTION_SIDE
+    region = mover.moving_region(mover.motion_map(iter(grey)), (20 / 160, 30 / 120, 50 / 160, 110 / 120))
+    assert region.box[0] >= 90 / 160 and region.box[2] <= 150 / 160

@@ -78,12 +78,15 @@ def body_box(image_landmarks: np.ndarray) -> tuple[float, float, float, float] |
 
 def motion_map(frames) -> np.ndarray | None:
     """Per pixel, the share of frames in which its grey level changes by CHANGE_LEVEL or more, over
-    (H, W, 3) uint8 frames (any iterable, consumed once); frames dominated by camera motion are skipped."""
+    (H, W) grey or (H, W, 3) RGB uint8 frames (any iterable, consumed once); frames dominated by camera
+    motion are skipped."""
     previous = None
     counts = None
     used = 0
-    for rgb in frames:
-        grey = rgb.astype(np.int16).sum(axis=2) // 3
+    for frame in frames:
+        grey = frame.astype(np.int16)
+        if grey.ndim == 3:
+            grey = grey.sum(axis=2) // 3
         if previous is not None:
             changed = np.abs(grey - previous) >= CHANGE_LEVEL
             if changed.mean() <= CAMERA_MOTION_SHARE:
@@ -93,6 +96,40 @@ def motion_map(frames) -> np.ndarray | None:
     if counts is None or used < 3:
         return None
     return counts / used
+
+
+def iter_luma(path: Path, max_side: int = MOTION_SIDE):
+    """Grey frames as displayed, at most `max_side` pixels on the longer side: the decoder's luma plane
+    block-averaged, with no colour conversion or scaling pass (those cost ten times the decoding here)."""
+    import av
+
+    from gyml.pose.readers import video
+
+    rotation = video.probe_video(path).rotation
+    with video._open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
+                                         "nv12", "gray"):
+                    plane = frame.planes[0]
+                    luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+                else:
+                    luma = frame.to_ndarray(format="gray")
+                yield video.upright(_block_mean(luma, max(1, int(np.ceil(max(luma.shape) / max_side)))), rotation)
+        except av.error.FFmpegError:
+            return   # a damaged tail: the frames so far tell where the motion is
+
+
+def _block_mean(grey: np.ndarray, step: int) -> np.ndarray:
+    """`grey` shrunk `step` times by averaging step x step blocks (averaging, unlike picking every
+    step-th pixel, keeps sensor noise from counting as motion)."""
+    if step == 1:
+        return grey
+    h, w = grey.shape[0] // step * step, grey.shape[1] // step * step
+    blocks = grey[:h, :w].reshape(h // step, step, w // step, step)
+    return (blocks.sum(axis=(1, 3), dtype=np.uint32) // (step * step)).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -170,8 +207,6 @@ def _frame_size(path: Path) -> tuple[int, int]:
 def suspect_region(path: str | Path, seq: PoseSequence) -> MovingRegion | None:
     """Steps 1 and 2: the region to re-extract, or None when the tracked person is the one who moves
     (most clips: decided from the landmarks alone) or nothing else moves much."""
-    from gyml.pose.readers import video
-
     width, height = int(seq.metadata.get("width") or 1), int(seq.metadata.get("height") or 1)
     lm = seq.image_landmarks
     if lm is None or limb_travel(lm, width, height) >= STILL_TRAVEL:
@@ -179,7 +214,7 @@ def suspect_region(path: str | Path, seq: PoseSequence) -> MovingRegion | None:
     body = body_box(lm)
     if body is None:
         return None
-    energy = motion_map(rgb for rgb, _ in video.iter_timed_frames(Path(path), max_side=MOTION_SIDE))
+    energy = motion_map(iter_luma(Path(path)))
     if energy is None:
         return None
     region = moving_region(energy, body)
