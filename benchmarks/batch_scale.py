@@ -111,23 +111,66 @@ def _frames(path: Path) -> int:
     return _timeline(path)[2]
 
 
+def _decode_costs(video: Path, frames: int) -> tuple[float, float]:
+    """Processor seconds a frame to decode only, and to decode and convert to the model's RGB (one thread)."""
+    import av
+
+    from gyml.pose.readers.video_chunks import iter_timed_frames
+
+    c0 = _own_cpu()
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_count = 1
+        decoded = sum(1 for _ in container.decode(stream))
+    decode = (_own_cpu() - c0) / max(decoded, 1)
+    c0 = _own_cpu()
+    converted = sum(1 for _ in iter_timed_frames(video, decoder_threads=1))
+    return decode, (_own_cpu() - c0) / max(converted, 1)
+
+
+def _groups(usage) -> str:
+    return ", ".join(f"{g} {usage.seconds[g]:.1f} s/{usage.threads[g]}" for g in usage.seconds if usage.threads[g])
+
+
 def part_spans(video: Path) -> None:
+    from gyml.pose.readers.cpu_usage import ThreadMeter
     from gyml.pose.readers.video import read_video
     from gyml.pose.readers.video_chunks import _timeline, plan_spans, read_video_chunked
     from gyml.reps.counter import count_reps
 
     fps, first, frames, duration = _timeline(video)
     print(f"\n## spans: {video.name}, {frames} frames, {duration:.1f} s")
+    print("(CPU: user + system seconds; per thread group 'seconds/threads': model = MediaPipe's graph threads, "
+          "decoder = FFmpeg's threads, frames = our decode + colour conversion thread, main = the thread that "
+          "calls the model, other = idle pools (OpenBLAS, TFLite) and the rest)")
+    decode, convert = _decode_costs(video, frames)
+    print(f"decoding alone: {1000 * decode:.2f} ms CPU a frame; decoding + colour conversion to the model's "
+          f"RGB: {1000 * convert:.2f} ms a frame (one thread)")
+    meter = ThreadMeter(interval=0.2)
     t0, c0 = time.perf_counter(), _own_cpu()
     single = read_video(video)
     one, one_cpu = time.perf_counter() - t0, _own_cpu() - c0
-    print(f"one process:          {one:6.1f} s  {len(single) / one:6.1f} frames/s  (1.00x)  CPU {one_cpu:.1f} s")
+    usage = meter.close()
+    print(f"one process:          {one:6.1f} s  {len(single) / one:6.1f} frames/s  (1.00x)  CPU {one_cpu:.1f} s "
+          f"= {1000 * one_cpu / len(single):.1f} ms a frame, {one_cpu / one:.2f} cores busy on average")
+    print(f"  by thread group: {_groups(usage)}; model {1000 * usage.seconds['model'] / len(single):.1f} ms "
+          f"a frame")
     joins = []
     t0, c0, k0 = time.perf_counter(), _own_cpu(), _children_cpu()
     spans = read_video_chunked(video, jobs=2, report=joins)
-    two, two_cpu = time.perf_counter() - t0, _own_cpu() - c0 + _children_cpu() - k0
+    two, own2, kids = time.perf_counter() - t0, _own_cpu() - c0, _children_cpu() - k0
+    two_cpu = own2 + kids
     print(f"2 spans, 2 processes: {two:6.1f} s  {len(spans) / two:6.1f} frames/s  ({one / two:.2f}x)  "
-          f"CPU {two_cpu:.1f} s (ideal on 2 idle cores: {2 * one_cpu / two_cpu:.2f}x)")
+          f"CPU {two_cpu:.1f} s (this process {own2:.1f} s, the span process {kids:.1f} s); "
+          f"{two_cpu - one_cpu:+.1f} s against one pass")
+    for cost in joins[0].costs:
+        phases = ", ".join(f"{k} {v:.2f}" for k, v in cost.phases.items())
+        where = "this process" if cost.in_caller else "own process"
+        print(f"  span {cost.span} ({where}): CPU {cost.total:.1f} s [{phases}]; frames {cost.frames}")
+        print(f"    by thread group: {_groups(cost.threads)}")
+    busiest = max(own2, kids)
+    print(f"bound on 2 idle cores if each process keeps one core busy: {2 * one_cpu / two_cpu:.2f}x from the "
+          f"total CPU, {one_cpu / busiest:.2f}x from the busier process (goal 1.8x)")
     assert len(spans) == len(single), (len(spans), len(single))
     diff = np.nan_to_num(np.abs(spans.joints - single.joints), nan=0.0).max(axis=(1, 2))
     both = spans.present == single.present

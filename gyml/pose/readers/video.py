@@ -222,25 +222,46 @@ def iter_frames(path: Path, max_side: int | None = MAX_SIDE) -> Iterator[np.ndar
 
 
 def _prefetch(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
-    """Decode in a background thread so decoding overlaps pose inference (both release the GIL)."""
+    """Decode in a background thread so decoding overlaps pose inference (both release the GIL).
+    Leaving early (closing this generator) stops the thread and closes the decoder: a long-lived
+    process (a Dask worker, the web server) that abandons a video keeps no thread or file behind."""
     buffer: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     failure: list[BaseException] = []
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def produce():
+        from gyml.pose.readers.cpu_usage import FRAMES_THREAD, name_this_thread
+
+        name_this_thread(FRAMES_THREAD)  # so that processor time per thread tells decoding from the model
         try:
             for frame in frames:
-                buffer.put(frame)
+                if not hand_over(frame):
+                    break
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer and raised there
             failure.append(exc)
         finally:
-            buffer.put(done)
+            with contextlib.suppress(Exception):
+                frames.close()  # the decoder's threads and file, now and not when garbage is collected
+            hand_over(done)
 
     worker = threading.Thread(target=produce, daemon=True)
     worker.start()
-    while (item := buffer.get()) is not done:
-        yield item
-    worker.join()
+    try:
+        while (item := buffer.get()) is not done:
+            yield item
+    finally:
+        stop.set()
+        worker.join()
     if failure:
         raise failure[0]
 
