@@ -5,13 +5,16 @@
     python benchmarks/batch_scale.py --part spans    # only: one long video, one pass vs spans in parallel
     python benchmarks/batch_scale.py --part memory   # only: peak memory of extraction, 10 and 60 minutes
 
-batch:  the same short real clips analysed from scratch (empty pose cache each time) by a plain loop in one
-        process, then by `run_batch` on a local cluster of 1 and of 2 workers; videos a minute, the ratio
-        to the loop, and the scheduler's cost per input ((1-worker wall time - loop wall time) / inputs,
-        cluster start-up included, since a user pays it).
+batch:  the same short real clips analysed by a plain loop in one process, then by `run_batch` on a local
+        cluster of 1 and of 2 workers; first with an empty pose cache each (cold: every video extracted),
+        then again with the cache each filled (warm: analysis only); videos a minute, the ratio to the
+        loop, processor time of every process involved, and the scheduler's cost per input ((1-worker
+        time - loop time) / inputs, cluster start-up included, since a user pays it).
 spans:  one long real video read in one pass and in 2 spans in 2 processes: frames a second, the ratio,
-        the largest joint difference to the single pass (all frames, and the first second after each join)
-        and how many frames a handover re-tracked.
+        processor time per process by phase (process start, model set-up, warm-up, owned frames, handover)
+        and by thread group (MediaPipe's graph, FFmpeg, our decoding thread, ...) with thread counts, the
+        speed-up bound that processor time implies, the largest joint difference to the single pass (all
+        frames, and the first second after each join) and how many frames a handover re-tracked.
 memory: peak resident memory of single-pass extraction of a synthesised 10- and 60-minute video (a real
         clip's frames looped, encoded at 320x180). The pose model costs a fixed amount of memory but takes
         ~50 ms a frame, so an hour of video would take an hour and a half here: by default the model's
@@ -71,38 +74,41 @@ def part_batch(clips: list[Path], work: Path) -> None:
     from gyml.batch.runner import _open_client, run_batch
 
     n = len(clips)
-    print(f"\n## batch: {n} real clips, {sum(_frames(c) for c in clips)} frames, extracted and analysed from scratch")
-    print("(CPU: seconds of processor time of the processes doing the work, start-up included; "
-          "it does not depend on the machine's load as wall time does)")
-    cache = work / "cache-loop"
-    t0, c0 = time.perf_counter(), _children_cpu()
-    done = subprocess.run([sys.executable, "-c", LOOP_CODE, *map(str, clips)], env=_env(cache), check=True,
-                          capture_output=True, text=True).stdout.split()
-    loop, loop_cpu = time.perf_counter() - t0, _children_cpu() - c0
-    print(f"plain loop, one process:  {loop:7.1f} s  {60 * n / loop:6.2f} videos/min  (1.00x)  "
-          f"CPU {loop_cpu:6.1f} s  ok={done[1]}")
-    walls = {}
-    for workers in (1, 2):
-        os.environ["GYML_CACHE"] = str(work / f"cache-{workers}")  # the local cluster's workers inherit it
-        t0 = time.perf_counter()
-        client, cluster = _open_client(None, workers)
-        started = time.perf_counter() - t0
-        try:
-            summary = run_batch(clips, work / f"out{workers}.jsonl", client=client)
-            walls[workers] = time.perf_counter() - t0
-            cpu = sum(client.run(_own_cpu).values())
-        finally:
-            client.close()
-            cluster.close()
-        print(f"gyml batch, {workers} worker{'s' if workers > 1 else ' '}:   {walls[workers]:7.1f} s  "
-              f"{60 * n / walls[workers]:6.2f} videos/min  ({loop / walls[workers]:.2f}x)  CPU {cpu:6.1f} s  "
-              f"ok={n - summary.failed}  (cluster start {started:.1f} s)")
-        if workers == 1:
-            print(f"scheduler cost per input, 1 worker vs the loop: {(walls[1] - loop) / n:+.2f} s wall, "
-                  f"{(cpu - loop_cpu) / n:+.2f} s CPU (cluster start-up included)")
+    print(f"\n## batch: the same {n} real clips ({sum(_frames(c) for c in clips)} frames) each time")
+    print("(cold: an empty pose cache, every video decoded and its poses extracted; warm: poses from the cache, "
+          "analysis only. CPU: user + system seconds of every process involved, start-up included: the loop's "
+          "process; for gyml batch this process (Dask scheduler, client, nannies) and the workers with any "
+          "children. Unlike wall time it does not depend on the machine's load)")
+    for state in ("cold", "warm"):
+        cache = work / "cache-loop"  # the loop's second run finds what its first run extracted
+        t0, c0 = time.perf_counter(), _children_cpu()
+        done = subprocess.run([sys.executable, "-c", LOOP_CODE, *map(str, clips)], env=_env(cache), check=True,
+                              capture_output=True, text=True).stdout.split()
+        loop, loop_cpu = time.perf_counter() - t0, _children_cpu() - c0
+        print(f"{state}: plain loop, one process: {loop:7.1f} s  {60 * n / loop:6.2f} videos/min  (1.00x)  "
+              f"CPU {loop_cpu:6.1f} s  ok={done[1]}")
+        for workers in (1, 2):
+            os.environ["GYML_CACHE"] = str(work / f"cache-{workers}")  # the local cluster's workers inherit it
+            t0, own0, kids0 = time.perf_counter(), _own_cpu(), _children_cpu()
+            client, cluster = _open_client(None, workers)
+            started = time.perf_counter() - t0
+            try:
+                summary = run_batch(clips, work / f"out{workers}-{state}.jsonl", client=client)
+            finally:
+                client.close()
+                cluster.close()
+            wall = time.perf_counter() - t0
+            cpu = _own_cpu() - own0 + _children_cpu() - kids0  # the workers are reaped by now
+            print(f"{state}: gyml batch, {workers} worker{'s' if workers > 1 else ' '}: {wall:7.1f} s  "
+                  f"{60 * n / wall:6.2f} videos/min  ({loop / wall:.2f}x)  CPU {cpu:6.1f} s  "
+                  f"ok={n - summary.failed}  (cluster start {started:.1f} s)")
+            if workers == 1:
+                print(f"{state}: scheduler's cost per input, 1 worker against the loop: "
+                      f"{(wall - loop) / n:+.2f} s wall ({(wall - started - loop) / n:+.2f} s without the cluster "
+                      f"start), {(cpu - loop_cpu) / n:+.2f} s CPU (cluster start-up included)")
     os.environ.pop("GYML_CACHE", None)
     t0 = time.perf_counter()
-    summary = run_batch(clips, work / "out2.jsonl", workers=2)
+    summary = run_batch(clips, work / "out2-cold.jsonl", workers=2)
     print(f"rerun of the finished 2-worker batch: {time.perf_counter() - t0:.1f} s, {summary.skipped} skipped")
 
 

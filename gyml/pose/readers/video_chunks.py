@@ -1,11 +1,14 @@
-"""Pose extraction of one long video on every core: the video is cut into spans of time, each span is
-extracted in its own process, and the spans are joined back into one sequence.
+"""Pose extraction of one long video on every core: the video is cut into spans of time, the first span is
+extracted by the calling process and each other one in a process of its own, all at once, and the spans
+are joined back into one sequence.
 
 MediaPipe's tracker carries state from frame to frame (the region it follows, the landmark smoothing), and
 that state lives in one process. A span therefore starts decoding `overlap` seconds before the first frame
 it owns: the tracker warms up on those frames, their poses are thrown away, and the owned frames come out
 close to what one pass over the whole video gives (`benchmarks/batch_scale.py` measures how close). Later
-spans own fewer frames than the first, so that every process does the same work, warm-up included.
+spans own fewer frames than the first, so that every process does the same work, warm-up and process
+start included. Each tracker reports what it cost its process (`ProcessCost`: processor time by phase and
+by thread group), which says where the time goes whatever else the machine runs.
 
 When the warmed-up tracker still disagrees with the one before it (it locked onto another body region or
 person after its cold start), the earlier span's process keeps tracking into the span until the two agree
@@ -43,6 +46,10 @@ OVERLAP_S = 2.0  # tracker warm-up before each span's first owned frame
 # else (tens of centimetres off) does not. Measured in benchmarks/batch_scale.py and docs/lab-notes/batch.md.
 JOIN_TOLERANCE_M = 0.02
 JOIN_RUN = 5
+# A span process's start (interpreter, imports, MediaPipe's graph) costs about as much processor time as
+# the pose model spends on this many frames (1.1 s against 37 ms a frame, benchmarks/batch_scale.py); the
+# calling process has its interpreter and imports already, so later spans own that many frames fewer.
+PROCESS_START_FRAMES = 30
 MIN_SPAN_S = 20.0  # shorter spans do not pay for a process start and the warm-up frames
 
 
@@ -96,15 +103,17 @@ class LandmarkBuffer:
         return SpanPoses(self.times[:n], self.world[:n], self.image[:n], self.visibility[:n], warmup_frames)
 
 
-def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S) -> list[Span]:
+def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S,
+               start_up_frames: float = PROCESS_START_FRAMES) -> list[Span]:
     """`count` spans that cost each process the same work: a later span also tracks `overlap` seconds of
-    warm-up, so it owns that many frames fewer than the first. Boundaries sit half a frame before a frame."""
+    warm-up and pays for starting its process, so it owns that many frames fewer than the first (which the
+    calling process tracks). Boundaries sit half a frame before a frame."""
     count = max(1, min(int(count), frames))
-    warm = overlap * fps
-    while count > 1 and (frames + (count - 1) * warm) / count - warm < 1:
+    extra = overlap * fps + start_up_frames
+    while count > 1 and (frames + (count - 1) * extra) / count - extra < 1:
         count -= 1  # too short to split this many ways
-    first_share = (frames + (count - 1) * warm) / count
-    cuts = [first_time + (round(first_share + k * (first_share - warm)) - 0.5) / fps for k in range(count - 1)]
+    first_share = (frames + (count - 1) * extra) / count
+    cuts = [first_time + (round(first_share + k * (first_share - extra)) - 0.5) / fps for k in range(count - 1)]
     starts = [-math.inf, *cuts]
     stops = [*cuts, math.inf]
     return [Span(a, b, 0.0 if a == -math.inf else overlap) for a, b in zip(starts, stops)]
@@ -145,7 +154,7 @@ def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.i
     `decoder_threads`: FFmpeg's decoding threads (0: as many as FFmpeg likes)."""
     import av
 
-    from gyml.pose.readers.video import MAX_SIDE
+    from gyml.pose.readers.video import MAX_SIDE, RgbConverter
 
     max_side = max_side or MAX_SIDE
     try:
@@ -163,6 +172,7 @@ def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.i
         scale = min(1.0, max_side / max(w, h, 1))
         size = (max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2))
         rate = float(stream.average_rate or stream.guessed_rate or 30)
+        to_rgb = RgbConverter(*size)
         if math.isfinite(start) and stream.time_base:
             container.seek(max(0, int(start / stream.time_base)), stream=stream, backward=True, any_frame=False)
         index = 0
@@ -174,7 +184,7 @@ def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.i
                     continue  # decoded from the keyframe on, but before the span: no pose needed
                 if t >= stop:
                     return
-                yield t, frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                yield t, to_rgb(frame)
         except av.error.FFmpegError:
             return  # a truncated file ends early; the frames decoded so far are real observations
 
@@ -282,6 +292,8 @@ class SpanTracker:
                 if owned.size == 0:
                     self._phase("warm-up")
                 owned.append(t, *poses)
+                if owned.size % 8 == 0:
+                    self._meter.sample()  # the decoding thread ends with the video, before the last phase ends
                 if self.counter is not None:
                     with self.counter.get_lock():
                         self.counter.value += 1
