@@ -141,7 +141,7 @@ def _groups(usage) -> str:
 def part_spans(video: Path) -> None:
     from gyml.pose.readers.cpu_usage import ThreadMeter
     from gyml.pose.readers.video import read_video
-    from gyml.pose.readers.video_chunks import _timeline, plan_spans, read_video_chunked
+    from gyml.pose.readers.video_chunks import _timeline, read_video_chunked
     from gyml.reps.counter import count_reps
 
     fps, first, frames, duration = _timeline(video)
@@ -180,7 +180,7 @@ def part_spans(video: Path) -> None:
     assert len(spans) == len(single), (len(spans), len(single))
     diff = np.nan_to_num(np.abs(spans.joints - single.joints), nan=0.0).max(axis=(1, 2))
     both = spans.present == single.present
-    cuts = [s.start for s in plan_spans(first, frames, fps, 2)[1:]]
+    cuts = joins[0].boundaries
     before = np.zeros(len(single), bool)
     before[: int(np.ceil((cuts[0] - first) * fps))] = True
     near = np.zeros(len(single), bool)

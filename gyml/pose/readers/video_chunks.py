@@ -27,6 +27,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,17 +40,22 @@ from gyml.pose.readers.cpu_usage import ThreadMeter, ThreadUsage, process_second
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
 
-OVERLAP_S = 2.0  # tracker warm-up before each span's first owned frame
+# Tracker warm-up before each span's first owned frame. 1 s costs half the model's work of 2 s and, on the
+# 4 long shared videos other than the benchmark's (12 cuts, benchmarks/span_warmup.py), needed no more
+# re-tracking in series (127 frames against 167): 2 s did not make a cold tracker agree more reliably.
+OVERLAP_S = 1.0
 # Two MediaPipe trackers on the same frames never agree to the bit: the crop each takes comes from its own
 # history, and a few pixels of crop move the landmarks by millimetres to centimetres. They agree when every
 # landmark is within JOIN_TOLERANCE_M for JOIN_RUN frames in a row; a tracker that locked onto something
 # else (tens of centimetres off) does not. Measured in benchmarks/batch_scale.py and docs/lab-notes/batch.md.
 JOIN_TOLERANCE_M = 0.02
 JOIN_RUN = 5
-# A span process's start (interpreter, imports, MediaPipe's graph) costs about as much processor time as
-# the pose model spends on this many frames (1.1 s against 37 ms a frame, benchmarks/batch_scale.py); the
-# calling process has its interpreter and imports already, so later spans own that many frames fewer.
-PROCESS_START_FRAMES = 30
+# Starting a span process costs processor time worth this many frames of the pose model's work (37 ms a
+# frame; benchmarks/batch_scale.py): the interpreter and imports (0.2 s), then MediaPipe's import and graph
+# (0.6 s), which the calling process pays as well unless it has MediaPipe loaded already. Later spans own
+# that many frames fewer, so that every process finishes together.
+PROCESS_START_FRAMES = 5
+MEDIAPIPE_START_FRAMES = 16
 MIN_SPAN_S = 20.0  # shorter spans do not pay for a process start and the warm-up frames
 
 
@@ -101,6 +107,11 @@ class LandmarkBuffer:
     def finish(self, warmup_frames: int = 0) -> SpanPoses:
         n = self.size  # views, not copies: an hour of poses is not held twice
         return SpanPoses(self.times[:n], self.world[:n], self.image[:n], self.visibility[:n], warmup_frames)
+
+
+def span_start_frames() -> int:
+    """What a span process's start costs more than the calling process's, in frames of the model's work."""
+    return PROCESS_START_FRAMES + (MEDIAPIPE_START_FRAMES if "mediapipe" in sys.modules else 0)
 
 
 def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S,
@@ -510,7 +521,7 @@ def read_video_chunked(path: str | Path, jobs: int, progress: Callable[[int, int
 
     path = Path(path)
     fps, first, frames, _ = _timeline(path)
-    plan = plan_spans(first, frames, fps, jobs, overlap)
+    plan = plan_spans(first, frames, fps, jobs, overlap, span_start_frames())
     counter = multiprocessing.get_context("spawn").Value("q", 0)
     finished = threading.Event()
 
