@@ -48,7 +48,8 @@ def thread_times() -> dict[int, tuple[str, float]]:
 
 def group_of(name: str, tid: int, main_tid: int) -> str:
     """model: MediaPipe's graph; decoder: FFmpeg's threads; frames: our decode and colour conversion
-    thread; main: the thread that calls the model and stores its answers; other: idle pools and the rest."""
+    thread; main: the thread that calls the model and stores its answers (the one that made the meter);
+    other: idle pools and the rest."""
     if name.startswith("mediapipe"):
         return "model"
     if name.startswith("av:"):
@@ -75,7 +76,7 @@ class ThreadMeter:
     background thread when one is given (threads that end between samples keep their last reading)."""
 
     def __init__(self, interval: float | None = None):
-        self.main_tid = threading.main_thread().native_id
+        self.main_tid = threading.get_native_id()  # the thread that reads the video (a Dask worker's is not its main)
         self.baseline = {tid: t for tid, (_, t) in thread_times().items()}
         self.last: dict[int, tuple[str, float]] = {}
         self._lock = threading.Lock()
