@@ -78,23 +78,24 @@ def part_batch(clips: list[Path], work: Path) -> None:
     print("(cold: an empty pose cache, every video decoded and its poses extracted; warm: poses from the cache, "
           "analysis only. CPU: user + system seconds of every process involved, start-up included: the loop's "
           "process; for gyml batch this process (Dask scheduler, client, nannies) and the workers with any "
-          "children. Unlike wall time it does not depend on the machine's load)")
+          "children. It depends far less on the machine's load than wall time, except Dask's own work at rest, "
+          "which grows with the wall time: measured first)")
     # Dask's event loops and heartbeats use processor time while a cluster is up, busy or not: on a loaded
     # machine a batch takes longer, so that share grows with the wall time. Measured at rest first.
     at_rest = {}
     for workers in (1, 2):
-        t0, own0, kids0 = time.perf_counter(), _own_cpu(), _children_cpu()
-        client, cluster = _open_client(None, workers)
-        started, start_cpu = time.perf_counter() - t0, _own_cpu() - own0
-        time.sleep(10)
-        client.close()
-        cluster.close()
-        wall, cpu = time.perf_counter() - t0, _own_cpu() - own0 + _children_cpu() - kids0
-        # The workers' own start-up is in `cpu`; the rate is over the whole time, so an upper bound.
-        at_rest[workers] = cpu / wall
-        print(f"Dask at rest, {workers} worker{'s' if workers > 1 else ' '}: cluster start {started:.1f} s "
-              f"({start_cpu:.2f} s CPU in this process), {cpu:.1f} s CPU over {wall:.1f} s: at most "
-              f"{at_rest[workers]:.3f} s CPU a second")
+        runs = []
+        for rest in (0.0, 10.0):  # the difference of the two is the rest alone, without the cluster's start
+            t0, own0, kids0 = time.perf_counter(), _own_cpu(), _children_cpu()
+            client, cluster = _open_client(None, workers)
+            time.sleep(rest)
+            client.close()
+            cluster.close()
+            runs.append((time.perf_counter() - t0, _own_cpu() - own0 + _children_cpu() - kids0))
+        (wall0, cpu0), (wall1, cpu1) = runs
+        at_rest[workers] = max(0.0, (cpu1 - cpu0) / (wall1 - wall0))
+        print(f"Dask, {workers} worker{'s' if workers > 1 else ' '}: start and stop of the cluster {wall0:.1f} s, "
+              f"{cpu0:.1f} s CPU; at rest {at_rest[workers]:.3f} s CPU a second")
     for state in ("cold", "warm"):
         cache = work / "cache-loop"  # the loop's second run finds what its first run extracted
         t0, c0 = time.perf_counter(), _children_cpu()
@@ -118,7 +119,7 @@ def part_batch(clips: list[Path], work: Path) -> None:
             print(f"{state}: gyml batch, {workers} worker{'s' if workers > 1 else ' '}: {wall:7.1f} s  "
                   f"{60 * n / wall:6.2f} videos/min  ({loop / wall:.2f}x)  CPU {cpu:6.1f} s  "
                   f"ok={n - summary.failed}  (cluster start {started:.1f} s); CPU beyond the loop "
-                  f"{cpu - loop_cpu:+.1f} s, of which Dask at rest for this long at most {at_rest[workers] * wall:.1f} s; "
+                  f"{cpu - loop_cpu:+.1f} s, of which Dask at rest for this long {at_rest[workers] * wall:.1f} s; "
                   f"bound on {workers} idle core{'s' if workers > 1 else ''}: {workers * loop_cpu / cpu:.2f}x")
             if workers == 1:
                 print(f"{state}: scheduler's cost per input, 1 worker against the loop: "
