@@ -1,10 +1,13 @@
 """The coach against the person's own gold (centimetres of their body), against their own best reps,
 and grouped cues that stay machine-readable."""
 
+import re
+
 import numpy as np
 import pytest
 from conftest import shared_path
 
+from gyml.coach.geometry import hip_height
 from gyml.coach.learned import fit_tolerances
 from gyml.pipeline import analyze_sequence
 from gyml.pose.readers import read_pose
@@ -72,23 +75,39 @@ def test_grouped_cues_carry_their_reps_and_kind():
     assert one.rep == 5 and one.reps == [5] and one.kind == "knees_cave"
 
 
-def test_a_wider_squat_stance_than_the_gold_is_named_in_centimetres():
+@pytest.mark.parametrize("shift,kind", [(0.08, "stance_wide"), (-0.05, "stance_narrow")])
+def test_a_wider_or_narrower_squat_stance_than_the_gold_is_named_in_centimetres(shift, kind):
     config = SynthConfig(randomize=False, noise_m=0.0)
     gold = synthesize("squat", 4, seed=0, config=config)
-    wide = gold.joints.copy()
-    # both legs moved 8 cm further out (about 16 cm wider stance)
+    moved = gold.joints.copy()
+    # each leg moved `shift` metres outwards (both: a stance 2 * shift wider)
     for side, sign in (("left", 1.0), ("right", -1.0)):
         for part in ("knee", "ankle", "foot"):
             axis = gold.joints[:, JOINT["left_hip"]] - gold.joints[:, JOINT["right_hip"]]
             axis[:, 1] = 0
             axis /= np.linalg.norm(axis, axis=1, keepdims=True)
-            wide[:, JOINT[f"{side}_{part}"]] += sign * 0.08 * axis
-    seq = PoseSequence(wide, gold.confidence, gold.fps, source="synth")
-    a = analyze_sequence(seq, "wide", exercise="squat", gold=gold).analysis
-    kinds = {f.kind for f in _faults(a)}
-    assert "stance_wide" in kinds, [f.message for f in a.feedback]
+            moved[:, JOINT[f"{side}_{part}"]] += sign * shift * axis
+    seq = PoseSequence(moved, gold.confidence, gold.fps, source="synth")
+    a = analyze_sequence(seq, kind, exercise="squat", gold=gold).analysis
+    told = [f for f in _faults(a) if f.kind == kind]
+    assert told and len(told[0].reps) == a.reps["count"], [f.message for f in a.feedback]
+    said = float(re.search(r"(\d+) cm", told[0].message).group(1))
+    assert abs(said - abs(200 * shift)) <= 2, told[0].message
     quiet = analyze_sequence(gold, "same", exercise="squat", gold=gold).analysis
     assert _faults(quiet) == []
+
+
+def test_a_squat_set_whose_hips_stop_12_cm_higher_than_the_gold_is_told_so():
+    gold = synthesize("squat", 5, seed=0, config=SynthConfig(randomize=False, noise_m=0.004))
+    # another take of the same body, each rep going to 80% of the catalog's depth
+    high = synthesize("squat", 6, seed=2, config=SynthConfig(depth=0.8, height=1.75, noise_m=0.004))
+    higher_by = hip_height(high.joints).min() - hip_height(gold.joints).min()
+    assert 0.10 < higher_by < 0.14
+    a = analyze_sequence(high, "high", exercise="squat", gold=gold).analysis
+    told = {r for f in _faults(a) if f.kind in ("not_low_enough", "shallow") for r in f.reps}
+    assert len(told) > a.reps["count"] / 2, [f.message for f in a.feedback]
+    # the feet stay where they were: no stance finding for a shallower squat
+    assert not [f for f in _faults(a) if f.kind.startswith("stance")], [f.message for f in a.feedback]
 
 
 def test_learned_tolerances_separate_what_the_clips_separate():
@@ -110,3 +129,21 @@ def test_a_shallow_rep_mid_set_is_told_once_and_not_called_fatigue():
     shallow = {r for f in a.feedback if f.kind == "shallow" for r in f.reps}
     assert shallow == {3, 6}, [f.message for f in a.feedback]
     assert not [f.message for f in a.feedback if f.kind == "shallower_than_best"]
+
+
+def test_a_rushed_rep_in_a_slow_set_is_told_against_the_persons_own_pace():
+    # the set 1.6 times slower than the catalog's gold; rep 4 at 45% of the set's pace (72% of the gold's)
+    # is rushed all the same
+    seq = synthesize("push_up", 8, {4: "too_fast"}, seed=5,
+                     config=SynthConfig(randomize=False, tempo_scale=1.6, noise_m=0.004))
+    a = analyze_sequence(seq, "slow", exercise="push_up").analysis
+    rushed = {r for f in a.feedback if f.kind == "too_fast" for r in f.reps}
+    assert rushed == {4}, [f.message for f in a.feedback]
+
+
+def test_a_slow_set_is_not_told_it_rushes_a_rep_still_slower_than_the_gold():
+    # a very slow set (2.6 times the gold's rep time) with one rep at 45% of it, still slower than the gold
+    seq = synthesize("push_up", 8, {4: "too_fast"}, seed=5,
+                     config=SynthConfig(randomize=False, tempo_scale=2.6, noise_m=0.004))
+    a = analyze_sequence(seq, "very slow", exercise="push_up").analysis
+    assert not [f.message for f in a.feedback if f.kind == "too_fast"]

@@ -44,12 +44,27 @@ def test_a_clean_synthesised_hold_is_timed_and_quiet(label):
     ("wall_sit", {"spine_flex": 35}, "back_off_wall"),
     ("side_plank", {"hip_abd_l": 25, "hip_abd_r": -25}, "hips_drop"),
     ("side_plank", {"hip_flex_l": 35, "hip_flex_r": 35}, "hips_pike"),
+    ("side_plank", {"sh_elev_r": 55}, "shoulders_ahead"),
+    ("wall_sit", {"hip_flex_l": 120, "hip_flex_r": 120, "knee_l": 120, "knee_r": 120}, "hips_low"),
+    ("wall_sit", {"knee_l": 120, "knee_r": 120}, "knees_ahead"),
+    ("wall_sit", {"knee_l": 60, "knee_r": 60}, "feet_ahead"),
 ])
 def test_a_planted_posture_fault_is_found_over_the_hold(label, change, fault):
     report = coach_hold(_hold(label, **change), label)
     assert report.fault_share(fault) > 0.8
     message = next(f.message for f in hold_feedback(report) if f.severity in ("warn", "fault"))
     assert " s to " in message
+
+
+@pytest.mark.parametrize("change,fault", [
+    ({"knee_l": 60, "knee_r": 60}, "feet_ahead"),       # thighs level, shins slanting forward to the feet
+    ({"knee_l": 120, "knee_r": 120}, "knees_ahead"),    # thighs level, knees past the ankles
+    ({"hip_flex_l": 55, "hip_flex_r": 55, "knee_l": 55, "knee_r": 55}, "hips_high"),  # shins upright
+])
+def test_a_wall_sit_fault_is_named_alone(change, fault):
+    # the knee's bend changes in all three; only the part of the body that moved is named
+    report = coach_hold(_hold("wall_sit", **change), "wall_sit")
+    assert {s.fault for s in report.segments} == {fault}
 
 
 def test_checks_needing_an_absent_joint_are_skipped_and_said(tmp_path):

@@ -335,13 +335,9 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
     main = main_joint(gold, watched)
     durations = np.array([r.active_s for r in user]) if user else np.zeros(0)
     typical = float(np.median(durations)) if len(durations) else 0.0
-    # the usual pace of each half: the person's own, or the gold's where that is quicker
+    # the usual pace of each half: the person's own
     typical_into = float(np.median([r.into_s for r in user])) if user else 0.0
     typical_out = float(np.median([r.out_s for r in user])) if user else 0.0
-    if gold.get("into", 0) > 0:
-        typical_into = min(typical_into, gold["into"])
-    if gold.get("out", 0) > 0:
-        typical_out = min(typical_out, gold["out"])
     for r in user:
         g_mid = gold["angles_mid"]
         rep_checks = checks if r.side_view <= SIDE_VIEW else tuple(c for c in checks if c not in LATERAL_CHECKS)
@@ -389,12 +385,14 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                 if big > 25 and abs(left - right) > 0.35 * tol * big:
                     findings.append(Finding(r.index, "asymmetric_arms", "mid", joint, abs(left - right)))
                     break
-        if "too_fast" in rep_checks and typical > 0:
-            reference = min(typical, gold["duration"]) if gold["duration"] > 0 else typical
+        # Rushed against the person's own usual pace (what the cue tells them), and quicker than the
+        # gold rep too: a slow set's rep at the gold's pace is not rushed.
+        quicker_than_gold = gold["duration"] <= 0 or r.active_s < gold["duration"]
+        if "too_fast" in rep_checks and typical > 0 and quicker_than_gold:
             # each half against the set's usual: dropping into a squat is the common way to rush
             into = r.into_s / typical_into if typical_into > 0 else 1.0
             out = r.out_s / typical_out if typical_out > 0 else 1.0
-            whole_rushed = r.active_s < 0.62 / tol * reference
+            whole_rushed = r.active_s < 0.62 / tol * typical
             if whole_rushed or min(into, out) < 0.45 / tol:
                 if into < 0.7 * out:
                     phase, share = "descent", into

@@ -89,6 +89,12 @@ def _cue(kind: str, exercise: str | None, joint: str, value: float) -> str:
     return text
 
 
+def unseen_legs_note(reps: list[int], count: int) -> str:
+    """The info line for reps whose knees were not judged because no leg was in view."""
+    which = "Knees not checked" if len(reps) == count else f"{_rep_list(reps)}: knees not checked"
+    return f"{which} - the legs are not in view; film the whole body to have them checked."
+
+
 def _rep_list(reps: list[int]) -> str:
     reps = sorted(set(reps))
     if len(reps) == 1:

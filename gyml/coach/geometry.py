@@ -45,9 +45,10 @@ class RepGeometry:
     rep: int
     bottom: int        # frame where the hips are lowest
     hip_drop: float    # metres from standing hip height to the rep's lowest
-    feet_apart: float  # metres between the ankles along the floor at the bottom
+    feet_apart: float  # metres between the ankles along the floor at the bottom (a lunge's stride)
     sway: float        # degrees: range of the trunk's sideways tilt over the rep
     leg: float         # the person's leg length, metres
+    stance: float = 0.0  # metres between the ankles along the floor standing (the rep's highest hips)
 
 
 def leg_length(joints: np.ndarray) -> float:
@@ -102,17 +103,23 @@ def rep_geometry(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[i
     for rep, start, end in spans:
         frames = np.arange(start, end + 1)
         bottom = int(frames[np.argmin(height[frames])])
-        feet = j[bottom, JOINT["left_ankle"]] - j[bottom, JOINT["right_ankle"]]
+        top = int(frames[np.argmax(height[frames])])
         lo, hi = np.percentile(tilt[frames], [5, 95])
-        out.append(RepGeometry(rep, bottom, standing - float(height[bottom]),
-                               float(np.hypot(feet[0], feet[2])), float(hi - lo), leg))
+        out.append(RepGeometry(rep, bottom, standing - float(height[bottom]), _feet_apart(j, bottom),
+                               float(hi - lo), leg, stance=_feet_apart(j, top)))
     return out
+
+
+def _feet_apart(joints: np.ndarray, frame: int) -> float:
+    feet = joints[frame, JOINT["left_ankle"]] - joints[frame, JOINT["right_ankle"]]
+    return float(np.hypot(feet[0], feet[2]))
 
 
 def geometry_profile(gold: list[RepGeometry]) -> dict:
     """Median of each measure over the gold reps."""
     return {"hip_drop": float(np.median([g.hip_drop for g in gold])),
             "feet_apart": float(np.median([g.feet_apart for g in gold])),
+            "stance": float(np.median([g.stance for g in gold])),
             "sway": float(np.median([g.sway for g in gold])),
             "leg": float(np.median([g.leg for g in gold]))}
 
@@ -128,12 +135,17 @@ def geometry_findings(user: list[RepGeometry], gold: dict, checks: tuple[str, ..
             short = gold["hip_drop"] * scale - g.hip_drop
             if short > DEPTH_TOLERANCE * tol * g.leg:
                 findings.append(Finding(g.rep, "not_low_enough", "mid", "hip", 100 * short))
-        expected = gold["feet_apart"] * scale
-        apart = g.feet_apart - expected
-        for kind, value in (("stride_long", apart), ("stride_short", -apart),
-                            ("stance_wide", apart), ("stance_narrow", -apart)):
-            if kind in checks and value > FEET_TOLERANCE * tol * expected:
-                findings.append(Finding(g.rep, kind, "mid", "feet", 100 * value))
+        # A stride is read at the bottom of the lunge; a stance standing, where the feet are planted
+        # whatever the depth (measured at the bottom it would move with the depth in bodies whose
+        # ankles turn as the knees bend).
+        for wider, narrower, measured, expected in (
+                ("stride_long", "stride_short", g.feet_apart, gold["feet_apart"] * scale),
+                ("stance_wide", "stance_narrow", g.stance, gold["stance"] * scale)):
+            apart = measured - expected
+            for kind, value in ((wider, apart), (narrower, -apart)):
+                if kind in checks and value > FEET_TOLERANCE * tol * expected:
+                    phase = "mid" if kind.startswith("stride") else "start"
+                    findings.append(Finding(g.rep, kind, phase, "feet", 100 * value))
         more = g.sway - gold["sway"]
         if "off_balance" in checks and g.sway > SWAY_RATIO * tol * gold["sway"] and more > SWAY_MARGIN * tol:
             findings.append(Finding(g.rep, "off_balance", "overall", "trunk", more))

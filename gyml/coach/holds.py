@@ -63,8 +63,9 @@ _KNEES = ("left_knee", "right_knee")
 # - shoulders rolled forward (protracted) bring the shoulder joints together by 10% of the torso length
 #   (about 5 cm); shoulder width differs more than that between people, so only the person's own good take
 #   can judge it;
-# - wall sit: 15 degrees of knee bend off the reference (the thigh ~12 cm off level for a 45 cm thigh), of the
-#   trunk off the wall's vertical and of the shin off the vertical (knees ~12 cm past the ankles).
+# - wall sit: 15 degrees of the thigh off the reference's level (the hips ~12 cm off knee height for a 45 cm
+#   thigh), of the trunk off the wall's vertical and of the shin off the vertical either way (knees ~12 cm
+#   past the ankles, or the feet as far out ahead of the knees).
 HIP_TOLERANCE = 20.0
 PLANK_CHECKS = (
     HoldCheck("hips_sag", "hip_line", +1, HIP_TOLERANCE, (*_SHOULDERS, *_HIPS, *_ANKLES), "hips sagged"),
@@ -84,10 +85,13 @@ SIDE_PLANK_CHECKS = (
               "shoulder moved ahead of the elbow", joint="shoulder"),
 )
 WALL_SIT_CHECKS = (
-    HoldCheck("hips_high", "knee", -1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "hips rose above knee height", joint="knee"),
-    HoldCheck("hips_low", "knee", +1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "hips sank below the knees", joint="knee"),
+    HoldCheck("hips_high", "thigh", +1, 15.0, (*_HIPS, *_KNEES), "hips rose above knee height", joint="knee"),
+    HoldCheck("hips_low", "thigh", -1, 15.0, (*_HIPS, *_KNEES), "hips sank below the knees", joint="knee"),
     HoldCheck("back_off_wall", "trunk", +1, 15.0, ("neck", "pelvis"), "back came off the wall", joint="trunk"),
-    HoldCheck("knees_ahead", "shin", +1, 15.0, (*_KNEES, *_ANKLES), "knees moved ahead of the ankles", joint="knee"),
+    HoldCheck("knees_ahead", "shin", +1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "knees moved ahead of the ankles",
+              joint="knee"),
+    HoldCheck("feet_ahead", "shin", -1, 15.0, (*_HIPS, *_KNEES, *_ANKLES), "feet set out ahead of the knees",
+              joint="knee"),
 )
 HOLDS = {"plank": ("prone", PLANK_CHECKS), "side_plank": ("side", SIDE_PLANK_CHECKS),
          "wall_sit": ("sit", WALL_SIT_CHECKS)}
@@ -144,7 +148,8 @@ def posture_signals(joints: np.ndarray, kind: str) -> dict[str, np.ndarray]:
     prone: hip_line (+ hips towards the floor, - piked), neck (+ head towards the floor), upper_arm (+ elbows
     behind the shoulders, i.e. shoulders ahead of the support), shoulder_width (torso lengths).
     side: hip_side (+ hips towards the floor), hip_line (- hips pushed back), neck_side, upper_arm (support arm).
-    sit: knee (flexion), trunk (from the vertical), shin (from the vertical).
+    sit: knee (flexion), thigh (from level; + hips above the knees), trunk (from the vertical), shin (from
+    the vertical; + knees ahead of the ankles).
     """
     j = np.asarray(joints, dtype=np.float64)
     shoulders, hips, ankles = _mid(j, *_SHOULDERS), _mid(j, *_HIPS), _mid(j, *_ANKLES)
@@ -161,10 +166,18 @@ def posture_signals(joints: np.ndarray, kind: str) -> dict[str, np.ndarray]:
             return 180.0 - np.degrees(np.arccos(np.clip(_dot(_unit(a), _unit(b)), -1, 1)))
 
         out["knee"] = 0.5 * (flexion(thigh_l, shin_l) + flexion(thigh_r, shin_r))
+        # hip height against the knees read on the thighs themselves (+ hips above the knees): the knee's
+        # bend alone also changes when the feet, not the hips, move
+        thigh = _unit(thigh_l + thigh_r)
+        out["thigh"] = np.degrees(np.arcsin(np.clip(thigh @ up, -1, 1)))
         trunk = _unit(j[:, JOINT["neck"]] - j[:, JOINT["pelvis"]])
         out["trunk"] = np.degrees(np.arccos(np.clip(trunk @ up, -1, 1)))
         shin = _unit(-(shin_l + shin_r))
-        out["shin"] = np.degrees(np.arccos(np.clip(shin @ up, -1, 1)))
+        # signed: + the knees ahead of the ankles (towards where the thighs point), - the feet set out
+        # ahead of the knees (too far from the wall); unsigned, feet too far out read as knees ahead
+        thighs = -(thigh_l + thigh_r)
+        ahead = np.sign(_dot(shin - (shin @ up)[:, None] * up, thighs))
+        out["shin"] = np.degrees(np.arccos(np.clip(shin @ up, -1, 1))) * np.where(ahead == 0, 1.0, ahead)
         return out
 
     along = _unit(shoulders - ankles)  # towards the head

@@ -5,8 +5,10 @@ The built-in reference is a textbook body; a real body filmed by one camera diff
 fault explains (monocular depth bends the body line, people hold their legs and head their own way),
 so the textbook tolerances flag correct reps. Here each rep's deviations from the reference are taken
 over the whole rep (not one frame), and the tolerance of each check is learned from real clips labelled
-correct or wrong: the one that separates them best on the training clips. A check whose tolerance is
-None is not used for that exercise on video. `fit_tolerances` is the learner; benchmarks/coach_real.py
+correct or wrong: the one that separates them best on the training clips. The knees are read on the
+leg the camera sees (one camera sees the near leg; the far one is a guess), and not at all where neither
+leg is seen (legs out of the picture): a knee bend guessed for an unseen leg flagged correct clips. A
+check whose tolerance is None is not used for that exercise on video. `fit_tolerances` is the learner; benchmarks/coach_real.py
 runs it with leave-one-clip-out validation, prints the out-of-fold figure and the tolerances to ship.
 """
 
@@ -16,6 +18,14 @@ import numpy as np
 
 from gyml.coach.compare import Finding, RepMeasures, travel
 from gyml.pose.skeleton import ANGLE_NAMES, JOINT
+
+# A leg is seen in a frame when its hip, knee and ankle are all at least this sure; a rep's knee bend is
+# judged only when a leg is seen in at least SEEN_SHARE of its frames (and three of them).
+SEEN = 0.5
+SEEN_SHARE = 0.3
+# The percentile over a rep's frames a held fault is read at: a few noisy frames do not reach it, a
+# fault held through a part of the rep does.
+HELD = 90
 
 A = {n: i for i, n in enumerate(ANGLE_NAMES)}
 KINDS = ("hips_sag", "hips_pike", "knees_bent", "head_dropped", "shallow", "elbows_flare")
@@ -27,7 +37,7 @@ JOINTS = {"hips_sag": "hip", "hips_pike": "hip", "knees_bent": "knee", "head_dro
 # Degrees beyond the reference (depth: share of the reference's range missing), learned on
 # ../shared/data/videos/pushup_form (40 clips) by `fit_tolerances`; reproduced by benchmarks/coach_real.py.
 LEARNED: dict[str, dict[str, float | None]] = {
-    "push_up": {"hips_sag": 9.0, "hips_pike": None, "knees_bent": 17.2, "head_dropped": 26.6, "shallow": None,
+    "push_up": {"hips_sag": 9.0, "hips_pike": None, "knees_bent": 19.0, "head_dropped": 26.6, "shallow": None,
                 "elbows_flare": None},
 }
 
@@ -48,11 +58,33 @@ def reference_levels(angles: np.ndarray, joints: np.ndarray) -> dict:
             "head": float(np.median(head_angle(joints)))}
 
 
+def seen_knee_flexion(angles: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """(T,) knee bend of the leg the camera sees better in each frame; NaN where neither leg is seen."""
+    sure = {side: np.min(confidence[:, [JOINT[f"{side}_{j}"] for j in ("hip", "knee", "ankle")]], axis=1)
+            for side in ("left", "right")}
+    left_better = sure["left"] >= sure["right"]
+    knee = np.where(left_better, angles[:, A["left_knee_flexion"]], angles[:, A["right_knee_flexion"]])
+    return np.where(np.maximum(sure["left"], sure["right"]) >= SEEN, knee, np.nan)
+
+
+def _held(values: np.ndarray, q: float = HELD) -> float | None:
+    """The q-th percentile of the values that are known, None when too few are."""
+    known = values[np.isfinite(values)]
+    if len(known) < max(3, SEEN_SHARE * len(values)):
+        return None
+    return float(np.percentile(known, q))
+
+
 def rep_deviations(angles: np.ndarray, joints: np.ndarray, reps: list[RepMeasures], reference: dict,
-                   gold: dict, main: str | None) -> list[dict]:
-    """For each rep, how far it strays from the reference in each of KINDS (larger = worse): the 90th
-    percentile over the rep's frames, so a single noisy frame does not count and a held fault does."""
-    knees = 0.5 * (angles[:, A["left_knee_flexion"]] + angles[:, A["right_knee_flexion"]])
+                   gold: dict, main: str | None, confidence: np.ndarray | None = None,
+                   held: float = HELD) -> list[dict]:
+    """For each rep, how far it strays from the reference in each of KINDS (larger = worse): the `held`
+    percentile over the rep's frames (100 - `held` for a pike). With `confidence`, the knees are read on the
+    leg the camera sees; a rep where no leg is seen gets -inf there (not judged)."""
+    if confidence is None:
+        knees = 0.5 * (angles[:, A["left_knee_flexion"]] + angles[:, A["right_knee_flexion"]])
+    else:
+        knees = seen_knee_flexion(angles, confidence)
     head = head_angle(joints)
     flare = 0.5 * (angles[:, A["left_shoulder_abduction"]] + angles[:, A["right_shoulder_abduction"]])
     gold_flare = 0.5 * (gold["angles_mid"]["left_shoulder_abduction"]
@@ -61,10 +93,11 @@ def rep_deviations(angles: np.ndarray, joints: np.ndarray, reps: list[RepMeasure
     for r in reps:
         span = slice(r.start, r.end + 1)
         line = angles[span, A["body_line"]]
-        dev = {"hips_sag": float(np.percentile(line, 90)) - reference["body_line"],
-               "hips_pike": reference["body_line"] - float(np.percentile(line, 10)),
-               "knees_bent": float(np.percentile(knees[span], 90)) - reference["knee"],
-               "head_dropped": float(np.percentile(head[span], 90)) - reference["head"],
+        knee = _held(knees[span], held)
+        dev = {"hips_sag": float(np.percentile(line, held)) - reference["body_line"],
+               "hips_pike": reference["body_line"] - float(np.percentile(line, 100 - held)),
+               "knees_bent": -np.inf if knee is None else knee - reference["knee"],
+               "head_dropped": float(np.percentile(head[span], held)) - reference["head"],
                "elbows_flare": float(flare[r.mid]) - gold_flare,
                "shallow": 0.0}
         if main and gold["travel"].get(main, 0) > 0:

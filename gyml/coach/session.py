@@ -18,7 +18,7 @@ from gyml.coach.compare import (
     measure_reps,
     rep_score,
 )
-from gyml.coach.feedback import phrase
+from gyml.coach.feedback import phrase, unseen_legs_note
 from gyml.coach.geometry import (
     GEOMETRY_CHECKS,
     fill_joints,
@@ -90,7 +90,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         reference = reference_levels(gold_angles, gold.joints)
         main = main_joint(profile, watched)
         angles = Kinematics.of(seq, kinematics).angles
-        deviations = rep_deviations(angles, joints, user_m, reference, profile, main)
+        deviations = rep_deviations(angles, joints, user_m, reference, profile, main, seq.confidence)
         findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
                                     profile["travel"].get(main, 0.0) if main else 0.0)
     if own_gold:
@@ -103,6 +103,11 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
         feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
+    if deviations and LEARNED[exercise].get("knees_bent") is not None:
+        unseen = [r.index for r, d in zip(user_m, deviations) if not np.isfinite(d["knees_bent"])]
+        if unseen:
+            feedback.append(Feedback(None, "overall", "knee", "info", unseen_legs_note(unseen, len(user_m)),
+                                     reps=unseen))
     metrics = []
     for i, r in enumerate(user_m):
         warp = warps[r.index]
@@ -118,7 +123,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
             "warnings": [f.kind for f in findings if f.rep == r.index and f.severity == "warn"],
-            **({"deviations": {k: round(v, 3) for k, v in deviations[i].items()}} if deviations else {}),
+            # a check not judged on this rep (its joints unseen) is null
+            **({"deviations": {k: round(v, 3) if np.isfinite(v) else None for k, v in deviations[i].items()}}
+               if deviations else {}),
         })
     reference = "own gold" if own_gold else "built-in, and the set's own best reps"
     coach = {"method": "gyml", "strictness": strictness, "reference": reference}
