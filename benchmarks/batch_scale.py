@@ -5,13 +5,16 @@
     python benchmarks/batch_scale.py --part spans    # only: one long video, one pass vs spans in parallel
     python benchmarks/batch_scale.py --part memory   # only: peak memory of extraction, 10 and 60 minutes
 
-batch:  the same short real clips analysed from scratch (empty pose cache each time) by a plain loop in one
-        process, then by `run_batch` on a local cluster of 1 and of 2 workers; videos a minute, the ratio
-        to the loop, and the scheduler's cost per input ((1-worker wall time - loop wall time) / inputs,
-        cluster start-up included, since a user pays it).
+batch:  the same short real clips analysed by a plain loop in one process, then by `run_batch` on a local
+        cluster of 1 and of 2 workers; first with an empty pose cache each (cold: every video extracted),
+        then again with the cache each filled (warm: analysis only); videos a minute, the ratio to the
+        loop, processor time of every process involved, and the scheduler's cost per input ((1-worker
+        time - loop time) / inputs, cluster start-up included, since a user pays it).
 spans:  one long real video read in one pass and in 2 spans in 2 processes: frames a second, the ratio,
-        the largest joint difference to the single pass (all frames, and the first second after each join)
-        and how many frames a handover re-tracked.
+        processor time per process by phase (process start, model set-up, warm-up, owned frames, handover)
+        and by thread group (MediaPipe's graph, FFmpeg, our decoding thread, ...) with thread counts, the
+        speed-up bound that processor time implies, the largest joint difference to the single pass (all
+        frames, and the first second after each join) and how many frames a handover re-tracked.
 memory: peak resident memory of single-pass extraction of a synthesised 10- and 60-minute video (a real
         clip's frames looped, encoded at 320x180). The pose model costs a fixed amount of memory but takes
         ~50 ms a frame, so an hour of video would take an hour and a half here: by default the model's
@@ -71,38 +74,60 @@ def part_batch(clips: list[Path], work: Path) -> None:
     from gyml.batch.runner import _open_client, run_batch
 
     n = len(clips)
-    print(f"\n## batch: {n} real clips, {sum(_frames(c) for c in clips)} frames, extracted and analysed from scratch")
-    print("(CPU: seconds of processor time of the processes doing the work, start-up included; "
-          "it does not depend on the machine's load as wall time does)")
-    cache = work / "cache-loop"
-    t0, c0 = time.perf_counter(), _children_cpu()
-    done = subprocess.run([sys.executable, "-c", LOOP_CODE, *map(str, clips)], env=_env(cache), check=True,
-                          capture_output=True, text=True).stdout.split()
-    loop, loop_cpu = time.perf_counter() - t0, _children_cpu() - c0
-    print(f"plain loop, one process:  {loop:7.1f} s  {60 * n / loop:6.2f} videos/min  (1.00x)  "
-          f"CPU {loop_cpu:6.1f} s  ok={done[1]}")
-    walls = {}
+    print(f"\n## batch: the same {n} real clips ({sum(_frames(c) for c in clips)} frames) each time")
+    print("(cold: an empty pose cache, every video decoded and its poses extracted; warm: poses from the cache, "
+          "analysis only. CPU: user + system seconds of every process involved, start-up included: the loop's "
+          "process; for gyml batch this process (Dask scheduler, client, nannies) and the workers with any "
+          "children. It depends far less on the machine's load than wall time, except Dask's own work at rest, "
+          "which grows with the wall time: measured first)")
+    # Dask's event loops and heartbeats use processor time while a cluster is up, busy or not: on a loaded
+    # machine a batch takes longer, so that share grows with the wall time. Measured at rest first.
+    at_rest = {}
     for workers in (1, 2):
-        os.environ["GYML_CACHE"] = str(work / f"cache-{workers}")  # the local cluster's workers inherit it
-        t0 = time.perf_counter()
-        client, cluster = _open_client(None, workers)
-        started = time.perf_counter() - t0
-        try:
-            summary = run_batch(clips, work / f"out{workers}.jsonl", client=client)
-            walls[workers] = time.perf_counter() - t0
-            cpu = sum(client.run(_own_cpu).values())
-        finally:
+        runs = []
+        for rest in (0.0, 10.0):  # the difference of the two is the rest alone, without the cluster's start
+            t0, own0, kids0 = time.perf_counter(), _own_cpu(), _children_cpu()
+            client, cluster = _open_client(None, workers)
+            time.sleep(rest)
             client.close()
             cluster.close()
-        print(f"gyml batch, {workers} worker{'s' if workers > 1 else ' '}:   {walls[workers]:7.1f} s  "
-              f"{60 * n / walls[workers]:6.2f} videos/min  ({loop / walls[workers]:.2f}x)  CPU {cpu:6.1f} s  "
-              f"ok={n - summary.failed}  (cluster start {started:.1f} s)")
-        if workers == 1:
-            print(f"scheduler cost per input, 1 worker vs the loop: {(walls[1] - loop) / n:+.2f} s wall, "
-                  f"{(cpu - loop_cpu) / n:+.2f} s CPU (cluster start-up included)")
+            runs.append((time.perf_counter() - t0, _own_cpu() - own0 + _children_cpu() - kids0))
+        (wall0, cpu0), (wall1, cpu1) = runs
+        at_rest[workers] = max(0.0, (cpu1 - cpu0) / (wall1 - wall0))
+        print(f"Dask, {workers} worker{'s' if workers > 1 else ' '}: start and stop of the cluster {wall0:.1f} s, "
+              f"{cpu0:.1f} s CPU; at rest {at_rest[workers]:.3f} s CPU a second")
+    for state in ("cold", "warm"):
+        cache = work / "cache-loop"  # the loop's second run finds what its first run extracted
+        t0, c0 = time.perf_counter(), _children_cpu()
+        done = subprocess.run([sys.executable, "-c", LOOP_CODE, *map(str, clips)], env=_env(cache), check=True,
+                              capture_output=True, text=True).stdout.split()
+        loop, loop_cpu = time.perf_counter() - t0, _children_cpu() - c0
+        print(f"{state}: plain loop, one process: {loop:7.1f} s  {60 * n / loop:6.2f} videos/min  (1.00x)  "
+              f"CPU {loop_cpu:6.1f} s  ok={done[1]}")
+        for workers in (1, 2):
+            os.environ["GYML_CACHE"] = str(work / f"cache-{workers}")  # the local cluster's workers inherit it
+            t0, own0, kids0 = time.perf_counter(), _own_cpu(), _children_cpu()
+            client, cluster = _open_client(None, workers)
+            started = time.perf_counter() - t0
+            try:
+                summary = run_batch(clips, work / f"out{workers}-{state}.jsonl", client=client)
+            finally:
+                client.close()
+                cluster.close()
+            wall = time.perf_counter() - t0
+            cpu = _own_cpu() - own0 + _children_cpu() - kids0  # the workers are reaped by now
+            print(f"{state}: gyml batch, {workers} worker{'s' if workers > 1 else ' '}: {wall:7.1f} s  "
+                  f"{60 * n / wall:6.2f} videos/min  ({loop / wall:.2f}x)  CPU {cpu:6.1f} s  "
+                  f"ok={n - summary.failed}  (cluster start {started:.1f} s); CPU beyond the loop "
+                  f"{cpu - loop_cpu:+.1f} s, of which Dask at rest for this long {at_rest[workers] * wall:.1f} s; "
+                  f"bound on {workers} idle core{'s' if workers > 1 else ''}: {workers * loop_cpu / cpu:.2f}x")
+            if workers == 1:
+                print(f"{state}: scheduler's cost per input, 1 worker against the loop: "
+                      f"{(wall - loop) / n:+.2f} s wall ({(wall - started - loop) / n:+.2f} s without the cluster "
+                      f"start), {(cpu - loop_cpu) / n:+.2f} s CPU (cluster start-up included)")
     os.environ.pop("GYML_CACHE", None)
     t0 = time.perf_counter()
-    summary = run_batch(clips, work / "out2.jsonl", workers=2)
+    summary = run_batch(clips, work / "out2-cold.jsonl", workers=2)
     print(f"rerun of the finished 2-worker batch: {time.perf_counter() - t0:.1f} s, {summary.skipped} skipped")
 
 
@@ -111,27 +136,70 @@ def _frames(path: Path) -> int:
     return _timeline(path)[2]
 
 
+def _decode_costs(video: Path, frames: int) -> tuple[float, float]:
+    """Processor seconds a frame to decode only, and to decode and convert to the model's RGB (one thread)."""
+    import av
+
+    from gyml.pose.readers.video_chunks import iter_timed_frames
+
+    c0 = _own_cpu()
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.thread_count = 1
+        decoded = sum(1 for _ in container.decode(stream))
+    decode = (_own_cpu() - c0) / max(decoded, 1)
+    c0 = _own_cpu()
+    converted = sum(1 for _ in iter_timed_frames(video, decoder_threads=1))
+    return decode, (_own_cpu() - c0) / max(converted, 1)
+
+
+def _groups(usage) -> str:
+    return ", ".join(f"{g} {usage.seconds[g]:.1f} s/{usage.threads[g]}" for g in usage.seconds if usage.threads[g])
+
+
 def part_spans(video: Path) -> None:
+    from gyml.pose.readers.cpu_usage import ThreadMeter
     from gyml.pose.readers.video import read_video
-    from gyml.pose.readers.video_chunks import _timeline, plan_spans, read_video_chunked
+    from gyml.pose.readers.video_chunks import _timeline, read_video_chunked
     from gyml.reps.counter import count_reps
 
     fps, first, frames, duration = _timeline(video)
     print(f"\n## spans: {video.name}, {frames} frames, {duration:.1f} s")
+    print("(CPU: user + system seconds; per thread group 'seconds/threads': model = MediaPipe's graph threads, "
+          "decoder = FFmpeg's threads, frames = our decode + colour conversion thread, main = the thread that "
+          "calls the model, other = idle pools (OpenBLAS, TFLite) and the rest)")
+    decode, convert = _decode_costs(video, frames)
+    print(f"decoding alone: {1000 * decode:.2f} ms CPU a frame; decoding + colour conversion to the model's "
+          f"RGB: {1000 * convert:.2f} ms a frame (one thread)")
+    meter = ThreadMeter(interval=0.2)
     t0, c0 = time.perf_counter(), _own_cpu()
     single = read_video(video)
     one, one_cpu = time.perf_counter() - t0, _own_cpu() - c0
-    print(f"one process:          {one:6.1f} s  {len(single) / one:6.1f} frames/s  (1.00x)  CPU {one_cpu:.1f} s")
+    usage = meter.close()
+    print(f"one process:          {one:6.1f} s  {len(single) / one:6.1f} frames/s  (1.00x)  CPU {one_cpu:.1f} s "
+          f"= {1000 * one_cpu / len(single):.1f} ms a frame, {one_cpu / one:.2f} cores busy on average")
+    print(f"  by thread group: {_groups(usage)}; model {1000 * usage.seconds['model'] / len(single):.1f} ms "
+          f"a frame")
     joins = []
     t0, c0, k0 = time.perf_counter(), _own_cpu(), _children_cpu()
     spans = read_video_chunked(video, jobs=2, report=joins)
-    two, two_cpu = time.perf_counter() - t0, _own_cpu() - c0 + _children_cpu() - k0
+    two, own2, kids = time.perf_counter() - t0, _own_cpu() - c0, _children_cpu() - k0
+    two_cpu = own2 + kids
     print(f"2 spans, 2 processes: {two:6.1f} s  {len(spans) / two:6.1f} frames/s  ({one / two:.2f}x)  "
-          f"CPU {two_cpu:.1f} s (ideal on 2 idle cores: {2 * one_cpu / two_cpu:.2f}x)")
+          f"CPU {two_cpu:.1f} s (this process {own2:.1f} s, the span process {kids:.1f} s); "
+          f"{two_cpu - one_cpu:+.1f} s against one pass")
+    for cost in joins[0].costs:
+        phases = ", ".join(f"{k} {v:.2f}" for k, v in cost.phases.items())
+        where = "this process" if cost.in_caller else "own process"
+        print(f"  span {cost.span} ({where}): CPU {cost.total:.1f} s [{phases}]; frames {cost.frames}")
+        print(f"    by thread group: {_groups(cost.threads)}")
+    busiest = max(own2, kids)
+    print(f"bound on 2 idle cores if each process keeps one core busy: {2 * one_cpu / two_cpu:.2f}x from the "
+          f"total CPU, {one_cpu / busiest:.2f}x from the busier process (goal 1.8x)")
     assert len(spans) == len(single), (len(spans), len(single))
     diff = np.nan_to_num(np.abs(spans.joints - single.joints), nan=0.0).max(axis=(1, 2))
     both = spans.present == single.present
-    cuts = [s.start for s in plan_spans(first, frames, fps, 2)[1:]]
+    cuts = joins[0].boundaries
     before = np.zeros(len(single), bool)
     before[: int(np.ceil((cuts[0] - first) * fps))] = True
     near = np.zeros(len(single), bool)

@@ -1,7 +1,6 @@
 """`gyml batch` on a real local Dask cluster: rows, per-input JSON, resuming, and a worker killed mid-run."""
 
 import json
-import logging
 import os
 import signal
 from pathlib import Path
@@ -23,11 +22,24 @@ PLAN = [("squat", 4, {2: "shallow"}), ("push_up", 5, {}), ("lunge", 3, {}), ("sq
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-    with distributed.Client(cluster) as c:
+    from gyml.batch.runner import _open_client
+
+    c, cluster = _open_client(None, 2)  # the local cluster `gyml batch` starts
+    with c:
         yield c
     cluster.close()
+
+
+def _worker_settings():
+    import multiprocessing
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), multiprocessing.current_process().daemon
+
+
+def test_local_workers_may_start_span_processes_and_keep_glibcs_adaptive_malloc(client):
+    # Non-daemonic: a worker may extract a long video in spans. No MALLOC_TRIM_THRESHOLD_: Dask's default
+    # turns off glibc's adaptive mmap threshold, and every decoded frame is then mapped afresh.
+    assert set(client.run(_worker_settings).values()) == {(None, False)}
 
 
 def _inputs(folder, plan):

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from gyml.pose.readers import video as video_reader
 from gyml.pose.readers.video_chunks import (
     JOIN_TOLERANCE_M,
+    OVERLAP_S,
+    PROCESS_START_FRAMES,
     LandmarkBuffer,
     converged_from,
     iter_timed_frames,
@@ -26,9 +28,14 @@ from tests.conftest import shared_path
 @given(frames=st.integers(1, 5000), fps=st.floats(5, 120), count=st.integers(1, 8),
        first=st.floats(-1, 5), jitter=st.floats(-0.3, 0.3))
 def test_spans_own_every_frame_exactly_once(frames, fps, count, first, jitter):
+    times = first + (np.arange(frames) + jitter) / fps  # timestamps off the grid by up to 0.3 frame
     plan = plan_spans(first, frames, fps, count)
     assert plan[0].start == -math.inf and plan[-1].stop == math.inf
-    times = first + (np.arange(frames) + jitter) / fps  # timestamps off the grid by up to 0.3 frame
+    owned = [int(((times >= s.start) & (times < s.stop)).sum()) for s in plan]
+    if len(plan) > 1 and frames > 500:
+        # A later span pays for its warm-up and its process start: it owns that many frames fewer.
+        extra = OVERLAP_S * fps + PROCESS_START_FRAMES
+        assert abs(owned[0] - owned[1] - extra) <= 2 and max(owned[1:]) - min(owned[1:]) <= 2
     owners = np.zeros(frames, int)
     for span in plan:
         owners += (times >= span.start) & (times < span.stop)
@@ -78,6 +85,16 @@ def test_spans_in_parallel_match_one_pass():
     assert np.median(difference[first_second]) < JOIN_TOLERANCE_M, difference
     assert count_reps(spans).count == count_reps(single).count
     assert len(joins[0].handover_frames) == 1 and joins[0].warmup_frames > 0
+    # What each tracker cost its process: the first span is tracked here (no process start of its own),
+    # the second in a process of its own that decodes with one thread and no FFmpeg thread pool.
+    here, child = joins[0].costs
+    assert here.in_caller and here.phases["process start"] == 0.0 and not child.in_caller
+    assert child.phases["process start"] > 0 and child.frames["warm-up"] == joins[0].warmup_frames
+    assert here.frames["owned"] + child.frames["owned"] == len(single)
+    for cost in (here, child):
+        assert cost.threads.seconds["model"] > 0.5 * cost.phases["owned"]  # the model is most of the work
+        assert cost.threads.threads["model"] >= 1 and cost.threads.threads["frames"] == 1
+    assert child.threads.threads["decoder"] == 0
 
 
 class _ReplayedModel:
@@ -158,3 +175,50 @@ def test_one_job_is_one_pass(jobs, tmp_path, monkeypatch):
     monkeypatch.setattr(video_reader, "_pose_estimator", _ReplayedModel)
     clip = _write_video(tmp_path / "clip.mp4", 2, size=(64, 48))
     assert len(read_video_parallel(clip, jobs=jobs)) == 60
+
+
+def test_closing_the_frame_prefetch_stops_its_thread_and_decoder(tmp_path):
+    """A long-lived process (a Dask worker, the web server) that abandons a video keeps nothing running."""
+    import threading
+
+    clip = _write_video(tmp_path / "clip.mp4", 3, size=(64, 48))
+    before = threading.active_count()
+    frames = video_reader._prefetch(iter_timed_frames(clip), depth=2)
+    next(frames)
+    assert threading.active_count() == before + 1  # the decoding thread, now blocked on a full queue
+    frames.close()
+    assert threading.active_count() == before
+    assert len(list(video_reader._prefetch(iter_timed_frames(clip)))) == 90  # and a full read still ends
+
+
+def test_rgb_conversion_in_one_thread_gives_ffmpegs_pixels(tmp_path):
+    import av
+
+    clip = _write_video(tmp_path / "clip.mp4", 1, size=(320, 180))
+    convert = video_reader.RgbConverter(160, 90)
+    with av.open(str(clip)) as container:
+        for frame in container.decode(video=0):
+            expected = frame.to_ndarray(format="rgb24", width=160, height=90)
+            np.testing.assert_array_equal(convert(frame), expected)
+
+
+def test_thread_meter_tells_who_used_the_processor():
+    import threading
+    import time
+
+    from gyml.pose.readers.cpu_usage import FRAMES_THREAD, ThreadMeter, name_this_thread
+
+    def busy():
+        name_this_thread(FRAMES_THREAD)
+        end = time.thread_time() + 0.3
+        while time.thread_time() < end:
+            pass
+        meter.sample()  # before the thread ends, as the span trackers do
+
+    meter = ThreadMeter()
+    worker = threading.Thread(target=busy)
+    worker.start()
+    worker.join()
+    usage = meter.close()
+    assert usage.threads["frames"] == 1 and usage.seconds["frames"] >= 0.25
+    assert usage.seconds["frames"] > usage.seconds["main"]

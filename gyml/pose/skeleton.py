@@ -7,7 +7,6 @@ Coordinates: metres, y up, and in the rest pose the body faces +z with its left 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 JOINT_NAMES = (
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle",
@@ -64,6 +63,8 @@ def rest_offsets(height: float = 1.75, limb_scale: float = 1.0, arm_scale: float
 def forward_kinematics(axis_angle: np.ndarray, translation: np.ndarray | None = None,
                        offsets: np.ndarray | None = None) -> np.ndarray:
     """Joint positions (T, 24, 3) from SMPL axis-angle (T, 24, 3); joint 0 holds the global orientation."""
+    from scipy.spatial.transform import Rotation  # here: scipy.spatial costs every process start 0.4 s
+
     axis_angle = np.asarray(axis_angle, dtype=np.float64)
     frames = axis_angle.shape[0]
     offsets = rest_offsets() if offsets is None else np.asarray(offsets, dtype=np.float64)
@@ -82,6 +83,8 @@ def forward_kinematics(axis_angle: np.ndarray, translation: np.ndarray | None = 
 
 def rotation_matrices_to_axis_angle(matrices: np.ndarray) -> np.ndarray:
     """(..., 3, 3) rotation matrices -> (..., 3) axis-angle; non-orthonormal input is projected first."""
+    from scipy.spatial.transform import Rotation
+
     matrices = np.asarray(matrices, dtype=np.float64)
     shape = matrices.shape[:-2]
     flat = matrices.reshape(-1, 3, 3)

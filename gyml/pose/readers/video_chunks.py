@@ -1,11 +1,14 @@
-"""Pose extraction of one long video on every core: the video is cut into spans of time, each span is
-extracted in its own process, and the spans are joined back into one sequence.
+"""Pose extraction of one long video on every core: the video is cut into spans of time, the first span is
+extracted by the calling process and each other one in a process of its own, all at once, and the spans
+are joined back into one sequence.
 
 MediaPipe's tracker carries state from frame to frame (the region it follows, the landmark smoothing), and
 that state lives in one process. A span therefore starts decoding `overlap` seconds before the first frame
 it owns: the tracker warms up on those frames, their poses are thrown away, and the owned frames come out
 close to what one pass over the whole video gives (`benchmarks/batch_scale.py` measures how close). Later
-spans own fewer frames than the first, so that every process does the same work, warm-up included.
+spans own fewer frames than the first, so that every process does the same work, warm-up and process
+start included. Each tracker reports what it cost its process (`ProcessCost`: processor time by phase and
+by thread group), which says where the time goes whatever else the machine runs.
 
 When the warmed-up tracker still disagrees with the one before it (it locked onto another body region or
 person after its cold start), the earlier span's process keeps tracking into the span until the two agree
@@ -24,6 +27,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,16 +36,26 @@ from pathlib import Path
 import numpy as np
 
 from gyml.errors import GymlError
+from gyml.pose.readers.cpu_usage import ThreadMeter, ThreadUsage, process_seconds
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
 
-OVERLAP_S = 2.0  # tracker warm-up before each span's first owned frame
+# Tracker warm-up before each span's first owned frame. 1 s costs half the model's work of 2 s and, on the
+# 4 long shared videos other than the benchmark's (12 cuts, benchmarks/span_warmup.py), needed no more
+# re-tracking in series (127 frames against 167): 2 s did not make a cold tracker agree more reliably.
+OVERLAP_S = 1.0
 # Two MediaPipe trackers on the same frames never agree to the bit: the crop each takes comes from its own
 # history, and a few pixels of crop move the landmarks by millimetres to centimetres. They agree when every
 # landmark is within JOIN_TOLERANCE_M for JOIN_RUN frames in a row; a tracker that locked onto something
 # else (tens of centimetres off) does not. Measured in benchmarks/batch_scale.py and docs/lab-notes/batch.md.
 JOIN_TOLERANCE_M = 0.02
 JOIN_RUN = 5
+# Starting a span process costs processor time worth this many frames of the pose model's work (37 ms a
+# frame; benchmarks/batch_scale.py): the interpreter and imports (0.2 s), then MediaPipe's import and graph
+# (0.6 s), which the calling process pays as well unless it has MediaPipe loaded already. Later spans own
+# that many frames fewer, so that every process finishes together.
+PROCESS_START_FRAMES = 5
+MEDIAPIPE_START_FRAMES = 16
 MIN_SPAN_S = 20.0  # shorter spans do not pay for a process start and the warm-up frames
 
 
@@ -95,15 +109,22 @@ class LandmarkBuffer:
         return SpanPoses(self.times[:n], self.world[:n], self.image[:n], self.visibility[:n], warmup_frames)
 
 
-def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S) -> list[Span]:
+def span_start_frames() -> int:
+    """What a span process's start costs more than the calling process's, in frames of the model's work."""
+    return PROCESS_START_FRAMES + (MEDIAPIPE_START_FRAMES if "mediapipe" in sys.modules else 0)
+
+
+def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S,
+               start_up_frames: float = PROCESS_START_FRAMES) -> list[Span]:
     """`count` spans that cost each process the same work: a later span also tracks `overlap` seconds of
-    warm-up, so it owns that many frames fewer than the first. Boundaries sit half a frame before a frame."""
+    warm-up and pays for starting its process, so it owns that many frames fewer than the first (which the
+    calling process tracks). Boundaries sit half a frame before a frame."""
     count = max(1, min(int(count), frames))
-    warm = overlap * fps
-    while count > 1 and (frames + (count - 1) * warm) / count - warm < 1:
+    extra = overlap * fps + start_up_frames
+    while count > 1 and (frames + (count - 1) * extra) / count - extra < 1:
         count -= 1  # too short to split this many ways
-    first_share = (frames + (count - 1) * warm) / count
-    cuts = [first_time + (round(first_share + k * (first_share - warm)) - 0.5) / fps for k in range(count - 1)]
+    first_share = (frames + (count - 1) * extra) / count
+    cuts = [first_time + (round(first_share + k * (first_share - extra)) - 0.5) / fps for k in range(count - 1)]
     starts = [-math.inf, *cuts]
     stops = [*cuts, math.inf]
     return [Span(a, b, 0.0 if a == -math.inf else overlap) for a, b in zip(starts, stops)]
@@ -139,11 +160,12 @@ def _timeline(path: Path) -> tuple[float, float, int, float]:
 
 
 def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.inf,
-                      max_side: int | None = None) -> Iterator[tuple[float, np.ndarray]]:
-    """(time, RGB frame) for the frames with start <= time < stop, seeking to the keyframe before `start`."""
+                      max_side: int | None = None, decoder_threads: int = 0) -> Iterator[tuple[float, np.ndarray]]:
+    """(time, RGB frame) for the frames with start <= time < stop, seeking to the keyframe before `start`.
+    `decoder_threads`: FFmpeg's decoding threads (0: as many as FFmpeg likes)."""
     import av
 
-    from gyml.pose.readers.video import MAX_SIDE
+    from gyml.pose.readers.video import MAX_SIDE, RgbConverter
 
     max_side = max_side or MAX_SIDE
     try:
@@ -155,10 +177,13 @@ def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.i
             raise GymlError(f"{path.name}: the file has no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        if decoder_threads:
+            stream.thread_count = decoder_threads
         w, h = stream.codec_context.width, stream.codec_context.height
         scale = min(1.0, max_side / max(w, h, 1))
         size = (max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2))
         rate = float(stream.average_rate or stream.guessed_rate or 30)
+        to_rgb = RgbConverter(*size)
         if math.isfinite(start) and stream.time_base:
             container.seek(max(0, int(start / stream.time_base)), stream=stream, backward=True, any_frame=False)
         index = 0
@@ -170,7 +195,7 @@ def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.i
                     continue  # decoded from the keyframe on, but before the span: no pose needed
                 if t >= stop:
                     return
-                yield t, frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                yield t, to_rgb(frame)
         except av.error.FFmpegError:
             return  # a truncated file ends early; the frames decoded so far are real observations
 
@@ -194,66 +219,158 @@ def converged_from(reference: np.ndarray, tracked: np.ndarray, tolerance: float,
     return None
 
 
-def _track(estimator, frames, landmarks_of):
-    for t, rgb in frames:
-        yield t, landmarks_of(estimator.process(rgb))
+@dataclass
+class ProcessCost:
+    """Processor time (user + system) one span's tracker cost its process, by phase and by thread group.
+    Unlike wall time it does not depend on what else the machine runs."""
+
+    span: int
+    in_caller: bool  # tracked by the calling process, which needs no process start of its own
+    phases: dict[str, float]  # process start, model set-up, warm-up, owned, handover: seconds
+    frames: dict[str, int]  # warm-up, owned, handover
+    threads: ThreadUsage | None = None  # by thread group, from the tracker's creation on
+
+    @property
+    def total(self) -> float:
+        return sum(self.phases.values())
 
 
-def _span_process(conn, path: str, span: Span, counter, tolerance: float, run: int) -> None:
+class SpanTracker:
+    """One span's MediaPipe tracker: tracks the warm-up and the owned frames, then on request keeps
+    tracking past the span's end until it agrees with the next span's poses (a handover)."""
+
+    def __init__(self, path: Path, span: Span, index: int, counter=None, in_caller: bool = False,
+                 decoder_threads: int = 1):
+        from gyml.pose.readers.video import _pose_estimator, _prefetch, landmarks_of
+
+        self.span, self.counter = span, counter
+        started = process_seconds()
+        self._meter = ThreadMeter()
+        self.cost = ProcessCost(index, in_caller, {"process start": 0.0 if in_caller else started},
+                                {"warm-up": 0, "owned": 0, "handover": 0})
+        self._mark = started
+        self._stack = contextlib.ExitStack()
+        try:
+            self._estimator = self._stack.enter_context(_pose_estimator())
+            # Each span process has a core to itself: FFmpeg's extra frame threads would only compete with
+            # the model, and one thread decodes and converts a frame in a tenth of the model's time.
+            self._frames = _prefetch(iter_timed_frames(path, span.start - span.warmup,
+                                                       decoder_threads=decoder_threads))
+            self._stack.callback(self._frames.close)
+        except BaseException:
+            self._stack.close()
+            raise
+        self._landmarks_of = landmarks_of
+        self._pending = None
+        self._phase("model set-up")
+
+    @contextlib.contextmanager
+    def _quiet(self):
+        from gyml.pose.readers.video import quiet_native_logs
+
+        with quiet_native_logs(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+
+    def _phase(self, name: str) -> None:
+        now = process_seconds()
+        self.cost.phases[name] = self.cost.phases.get(name, 0.0) + now - self._mark
+        self._mark = now
+        self.cost.threads = self._meter.usage()
+
+    def _next(self):
+        if self._pending is not None:
+            item, self._pending = self._pending, None
+            return item
+        item = next(self._frames, None)
+        if item is None:
+            return None
+        t, rgb = item
+        return t, self._landmarks_of(self._estimator.process(rgb))
+
+    def track(self) -> tuple[SpanPoses, SpanPoses]:
+        """(poses of the owned frames, poses of the warm-up frames before them)."""
+        lead, owned = LandmarkBuffer(64), LandmarkBuffer()
+        with self._quiet():
+            while (item := self._next()) is not None:
+                t, poses = item
+                if t >= self.span.stop:
+                    self._pending = item
+                    break
+                if t < self.span.start:
+                    lead.append(t, *poses)
+                    continue
+                if owned.size == 0:
+                    self._phase("warm-up")
+                owned.append(t, *poses)
+                if owned.size % 8 == 0:
+                    self._meter.sample()  # the decoding thread ends with the video, before the last phase ends
+                if self.counter is not None:
+                    with self.counter.get_lock():
+                        self.counter.value += 1
+        if owned.size == 0:
+            self._phase("warm-up")
+        self._phase("owned")
+        self.cost.frames.update({"warm-up": lead.size, "owned": owned.size})
+        return owned.finish(lead.size), lead.finish()
+
+    def handover(self, reference: SpanPoses, tolerance: float, run: int) -> SpanPoses:
+        """Track the next span's frames with this tracker until the two agree for `run` frames in a row."""
+        handover = LandmarkBuffer(64)
+        streak = 0
+        with self._quiet():
+            for i in range(len(reference.times)):
+                item = self._next()
+                if item is None:
+                    break
+                t, poses = item
+                handover.append(t, *poses)
+                same = _frames_agree(reference.world[i: i + 1], poses[0][None].astype(np.float32), tolerance)
+                streak = streak + 1 if same[0] else 0
+                if streak >= run:
+                    break
+        self._phase("handover")
+        self.cost.frames["handover"] += handover.size
+        return handover.finish()
+
+    def close(self) -> None:
+        with self._quiet():
+            self._stack.close()
+        self._meter.close()
+
+
+def _span_process(conn, path: str, span: Span, index: int, counter, tolerance: float, run: int) -> None:
     """One span in its own process: track it (warm-up first), send the poses, then on request keep tracking
     past the span's end until this tracker agrees with the next span's for `run` frames (a handover)."""
-    from gyml.pose.readers.video import _pose_estimator, _prefetch, landmarks_of, quiet_native_logs
-
+    tracker = None
     try:
-        estimator = _pose_estimator()
-        with estimator, quiet_native_logs(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tracked = _track(estimator, _prefetch(iter_timed_frames(Path(path), span.start - span.warmup)),
-                             landmarks_of)
-            lead, owned = LandmarkBuffer(64), LandmarkBuffer()
-            pending = None
-            for t, poses in tracked:
-                if t >= span.stop:
-                    pending = (t, poses)
-                    break
-                (lead if t < span.start else owned).append(t, *poses)
-                if t >= span.start:
-                    with counter.get_lock():
-                        counter.value += 1
-            conn.send(("span", owned.finish(lead.size), lead.finish()))
-            while (reference := conn.recv()) is not None:
-                # The next span's poses: track its frames with this tracker until the two agree.
-                handover = LandmarkBuffer(64)
-                streak = 0
-                for i in range(len(reference.times)):
-                    if pending is None:
-                        pending = next(tracked, None)
-                        if pending is None:
-                            break
-                    t, poses = pending
-                    pending = None
-                    handover.append(t, *poses)
-                    same = _frames_agree(reference.world[i: i + 1], poses[0][None].astype(np.float32), tolerance)
-                    streak = streak + 1 if same[0] else 0
-                    if streak >= run:
-                        break
-                conn.send(("handover", handover.finish()))
+        tracker = SpanTracker(Path(path), span, index, counter)
+        owned, lead = tracker.track()
+        conn.send(("span", owned, lead, tracker.cost))
+        while (reference := conn.recv()) is not None:
+            conn.send(("handover", tracker.handover(reference, tolerance, run), tracker.cost))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        with contextlib.suppress(OSError):
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
+        if tracker is not None:
+            with contextlib.suppress(Exception):
+                tracker.close()
         conn.close()
 
 
 @dataclass
 class JoinReport:
-    """How the spans were joined: per boundary, the frames the earlier span's tracker re-tracked."""
+    """How the spans were joined: per boundary, the frames the earlier span's tracker re-tracked; and
+    what each span's tracker cost its process."""
 
     boundaries: list[float]
     handover_frames: list[int]
     warmup_frames: int
+    costs: list[ProcessCost]
 
 
-def _receive(conn, what: str):
+def _receive(conn):
     try:
         message = conn.recv()
     except EOFError:
@@ -261,6 +378,59 @@ def _receive(conn, what: str):
     if message[0] == "error":
         raise GymlError(f"video extraction failed: {message[1]}")
     return message[1:]
+
+
+class _SpanHere:
+    """A span tracked by the calling process (the first span: its start-up is the one pass's too)."""
+
+    def __init__(self, path: Path, span: Span, counter):
+        self.path, self.span, self.counter = path, span, counter
+        self.tracker: SpanTracker | None = None
+
+    def result(self) -> tuple[SpanPoses, SpanPoses]:
+        self.tracker = SpanTracker(self.path, self.span, 0, self.counter, in_caller=True)
+        return self.tracker.track()
+
+    def handover(self, reference: SpanPoses, tolerance: float, run: int) -> SpanPoses:
+        return self.tracker.handover(reference, tolerance, run)
+
+    @property
+    def cost(self) -> ProcessCost | None:
+        return self.tracker.cost if self.tracker is not None else None
+
+    def close(self) -> None:
+        if self.tracker is not None:
+            self.tracker.close()
+
+
+class _SpanInChild:
+    """A span tracked by a process of its own, started at once so that its start-up overlaps the others."""
+
+    def __init__(self, context, path: Path, span: Span, index: int, counter, tolerance: float, run: int):
+        self.link, child_end = context.Pipe()
+        self.process = context.Process(target=_span_process, daemon=True,
+                                       args=(child_end, str(path), span, index, counter, tolerance, run))
+        self.process.start()
+        child_end.close()
+        self.cost: ProcessCost | None = None
+
+    def result(self) -> tuple[SpanPoses, SpanPoses]:
+        owned, lead, self.cost = _receive(self.link)
+        return owned, lead
+
+    def handover(self, reference: SpanPoses, tolerance: float, run: int) -> SpanPoses:
+        self.link.send(reference)
+        poses, self.cost = _receive(self.link)
+        return poses
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.link.send(None)
+        self.link.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 def _lead_agrees(accepted: list[SpanPoses], lead: SpanPoses, tolerance: float, run: int) -> bool:
@@ -275,7 +445,8 @@ def _lead_agrees(accepted: list[SpanPoses], lead: SpanPoses, tolerance: float, r
 
 def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: float = JOIN_TOLERANCE_M,
                          run: int = JOIN_RUN) -> tuple[SpanPoses, JoinReport]:
-    """Extract every span in its own process at once, then join them.
+    """Extract every span at once (the first in this process, each other one in a process of its own),
+    then join them.
 
     A span's own poses are used from its start when its tracker, warmed up on the frames before its start,
     ends the warm-up in agreement with the poses of those frames (every landmark within `tolerance` metres
@@ -285,17 +456,12 @@ def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: 
     """
     context = multiprocessing.get_context("spawn")  # MediaPipe's native threads do not survive a fork
     counter = counter if counter is not None else context.Value("q", 0)
-    links, procs = [], []
-    for span in plan:
-        parent_end, child_end = context.Pipe()
-        proc = context.Process(target=_span_process, args=(child_end, str(path), span, counter, tolerance, run),
-                               daemon=True)
-        proc.start()
-        child_end.close()
-        links.append(parent_end)
-        procs.append(proc)
+    trackers: list = []
     try:
-        spans = [_receive(link, "span") for link in links]
+        trackers.extend(_SpanInChild(context, path, span, j, counter, tolerance, run)
+                        for j, span in enumerate(plan[1:], start=1))
+        trackers.insert(0, _SpanHere(path, plan[0], counter))
+        spans = [tracker.result() for tracker in trackers]
         accepted = [spans[0][0]]
         handovers = []
         current = 0  # the span whose tracker produced the last accepted frames
@@ -306,8 +472,7 @@ def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: 
                 current = j
                 handovers.append(0)
                 continue
-            links[current].send(owned)
-            (handover,) = _receive(links[current], "handover")
+            handover = trackers[current].handover(owned, tolerance, run)
             n = len(handover.times)
             handovers.append(n)
             accepted.append(handover)
@@ -318,15 +483,10 @@ def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: 
         joined = join_spans(accepted)
         joined.warmup_frames = sum(len(lead.times) for _, lead in spans)
     finally:
-        for link in links:
-            with contextlib.suppress(OSError):
-                link.send(None)
-            link.close()
-        for proc in procs:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
-    return joined, JoinReport([s.start for s in plan[1:]], handovers, joined.warmup_frames)
+        for tracker in trackers:
+            tracker.close()
+    return joined, JoinReport([s.start for s in plan[1:]], handovers, joined.warmup_frames,
+                              [t.cost for t in trackers])
 
 
 def join_spans(parts: list[SpanPoses]) -> SpanPoses:
@@ -362,7 +522,7 @@ def read_video_chunked(path: str | Path, jobs: int, progress: Callable[[int, int
 
     path = Path(path)
     fps, first, frames, _ = _timeline(path)
-    plan = plan_spans(first, frames, fps, jobs, overlap)
+    plan = plan_spans(first, frames, fps, jobs, overlap, span_start_frames())
     counter = multiprocessing.get_context("spawn").Value("q", 0)
     finished = threading.Event()
 
