@@ -135,3 +135,23 @@ def test_the_motion_map_of_a_video_file_is_in_displayed_coordinates(tmp_path, ro
     assert grey[0].shape[1] > grey[0].shape[0] and max(grey[0].shape) <= mover.MOTION_SIDE
     region = mover.moving_region(mover.motion_map(iter(grey)), (20 / 160, 30 / 120, 50 / 160, 110 / 120))
     assert region.box[0] >= 90 / 160 and region.box[2] <= 150 / 160
+
+
+def test_training_reads_the_video_again_where_stored_poses_follow_a_bystander(tmp_path, monkeypatch):
+    from gyml.classify.recordings import load_recordings
+
+    monkeypatch.setenv("GYML_CACHE", str(tmp_path / "cache"))
+    clips = {"v_JumpingJack_g08_c01": "jumping_jack", "v_BodyWeightSquats_g08_c01": "squat"}
+    (tmp_path / "poses").mkdir()
+    (tmp_path / "videos").mkdir()
+    for clip in clips:
+        (tmp_path / "poses" / f"{clip}.npz").symlink_to(shared_path("ucf101", "poses", f"{clip}.npz"))
+        (tmp_path / "videos" / f"{clip}.avi").symlink_to(shared_path("ucf101", "videos", f"{clip}.avi"))
+    (tmp_path / "labels.csv").write_text("video,exercise,group\n" + "".join(
+        f"{clip}.avi,{label},8\n" for clip, label in clips.items()))
+    data, problems = load_recordings(tmp_path / "labels.csv", show_progress=False)
+    assert not problems
+    by_file = {seq.metadata["file"]: seq for seq in data.sequences}
+    assert "followed_mover" in by_file["v_JumpingJack_g08_c01.avi"].metadata
+    assert "followed_mover" not in by_file["v_BodyWeightSquats_g08_c01.avi"].metadata
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1    # only the suspect clip was extracted

@@ -192,6 +192,7 @@ def read_recordings(recordings: list[Recording], progress: Callable[[int, int, s
     """Each recording's poses through the content-addressed cache (a video is decoded once, ever);
     recordings that cannot be read are reported by one line each, not fatal."""
     from gyml.pose.cache import cached_read_pose
+    from gyml.pose.readers.mover import needs_reextraction
 
     read, problems = [], []
     for i, rec in enumerate(recordings):
@@ -199,6 +200,9 @@ def read_recordings(recordings: list[Recording], progress: Callable[[int, int, s
             progress(i, len(recordings), rec.path.name)
         try:
             seq = cached_read_pose(rec.path)
+            video = needs_reextraction(rec.path, seq) if rec.path.suffix == ".npz" else None
+            if video is not None:   # stored poses that may follow a bystander (gyml.pose.readers.mover)
+                seq = cached_read_pose(video)
         except GymlError as exc:
             problems.append(f"{rec.path.name}: {exc}")
             continue

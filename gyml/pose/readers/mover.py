@@ -250,3 +250,24 @@ def follow_mover(path: str | Path, seq: PoseSequence) -> PoseSequence:
                                   image_landmarks=poses.image,
                                   metadata={**seq.metadata, "followed_mover": followed})
     return replace(moved, times=seq.times)
+
+
+def video_beside(pose_file: Path, seq: PoseSequence) -> Path | None:
+    """The video a stored pose file was extracted from, when it lies beside it (`x.npz` next to the video,
+    or `poses/x.npz` next to `videos/`)."""
+    name = seq.metadata.get("file") if seq.source == "video" else None
+    if not name:
+        return None
+    for folder in (pose_file.parent, pose_file.parent.parent, pose_file.parent.parent / "videos"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def needs_reextraction(pose_file: Path, seq: PoseSequence) -> Path | None:
+    """The video to read again (through the pose cache) when poses stored beside it may follow a
+    bystander: extracted before this check, or after it without a moving person being kept."""
+    if "followed_mover" in seq.metadata:
+        return None
+    video = video_beside(pose_file, seq)
+    return video if video is not None and suspect_region(video, seq) is not None else None
