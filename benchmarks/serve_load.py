@@ -212,6 +212,9 @@ def live_clip(url: str, path: Path, labelled: int) -> dict:
         receiver.join(60)
     cues = [e for e in events if e["type"] == "cue"]
     retracted = {e["rep_id"] for e in events if e["type"] == "retract"}
+    # what was taken back: the cue's rep, when it ended and when its cue and its retraction were decided
+    taken_back = [(c["rep"], c["rep_end_s"], c["time_s"], r["time_s"]) for r in events if r["type"] == "retract"
+                  for c in cues if c["rep_id"] == r["rep_id"]]
     final_event = next((e for e in events if e["type"] == "final"), {})
     final = final_event.get("count")
     held = {r["rep_id"]: r["end_s"] for r in final_event.get("reps", [])}
@@ -223,8 +226,9 @@ def live_clip(url: str, path: Path, labelled: int) -> dict:
     final_delays = [c["arrived"] - held[c["rep_id"]] for c in live if c["rep_id"] in held]
     cued = [c["rep_id"] for c in cues]
     processed = [s["processed_fps"] for s in stats[1:]] or [s["processed_fps"] for s in stats]
-    return {"clip": path.name, "labelled": labelled, "final": final, "cues": len(cues), "delays": delays,
-            "final_delays": final_delays, "retracted": len(retracted),
+    return {"clip": path.name, "labelled": labelled, "final": final, "origin": start - origin,
+            "cues": len(cues), "delays": delays,
+            "final_delays": final_delays, "retracted": len(retracted), "taken_back": taken_back,
             "unheld": sum(i not in held for i in cued), "repeated": len(cued) - len(set(cued)),
             "uncued": sum(i not in cued for i in held),
             "processed_fps": statistics.median(processed) if processed else 0.0, "sent": sent,
@@ -250,6 +254,9 @@ def live_test(url: str) -> None:
               f"{r['uncued']} held reps without one); processed "
               f"{r['processed_fps']:.1f} frames/s of {SEND_FPS:.0f} sent (pose model alone here: {baseline:.1f} "
               f"frames/s, x{r['processed_fps'] / baseline:.2f}); rep end -> cue: {shown} s")
+        for rep, end, cued, back in r["taken_back"]:
+            print(f"  retracted: rep {rep} (ended {end - r['origin']:.2f} s into the clip), cued at "
+                  f"{cued - r['origin']:.2f} s, retracted at {back - r['origin']:.2f} s")
     print(f"cues per rep: {totals['cues']} cues for {totals['held']} reps counted; {totals['unheld']} for reps the "
           f"final count does not hold ({totals['retracted']} retracted), {totals['repeated']} repeated, "
           f"{totals['uncued']} counted reps without a cue")
