@@ -93,7 +93,8 @@ class LiveCoach:
         self.exercise = exercise
         self.strictness = strictness
         self.coach = coach
-        self.counter = StreamingCounter(self.rate, step_s=COUNT_STEP_S, latency_s=COUNT_LATENCY_S)
+        self.counter = StreamingCounter(self.rate, step_s=COUNT_STEP_S, latency_s=COUNT_LATENCY_S,
+                                        orient_by_reps=True)
         self._joints: deque = deque(maxlen=self.counter.window)
         self._conf: deque = deque(maxlen=self.counter.window)
         self._t0: float | None = None
@@ -200,21 +201,19 @@ class LiveCoach:
         return self._golds[exercise]
 
     def warm_up(self) -> None:
-        """Load what coaching the first rep needs (the exercise model, the coach, the named exercise's gold)
-        while the person gets ready, not at their first rep."""
-        from gyml.classify.default import DEFAULT_MODEL, recognise
+        """Load what coaching the first rep needs (the exercise model as recognition asks for it, the
+        coach, the named exercise's gold) while the person gets ready, not at their first rep."""
         if not self.coach:
             return
+        from gyml.classify.default import DEFAULT_MODEL, recognise
         from gyml.coach import session  # noqa: F401 - its import is part of the first cue's cost
+        from gyml.synth.motion import synthesize
 
-        if self.exercise is None and DEFAULT_MODEL.exists():
-            from gyml.synth.motion import synthesize
-            recognise(synthesize("squat", 1, seed=0))   # loads the model as recognition will use it
-        elif self.exercise is not None:
-            prediction = recognise(PoseSequence(np.zeros((1, NUM_JOINTS, 3)), np.ones((1, NUM_JOINTS)), self.rate),
-                                   self.exercise)
-            if prediction is not None:
-                self.gold_of(prediction.label)
+        if self.exercise is None and not DEFAULT_MODEL.exists():
+            return
+        prediction = recognise(synthesize("squat", 1, seed=0), self.exercise)
+        if self.exercise is not None and prediction is not None:
+            self.gold_of(prediction.label)
 
     def window(self) -> PoseSequence:
         return PoseSequence(np.stack(self._joints), np.stack(self._conf), self.rate, source="live")

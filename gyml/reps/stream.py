@@ -14,11 +14,13 @@ quarter of a full window are kept as counted.
 Each rep the count holds has an identity (`StreamRep.id`) that follows it from run to run while its
 boundaries settle, through a brief withdrawal (counted again where it was within RECALL_S), and into the
 stream's last count when that places it differently but still covers it: a live coach keys its one cue
-per rep on it. The signal is oriented by the pose the set rests in: before any rep is counted, the pose
-the stream started in; then the poses where the counted reps started and ended. A stream often starts
-mid-movement (a clip cut from a longer one; a person walking into view), and a pose midway between the
-rep's ends orients no signal: runs then counted tops and bottoms in turn (a pull-up set's reps moved by
-half a rep from run to run).
+per rep on it. The signal is oriented by the pose the set rests in: the pose the stream started in; with
+`orient_by_reps` (as the live coach counts), once reps are counted, the poses where they started and
+ended. A stream often starts mid-movement (a clip cut from a longer one; a person walking into view), and
+a pose midway between the rep's ends orients no signal: runs then counted tops and bottoms in turn (a
+pull-up set's reps moved by half a rep from run to run, and so did the live coach's cues). Not the
+default: streams within the window end with the offline count either way, but on the one RepCount dev
+set longer than the window it counted 21 instead of 20 (19 labelled).
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ class StreamRep:
 
 class StreamingCounter:
     def __init__(self, fps: float, window_s: float = 60.0, step_s: float = 0.5, latency_s: float = 0.5,
-                 agree_runs: int = 2):
+                 agree_runs: int = 2, orient_by_reps: bool = False):
         self.fps = fps
+        self.orient_by_reps = orient_by_reps
         self.window = int(window_s * fps)
         self.step = max(1, int(step_s * fps))
         self.latency = int(latency_s * fps)
@@ -166,6 +169,8 @@ class StreamingCounter:
                    if (final or seg.end <= horizon) and offset + seg.mid >= settled
                    and offset + seg.mid - last_kept > gap]
         self._recent = self._tally(counted, final)
+        if not self.orient_by_reps:
+            return
         counted_ids = {r.id for r in self.reps}
         self._between = {i: f for i, f in self._between.items() if i in counted_ids}
         for rep in self._recent:
@@ -175,7 +180,7 @@ class StreamingCounter:
     def _rest_pose(self) -> np.ndarray | None:
         """The pose the set rests in: where the reps counted so far started and ended, once there are
         any; before that, the pose the stream started in."""
-        if not self._between:
+        if not self.orient_by_reps or not self._between:
             return self._rest
         return np.median(np.concatenate(list(self._between.values())), axis=0)
 
