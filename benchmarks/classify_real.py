@@ -76,6 +76,32 @@ def report(name: str, truth: np.ndarray, pred: np.ndarray, sources: np.ndarray, 
     return out
 
 
+def body_situation(trunk_from_vertical: float) -> str:
+    return "upright" if trunk_from_vertical < 40 else "lying" if trunk_from_vertical < 135 else "inverted"
+
+
+def list_mistakes(real, proba: np.ndarray, classes: np.ndarray) -> None:
+    """Each recording the out-of-fold model got wrong: what it was taken for, and what its pose says (share
+    of frames with a pose, the trunk's situation, how far the arms and legs move), to tell a broken or
+    wrongly tracked pose from a confusion of the model."""
+    from gyml.classify.features import motion_feature_names
+
+    names = motion_feature_names()
+    col = {n: names.index(n) for n in ("trunk_inclination:median", "seen:arms", "seen:legs",
+                                       "more_elbow_flexion:std", "more_shoulder_elevation:std",
+                                       "more_knee_flexion:std", "more_hip_flexion:std")}
+    pred = classes[np.argmax(proba, axis=1)]
+    print("\nmistakes, out of fold (trunk = its angle from vertical; arm/leg = std of elbow+shoulder / knee+hip, deg)")
+    for i in np.where(pred != real.labels)[0]:
+        x = real.X[i]
+        top = ", ".join(f"{classes[k]} {proba[i, k]:.2f}" for k in np.argsort(-proba[i])[:3])
+        arm = x[col["more_elbow_flexion:std"]] + x[col["more_shoulder_elevation:std"]]
+        leg = x[col["more_knee_flexion:std"]] + x[col["more_hip_flexion:std"]]
+        trunk = x[col["trunk_inclination:median"]]
+        print(f"  {real.files[i][:34]:<34} {real.labels[i]:<14} -> {top:<48} trunk {trunk:4.0f} "
+              f"({body_situation(trunk)}), arm {arm:3.0f}, leg {leg:3.0f}, arms seen {x[col['seen:arms']]:.2f}")
+
+
 def recognition_cost(items, model_path: Path | None) -> None:
     """Recognition's share of an analysis of poses already extracted, and of one from a video."""
     from gyml.classify.default import load_model, predict
@@ -136,6 +162,7 @@ def main() -> int:
     views = np.array([facing(cached_read_pose(seqs[f].path)) for f in real.files])
 
     ours = report("real + synthesised (the default recipe), out of fold", real.labels, pred, real.sources, views)
+    list_mistakes(real, proba, classes)
     theirs = report("synthesised only (the model shipped before), same recordings", real.labels, pred_synth,
                     real.sources, views)
     never = set(REAL_ONLY_CLASSES) - set(synth.labels)

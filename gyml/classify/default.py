@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gyml.classify.calibration import Calibration
-from gyml.classify.features import angle_features, build_features, rep_curve_features
+from gyml.classify.features import angle_features, build_features, motion_features, rep_curve_features
 from gyml.classify.model import ExerciseModel
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
@@ -38,6 +38,8 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: K
         features = angle_features(seq, kinematics, reps)[None]
     elif model.features == "rep_curve":
         features = rep_curve_features(seq, kinematics=kinematics, reps=reps)[None]
+    elif model.features == "motion":
+        features = motion_features(seq, kinematics)[None]
     else:
         features = build_features([seq], model.features, model.settings.get("length"))
     proba = model.predict_proba(features)[0]

@@ -122,6 +122,9 @@ _CROSS = (("knee_flexion", "elbow_flexion"), ("hip_flexion", "shoulder_elevation
           ("knee_flexion", "hip_flexion"), ("elbow_flexion", "shoulder_elevation"),
           ("knee_flexion", "shoulder_elevation"))
 MISSING = -10.0   # where a column was never seen: far outside every real value, so trees can split on it
+# The body's set-up in its own frame, in torso lengths: feet apart front-to-back (a lunge's split stance)
+# and sideways (a squat's or a jack's), hands apart sideways (a jack, a wide grip).
+_STANCE = ("feet_apart_forward", "feet_apart_sideways", "hands_apart_sideways")
 
 
 def motion_feature_names() -> list[str]:
@@ -131,6 +134,8 @@ def motion_feature_names() -> list[str]:
     names += [f"sync:{n}" for n in _SIDED[:4]]
     names += [f"corr:{a}~{b}" for a, b in _CROSS]
     names += ["tempo", "active_share", "seen:legs", "seen:arms"]
+    names += [f"asym:{n}:{s}" for n in _SIDED for s in ("median", "p90")]
+    names += [f"{n}:{s}" for n in _STANCE for s in ("median", "range")]
     return names
 
 
@@ -184,15 +189,16 @@ def _tempo(angles: np.ndarray, fps: float) -> float:
     return 0.0
 
 
-def motion_features(seq: PoseSequence) -> np.ndarray:
-    """Mirror- and view-invariant statistics of the joint angles over the frames where the body moves."""
-    from gyml.pose.skeleton import JOINT, joint_angles
+def motion_features(seq: PoseSequence, kinematics: Kinematics | None = None) -> np.ndarray:
+    """Mirror- and view-invariant statistics of the joint angles over the frames where the body moves.
+    `kinematics`: the sequence's own, when the pipeline already made them (their angles are reused)."""
+    from gyml.pose.skeleton import JOINT
 
-    joints = np.where(seq.present[:, None, None], seq.joints, np.nan)
-    raw = joint_angles(joints)
-    seen_legs = float(np.isfinite(joints[:, [JOINT["left_ankle"], JOINT["right_ankle"]]]).all(axis=(1, 2)).mean())
-    seen_arms = float(np.isfinite(joints[:, [JOINT["left_wrist"], JOINT["right_wrist"]]]).all(axis=(1, 2)).mean())
-    angles = _fill_columns(raw)
+    kinematics = Kinematics.of(seq, kinematics)
+    seen = seq.present[:, None] & np.isfinite(seq.joints).all(axis=2)
+    seen_legs = float(seen[:, [JOINT["left_ankle"], JOINT["right_ankle"]]].all(axis=1).mean())
+    seen_arms = float(seen[:, [JOINT["left_wrist"], JOINT["right_wrist"]]].all(axis=1).mean())
+    angles = _fill_columns(kinematics.raw_angles)
     columns = []
     for name in _SIDED:
         left, right = ANGLE_NAMES.index(f"left_{name}"), ANGLE_NAMES.index(f"right_{name}")
@@ -221,5 +227,35 @@ def motion_features(seq: PoseSequence) -> np.ndarray:
         sync = [_corr(a[:, 2 * i], a[:, 2 * i + 1]) for i in range(4)]
         cross = [_corr(a[:, 2 * _SIDED.index(x)], a[:, 2 * _SIDED.index(y)]) for x, y in _CROSS]
         extra = [_tempo(a, fps), float(active.mean()), seen_legs, seen_arms]
-    out = np.concatenate([stats, share, sync, cross, extra])
+        # Left against right frame by frame: a lunge or an alternating curl moves the sides apart, a
+        # squat or a press together; the more/less ordering above cannot tell these apart.
+        asymmetry = []
+        for i in range(len(_SIDED)):
+            gap = np.abs(a[:, 2 * i] - a[:, 2 * i + 1])
+            asymmetry += [np.median(gap), np.percentile(gap, 90)]
+        setup = _stance(seq.joints[seq.present][active[seq.present]] if seq.present.any() else seq.joints[:0])
+    out = np.concatenate([stats, share, sync, cross, extra, asymmetry, setup])
     return np.where(np.isfinite(out), out, MISSING).astype(np.float32)
+
+
+def _stance(joints: np.ndarray) -> list[float]:
+    """Median and 10-90% range of `_STANCE` over `joints` (frames with a pose), NaN where unseen."""
+    from gyml.pose.skeleton import JOINT, body_frame, torso_length
+
+    if len(joints) < 4:
+        return [np.nan] * (2 * len(_STANCE))
+    j = joints.astype(np.float64)
+    _, left, forward = body_frame(j)
+    scale = torso_length(j)
+    feet = j[:, JOINT["left_ankle"]] - j[:, JOINT["right_ankle"]]
+    hands = j[:, JOINT["left_wrist"]] - j[:, JOINT["right_wrist"]]
+    out = []
+    for gap, axis in ((feet, forward), (feet, left), (hands, left)):
+        apart = np.abs(np.einsum("ti,ti->t", gap, axis)) / scale
+        apart = apart[np.isfinite(apart)]
+        if len(apart) < 4:
+            out += [np.nan, np.nan]
+        else:
+            p10, p50, p90 = np.percentile(apart, [10, 50, 90])
+            out += [p50, p90 - p10]
+    return out

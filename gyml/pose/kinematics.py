@@ -41,7 +41,8 @@ class Kinematics:
     """The derived signals of one sequence, each computed on first use and kept.
 
     filled_joints: (T, 24, 3) joints with frames without a pose interpolated.
-    angles:        (T, len(ANGLE_NAMES)) joint angles (see `skeleton.joint_angles`), gaps interpolated.
+    raw_angles:    (T, len(ANGLE_NAMES)) joint angles (see `skeleton.joint_angles`) with gaps left NaN.
+    angles:        the same with frames missing any angle interpolated.
     features:      (T, 3 * len(MOTION_JOINTS)) body-centred, size-normalised positions of the joints
                    that move in exercises, gaps interpolated: what reps are counted on.
     paper_features: (T, D) the paper's pose vector: SMPL axis-angle when the source has it, else joints.
@@ -68,8 +69,18 @@ class Kinematics:
         return fill_missing(self.sequence.joints, self.present)
 
     @cached_property
+    def raw_angles(self) -> np.ndarray:
+        """(T, len(ANGLE_NAMES)) joint angles as seen: NaN where a frame has no pose or an angle's joints
+        are missing (the classifier fills each angle on its own, so a limb out of frame costs only its
+        own columns)."""
+        joints = self.sequence.joints
+        if not np.isnan(joints[~self.present]).all():  # a reader left numbers in frames without a pose
+            joints = np.where(self.present[:, None, None], joints, np.nan)
+        return joint_angles(joints)
+
+    @cached_property
     def angles(self) -> np.ndarray:
-        a = joint_angles(self.sequence.joints)
+        a = self.raw_angles
         return fill_missing(a, self.present & np.isfinite(a).all(axis=1))
 
     @cached_property
