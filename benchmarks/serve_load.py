@@ -1,7 +1,9 @@
 """gyml serve under load, on this machine: 20 uploads at once (all must finish, no 5xx), queue wait and time
 to result, status polling requests/s and the server's memory while busy; then live coaching over the
 WebSocket from real clips sent as a camera would (320 px JPEG at 15 fps, real time): frames/s processed
-and the delay from each rep's end to its cue arriving (goal: under 1.5 s).
+and the delay from each rep's end to its cue arriving (goal: under 1.5 s), per cue; cues per rep of the
+final count (goal: one each, none for a rep the count does not hold; a cue the count withdrew is
+retracted and shown as such).
 
     PYTHONPATH=. python benchmarks/serve_load.py            # real pose extraction (an empty pose cache)
     PYTHONPATH=. python benchmarks/serve_load.py --cached   # poses from the shared cache: the queue alone
@@ -209,12 +211,26 @@ def live_clip(url: str, path: Path, labelled: int) -> dict:
         ws.send(json.dumps({"type": "stop"}))
         receiver.join(60)
     cues = [e for e in events if e["type"] == "cue"]
-    final = next((e["count"] for e in events if e["type"] == "final"), None)
+    retracted = {e["rep_id"] for e in events if e["type"] == "retract"}
+    # what was taken back: the cue's rep, when it ended and when its cue and its retraction were decided
+    taken_back = [(c["rep"], c["rep_end_s"], c["time_s"], r["time_s"]) for r in events if r["type"] == "retract"
+                  for c in cues if c["rep_id"] == r["rep_id"]]
+    final_event = next((e for e in events if e["type"] == "final"), {})
+    final = final_event.get("count")
+    held = {r["rep_id"]: r["end_s"] for r in final_event.get("reps", [])}
     stream_end = sent / SEND_FPS
-    # cues decided before the stream ended: the delay from the rep's end to the cue's arrival
-    delays = [c["arrived"] - c["rep_end_s"] for c in cues if c["time_s"] < stream_end - 0.1]
+    # cues decided before the stream ended: the delay from the rep's end (as the cue gave it, and as the
+    # final count places it) to the cue's arrival
+    live = [c for c in cues if c["time_s"] < stream_end - 0.1]
+    delays = [c["arrived"] - c["rep_end_s"] for c in live]
+    final_delays = [c["arrived"] - held[c["rep_id"]] for c in live if c["rep_id"] in held]
+    cued = [c["rep_id"] for c in cues]
     processed = [s["processed_fps"] for s in stats[1:]] or [s["processed_fps"] for s in stats]
-    return {"clip": path.name, "labelled": labelled, "final": final, "cues": len(cues), "delays": delays,
+    return {"clip": path.name, "labelled": labelled, "final": final, "origin": start - origin,
+            "cues": len(cues), "delays": delays,
+            "final_delays": final_delays, "retracted": len(retracted), "taken_back": taken_back,
+            "unheld": sum(i not in held for i in cued), "repeated": len(cued) - len(set(cued)),
+            "uncued": sum(i not in cued for i in held),
             "processed_fps": statistics.median(processed) if processed else 0.0, "sent": sent,
             "frames": frames}
 
@@ -223,19 +239,32 @@ def live_test(url: str) -> None:
     with open(VIDEOS / "manifest.csv") as fh:
         labels = {r["video"]: int(r["reps"]) for r in csv.DictReader(fh)}
     print(f"== live: {len(LIVE_CLIPS)} clips sent as a camera ({SEND_WIDTH} px JPEG at {SEND_FPS:.0f} fps, real time)")
-    all_delays = []
+    all_delays, all_final = [], []
+    totals = {"cues": 0, "held": 0, "unheld": 0, "repeated": 0, "uncued": 0, "retracted": 0}
     for name in LIVE_CLIPS:
         r = live_clip(url, VIDEOS / name, labels[name])
         baseline = pose_only_fps(r["frames"])
         all_delays += r["delays"]
+        all_final += r["final_delays"]
+        for key in totals:
+            totals[key] += r.get(key, r["final"] if key == "held" else 0) or 0
         shown = ", ".join(f"{d:.2f}" for d in r["delays"]) or "-"
-        print(f"{name}: count {r['final']} (labelled {r['labelled']}), {r['cues']} cues; processed "
+        print(f"{name}: count {r['final']} (labelled {r['labelled']}), {r['cues']} cues ({r['unheld']} for reps "
+              f"the final count does not hold, {r['retracted']} retracted, {r['repeated']} repeated, "
+              f"{r['uncued']} held reps without one); processed "
               f"{r['processed_fps']:.1f} frames/s of {SEND_FPS:.0f} sent (pose model alone here: {baseline:.1f} "
               f"frames/s, x{r['processed_fps'] / baseline:.2f}); rep end -> cue: {shown} s")
-    if all_delays:
-        within = sum(d < 1.5 for d in all_delays)
-        print(f"rep end -> cue over {len(all_delays)} cues: median {statistics.median(all_delays):.2f} s, "
-              f"max {max(all_delays):.2f} s, {within}/{len(all_delays)} under 1.5 s")
+        for rep, end, cued, back in r["taken_back"]:
+            print(f"  retracted: rep {rep} (ended {end - r['origin']:.2f} s into the clip), cued at "
+                  f"{cued - r['origin']:.2f} s, retracted at {back - r['origin']:.2f} s")
+    print(f"cues per rep: {totals['cues']} cues for {totals['held']} reps counted; {totals['unheld']} for reps the "
+          f"final count does not hold ({totals['retracted']} retracted), {totals['repeated']} repeated, "
+          f"{totals['uncued']} counted reps without a cue")
+    for what, delays in (("the rep's end as cued", all_delays), ("the rep's end in the final count", all_final)):
+        if delays:
+            within = sum(d < 1.5 for d in delays)
+            print(f"rep end -> cue over {len(delays)} cues ({what}): median {statistics.median(delays):.2f} s, "
+                  f"max {max(delays):.2f} s, {within}/{len(delays)} under 1.5 s")
 
 
 def main() -> None:
@@ -244,6 +273,7 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: gyml's)")
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--skip-uploads", action="store_true", help="only the live part")
     args = parser.parse_args()
     if not VIDEOS.exists():
         raise SystemExit(f"needs {VIDEOS}")
@@ -253,7 +283,8 @@ def main() -> None:
         process, url = start_server(Path(tmp) / "data", cache, args.workers)
         print(f"gyml serve on {os.cpu_count()} cores, {'cached poses' if args.cached else 'poses extracted'}")
         try:
-            load_test(url, process.pid, clips, args.uploads)
+            if not args.skip_uploads:
+                load_test(url, process.pid, clips, args.uploads)
             if not args.skip_live:
                 live_test(url)
         finally:

@@ -163,3 +163,52 @@ def test_the_live_count_changes_only_when_two_runs_in_a_row_agree(monkeypatch):
 def test_one_agreeing_run_shows_every_run_as_it_is(monkeypatch):
     runs = [[], [20], [], [20, 60], [60]]
     assert _scripted_stream(monkeypatch, runs, agree_runs=1)[:len(runs)] == [0, 1, 0, 2, 1]
+
+
+def _scripted_reps(monkeypatch, runs, final=None):
+    """Like _scripted_stream, with each run's reps given as (start, mid, end) frames; returns the reps the
+    count holds after each run and after the stream's end (`final`: the last run's reps)."""
+    import numpy as np
+
+    from gyml.reps import stream
+    from gyml.reps.counter import RepCount, RepSegment
+
+    script = iter(runs + ([final] if final is not None else []))
+
+    def scripted_count(seq, rest_pose=None, kinematics=None):
+        reps = next(script, [])
+        segments = [RepSegment(k + 1, a, m, b) for k, (a, m, b) in enumerate(reps)]
+        return RepCount(len(reps), "gyml", segments, np.zeros(len(seq)), 40.0)
+
+    monkeypatch.setattr(stream, "count_gyml", scripted_count)
+    counter = StreamingCounter(30.0, step_s=0.5, latency_s=0.0)
+    joints = synthesize("squat", 1, seed=0).joints[0]
+    held = []
+    while counter.runs < len(runs):
+        before = counter.runs
+        counter.update(joints)
+        if counter.runs != before:
+            held.append([(r.id, r.mid) for r in counter.reps])
+    counter.finish()
+    return held, [(r.id, r.mid) for r in counter.reps]
+
+
+def test_a_rep_keeps_its_identity_while_it_moves_and_while_briefly_withdrawn(monkeypatch):
+    """A rep's identity survives its midpoint settling between runs, and two runs that miss it (the count
+    takes it back) when the next one counts it again where it was; a rep first counted elsewhere is new."""
+    other = (30, 52, 58)
+    runs = [[(0, 10, 25)], [(0, 12, 26)], [], [], [(0, 11, 26), other], [(0, 11, 26), other]]
+    held, final = _scripted_reps(monkeypatch, runs, final=runs[-1])
+    assert held[1] == [(1, 12)]                   # shown once two runs agree, moved, same identity
+    assert held[3] == []                          # missed twice: taken back
+    assert held[5] == [(1, 11), (2, 52)]          # counted again where it was: the same rep
+    assert final == held[5]
+
+
+def test_the_streams_last_count_keeps_the_identity_of_a_rep_it_places_differently(monkeypatch):
+    """At the end the stream is counted whole (as offline) and may put a rep's boundaries elsewhere: a rep
+    it still mostly covers is the same rep; one it does not cover is withdrawn."""
+    two = [(0, 10, 40), (40, 70, 80)]
+    held, final = _scripted_reps(monkeypatch, [[], [], [], two, two, two], final=[(15, 40, 60)])
+    assert held[-1] == [(1, 10), (2, 70)]
+    assert final == [(1, 40)]

@@ -205,5 +205,25 @@ def test_live_coaching_from_a_camera_counts_and_cues(server, page):
     assert page.inner_text("#cue").startswith("Rep ")
     page.wait_for_function("window.gymlLive.stats !== null", timeout=10_000)
     assert "frames/s" in page.inner_text("#rate")
+    ids = page.eval_on_selector_all("#cues li", "items => items.map(li => li.dataset.repId)")
+    assert all(ids) and len(ids) == len(set(ids))   # one cue per rep
     page.click("#stop")
     page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
+
+
+def test_the_live_page_removes_a_cue_the_server_retracts(server, page):
+    """The protocol's retraction, as the page handles it: the withdrawn rep's cue leaves the list and the
+    'last rep' panel; the other cues stay."""
+    page.goto(server.url + "/live")
+    page.wait_for_function("typeof onEvent === 'function'")
+    now = page.evaluate("performance.now() / 1000")
+    for rep_id, text in ((4, "Rep 1: Good form, it matched the reference."), (5, "Rep 2: Counted.")):
+        page.evaluate("m => onEvent(m)", {"type": "cue", "count": 2, "rep": rep_id - 3, "rep_id": rep_id,
+                                          "time_s": now, "rep_end_s": now - 0.5, "message": text,
+                                          "severity": "info"})
+    assert page.locator("#cues li").count() == 2 and page.inner_text("#cue") == "Rep 2: Counted."
+    page.evaluate("m => onEvent(m)", {"type": "retract", "count": 1, "rep": 2, "rep_id": 5, "time_s": now,
+                                      "message": "Rep 2 taken back: the count no longer holds it."})
+    assert page.locator("#cues li").all_inner_texts() == ["Rep 1: Good form, it matched the reference."]
+    assert "taken back" in page.inner_text("#cue")
+    assert page.evaluate("window.gymlLive.cues.map(c => c.rep_id)") == [4]

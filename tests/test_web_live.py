@@ -54,3 +54,95 @@ def test_live_coach_ignores_frames_from_the_past_and_bridges_short_gaps():
     coach.finish()
     assert coach.count == 6
     assert coach._ticks == pytest.approx(len(seq) / seq.fps * 10.0, abs=3)
+
+
+def _as_camera(seq, coach, fps: float = 15.0):
+    """Feed a recording's poses to a live coach as a camera sending `fps` frames a second would."""
+    events = []
+    for k in range(int(len(seq) / seq.fps * fps)):
+        i = min(len(seq) - 1, int(k / fps * seq.fps))
+        present = seq.present[i]
+        events += coach.add(k / fps, seq.joints[i] if present else None, seq.confidence[i] if present else None)
+    return events + coach.finish()
+
+
+def _check_one_cue_per_held_rep(coach, events) -> tuple[list, list]:
+    """Each rep of the final count has exactly one cue standing; no rep identity is cued twice; a cue
+    whose rep the final count does not hold was retracted. Returns (cues, retractions)."""
+    cues = [e for e in events if e.kind == "cue"]
+    retracted = [e for e in events if e.kind == "retract"]
+    cued = [c.rep_id for c in cues]
+    assert len(cued) == len(set(cued)), "a rep cued twice"
+    held = {r.id for r in coach.counter.reps}
+    standing = set(cued) - {r.rep_id for r in retracted}
+    assert standing == held
+    assert {r.rep_id for r in retracted} <= set(cued) - held
+    return cues, retracted
+
+
+def test_live_cues_each_rep_of_the_final_count_once_and_no_other_on_the_counted_clips():
+    """The 12 counted clips (the pull-up clip once sent 8 cues for its 4 reps): as a 15 fps camera, every
+    rep the final count holds is cued once, and no cue is ever sent for a rep it does not hold."""
+    manifest = _manifest()
+    total = 0
+    for clip in manifest:
+        seq = cached_read_pose(shared_path("videos", "counted", clip))
+        coach = LiveCoach(coach=False)
+        cues, retracted = _check_one_cue_per_held_rep(coach, _as_camera(seq, coach))
+        assert retracted == [], clip
+        assert coach.count == len(cues) == count_reps(seq).count, clip
+        total += len(cues)
+    assert total >= 25
+
+
+def test_a_cue_for_a_rep_the_count_withdraws_is_retracted():
+    """A bench press set that MediaPipe tracks badly: the live count keeps changing its mind, and every
+    cue for a rep it finally does not hold is retracted, while each rep it holds keeps exactly one cue."""
+    from gyml.pose.readers import read_pose
+
+    seq = read_pose(shared_path("repcount_pose", "dev", "stu10_5.npy"))
+    coach = LiveCoach(coach=False)
+    events = _as_camera(seq, coach)
+    cues, retracted = _check_one_cue_per_held_rep(coach, events)
+    assert retracted and coach.count >= 5
+    for r in retracted:   # each retraction comes after its cue, and says so
+        cue = next(c for c in cues if c.rep_id == r.rep_id)
+        assert events.index(cue) < events.index(r) and "taken back" in r.message
+
+
+def test_the_websocket_sends_a_retraction_after_its_cue_and_never_a_cue_withdrawn_before_it_went_out():
+    import queue
+    import threading
+    import time
+
+    from gyml.reps.live import LiveEvent
+    from gyml.web.live import LiveChannel
+
+    sent = []
+    channel = LiveChannel(sent.append)
+    coach = LiveCoach(coach=False)
+    coach._t0 = 100.0
+
+    def cue(rep_id):
+        event = LiveEvent("cue", 1, 2.0, 1, rep_id, 1.0, "Rep 1.", "info")
+        event.judge = lambda: event
+        return event
+
+    judging: queue.Queue = queue.Queue()
+    warm = threading.Event()
+    # rep 7 is cued and its cue goes out; then the count withdraws it
+    channel._route(cue(7), coach, judging)
+    # rep 8 is cued, and withdrawn while its cue still waits for the coach: it must never be sent
+    channel._route(cue(8), coach, judging)
+    channel._route(LiveEvent("retract", 0, 2.5, 1, 8, 1.0, "Rep 1 taken back."), coach, judging)
+    worker = threading.Thread(target=channel._judge, args=(judging, coach, warm))
+    worker.start()
+    assert warm.wait(10)
+    deadline = time.monotonic() + 10
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    channel._route(LiveEvent("retract", 0, 3.0, 1, 7, 1.0, "Rep 1 taken back."), coach, judging)
+    judging.put(None)
+    worker.join(10)
+    assert [(m["type"], m["rep_id"]) for m in sent] == [("cue", 7), ("retract", 7)]
+    assert sent[0]["time_s"] == 102.0 and sent[1]["time_s"] == 103.0   # on the client's clock

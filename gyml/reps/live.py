@@ -2,9 +2,9 @@
 
 `LiveCoach` is the core: frames come in with their own timestamps (a browser's, a camera's, a video's), are
 put on a regular time grid (a frame lost or dropped is filled in from its neighbours), counted causally,
-and each rep is coached as soon as the counter first sees it, so its cue follows the rep's end by the
-counter's latency plus the coaching time, not by the count's confirmation. A slow machine drops frames
-rather than falling behind: `newest_frames` hands the pose model the newest frame and skips stale ones.
+and each rep is coached once the counter's runs agree on it (two in a row by default), one cue per rep
+identity; a cued rep that the count later withdraws is retracted. A slow machine drops frames rather
+than falling behind: `newest_frames` hands the pose model the newest frame and skips stale ones.
 
 The OpenCV build gyml installs is headless (no window); the count is printed, with `output` drawn on the
 frames of an H.264 file written with PyAV, and with `serve_port` shown in a browser: a small HTTP server
@@ -39,21 +39,27 @@ from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
 from gyml.report.overlay import H264Writer
 from gyml.reps.counter import RepCount, RepSegment
-from gyml.reps.stream import StreamingCounter
+from gyml.reps.stream import StreamingCounter, StreamRep
 
 LIVE_RATE = 10.0     # frames/s of the counter's time grid for camera input (a browser sends up to 15)
 MAX_FILL_S = 0.5     # gaps up to this long are bridged by interpolation; longer ones count as nobody seen
 RECOGNISE_UNTIL_S = 20.0   # the exercise is recognised again at each rep until this much has been seen
+# the live counter's runs: one every COUNT_STEP_S, seeing a rep once it ended COUNT_LATENCY_S before now
+COUNT_STEP_S = 0.5
+COUNT_LATENCY_S = 0.5
+CUE_RUNS = 2         # a rep is cued once this many counting runs in a row have counted it (see LiveCoach)
 
 
 @dataclass
 class LiveEvent:
-    """What the live coach tells the person: the count changed, or a rep's cue."""
+    """What the live coach tells the person: the count changed, a rep's cue, or that a cue is taken back
+    (its rep was withdrawn from the count after the cue was sent)."""
 
-    kind: str                  # "count" or "cue"
+    kind: str                  # "count", "cue" or "retract"
     count: int                 # reps counted so far
     time_s: float              # the stream time (the frames' own clock) at which it was decided
-    rep: int | None = None     # the rep a cue is about (1-based, in the order reps were seen)
+    rep: int | None = None     # the rep a cue is about (1-based: its place in the count when cued)
+    rep_id: int | None = None  # the rep's identity: one cue per rep_id; a "retract" names the cue's rep_id
     rep_end_s: float | None = None   # when that rep ended, on the frames' clock
     message: str | None = None
     severity: str | None = None      # "fault" (something to fix), "info" (fine, or nothing to compare with)
@@ -69,13 +75,17 @@ class LiveCoach:
     """Count and coach reps from timestamped frames of pose (joints (24, 3) or None when nobody was seen).
 
     `add(t, joints, confidence)` returns the events the frame caused; timestamps are seconds on any
-    clock that only moves forward (a frame older than the last one is ignored)."""
+    clock that only moves forward (a frame older than the last one is ignored).
+
+    A rep is cued once `cue_runs` counting runs in a row have counted it (the counter's own measure of
+    how settled a rep is; the count shows a rep after `counter.agree_runs`), once per rep identity; a
+    cued rep that the count later withdraws gets a "retract" event naming its `rep_id`."""
 
     def __init__(self, rate: float = LIVE_RATE, exercise: str | None = None, strictness: str = "intermediate",
-                 coach: bool = True, cue_on: str = "sighted", defer_coaching: bool = False):
-        if cue_on not in ("confirmed", "sighted"):
-            raise GymlError("cue_on is 'confirmed' (with the count) or 'sighted' (as soon as first counted)")
-        self.cue_on = cue_on
+                 coach: bool = True, cue_runs: int = CUE_RUNS, defer_coaching: bool = False):
+        if cue_runs < 1:
+            raise GymlError("cue_runs is at least 1 (a rep is cued once that many counting runs agree)")
+        self.cue_runs = cue_runs
         # judging a rep takes a few hundred ms: a live caller may run it in another thread (event.judge)
         # so that the pose model keeps up with the camera meanwhile
         self.defer_coaching = defer_coaching
@@ -83,15 +93,18 @@ class LiveCoach:
         self.exercise = exercise
         self.strictness = strictness
         self.coach = coach
-        self.counter = StreamingCounter(self.rate)
+        self.counter = StreamingCounter(self.rate, step_s=COUNT_STEP_S, latency_s=COUNT_LATENCY_S,
+                                        orient_by_reps=True)
         self._joints: deque = deque(maxlen=self.counter.window)
         self._conf: deque = deque(maxlen=self.counter.window)
         self._t0: float | None = None
         self._last: tuple[float, np.ndarray | None, np.ndarray | None] | None = None
         self._ticks = 0            # frames put on the grid so far
-        self._cued: list[int] = []   # absolute grid frames of the midpoints of reps already coached
+        self._cued: dict[int, LiveEvent] = {}   # rep id -> its cue, for the reps cued and not taken back
+        self._runs_seen = 0
         self._prediction = None
         self._predicted_frames = 0
+        self._golds: dict[str, tuple[PoseSequence | None, RepCount | None]] = {}
         self.frames_in = 0
 
     @property
@@ -118,7 +131,7 @@ class LiveCoach:
         self.counter.finish()
         now = self._ticks / self.rate
         events = [LiveEvent("count", self.counter.count, now)] if self.counter.count != before else []
-        return events + self._new_cues(now)
+        return events + self._cues(now, final=True)
 
     def _fill(self, at: float, rel: float, joints, confidence):
         """The pose at grid time `at` from the last frame and the new one at `rel` (linear in between)."""
@@ -147,39 +160,72 @@ class LiveCoach:
         events = []
         if self.counter.count != before:
             events.append(LiveEvent("count", self.counter.count, now))
-        return events + self._new_cues(now)
+        if self.counter.runs == self._runs_seen:
+            return events   # no counting run this frame: nothing about the reps changed
+        self._runs_seen = self.counter.runs
+        return events + self._cues(now)
 
-    def _new_cues(self, now: float) -> list[LiveEvent]:
-        """Cues for the reps not yet coached: those the count shows ('confirmed': the cue comes with the
-        count, never for a rep the counter later drops) or all the last run counted ('sighted': a step or
-        two sooner, at the price of cues for reps that later runs do not confirm)."""
-        near = 0.5 * self.rate
+    def _cues(self, now: float, final: bool = False) -> list[LiveEvent]:
+        """Retractions of cued reps that are gone (withdrawn from the count, or, not yet in it, no longer
+        counted), then cues for the reps settled enough: counted by `cue_runs` runs in a row (at the end
+        of the stream, every rep of the final count)."""
+        counter = self.counter
+        alive = {r.id for r in counter.reps}
+        if not final:   # a rep not counted just now may be counted again (see StreamingCounter.withdrawn_lately)
+            alive |= {r.id for r in counter.sighted + counter.withdrawn_lately}
         events = []
-        sighted = self.counter.sighted
-        if self.cue_on == "sighted":
-            wanted = [seg.mid for seg in sighted]
-        else:
-            wanted = self.counter.confirmed
-        for mid in wanted:
-            if any(abs(mid - m) <= near for m in self._cued):
+        for rep_id in [i for i in self._cued if i not in alive]:
+            cue = self._cued.pop(rep_id)
+            events.append(LiveEvent("retract", counter.count, now, cue.rep, rep_id, cue.rep_end_s,
+                                    f"Rep {cue.rep} taken back: the count no longer holds it.", "info"))
+        counted = counter.reps
+        candidates = counted + [r for r in counter.sighted if r.id not in {c.id for c in counted}]
+        for rep in sorted(candidates, key=lambda r: r.mid):
+            if rep.id in self._cued or not (final or counter.runs_agreeing(rep.id) >= self.cue_runs):
                 continue
-            seg = min(sighted, key=lambda s, mid=mid: abs(s.mid - mid), default=None)
-            if seg is None or abs(seg.mid - mid) > near:
+            if rep.start < self._ticks - len(self._joints):
                 continue   # a rep kept from before the window's edge: no longer in view to coach
-            self._cued.append(mid)
-            events.append(self._cue(seg, now))
+            number = 1 + sum(r.mid < rep.mid for r in counted)
+            events.append(self._cue(rep, number, now))
         return events
+
+    def gold_of(self, exercise: str) -> tuple[PoseSequence | None, RepCount | None]:
+        """The exercise's gold reference and its count, made once per live set: counting the gold again
+        at every rep was most of a cue's coaching time."""
+        if exercise not in self._golds:
+            from gyml.coach import gold as gold_library
+            from gyml.reps.counter import count_reps
+
+            gold = gold_library.find(exercise)
+            self._golds[exercise] = (gold, count_reps(gold) if gold is not None else None)
+        return self._golds[exercise]
+
+    def warm_up(self) -> None:
+        """Load what coaching the first rep needs (the exercise model as recognition asks for it, the
+        coach, the named exercise's gold) while the person gets ready, not at their first rep."""
+        if not self.coach:
+            return
+        from gyml.classify.default import DEFAULT_MODEL, recognise
+        from gyml.coach import session  # noqa: F401 - its import is part of the first cue's cost
+        from gyml.synth.motion import synthesize
+
+        if self.exercise is None and not DEFAULT_MODEL.exists():
+            return
+        prediction = recognise(synthesize("squat", 1, seed=0), self.exercise)
+        if self.exercise is not None and prediction is not None:
+            self.gold_of(prediction.label)
 
     def window(self) -> PoseSequence:
         return PoseSequence(np.stack(self._joints), np.stack(self._conf), self.rate, source="live")
 
-    def _cue(self, seg: RepSegment, now: float) -> LiveEvent:
-        number = len(self._cued)
-        end_s = seg.end / self.rate
-        event = LiveEvent("cue", self.counter.count, now, number, end_s, f"Rep {number}.", "info")
+    def _cue(self, rep: StreamRep, number: int, now: float) -> LiveEvent:
+        end_s = rep.end / self.rate
+        event = LiveEvent("cue", self.counter.count, now, number, rep.id, end_s, f"Rep {number}.", "info")
+        self._cued[rep.id] = event
         if not self.coach:
             return event
         seq, offset = self.window(), self._ticks - len(self._joints)   # a copy: frames keep coming
+        seg = rep.segment(number)
 
         def judge() -> LiveEvent:
             message, event.severity, event.exercise = coach_rep(self, seg, seq, offset)
@@ -196,18 +242,22 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
     `offset`); the exercise is recognised on them while the set is young, then kept."""
     from gyml.classify.default import recognise
     from gyml.coach.session import coach_session
+    from gyml.pose.kinematics import Kinematics
 
     local = replace(seg, index=1, start=max(0, seg.start - offset), mid=seg.mid - offset,
                     end=min(len(seq) - 1, seg.end - offset))
+    kinematics = Kinematics(seq)
     if coach._prediction is None or (coach.exercise is None and coach._predicted_frames < RECOGNISE_UNTIL_S
                                      * coach.rate and len(seq) > coach._predicted_frames):
-        coach._prediction = recognise(seq, coach.exercise)
+        coach._prediction = recognise(seq, coach.exercise, kinematics=kinematics)
         coach._predicted_frames = len(seq)
     prediction = coach._prediction
     name = None if prediction is None else prediction.name
+    gold, gold_reps = coach.gold_of(prediction.label) if prediction is not None else (None, None)
     try:
         feedback, _ = coach_session(seq, RepCount(1, "gyml", [local], np.zeros(len(seq))), prediction,
-                                    strictness=coach.strictness)
+                                    gold=gold, strictness=coach.strictness, kinematics=kinematics,
+                                    gold_reps=gold_reps)
     except GymlError:
         feedback = []
     faults = [f.message for f in feedback if f.severity == "fault" and f.rep == 1]
@@ -304,7 +354,7 @@ def run_live(source: Path | int, output: Path | None = None,
              exercise: str | None = None, realtime: bool | None = None, coach: bool = True) -> int:
     """Count reps from a camera or a video as it plays; `on_rep(count, seconds)` hears every change of
     the count (a rise as reps end; rarely a fall, when later frames withdraw a rep) and `on_cue(event)`
-    each rep's cue. With `serve_port` the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)`
+    each rep's cue and each retraction of one (kind "retract"). With `serve_port` the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)`
     hears the address). A camera, and a video with `realtime` (the default with `serve_port`), run live:
     the video plays at its own speed and frames the pose model cannot keep up with are dropped; otherwise
     every frame of the video is processed as fast as the machine allows."""
@@ -343,7 +393,7 @@ def run_live(source: Path | int, output: Path | None = None,
 def _announce(event: LiveEvent, on_rep, on_cue) -> None:
     if event.kind == "count" and on_rep:
         on_rep(event.count, event.time_s)
-    elif event.kind == "cue" and on_cue:
+    elif event.kind in ("cue", "retract") and on_cue:
         on_cue(event)
 
 

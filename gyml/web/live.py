@@ -6,7 +6,12 @@ messages, each an 8-byte little-endian float64 timestamp (seconds, the client's 
 JPEG frame; {"type": "stop"} ends the set. The server sends {"type": "ready"} once the pose model is
 loaded, {"type": "count", ...} and {"type": "cue", ...} events (LiveEvent fields; times on the client's
 clock, so the client can tell how long after a rep's end its cue arrived), {"type": "stats", ...} each
-second (frames received, processed and dropped per second) and {"type": "final", "count": N}.
+second (frames received, processed and dropped per second) and {"type": "final", "count": N, "reps":
+[{"rep_id", "end_s"}, ...]} (the final count's reps, each rep's end on the client's clock).
+
+Each cue names its rep's identity (`rep_id`); there is at most one cue per `rep_id`. When the count
+withdraws a rep whose cue was sent, {"type": "retract", "rep_id": ID, ...} follows, and the page removes
+that cue; a cue whose rep is withdrawn before its coaching is done is never sent.
 
 Frames are not queued: the newest one waits in a single slot and replaces any older one there, so the
 pose model, in its own thread, always works on what the camera sees now.
@@ -42,6 +47,8 @@ class LiveChannel:
         self._stopping = False
         self.received = self.processed = self.dropped = 0
         self._judging: queue.Queue = queue.Queue()   # cues waiting for the coaching thread; None ends it
+        self._withdrawn: set[int] = set()   # rep ids the count took back (their cues are not to be sent)
+        self._sent: set[int] = set()        # rep ids whose cue went out
         self._thread = threading.Thread(target=self._run, name="gyml-live", daemon=True)
 
     def start(self) -> None:
@@ -76,8 +83,11 @@ class LiveChannel:
         coach = LiveCoach(exercise=self.exercise, defer_coaching=True)
         estimator = _pose_estimator()
         judging = self._judging
-        judge = threading.Thread(target=self._judge, args=(judging, coach), name="gyml-live-coach", daemon=True)
+        warm = threading.Event()
+        judge = threading.Thread(target=self._judge, args=(judging, coach, warm), name="gyml-live-coach",
+                                 daemon=True)
         judge.start()
+        warm.wait()
         self.emit({"type": "ready"})
         last_stats = time.monotonic()
         window = [0, 0, 0]   # received, processed, dropped at the last stats
@@ -112,24 +122,36 @@ class LiveChannel:
             self._route(event, coach, judging)
         judging.put(None)
         judge.join()
-        self.emit({"type": "final", "count": coach.count})
+        t0 = coach._t0 or 0.0
+        self.emit({"type": "final", "count": coach.count,
+                   "reps": [{"rep_id": r.id, "end_s": round(r.end / coach.rate + t0, 3)} for r in coach.counter.reps]})
 
     def _route(self, event, coach, judging: queue.Queue) -> None:
-        """Counts go out now; a cue goes to the coaching thread, so the pose thread never waits for it."""
-        if event.judge is not None:
+        """Counts go out now; a cue goes to the coaching thread, so the pose thread never waits for it, and
+        so does a retraction, to follow its cue (or to stop it from going out, if it is still queued)."""
+        if event.kind == "retract":
+            self._withdrawn.add(event.rep_id)
+            judging.put(event)
+        elif event.judge is not None:
             judging.put(event)
         else:
             self.emit(self._event(event, coach))
 
-    def _judge(self, judging: queue.Queue, coach) -> None:
-        from gyml.classify.default import DEFAULT_MODEL, load_model
-
-        if DEFAULT_MODEL.exists():
-            load_model()   # while the person gets ready, not at their first rep
+    def _judge(self, judging: queue.Queue, coach, warm: threading.Event) -> None:
+        try:
+            coach.warm_up()   # before "ready", so that the first rep's cue is as quick as the others
+        finally:
+            warm.set()
         while (event := judging.get()) is not None:
             if self._closed:
                 return
-            self.emit(self._event(event.judge(), coach))
+            if event.kind == "retract":
+                if event.rep_id in self._sent:
+                    self._sent.discard(event.rep_id)
+                    self.emit(self._event(event, coach))
+            elif event.rep_id not in self._withdrawn:   # withdrawn while queued: never said at all
+                self.emit(self._event(event.judge(), coach))
+                self._sent.add(event.rep_id)
 
     def _event(self, event, coach) -> dict:
         out = {"type": event.kind, **event.to_dict()}

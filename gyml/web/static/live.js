@@ -3,7 +3,7 @@
 const SEND_FPS = 15, WIDTH = 320, MAX_BUFFERED = 200000;
 const $ = (x) => document.getElementById(x);
 let socket = null, stream = null, timer = null, sending = false;
-window.gymlLive = {cues: [], delays: [], stats: null, count: 0, final: null};
+window.gymlLive = {cues: [], delays: [], retracted: [], stats: null, count: 0, final: null};
 fillExercises($("exercise"));
 
 function say(text) {
@@ -20,8 +20,20 @@ function onEvent(message) {
     window.gymlLive.cues.push(message); window.gymlLive.delays.push(delay);
     $("cue").textContent = message.message; $("cue").className = message.severity;
     $("delay").textContent = `shown ${delay.toFixed(1)} s after the rep ended`;
-    $("cues").append(el("li", {class: message.severity}, message.message));
+    $("cues").append(el("li", {class: message.severity, "data-rep-id": message.rep_id}, message.message));
+    $("cue").dataset.repId = message.rep_id;
     say(message.message);
+  } else if (message.type === "retract") {
+    // the count took the rep back: its cue goes, and is no longer spoken
+    window.gymlLive.retracted.push(message.rep_id);
+    window.gymlLive.cues = window.gymlLive.cues.filter((c) => c.rep_id !== message.rep_id);
+    const item = document.querySelector(`#cues li[data-rep-id="${message.rep_id}"]`);
+    if (item) item.remove();
+    if ($("cue").dataset.repId === String(message.rep_id)) {
+      if (window.speechSynthesis) window.speechSynthesis.cancel();
+      $("cue").textContent = message.message; $("cue").className = "info"; $("delay").textContent = "";
+      delete $("cue").dataset.repId;
+    }
   } else if (message.type === "stats") {
     window.gymlLive.stats = message;
     $("rate").textContent = `pose at ${message.processed_fps} frames/s of ${message.received_fps} sent`;
