@@ -18,7 +18,6 @@ The kept sequence says so in `metadata["followed_mover"]` (the crop box, both mo
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -137,6 +136,8 @@ class MovingRegion:
     box: tuple[float, float, float, float]   # normalised (x0, y0, x1, y1)
     area_vs_body: float                      # region area / tracked body's box area
     outside_vs_inside: float                 # the lower of: energy outside / inside the body's box, and density
+    body: tuple[float, float, float, float]  # the tracked person's box it was compared with
+    body_travel: float = 0.0                 # the tracked person's limb travel (torso lengths)
 
 
 def moving_region(energy: np.ndarray, body: tuple[float, float, float, float]) -> MovingRegion | None:
@@ -164,7 +165,7 @@ def moving_region(energy: np.ndarray, body: tuple[float, float, float, float]) -
     density_ratio = outside_density / max(float(energy[body_mask].mean()), 1e-6)
     body_area = max((body[2] - body[0]) * (body[3] - body[1]), 1e-6)
     area = (box[2] - box[0]) * (box[3] - box[1])
-    return MovingRegion(box, area / body_area, min(energy_ratio, density_ratio))
+    return MovingRegion(box, area / body_area, min(energy_ratio, density_ratio), body)
 
 
 def crop_box(region: tuple[float, float, float, float], width: int, height: int
@@ -180,20 +181,13 @@ def _extract_cropped(path: Path, box_px: tuple[int, int, int, int], frame_size: 
     """Pose pass over frames cropped to `box_px` (pixels of frames scaled to `frame_size`); image
     landmarks mapped back to full-frame normalised coordinates."""
     from gyml.pose.readers import video
-    from gyml.pose.readers.video_chunks import LandmarkBuffer
 
     x0, y0, x1, y1 = box_px
     fw, fh = frame_size
-    buffer = LandmarkBuffer(1024)
-    estimator = video._pose_estimator()
-    with estimator, video.quiet_native_logs(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for rgb, t in video._prefetch(video.iter_timed_frames(path)):
-            crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-            world, image, vis = video.landmarks_of(estimator.process(crop))
-            image = (image * (x1 - x0, y1 - y0) + (x0, y0)) / (fw, fh)
-            buffer.append(t, world, image, vis)
-    return buffer.finish()
+    cropped = ((np.ascontiguousarray(rgb[y0:y1, x0:x1]), t) for rgb, t in video.iter_timed_frames(path))
+    poses = video.track_frames(cropped)
+    image = (poses.image * (x1 - x0, y1 - y0) + (x0, y0)) / (fw, fh)
+    return replace(poses, image=image.astype(np.float32))
 
 
 def _frame_size(path: Path) -> tuple[int, int]:
@@ -209,7 +203,8 @@ def suspect_region(path: str | Path, seq: PoseSequence) -> MovingRegion | None:
     (most clips: decided from the landmarks alone) or nothing else moves much."""
     width, height = int(seq.metadata.get("width") or 1), int(seq.metadata.get("height") or 1)
     lm = seq.image_landmarks
-    if lm is None or limb_travel(lm, width, height) >= STILL_TRAVEL:
+    travel = limb_travel(lm, width, height)
+    if lm is None or travel >= STILL_TRAVEL:
         return None
     body = body_box(lm)
     if body is None:
@@ -220,7 +215,7 @@ def suspect_region(path: str | Path, seq: PoseSequence) -> MovingRegion | None:
     region = moving_region(energy, body)
     if region is None or region.area_vs_body < MIN_REGION_BODY or region.outside_vs_inside < OUTSIDE_RATIO:
         return None
-    return region
+    return replace(region, body_travel=travel)
 
 
 def follow_mover(path: str | Path, seq: PoseSequence) -> PoseSequence:
@@ -233,7 +228,7 @@ def follow_mover(path: str | Path, seq: PoseSequence) -> PoseSequence:
     if region is None:
         return seq
     width, height = int(seq.metadata.get("width") or 1), int(seq.metadata.get("height") or 1)
-    before = limb_travel(seq.image_landmarks, width, height)
+    before = region.body_travel
     frame_size = _frame_size(path)
     box_px = crop_box(region.box, *frame_size)
     poses = _extract_cropped(path, box_px, frame_size)
@@ -244,7 +239,7 @@ def follow_mover(path: str | Path, seq: PoseSequence) -> PoseSequence:
     fw, fh = frame_size
     followed = {"crop": [round(box_px[0] / fw, 3), round(box_px[1] / fh, 3), round(box_px[2] / fw, 3),
                          round(box_px[3] / fh, 3)],
-                "tracked_box": [round(v, 3) for v in body_box(seq.image_landmarks)],
+                "tracked_box": [round(v, 3) for v in region.body],
                 "travel_before": round(before, 2), "travel_after": round(after, 2)}
     moved = landmarks_to_sequence(poses.world, poses.visibility, seq.fps, seq.source,
                                   image_landmarks=poses.image,

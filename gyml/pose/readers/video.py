@@ -301,24 +301,30 @@ def landmarks_of(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array([p.visibility for p in lw]))
 
 
-def read_video(path: str | Path, progress: Callable[[int, int | None], None] | None = None) -> PoseSequence:
-    """The pose in every frame; frame times (seconds) are kept in `times`, so a variable frame rate is
-    timed right. `progress(done, total)` hears every frame (total: the container's frame count, or None)."""
+def track_frames(frames: Iterator[tuple[np.ndarray, float]], expected: int | None = None,
+                 progress: Callable[[int, int | None], None] | None = None):
+    """One MediaPipe tracker over (RGB frame, time) pairs, decoded in a background thread -> SpanPoses.
+    `progress(done, total)` hears every frame (total: `expected`, or None when unknown)."""
     import warnings
 
-    path = Path(path)
-    probe = probe_video(path)
-    expected = probe.expected_frames
     estimator = _pose_estimator()
     # Compact float32 arrays, not a list of per-frame arrays: memory stays small for an hour of video.
     buffer = LandmarkBuffer(expected or 1024)
     with estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, (rgb, t) in enumerate(_prefetch(iter_timed_frames(path, probe=probe))):
+        for i, (rgb, t) in enumerate(_prefetch(frames)):
             buffer.append(t, *landmarks_of(estimator.process(rgb)))
             if progress is not None:
                 progress(i + 1, max(expected, i + 1) if expected else None)
-    poses = buffer.finish()
+    return buffer.finish()
+
+
+def read_video(path: str | Path, progress: Callable[[int, int | None], None] | None = None) -> PoseSequence:
+    """The pose in every frame; frame times (seconds) are kept in `times`, so a variable frame rate is
+    timed right. `progress(done, total)` hears every frame (total: the container's frame count, or None)."""
+    path = Path(path)
+    probe = probe_video(path)
+    poses = track_frames(iter_timed_frames(path, probe=probe), probe.expected_frames, progress)
     if not len(poses.times):
         raise GymlError(f"{path.name}: the video has no decodable frames (empty or truncated)")
     seq = landmarks_to_sequence(poses.world, poses.visibility, probe.fps, "video", image_landmarks=poses.image,
