@@ -3,6 +3,7 @@
     python benchmarks/personal_exercise.py            # the figures on real UCF101 clips, and RepCount dev
     python benchmarks/personal_exercise.py --fit      # also fit the verifier shipped in gyml.classify.personal
     python benchmarks/personal_exercise.py --catalog-additions  # planted faults on the catalog's new exercises
+    python benchmarks/personal_exercise.py --timing   # what recognising an own exercise adds to an analysis
 
 Each of UCF101's 7 classes is held out in turn and treated as an exercise gyml does not know: the default
 model is rebuilt without it (gyml.classify.build_default's recipe: real recordings and synthesised motion,
@@ -189,14 +190,49 @@ def catalog_additions(sets_per_fault: int = 4) -> None:
         show(*run(in_half, rng)[:2])
 
 
+def timing(repeats: int = 7) -> None:
+    """The cost of recognition against one stored exercise, against the whole analysis in the same run
+    (a RepCount sequence; a temporary data folder, so the user's own exercises are not touched)."""
+    import os
+    import tempfile
+    import time
+
+    from gyml.pipeline import analyze_sequence
+    from gyml.pose.readers import read_pose
+
+    folder = SHARED / "repcount_pose" / "dev"
+    seq = read_pose(folder / "stu12_31.npy")
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["GYML_HOME"] = home
+        analyze_sequence(seq, "warm-up")
+        personal.add("pommel_horse", [read_pose(folder / f"stu13_{n}.npy") for n in (30, 31, 38)],
+                     ["stu13_30", "stu13_31", "stu13_38"])
+        personal.recognise_personal(seq)
+        costs, totals = [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            personal.recognise_personal(seq)
+            t1 = time.perf_counter()
+            analyze_sequence(seq, "timed")
+            costs.append(t1 - t0)
+            totals.append(time.perf_counter() - t1)
+    cost, total = float(np.median(costs)), float(np.median(totals))
+    print(f"recognising against one own exercise: {1000 * cost:.0f} ms (median of {repeats}); the analysis "
+          f"that includes it: {total:.2f} s; ratio {cost / total:.3f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog-additions", action="store_true",
                     help="only the planted-fault figures of wall_push_up and handstand_push_up")
     ap.add_argument("--fit", action="store_true", help="fit the verifier on every UCF101 class (to ship)")
+    ap.add_argument("--timing", action="store_true", help="only the cost of recognising an own exercise")
     args = ap.parse_args()
     if args.catalog_additions:
         catalog_additions()
+        return 0
+    if args.timing:
+        timing()
         return 0
     if not (SHARED / "ucf101" / "labels.csv").exists():
         print(f"needs {SHARED / 'ucf101'}")

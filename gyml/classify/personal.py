@@ -195,6 +195,7 @@ class Background:
 
 
 _BACKGROUNDS: dict[tuple, Background] = {}
+_LOADED: dict[tuple, Background] = {}
 
 
 def _synthesise_background(names: tuple[str, ...], progress=None) -> Background:
@@ -230,12 +231,16 @@ def catalog_background(progress=None) -> Background:
     names = feature_names()
     cache = exercises_dir() / "catalog_background.npz"
     try:
+        key = (str(cache), cache.stat().st_mtime_ns, features_fingerprint())
+        if key in _LOADED:     # read once per process: an analysis should not reload it from disk
+            return _LOADED[key]
         with np.load(cache, allow_pickle=False) as data:
             if str(data["fingerprint"]) == features_fingerprint():
                 bg = Background(data["scale"].astype(np.float64), data["features"].astype(np.float64),
                                 data["labels"].astype(str))
                 if bg.scale.shape == (len(names),) and bg.features.shape[1:] == (len(names),) and \
                         np.isfinite(bg.features).all() and (bg.scale > 0).all():
+                    _LOADED[key] = bg
                     return bg
     except (OSError, ValueError, KeyError):
         pass
