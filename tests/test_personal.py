@@ -167,6 +167,14 @@ def test_features_made_by_another_gyml_are_made_again_from_the_recordings(scale_
     found = personal.recognise_personal(synthesize("lateral_raise", 5, seed=7))
     assert found is not None and found.label == "side_raise"
     assert json.loads(path.read_text())["fingerprint"] == personal.features_fingerprint()
+    # a file of the first matcher (a threshold, no view of the default model) is made again the same way
+    first = json.loads(path.read_text())
+    for key in ("view", "view_classes", "matcher"):
+        first.pop(key)
+    first.update(threshold=0.4, spread=0.1)
+    path.write_text(json.dumps(first))
+    assert personal.recognise_personal(synthesize("lateral_raise", 5, seed=7)).label == "side_raise"
+    assert len(json.loads(path.read_text())["view"]) == 3
 
 
 def test_analyze_takes_a_personal_exercise_by_name(tmp_path, scale_ready):

@@ -167,21 +167,25 @@ def sequence_features(seq: PoseSequence, kinematics=None) -> np.ndarray:
     return np.asarray(motion_features(seq, kinematics), dtype=np.float64)
 
 
-def model_view(features: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """The default model's probabilities for one recording's motion features, and its classes."""
+def model_view(seq: PoseSequence, motion: np.ndarray, kinematics=None) -> tuple[np.ndarray, list[str]]:
+    """The default model's probabilities for one recording, and its classes (`motion`: the recording's
+    motion features, reused when the model reads those)."""
     from gyml.classify.default import load_model
+    from gyml.classify.features import build_features
 
     model = load_model()
-    if model.features != "motion":
-        raise GymlError("the default model does not use the motion features a personal exercise needs")
-    proba = model.predict_proba(features[None].astype(np.float32))[0]
+    if model.features == "motion":
+        X = motion[None].astype(np.float32)
+    else:
+        X = build_features([seq], model.features, model.settings.get("length"))
+    proba = model.predict_proba(X)[0]
     return np.asarray(proba, dtype=np.float64), [str(c) for c in model.estimator.classes_]
 
 
 def describe(seq: PoseSequence, kinematics=None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(motion features, the default model's view, its classes) of one recording."""
     features = sequence_features(seq, kinematics)
-    view, classes = model_view(features)
+    view, classes = model_view(seq, features, kinematics)
     return features, view, classes
 
 
