@@ -2,7 +2,8 @@
 
 Each one is kept in the user's data folder ($GYML_HOME, else the XDG data directory), never in the package:
 
-    exercises/NAME.json   what recognition needs: the examples' features, the match threshold (JSON)
+    exercises/NAME.json   what recognition needs: the examples' motion features and the default model's
+                          view of each (plain JSON numbers)
     gold/NAME/*.npz       the recordings themselves, which are also the exercise's gold reference, so the
                           coach compares later sets with them (gyml.coach.gold finds them by name)
 
@@ -39,7 +40,7 @@ from gyml.report.analysis import ExercisePrediction
 # posture gap, motion distance, the default model's top probability); accepted above ACCEPT_ABOVE. Fitted by
 # `python benchmarks/personal_exercise.py --fit` on every UCF101 class held out of the default model in
 # turn (the threshold keeps false accepts at or under 0.04 there); the benchmark itself reports the rule
-# chosen without the class it measures.
+# chosen without the class it measures. Fit again when the default model's recipe changes.
 VERIFIER_COEF = (-4.176, -1.073, -1.498, -4.269)
 VERIFIER_INTERCEPT = -9.659
 ACCEPT_ABOVE = 0.63
