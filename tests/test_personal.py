@@ -188,3 +188,19 @@ def test_analyze_takes_a_personal_exercise_by_name(tmp_path, scale_ready):
     assert a["exercise"]["label"] == "side_raise" and a["reps"]["count"] == 4 and a["rep_metrics"]
     unknown = run("analyze", pose, "--exercise", "side_rise")
     assert unknown.returncode == 2 and "side_raise" in unknown.stderr   # named among the close ones
+
+
+def test_a_damaged_stored_exercise_is_one_line_naming_the_fix(scale_ready):
+    from gyml.synth.motion import synthesize
+
+    personal.add("side_raise", [synthesize("lateral_raise", 4, seed=s) for s in (4, 5)], ["a", "b"])
+    path = personal.exercises_dir() / "side_raise.json"
+    good = json.loads(path.read_text())
+    for damage in ({"view": [[0.5, 0.5]]}, {"view": [[float("nan")] * 2] * 2}, {"view_classes": "squat"},
+                   {"features": "x"}, {"label": None, "name": {"a": 1}, "examples": 3}):
+        path.write_text(json.dumps({**good, **damage}))
+        with pytest.raises(GymlError, match="gyml exercises remove side_raise"):
+            personal.list_personal()
+    r = run("exercises")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert run("exercises", "remove", "side_raise").returncode == 0 and not path.exists()
