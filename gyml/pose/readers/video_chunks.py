@@ -363,10 +363,12 @@ def _span_worker(conn, counter) -> None:
     Out: ("span", owned, lead, cost), ("handover", poses, cost) or ("error", text)."""
     # Ctrl-C reaches the whole process group: the caller stops its span processes itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(Exception):
-        from gyml.pose.readers.video import _pose_estimator
+    with contextlib.suppress(Exception), warnings.catch_warnings():
+        from gyml.pose.readers.video import quiet_native_logs
 
-        _pose_estimator().close()  # MediaPipe imported and its graph built once, before the first span
+        warnings.simplefilter("ignore")
+        with quiet_native_logs():
+            import mediapipe.python.solutions.pose  # noqa: F401 - imported once, before the first span
     first = True
     try:
         while (job := conn.recv()) is not None:
