@@ -15,8 +15,7 @@ person after its cold start), the earlier span's process keeps tracking into the
 (a handover), so a span never follows something one pass would not have followed.
 
 Span processes are kept for the next video (`SpanWorkers`): a process's start, its imports and MediaPipe's
-import (0.7 s of processor time, a sixth of a second of video's work) are paid once per process, not once
-per video and span, when a batch worker or a caller extracts one long video after another.
+import (0.5 s of processor time) are paid once per process, not once per video and span, when a batch worker or a caller extracts one long video after another.
 
 Frames belong to spans by their timestamp, not by their position, so a seek that lands on an earlier
 keyframe cannot shift or duplicate a frame: every decoded frame is owned by exactly one span.
@@ -59,10 +58,10 @@ JOIN_TOLERANCE_M = 0.02
 JOIN_RUN = 5
 # Starting a span process costs processor time worth this many frames of the pose model's work (37 ms a
 # frame; benchmarks/batch_scale.py): the interpreter and imports (0.2 s), then MediaPipe's import and graph
-# (0.6 s), which the calling process pays as well unless it has MediaPipe loaded already. Later spans own
-# that many frames fewer, so that every process finishes together.
+# (0.3 s without pyplot: video.import_mediapipe), which the calling process pays as well unless it has
+# MediaPipe loaded already. Later spans own that many frames fewer, so that every process finishes together.
 PROCESS_START_FRAMES = 5
-MEDIAPIPE_START_FRAMES = 16
+MEDIAPIPE_START_FRAMES = 9
 MIN_SPAN_S = 20.0  # shorter spans do not pay for a process start and the warm-up frames
 
 
@@ -364,11 +363,11 @@ def _span_worker(conn, counter) -> None:
     # Ctrl-C reaches the whole process group: the caller stops its span processes itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(Exception), warnings.catch_warnings():
-        from gyml.pose.readers.video import quiet_native_logs
+        from gyml.pose.readers.video import import_mediapipe, quiet_native_logs
 
         warnings.simplefilter("ignore")
         with quiet_native_logs():
-            import mediapipe.python.solutions.pose  # noqa: F401 - imported once, before the first span
+            import_mediapipe()  # once, before the first span
     first = True
     try:
         while (job := conn.recv()) is not None:
@@ -426,8 +425,8 @@ class SpanWorker:
 
 
 class SpanWorkers:
-    """Span processes kept between videos. Starting one costs 0.7 s of processor time (the interpreter,
-    imports, MediaPipe's import and graph); kept, a batch worker or a caller extracting one long video
+    """Span processes kept between videos. Starting one costs 0.5 s of processor time (the interpreter,
+    imports, MediaPipe's import); kept, a batch worker or a caller extracting one long video
     after another pays that once per process. A process that failed or died is not kept. Idle processes
     hold MediaPipe's memory (~150 MB each): `close()` lets them go; they end with this process anyway."""
 
