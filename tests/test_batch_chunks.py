@@ -222,3 +222,49 @@ def test_thread_meter_tells_who_used_the_processor():
     usage = meter.close()
     assert usage.threads["frames"] == 1 and usage.seconds["frames"] >= 0.25
     assert usage.seconds["frames"] > usage.seconds["main"]
+
+
+def test_a_kept_span_process_tracks_the_next_video_like_a_fresh_one():
+    """Span processes are kept between videos: the second video's span costs no process start, and its
+    poses are those a freshly started process gives (no tracker state carried over)."""
+    from gyml.pose.readers.video_chunks import SpanWorkers, _timeline, extract_spans_joined
+
+    clip = shared_path("videos", "counted", "squats__squat_17.mp4")
+    fps, first, frames, _ = _timeline(clip)
+    plan = plan_spans(first, frames, fps, 2, OVERLAP_S, 0)
+    workers = SpanWorkers()
+    try:
+        fresh, fresh_report = extract_spans_joined(clip, plan, workers=workers)
+        assert workers.ready() == 1
+        pid = workers._idle[0].process.pid
+        kept, kept_report = extract_spans_joined(clip, plan, workers=workers)
+        assert workers.ready() == 1 and workers._idle[0].process.pid == pid
+    finally:
+        workers.close()
+    assert workers.ready() == 0
+    np.testing.assert_array_equal(kept.times, fresh.times)
+    np.testing.assert_array_equal(kept.world, fresh.world)
+    assert fresh_report.costs[1].phases["process start"] > 0.1  # the interpreter, imports, MediaPipe
+    assert kept_report.costs[1].phases["process start"] == 0.0
+    assert kept_report.costs[1].frames == fresh_report.costs[1].frames
+
+
+def test_mediapipe_is_imported_without_pyplot_which_stays_usable():
+    """A span process (and every process reading a video) imports MediaPipe without loading pyplot, which
+    MediaPipe only needs for a plotting helper; pyplot imported later, or through that helper, is real."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from gyml.pose.readers.video import import_mediapipe\n"
+            "mp = import_mediapipe()\n"
+            "assert mp.solutions.pose.Pose and 'matplotlib.pyplot' not in sys.modules\n"
+            "from mediapipe.python.solutions import drawing_utils\n"
+            "import matplotlib.pyplot as plt\n"
+            "assert type(plt.figure()).__name__ == 'Figure' and drawing_utils.plt.figure is plt.figure\n")
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -71,13 +71,39 @@ def _writes_to_fd2(stream) -> bool:
         return False
 
 
+def import_mediapipe():
+    """MediaPipe, imported without loading matplotlib's pyplot on the way.
+
+    Its solutions package imports `matplotlib.pyplot` for a plotting helper gyml never calls
+    (`drawing_utils.plot_landmarks`): half of MediaPipe's import, 0.27-0.29 s of processor time in every
+    process that reads a video (a span process's start included). While MediaPipe is imported, a module
+    that loads the real pyplot on first use stands in for it; it is taken out of `sys.modules` afterwards,
+    so any later `import matplotlib.pyplot` (the report's plots) is the real one."""
+    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    import importlib
+    import types
+
+    on_first_use = types.ModuleType("matplotlib.pyplot")
+    on_first_use.__getattr__ = lambda name: getattr(importlib.import_module("matplotlib.pyplot"), name)
+    sys.modules["matplotlib.pyplot"] = on_first_use
+    try:
+        import mediapipe
+    finally:
+        if sys.modules.get("matplotlib.pyplot") is on_first_use:
+            del sys.modules["matplotlib.pyplot"]
+    return mediapipe
+
+
 def _pose_estimator():
     import warnings
 
     with quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            import mediapipe as mp
+            mp = import_mediapipe()
             from absl import logging as absl_logging
         except ImportError:
             raise GymlError("reading video needs mediapipe==0.10.14 (run `make install`)") from None

@@ -14,6 +14,9 @@ When the warmed-up tracker still disagrees with the one before it (it locked ont
 person after its cold start), the earlier span's process keeps tracking into the span until the two agree
 (a handover), so a span never follows something one pass would not have followed.
 
+Span processes are kept for the next video (`SpanWorkers`): a process's start, its imports and MediaPipe's
+import (0.5 s of processor time) are paid once per process, not once per video and span, when a batch worker or a caller extracts one long video after another.
+
 Frames belong to spans by their timestamp, not by their position, so a seek that lands on an earlier
 keyframe cannot shift or duplicate a frame: every decoded frame is owned by exactly one span.
 
@@ -23,11 +26,14 @@ and poses go straight into compact float32 arrays; nothing keeps per-frame Pytho
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,10 +58,10 @@ JOIN_TOLERANCE_M = 0.02
 JOIN_RUN = 5
 # Starting a span process costs processor time worth this many frames of the pose model's work (37 ms a
 # frame; benchmarks/batch_scale.py): the interpreter and imports (0.2 s), then MediaPipe's import and graph
-# (0.6 s), which the calling process pays as well unless it has MediaPipe loaded already. Later spans own
-# that many frames fewer, so that every process finishes together.
+# (0.3 s without pyplot: video.import_mediapipe), which the calling process pays as well unless it has
+# MediaPipe loaded already. Later spans own that many frames fewer, so that every process finishes together.
 PROCESS_START_FRAMES = 5
-MEDIAPIPE_START_FRAMES = 16
+MEDIAPIPE_START_FRAMES = 9
 MIN_SPAN_S = 20.0  # shorter spans do not pay for a process start and the warm-up frames
 
 
@@ -109,9 +115,12 @@ class LandmarkBuffer:
         return SpanPoses(self.times[:n], self.world[:n], self.image[:n], self.visibility[:n], warmup_frames)
 
 
-def span_start_frames() -> int:
-    """What a span process's start costs more than the calling process's, in frames of the model's work."""
-    return PROCESS_START_FRAMES + (MEDIAPIPE_START_FRAMES if "mediapipe" in sys.modules else 0)
+def span_start_frames(ready: bool = False) -> int:
+    """What a span process's start costs more than the calling process's, in frames of the model's work.
+    `ready`: a kept span process takes the span (its start and MediaPipe's import are paid already)."""
+    caller = 0 if "mediapipe" in sys.modules else MEDIAPIPE_START_FRAMES
+    child = 0 if ready else PROCESS_START_FRAMES + MEDIAPIPE_START_FRAMES
+    return child - caller
 
 
 def plan_spans(first_time: float, frames: int, fps: float, count: int, overlap: float = OVERLAP_S,
@@ -240,23 +249,28 @@ class SpanTracker:
     tracking past the span's end until it agrees with the next span's poses (a handover)."""
 
     def __init__(self, path: Path, span: Span, index: int, counter=None, in_caller: bool = False,
-                 decoder_threads: int = 1):
+                 decoder_threads: int = 1, process_start: float | None = None):
+        """`process_start`: processor time to book as the process's start (default: all this process has
+        used so far, none in the calling process); a kept span process books it with its first span only."""
         from gyml.pose.readers.video import _pose_estimator, _prefetch, landmarks_of
 
         self.span, self.counter = span, counter
         started = process_seconds()
+        if process_start is None:
+            process_start = 0.0 if in_caller else started
         self._meter = ThreadMeter()
-        self.cost = ProcessCost(index, in_caller, {"process start": 0.0 if in_caller else started},
+        self.cost = ProcessCost(index, in_caller, {"process start": process_start},
                                 {"warm-up": 0, "owned": 0, "handover": 0})
         self._mark = started
         self._stack = contextlib.ExitStack()
         try:
-            self._estimator = self._stack.enter_context(_pose_estimator())
+            # The decoder seeks and decodes up to the warm-up while MediaPipe sets up its graph.
             # Each span process has a core to itself: FFmpeg's extra frame threads would only compete with
             # the model, and one thread decodes and converts a frame in a tenth of the model's time.
             self._frames = _prefetch(iter_timed_frames(path, span.start - span.warmup,
                                                        decoder_threads=decoder_threads))
             self._stack.callback(self._frames.close)
+            self._estimator = self._stack.enter_context(_pose_estimator())
         except BaseException:
             self._stack.close()
             raise
@@ -339,24 +353,121 @@ class SpanTracker:
         self._meter.close()
 
 
-def _span_process(conn, path: str, span: Span, index: int, counter, tolerance: float, run: int) -> None:
-    """One span in its own process: track it (warm-up first), send the poses, then on request keep tracking
-    past the span's end until this tracker agrees with the next span's for `run` frames (a handover)."""
-    tracker = None
+def _span_worker(conn, counter) -> None:
+    """A kept span process: tracks one span after another, video after video. Per span it tracks the
+    warm-up and the owned frames, sends their poses, then on request keeps tracking past the span's end
+    until this tracker agrees with the next span's for `run` frames (a handover), until told the span is done.
+
+    Messages in: ("span", path, span, index, tolerance, run), ("handover", reference), ("done",); None quits.
+    Out: ("span", owned, lead, cost), ("handover", poses, cost) or ("error", text)."""
+    # Ctrl-C reaches the whole process group: the caller stops its span processes itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(Exception), warnings.catch_warnings():
+        from gyml.pose.readers.video import import_mediapipe, quiet_native_logs
+
+        warnings.simplefilter("ignore")
+        with quiet_native_logs():
+            import_mediapipe()  # once, before the first span
+    first = True
     try:
-        tracker = SpanTracker(Path(path), span, index, counter)
-        owned, lead = tracker.track()
-        conn.send(("span", owned, lead, tracker.cost))
-        while (reference := conn.recv()) is not None:
-            conn.send(("handover", tracker.handover(reference, tolerance, run), tracker.cost))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        with contextlib.suppress(OSError):
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        while (job := conn.recv()) is not None:
+            if job[0] != "span":
+                continue  # what is left of a span that failed
+            _, path, span, index, tolerance, run = job
+            tracker = None
+            try:
+                tracker = SpanTracker(Path(path), span, index, counter,
+                                      process_start=process_seconds() if first else 0.0)
+                first = False
+                owned, lead = tracker.track()
+                conn.send(("span", owned, lead, tracker.cost))
+                while (request := conn.recv()) is not None and request[0] == "handover":
+                    conn.send(("handover", tracker.handover(request[1], tolerance, run), tracker.cost))
+                if request is None:
+                    return
+            except (EOFError, OSError):
+                return  # the caller is gone
+            except Exception as exc:  # noqa: BLE001 - reported to the caller, which raises it
+                with contextlib.suppress(OSError):
+                    conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            finally:
+                if tracker is not None:
+                    with contextlib.suppress(Exception):
+                        tracker.close()
+    except (EOFError, OSError):
+        pass
     finally:
-        if tracker is not None:
-            with contextlib.suppress(Exception):
-                tracker.close()
         conn.close()
+
+
+class SpanWorker:
+    """One kept span process and the pipe to it; `counter` counts the frames it has tracked."""
+
+    def __init__(self, context):
+        self.counter = context.Value("q", 0)
+        self.link, child_end = context.Pipe()
+        self.process = context.Process(target=_span_worker, args=(child_end, self.counter), daemon=True)
+        self.process.start()
+        child_end.close()
+
+    def stop(self, at_once: bool = False) -> None:
+        """Let the process end (`at_once`: end it now, in the middle of a span)."""
+        if at_once:
+            self.process.kill()
+        with contextlib.suppress(OSError, ValueError):
+            self.link.send(None)
+        with contextlib.suppress(OSError):
+            self.link.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class SpanWorkers:
+    """Span processes kept between videos. Starting one costs 0.5 s of processor time (the interpreter,
+    imports, MediaPipe's import); kept, a batch worker or a caller extracting one long video
+    after another pays that once per process. A process that failed or died is not kept. Idle processes
+    hold MediaPipe's memory (~150 MB each): `close()` lets them go; they end with this process anyway."""
+
+    def __init__(self):
+        self._idle: list[SpanWorker] = []
+        self._lock = threading.Lock()
+
+    def ready(self) -> int:
+        with self._lock:
+            return sum(worker.process.is_alive() for worker in self._idle)
+
+    def take(self, context) -> SpanWorker:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.process.is_alive():
+                    return worker
+                worker.stop()
+        return SpanWorker(context)
+
+    def keep(self, worker: SpanWorker) -> None:
+        if not worker.process.is_alive():
+            worker.stop()
+            return
+        with self._lock:
+            self._idle.append(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+
+SPAN_WORKERS = SpanWorkers()
+atexit.register(SPAN_WORKERS.close)
+
+
+def close_span_workers() -> None:
+    """End the span processes kept for the next video (they hold MediaPipe's memory while idle)."""
+    SPAN_WORKERS.close()
 
 
 @dataclass
@@ -403,34 +514,57 @@ class _SpanHere:
             self.tracker.close()
 
 
-class _SpanInChild:
-    """A span tracked by a process of its own, started at once so that its start-up overlaps the others."""
+class _SpanInWorker:
+    """A span tracked by a kept span process (started now if none is idle), at once, so that its start-up
+    overlaps the others'."""
 
-    def __init__(self, context, path: Path, span: Span, index: int, counter, tolerance: float, run: int):
-        self.link, child_end = context.Pipe()
-        self.process = context.Process(target=_span_process, daemon=True,
-                                       args=(child_end, str(path), span, index, counter, tolerance, run))
-        self.process.start()
-        child_end.close()
+    def __init__(self, workers: SpanWorkers, context, path: Path, span: Span, index: int, tolerance: float,
+                 run: int):
+        self.workers = workers
+        self.worker = workers.take(context)
+        self.base = self.worker.counter.value
         self.cost: ProcessCost | None = None
+        self.failed = False
+        try:
+            self.worker.link.send(("span", str(path), span, index, tolerance, run))
+        except OSError:
+            self.failed = True
+            raise GymlError("a video extraction process died (out of memory?)") from None
+
+    @property
+    def frames_done(self) -> int:
+        return self.worker.counter.value - self.base
+
+    def _receive(self):
+        try:
+            return _receive(self.worker.link)
+        except BaseException:
+            self.failed = True
+            raise
 
     def result(self) -> tuple[SpanPoses, SpanPoses]:
-        owned, lead, self.cost = _receive(self.link)
+        owned, lead, self.cost = self._receive()
         return owned, lead
 
     def handover(self, reference: SpanPoses, tolerance: float, run: int) -> SpanPoses:
-        self.link.send(reference)
-        poses, self.cost = _receive(self.link)
+        try:
+            self.worker.link.send(("handover", reference))
+        except OSError:
+            self.failed = True
+            raise GymlError("a video extraction process died (out of memory?)") from None
+        poses, self.cost = self._receive()
         return poses
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.link.send(None)
-        self.link.close()
-        self.process.join(timeout=10)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        if not self.failed and self.cost is not None:
+            try:
+                self.worker.link.send(("done",))
+            except OSError:
+                self.failed = True
+        if self.failed or self.cost is None:
+            self.worker.stop(at_once=True)  # an unfinished or broken span: its process is not reused
+        else:
+            self.workers.keep(self.worker)
 
 
 def _lead_agrees(accepted: list[SpanPoses], lead: SpanPoses, tolerance: float, run: int) -> bool:
@@ -444,9 +578,11 @@ def _lead_agrees(accepted: list[SpanPoses], lead: SpanPoses, tolerance: float, r
 
 
 def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: float = JOIN_TOLERANCE_M,
-                         run: int = JOIN_RUN) -> tuple[SpanPoses, JoinReport]:
-    """Extract every span at once (the first in this process, each other one in a process of its own),
-    then join them.
+                         run: int = JOIN_RUN, workers: SpanWorkers | None = None,
+                         children: list | None = None) -> tuple[SpanPoses, JoinReport]:
+    """Extract every span at once (the first in this process, each other one in a kept span process of
+    its own, from `workers`), then join them. `counter` counts this process's frames; `children` (when
+    given) receives the other spans' trackers as they start (their `frames_done` tells progress).
 
     A span's own poses are used from its start when its tracker, warmed up on the frames before its start,
     ends the warm-up in agreement with the poses of those frames (every landmark within `tolerance` metres
@@ -455,11 +591,13 @@ def extract_spans_joined(path: Path, plan: list[Span], counter=None, tolerance: 
     span's: the joined result is then what one pass gives, at the cost of that stretch run in series.
     """
     context = multiprocessing.get_context("spawn")  # MediaPipe's native threads do not survive a fork
-    counter = counter if counter is not None else context.Value("q", 0)
+    workers = workers if workers is not None else SPAN_WORKERS
     trackers: list = []
     try:
-        trackers.extend(_SpanInChild(context, path, span, j, counter, tolerance, run)
-                        for j, span in enumerate(plan[1:], start=1))
+        for j, span in enumerate(plan[1:], start=1):
+            trackers.append(_SpanInWorker(workers, context, path, span, j, tolerance, run))
+            if children is not None:
+                children.append(trackers[-1])
         trackers.insert(0, _SpanHere(path, plan[0], counter))
         spans = [tracker.result() for tracker in trackers]
         accepted = [spans[0][0]]
@@ -516,25 +654,28 @@ def poses_to_sequence(path: Path, poses: SpanPoses, fps: float) -> PoseSequence:
 
 
 def read_video_chunked(path: str | Path, jobs: int, progress: Callable[[int, int | None], None] | None = None,
-                       overlap: float = OVERLAP_S, report: list | None = None) -> PoseSequence:
-    """Extract `jobs` overlapping spans in `jobs` processes and join them (see `extract_spans_joined`)."""
-    import threading
-
+                       overlap: float = OVERLAP_S, report: list | None = None,
+                       workers: SpanWorkers | None = None) -> PoseSequence:
+    """Extract `jobs` overlapping spans in `jobs` processes and join them (see `extract_spans_joined`).
+    The span processes are kept in `workers` (default: this process's `SPAN_WORKERS`) for the next video."""
     path = Path(path)
+    workers = workers if workers is not None else SPAN_WORKERS
     fps, first, frames, _ = _timeline(path)
-    plan = plan_spans(first, frames, fps, jobs, overlap, span_start_frames())
+    ready = workers.ready() >= jobs - 1
+    plan = plan_spans(first, frames, fps, jobs, overlap, span_start_frames(ready))
     counter = multiprocessing.get_context("spawn").Value("q", 0)
+    children: list = []
     finished = threading.Event()
 
     def report_progress():
         while not finished.wait(0.25):
-            progress(counter.value, frames or None)
+            progress(counter.value + sum(child.frames_done for child in list(children)), frames or None)
 
     ticker = threading.Thread(target=report_progress, daemon=True) if progress is not None else None
     if ticker is not None:
         ticker.start()
     try:
-        poses, join = extract_spans_joined(path, plan, counter)
+        poses, join = extract_spans_joined(path, plan, counter, workers=workers, children=children)
     finally:
         finished.set()
         if ticker is not None:
