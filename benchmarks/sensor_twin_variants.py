@@ -1,10 +1,16 @@
 """Training on RepCount-like twins (gyml.pose.sensor_twin): variants compared out of fold by group, over
 several forest seeds, on the benchmark's folds WITHOUT UCF101 group 15 (the check no choice looks at).
 
-    python benchmarks/sensor_twin_variants.py [--seeds 0 1 2] [--per-class 20] [--variants base synth_twins ...]
+    python benchmarks/sensor_twin_variants.py [--seeds 0 1 2 3 4 5] [--variants base synth_twins ...]
+                                              [--twin-weight 1] [--angle-smooth 0.1]
 
-Feature tables are cached in out/sensor_twin_tables.npz (delete it after changing features or twins).
-Prints, per variant, accuracy per source (mean over seeds and each seed) and RepCount recall per class.
+Variants: `base` (the shipped recipe: real + synthesised), `synth_twins` (+ a twin of every synthesised set,
+filmed by a random phone camera, with detector noise), `real_twins` (+ a twin of every real recording that
+is not RepCount, class-balanced like the real data, in the fold of its original), `both`; `_flag` appends a
+column telling the sensor (1: RepCount-like, 0: 3D). `--angle-smooth S`: every recording's joint angles
+low-pass filtered (gaussian, S seconds) before the statistics. Feature tables are cached under out/
+(delete them after changing features or twins). Prints accuracy per source (mean over seeds, and each
+seed) and RepCount recall per class.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from gyml.classify.build_default import (
 CACHE = Path("out/sensor_twin_tables.npz")
 
 
-def twin_tables(per_class: int, seed: int = 0, depth=(0.02, 0.2), smooth: int = 5, video_noise: bool = True):
+def twin_tables(per_class: int, seed: int = 0, picture=(0.02, 0.1), depth=(0.1, 0.4), smooth: int = 31,
+                video_noise: bool = True):
     """(real, synth, real twins, synth twins) feature tables; twins share their original's label and group."""
     from gyml.classify.build_default import synthetic_dataset
     from gyml.classify.features import build_features
@@ -47,7 +54,7 @@ def twin_tables(per_class: int, seed: int = 0, depth=(0.02, 0.2), smooth: int = 
     for i, (r, seq) in enumerate(read):
         if r.source == "repcount":
             continue
-        twins.append(repcount_twin(seq, noise=random_noise(rng, depth, smooth) if video_noise else None, rng=rng))
+        twins.append(repcount_twin(seq, noise=random_noise(rng, picture, depth, smooth) if video_noise else None, rng=rng))
         keep.append(i)
     keep = np.array(keep)
     real_twins = FeatureTable(build_features(twins, "motion"), real.labels[keep], real.groups[keep],
@@ -56,7 +63,7 @@ def twin_tables(per_class: int, seed: int = 0, depth=(0.02, 0.2), smooth: int = 
     synth = synth_table(per_class, seed)
     data = synthetic_dataset(per_class, seed)
     t0 = time.perf_counter()
-    synth_twin_seqs = [repcount_twin(s, random_camera(rng), random_noise(rng, depth, smooth), rng) for s in data.sequences]
+    synth_twin_seqs = [repcount_twin(s, random_camera(rng), random_noise(rng, picture, depth, smooth), rng) for s in data.sequences]
     synth_twins = FeatureTable(build_features(synth_twin_seqs, "motion"), synth.labels, synth.groups,
                                synth.sources, synth.files)
     print(f"{len(synth_twin_seqs)} synthesised twins in {time.perf_counter() - t0:.1f} s")
@@ -103,7 +110,7 @@ def fit_variant(variant: str, real, synth, real_twins, synth_twins, train_real: 
         Xs.append(synth_twins.X)
         ys.append(synth_twins.labels)
         flags.append(np.ones(len(synth_twins.labels), np.float32))
-        weights.append(np.ones(len(synth_twins.labels)))
+        weights.append(np.full(len(synth_twins.labels), twin_weight))
     X = np.vstack(Xs)
     if flag:
         X = np.column_stack([X, np.concatenate(flags)])
@@ -134,20 +141,28 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--per-class", type=int, default=20)
-    ap.add_argument("--twin-weight", type=float, default=1.0)
+    ap.add_argument("--twin-weight", type=float, default=1.0,
+                    help="weight of a twin against its original (real twins class-balanced like real data)")
     ap.add_argument("--variants", nargs="+",
-                    default=["base", "synth_twins", "real_twins", "both", "both_flag"])
+                    default=["base", "synth_twins", "synth_twins_flag", "real_twins", "both_flag"])
     ap.add_argument("--with-group-15", action="store_true", help="the benchmark's own folds (check only)")
-    ap.add_argument("--depth-noise", type=float, nargs=2, default=[0.02, 0.2])
-    ap.add_argument("--smooth", type=int, default=5)
-    ap.add_argument("--no-video-noise", action="store_true")
+    ap.add_argument("--picture-noise", type=float, nargs=2, default=[0.02, 0.1])
+    ap.add_argument("--depth-noise", type=float, nargs=2, default=[0.1, 0.4])
+    ap.add_argument("--smooth", type=int, default=31)
+    ap.add_argument("--video-noise", action="store_true",
+                    help="noise on video twins too (they carry MediaPipe's own errors already)")
+    ap.add_argument("--angle-smooth", type=float, default=0.0, help="seconds (features.ANGLE_SMOOTH_S)")
     args = ap.parse_args()
-    tag = f"{args.depth_noise[0]}-{args.depth_noise[1]}-{args.smooth}{'-vq' if args.no_video_noise else ''}"
-    cache = CACHE if tag == "0.02-0.2-5" else CACHE.with_name(f"sensor_twin_tables_{tag}.npz")
+    from gyml.classify import features
+    features.ANGLE_SMOOTH_S = args.angle_smooth
+    tag = "-".join(str(v) for v in [*args.picture_noise, *args.depth_noise, args.smooth]) + \
+        ("" if args.video_noise else "-vq") + (f"-s{args.angle_smooth}" if args.angle_smooth else "")
+    cache = CACHE.with_name(f"sensor_twin_tables_{tag}.npz")
     if cache.exists():
         tables = load(cache)
     else:
-        tables = twin_tables(args.per_class, 0, tuple(args.depth_noise), args.smooth, not args.no_video_noise)
+        tables = twin_tables(args.per_class, 0, tuple(args.picture_noise), tuple(args.depth_noise), args.smooth,
+                             args.video_noise)
         save(tables, cache)
     for variant in args.variants:
         t0 = time.perf_counter()
