@@ -4,7 +4,8 @@ several forest seeds, on the benchmark's folds WITHOUT UCF101 group 15 (the chec
     python benchmarks/sensor_twin_variants.py [--seeds 0 1 2 3 4 5] [--variants base synth_twins ...]
                                               [--twin-weight 1] [--angle-smooth 0.1]
 
-Variants: `base` (the shipped recipe: real + synthesised), `synth_twins` (+ a twin of every synthesised set,
+Variants: `base` (real + synthesised, one forest for every input: the recipe before RepCount input got a
+forest of its own), `synth_twins` (+ a twin of every synthesised set,
 filmed by a random phone camera, with detector noise), `real_twins` (+ a twin of every real recording that
 is not RepCount, class-balanced like the real data, in the fold of its original), `both`; `_flag` appends a
 column telling the sensor (1: RepCount-like, 0: 3D). `--angle-smooth S`: every recording's joint angles
