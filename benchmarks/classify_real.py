@@ -23,7 +23,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from gyml.classify.build_default import fit, out_of_fold_proba, real_table, shared_recordings, synth_table
+from gyml.classify.build_default import (
+    fit,
+    fit_by_sensor,
+    out_of_fold_proba,
+    real_table,
+    shared_recordings,
+    synth_table,
+)
 from gyml.classify.calibration import expected_calibration_error, out_of_fold
 from gyml.pose.skeleton import body_frame
 
@@ -150,7 +157,7 @@ def main() -> int:
     t_folds = time.perf_counter() - t0
     pred = classes[np.argmax(proba, axis=1)]
     t0 = time.perf_counter()
-    fit(real.X, real.labels, synth, args.seed)
+    fit_by_sensor(real.X, real.labels, real.sensor_of(), synth, args.seed)   # what the shipped model holds
     t_fit = time.perf_counter() - t0
 
     synth_only = fit(np.zeros((0, synth.X.shape[1]), np.float32), np.array([], str), synth, args.seed)

@@ -8,6 +8,7 @@ import numpy as np
 from gyml.classify.features import motion_feature_names, motion_features
 from gyml.pose.kinematics import Kinematics
 from gyml.synth import synthesize
+from gyml.synth.motion import SynthConfig
 
 NAMES = motion_feature_names()
 
@@ -49,3 +50,15 @@ def test_motion_features_do_not_change_in_a_mirror_and_reuse_the_pipelines_kinem
     kinematics = Kinematics(seq)
     assert np.array_equal(motion_features(seq, kinematics), x)
     assert "raw_angles" in kinematics.__dict__   # taken from the handed kinematics, kept for the other stages
+
+
+def test_smoothing_the_angles_calms_jitter_but_keeps_the_movement(monkeypatch):
+    from gyml.classify import features
+
+    seq = synthesize("squat", 5, seed=4, config=SynthConfig(noise_m=0.02))
+    plain = motion_features(seq)
+    monkeypatch.setattr(features, "ANGLE_SMOOTH_S", 0.1)
+    smooth = motion_features(seq)
+    # jitter makes most of a noisy recording's frame-to-frame speed; the squat's depth stays
+    assert _value(smooth, "more_knee_flexion:speed") < 0.8 * _value(plain, "more_knee_flexion:speed")
+    assert abs(_value(smooth, "more_knee_flexion:p90") - _value(plain, "more_knee_flexion:p90")) < 10

@@ -42,8 +42,8 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: K
         features = motion_features(seq, kinematics)[None]
     else:
         features = build_features([seq], model.features, model.settings.get("length"))
-    proba = model.predict_proba(features)[0]
-    classes = list(model.estimator.classes_)
+    proba = model.predict_proba(features, sensor=seq.source)[0]
+    classes = list(model.estimator_for(seq.source).classes_)
     order = np.argsort(-proba)[:top]
     if "calibration" in model.settings:
         confidence = Calibration.from_dict(model.settings["calibration"])

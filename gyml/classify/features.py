@@ -125,6 +125,9 @@ MISSING = -10.0   # where a column was never seen: far outside every real value,
 # The body's set-up in its own frame, in torso lengths: feet apart front-to-back (a lunge's split stance)
 # and sideways (a squat's or a jack's), hands apart sideways (a jack, a wide grip).
 _STANCE = ("feet_apart_forward", "feet_apart_sideways", "hands_apart_sideways")
+# Low-pass filter (gaussian, seconds) on the joint angles before the statistics. Off: 0.1 s raised RepCount
+# dev by 1.5 recordings and cost UCF101 3 clips (docs/lab-notes/recog.md); kept for that comparison.
+ANGLE_SMOOTH_S = 0.0
 
 
 def motion_feature_names() -> list[str]:
@@ -199,6 +202,9 @@ def motion_features(seq: PoseSequence, kinematics: Kinematics | None = None) -> 
     seen_legs = float(seen[:, [JOINT["left_ankle"], JOINT["right_ankle"]]].all(axis=1).mean())
     seen_arms = float(seen[:, [JOINT["left_wrist"], JOINT["right_wrist"]]].all(axis=1).mean())
     angles = _fill_columns(kinematics.raw_angles)
+    if ANGLE_SMOOTH_S > 0 and len(angles) > 1:
+        from scipy.ndimage import gaussian_filter1d
+        angles = gaussian_filter1d(angles, sigma=ANGLE_SMOOTH_S * float(seq.fps or 30.0), axis=0, mode="nearest")
     columns = []
     for name in _SIDED:
         left, right = ANGLE_NAMES.index(f"left_{name}"), ANGLE_NAMES.index(f"right_{name}")

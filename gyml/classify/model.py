@@ -71,41 +71,54 @@ class ExerciseModel:
     names: dict[str, str]
     features: str
     settings: dict = field(default_factory=dict)
+    # Estimators for input from one sensor (PoseSequence.source, e.g. "repcount"), fitted on the same
+    # classes with that sensor's own recordings weighted up; other input goes to `estimator`.
+    by_sensor: dict[str, Pipeline] = field(default_factory=dict)
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        forest = self.estimator.steps[-1][1] if len(getattr(self.estimator, "steps", ())) == 1 else None
+    def estimator_for(self, sensor: str | None) -> Pipeline:
+        return self.by_sensor.get(sensor, self.estimator) if sensor else self.estimator
+
+    def predict_proba(self, X: np.ndarray, sensor: str | None = None) -> np.ndarray:
+        estimator = self.estimator_for(sensor)
+        forest = estimator.steps[-1][1] if len(getattr(estimator, "steps", ())) == 1 else None
         if isinstance(forest, (ExtraTreesClassifier, RandomForestClassifier)) and len(X) <= 4:
             # One recording at a time (an analysis): the trees' own average, without the forest's
             # parallel dispatch, which costs several times what 200 small trees take to answer.
             rows = np.asarray(X, dtype=np.float32)
             return sum(tree.predict_proba(rows, check_input=False) for tree in forest.estimators_) / len(
                 forest.estimators_)
-        return self.estimator.predict_proba(X)
+        return estimator.predict_proba(X)
 
     def save(self, path: str | Path) -> Path:
         import skops.io as sio
 
         meta = {"gyml_version": gyml.__version__, "labels": self.labels, "names": self.names,
-                "features": self.features, "settings": self.settings}
+                "features": self.features, "settings": self.settings, "sensors": sorted(self.by_sensor)}
         payload = sio.dumps(self.estimator)
+        by_sensor = {sensor: sio.dumps(estimator) for sensor, estimator in self.by_sensor.items()}
 
         def write(fh):
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr("gyml_model.json", json.dumps(meta, indent=1))
                 zf.writestr("estimator.skops", payload)
+                for sensor, data in by_sensor.items():
+                    zf.writestr(f"estimator.{sensor}.skops", data)
 
         write_atomically(Path(path), write)
         return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> ExerciseModel:
-        import skops.io as sio
 
         path = Path(path)
         try:
             with zipfile.ZipFile(path) as zf:
                 meta = json.loads(zf.read("gyml_model.json"))
                 payload = zf.read("estimator.skops")
+                sensors = [str(s) for s in meta.get("sensors", [])]
+                if any(not s.isidentifier() for s in sensors):
+                    raise GymlError(f"{path.name}: not a gyml model file (sensor names {sensors})")
+                by_sensor = {s: zf.read(f"estimator.{s}.skops") for s in sensors}
         except FileNotFoundError:
             raise GymlError(f"no such model file: {path}") from None
         except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError):
@@ -113,11 +126,19 @@ class ExerciseModel:
         if meta.get("gyml_version") != gyml.__version__:
             raise GymlError(f"{path.name} was made by gyml {meta.get('gyml_version')}, this is gyml "
                             f"{gyml.__version__}: retrain it with `gyml train`")
-        trusted = sio.get_untrusted_types(data=payload)
-        # scikit-learn's and numpy's types, and our own estimators (plain arrays; no code of theirs runs on load)
-        allowed = [t for t in trusted if t.startswith(("sklearn.", "numpy.")) or t in OUR_TYPES]
-        if set(trusted) - set(allowed):
-            raise GymlError(f"{path.name}: model file holds types that are not scikit-learn's: "
-                            f"{sorted(set(trusted) - set(allowed))}")
-        estimator = sio.loads(payload, trusted=allowed)
-        return cls(estimator, list(meta["labels"]), dict(meta["names"]), meta["features"], meta.get("settings", {}))
+        estimator = _load_estimator(payload, path)
+        return cls(estimator, list(meta["labels"]), dict(meta["names"]), meta["features"], meta.get("settings", {}),
+                   {sensor: _load_estimator(data, path) for sensor, data in by_sensor.items()})
+
+
+def _load_estimator(payload: bytes, path: Path):
+    """A skops payload, loaded only if it holds scikit-learn's and numpy's types and our own estimators
+    (plain arrays; no code of theirs runs on load)."""
+    import skops.io as sio
+
+    trusted = sio.get_untrusted_types(data=payload)
+    allowed = [t for t in trusted if t.startswith(("sklearn.", "numpy.")) or t in OUR_TYPES]
+    if set(trusted) - set(allowed):
+        raise GymlError(f"{path.name}: model file holds types that are not scikit-learn's: "
+                        f"{sorted(set(trusted) - set(allowed))}")
+    return sio.loads(payload, trusted=allowed)

@@ -26,13 +26,21 @@ def read_repcount_npy(path: Path, fps: float = 30.0) -> PoseSequence:
     if np.isnan(data).all():
         raise GymlError(f"{path.name}: every value is NaN")
     points = data[:, : NUM_LANDMARKS * 3].reshape(-1, NUM_LANDMARKS, 3)
+    return normalised_landmarks_to_sequence(points, fps, {"file": path.name})
+
+
+def normalised_landmarks_to_sequence(points: np.ndarray, fps: float, metadata: dict | None = None) -> PoseSequence:
+    """(T, 33, 3) MediaPipe image landmarks, each frame min-max normalised per axis (RepCount-pose's
+    sensor) -> PoseSequence with the body's proportions restored. The one read path for RepCount files and
+    for their twins made from other poses (gyml.pose.sensor_twin)."""
+    points = np.array(points, dtype=np.float64)
     # Frames where MediaPipe found nobody are stored as all zeros.
     empty = ~np.isfinite(points).all(axis=(1, 2)) | (points == 0).all(axis=(1, 2))
     points[empty] = np.nan
     with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 becomes inf: unknown
         image = points[..., :2].astype(np.float32)
     seq = landmarks_to_sequence(points, None, fps, "repcount", image_landmarks=image,
-                                metadata={"file": path.name, "axis_scales_restored": True})
+                                metadata={**(metadata or {}), "axis_scales_restored": True})
     # Each frame was min-max normalised per axis, which bends every angle; restore the body's proportions.
     present = seq.present
     if present.any():
