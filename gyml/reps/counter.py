@@ -16,7 +16,9 @@ Two methods:
   way from the reps (the tail of such a move). When the first and last "reps" are half-size rises from
   ends that rest above the dips between reps, the signal was upside down and is turned over. Where the
   local period shows the tempo changing inside the set, peaks are spaced by the local period instead;
-  where rests split the recording into bouts, each bout is counted on its own.
+  where rests split the recording into bouts, each bout is counted on its own. A counted rep that holds
+  two full reps (two rushed ones back to back, closer than the spacing allows) is split, unless most
+  reps look so (then it is their shape).
 """
 
 from __future__ import annotations
