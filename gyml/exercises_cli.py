@@ -37,9 +37,9 @@ def _show() -> None:
         out.print(f"no exercises of your own yet (gyml exercises add NAME VIDEO...; stored in {exercises_dir()})",
                   highlight=False, soft_wrap=True)
         return
-    own = Table("your exercise", "name", "recordings", "threshold", "added", title="your own exercises")
+    own = Table("your exercise", "name", "recordings", "added", title="your own exercises")
     for ex in mine:
-        own.add_row(ex.label, ex.name, str(len(ex.examples)), f"{ex.threshold:.2f}", ex.created[:10])
+        own.add_row(ex.label, ex.name, str(len(ex.examples)), ex.created[:10])
     out.print(own)
 
 
@@ -78,8 +78,8 @@ def add_command(name: Annotated[str, typer.Argument(help="a plain name, e.g. box
         ex = add(name, seqs, [str(p) for p in recordings], force=force,
                  progress=lambda done, total: progress.update(task, completed=done, total=total))
         progress.remove_task(task)
-    out.print(f"learned '{ex.label}' from {len(ex.examples)} recording{'s' if len(ex.examples) != 1 else ''} "
-              f"(match threshold {ex.threshold:.2f}); `gyml analyze` now recognises, counts and coaches it",
+    out.print(f"learned '{ex.label}' from {len(ex.examples)} recording{'s' if len(ex.examples) != 1 else ''}"
+              "; `gyml analyze` now recognises, counts and coaches it",
               highlight=False, soft_wrap=True)
 
 

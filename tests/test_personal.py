@@ -16,12 +16,15 @@ from gyml.pose.sequence import PoseSequence
 
 GYML = [sys.executable, "-m", "gyml.cli"]
 # The person's own version of the wall push-up (taking the catalog's place, so --force), learned from three
-# clips of one UCF101 group (one person, place and camera) ...
+# clips of one UCF101 group (one person, place and camera), recognised on a clip of another person.
 LEARN = ["v_WallPushups_g08_c01", "v_WallPushups_g08_c02", "v_WallPushups_g08_c03"]
-# ... and recognised on a clip of another person filmed elsewhere, not on other exercises.
 SAME_EXERCISE = "v_WallPushups_g14_c03"
-OTHER_EXERCISES = ["v_BodyWeightSquats_g10_c01", "v_PushUps_g09_c01", "v_JumpingJack_g09_c01",
-                   "v_HandStandPushups_g10_c04"]
+# An exercise the default model has never seen: RepCount's pommel horse, learned from one person's three
+# sequences and recognised on another person's two ...
+POMMEL_LEARN = ["stu13_30", "stu13_31", "stu13_38"]
+POMMEL_OTHER_PERSON = ["stu12_31", "stu12_33"]
+# ... and not on the UCF101 group kept out of the default model (one person, place and camera per class).
+UNSEEN_GROUP = "g15"
 
 
 def run(*args):
@@ -55,7 +58,9 @@ def test_cli_add_list_analyze_remove_round_trip(tmp_path, scale_ready):
     r = run("exercises", "add", "Wall Push-up", *[ucf(n) for n in LEARN], "--force")
     assert r.returncode == 0, r.stderr
     stored = json.loads((home / "exercises" / "wall_push_up.json").read_text())
-    assert stored["name"] == "Wall Push-up" and len(stored["examples"]) == 3 and stored["threshold"] > 0
+    assert stored["name"] == "Wall Push-up" and len(stored["examples"]) == 3
+    view = np.array(stored["view"])    # the default model's view of each example: plain JSON numbers
+    assert view.shape == (3, len(stored["view_classes"])) and np.allclose(view.sum(axis=1), 1.0)
     for example in stored["examples"]:   # the recordings are the gold, as plain .npz (no pickle)
         with np.load(home / "gold" / "wall_push_up" / example, allow_pickle=False) as data:
             assert data["joints"].ndim == 3
@@ -81,17 +86,39 @@ def test_cli_add_list_analyze_remove_round_trip(tmp_path, scale_ready):
     assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
 
 
-def test_recognised_on_a_held_out_real_clip_and_not_on_other_exercises(scale_ready):
-    seqs = [PoseSequence.load(ucf(n)) for n in LEARN]
-    personal.add("wall_push_up", seqs, LEARN, force=True)
-    found = analyze_sequence(PoseSequence.load(ucf(SAME_EXERCISE)), SAME_EXERCISE).analysis.exercise
-    assert found.label == "wall_push_up" and 0.5 <= found.confidence <= 1.0
-    assert isinstance(found, personal.PersonalPrediction)
-    for name in OTHER_EXERCISES:
-        assert personal.recognise_personal(PoseSequence.load(ucf(name))) is None, name
+def test_an_exercise_no_model_knows_is_recognised_on_another_person_and_rarely_elsewhere(scale_ready):
+    from gyml.pose.readers import read_pose
+
+    def repcount(name):
+        return read_pose(shared_path("repcount_pose", "dev", f"{name}.npy"))
+
+    personal.add("Pommel Horse", [repcount(n) for n in POMMEL_LEARN], POMMEL_LEARN)
+    for name in POMMEL_OTHER_PERSON:
+        found = analyze_sequence(repcount(name), name).analysis.exercise
+        assert isinstance(found, personal.PersonalPrediction) and found.label == "pommel_horse", name
+        assert found.confidence >= personal.ACCEPT_ABOVE and found.to_dict()["personal"]["threshold"] > 0
+    unseen = sorted(shared_path("ucf101", "poses").glob(f"*_{UNSEEN_GROUP}_*.npz"))
+    assert len(unseen) >= 28
+    taken = [p.stem for p in unseen if personal.recognise_personal(PoseSequence.load(p)) is not None]
+    # The one confusion: the default model is unsure of this group's pull-ups and sees both as pressing
+    # movements (the benchmark's false accepts are about 5% of other exercises' clips).
+    assert len(taken) <= 4 and all("PullUps" in name for name in taken), taken
     # named explicitly, it is used as is
-    assert personal.recognise_personal(PoseSequence.load(ucf(OTHER_EXERCISES[0])), "Wall Push-up").label == \
-        "wall_push_up"
+    assert personal.recognise_personal(PoseSequence.load(unseen[0]), "Pommel Horse").label == "pommel_horse"
+
+
+def test_the_verifier_weighs_the_models_view_posture_and_motion():
+    """Nearer on any measure, a more likely match; a confident default model makes it less likely."""
+    base = np.array([0.3, 0.4, 0.3, 0.5])
+    score = personal.verifier_score(base)
+    for k in range(3):
+        nearer = base.copy()
+        nearer[k] /= 2
+        assert personal.verifier_score(nearer) > score
+    sure = base.copy()
+    sure[3] = 0.95
+    assert personal.verifier_score(sure) < score
+    assert personal.verifier_score(np.stack([base, sure])).shape == (2,)
 
 
 @pytest.mark.parametrize("name", ["../x", "", "squat"])
@@ -140,6 +167,14 @@ def test_features_made_by_another_gyml_are_made_again_from_the_recordings(scale_
     found = personal.recognise_personal(synthesize("lateral_raise", 5, seed=7))
     assert found is not None and found.label == "side_raise"
     assert json.loads(path.read_text())["fingerprint"] == personal.features_fingerprint()
+    # a file of the first matcher (a threshold, no view of the default model) is made again the same way
+    first = json.loads(path.read_text())
+    for key in ("view", "view_classes", "matcher"):
+        first.pop(key)
+    first.update(threshold=0.4, spread=0.1)
+    path.write_text(json.dumps(first))
+    assert personal.recognise_personal(synthesize("lateral_raise", 5, seed=7)).label == "side_raise"
+    assert len(json.loads(path.read_text())["view"]) == 3
 
 
 def test_analyze_takes_a_personal_exercise_by_name(tmp_path, scale_ready):
@@ -153,3 +188,19 @@ def test_analyze_takes_a_personal_exercise_by_name(tmp_path, scale_ready):
     assert a["exercise"]["label"] == "side_raise" and a["reps"]["count"] == 4 and a["rep_metrics"]
     unknown = run("analyze", pose, "--exercise", "side_rise")
     assert unknown.returncode == 2 and "side_raise" in unknown.stderr   # named among the close ones
+
+
+def test_a_damaged_stored_exercise_is_one_line_naming_the_fix(scale_ready):
+    from gyml.synth.motion import synthesize
+
+    personal.add("side_raise", [synthesize("lateral_raise", 4, seed=s) for s in (4, 5)], ["a", "b"])
+    path = personal.exercises_dir() / "side_raise.json"
+    good = json.loads(path.read_text())
+    for damage in ({"view": [[0.5, 0.5]]}, {"view": [[float("nan")] * 2] * 2}, {"view_classes": "squat"},
+                   {"features": "x"}, {"label": None, "name": {"a": 1}, "examples": 3}):
+        path.write_text(json.dumps({**good, **damage}))
+        with pytest.raises(GymlError, match="gyml exercises remove side_raise"):
+            personal.list_personal()
+    r = run("exercises")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert run("exercises", "remove", "side_raise").returncode == 0 and not path.exists()

@@ -2,17 +2,20 @@
 
 Each one is kept in the user's data folder ($GYML_HOME, else the XDG data directory), never in the package:
 
-    exercises/NAME.json   what recognition needs: the examples' features, the match threshold (JSON)
+    exercises/NAME.json   what recognition needs: the examples' motion features and the default model's
+                          view of each (plain JSON numbers)
     gold/NAME/*.npz       the recordings themselves, which are also the exercise's gold reference, so the
                           coach compares later sets with them (gyml.coach.gold finds them by name)
 
-Recognition is open-set nearest neighbour on the default model's sequence features (gyml.classify.features
-.angle_features), each feature divided by its spread over the synthesised catalog (so that no unit
-dominates), the distance being the median feature difference. A recording is the personal exercise when
-its distance to the nearest example is under a threshold learned from the examples' own spread (floored,
-so that three near-identical takes still leave room for a new day's variation) and smaller than its
-distance to synthesised sets of every catalog exercise, which stand in for the negatives a few examples
-cannot give.
+Recognition asks whether a new recording is the same exercise as the examples, from four measures: how far
+the default model's view of it (its probabilities over the exercises it knows) lies from its view of the
+examples (an exercise it never learned still gives a pattern of its own over the known ones, which a few
+examples pin down); how far its posture (trunk inclination, hand and hip height) and its motion features
+(gyml.classify.features.motion_features, each in units of its spread over synthesised catalog sets) lie from
+the nearest example; and how sure the default model is that it is one of the exercises it knows. A logistic
+verifier weighs them; its weights and threshold were learned on UCF101 classes held out of the default model
+(benchmarks/personal_exercise.py --fit), i.e. on OTHER exercises than the person's, which three examples
+could never provide.
 """
 
 from __future__ import annotations
@@ -33,15 +36,16 @@ from gyml.paths import data_home
 from gyml.pose.sequence import PoseSequence, write_atomically
 from gyml.report.analysis import ExercisePrediction
 
-# A recording matches when its distance to the nearest example is under max(SPREAD_FACTOR x the examples'
-# own spread, MIN_THRESHOLD). Distances are median absolute differences of features in units of their
-# spread over the synthesised catalog. Chosen on RepCount-pose dev (benchmarks/personal_exercise.py
-# --choose), never on the UCF101 clips it reports.
-SPREAD_FACTOR = 1.5
-MIN_THRESHOLD = 0.3
-# ... and when it is nearer to the personal examples than MARGIN x its distance to the nearest synthesised
-# set of a catalog exercise: the known exercises act as the negatives three examples cannot provide.
-MARGIN = 1.25
+# The verifier: P(same exercise) = sigmoid(INTERCEPT + COEF . log(measures + 1e-3)), measures = (view distance,
+# posture gap, motion distance, the default model's top probability); accepted above ACCEPT_ABOVE. Fitted by
+# `python benchmarks/personal_exercise.py --fit` on every UCF101 class held out of the default model in
+# turn (the threshold keeps false accepts at or under 0.04 there); the benchmark itself reports the rule
+# chosen without the class it measures. Fit again when the default model's recipe changes.
+VERIFIER_COEF = (-4.176, -1.073, -1.498, -4.269)
+VERIFIER_INTERCEPT = -9.659
+ACCEPT_ABOVE = 0.63
+POSTURE = ("trunk_inclination:median", "hand_height:median", "hip_height:median")
+MATCHER = "view+posture+motion v2"
 BACKGROUND_SETS = 4
 MAX_EXAMPLES = 20
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -81,10 +85,10 @@ def check_name(name: str, force: bool = False) -> str:
 class PersonalExercise:
     label: str
     name: str
-    features: np.ndarray            # (examples, features) the examples' sequence features
+    features: np.ndarray            # (examples, features) the examples' motion features
     feature_names: list[str]
-    threshold: float
-    spread: float
+    view: np.ndarray                # (examples, classes) the default model's probabilities for each example
+    view_classes: list[str]         # the default model's classes, in the order of `view`'s columns
     examples: list[str]             # file names of the recordings in the gold library
     sources: list[str] = field(default_factory=list)
     created: str = ""
@@ -92,31 +96,41 @@ class PersonalExercise:
 
     def to_dict(self) -> dict:
         return {"gyml_version": gyml.__version__, "label": self.label, "name": self.name,
-                "threshold": self.threshold, "spread": self.spread, "feature_names": self.feature_names,
-                "features": np.round(self.features.astype(float), 6).tolist(), "examples": self.examples,
-                "sources": self.sources, "created": self.created, "fingerprint": self.fingerprint}
+                "matcher": MATCHER, "feature_names": self.feature_names,
+                "features": np.round(self.features.astype(float), 6).tolist(),
+                "view_classes": self.view_classes, "view": np.round(self.view.astype(float), 6).tolist(),
+                "examples": self.examples, "sources": self.sources, "created": self.created,
+                "fingerprint": self.fingerprint}
 
     @classmethod
     def from_dict(cls, d: dict) -> PersonalExercise:
+        """Plain JSON numbers and strings only. A file written by an older gyml (without the model's view)
+        loads with an empty view and a stale fingerprint, so it is made again from its recordings."""
         features = np.asarray(d["features"], dtype=np.float64)
         if features.ndim != 2 or not np.isfinite(features).all():
             raise ValueError("features are not a finite table")
-        return cls(str(d["label"]), str(d["name"]), features, [str(n) for n in d["feature_names"]],
-                   float(d["threshold"]), float(d["spread"]), [str(e) for e in d["examples"]],
-                   [str(s) for s in d.get("sources", [])], str(d.get("created", "")),
-                   str(d.get("fingerprint", "")))
+        view = np.asarray(d.get("view", np.zeros((len(features), 0))), dtype=np.float64)
+        classes = [str(c) for c in d.get("view_classes", [])]
+        if view.ndim != 2 or view.shape != (len(features), len(classes)) or not np.isfinite(view).all():
+            raise ValueError("the model's view is not a finite table, one row per example")
+        fingerprint = str(d.get("fingerprint", "")) if d.get("matcher") == MATCHER else ""
+        return cls(str(d["label"]), str(d["name"]), features, [str(n) for n in d["feature_names"]], view,
+                   classes, [str(e) for e in d["examples"]], [str(s) for s in d.get("sources", [])],
+                   str(d.get("created", "")), fingerprint)
 
 
 @dataclass
 class PersonalPrediction(ExercisePrediction):
-    """A recording recognised as one of the person's own exercises: the confidence is a match score (1 at
-    an example, 0.5 at the threshold), not a calibrated probability."""
-    distance: float = 0.0
-    threshold: float = 0.0
+    """A recording recognised as one of the person's own exercises: the confidence is the verifier's
+    score (trained with balanced classes, so not a calibrated probability)."""
+    score: float = 0.0
+    threshold: float = ACCEPT_ABOVE
+    distance: float = 0.0       # the default model's view, total variation from the examples' mean view
 
     def to_dict(self) -> dict:
         out = super().to_dict()
-        out["personal"] = {"distance": round(self.distance, 4), "threshold": round(self.threshold, 4)}
+        out["personal"] = {"score": round(self.score, 4), "threshold": round(self.threshold, 4),
+                           "distance": round(self.distance, 4)}
         return out
 
 
@@ -124,41 +138,69 @@ class PersonalPrediction(ExercisePrediction):
 # Features and the matcher (pure functions on arrays)
 
 def feature_names() -> list[str]:
-    from gyml.classify.features import angle_feature_names
-    return angle_feature_names()
+    from gyml.classify.features import motion_feature_names
+    return motion_feature_names()
+
+
+def posture_columns() -> list[int]:
+    names = feature_names()
+    return [names.index(n) for n in POSTURE]
 
 
 @lru_cache(maxsize=1)
 def features_fingerprint() -> str:
-    """Which features these are: their names and their values on a fixed synthesised set, hashed. Stored
-    features made by another gyml, or by features computed differently under the same names, are made
-    again from the recordings."""
+    """Which features and which default model these are: the feature names, the matcher and the features
+    and the model's view of a fixed synthesised set, hashed. Stored features made by another gyml, by
+    features computed differently under the same names, or seen by another default model, are made again
+    from the recordings."""
     from gyml.synth.motion import SynthConfig, synthesize
 
-    probe = sequence_features(synthesize("squat", 3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0)))
-    text = json.dumps([gyml.__version__, feature_names(), np.round(probe, 3).tolist()])
+    features, view, classes = describe(synthesize("squat", 3, seed=0, config=SynthConfig(randomize=False,
+                                                                                        noise_m=0.0)))
+    text = json.dumps([gyml.__version__, MATCHER, feature_names(), np.round(features, 3).tolist(), classes,
+                       np.round(view, 3).tolist()])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def sequence_features(seq: PoseSequence, kinematics=None, reps=None) -> np.ndarray:
-    """The default model's features (`kinematics`, `reps`: the sequence's, when already derived)."""
-    from gyml.classify.features import angle_features
-    return np.asarray(angle_features(seq, kinematics=kinematics, reps=reps), dtype=np.float64)
+def sequence_features(seq: PoseSequence, kinematics=None) -> np.ndarray:
+    """The default model's motion features (`kinematics`: the sequence's, when already derived)."""
+    from gyml.classify.features import motion_features
+    return np.asarray(motion_features(seq, kinematics), dtype=np.float64)
+
+
+def model_view(seq: PoseSequence, motion: np.ndarray, kinematics=None) -> tuple[np.ndarray, list[str]]:
+    """The default model's probabilities for one recording, and its classes (`motion`: the recording's
+    motion features, reused when the model reads those)."""
+    from gyml.classify.default import load_model
+    from gyml.classify.features import build_features
+
+    model = load_model()
+    if model.features == "motion":
+        X = motion[None].astype(np.float32)
+    else:
+        X = build_features([seq], model.features, model.settings.get("length"))
+    proba = model.predict_proba(X)[0]
+    return np.asarray(proba, dtype=np.float64), [str(c) for c in model.estimator.classes_]
+
+
+def describe(seq: PoseSequence, kinematics=None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(motion features, the default model's view, its classes) of one recording."""
+    features = sequence_features(seq, kinematics)
+    view, classes = model_view(seq, features, kinematics)
+    return features, view, classes
 
 
 @dataclass
 class Background:
     """Synthesised sets of every catalog exercise: the scale of each feature (its spread over them, so that
-    degrees, ratios and correlations weigh alike) and the known exercises a personal match must beat."""
+    degrees, ratios and correlations weigh alike)."""
     scale: np.ndarray       # (features,)
     features: np.ndarray    # (sets, features)
     labels: np.ndarray      # (sets,) catalog labels
 
-    def without(self, label: str) -> np.ndarray:
-        return self.features[self.labels != label]
-
 
 _BACKGROUNDS: dict[tuple, Background] = {}
+_LOADED: dict[tuple, Background] = {}
 
 
 def _synthesise_background(names: tuple[str, ...], progress=None) -> Background:
@@ -178,10 +220,14 @@ def _synthesise_background(names: tuple[str, ...], progress=None) -> Background:
             if progress is not None:
                 progress(len(rows), len(plan) * BACKGROUND_SETS)
     X = np.stack(rows)
-    spread = np.percentile(X, 90, axis=0) - np.percentile(X, 10, axis=0)
-    scale = np.maximum(spread, 1e-3 * (np.abs(X).mean(axis=0) + 1.0))
-    _BACKGROUNDS[key] = Background(scale, X, np.array(labels))
+    _BACKGROUNDS[key] = Background(spread_scale(X), X, np.array(labels))
     return _BACKGROUNDS[key]
+
+
+def spread_scale(X: np.ndarray) -> np.ndarray:
+    """Each column's 10-90 percentile spread, floored so that a constant column cannot divide by zero."""
+    spread = np.percentile(X, 90, axis=0) - np.percentile(X, 10, axis=0)
+    return np.maximum(spread, 1e-3 * (np.abs(X).mean(axis=0) + 1.0))
 
 
 def catalog_background(progress=None) -> Background:
@@ -190,12 +236,16 @@ def catalog_background(progress=None) -> Background:
     names = feature_names()
     cache = exercises_dir() / "catalog_background.npz"
     try:
+        key = (str(cache), cache.stat().st_mtime_ns, features_fingerprint())
+        if key in _LOADED:     # read once per process: an analysis should not reload it from disk
+            return _LOADED[key]
         with np.load(cache, allow_pickle=False) as data:
             if str(data["fingerprint"]) == features_fingerprint():
                 bg = Background(data["scale"].astype(np.float64), data["features"].astype(np.float64),
                                 data["labels"].astype(str))
                 if bg.scale.shape == (len(names),) and bg.features.shape[1:] == (len(names),) and \
                         np.isfinite(bg.features).all() and (bg.scale > 0).all():
+                    _LOADED[key] = bg
                     return bg
     except (OSError, ValueError, KeyError):
         pass
@@ -219,20 +269,22 @@ def distances(x: np.ndarray, examples: np.ndarray, scale: np.ndarray) -> np.ndar
     return np.median(np.abs((examples - x[None]) / scale[None]), axis=1)
 
 
-def own_spread(examples: np.ndarray, scale: np.ndarray) -> float:
-    """How far each example lies from its nearest other example (mean): how much the person varies."""
-    if len(examples) < 2:
-        return 0.0
-    nearest = [np.delete(distances(examples[i], examples, scale), i).min() for i in range(len(examples))]
-    return float(np.mean(nearest))
+def measures(features: np.ndarray, view: np.ndarray, example_features: np.ndarray, example_view: np.ndarray,
+             scale: np.ndarray, posture: list[int]) -> np.ndarray:
+    """The verifier's four measures of a recording against an exercise's examples: (total variation between
+    the default model's view of it and the examples' mean view; the largest posture gap to the nearest
+    example in units of `scale`; the motion-feature distance to the nearest example; the default model's
+    top probability)."""
+    view_gap = 0.5 * float(np.abs(view - example_view.mean(axis=0)).sum())
+    gaps = np.abs((example_features[:, posture] - features[posture][None]) / scale[posture][None])
+    return np.array([view_gap, float(gaps.max(axis=1).min()),
+                     float(distances(features, example_features, scale).min()), float(view.max())])
 
 
-def learned_threshold(spread: float, factor: float = SPREAD_FACTOR, floor: float = MIN_THRESHOLD) -> float:
-    return max(factor * spread, floor)
-
-
-def match_score(distance: float, threshold: float) -> float:
-    return float(np.clip(1.0 - 0.5 * distance / max(threshold, 1e-9), 0.0, 1.0))
+def verifier_score(m: np.ndarray, coef=VERIFIER_COEF, intercept: float = VERIFIER_INTERCEPT) -> np.ndarray:
+    """P(same exercise) for measures `m` ((4,) or (n, 4)) by the logistic verifier."""
+    z = intercept + np.log(np.asarray(m, dtype=np.float64) + 1e-3) @ np.asarray(coef, dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -255,7 +307,8 @@ def _example_paths(ex: PersonalExercise) -> list[Path]:
 
 
 def _refreshed(ex: PersonalExercise) -> PersonalExercise:
-    """When the default model's features change (a new gyml), recompute them from the stored recordings."""
+    """When the features or the default model change (a new gyml), recompute them from the stored
+    recordings."""
     if ex.fingerprint == features_fingerprint():
         return ex
     seqs = [PoseSequence.load(p) for p in _example_paths(ex) if p.exists()]
@@ -293,13 +346,13 @@ def get_personal(name: str) -> PersonalExercise | None:
     return _load(path) if path.exists() else None
 
 
-def learn(label: str, name: str, seqs: list[PoseSequence], counts: list | None = None) -> PersonalExercise:
-    """The matcher for one exercise from its example recordings (no storage); `counts`: their reps by the
-    default counter, when already counted."""
-    scale = feature_scale()
-    X = np.stack([sequence_features(s, reps=c) for s, c in zip(seqs, counts or [None] * len(seqs))])
-    spread = own_spread(X, scale)
-    return PersonalExercise(label, name, X, feature_names(), learned_threshold(spread), spread, [],
+def learn(label: str, name: str, seqs: list[PoseSequence]) -> PersonalExercise:
+    """The matcher for one exercise from its example recordings (no storage): their motion features and the
+    default model's view of each."""
+    described = [describe(s) for s in seqs]
+    X = np.stack([d[0] for d in described])
+    view = np.stack([d[1] for d in described])
+    return PersonalExercise(label, name, X, feature_names(), view, described[0][2], [],
                             fingerprint=features_fingerprint())
 
 
@@ -317,15 +370,13 @@ def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = F
     if _json_path(label).exists() and not force:
         raise GymlError(f"you already have an exercise '{label}': remove it first (gyml exercises remove "
                         f"{label}) or pass --force to replace it")
-    counts = []
     for seq, source in zip(seqs, sources):
         if not seq.present.any():
             raise GymlError(f"{source}: no person found in any frame")
-        counts.append(count_reps(seq))
-        if counts[-1].count < 1:
+        if count_reps(seq).count < 1:
             raise GymlError(f"{source}: no repetitions found; record a few reps of the movement")
     catalog_background(progress)
-    ex = learn(label, name.strip(), seqs, counts)
+    ex = learn(label, name.strip(), seqs)
     if _json_path(label).exists():
         remove(label)
     folder = gold_dir(label)
@@ -366,33 +417,36 @@ def remove(name: str) -> PersonalExercise:
     if folder.exists() and not any(folder.iterdir()):
         folder.rmdir()
     path.unlink()
-    return ex or PersonalExercise(label, label, np.zeros((0, 0)), [], 0.0, 0.0, [])
+    return ex or PersonalExercise(label, label, np.zeros((0, 0)), [], np.zeros((0, 0)), [], [])
 
 
 # ------------------------------------------------------------------------------------------------------
 # Recognition hook
 
-def match(features: np.ndarray, exercises: list[PersonalExercise], background: Background,
-          margin: float = MARGIN) -> tuple[PersonalExercise, float] | None:
-    """The personal exercise whose threshold the recording passes by the widest margin, with its distance;
-    it must also be nearer than any catalog exercise's synthesised sets (but those of its own name, when
-    the person's version replaces a catalog exercise)."""
+def match(features: np.ndarray, view: np.ndarray, classes: list[str], exercises: list[PersonalExercise],
+          scale: np.ndarray) -> tuple[PersonalExercise, float, float] | None:
+    """The personal exercise the verifier scores highest above ACCEPT_ABOVE, with its score and view
+    distance. A person's own version of an exercise the default model knows (added with --force) is also
+    taken when the model names that exercise first."""
+    posture = posture_columns()
     best = None
     for ex in exercises:
-        d = float(distances(features, ex.features, background.scale).min())
-        known = background.without(ex.label)
-        if len(known) and d >= margin * float(distances(features, known, background.scale).min()):
+        if ex.view_classes != classes:   # made by another default model: _refreshed prevents this
             continue
-        if d < ex.threshold and (best is None or d / ex.threshold < best[1] / best[0].threshold):
-            best = (ex, d)
+        m = measures(features, view, ex.features, ex.view, scale, posture)
+        score = float(verifier_score(m))
+        if ex.label in classes and classes[int(np.argmax(view))] == ex.label:
+            score = max(score, float(view.max()), ACCEPT_ABOVE)
+        if score >= ACCEPT_ABOVE and (best is None or score > best[1]):
+            best = (ex, score, float(m[0]))
     return best
 
 
 def recognise_personal(seq: PoseSequence, exercise: str | None = None, kinematics=None, reps=None
                        ) -> ExercisePrediction | None:
     """The person's own exercise when the user named one (`--exercise`) or the recording matches one;
-    None otherwise (and at no cost when the person has none). `kinematics`, `reps`: the sequence's, when
-    the caller has derived them."""
+    None otherwise (and at no cost when the person has none). `kinematics`: the sequence's, when the
+    caller has derived them (`reps` is accepted for the caller's symmetry with the default model)."""
     if exercise:
         ex = get_personal(exercise)
         return ExercisePrediction(ex.label, ex.name, 1.0, [(ex.label, 1.0)]) if ex else None
@@ -400,9 +454,9 @@ def recognise_personal(seq: PoseSequence, exercise: str | None = None, kinematic
     if not stored:
         return None
     stored = [_refreshed(ex) for ex in stored]
-    found = match(sequence_features(seq, kinematics, reps), stored, catalog_background())
+    features, view, classes = describe(seq, kinematics)
+    found = match(features, view, classes, stored, feature_scale())
     if found is None:
         return None
-    ex, d = found
-    score = match_score(d, ex.threshold)
-    return PersonalPrediction(ex.label, ex.name, score, [(ex.label, score)], distance=d, threshold=ex.threshold)
+    ex, score, distance = found
+    return PersonalPrediction(ex.label, ex.name, score, [(ex.label, score)], score=score, distance=distance)
