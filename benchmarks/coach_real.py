@@ -8,10 +8,12 @@
    in-sample figure of the shipped tolerances and the tolerances a fit on all 40 clips gives follow.
    How the checks measure (knees on both legs averaged, or on the leg the camera sees; the 90th or 95th
    percentile over the rep) was chosen with these clips in view, so a nested figure follows too: in each
-   outer fold that choice is made again by leave-one-out on the other 39 clips alone.
+   outer fold that choice is made again by leave-one-out on the other 39 clips alone. Some clips show the
+   same person (PUSHUP_GROUPS), so leave-one-clip-out is optimistic: the same two figures follow with
+   each group of clips held out together (leave one group out, and nested inside it).
 3. ../shared/data/videos/form: the 13 clips named correct or incorrect, ours and the paper's coach.
 
-    python benchmarks/coach_real.py [--skip-form]
+    python benchmarks/coach_real.py [--skip-form] [--only lunges|pushups|form] [--check-groups]
 """
 
 from __future__ import annotations
@@ -72,6 +74,48 @@ def lunges() -> None:
 # How the push-up checks can measure: (knees read on the leg the camera sees?, percentile over the rep).
 # The first is the earlier design, the shipped one is (True, HELD).
 MEASURES = ((False, 90), (True, 90), (False, 95), (True, 95))
+
+
+# Push-up clips that show the same person, or the same room and kit where the person cannot be told
+# apart: grouped by eye on a sheet of each clip's middle frame, merging when in doubt. Every pair of
+# clips whose median grey frames correlate at 0.85 or more is in one group (8 groups; no pair in
+# different groups reaches 0.79: `--check-groups` prints them); correct2, correct50/wrong27, wrong40/47
+# and correct116/117 were joined by eye (the same person or room filmed from elsewhere). The other 15
+# clips are a group each.
+PUSHUP_GROUPS = (("correct2", "correct106", "correct119"), ("correct14", "correct17", "wrong12", "wrong14"),
+                 ("correct25", "correct34"), ("correct47", "correct48"), ("correct50", "wrong27"),
+                 ("correct116", "correct117"), ("wrong40", "wrong47"), ("wrong57", "wrong72"),
+                 ("wrong65", "wrong68"), ("wrong90", "wrong91"), ("wrong94", "wrong95"))
+
+
+def pushup_group(video: str) -> str:
+    """The group of a pushup_form clip (its own name when it shares a group with none)."""
+    stem = video.rsplit(".", 1)[0]
+    return next((g[0] for g in PUSHUP_GROUPS if stem in g), stem)
+
+
+def check_groups(folder, threshold: float = 0.85) -> None:
+    """The clip pairs whose median grey frames (32 x 18, every fifth frame) correlate at `threshold` or
+    more, and whether PUSHUP_GROUPS holds them together."""
+    import av
+
+    names, frames = [], []
+    for clip in sorted(folder.glob("*.mp4")):
+        with av.open(str(clip)) as container:
+            grey = [np.asarray(f.to_image().convert("L").resize((32, 18)), float)
+                    for i, f in enumerate(container.decode(video=0)) if i % 5 == 0]
+        x = np.median(grey, axis=0).ravel()
+        names.append(clip.name)
+        frames.append((x - x.mean()) / (x.std() + 1e-9))
+    x = np.array(frames)
+    corr = x @ x.T / x.shape[1]
+    pairs = sorted(((corr[i, j], names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))),
+                   reverse=True)
+    for c, a, b in pairs:
+        if c < threshold - 0.1:
+            break
+        same = pushup_group(a) == pushup_group(b)
+        print(f"  {a:<16}{b:<16}{c:.2f}  {'same group' if same else 'apart'}")
 
 
 def deviation_variants(seq) -> dict:
@@ -135,18 +179,34 @@ def _leave_one_out(scores: list[dict], wrong: list[bool]) -> list[bool]:
     return flags
 
 
-def _nested(variant_scores: dict, wrong: list[bool]) -> tuple[list[bool], list]:
-    """Leave one clip out, choosing the way of measuring (one of MEASURES) by leave-one-out on the other
-    clips alone (ties: the earlier in MEASURES), then learning its tolerances on them."""
-    flags, chosen = [], []
-    for i in range(len(wrong)):
-        rest = [k for k in range(len(wrong)) if k != i]
-        rest_wrong = [wrong[k] for k in rest]
-        best = max(MEASURES, key=lambda m: (_balanced(_leave_one_out([variant_scores[m][k] for k in rest], rest_wrong),
-                                                      rest_wrong), -MEASURES.index(m)))
+def _leave_one_group_out(scores: list[dict], wrong: list[bool], groups: list[str]) -> list[bool]:
+    """Each clip flagged or not by tolerances learned on the clips of all other groups."""
+    flags = [False] * len(scores)
+    for g in dict.fromkeys(groups):
+        rest = [k for k in range(len(scores)) if groups[k] != g]
+        limits = fit_tolerances([scores[k] for k in rest], [wrong[k] for k in rest])
+        for i in range(len(scores)):
+            if groups[i] == g:
+                flags[i] = _flagged(scores[i], limits)
+    return flags
+
+
+def _nested(variant_scores: dict, wrong: list[bool], groups: list[str] | None = None) -> tuple[list[bool], list]:
+    """Leave one clip (with `groups`: one group) out, choosing the way of measuring (one of MEASURES) by
+    the same validation on the other clips alone (ties: the earlier in MEASURES), then learning its
+    tolerances on them."""
+    groups = groups or [str(i) for i in range(len(wrong))]
+    flags, chosen = [False] * len(wrong), [None] * len(wrong)
+    for g in dict.fromkeys(groups):
+        rest = [k for k in range(len(wrong)) if groups[k] != g]
+        rest_wrong, rest_groups = [wrong[k] for k in rest], [groups[k] for k in rest]
+        best = max(MEASURES, key=lambda m: (_balanced(_leave_one_group_out(
+            [variant_scores[m][k] for k in rest], rest_wrong, rest_groups), rest_wrong), -MEASURES.index(m)))
         limits = fit_tolerances([variant_scores[best][k] for k in rest], rest_wrong)
-        flags.append(_flagged(variant_scores[best][i], limits))
-        chosen.append(best)
+        for i in range(len(wrong)):
+            if groups[i] == g:
+                flags[i] = _flagged(variant_scores[best][i], limits)
+                chosen[i] = best
     return flags, chosen
 
 
@@ -174,13 +234,19 @@ def pushups(nested: bool = True) -> None:
         f = np.asarray(_leave_one_out(variant_scores[m], wrong))
         print(f"  measured with knees {'of the seen leg' if m[0] else 'of both legs averaged':<22} at the {m[1]}th "
               f"percentile: leave-one-clip-out {_balanced(f, w):.3f}")
+    groups = [pushup_group(c[0]) for c in clips]
+    f = np.asarray(_leave_one_group_out(scores, wrong, groups))
+    print(f"push-up leave-one-group-out ({len(set(groups))} groups of clips that show the same person): wrong flagged "
+          f"{int(f[w].sum())} / {int(w.sum())}, correct quiet {int((~f[~w]).sum())} / {int((~w).sum())}, "
+          f"balanced accuracy {_balanced(f, w):.3f}")
     if nested:
-        f, chosen = _nested(variant_scores, wrong)
-        f = np.asarray(f)
-        picks = {m: chosen.count(m) for m in MEASURES if chosen.count(m)}
-        print(f"push-up nested (the way of measuring chosen inside each fold): wrong flagged {int(f[w].sum())} / "
-              f"{int(w.sum())}, correct quiet {int((~f[~w]).sum())} / {int((~w).sum())}, balanced accuracy "
-              f"{_balanced(f, w):.3f}; chosen (seen leg?, percentile): {picks}")
+        for what, by in (("clip", None), ("group", groups)):
+            f, chosen = _nested(variant_scores, wrong, by)
+            f = np.asarray(f)
+            picks = {m: chosen.count(m) for m in MEASURES if chosen.count(m)}
+            print(f"push-up nested, one {what} out (the way of measuring chosen inside each fold): wrong flagged "
+                  f"{int(f[w].sum())} / {int(w.sum())}, correct quiet {int((~f[~w]).sum())} / {int((~w).sum())}, "
+                  f"balanced accuracy {_balanced(f, w):.3f}; chosen (seen leg?, percentile): {picks}")
     fitted = fit_tolerances(scores, wrong)
     print("tolerances fitted on all clips:", {k: None if v is None else round(float(v), 3) for k, v in fitted.items()})
     print("tolerances shipped:           ", LEARNED["push_up"])
@@ -223,11 +289,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-form", action="store_true", help="leave out the 13 form clips")
     parser.add_argument("--only", choices=("lunges", "pushups", "form"), help="run one part")
-    parser.add_argument("--no-nested", action="store_true", help="leave out the nested push-up figure (a minute)")
+    parser.add_argument("--no-nested", action="store_true", help="leave out the nested push-up figures (two minutes)")
+    parser.add_argument("--check-groups", action="store_true",
+                        help="print the push-up clip pairs whose median frames look alike, and exit")
     args = parser.parse_args()
     if not SHARED.exists():
         print(f"no shared data at {SHARED}", file=sys.stderr)
         return 1
+    if args.check_groups:
+        check_groups(SHARED / "videos" / "pushup_form")
+        return 0
     parts = {"lunges": lunges, "pushups": lambda: pushups(not args.no_nested), "form": form_clips}
     for name, part in parts.items():
         if (args.only in (None, name)) and not (name == "form" and args.skip_form and args.only is None):

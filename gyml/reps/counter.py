@@ -16,7 +16,9 @@ Two methods:
   way from the reps (the tail of such a move). When the first and last "reps" are half-size rises from
   ends that rest above the dips between reps, the signal was upside down and is turned over. Where the
   local period shows the tempo changing inside the set, peaks are spaced by the local period instead;
-  where rests split the recording into bouts, each bout is counted on its own.
+  where rests split the recording into bouts, each bout is counted on its own. A counted rep that holds
+  two full reps (two rushed ones back to back, closer than the spacing allows) is split, unless most
+  reps look so (then it is their shape).
 """
 
 from __future__ import annotations
@@ -97,6 +99,11 @@ class CounterParams:
     edge_rise: float = 0.6       # first and last reps both below this confidence, while the reps between
     clear_rep: float = 0.8       # them reach this, and the recording's ends rest this share of a rep
     edge_rest: float = 0.3       # above the dips between reps: the signal is upside down (it counts the tops)
+    rushed: float = 0.5          # two reps each this share of the period, back to back, read at a finer scale
+    split_depth: float = 0.5     # both halves of such a counted rep rise, and the dip between them falls, this
+    #                              share of a typical rep's height: it held two reps (the spacing merged them)
+    split_even: float = 0.7      # the two halves last alike (the shorter at least this share of the longer)
+    split_rare: float = 1 / 3    # and fewer than this share of the set's reps look so (else it is their shape)
 
 
 def count_reps(seq: PoseSequence, method: str = "gyml", params: CounterParams | None = None,
@@ -424,7 +431,51 @@ def _count_on(signal: np.ndarray, period: float | None, tempo: np.ndarray | None
     reference = reference[keep]
     conf = _peak_confidence(smooth, peaks, reference)
     segments = _segments_from_peaks(smooth, peaks, conf)
+    if period:
+        segments = _split_merged_reps(signal, segments, period, params, fps)
     return RepCount(len(segments), "gyml", segments, smooth, period)
+
+
+def _split_merged_reps(signal: np.ndarray, segments: list[RepSegment], period: float, params: CounterParams,
+                       fps: float) -> list[RepSegment]:
+    """`segments`, with a counted rep that holds two reps split in two.
+
+    Peaks are spaced at least 0.6 of the period apart, so two rushed reps back to back (each about half
+    the set's pace) are one counted rep: one of their two peaks is dropped, and the coach never sees the
+    rushed rep. Read at a scale fit for a rep of `rushed` periods, such a counted rep rises twice to the
+    reps' height and falls back between, in two halves that last alike. Where most reps look so, that is
+    their shape (a hitch at the top, a jumping jack's two swings), not two reps.
+    """
+    if len(segments) < 3:
+        return segments
+    fine = gaussian_filter1d(signal, max(params.smooth_periods * params.rushed * period, 1.0))
+    peaks, _ = find_peaks(fine, distance=max(1, int(0.6 * params.rushed * period)))
+    typical = float(np.median([fine[s.mid] - 0.5 * (fine[s.start] + fine[s.end]) for s in segments]))
+    if typical <= 0:
+        return segments
+    shortest = params.min_period_s * fps
+    splits: dict[int, tuple[int, int, int]] = {}
+    for k, s in enumerate(segments):
+        base = 0.5 * (fine[s.start] + fine[s.end])
+        inside = [p for p in peaks if s.start < p < s.end and fine[p] - base >= params.split_depth * typical]
+        if len(inside) != 2:
+            continue
+        a, b = int(inside[0]), int(inside[1])
+        dip = a + int(np.argmin(fine[a:b + 1]))
+        first, second = dip - s.start, s.end - dip
+        if min(fine[a], fine[b]) - fine[dip] >= params.split_depth * typical and \
+                min(first, second) >= max(params.split_even * max(first, second), shortest):
+            splits[k] = (a, dip, b)
+    if not splits or len(splits) >= params.split_rare * len(segments):
+        return segments
+    out: list[RepSegment] = []
+    for k, s in enumerate(segments):
+        if k in splits:
+            a, dip, b = splits[k]
+            out += [replace(s, start=s.start, mid=a, end=dip), replace(s, start=dip, mid=b, end=s.end)]
+        else:
+            out.append(s)
+    return [replace(s, index=i + 1) for i, s in enumerate(out)]
 
 
 def _without_transitions(features: np.ndarray, result: RepCount, params: CounterParams
