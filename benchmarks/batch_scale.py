@@ -198,8 +198,9 @@ def _two_spans(video: Path, single, one: float, one_cpu: float, fps: float, firs
         i = int(np.ceil((cut - first) * fps))
         near[i: i + int(round(fps))] = True
     print(f"  largest joint difference to the single pass: {1000 * diff.max():.2f} mm over all frames, "
-          f"{1000 * diff[near].max():.2f} mm in the first second after a join (tolerance at a join "
-          f"{1000 * JOIN_TOLERANCE_M:.0f} mm); person found in the same frames: {both.mean():.1%}")
+          f"{1000 * diff[near].max():.2f} mm in the first second after a join (before a join the trackers agreed "
+          f"within {1000 * JOIN_TOLERANCE_M:.0f} mm on every landmark; after it each crops from its own history); "
+          f"person found in the same frames: {both.mean():.1%}")
     after = np.flatnonzero(~before)
     worst = after[np.argmax(diff[after])] if len(after) else 0
     print(f"  after the first join: largest difference {1000 * diff[worst]:.2f} mm at {(worst - after[0]) / fps:.1f} s "
