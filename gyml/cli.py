@@ -65,6 +65,10 @@ def friendly(func):
             fail(f"{exc.strerror}: {exc.filename}")
         except KeyboardInterrupt:
             fail("interrupted")
+        except BrokenPipeError:
+            # whoever read our output stopped reading (`| head`): nothing to tell them; files are written
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except typer.Exit:
             raise
         except Exception as exc:  # a bug of ours: still one line for the user; GYML_DEBUG=1 shows the trace
@@ -238,22 +242,26 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
                     continue
                 a = result.analysis
                 lines.append(json.dumps(a.to_dict()))
-                out.print(f"[bold]{path.name}[/]: {a.summary}", highlight=False, soft_wrap=True)
-                for fb in a.feedback:
-                    out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
+                # Files first: a reader that stops early (`gyml analyze ... | head`) must not cost them.
+                written = []
                 if json_out:
                     a.write_json(json_out)
-                    out.print(f"wrote {json_out}")
+                    written.append(json_out)
                 if report:
                     write_report(result, report, video_path=path)
-                    out.print(f"wrote {report}")
+                    written.append(report)
                 if overlay:
                     task = progress.add_task(f"overlay {overlay.name}", total=None)
                     write_overlay(result, path, overlay,
                                   progress=lambda done, total, task=task: progress.update(task, completed=done,
                                                                                           total=total))
                     progress.remove_task(task)
-                    out.print(f"wrote {overlay}")
+                    written.append(overlay)
+                out.print(f"[bold]{path.name}[/]: {a.summary}", highlight=False, soft_wrap=True)
+                for fb in a.feedback:
+                    out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
+                for output in written:
+                    out.print(f"wrote {output}")
         finally:  # an interrupted or failing batch still writes what it processed
             _finish_batch(lines, failed, jsonl, "analysed")
 

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -301,3 +302,17 @@ def test_the_synthesiser_refuses_an_unreachable_missing_share():
 
     with pytest.raises(GymlError, match="missing_rate must lie in"):
         synthesize("squat", 3, config=SynthConfig(missing_rate=2.0))
+
+
+def test_a_reader_that_stops_early_costs_no_output_file_and_no_traceback(tmp_path, squat_npz):
+    """`gyml analyze ... | head -1`: the pipe closes after the first line; the JSON and report are written."""
+    out, report = tmp_path / "out.json", tmp_path / "report.html"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen([sys.executable, "-m", "gyml.cli", "analyze", str(squat_npz), "--json", str(out),
+                                "--report", str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.close()          # the reader is gone before the first line
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert json.loads(out.read_text())["reps"]["count"] == 5
+    assert report.stat().st_size > 0
+    assert "Traceback" not in stderr and "unexpected" not in stderr, stderr
