@@ -28,21 +28,25 @@ def load_model(path: str | None = None) -> ExerciseModel:
     return ExerciseModel.load(path or DEFAULT_MODEL)
 
 
+def model_features(model: ExerciseModel, seq: PoseSequence, kinematics: Kinematics | None = None,
+                   reps=None) -> np.ndarray:
+    """(1, features): one recording described as `model` reads it (`kinematics`, `reps`: reused when made)."""
+    if model.features == "angles":
+        return angle_features(seq, kinematics, reps)[None]
+    if model.features == "rep_curve":
+        return rep_curve_features(seq, kinematics=kinematics, reps=reps)[None]
+    if model.features == "motion":
+        return motion_features(seq, kinematics)[None]
+    return build_features([seq], model.features, model.settings.get("length"))
+
+
 def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: Kinematics | None = None,
             reps=None) -> ExercisePrediction | None:
     """The top label with its confidence: the probability that it is right when the model file carries a
     calibration (settings["calibration"]), else the classifier's own score. Below the model's threshold
     the top label is still returned, marked as a guess: a named guess can be coached, "unknown" cannot.
     `kinematics` and `reps` (the default counter's count of `seq`) are used when already made."""
-    if model.features == "angles":
-        features = angle_features(seq, kinematics, reps)[None]
-    elif model.features == "rep_curve":
-        features = rep_curve_features(seq, kinematics=kinematics, reps=reps)[None]
-    elif model.features == "motion":
-        features = motion_features(seq, kinematics)[None]
-    else:
-        features = build_features([seq], model.features, model.settings.get("length"))
-    proba = model.predict_proba(features, sensor=seq.source)[0]
+    proba = model.predict_proba(model_features(model, seq, kinematics, reps), sensor=seq.source)[0]
     classes = list(model.estimator_for(seq.source).classes_)
     order = np.argsort(-proba)[:top]
     if "calibration" in model.settings:

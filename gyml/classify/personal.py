@@ -171,14 +171,10 @@ def sequence_features(seq: PoseSequence, kinematics=None) -> np.ndarray:
 def model_view(seq: PoseSequence, motion: np.ndarray, kinematics=None) -> tuple[np.ndarray, list[str]]:
     """The default model's probabilities for one recording, and its classes (`motion`: the recording's
     motion features, reused when the model reads those)."""
-    from gyml.classify.default import load_model
-    from gyml.classify.features import build_features
+    from gyml.classify.default import load_model, model_features
 
     model = load_model()
-    if model.features == "motion":
-        X = motion[None].astype(np.float32)
-    else:
-        X = build_features([seq], model.features, model.settings.get("length"))
+    X = motion[None].astype(np.float32) if model.features == "motion" else model_features(model, seq, kinematics)
     proba = model.predict_proba(X)[0]
     return np.asarray(proba, dtype=np.float64), [str(c) for c in model.estimator.classes_]
 
