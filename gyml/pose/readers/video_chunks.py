@@ -525,15 +525,18 @@ class _SpanInWorker:
         self.base = self.worker.counter.value
         self.cost: ProcessCost | None = None
         self.failed = False
-        try:
-            self.worker.link.send(("span", str(path), span, index, tolerance, run))
-        except OSError:
-            self.failed = True
-            raise GymlError("a video extraction process died (out of memory?)") from None
+        self._send(("span", str(path), span, index, tolerance, run))
 
     @property
     def frames_done(self) -> int:
         return self.worker.counter.value - self.base
+
+    def _send(self, message) -> None:
+        try:
+            self.worker.link.send(message)
+        except OSError:
+            self.failed = True
+            raise GymlError("a video extraction process died (out of memory?)") from None
 
     def _receive(self):
         try:
@@ -547,11 +550,7 @@ class _SpanInWorker:
         return owned, lead
 
     def handover(self, reference: SpanPoses, tolerance: float, run: int) -> SpanPoses:
-        try:
-            self.worker.link.send(("handover", reference))
-        except OSError:
-            self.failed = True
-            raise GymlError("a video extraction process died (out of memory?)") from None
+        self._send(("handover", reference))
         poses, self.cost = self._receive()
         return poses
 
