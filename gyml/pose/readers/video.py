@@ -87,13 +87,21 @@ def import_mediapipe():
     import types
 
     on_first_use = types.ModuleType("matplotlib.pyplot")
-    on_first_use.__getattr__ = lambda name: getattr(importlib.import_module("matplotlib.pyplot"), name)
+
+    def step_aside():
+        if sys.modules.get("matplotlib.pyplot") is on_first_use:
+            del sys.modules["matplotlib.pyplot"]
+
+    def real_pyplot(name):
+        step_aside()  # even if used during MediaPipe's import: importing must not find this stand-in again
+        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+
+    on_first_use.__getattr__ = real_pyplot
     sys.modules["matplotlib.pyplot"] = on_first_use
     try:
         import mediapipe
     finally:
-        if sys.modules.get("matplotlib.pyplot") is on_first_use:
-            del sys.modules["matplotlib.pyplot"]
+        step_aside()
     return mediapipe
 
 
