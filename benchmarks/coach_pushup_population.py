@@ -15,7 +15,8 @@ deviations of gyml/coach/learned.py: sag, pike, knees of the seen leg, head, dep
 both sides) are left out of the population.
 
 Rules, each calibrated on the reference clips alone so that FALSE_ALARMS of them are flagged:
-- per check: a rep strays when any check passes the same percentile of the population's reps;
+- per check: a rep strays when any check passes the same percentile of the population's reps (and,
+  simpler, each check at the 95th percentile of the population's reps, whatever share of clips that flags);
 - robust Mahalanobis: the minimum covariance determinant fit of the population's reps on a compact view
   (sag, pike, head, and the camera view as a covariate, since monocular depth bends the body line by
   view); a rep strays past the distance that flags FALSE_ALARMS of the reference clips;
@@ -105,12 +106,16 @@ def _known(values) -> np.ndarray:
 
 class PerCheck:
     """A rep strays when any check passes the q-th percentile of the population's reps, q set so that
-    FALSE_ALARMS of the reference clips hold a straying rep (or a straying median rep)."""
+    FALSE_ALARMS of the reference clips hold a straying rep (or a straying median rep), or given (`q`:
+    then each check alone flags 100 - q percent of the population's reps)."""
 
-    def __init__(self, reference: list[list[dict]], median: bool = False):
+    def __init__(self, reference: list[list[dict]], median: bool = False, q: float | None = None):
         self.median = median
         reps = [r for clip in reference for r in clip]
         self.values = {k: _known([r[k] for r in reps]) for k in KINDS}
+        if q is not None:
+            self.q = q
+            return
         qs = np.arange(50.0, 100.0, 0.25)
         flagged = [np.mean([self._clip(clip, q) for clip in reference]) for q in qs]
         self.q = float(next((q for q, f in zip(qs, flagged) if f <= FALSE_ALARMS), 100.0))
@@ -175,7 +180,7 @@ def _describe(name: str, clips: list[list[dict]]) -> None:
 
 def _line(what: str, flags, wrong, extra: str = "") -> None:
     f, w = np.asarray(flags, bool), np.asarray(wrong, bool)
-    print(f"  {what:<58} wrong flagged {int(f[w].sum()):>2} / {int(w.sum())}, correct quiet "
+    print(f"  {what:<82} wrong flagged {int(f[w].sum()):>2} / {int(w.sum())}, correct quiet "
           f"{int((~f[~w]).sum()):>2} / {int((~w).sum())}, balanced accuracy {_balanced(f, w):.3f}{extra}")
 
 
@@ -215,14 +220,18 @@ def main() -> int:
           "pushup_form clips (none of them used: held out by clip and by person alike)")
     population_flags = {}
     for pop_name, reference in populations.items():
-        for rule_name, rule in (("per check", PerCheck), ("robust Mahalanobis", RobustDistance)):
+        rules = (("per check", PerCheck),
+                 (f"per check at the {100 * (1 - FALSE_ALARMS):.0f}th percentile of reps",
+                  lambda ref, median: PerCheck(ref, median, q=100 * (1 - FALSE_ALARMS))),
+                 ("robust Mahalanobis", RobustDistance))
+        for rule_name, rule in rules:
             for median in (False, True):
                 model = rule(reference, median=median)
                 flags = [model.flags(c[3]) for c in labelled]
                 scores = [model.score(c[3]) for c in labelled]
                 how = "median rep" if median else "worst rep"
                 extra = f", AUC {roc_auc_score(wrong, scores):.2f}"
-                if rule is PerCheck:
+                if isinstance(model, PerCheck):
                     extra += f" (q {model.q:.2f})"
                 _line(f"{pop_name} ({len(reference)} clips), {rule_name}, {how}", flags, wrong, extra)
                 population_flags[(pop_name, rule_name, median)] = flags
