@@ -33,6 +33,7 @@ import sys
 
 import numpy as np
 from coach_real import (
+    MEASURES,
     _balanced,
     _clip_scores,
     _flagged,
@@ -45,7 +46,17 @@ from sklearn.covariance import MinCovDet
 from sklearn.metrics import roc_auc_score
 
 from gyml.coach.compare import measure_reps
-from gyml.coach.learned import HELD, KINDS, SEEN, fit_tolerances
+from gyml.coach.learned import (
+    HELD,
+    KINDS,
+    LEARNED,
+    POPULATION_CHECKS,
+    SEEN,
+    SHARES,
+    fit_share,
+    fit_tolerances,
+    population_tolerances,
+)
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
 from gyml.pose.skeleton import JOINT
@@ -78,16 +89,17 @@ def reference_recordings() -> list[tuple[str, str, str, object]]:
 
 def rep_measures(seq) -> list[dict]:
     """Each rep's deviations as the coach reads them (knees of the seen leg, 90th percentile), with its
-    camera view (0 front, 1 side) and whether the body is seen (`seen`: on the better side, the least
-    sure body joint's median confidence over the rep)."""
+    camera view (0 front, 1 side), whether the body is seen (`seen`: on the better side, the least sure
+    body joint's median confidence over the rep) and, under `measured`, the deviations under each of
+    coach_real's MEASURES."""
     kinematics = Kinematics(seq)
     reps = measure_reps(seq, count_reps(seq, kinematics=kinematics), kinematics=kinematics)
-    deviations = deviation_variants(seq)[(True, HELD)]
+    variants = deviation_variants(seq)
     out = []
-    for r, dev in zip(reps, deviations):
+    for i, (r, dev) in enumerate(zip(reps, variants[(True, HELD)])):
         sure = seq.confidence[r.start:r.end + 1][:, BODY].reshape(-1, 2, len(BODY) // 2)
         seen = float(np.median(sure.max(axis=1).min(axis=1)))
-        out.append({**dev, "side_view": r.side_view, "seen": seen})
+        out.append({**dev, "side_view": r.side_view, "seen": seen, "measured": {m: variants[m][i] for m in MEASURES}})
     return out
 
 
@@ -184,6 +196,101 @@ def _line(what: str, flags, wrong, extra: str = "") -> None:
           f"{int((~f[~w]).sum()):>2} / {int((~w).sum())}, balanced accuracy {_balanced(f, w):.3f}{extra}")
 
 
+# Population-scaled tolerances: the ways it can be set up, each (population, reps kept, checks, way of
+# measuring). SHIPPED is the one gyml/coach/learned.py ships.
+SOURCES = {"all": ("ucf101", "video", "repcount"), "without RepCount": ("ucf101", "video"), "videos only": ("video",)}
+SHIPPED = ("without RepCount", "all reps", POPULATION_CHECKS, (True, HELD))
+
+
+def _variants(with_measures: bool) -> list[tuple]:
+    return [(pop, reps, checks, m) for pop in SOURCES for reps in ("body seen", "all reps")
+            for checks in (POPULATION_CHECKS, KINDS) for m in (MEASURES if with_measures else ((True, HELD),))]
+
+
+class ScaledRule:
+    """One set-up of population-scaled tolerances: its population, and for every share in SHARES which
+    of the labelled clips it flags (a matrix, so that shares are learned fast inside nested folds)."""
+
+    def __init__(self, variant: tuple, measured: list, labelled: list):
+        pop, kept, self.checks, m = variant
+        reps = [r for source, _, _, clip in measured if source in SOURCES[pop] for r in clip
+                if kept == "all reps" or r["seen"] >= SEEN]
+        self.population = {k: np.array([r["measured"][m][k] for r in reps]) for k in KINDS}
+        self.scores = [_clip_scores([r["measured"][m] for r in c[3]]) for c in labelled]
+        self.flags = np.array([[_flagged(s, population_tolerances(self.population, q, self.checks))
+                                for s in self.scores] for q in SHARES])
+
+    def accuracies(self, wrong: np.ndarray, among: np.ndarray) -> np.ndarray:
+        """Balanced accuracy of every share on the clips `among` (a mask)."""
+        f, w = self.flags[:, among], wrong[among]
+        return 0.5 * (f[:, w].mean(axis=1) + (~f[:, ~w]).mean(axis=1))
+
+    def share(self, wrong: np.ndarray, among: np.ndarray) -> int:
+        """Index in SHARES of the share fitted on `among` (fit_share's choice: the largest best)."""
+        acc = self.accuracies(wrong, among)
+        return int(np.flatnonzero(acc >= acc.max() - 1e-12)[-1])
+
+    def held_out(self, wrong: np.ndarray, folds: np.ndarray, among: np.ndarray) -> np.ndarray:
+        """Flags of the clips `among`, each fold's share fitted on the other folds within `among`."""
+        out = np.zeros(len(wrong), bool)
+        for g in dict.fromkeys(folds[among]):
+            test = among & (folds == g)
+            out[test] = self.flags[self.share(wrong, among & ~test), test]
+        return out
+
+
+def _nested_choice(rules: dict, wrong: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, list]:
+    """Each fold flagged by the set-up (of `rules`) that does best held out (same folds) on the other
+    clips alone, its share fitted on all of them; ties go to the earlier set-up."""
+    out, chosen = np.zeros(len(wrong), bool), []
+    keys = list(rules)
+    for g in dict.fromkeys(folds):
+        test = folds == g
+        best = max(keys, key=lambda v: (_balanced(rules[v].held_out(wrong, folds, ~test)[~test], wrong[~test]),
+                                        -keys.index(v)))
+        out[test] = rules[best].flags[rules[best].share(wrong, ~test), test]
+        chosen.append(best)
+    return out, chosen
+
+
+def _name(variant: tuple) -> str:
+    pop, kept, checks, m = variant
+    what = "3 named checks" if checks == POPULATION_CHECKS else "all 6 checks"
+    return f"{pop}, {kept}, {what}, {'seen leg' if m[0] else 'both legs'} {m[1]}th"
+
+
+def population_scaled(measured: list, labelled: list) -> None:
+    wrong = np.array([c[1] for c in labelled])
+    groups = np.array([c[2] for c in labelled])
+    clips = np.arange(len(labelled)).astype(str)
+    everything = np.ones(len(wrong), bool)
+    rules = {v: ScaledRule(v, measured, labelled) for v in _variants(with_measures=True)}
+    shipped = rules[SHIPPED]
+    share = fit_share(shipped.scores, list(wrong), shipped.population)
+    assert share == SHARES[shipped.share(wrong, everything)]
+    limits = population_tolerances(shipped.population, share)
+    print("\nTolerances scaled by the population: each check at one percentile (share) of the population's rep "
+          "deviations, the share learned on the labelled clips")
+    print(f"  shipped set-up ({_name(SHIPPED)}): share fitted on all 40 clips {share}; tolerances "
+          + ", ".join(f"{k} {v:.1f}" for k, v in limits.items() if v is not None))
+    print("  shipped in gyml/coach/learned.py: "
+          + ", ".join(f"{k} {v}" for k, v in LEARNED["push_up"].items() if v is not None))
+    _line("in sample (share fitted on all 40 clips)", shipped.flags[shipped.share(wrong, everything)], wrong)
+    _line("leave one clip out (share fitted on the other 39)", shipped.held_out(wrong, clips, everything), wrong)
+    _line("leave one group out (26 groups)", shipped.held_out(wrong, groups, everything), wrong)
+    print("  every set-up, the way of measuring fixed at the shipped one (seen leg, 90th), leave one group out:")
+    for v in _variants(with_measures=False):
+        _line(f"  {_name(v)}", rules[v].held_out(wrong, groups, everything), wrong)
+    for what, with_measures in (("the set-up (12) chosen in each fold", False),
+                                ("the set-up and the way of measuring (48) chosen in each fold", True)):
+        subset = {v: rules[v] for v in _variants(with_measures)}
+        for by, folds in (("clip", clips), ("group", groups)):
+            flags, chosen = _nested_choice(subset, wrong, folds)
+            picks = {_name(v): chosen.count(v) for v in dict.fromkeys(chosen)}
+            _line(f"nested by {by}, {what}", flags, wrong)
+            print(f"    chosen ({len(chosen)} folds): {picks}")
+
+
 def main() -> int:
     if not (SHARED / "videos" / "pushup_form" / "labels.csv").exists():
         print(f"no pushup_form clips under {SHARED}", file=sys.stderr)
@@ -261,6 +368,7 @@ def main() -> int:
     picks = {("learned alone" if k is None else " / ".join(map(str, k))): chosen.count(k) for k in dict.fromkeys(chosen)}
     _line("nested by group: learned alone or OR'ed, chosen in each fold", nested, wrong)
     print(f"  chosen (group folds): {picks}")
+    population_scaled(measured, labelled)
     return 0
 
 

@@ -3,9 +3,11 @@
 1. ../shared/data/bodyweight_mistakes: the lunge takes (one performer; a good set and one named mistake
    each) against the good take as gold: the named mistake should be found on most reps, nothing on good.
 2. ../shared/data/videos/pushup_form (20 correct, 20 wrong) with the built-in reference: wrong clips
-   flagged, correct ones quiet (balanced accuracy). The video tolerances are learned from these clips
-   (gyml/coach/learned.py), so the figure that counts is the leave-one-clip-out one printed first; the
-   in-sample figure of the shipped tolerances and the tolerances a fit on all 40 clips gives follow.
+   flagged, correct ones quiet (balanced accuracy). Here one tolerance per check is learned from these
+   clips (`fit_tolerances`, the earlier learner), so the figure that counts is the leave-one-clip-out one
+   printed first; the in-sample figure of the shipped tolerances and the tolerances a fit on all 40 clips
+   gives follow. The shipped tolerances are scaled by a population of other push-ups, one share learned
+   from these clips: benchmarks/coach_pushup_population.py measures them.
    How the checks measure (knees on both legs averaged, or on the leg the camera sees; the 90th or 95th
    percentile over the rep) was chosen with these clips in view, so a nested figure follows too: in each
    outer fold that choice is made again by leave-one-out on the other 39 clips alone. Some clips show the

@@ -2,10 +2,20 @@
 and not at all where no leg is seen."""
 
 import numpy as np
+import pytest
 from conftest import shared_path
 
 from gyml.coach.compare import RepMeasures
-from gyml.coach.learned import SEEN, rep_deviations, seen_knee_flexion
+from gyml.coach.learned import (
+    KINDS,
+    POPULATION_CHECKS,
+    SEEN,
+    SHARES,
+    fit_share,
+    population_tolerances,
+    rep_deviations,
+    seen_knee_flexion,
+)
 from gyml.pipeline import analyze_sequence
 from gyml.pose.cache import cached_read_pose
 from gyml.pose.skeleton import ANGLE_NAMES, JOINT, NUM_JOINTS
@@ -68,3 +78,45 @@ def test_wrong_push_ups_are_told_their_fault():
     # wrong20: the hips sink towards the floor at the bottom
     assert "knees_bent" in _push_up_faults("wrong65.mp4")
     assert "hips_sag" in _push_up_faults("wrong20.mp4")
+
+
+def _scores(rng, n: int, sag: float = 0.0, head: float = 0.0) -> list[dict]:
+    """Clip scores (each kind's worst rep) of n clips: the spread of ordinary push-ups filmed by one
+    camera (degrees beyond the reference), with `sag` / `head` degrees of fault added."""
+    return [{"hips_sag": rng.normal(4.0, 5.0) + sag, "hips_pike": rng.normal(15.0, 10.0),
+             "knees_bent": rng.normal(12.0, 4.0), "head_dropped": rng.normal(15.0, 8.0) + head,
+             "shallow": rng.normal(0.2, 0.2), "elbows_flare": rng.normal(0.0, 10.0)} for _ in range(n)]
+
+
+def test_population_tolerances_are_one_percentile_of_the_population_for_every_check():
+    population = {k: np.arange(101.0) for k in KINDS}
+    population["knees_bent"] = np.concatenate([np.arange(101.0), [-np.inf] * 50])   # legs unseen: left out
+    limits = population_tolerances(population, 90.0)
+    assert limits["hips_sag"] == pytest.approx(90.0)
+    assert limits["knees_bent"] == pytest.approx(90.0)
+    assert limits["head_dropped"] == pytest.approx(90.0)
+    assert all(limits[k] is None for k in KINDS if k not in POPULATION_CHECKS)
+
+
+def test_fit_share_finds_the_share_that_separates_faulty_clips_from_the_population():
+    rng = np.random.default_rng(3)
+    reps = _scores(rng, 400)
+    population = {k: np.array([r[k] for r in reps]) for k in KINDS}
+    correct = _scores(rng, 30)
+    wrong = _scores(rng, 15, sag=25.0) + _scores(rng, 15, head=35.0)
+    labels = [False] * len(correct) + [True] * len(wrong)
+    clips = correct + wrong
+
+    def balanced(share):
+        limits = population_tolerances(population, share)
+        flagged = np.array([any(v is not None and c[k] > v for k, v in limits.items()) for c in clips])
+        return 0.5 * (flagged[len(correct):].mean() + (~flagged[:len(correct)]).mean()), flagged
+
+    share = fit_share(clips, labels, population)
+    best, flagged = balanced(share)
+    assert flagged[len(correct):].mean() >= 0.9 and (~flagged[:len(correct)]).mean() >= 0.8
+    # a high share: the population's own spread is tolerated, a fault well beyond it is not
+    assert 80.0 <= share < 100.0
+    # the best share, and the most forgiving of equally good ones
+    assert all(balanced(s)[0] <= best + 1e-12 for s in SHARES)
+    assert all(balanced(s)[0] < best - 1e-12 for s in SHARES if s > share)
