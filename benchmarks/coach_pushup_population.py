@@ -1,18 +1,18 @@
 """Push-up judgement from a population of ordinary push-ups instead of labelled clips.
 
-The coach's video push-up tolerances are learned from the 40 labelled pushup_form clips
-(gyml/coach/learned.py), so every figure on those clips needs a held-out split. Here the 40 clips are a
-pure test: what a normal push-up looks like is taken from every other real push-up we have, and a clip is
-flagged when its reps fall outside that population's spread. Nothing below is chosen on the 40 clips;
-each rule's threshold is one share (FALSE_ALARMS) of the reference population itself, so the balanced
-accuracy on the 40 is a held-out figure as printed (by clip and by person alike).
+Per-check tolerances learned from the 40 labelled pushup_form clips (benchmarks/coach_real.py) need a
+held-out split for every figure. Here, first, the 40 clips are a pure test: what a normal push-up looks
+like is taken from every other real push-up we have, and a clip is flagged when its reps fall outside
+that population's spread. No choice in that first part is made on the 40 clips; each rule's threshold is
+one share (FALSE_ALARMS) of the population itself, so its balanced accuracy on the 40 is a held-out figure
+as printed (by clip and by person alike).
 
-The reference population (REFERENCE): UCF101's PushUps clips (train groups 8-15; web video at 320 x 240),
-the push-up clips of videos/counted and videos/uncounted and videos/form's correct push-up, and RepCount's
-dev push-up sets (another pose source). Each rep is measured exactly as the coach measures it (the
-deviations of gyml/coach/learned.py: sag, pike, knees of the seen leg, head, depth, elbow flare, each the
-90th percentile over the rep), and reps where the body is not seen (a body joint sure less than SEEN on
-both sides) are left out of the population.
+The population (`reference_recordings`): UCF101's PushUps clips (train groups 8-15; web video at 320 x
+240), the push-up clips of videos/counted and videos/uncounted and videos/form's correct push-up, and
+RepCount's dev push-up sets (another pose source). Each rep is measured exactly as the coach measures it
+(the deviations of gyml/coach/learned.py: sag, pike, knees of the seen leg, head, depth, elbow flare, each
+the 90th percentile over the rep); in the first part reps where the body is not seen (a body joint sure
+less than SEEN on both sides) are left out.
 
 Rules, each calibrated on the reference clips alone so that FALSE_ALARMS of them are flagged:
 - per check: a rep strays when any check passes the same percentile of the population's reps (and,
@@ -21,7 +21,15 @@ Rules, each calibrated on the reference clips alone so that FALSE_ALARMS of them
   (sag, pike, head, and the camera view as a covariate, since monocular depth bends the body line by
   view); a rep strays past the distance that flags FALSE_ALARMS of the reference clips;
 and a clip is flagged when any of its reps strays (or, second reading, when its median rep does).
-Last, the population rule OR'ed with the learned tolerances, the choice between them nested by group.
+Then the population rule OR'ed with the per-check learned tolerances, the choice between them nested by
+group.
+
+Last, what the coach ships (gyml/coach/learned.py): the population scales the tolerances and the labels
+set one number. Each named check (sag, knees, head) is tolerated up to the same percentile of the
+population's rep deviations, and only that share is learned from the 40 clips (`fit_share`). Printed:
+the share and tolerances a fit on all 40 gives (to ship), the figures with the share learned leave one
+clip out and leave one group out, every set-up tried (population, reps kept, checks), and nested figures
+where the set-up, and also the way of measuring (coach_real's MEASURES), is chosen inside each fold.
 
     python benchmarks/coach_pushup_population.py
 """
