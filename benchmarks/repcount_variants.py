@@ -92,6 +92,12 @@ def sensor_model(X: np.ndarray, y: np.ndarray):
 
 def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int) -> np.ndarray:
     n_motion = real.X.shape[1] - N_PICTURE
+    if variant == "shipped":   # build_default's own out-of-fold path, on the motion columns
+        from gyml.classify import build_default
+        motion = FeatureTable(real.X[:, :n_motion], real.labels, real.groups, real.sources, real.files, real.sensors)
+        sub_synth = FeatureTable(synth.X[:, :n_motion], synth.labels, synth.groups, synth.sources, synth.files)
+        proba, classes = build_default.out_of_fold_proba(motion, sub_synth, seed)
+        return classes[np.argmax(proba, axis=1)]
     fold = fold_of(real.groups, real.sources, by_source=not OLD_FOLDS)
     sensors = real.sensor_of()
     pred = np.empty(len(real.labels), object)
