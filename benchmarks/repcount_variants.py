@@ -10,6 +10,10 @@ with RepCount's own recordings weighted build_default.SENSOR_WEIGHTS up, other i
   general forest unchanged; `picture_all`: both forests read them.
 - `picture_few_repcount`: only the few picture columns named before looking (feet spread range, wrist over
   shoulder p90, hip height range, knee drop gap, wrist sync, upright).
+- `blend_logreg` (`_picture`): the RepCount forest's probabilities averaged with a logistic regression
+  fitted on the training fold's RepCount recordings alone (motion features, or motion + picture).
+- `shipped`: build_default.out_of_fold_proba itself (the shipped SensorBlend; always the new folds).
+`--old-folds`: the folds before (build_default.fold_of(by_source=False)).
 Feature tables are cached in out/repcount_variants_tables.npz (delete it after changing features).
 Prints accuracy per source (mean over seeds, and each seed) and RepCount recall per class.
 """
