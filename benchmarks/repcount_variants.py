@@ -12,6 +12,8 @@ with RepCount's own recordings weighted build_default.SENSOR_WEIGHTS up, other i
   shoulder p90, hip height range, knee drop gap, wrist sync, upright).
 - `blend_logreg` (`_picture`): the RepCount forest's probabilities averaged with a logistic regression
   fitted on the training fold's RepCount recordings alone (motion features, or motion + picture).
+- `blend_video`: as `blend_logreg`, and video input likewise (forest + logistic regression on the training
+  fold's real video recordings).
 - `shipped`: build_default.out_of_fold_proba itself (the shipped SensorBlend; always the new folds).
 `--old-folds`: the folds before (build_default.fold_of(by_source=False)).
 Feature tables are cached in out/repcount_variants_tables.npz (delete it after changing features).
@@ -125,6 +127,14 @@ def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int
                 mix = np.zeros_like(proba)
                 mix[:, [classes.index(c) for c in small.classes_]] = small.predict_proba(real.X[rows][:, small_cols])
                 proba = 0.5 * proba + 0.5 * mix
+            if not for_repcount and variant == "blend_video":   # the same blend for video input
+                own = train & (sensors == "video")
+                small = sensor_model(real.X[own][:, :n_motion], real.labels[own])
+                video = sensors[rows] == "video"
+                mix = np.zeros((video.sum(), len(classes)))
+                mix[:, [classes.index(c) for c in small.classes_]] = small.predict_proba(
+                    real.X[rows][video][:, :n_motion])
+                proba[video] = 0.5 * proba[video] + 0.5 * mix
             pred[rows] = np.array(classes)[np.argmax(proba, axis=1)]
     return pred
 
