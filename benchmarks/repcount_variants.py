@@ -142,7 +142,7 @@ def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
-    ap.add_argument("--variants", nargs="+", default=["base", "picture_repcount", "picture_few_repcount"])
+    ap.add_argument("--variants", nargs="+", default=["base", "shipped"])
     ap.add_argument("--with-group-15", action="store_true", help="the benchmark's own folds (check only)")
     ap.add_argument("--old-folds", action="store_true", help="sources dealt together (the folds before)")
     args = ap.parse_args()
