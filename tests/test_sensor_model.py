@@ -8,7 +8,7 @@ import pytest
 from gyml.classify.build_default import FeatureTable, fit_by_sensor
 from gyml.classify.default import predict
 from gyml.classify.features import motion_features
-from gyml.classify.model import ExerciseModel
+from gyml.classify.model import ExerciseModel, single_threaded
 from gyml.errors import GymlError
 from gyml.pose.sensor_twin import random_camera, repcount_twin
 from gyml.synth import SynthConfig, synthesize
@@ -35,7 +35,7 @@ def model():
     assert set(fitted) == {None, "repcount"}
     base = fitted.pop(None)
     for estimator in (base, *fitted.values()):
-        estimator.set_params(clf__n_jobs=1)
+        single_threaded(estimator)
     return ExerciseModel(base, list(LABELS), {k: k for k in LABELS}, "motion", {}, fitted)
 
 

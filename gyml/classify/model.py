@@ -23,7 +23,7 @@ from gyml.pose.sequence import write_atomically
 
 MODELS = ("multinomial", "ovr", "trees", "knn", "knn_dtw")
 OUR_TYPES = ("gyml.classify.pca.ChunkedPCA", "gyml.classify.pca.SpanLinearClassifier",
-             "gyml.classify.neighbors.DTWNeighbors")
+             "gyml.classify.neighbors.DTWNeighbors", "gyml.classify.sensor_blend.SensorBlend")
 
 
 def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: bool = False,
@@ -79,15 +79,7 @@ class ExerciseModel:
         return self.by_sensor.get(sensor, self.estimator) if sensor else self.estimator
 
     def predict_proba(self, X: np.ndarray, sensor: str | None = None) -> np.ndarray:
-        estimator = self.estimator_for(sensor)
-        forest = estimator.steps[-1][1] if len(getattr(estimator, "steps", ())) == 1 else None
-        if isinstance(forest, (ExtraTreesClassifier, RandomForestClassifier)) and len(X) <= 4:
-            # One recording at a time (an analysis): the trees' own average, without the forest's
-            # parallel dispatch, which costs several times what 200 small trees take to answer.
-            rows = np.asarray(X, dtype=np.float32)
-            return sum(tree.predict_proba(rows, check_input=False) for tree in forest.estimators_) / len(
-                forest.estimators_)
-        return estimator.predict_proba(X)
+        return estimator_proba(self.estimator_for(sensor), X)
 
     def save(self, path: str | Path) -> Path:
         import skops.io as sio
@@ -129,6 +121,23 @@ class ExerciseModel:
         estimator = _load_estimator(payload, path)
         return cls(estimator, list(meta["labels"]), dict(meta["names"]), meta["features"], meta.get("settings", {}),
                    {sensor: _load_estimator(data, path) for sensor, data in by_sensor.items()})
+
+
+def estimator_proba(estimator, X: np.ndarray) -> np.ndarray:
+    """`estimator.predict_proba(X)`; for a forest and one recording at a time (an analysis), the trees' own
+    average, without the forest's parallel dispatch, which costs several times what 200 small trees take."""
+    forest = estimator.steps[-1][1] if len(getattr(estimator, "steps", ())) == 1 else estimator
+    if isinstance(forest, (ExtraTreesClassifier, RandomForestClassifier)) and len(X) <= 4:
+        rows = np.asarray(X, dtype=np.float32)
+        return sum(tree.predict_proba(rows, check_input=False) for tree in forest.estimators_) / len(
+            forest.estimators_)
+    return estimator.predict_proba(X)
+
+
+def single_threaded(estimator):
+    """Every nested `n_jobs` set to 1: one recording at a time, threads cost more to start than they save."""
+    estimator.set_params(**{key: 1 for key in estimator.get_params(deep=True) if key.endswith("n_jobs")})
+    return estimator
 
 
 def _load_estimator(payload: bytes, path: Path):

@@ -1,0 +1,175 @@
+"""RepCount-pose recognition variants, compared out of fold by group over several forest seeds, on the
+benchmark's folds WITHOUT UCF101 group 15 (the check no choice looks at).
+
+    python benchmarks/repcount_variants.py [--seeds 0 1 2 3 4 5] [--variants base picture_repcount ...]
+
+Variants (every one keeps the shipped split: input from RepCount-pose files is judged by a forest fitted
+with RepCount's own recordings weighted build_default.SENSOR_WEIGHTS up, other input by the general forest):
+- `base`: the shipped recipe (144 motion features).
+- `picture_repcount`: the RepCount forest also reads the picture features (gyml.classify.picture), the
+  general forest unchanged; `picture_all`: both forests read them.
+- `picture_few_repcount`: only the few picture columns named before looking (feet spread range, wrist over
+  shoulder p90, hip height range, knee drop gap, wrist sync, upright).
+- `blend_logreg` (`_picture`): the RepCount forest's probabilities averaged with a logistic regression
+  fitted on the training fold's RepCount recordings alone (motion features, or motion + picture).
+- `blend_video`: as `blend_logreg`, and video input likewise (forest + logistic regression on the training
+  fold's real video recordings).
+- `shipped`: build_default.out_of_fold_proba itself (the shipped SensorBlend; always the new folds).
+`--old-folds`: the folds before (build_default.fold_of(by_source=False)).
+Feature tables are cached in out/repcount_variants_tables.npz (delete it after changing features).
+Prints accuracy per source (mean over seeds, and each seed) and RepCount recall per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gyml.classify.build_default import (
+    HELD_OUT_GROUPS,
+    SENSOR_WEIGHTS,
+    FeatureTable,
+    fit,
+    fold_of,
+    shared_recordings,
+    synth_table,
+)
+from gyml.classify.picture import N_PICTURE, picture_feature_names
+
+CACHE = Path("out/repcount_variants_tables.npz")
+OLD_FOLDS = False   # --old-folds: build_default.fold_of(by_source=False), the folds before
+FEW = ("pic:feet_apart_range", "pic:wrist_over_shoulder_p90", "pic:hip_height_range", "pic:knee_drop_gap_p90",
+       "pic:sync_wrist_y", "pic:upright")
+
+
+def tables(per_class: int = 20):
+    """(real table with motion + picture columns, synthesised table with motion + MISSING picture columns)."""
+    if CACHE.exists():
+        d = np.load(CACHE)
+        real = FeatureTable(d["real.X"], d["real.labels"], d["real.groups"], d["real.sources"],
+                            list(d["real.files"]), d["real.sensors"])
+        synth = FeatureTable(d["synth.X"], d["synth.labels"], d["synth.groups"], d["synth.sources"],
+                             list(d["synth.files"]))
+        return real, synth
+    from gyml.classify.features import MISSING, build_features
+    from gyml.classify.picture import picture_features
+    from gyml.classify.recordings import read_with_progress
+
+    read, _ = read_with_progress(shared_recordings(), True)
+    seqs = [seq for _, seq in read]
+    X = np.hstack([build_features(seqs, "motion"), np.stack([picture_features(s.image_landmarks) for s in seqs])])
+    real = FeatureTable(X, np.array([r.label for r, _ in read]), np.array([r.group for r, _ in read]),
+                        np.array([r.source for r, _ in read]), [r.path.name for r, _ in read],
+                        np.array([s.source for s in seqs]))
+    synth = synth_table(per_class, 0)
+    synth = FeatureTable(np.hstack([synth.X, np.full((len(synth.X), N_PICTURE), MISSING, np.float32)]),
+                         synth.labels, synth.groups, synth.sources, synth.files)
+    CACHE.parent.mkdir(exist_ok=True)
+    np.savez_compressed(CACHE, **{f"{n}.{k}": np.asarray(getattr(t, k)) for n, t in (("real", real), ("synth", synth))
+                                  for k in ("X", "labels", "groups", "sources", "files")},
+                        **{"real.sensors": real.sensors})
+    return real, synth
+
+
+def columns(variant: str, n_motion: int, for_repcount: bool) -> np.ndarray:
+    motion = np.arange(n_motion)
+    names = picture_feature_names()
+    if not variant.startswith("picture") or (variant.endswith("_repcount") and not for_repcount):
+        return motion
+    if variant.startswith("picture_few"):
+        return np.concatenate([motion, n_motion + np.array([names.index(n) for n in FEW])])
+    return np.arange(n_motion + N_PICTURE)
+
+
+def sensor_model(X: np.ndarray, y: np.ndarray):
+    """A small model of RepCount's own recordings: quantile-scaled features, L2 logistic regression
+    (C fixed before looking)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import QuantileTransformer
+
+    return make_pipeline(QuantileTransformer(n_quantiles=min(30, len(y))),
+                         LogisticRegression(C=0.3, max_iter=3000)).fit(X, y)
+
+
+def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int) -> np.ndarray:
+    n_motion = real.X.shape[1] - N_PICTURE
+    if variant == "shipped":   # build_default's own out-of-fold path, on the motion columns
+        from gyml.classify import build_default
+        motion = FeatureTable(real.X[:, :n_motion], real.labels, real.groups, real.sources, real.files, real.sensors)
+        sub_synth = FeatureTable(synth.X[:, :n_motion], synth.labels, synth.groups, synth.sources, synth.files)
+        proba, classes = build_default.out_of_fold_proba(motion, sub_synth, seed)
+        return classes[np.argmax(proba, axis=1)]
+    fold = fold_of(real.groups, real.sources, by_source=not OLD_FOLDS)
+    sensors = real.sensor_of()
+    pred = np.empty(len(real.labels), object)
+    weight = SENSOR_WEIGHTS["repcount"]
+    for k in np.unique(fold):
+        train, test = fold != k, fold == k
+        for for_repcount in (False, True):
+            rows = test & ((sensors == "repcount") == for_repcount)
+            if not rows.any():
+                continue
+            cols = columns(variant, n_motion, for_repcount)
+            sub_synth = FeatureTable(synth.X[:, cols], synth.labels, synth.groups, synth.sources, synth.files)
+            scale = np.where(sensors[train] == "repcount", weight, 1.0) if for_repcount else None
+            model = fit(real.X[train][:, cols], real.labels[train], sub_synth, seed, scale)
+            proba = model.predict_proba(real.X[rows][:, cols])
+            classes = list(model.classes_)
+            if for_repcount and variant.startswith("blend"):
+                own = train & (sensors == "repcount")
+                small_cols = np.arange(real.X.shape[1]) if "picture" in variant else np.arange(n_motion)
+                small = sensor_model(real.X[own][:, small_cols], real.labels[own])
+                mix = np.zeros_like(proba)
+                mix[:, [classes.index(c) for c in small.classes_]] = small.predict_proba(real.X[rows][:, small_cols])
+                proba = 0.5 * proba + 0.5 * mix
+            if not for_repcount and variant == "blend_video":   # the same blend for video input
+                own = train & (sensors == "video")
+                small = sensor_model(real.X[own][:, :n_motion], real.labels[own])
+                video = sensors[rows] == "video"
+                mix = np.zeros((video.sum(), len(classes)))
+                mix[:, [classes.index(c) for c in small.classes_]] = small.predict_proba(
+                    real.X[rows][video][:, :n_motion])
+                proba[video] = 0.5 * proba[video] + 0.5 * mix
+            pred[rows] = np.array(classes)[np.argmax(proba, axis=1)]
+    return pred
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    ap.add_argument("--variants", nargs="+", default=["base", "shipped"])
+    ap.add_argument("--with-group-15", action="store_true", help="the benchmark's own folds (check only)")
+    ap.add_argument("--old-folds", action="store_true", help="sources dealt together (the folds before)")
+    args = ap.parse_args()
+    global OLD_FOLDS
+    OLD_FOLDS = args.old_folds
+    real, synth = tables()
+    keep = np.ones(len(real.labels), bool) if args.with_group_15 else ~np.isin(real.groups, HELD_OUT_GROUPS)
+    real = FeatureTable(real.X[keep], real.labels[keep], real.groups[keep], real.sources[keep],
+                        [f for f, k in zip(real.files, keep) if k], real.sensors[keep])
+    for variant in args.variants:
+        t0 = time.perf_counter()
+        preds = [out_of_fold(variant, real, synth, seed) for seed in args.seeds]
+        line = []
+        for source in ("ucf101", "repcount"):
+            inside = real.sources == source
+            accs = [float(np.mean(p[inside] == real.labels[inside])) for p in preds]
+            line.append(f"{source} {np.mean(accs):.3f} ({' '.join(f'{a:.3f}' for a in accs)})")
+        accs = [float(np.mean(p == real.labels)) for p in preds]
+        line.append(f"all {np.mean(accs):.3f}")
+        print(f"{variant:<22} " + "  ".join(line) + f"  [{time.perf_counter() - t0:.0f} s]")
+        inside = real.sources == "repcount"
+        recalls = [f"{lab} {np.mean([np.mean(p[inside & (real.labels == lab)] == lab) for p in preds]):.2f}"
+                   for lab in sorted(set(real.labels[inside]))]
+        print("    repcount recall: " + ", ".join(recalls))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
