@@ -46,6 +46,7 @@ from gyml.classify.recordings import read_with_progress
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT, JOINT_NAMES
 from gyml.reps.counter import count_reps
+from gyml.reps.coverage import FEET_SEEN_MIN, feet_visibility
 
 CROP_CACHE = Path.home() / ".cache" / "gyml" / "benchmarks" / "crops"
 CROPS = ("waist up", "knees up", "head cut")
@@ -233,6 +234,15 @@ def main() -> int:
         X = build_features([items[i] for i in keep], MODEL_FEATURES)
         features[name] = (np.array(keep, int), X)
         print(f"{name}: {len(keep)} recordings", file=sys.stderr)
+
+    print(f"\nthe analysis's warning that the feet were hardly seen (better ankle's median visibility < "
+          f"{FEET_SEEN_MIN}), on videos' poses:")
+    for name, items in versions.items():
+        if name in ("unchanged",) or name.endswith("(real crop)"):
+            seen = [feet_visibility(s) for s in items if s is not None]
+            seen = [v for v in seen if v is not None]
+            fired = sum(v < FEET_SEEN_MIN for v in seen)
+            print(f"  {name:<24} {fired:>3} of {len(seen):>3} ({fired / max(len(seen), 1):.0%})")
 
     X_clean = features["unchanged"][1]
     pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}

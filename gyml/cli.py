@@ -288,6 +288,8 @@ def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
                 "segments": [s.to_dict() for s in reps.segments], "tracking": tracking.to_dict()}
         if tracking.warning:
             line["warning"] = tracking.warning
+        if tracking.framing_warning:
+            line["framing_warning"] = tracking.framing_warning
         if seq.metadata.get("plausibility"):
             line["plausibility"] = seq.metadata["plausibility"]
         return line

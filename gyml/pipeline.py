@@ -56,9 +56,9 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     if seq.metadata.get("absent_joints"):
         extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
     _report_plausibility(seq, extras, feedback)
-    if tracking.warning:
-        feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
-                                    message=tracking.warning))
+    for warning in (tracking.framing_warning, tracking.warning):
+        if warning:
+            feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn", message=warning))
     faulty_reps = sorted({m["rep"] for m in extras.get("rep_metrics", []) if m["faults"]})
     summary = _summary(prediction, reps, feedback, faulty_reps)
     if tracking.warning:

@@ -35,3 +35,33 @@ def test_a_set_the_tracker_lost_for_seconds_is_flagged_and_a_clean_one_is_not():
     assert len(warnings) == 1 and warnings[0].rep is None
     assert "may be low" in a.summary
     assert a.extras["tracking"]["longest_gap_s"] > 3.0
+
+
+def test_a_real_clip_whose_feet_leave_the_picture_is_warned_and_a_whole_body_clip_is_not():
+    """UCF101 clips as MediaPipe read them: a jumping jack filmed with the feet below the picture's edge
+    (its image landmarks say so in every frame) against a squat filmed whole."""
+    from conftest import shared_path
+
+    from gyml.pose.sequence import PoseSequence
+
+    poses = shared_path("ucf101") / "poses"
+    cut = PoseSequence.load(poses / "v_JumpingJack_g10_c01.npz")
+    whole = PoseSequence.load(poses / "v_BodyWeightSquats_g15_c01.npz")
+    ankles_y = cut.image_landmarks[cut.present][:, [27, 28], 1]
+    assert (ankles_y > 1.0).all(axis=1).mean() > 0.9
+    said = analyze_sequence(cut, "cut").analysis
+    warned = [f for f in said.feedback if f.severity == "warn" and "feet were hardly seen" in f.message]
+    assert len(warned) == 1 and warned[0].rep is None
+    assert said.extras["tracking"]["feet_visibility"] < 0.3
+    quiet = analyze_sequence(whole, "whole").analysis
+    assert not [f for f in quiet.feedback if "feet were hardly seen" in f.message]
+    assert quiet.extras["tracking"]["feet_visibility"] > 0.9
+
+
+def test_poses_from_other_sources_get_no_feet_verdict():
+    """Synthesised (or 3D keypoint) poses carry no camera visibility: nothing is said about the framing."""
+    seq = synthesize("squat", 4, seed=5)
+    seq.confidence[:, :] = 0.1
+    a = analyze_sequence(seq, "x", exercise="squat").analysis
+    assert "feet_visibility" not in a.extras["tracking"]
+    assert not [f for f in a.feedback if "feet were hardly seen" in f.message]
