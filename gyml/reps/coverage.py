@@ -15,7 +15,7 @@ from gyml.reps.counter import RepCount
 MIN_SHARE = 0.8      # below it, whole reps are likely to fall in the gaps
 MAX_GAP_S = 2.0      # a gap longer than this (or than a rep) can hide a rep
 # MediaPipe draws every landmark, seen or not; on videos cropped from the waist or the knees down the
-# better-seen ankle's median visibility falls below this in 80% / 67% of clips, on whole clips in 19%
+# better-seen ankle's median visibility falls below this in 78% / 67% of clips, on whole clips in 19%
 # (mostly web clips whose feet do leave the picture; benchmarks/classify_messy.py).
 FEET_SEEN_MIN = 0.3
 
