@@ -17,10 +17,12 @@ The changes (pure functions on a PoseSequence, below):
 - head and hands out of frame: head, wrists and hands unknown (the top of the picture cut, as in pull-ups
   filmed close).
 - framed too tight, for real: the video itself cropped and its poses extracted again by MediaPipe (which
-  guesses the landmarks it cannot see): "waist up" (the picture ends a little below the standing hips),
-  "knees up" (it ends at the knees), "head cut" (it starts a quarter of a trunk above the shoulders, so
-  the head and raised hands leave the top). On up to --crop-per-class videos of each exercise (UCF101 and
-  gyml's videos, spread over groups); the poses are cached in ~/.cache/gyml/benchmarks/crops.
+  guesses the landmarks it cannot see; gyml.pose.framing): "waist up" (the picture ends a little below the
+  standing hips), "knees up" (it ends at the knees), "head cut" (it starts a quarter of a trunk above the
+  shoulders). On up to --crop-per-class videos of each exercise (UCF101 and gyml's videos, taken in turn
+  from each group; the same videos build_default re-frames for training); poses cached.
+The shipped recipe trains on the re-framed videos of the training folds too (build_default.FRAMED_PER_CLASS);
+`--without-framed-training` gives the recipe before, for comparison.
 Several people in frame and the camera view have their own measurements (benchmarks/follow_mover.py and
 benchmarks/classify_real.py's accuracy by view).
 """
@@ -38,20 +40,18 @@ from gyml.classify.build_default import (
     MODEL_FEATURES,
     fit_by_sensor,
     fold_of,
+    framing_subset,
     shared_recordings,
     synth_table,
+    video_of,
 )
 from gyml.classify.features import build_features
 from gyml.classify.recordings import read_with_progress
+from gyml.pose.framing import FRAMINGS, reframed_pose
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT, JOINT_NAMES
 from gyml.reps.counter import count_reps
 from gyml.reps.coverage import FEET_SEEN_MIN, feet_visibility
-
-CROP_CACHE = Path.home() / ".cache" / "gyml" / "benchmarks" / "crops"
-CROPS = ("waist up", "knees up", "head cut")
-# MediaPipe's landmarks: shoulders, hips, knees (left, right)
-SHOULDERS, HIPS, KNEES = (11, 12), (23, 24), (25, 26)
 
 MIRROR = np.array([JOINT[n.replace("left_", "@").replace("right_", "left_").replace("@", "right_")]
                    for n in JOINT_NAMES])
@@ -118,87 +118,15 @@ def messy_versions(seqs: list[PoseSequence], labels: np.ndarray, fold: np.ndarra
     return out
 
 
-def crop_rows(image: np.ndarray, crop: str) -> tuple[float, float] | None:
-    """The picture rows (top, bottom, normalised) that a tighter framing keeps, from the full picture's
-    landmarks (T, 33, 2): standing-height hips and knees (their highest quarter), median shoulders."""
-    y = image[..., 1]
-    seen = np.isfinite(y).all(axis=1)
-    if seen.sum() < 5:
-        return None
-    y = y[seen]
-    shoulders = float(np.median(y[:, SHOULDERS]))
-    hips = float(np.percentile(y[:, HIPS].mean(axis=1), 25))
-    knees = float(np.percentile(y[:, KNEES].mean(axis=1), 25))
-    trunk = hips - shoulders
-    if crop == "waist up":
-        return 0.0, min(1.0, hips + 0.15 * abs(trunk))
-    if crop == "knees up":
-        return 0.0, min(1.0, knees)
-    return max(0.0, shoulders - 0.25 * abs(trunk)), 1.0
-
-
-def cropped_reading(video: Path, seq: PoseSequence, crop: str) -> PoseSequence | None:
-    """The video's poses extracted again from frames cut to `crop_rows` (cached), or None when the cut
-    leaves less than a fifth of the picture or the landmarks of the full picture are missing."""
-    from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
-    from gyml.pose.readers.mover import _extract_cropped, _frame_size
-
-    cache = CROP_CACHE / f"{video.stem}.{crop.replace(' ', '_')}.npz"
-    if cache.is_file():
-        return PoseSequence.load(cache)
-    if seq.image_landmarks is None:
-        return None
-    rows = crop_rows(np.asarray(seq.image_landmarks, np.float64), crop)
-    if rows is None or rows[1] - rows[0] < 0.2:
-        return None
-    width, height = _frame_size(video)
-    box = (0, int(rows[0] * height), width, int(np.ceil(rows[1] * height)))
-    poses = _extract_cropped(video, box, (width, height))
-    if not np.isfinite(poses.world).all(axis=(1, 2)).any():
-        return None
-    out = landmarks_to_sequence(poses.world, poses.visibility, seq.fps, seq.source, image_landmarks=poses.image,
-                                metadata={**seq.metadata, "crop_rows": rows})
-    CROP_CACHE.mkdir(parents=True, exist_ok=True)
-    out.save(cache)
-    return out
-
-
-def video_of(path: Path) -> Path | None:
-    """The video file of a recording: itself, or the video its stored poses were extracted from
-    (UCF101: poses/<stem>.npz, the video in videos/)."""
-    if path.suffix.lower() in (".mp4", ".avi", ".mov"):
-        return path if path.is_file() else None
-    for suffix in (".avi", ".mp4"):
-        candidate = path.parent.parent / "videos" / (path.stem + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def crop_subset(recordings, labels: np.ndarray, per_class: int) -> list[int]:
-    """Up to `per_class` videos of each exercise, taken round-robin over their groups."""
-    chosen = []
-    for label in dict.fromkeys(labels):
-        by_group: dict[str, list[int]] = {}
-        for i, r in enumerate(recordings):
-            if labels[i] == label and video_of(r.path) is not None:
-                by_group.setdefault(r.group, []).append(i)
-        queues = [sorted(v, key=lambda i: recordings[i].path.name) for _, v in sorted(by_group.items())]
-        picked: list[int] = []
-        while len(picked) < per_class and any(queues):
-            for q in queues:
-                if q and len(picked) < per_class:
-                    picked.append(q.pop(0))
-        chosen += picked
-    return chosen
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-class", type=int, default=20, help="synthesised sequences per catalog exercise")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--crop-per-class", type=int, default=8,
                     help="videos of each exercise re-extracted from cropped frames (0: none)")
+    ap.add_argument("--without-framed-training", action="store_true",
+                    help="the recipe before: the training folds' re-framed videos do not join the training data "
+                         "(shipped: they do, as in build_default; a crop is always judged by a model without its group)")
     args = ap.parse_args()
 
     recordings = shared_recordings()
@@ -219,15 +147,14 @@ def main() -> int:
 
     versions = messy_versions(seqs, labels, fold, files)
     if args.crop_per_class:
-        subset = crop_subset([r for r, _ in read], labels, args.crop_per_class)
-        print(f"re-extracting {len(subset)} videos from cropped frames ({len(CROPS)} framings; cached)",
-              file=sys.stderr)
-        for crop in CROPS:
+        subset = framing_subset(read, args.crop_per_class)
+        print(f"re-reading {len(subset)} videos through {len(FRAMINGS)} framings (cached)", file=sys.stderr)
+        for framing in FRAMINGS:
             items: list[PoseSequence | None] = [None] * len(seqs)
             for n, i in enumerate(subset):
-                items[i] = cropped_reading(video_of(read[i][0].path), seqs[i], crop)
-                print(f"  {crop} {n + 1}/{len(subset)}", end="\r", file=sys.stderr)
-            versions[f"{crop} (real crop)"] = items
+                items[i] = reframed_pose(video_of(*read[i]), seqs[i], framing)
+                print(f"  {framing} {n + 1}/{len(subset)}", end="\r", file=sys.stderr)
+            versions[f"{framing.replace('_', ' ')} (real crop)"] = items
     features = {}
     for name, items in versions.items():
         keep = [i for i, s in enumerate(items) if s is not None and len(s) >= 2]
@@ -248,7 +175,15 @@ def main() -> int:
     pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}
     for k in np.unique(fold):
         train = fold != k
-        models = fit_by_sensor(X_clean[train], labels[train], sensors[train], synth, args.seed)
+        X_train, y_train, sensors_train = X_clean[train], labels[train], sensors[train]
+        if not args.without_framed_training:
+            for name, (keep, X) in features.items():
+                if name.endswith("(real crop)"):
+                    rows = fold[keep] != k
+                    X_train = np.vstack([X_train, X[rows]])
+                    y_train = np.concatenate([y_train, labels[keep][rows]])
+                    sensors_train = np.concatenate([sensors_train, sensors[keep][rows]])
+        models = fit_by_sensor(X_train, y_train, sensors_train, synth, args.seed)
         for name, (keep, X) in features.items():
             for row, i in enumerate(keep):
                 if fold[i] != k:

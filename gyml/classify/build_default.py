@@ -86,6 +86,10 @@ MODEL_FEATURES = "motion"
 # its count: UCF101's seven classes would otherwise crowd out the few RepCount examples of the others.
 REAL_WEIGHT = 3.0
 FOLDS = 8
+# Videos of each exercise also read through tighter framings (waist up, knees up, head cut; gyml.pose.framing)
+# as training examples: MediaPipe draws a cut body inside the picture, squashed and guessed, and a model
+# that has seen such readings names them far more often (benchmarks/classify_messy.py).
+FRAMED_PER_CLASS = 8
 # Input from these sensors (PoseSequence.source) is judged by a forest fitted with the sensor's own real
 # recordings weighted this many times up. RepCount-pose files are MediaPipe picture landmarks normalised
 # per axis, and MediaPipe often fails on their lying lifters: their own examples teach that sensor best
@@ -124,22 +128,99 @@ class FeatureTable:
     sources: np.ndarray
     files: list[str]
     sensors: np.ndarray | None = None   # each recording's PoseSequence.source ("video", "repcount", ...)
+    # Features of videos re-read through tighter framings (gyml.pose.framing), and the row of X each one
+    # re-reads: extra training examples that go wherever their recording goes, never judged themselves.
+    X_framed: np.ndarray | None = None
+    framed_of: np.ndarray | None = None
 
     def sensor_of(self) -> np.ndarray:
         return self.sensors if self.sensors is not None else self.sources
 
+    def training_rows(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(features, labels, sensors) of the recordings in `rows` (a mask; all when None) and of their
+        re-framed readings."""
+        rows = np.ones(len(self.labels), bool) if rows is None else rows
+        X, y, sensors = self.X[rows], self.labels[rows], self.sensor_of()[rows]
+        if self.X_framed is not None and len(self.X_framed):
+            take = rows[self.framed_of]
+            X = np.vstack([X, self.X_framed[take]])
+            y = np.concatenate([y, self.labels[self.framed_of][take]])
+            sensors = np.concatenate([sensors, self.sensor_of()[self.framed_of][take]])
+        return X, y, sensors
 
-def real_table(recordings=None, show_progress: bool = True) -> tuple[FeatureTable, list[str]]:
-    """Features of every readable real recording (poses through the cache, a progress bar)."""
+
+def real_table(recordings=None, show_progress: bool = True, framed_per_class: int | None = None
+               ) -> tuple[FeatureTable, list[str]]:
+    """Features of every readable real recording (poses through the cache, a progress bar), and of up to
+    `framed_per_class` videos of each exercise re-read through tighter framings (FRAMED_PER_CLASS)."""
     from gyml.classify.features import build_features
     from gyml.classify.recordings import read_with_progress
 
     recordings = shared_recordings() if recordings is None else recordings
     read, problems = read_with_progress(recordings, show_progress)
     X = build_features([seq for _, seq in read], MODEL_FEATURES) if read else np.zeros((0, 0), np.float32)
-    return FeatureTable(X, np.array([r.label for r, _ in read]), np.array([r.group for r, _ in read]),
-                        np.array([r.source for r, _ in read]), [r.path.name for r, _ in read],
-                        np.array([seq.source for _, seq in read])), problems
+    table = FeatureTable(X, np.array([r.label for r, _ in read]), np.array([r.group for r, _ in read]),
+                         np.array([r.source for r, _ in read]), [r.path.name for r, _ in read],
+                         np.array([seq.source for _, seq in read]))
+    per_class = FRAMED_PER_CLASS if framed_per_class is None else framed_per_class
+    if per_class and read:
+        framed, of = framed_readings(read, per_class, show_progress)
+        if framed:
+            table = replace(table, X_framed=build_features(framed, MODEL_FEATURES), framed_of=np.array(of, int))
+    return table, problems
+
+
+def video_of(recording, seq) -> Path | None:
+    """The video a recording was read from: itself, or the video its stored poses came from."""
+    from gyml.pose.readers import VIDEO_SUFFIXES
+    from gyml.pose.readers.mover import video_beside
+
+    if recording.path.suffix.lower() in VIDEO_SUFFIXES:
+        return recording.path if recording.path.is_file() else None
+    return video_beside(recording.path, seq)
+
+
+def framing_subset(read, per_class: int) -> list[int]:
+    """Up to `per_class` videos of each exercise, taken in turn from each group (by name)."""
+    chosen = []
+    for label in sorted({r.label for r, _ in read}):
+        by_group: dict[str, list[int]] = {}
+        for i, (r, seq) in enumerate(read):
+            if r.label == label and seq.source == "video" and video_of(r, seq) is not None:
+                by_group.setdefault(r.group, []).append(i)
+        queues = [sorted(v, key=lambda i: read[i][0].path.name) for _, v in sorted(by_group.items())]
+        picked: list[int] = []
+        while len(picked) < per_class and any(queues):
+            for queue in queues:
+                if queue and len(picked) < per_class:
+                    picked.append(queue.pop(0))
+        chosen += picked
+    return chosen
+
+
+def framed_readings(read, per_class: int, show_progress: bool = True) -> tuple[list, list[int]]:
+    """(sequences, the row each re-reads): `framing_subset`'s videos through every framing (cached; the
+    first time, each is a pose pass over the video)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from gyml.pose.framing import FRAMINGS, reframed_pose
+
+    subset = framing_subset(read, per_class)
+    seqs, of = [], []
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True, disable=not (show_progress and console.is_terminal)) as bar:
+        task = bar.add_task("framings", total=len(subset) * len(FRAMINGS))
+        for i in subset:
+            recording, seq = read[i]
+            for framing in FRAMINGS:
+                again = reframed_pose(video_of(recording, seq), seq, framing)
+                if again is not None and again.present.sum() >= 2:
+                    seqs.append(again)
+                    of.append(i)
+                bar.advance(task)
+    return seqs, of
 
 
 def synth_table(per_class: int, seed: int = 0) -> FeatureTable:
@@ -188,7 +269,7 @@ def out_of_fold_proba(real: FeatureTable, synth: FeatureTable | None, seed: int 
     sensors = real.sensor_of()
     for k in np.unique(fold):
         train = fold != k
-        models = fit_by_sensor(real.X[train], real.labels[train], sensors[train], synth, seed)
+        models = fit_by_sensor(*real.training_rows(train), synth, seed)
         for sensor in np.unique(sensors[fold == k]):
             test = (fold == k) & (sensors == sensor)
             model = models.get(str(sensor), models[None])
@@ -264,7 +345,7 @@ def build(per_class: int = 20, seed: int = 0, synth_only: bool = False, show_pro
         calibration = fit_calibration(proba.max(axis=1), correct,
                                       fitted_on=f"out-of-fold predictions on {len(correct)} real recordings")
         report(f"out-of-fold top-1 accuracy on the real recordings {correct.mean():.3f}")
-        models = fit_by_sensor(real.X, real.labels, real.sensor_of(), synth, seed)
+        models = fit_by_sensor(*real.training_rows(), synth, seed)
         estimator = models.pop(None)
         by_sensor = models
         settings.update({"sensor_weights": {k: v for k, v in SENSOR_WEIGHTS.items() if k in by_sensor},
