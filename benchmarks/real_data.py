@@ -68,3 +68,20 @@ def video_sequences() -> list[RealSequence]:
 
 def all_sequences() -> list[RealSequence]:
     return repcount_sequences() + video_sequences()
+
+
+def seed_summary(labels, sources, preds: list) -> tuple[str, str]:
+    """For out-of-fold predictions over several seeds: ("ucf101 mean (each seed) repcount ... all mean",
+    "repcount recall per class, mean over seeds") -- the variant scripts' one-line comparison."""
+    import numpy as np
+
+    line = []
+    for source in ("ucf101", "repcount"):
+        inside = sources == source
+        accs = [float(np.mean(p[inside] == labels[inside])) for p in preds]
+        line.append(f"{source} {np.mean(accs):.3f} ({' '.join(f'{a:.3f}' for a in accs)})")
+    line.append(f"all {np.mean([float(np.mean(p == labels)) for p in preds]):.3f}")
+    inside = sources == "repcount"
+    recalls = [f"{lab} {np.mean([np.mean(p[inside & (labels == lab)] == lab) for p in preds]):.2f}"
+               for lab in sorted(set(labels[inside]))]
+    return "  ".join(line), ", ".join(recalls)

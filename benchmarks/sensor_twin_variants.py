@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from real_data import seed_summary
 
 from gyml.classify.build_default import (
     HELD_OUT_GROUPS,
@@ -180,20 +181,9 @@ def main() -> int:
     for variant in args.variants:
         t0 = time.perf_counter()
         sub, preds = evaluate(variant, tables, args.seeds, args.twin_weight, args.with_group_15)
-        line = []
-        for source in ("ucf101", "repcount"):
-            inside = sub.sources == source
-            accs = [float(np.mean(p[inside] == sub.labels[inside])) for p in preds]
-            line.append(f"{source} {np.mean(accs):.3f} ({' '.join(f'{a:.3f}' for a in accs)})")
-        accs = [float(np.mean(p == sub.labels)) for p in preds]
-        line.append(f"all {np.mean(accs):.3f}")
-        print(f"{variant:<14} tw {args.twin_weight:<4} " + "  ".join(line) + f"  [{time.perf_counter() - t0:.0f} s]")
-        inside = sub.sources == "repcount"
-        recalls = []
-        for lab in sorted(set(sub.labels[inside])):
-            m = inside & (sub.labels == lab)
-            recalls.append(f"{lab} {np.mean([np.mean(p[m] == lab) for p in preds]):.2f}")
-        print("    repcount recall: " + ", ".join(recalls))
+        line, recalls = seed_summary(sub.labels, sub.sources, preds)
+        print(f"{variant:<14} tw {args.twin_weight:<4} {line}  [{time.perf_counter() - t0:.0f} s]")
+        print("    repcount recall: " + recalls)
         sys.stdout.flush()
     return 0
 

@@ -51,7 +51,7 @@ def test_a_real_video_read_again_from_the_waist_up_is_cached(tmp_path, monkeypat
     def no_second_pass(*args, **kwargs):
         raise AssertionError("read again instead of taken from the cache")
 
-    import gyml.pose.readers.mover as mover
+    from gyml.pose.readers import mover
     monkeypatch.setattr(mover, "_extract_cropped", no_second_pass)
     again = framing.reframed_pose(video, seq, "waist_up", folder=tmp_path)
     np.testing.assert_array_equal(np.nan_to_num(again.joints), np.nan_to_num(cut.joints))
@@ -64,5 +64,6 @@ def test_re_framed_readings_train_only_where_their_recording_does():
                          X_framed=np.array([[10, 10], [11, 11], [12, 12]], np.float32), framed_of=np.array([1, 1, 2]))
     Xt, yt, st = table.training_rows(np.array([True, False, True, False]))
     assert Xt.tolist() == [[0, 1], [4, 5], [12, 12]] and yt.tolist() == ["a", "a", "a"]
+    assert st.tolist() == ["video"] * 3
     Xa, ya, _ = table.training_rows()
     assert len(Xa) == 7 and ya.tolist() == ["a", "b", "a", "b", "b", "b", "a"]
