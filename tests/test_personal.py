@@ -204,3 +204,18 @@ def test_a_damaged_stored_exercise_is_one_line_naming_the_fix(scale_ready):
     r = run("exercises")
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert run("exercises", "remove", "side_raise").returncode == 0 and not path.exists()
+
+
+def test_with_own_exercises_stored_an_analysis_describes_the_recording_once(scale_ready, monkeypatch):
+    """The person's exercises are tried first, then the default model: both read the same motion features,
+    computed once per analysis (kept in the sequence's kinematics)."""
+    from gyml.classify import features
+    from gyml.synth import synthesize
+
+    personal.add("Side Raise", [synthesize("lateral_raise", 6, seed=s) for s in (1, 2, 3)], ["a", "b", "c"])
+    calls = []
+    real = features._motion_features
+    monkeypatch.setattr(features, "_motion_features", lambda *a: calls.append(1) or real(*a))
+    said = analyze_sequence(synthesize("squat", 6, seed=4), "squat").analysis.exercise
+    assert not isinstance(said, personal.PersonalPrediction) and said.label == "squat"
+    assert len(calls) == 1

@@ -194,10 +194,17 @@ def _tempo(angles: np.ndarray, fps: float) -> float:
 
 def motion_features(seq: PoseSequence, kinematics: Kinematics | None = None) -> np.ndarray:
     """Mirror- and view-invariant statistics of the joint angles over the frames where the body moves.
-    `kinematics`: the sequence's own, when the pipeline already made them (their angles are reused)."""
+    `kinematics`: the sequence's own, when the pipeline already made them (their angles are reused, and
+    the features are kept in them for the next stage that asks)."""
+    kinematics = Kinematics.of(seq, kinematics)
+    if "motion_features" not in kinematics.derived:
+        kinematics.derived["motion_features"] = _motion_features(seq, kinematics)
+    return kinematics.derived["motion_features"].copy()
+
+
+def _motion_features(seq: PoseSequence, kinematics: Kinematics) -> np.ndarray:
     from gyml.pose.skeleton import JOINT
 
-    kinematics = Kinematics.of(seq, kinematics)
     seen = seq.present[:, None] & np.isfinite(seq.joints).all(axis=2)
     seen_legs = float(seen[:, [JOINT["left_ankle"], JOINT["right_ankle"]]].all(axis=1).mean())
     seen_arms = float(seen[:, [JOINT["left_wrist"], JOINT["right_wrist"]]].all(axis=1).mean())

@@ -75,8 +75,19 @@ class ExerciseModel:
     # Estimators for input from one sensor (PoseSequence.source, e.g. "repcount"), fitted on the same
     # classes with that sensor's own recordings weighted up; other input goes to `estimator`.
     by_sensor: dict[str, Pipeline] = field(default_factory=dict)
+    # A model file's sensor estimators, read but not yet loaded: most analyses never meet that sensor, and
+    # loading one costs about half a second (each is loaded, safely, on first use).
+    sensor_payloads: dict[str, bytes] = field(default_factory=dict, repr=False)
+    source: Path | None = field(default=None, repr=False)
+
+    @property
+    def sensors(self) -> list[str]:
+        return sorted(set(self.by_sensor) | set(self.sensor_payloads))
 
     def estimator_for(self, sensor: str | None) -> Pipeline:
+        if sensor and sensor not in self.by_sensor and sensor in self.sensor_payloads:
+            self.by_sensor[sensor] = _load_estimator(self.sensor_payloads.pop(sensor),
+                                                     self.source or Path("model file"))
         return self.by_sensor.get(sensor, self.estimator) if sensor else self.estimator
 
     def predict_proba(self, X: np.ndarray, sensor: str | None = None) -> np.ndarray:
@@ -86,9 +97,10 @@ class ExerciseModel:
         import skops.io as sio
 
         meta = {"gyml_version": gyml.__version__, "labels": self.labels, "names": self.names,
-                "features": self.features, "settings": self.settings, "sensors": sorted(self.by_sensor)}
+                "features": self.features, "settings": self.settings, "sensors": self.sensors}
         payload = sio.dumps(self.estimator)
-        by_sensor = {sensor: sio.dumps(estimator) for sensor, estimator in self.by_sensor.items()}
+        by_sensor = dict(self.sensor_payloads)
+        by_sensor.update({sensor: sio.dumps(estimator) for sensor, estimator in self.by_sensor.items()})
 
         def write(fh):
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -121,7 +133,7 @@ class ExerciseModel:
                             f"{gyml.__version__}: retrain it with `gyml train`")
         estimator = _load_estimator(payload, path)
         return cls(estimator, list(meta["labels"]), dict(meta["names"]), meta["features"], meta.get("settings", {}),
-                   {sensor: _load_estimator(data, path) for sensor, data in by_sensor.items()})
+                   sensor_payloads=by_sensor, source=path)
 
 
 def estimator_proba(estimator, X: np.ndarray) -> np.ndarray:

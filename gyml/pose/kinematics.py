@@ -8,7 +8,7 @@ passes it on; every stage also accepts none and then makes its own, so each keep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -49,9 +49,13 @@ class Kinematics:
 
     Body size is measured over the whole sequence (`skeleton.torso_length`), so a part of a sequence
     has kinematics of its own: make them from `sequence.slice(...)`, never by slicing these arrays.
+
+    `derived` keeps what later stages derive from these once per sequence, by name (e.g. the recognition
+    features, read by the person's own exercises and by the default model alike).
     """
 
     sequence: PoseSequence
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, seq: PoseSequence, kinematics: Kinematics | None = None) -> Kinematics:
