@@ -17,7 +17,8 @@ with RepCount's own recordings weighted build_default.SENSOR_WEIGHTS up, other i
 - `blend_dtw`: as `blend_logreg`, plus a third member of equal share: a 3-nearest-recording vote under
   DTW of the counted reps' period-normalised joint-angle trajectories (gyml.classify.rep_neighbors, fitted
   on the training fold's RepCount recordings); `forest_dtw`: forest and that vote, halves (the vote
-  replacing the logistic regression). Shares, k, channels and steps fixed before the first comparison.
+  replacing the logistic regression); `dtw_alone`: the vote by itself. Shares, k, channels and steps
+  fixed before the first comparison.
 - `shipped`: build_default.out_of_fold_proba itself (the shipped SensorBlend with its rep vote, i.e.
   `blend_dtw` through the shipped code; always the new folds).
 `--old-folds`: the folds before (build_default.fold_of(by_source=False)).
@@ -163,7 +164,11 @@ def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int
             model = fit(real.X[train][:, cols], real.labels[train], sub_synth, seed, scale)
             proba = model.predict_proba(real.X[rows][:, cols])
             classes = list(model.classes_)
-            if for_repcount and variant in ("blend_dtw", "forest_dtw"):
+            if for_repcount and variant == "dtw_alone":   # the vote by itself (deterministic)
+                vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)))
+                proba = np.zeros_like(proba)
+                proba[:, [classes.index(c) for c in vote_classes]] = vote
+            elif for_repcount and variant in ("blend_dtw", "forest_dtw"):
                 vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)))
                 members = [proba]
                 if variant == "blend_dtw":
@@ -209,7 +214,7 @@ def main() -> int:
     keep = np.ones(len(real.labels), bool) if args.with_group_15 else ~np.isin(real.groups, HELD_OUT_GROUPS)
     real = FeatureTable(real.X[keep], real.labels[keep], real.groups[keep], real.sources[keep],
                         [f for f, k in zip(real.files, keep) if k], real.sensors[keep])
-    reps = rep_table(real) if any(v.endswith("_dtw") or v == "shipped" for v in args.variants) else None
+    reps = rep_table(real) if any("dtw" in v or v == "shipped" for v in args.variants) else None
     for variant in args.variants:
         t0 = time.perf_counter()
         preds = [out_of_fold(variant, real, synth, seed, reps) for seed in args.seeds]
