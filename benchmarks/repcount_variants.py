@@ -14,7 +14,13 @@ with RepCount's own recordings weighted build_default.SENSOR_WEIGHTS up, other i
   fitted on the training fold's RepCount recordings alone (motion features, or motion + picture).
 - `blend_video`: as `blend_logreg`, and video input likewise (forest + logistic regression on the training
   fold's real video recordings).
-- `shipped`: build_default.out_of_fold_proba itself (the shipped SensorBlend; always the new folds).
+- `blend_dtw`: as `blend_logreg`, plus a third member of equal share: a 3-nearest-recording vote under
+  DTW of the counted reps' period-normalised joint-angle trajectories (gyml.classify.rep_neighbors, fitted
+  on the training fold's RepCount recordings); `forest_dtw`: forest and that vote, halves (the vote
+  replacing the logistic regression); `dtw_alone`: the vote by itself. Shares, k, channels and steps
+  fixed before the first comparison.
+- `shipped`: build_default.out_of_fold_proba itself (the shipped SensorBlend with its rep vote, i.e.
+  `blend_dtw` through the shipped code; always the new folds).
 `--old-folds`: the folds before (build_default.fold_of(by_source=False)).
 Feature tables are cached in out/repcount_variants_tables.npz (delete it after changing features).
 Prints accuracy per source (mean over seeds, and each seed) and RepCount recall per class.
@@ -41,6 +47,7 @@ from gyml.classify.build_default import (
 from gyml.classify.picture import N_PICTURE, picture_feature_names
 
 CACHE = Path("out/repcount_variants_tables.npz")
+REPS_CACHE = Path("out/repcount_variants_reps.npz")
 OLD_FOLDS = False   # --old-folds: build_default.fold_of(by_source=False), the folds before
 FEW = ("pic:feet_apart_range", "pic:wrist_over_shoulder_p90", "pic:hip_height_range", "pic:knee_drop_gap_p90",
        "pic:sync_wrist_y", "pic:upright")
@@ -75,6 +82,41 @@ def tables(per_class: int = 20):
     return real, synth
 
 
+def rep_table(real: FeatureTable) -> np.ndarray:
+    """Packed rep trajectories (gyml.classify.rep_neighbors) for each real row; NaN rows for other sources."""
+    from gyml.classify.rep_neighbors import MAX_REPS, STEPS, TRAJECTORY_CHANNELS, pack, rep_trajectories
+
+    width = MAX_REPS * STEPS * len(TRAJECTORY_CHANNELS)
+    if REPS_CACHE.exists():
+        d = np.load(REPS_CACHE)
+        by_name = dict(zip(d["files"], d["table"]))
+    else:
+        from gyml.classify.recordings import read_with_progress
+
+        wanted = [r for r in shared_recordings() if r.source == "repcount"]
+        read, _ = read_with_progress(wanted, True)
+        names = [r.path.name for r, _ in read]
+        table = pack([rep_trajectories(seq) for _, seq in read])
+        REPS_CACHE.parent.mkdir(exist_ok=True)
+        np.savez_compressed(REPS_CACHE, files=np.array(names), table=table)
+        by_name = dict(zip(names, table))
+    return np.stack([by_name[f] if (s == "repcount" and f in by_name) else np.full(width, np.nan)
+                     for f, s in zip(real.files, real.sources)])
+
+
+_DTW_PROBA: dict = {}   # fold -> (rows, classes, probabilities): the vote does not depend on the seed
+
+
+def dtw_proba(reps: np.ndarray, real: FeatureTable, train: np.ndarray, rows: np.ndarray, key):
+    from gyml.classify.rep_neighbors import RepNeighbors
+
+    if key not in _DTW_PROBA:
+        own = train & (real.sensor_of() == "repcount")
+        model = RepNeighbors().fit(reps[own], real.labels[own])
+        _DTW_PROBA[key] = (model.classes_, model.predict_proba(reps[rows]))
+    return _DTW_PROBA[key]
+
+
 def columns(variant: str, n_motion: int, for_repcount: bool) -> np.ndarray:
     motion = np.arange(n_motion)
     names = picture_feature_names()
@@ -96,11 +138,13 @@ def sensor_model(X: np.ndarray, y: np.ndarray):
                          LogisticRegression(C=0.3, max_iter=3000)).fit(X, y)
 
 
-def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int) -> np.ndarray:
+def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int,
+                reps: np.ndarray | None = None) -> np.ndarray:
     n_motion = real.X.shape[1] - N_PICTURE
     if variant == "shipped":   # build_default's own out-of-fold path, on the motion columns
         from gyml.classify import build_default
-        motion = FeatureTable(real.X[:, :n_motion], real.labels, real.groups, real.sources, real.files, real.sensors)
+        motion = FeatureTable(real.X[:, :n_motion], real.labels, real.groups, real.sources, real.files, real.sensors,
+                              reps)
         sub_synth = FeatureTable(synth.X[:, :n_motion], synth.labels, synth.groups, synth.sources, synth.files)
         proba, classes = build_default.out_of_fold_proba(motion, sub_synth, seed)
         return classes[np.argmax(proba, axis=1)]
@@ -120,7 +164,25 @@ def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int
             model = fit(real.X[train][:, cols], real.labels[train], sub_synth, seed, scale)
             proba = model.predict_proba(real.X[rows][:, cols])
             classes = list(model.classes_)
-            if for_repcount and variant.startswith("blend"):
+            if for_repcount and variant == "dtw_alone":   # the vote by itself (deterministic)
+                vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)))
+                proba = np.zeros_like(proba)
+                proba[:, [classes.index(c) for c in vote_classes]] = vote
+            elif for_repcount and variant in ("blend_dtw", "forest_dtw"):
+                vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)))
+                members = [proba]
+                if variant == "blend_dtw":
+                    own = train & (sensors == "repcount")
+                    small = sensor_model(real.X[own][:, :n_motion], real.labels[own])
+                    mix = np.zeros_like(proba)
+                    mix[:, [classes.index(c) for c in small.classes_]] = small.predict_proba(
+                        real.X[rows][:, :n_motion])
+                    members.append(mix)
+                mix = np.zeros_like(proba)
+                mix[:, [classes.index(c) for c in vote_classes]] = vote
+                members.append(mix)
+                proba = np.mean(members, axis=0)
+            elif for_repcount and variant.startswith("blend"):
                 own = train & (sensors == "repcount")
                 small_cols = np.arange(real.X.shape[1]) if "picture" in variant else np.arange(n_motion)
                 small = sensor_model(real.X[own][:, small_cols], real.labels[own])
@@ -152,9 +214,10 @@ def main() -> int:
     keep = np.ones(len(real.labels), bool) if args.with_group_15 else ~np.isin(real.groups, HELD_OUT_GROUPS)
     real = FeatureTable(real.X[keep], real.labels[keep], real.groups[keep], real.sources[keep],
                         [f for f, k in zip(real.files, keep) if k], real.sensors[keep])
+    reps = rep_table(real) if any("dtw" in v or v == "shipped" for v in args.variants) else None
     for variant in args.variants:
         t0 = time.perf_counter()
-        preds = [out_of_fold(variant, real, synth, seed) for seed in args.seeds]
+        preds = [out_of_fold(variant, real, synth, seed, reps) for seed in args.seeds]
         line = []
         for source in ("ucf101", "repcount"):
             inside = real.sources == source

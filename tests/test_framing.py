@@ -62,8 +62,8 @@ def test_re_framed_readings_train_only_where_their_recording_does():
     table = FeatureTable(X, np.array(["a", "b", "a", "b"]), np.array(["g1", "g2", "g3", "g4"]),
                          np.array(["ucf101"] * 4), ["w", "x", "y", "z"], np.array(["video"] * 4),
                          X_framed=np.array([[10, 10], [11, 11], [12, 12]], np.float32), framed_of=np.array([1, 1, 2]))
-    Xt, yt, st = table.training_rows(np.array([True, False, True, False]))
+    Xt, yt, st, reps = table.training_rows(np.array([True, False, True, False]))
     assert Xt.tolist() == [[0, 1], [4, 5], [12, 12]] and yt.tolist() == ["a", "a", "a"]
-    assert st.tolist() == ["video"] * 3
-    Xa, ya, _ = table.training_rows()
+    assert st.tolist() == ["video"] * 3 and reps is None
+    Xa, ya, _, _ = table.training_rows()
     assert len(Xa) == 7 and ya.tolist() == ["a", "b", "a", "b", "b", "b", "a"]

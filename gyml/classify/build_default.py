@@ -96,9 +96,11 @@ FRAMED_PER_CLASS = 8
 # (RepCount dev out of fold, seeds 0-5: 0.685 -> 0.710, higher on every seed; docs/lab-notes/recog.md).
 SENSOR_WEIGHTS = {"repcount": 4.0}
 # That forest's probabilities are averaged with a logistic regression fitted on the sensor's own recordings
-# alone, this share to it (gyml.classify.sensor_blend; fixed before comparing: RepCount dev out of fold,
-# seeds 0-5, 0.746 -> 0.830, higher on every seed).
-SENSOR_OWN_SHARE = 0.5
+# alone (gyml.classify.sensor_blend; RepCount dev out of fold, seeds 0-5, 0.746 -> 0.830) and a vote of the
+# 3 nearest of those recordings under DTW of their reps' joint-angle trajectories (gyml.classify.
+# rep_neighbors; 0.830 -> 0.855, higher on every seed): thirds, fixed before comparing.
+SENSOR_OWN_SHARE = 1 / 3
+SENSOR_VOTE_SHARE = 1 / 3
 # Kept out of the shipped model altogether, so that it can be checked on real clips it never saw
 # (tests/test_recognition_real.py): one UCF101 group, i.e. one person, place and camera per class.
 HELD_OUT_GROUPS = ("ucf101:15",)
@@ -128,6 +130,9 @@ class FeatureTable:
     sources: np.ndarray
     files: list[str]
     sensors: np.ndarray | None = None   # each recording's PoseSequence.source ("video", "repcount", ...)
+    # packed rep trajectories (gyml.classify.rep_neighbors.pack) of the recordings from SENSOR_WEIGHTS'
+    # sensors, NaN rows for the others; None: not made (the sensors' estimators then have no vote)
+    reps: np.ndarray | None = None
     # Features of videos re-read through tighter framings (gyml.pose.framing), and the row of X each one
     # re-reads: extra training examples that go wherever their recording goes, never judged themselves.
     X_framed: np.ndarray | None = None
@@ -136,17 +141,20 @@ class FeatureTable:
     def sensor_of(self) -> np.ndarray:
         return self.sensors if self.sensors is not None else self.sources
 
-    def training_rows(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(features, labels, sensors) of the recordings in `rows` (a mask; all when None) and of their
-        re-framed readings."""
+    def training_rows(self, rows: np.ndarray | None = None):
+        """(features, labels, sensors, rep trajectories or None) of the recordings in `rows` (a mask; all
+        when None) and of their re-framed readings (videos: no rep trajectories)."""
         rows = np.ones(len(self.labels), bool) if rows is None else rows
         X, y, sensors = self.X[rows], self.labels[rows], self.sensor_of()[rows]
+        reps = None if self.reps is None else self.reps[rows]
         if self.X_framed is not None and len(self.X_framed):
             take = rows[self.framed_of]
             X = np.vstack([X, self.X_framed[take]])
             y = np.concatenate([y, self.labels[self.framed_of][take]])
             sensors = np.concatenate([sensors, self.sensor_of()[self.framed_of][take]])
-        return X, y, sensors
+            if reps is not None:
+                reps = np.vstack([reps, np.full((int(take.sum()), reps.shape[1]), np.nan)])
+        return X, y, sensors, reps
 
 
 def real_table(recordings=None, show_progress: bool = True, framed_per_class: int | None = None
@@ -161,7 +169,7 @@ def real_table(recordings=None, show_progress: bool = True, framed_per_class: in
     X = build_features([seq for _, seq in read], MODEL_FEATURES) if read else np.zeros((0, 0), np.float32)
     table = FeatureTable(X, np.array([r.label for r, _ in read]), np.array([r.group for r, _ in read]),
                          np.array([r.source for r, _ in read]), [r.path.name for r, _ in read],
-                         np.array([seq.source for _, seq in read]))
+                         np.array([seq.source for _, seq in read]), sensor_reps([seq for _, seq in read]))
     per_class = FRAMED_PER_CLASS if framed_per_class is None else framed_per_class
     if per_class and read:
         framed, of = framed_readings(read, per_class, show_progress)
@@ -223,6 +231,22 @@ def framed_readings(read, per_class: int, show_progress: bool = True) -> tuple[l
     return seqs, of
 
 
+def sensor_reps(seqs: list) -> np.ndarray:
+    """Packed rep trajectories for the sequences from SENSOR_WEIGHTS' sensors, NaN rows for the others."""
+    from gyml.classify.rep_neighbors import pack, rep_trajectories, width
+
+    table = np.full((len(seqs), width()), np.nan)
+    for i, seq in enumerate(seqs):
+        if seq.source in SENSOR_WEIGHTS:
+            table[i] = pack([rep_trajectories(seq)])[0]
+    return table
+
+
+def with_reps(X: np.ndarray, reps: np.ndarray | None) -> np.ndarray:
+    """A sensor estimator's input: the features, then the packed rep trajectories when there are any."""
+    return X if reps is None else np.hstack([X, reps])
+
+
 def synth_table(per_class: int, seed: int = 0) -> FeatureTable:
     from gyml.classify.features import build_features
 
@@ -269,12 +293,15 @@ def out_of_fold_proba(real: FeatureTable, synth: FeatureTable | None, seed: int 
     sensors = real.sensor_of()
     for k in np.unique(fold):
         train = fold != k
-        models = fit_by_sensor(*real.training_rows(train), synth, seed)
+        X_train, y_train, sensors_train, reps_train = real.training_rows(train)
+        models = fit_by_sensor(X_train, y_train, sensors_train, synth, seed, reps_train)
         for sensor in np.unique(sensors[fold == k]):
             test = (fold == k) & (sensors == sensor)
             model = models.get(str(sensor), models[None])
             cols = np.searchsorted(classes, model.classes_)
-            proba[np.ix_(test, cols)] = model.predict_proba(real.X[test])
+            X = real.X[test] if str(sensor) not in models or real.reps is None else with_reps(real.X[test],
+                                                                                              real.reps[test])
+            proba[np.ix_(test, cols)] = model.predict_proba(X)
         if progress:
             progress(int(k) + 1, len(np.unique(fold)))
     return proba, classes
@@ -293,20 +320,22 @@ def fit(X_real: np.ndarray, y_real: np.ndarray, synth: FeatureTable | None, seed
 
 
 def fit_by_sensor(X_real: np.ndarray, y_real: np.ndarray, sources: np.ndarray, synth: FeatureTable | None,
-                  seed: int = 0) -> dict:
+                  seed: int = 0, reps: np.ndarray | None = None) -> dict:
     """{None: the forest for any input, sensor: that sensor's estimator} for each sensor in SENSOR_WEIGHTS
     the real data holds: the same recipe's forest with the sensor's own recordings weighted
-    SENSOR_WEIGHTS[sensor] times up, averaged with a small model of those recordings alone (SensorBlend)."""
+    SENSOR_WEIGHTS[sensor] times up, averaged with a small model of those recordings alone (SensorBlend) and,
+    given their packed rep trajectories `reps` (NaN rows elsewhere), a DTW vote among them."""
     models = {None: fit(X_real, y_real, synth, seed)}
     for sensor, weight in SENSOR_WEIGHTS.items():
         own = sources == sensor
         if own.any():
-            models[sensor] = fit_sensor(X_real, y_real, own, synth, seed, weight)
+            models[sensor] = fit_sensor(X_real, y_real, own, synth, seed, weight, reps)
     return models
 
 
 def fit_sensor(X_real: np.ndarray, y_real: np.ndarray, own: np.ndarray, synth: FeatureTable | None, seed: int,
-               weight: float):
+               weight: float, reps: np.ndarray | None = None):
+    from gyml.classify.rep_neighbors import RepNeighbors
     from gyml.classify.sensor_blend import SensorBlend, own_model
 
     X = np.vstack([X_real] + ([synth.X] if synth is not None else []))
@@ -314,8 +343,13 @@ def fit_sensor(X_real: np.ndarray, y_real: np.ndarray, own: np.ndarray, synth: F
     n_synth = len(y) - len(y_real)
     weights = training_weights(y_real, n_synth)
     weights[:len(y_real)] *= np.where(own, weight, 1.0)
-    blend = SensorBlend(make_classifier(seed), own_model(), SENSOR_OWN_SHARE)
-    return blend.fit(X, y, sample_weight=weights, own_rows=np.concatenate([own, np.zeros(n_synth, bool)]))
+    own_rows = np.concatenate([own, np.zeros(n_synth, bool)])
+    if reps is None:
+        blend = SensorBlend(make_classifier(seed), own_model(), SENSOR_OWN_SHARE / (1 - SENSOR_VOTE_SHARE))
+        return blend.fit(X, y, sample_weight=weights, own_rows=own_rows)
+    blend = SensorBlend(make_classifier(seed), own_model(), SENSOR_OWN_SHARE, RepNeighbors(), SENSOR_VOTE_SHARE)
+    R = np.vstack([reps, np.full((n_synth, reps.shape[1]), np.nan)])
+    return blend.fit(np.hstack([X, R]), y, sample_weight=weights, own_rows=own_rows, n_columns=X.shape[1])
 
 
 def build(per_class: int = 20, seed: int = 0, synth_only: bool = False, show_progress: bool = True,
@@ -345,11 +379,14 @@ def build(per_class: int = 20, seed: int = 0, synth_only: bool = False, show_pro
         calibration = fit_calibration(proba.max(axis=1), correct,
                                       fitted_on=f"out-of-fold predictions on {len(correct)} real recordings")
         report(f"out-of-fold top-1 accuracy on the real recordings {correct.mean():.3f}")
-        models = fit_by_sensor(*real.training_rows(), synth, seed)
+        X_train, y_train, sensors_train, reps_train = real.training_rows()
+        models = fit_by_sensor(X_train, y_train, sensors_train, synth, seed, reps_train)
         estimator = models.pop(None)
         by_sensor = models
         settings.update({"sensor_weights": {k: v for k, v in SENSOR_WEIGHTS.items() if k in by_sensor},
-                         "sensor_own_share": SENSOR_OWN_SHARE})
+                         "sensor_own_share": SENSOR_OWN_SHARE, "sensor_vote_share": SENSOR_VOTE_SHARE,
+                         # these sensors' estimators read the packed rep trajectories after the features
+                         "sensor_rep_votes": sorted(by_sensor)})
         settings.update({"trained_on": sorted(set(real.sources)), "n_real": int(len(real.labels)),
                          "held_out_groups": list(HELD_OUT_GROUPS),
                          "calibration": calibration.to_dict(), "calibrated_unknown_below": 0.5})

@@ -36,7 +36,12 @@ def model_features(model: ExerciseModel, seq: PoseSequence, kinematics: Kinemati
     if model.features == "rep_curve":
         return rep_curve_features(seq, kinematics=kinematics, reps=reps)[None]
     if model.features == "motion":
-        return motion_features(seq, kinematics)[None]
+        X = motion_features(seq, kinematics)[None]
+        if seq.source in model.settings.get("sensor_rep_votes", ()):
+            # this sensor's estimator also votes on the reps' trajectories (gyml.classify.rep_neighbors)
+            from gyml.classify.rep_neighbors import pack, rep_trajectories
+            X = np.hstack([X, pack([rep_trajectories(seq, kinematics, reps)])])
+        return X
     return build_features([seq], model.features, model.settings.get("length"))
 
 

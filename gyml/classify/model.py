@@ -23,7 +23,8 @@ from gyml.pose.sequence import write_atomically
 
 MODELS = ("multinomial", "ovr", "trees", "knn", "knn_dtw")
 OUR_TYPES = ("gyml.classify.pca.ChunkedPCA", "gyml.classify.pca.SpanLinearClassifier",
-             "gyml.classify.neighbors.DTWNeighbors", "gyml.classify.sensor_blend.SensorBlend")
+             "gyml.classify.neighbors.DTWNeighbors", "gyml.classify.sensor_blend.SensorBlend",
+             "gyml.classify.rep_neighbors.RepNeighbors")
 
 
 def make_estimator(model: str = "multinomial", pca: float | None = 0.75, scale: bool = False,
