@@ -22,7 +22,8 @@ The changes (pure functions on a PoseSequence, below):
   shoulders). On up to --crop-per-class videos of each exercise (UCF101 and gyml's videos, taken in turn
   from each group; the same videos build_default re-frames for training); poses cached.
 The shipped recipe trains on the re-framed videos of the training folds too (build_default.FRAMED_PER_CLASS);
-`--without-framed-training` gives the recipe before, for comparison.
+`--without-framed-training` gives the recipe before, for comparison. RepCount-pose recordings are judged by
+the RepCount blend without its DTW vote on the reps (the changed recordings' reps are not re-counted here).
 Several people in frame and the camera view have their own measurements (benchmarks/follow_mover.py and
 benchmarks/classify_real.py's accuracy by view).
 """
