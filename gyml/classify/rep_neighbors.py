@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from gyml.coach.align import _banded
+from gyml.coach.align import dtw_cost_matrix
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import ANGLE_NAMES
@@ -71,33 +71,6 @@ def pack(trajectories: list[np.ndarray], max_reps: int = MAX_REPS) -> np.ndarray
 def unpack(row: np.ndarray, steps: int = STEPS, channels: int = len(TRAJECTORY_CHANNELS)) -> np.ndarray:
     reps = np.asarray(row, float).reshape(-1, steps, channels)
     return reps[np.isfinite(reps).all(axis=(1, 2))]
-
-
-def dtw_cost_matrix(queries: np.ndarray, references: np.ndarray, band: float = 0.3) -> np.ndarray:
-    """(Q, R) DTW costs between curves (Q, n, k) and (R, m, k): gyml.coach.align.dtw_distances for every
-    query at once (the same local cost, band and normalisation), so that one recording's dozen reps cost
-    one pass over the training reps instead of a dozen."""
-    from scipy.spatial.distance import cdist
-
-    q, n, channels = queries.shape
-    r, m = references.shape[:2]
-    # local costs: mean absolute channel difference of every query step against every reference step
-    cost = cdist(queries.reshape(q * n, channels), references.reshape(r * m, channels), "cityblock") / channels
-    cost = cost.reshape(q, n, r, m).transpose(1, 3, 0, 2)                                      # (n, m, q, r)
-    outside = ~np.isfinite(_banded(np.zeros((n, m)), band))
-    cost = np.ascontiguousarray(cost)
-    cost[outside] = np.inf
-    inside = [np.flatnonzero(~band_row) for band_row in outside]
-    previous = np.full((m + 1, q, r), np.inf)
-    previous[0] = 0.0
-    for i in range(n):
-        row = np.full((m + 1, q, r), np.inf)
-        row[1:] = cost[i] + np.minimum(previous[:-1], previous[1:])
-        for j in inside[i] + 1:   # outside the band the horizontal move cannot lower anything
-            np.minimum(row[j], cost[i, j - 1] + row[j - 1], out=row[j])
-        previous = row
-        previous[0] = np.inf
-    return previous[m] / (n + m)
 
 
 class RepNeighbors(ClassifierMixin, BaseEstimator):

@@ -76,16 +76,31 @@ def dtw_distances(query: np.ndarray, references: np.ndarray, band: float = 0.3) 
     """DTW cost between one curve (n, k) and each of R reference curves (R, m, k), for all references at
     once: the least sum of mean absolute column differences along a warp, divided by n + m (so that it
     reads in the curves' units; for equal lengths the ranking is that of the summed cost)."""
-    n, m = len(query), references.shape[1]
-    cost = _banded(np.abs(query[None, :, None, :] - references[:, None, :, :]).mean(axis=3), band)  # (R, n, m)
-    cost = np.ascontiguousarray(cost.transpose(1, 2, 0))                                # (n, m, R)
-    previous = np.full((m + 1, len(references)), np.inf)
+    return dtw_cost_matrix(np.asarray(query)[None], references, band)[0]
+
+
+def dtw_cost_matrix(queries: np.ndarray, references: np.ndarray, band: float = 0.3) -> np.ndarray:
+    """(Q, R) `dtw_distances` between every curve of (Q, n, k) and every curve of (R, m, k) in one pass,
+    so that a recording's dozen reps cost one pass over the references instead of a dozen."""
+    from scipy.spatial.distance import cdist
+
+    queries, references = np.asarray(queries, dtype=np.float64), np.asarray(references, dtype=np.float64)
+    q, n, channels = queries.shape
+    r, m = references.shape[:2]
+    # local costs: mean absolute channel difference of every query step against every reference step
+    cost = cdist(queries.reshape(q * n, channels), references.reshape(r * m, channels), "cityblock") / channels
+    cost = cost.reshape(q, n, r, m).transpose(1, 3, 0, 2)                                      # (n, m, q, r)
+    outside = ~np.isfinite(_banded(np.zeros((n, m)), band))
+    cost = np.ascontiguousarray(cost)
+    cost[outside] = np.inf
+    inside = [np.flatnonzero(~band_row) for band_row in outside]
+    previous = np.full((m + 1, q, r), np.inf)
     previous[0] = 0.0
     for i in range(n):
         # the diagonal and vertical moves for the whole row at once, then the horizontal ones in order
-        row = np.full((m + 1, len(references)), np.inf)
+        row = np.full((m + 1, q, r), np.inf)
         row[1:] = cost[i] + np.minimum(previous[:-1], previous[1:])
-        for j in range(1, m + 1):
+        for j in inside[i] + 1:   # outside the band the horizontal move cannot lower anything
             np.minimum(row[j], cost[i, j - 1] + row[j - 1], out=row[j])
         previous = row
         previous[0] = np.inf
