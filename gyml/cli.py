@@ -12,11 +12,12 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from gyml.batch.cli import batch as batch_command
 from gyml.errors import GymlError
+from gyml.progress import progress_bar
 
 JOBS_HELP = "processes extracting one long video in overlapping spans (0: every core; 1: one pass)"
 
@@ -87,8 +88,7 @@ def _summarise_warnings(caught: list) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+    return progress_bar(console=err)
 
 
 LAYOUT_OPTION_HELP = ("keypoint layout of a .npy/.json/.csv file whose keypoint count fits several: "

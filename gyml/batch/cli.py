@@ -5,15 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import ProgressColumn
 from rich.text import Text
+
+from gyml.progress import progress_bar
 
 
 class ThroughputColumn(ProgressColumn):
@@ -52,8 +47,7 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
         fail("--workers must be at least 1")
     options = AnalysisOptions(exercise=exercise, count_method=method, coach_method=coach, strictness=strictness,
                               model_path=str(model) if model else None, fps=fps)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), ThroughputColumn(),
-                        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
+    progress = progress_bar(console=err, extra=(ThroughputColumn(),))
     state: dict = {}
 
     def on_start(todo: int, skipped: int) -> None:

@@ -209,16 +209,12 @@ def framing_subset(read, per_class: int) -> list[int]:
 def framed_readings(read, per_class: int, show_progress: bool = True) -> tuple[list, list[int]]:
     """(sequences, the row each re-reads): `framing_subset`'s videos through every framing (cached; the
     first time, each is a pose pass over the video)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from gyml.pose.framing import FRAMINGS, reframed_pose
+    from gyml.progress import progress_bar
 
     subset = framing_subset(read, per_class)
     seqs, of = [], []
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, disable=not (show_progress and console.is_terminal)) as bar:
+    with progress_bar(show_progress) as bar:
         task = bar.add_task("framings", total=len(subset) * len(FRAMINGS))
         for i in subset:
             recording, seq = read[i]

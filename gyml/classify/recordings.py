@@ -231,12 +231,9 @@ def load_recordings(path: str | Path, label: str | None = None, show_progress: b
 
 
 def read_with_progress(recordings: list[Recording], show: bool = True):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from gyml.progress import progress_bar
 
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, disable=not (show and console.is_terminal)) as bar:
+    with progress_bar(show) as bar:
         task = bar.add_task("reading poses", total=len(recordings))
 
         def tick(done, total, name):
