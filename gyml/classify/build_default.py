@@ -303,15 +303,23 @@ def out_of_fold_proba(real: FeatureTable, synth: FeatureTable | None, seed: int 
     return proba, classes
 
 
-def fit(X_real: np.ndarray, y_real: np.ndarray, synth: FeatureTable | None, seed: int = 0,
-        real_scale: np.ndarray | None = None):
-    """The recipe's forest; `real_scale` multiplies the real examples' class-balanced weights."""
+def training_set(X_real: np.ndarray, y_real: np.ndarray, synth: FeatureTable | None,
+                 real_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, y, sample weights): the real examples, then the synthesised ones; `real_scale` multiplies the
+    real examples' class-balanced weights."""
     X = np.vstack([X_real] + ([synth.X] if synth is not None else []))
     y = np.concatenate([y_real] + ([synth.labels] if synth is not None else []))
-    n_synth = len(synth.labels) if synth is not None else 0
+    n_synth = len(y) - len(y_real)
     weights = training_weights(y_real, n_synth) if len(y_real) else np.ones(n_synth)
     if real_scale is not None and len(y_real):
         weights[:len(y_real)] *= real_scale
+    return X, y, weights
+
+
+def fit(X_real: np.ndarray, y_real: np.ndarray, synth: FeatureTable | None, seed: int = 0,
+        real_scale: np.ndarray | None = None):
+    """The recipe's forest; `real_scale` multiplies the real examples' class-balanced weights."""
+    X, y, weights = training_set(X_real, y_real, synth, real_scale)
     return make_classifier(seed).fit(X, y, clf__sample_weight=weights)
 
 
@@ -334,11 +342,8 @@ def fit_sensor(X_real: np.ndarray, y_real: np.ndarray, own: np.ndarray, synth: F
     from gyml.classify.rep_neighbors import RepNeighbors
     from gyml.classify.sensor_blend import SensorBlend, own_model
 
-    X = np.vstack([X_real] + ([synth.X] if synth is not None else []))
-    y = np.concatenate([y_real] + ([synth.labels] if synth is not None else []))
+    X, y, weights = training_set(X_real, y_real, synth, np.where(own, weight, 1.0))
     n_synth = len(y) - len(y_real)
-    weights = training_weights(y_real, n_synth)
-    weights[:len(y_real)] *= np.where(own, weight, 1.0)
     own_rows = np.concatenate([own, np.zeros(n_synth, bool)])
     if reps is None:
         blend = SensorBlend(make_classifier(seed), own_model(), SENSOR_OWN_SHARE / (1 - SENSOR_VOTE_SHARE))
