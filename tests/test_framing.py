@@ -52,7 +52,7 @@ def test_a_real_video_read_again_from_the_waist_up_is_cached(tmp_path, monkeypat
         raise AssertionError("read again instead of taken from the cache")
 
     from gyml.pose.readers import mover
-    monkeypatch.setattr(mover, "_extract_cropped", no_second_pass)
+    monkeypatch.setattr(mover, "extract_cropped", no_second_pass)
     again = framing.reframed_pose(video, seq, "waist_up", folder=tmp_path)
     np.testing.assert_array_equal(np.nan_to_num(again.joints), np.nan_to_num(cut.joints))
 

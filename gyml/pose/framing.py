@@ -60,7 +60,7 @@ def reframed_pose(video: str | Path, seq: PoseSequence, framing: str, folder: Pa
     own full-picture poses), cached beside the pose cache; None when the framing cannot be placed or
     nobody is found in it (remembered too, so it is not tried again)."""
     from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
-    from gyml.pose.readers.mover import _extract_cropped, _frame_size
+    from gyml.pose.readers.mover import extract_cropped, video_frame_size
 
     video = Path(video)
     entry = _cache_entry(video, framing, folder)
@@ -72,8 +72,8 @@ def reframed_pose(video: str | Path, seq: PoseSequence, framing: str, folder: Pa
     rows = framing_rows(seq.image_landmarks, framing)
     out = None
     if rows is not None:
-        width, height = _frame_size(video)
-        poses = _extract_cropped(video, (0, int(rows[0] * height), width, int(np.ceil(rows[1] * height))),
+        width, height = video_frame_size(video)
+        poses = extract_cropped(video, (0, int(rows[0] * height), width, int(np.ceil(rows[1] * height))),
                                  (width, height))
         if np.isfinite(poses.world).all(axis=(1, 2)).any():
             out = landmarks_to_sequence(poses.world, poses.visibility, seq.fps, seq.source,

@@ -177,7 +177,7 @@ def crop_box(region: tuple[float, float, float, float], width: int, height: int
             min(width, int(np.ceil((x1 + pad_x) * width))), min(height, int(np.ceil((y1 + pad_y) * height))))
 
 
-def _extract_cropped(path: Path, box_px: tuple[int, int, int, int], frame_size: tuple[int, int]):
+def extract_cropped(path: Path, box_px: tuple[int, int, int, int], frame_size: tuple[int, int]):
     """Pose pass over frames cropped to `box_px` (pixels of frames scaled to `frame_size`); image
     landmarks mapped back to full-frame normalised coordinates."""
     from gyml.pose.readers import video
@@ -190,7 +190,7 @@ def _extract_cropped(path: Path, box_px: tuple[int, int, int, int], frame_size: 
     return replace(poses, image=image.astype(np.float32))
 
 
-def _frame_size(path: Path) -> tuple[int, int]:
+def video_frame_size(path: Path) -> tuple[int, int]:
     from gyml.pose.readers import video
 
     for rgb, _ in video.iter_timed_frames(path):
@@ -229,9 +229,9 @@ def follow_mover(path: str | Path, seq: PoseSequence) -> PoseSequence:
         return seq
     width, height = int(seq.metadata.get("width") or 1), int(seq.metadata.get("height") or 1)
     before = region.body_travel
-    frame_size = _frame_size(path)
+    frame_size = video_frame_size(path)
     box_px = crop_box(region.box, *frame_size)
-    poses = _extract_cropped(path, box_px, frame_size)
+    poses = extract_cropped(path, box_px, frame_size)
     found = np.isfinite(poses.world).all(axis=(1, 2)).mean() if len(poses.times) else 0.0
     after = limb_travel(poses.image, width, height)
     if found < MIN_FOUND_SHARE or after < MORE_TRAVEL * max(before, 0.05) or len(poses.times) != len(seq):
