@@ -31,15 +31,20 @@ the share and tolerances a fit on all 40 gives (to ship), the figures with the s
 clip out and leave one group out, every set-up tried (population, reps kept, checks), and nested figures
 where the set-up, and also the way of measuring (coach_real's MEASURES), is chosen inside each fold.
 
-    python benchmarks/coach_pushup_population.py
+    python benchmarks/coach_pushup_population.py [--reading "as filmed"|mirrored|smoothed]
+
+`--reading`: how every video (the labelled clips and the population's, UCF101's read from its videos) is
+read; see benchmarks/real_data.py and benchmarks/coach_mirror.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
 
 import numpy as np
+import real_data
 from coach_real import (
     MEASURES,
     _balanced,
@@ -81,7 +86,11 @@ def reference_recordings() -> list[tuple[str, str, str, object]]:
     """(source, clip, group, pose sequence) of every real push-up outside pushup_form."""
     out = []
     for path in sorted((SHARED / "ucf101" / "poses").glob("v_PushUps_*.npz")):
-        out.append(("ucf101", path.stem, "ucf" + path.stem.split("_")[2], read_pose(path)))
+        # Read from the video the way the labelled clips are read, unless that is the plain reading the
+        # stored poses hold.
+        seq = (read_pose(path) if real_data.video_reading == "as filmed"
+               else cached_pose(SHARED / "ucf101" / "videos" / f"{path.stem}.avi"))
+        out.append(("ucf101", path.stem, "ucf" + path.stem.split("_")[2], seq))
     videos = (sorted((SHARED / "videos" / "counted").glob("push-ups*.mp4"))
               + sorted((SHARED / "videos" / "uncounted").glob("pushup*.mp4"))
               + sorted((SHARED / "videos" / "form").glob("pushup_correct*.mp4")))
@@ -300,6 +309,11 @@ def population_scaled(measured: list, labelled: list) -> None:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reading", choices=real_data.VIDEO_READINGS, default="as filmed",
+                        help="how videos are read (benchmarks/coach_mirror.py --extract reads them first)")
+    real_data.video_reading = parser.parse_args().reading
+    print(f"videos read {real_data.video_reading}")
     if not (SHARED / "videos" / "pushup_form" / "labels.csv").exists():
         print(f"no pushup_form clips under {SHARED}", file=sys.stderr)
         return 1
