@@ -1,5 +1,8 @@
 """The mirrored reading: frames read as filmed and mirrored, the second mirrored back and averaged."""
 
+import subprocess
+import sys
+
 import numpy as np
 from conftest import shared_path
 from hypothesis import given, settings
@@ -13,11 +16,14 @@ from gyml.pose.mirror import (
     average_readings,
     bone_length_spread,
     landmark_jitter,
+    pair_to_sequence,
     read_pair,
     track_pair,
     unmirror,
 )
 from gyml.pose.readers.video import iter_timed_frames
+from gyml.pose.sequence import PoseSequence
+from gyml.synth import synthesize
 
 coordinates = arrays(np.float64, (4, 33, 3), elements=st.floats(-2, 2))
 
@@ -105,3 +111,19 @@ def test_the_average_is_steadier_than_either_reading_on_a_real_clip():
         assert landmark_jitter(mean.world) < landmark_jitter(single.world)
     seq = cached_read_pose(clip, mirrored_average=True)
     assert seq.metadata["mirrored_average"] == "mean" and len(seq) == len(pair.times)
+
+
+def test_gyml_extract_mirrored_writes_the_averaged_reading(tmp_path):
+    clip = shared_path("ucf101", "videos", "v_PushUps_g08_c01.avi")
+    out = tmp_path / "poses.npz"
+    r = subprocess.run([sys.executable, "-m", "gyml.cli", "extract", str(clip), "--mirrored", "-o", str(out)],
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    seq = PoseSequence.load(out)
+    assert seq.metadata["mirrored_average"] == "mean"
+    expected = pair_to_sequence(clip, read_pair(clip))
+    assert np.allclose(seq.joints, expected.joints, equal_nan=True)
+    synthesize("push_up", 3, seed=1).save(tmp_path / "pose.npz")
+    r = subprocess.run([sys.executable, "-m", "gyml.cli", "extract", str(tmp_path / "pose.npz"), "--mirrored",
+                        "-o", str(tmp_path / "again.npz")], capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "reads videos" in r.stderr

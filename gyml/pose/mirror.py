@@ -266,6 +266,16 @@ def pair_to_sequence(path: str | Path, pair: ReadingPair, weighting: str | None 
     return finish_sequence(path, seq)
 
 
+def extract_mirrored(path: str | Path, progress=None, weighting: str = DEFAULT_WEIGHTING) -> PoseSequence:
+    """`read_video_mirrored` without the cache (`gyml extract --mirrored`)."""
+    from gyml.pose.readers import sniff_format
+
+    path = Path(path)
+    if sniff_format(path) != "video":
+        raise GymlError(f"{path.name}: --mirrored reads videos; this is a pose file")
+    return pair_to_sequence(path, extract_pair(path, progress), weighting)
+
+
 def read_video_mirrored(path: str | Path, *, progress=None, weighting: str = DEFAULT_WEIGHTING,
                         folder: Path | None = None) -> PoseSequence:
     """A video's poses, each frame read as filmed and mirrored and the readings averaged (cached)."""
