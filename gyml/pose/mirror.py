@@ -13,6 +13,10 @@ about twice as much (benchmarks/coach_mirror.py prints the ratio).
 
 Pure numpy here: `unmirror`, `average_readings`, and the steadiness figures (`bone_length_spread`,
 `landmark_jitter`) the averaging was chosen by.
+
+An option (`gyml extract --mirrored`, `cached_read_pose(path, mirrored_average=True)`): the coach reads
+videos as filmed. On push-up coaching the averaged reading was no clear gain (docs/coaching.md,
+docs/lab-notes/coach.md).
 """
 
 from __future__ import annotations
