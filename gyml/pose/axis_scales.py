@@ -3,14 +3,25 @@
 Some datasets (RepCount-pose among them) store each frame's landmarks min-max normalised per axis: x, y and
 z are each stretched to [0, 1] independently, which bends every joint angle (a standing person becomes as
 wide as tall). The body itself tells us the lost aspect: human segment lengths keep known proportions, so for
-each frame we find the axis scales (sx, sy = 1, sz) and a body scale c that make the bone lengths agree,
+each frame we find the squared axis scales (u_x, u_y, u_z), in torso lengths per stored unit, that make the
+bone lengths agree,
 
-    sx^2 dx^2 + dy^2 + sz^2 dz^2 = c L^2    for every bone (dx, dy, dz) with reference length L,
+    u_x dx^2 + u_y dy^2 + u_z dz^2 = L^2    for every bone (dx, dy, dz) with reference length L,
 
-which is linear in (sx^2, sz^2, c) and solved with non-negative least squares.
+linear in the scales and solved with non-negative least squares, each bone's equation divided by L (so a
+thigh does not outvote a hip width four to one, nor the reverse).
+
+Fixing the body's size (L in torso lengths) rather than one axis's scale keeps the fit well posed when an
+axis is thin: the earlier form (y's scale fixed, the body's size unknown) let the size collapse towards
+zero when the body lay along x or z, and the other scales blew up (15 % of the frames' trunks off by more than
+30 degrees on tilted twins of real videos, benchmarks/axis_restore_twins.py). And a person's proportions
+are their own: after a first fit the reference lengths move halfway (geometrically) to the recording's
+restored median bone lengths, and the fit is repeated; twice, which settles them.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from scipy.ndimage import median_filter
@@ -30,6 +41,37 @@ BONE_RATIOS = {
 _A = np.array([JOINT[a] for a, _ in BONE_RATIOS])
 _B = np.array([JOINT[b] for _, b in BONE_RATIOS])
 _L2 = np.array(list(BONE_RATIOS.values())) ** 2
+_TORSO = list(BONE_RATIOS).index(("neck", "pelvis"))
+OWN_PROPORTION_PASSES = 3
+MIN_BONES = 6            # three unknowns; fewer bones leave a frame to its neighbours' scales
+
+
+def _squared_scales(d2: np.ndarray, ref_l2: np.ndarray) -> np.ndarray:
+    """(T, 3) per-frame squared scales from (T, bones, 3) squared stored bone components, fitted on the
+    bones the frame has; NaN where fewer than MIN_BONES are known or nothing fits."""
+    weight = 1.0 / np.sqrt(ref_l2)                                     # each bone's residual over its length
+    rhs = ref_l2 * weight
+    known = np.isfinite(d2).all(axis=2)
+    out = np.full((len(d2), 3), np.nan)
+    for t in np.flatnonzero(known.sum(axis=1) >= MIN_BONES):
+        bones = known[t]
+        x, _ = nnls(d2[t, bones] * weight[bones, None], rhs[bones])
+        if x.max() > 0:
+            out[t] = x
+    return out
+
+
+def _smoothed_scales(squared: np.ndarray, smooth_frames: int) -> np.ndarray:
+    ok = np.isfinite(squared).all(axis=1)
+    if not ok.any():
+        return np.ones((len(squared), 3))
+    scales = np.empty((len(squared), 3))
+    idx = np.arange(len(squared))
+    for a in range(3):
+        scales[:, a] = np.interp(idx, idx[ok], np.sqrt(squared[ok, a]))
+    if smooth_frames > 1:
+        scales = np.exp(median_filter(np.log(np.maximum(scales, 1e-9)), size=(smooth_frames, 1), mode="nearest"))
+    return scales
 
 
 def axis_scales(joints: np.ndarray, smooth_frames: int = 15) -> np.ndarray:
@@ -40,26 +82,16 @@ def axis_scales(joints: np.ndarray, smooth_frames: int = 15) -> np.ndarray:
     """
     j = np.asarray(joints, dtype=np.float64)
     d2 = (j[:, _A] - j[:, _B]) ** 2                                   # (T, bones, 3)
-    scales = np.full((len(j), 3), np.nan)
-    design_l = -_L2
-    for t in range(len(j)):
-        if not np.isfinite(d2[t]).all():
-            continue
-        design = np.column_stack([d2[t, :, 0], d2[t, :, 2], design_l])
-        # Move dy^2 to the right: sx^2 dx^2 + sz^2 dz^2 - c L^2 = -dy^2.
-        x, _ = nnls(design, -d2[t, :, 1])
-        sx2, sz2, c = x
-        if c <= 1e-12:
-            continue
-        scales[t] = np.sqrt([sx2 / c, 1.0 / c, sz2 / c])
-    ok = np.isfinite(scales).all(axis=1)
-    if not ok.any():
-        return np.ones((len(j), 3))
-    idx = np.arange(len(j))
-    for a in range(3):
-        scales[:, a] = np.interp(idx, idx[ok], scales[ok, a])
-    if smooth_frames > 1:
-        scales = np.exp(median_filter(np.log(np.maximum(scales, 1e-9)), size=(smooth_frames, 1), mode="nearest"))
+    ref = _L2
+    scales = np.ones((len(j), 3))
+    for _ in range(OWN_PROPORTION_PASSES):
+        scales = _smoothed_scales(_squared_scales(d2, ref), smooth_frames)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)              # a bone missing in every frame
+            own = np.nanmedian((d2 * scales[:, None, :] ** 2).sum(axis=2), axis=0)
+        if not (np.isfinite(own).all() and own[_TORSO] > 0):
+            break
+        ref = np.sqrt(_L2 * own / own[_TORSO])
     return scales
 
 
