@@ -2,7 +2,7 @@
 twins of real video poses (UCF101 and our videos, poses already extracted) put through RepCount's sensor
 model, and synthesised sets filmed by random phone cameras.
 
-    python benchmarks/axis_restore_twins.py [--variants shipped relative ...] [--limit N] [--repcount]
+    python benchmarks/axis_restore_twins.py [--variants y_fixed size_fixed abs ...] [--limit N] [--repcount]
 
 A video's twin keeps MediaPipe's own picture landmarks and takes the depth from its world joints
 (gyml.pose.sensor_twin.video_picture_points); the truth is those same points before the per-frame min-max
@@ -12,8 +12,12 @@ picture 0.02-0.1, depth 0.1-0.4 torso lengths, 31 frames), `rolled` (the picture
 plane before the normalisation, as a phone held sideways or tilted), and `synth` (synthesised sets of
 RepCount's seven exercises, random camera and noise). Errors per recording (median over its frames), then
 the mean and 90th percentile over recordings: trunk angle from the vertical, bone lengths relative to the
-trunk (relative error), knee / hip / elbow flexion and shoulder elevation (degrees), and the share of frames
-whose trunk is off by more than 30 degrees.
+trunk (relative error), the axes' stretches themselves (x/y, z/y: |log| error of each axis's scale against
+y's), knee / hip / elbow flexion and shoulder elevation (degrees), and the share of frames whose trunk is off
+by more than 30 degrees.
+
+Variants: the two fits of gyml.pose.axis_scales (`y_fixed`, the RepCount read path's; `size_fixed`), and
+the variations of the second tried on the way (see `variant`).
 
 `--repcount`: an unlabelled sanity count on RepCount-pose dev: recordings of upright exercises (front
 raise, squat, pull-up, jumping jack) whose restored trunk is more than 45 degrees from vertical in most
@@ -29,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gyml.pose import axis_scales as shipped
+from gyml.pose import axis_scales as fits
 from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
 from gyml.pose.sensor_twin import (
     _noisy,
@@ -47,7 +51,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ANGLES = {"knee": ("left_knee_flexion", "right_knee_flexion"), "hip": ("left_hip_flexion", "right_hip_flexion"),
           "elbow": ("left_elbow_flexion", "right_elbow_flexion"),
           "shoulder": ("left_shoulder_elevation", "right_shoulder_elevation")}
-BONES = [b for b in shipped.BONE_RATIOS if b != ("neck", "pelvis")]
+BONES = [b for b in fits.BONE_RATIOS if b != ("neck", "pelvis")]
 UPRIGHT = {"front_raise", "squat", "pull_up", "jumping_jack"}
 
 
@@ -129,8 +133,8 @@ def errors(truth: np.ndarray, restored: np.ndarray, raw: np.ndarray) -> dict[str
 
 # ---- restoration variants: each maps stored joints (T, 24, 3) -> restored joints (torso lengths) ----
 
-_A, _B = shipped._A, shipped._B
-_L2 = shipped._L2
+_A, _B = fits._A, fits._B
+_L2 = fits._L2
 
 
 def _solve_frames(d2: np.ndarray, weights_fn=None, bounds=None, window: int = 0, iterations: int = 1,
@@ -141,7 +145,7 @@ def _solve_frames(d2: np.ndarray, weights_fn=None, bounds=None, window: int = 0,
     from scipy.optimize import lsq_linear, nnls
 
     L2 = _L2 if ref is None else ref
-    # power 1: relative residuals; 0: absolute (in squared torso lengths), as the shipped fit weighs them
+    # power 1: relative residuals; 0: absolute (in squared torso lengths), as y_fixed weighs them
     rows = d2 / (L2 ** power)[None, :, None]                          # (T, bones, 3)
     rhs_bones = L2 ** (1 - power)
     T = len(rows)
@@ -187,37 +191,12 @@ def _finish(joints: np.ndarray, sq: np.ndarray, smooth_frames: int) -> np.ndarra
     return centred * scales[:, None, :]
 
 
-def _previous_restore(joints: np.ndarray, smooth_frames: int = 15) -> np.ndarray:
-    """The restoration shipped before round 7: y's scale fixed to 1 and the body's size c unknown,
-    sx^2 dx^2 + dy^2 + sz^2 dz^2 = c L^2 solved per frame by NNLS, unweighted."""
-    from scipy.ndimage import median_filter
-    from scipy.optimize import nnls
-
-    d2 = (joints[:, _A] - joints[:, _B]) ** 2
-    scales = np.full((len(joints), 3), np.nan)
-    for t in range(len(joints)):
-        if not np.isfinite(d2[t]).all():
-            continue
-        x, _ = nnls(np.column_stack([d2[t, :, 0], d2[t, :, 2], -_L2]), -d2[t, :, 1])
-        if x[2] > 1e-12:
-            scales[t] = np.sqrt([x[0] / x[2], 1.0 / x[2], x[1] / x[2]])
-    ok = np.isfinite(scales).all(axis=1)
-    if not ok.any():
-        scales = np.ones((len(joints), 3))
-    else:
-        idx = np.arange(len(joints))
-        for a in range(3):
-            scales[:, a] = np.interp(idx, idx[ok], scales[ok, a])
-    scales = np.exp(median_filter(np.log(np.maximum(scales, 1e-9)), size=(smooth_frames, 1), mode="nearest"))
-    return (joints - np.nanmean(joints, axis=1, keepdims=True)) * scales[:, None, :]
-
-
 def tukey(r: np.ndarray, c: float = 0.5) -> np.ndarray:
     return np.where(np.abs(r) < c, (1 - (r / c) ** 2) ** 2, 1e-3)
 
 
 def variant(name: str):
-    """`shipped`, or tokens joined by '+': the residual weighting `abs` / `half` / `rel` (squared torso
+    """A fit of gyml.pose.axis_scales (`y_fixed`: the read path's; `size_fixed`), or tokens joined by '+': the residual weighting `abs` / `half` / `rel` (squared torso
     lengths, divided by the bone's length, or by its square), `robust` (Tukey re-weighting, 4 passes),
     `window` (fit over +-7 frames, Gaussian weights, then a 5-frame median instead of 15), `bounded` (each
     axis's extent at most EXTENT_MAX torso lengths), `own` (3 passes, the reference proportions moved
@@ -225,10 +204,8 @@ def variant(name: str):
     tokens = set(name.split("+"))
 
     def run(joints: np.ndarray) -> np.ndarray:
-        if name == "shipped":
-            return shipped.restore_axis_scales(joints).astype(np.float64)
-        if name == "previous":
-            return _previous_restore(joints)
+        if name in fits.FITS:
+            return fits.restore_axis_scales(joints, fit=name).astype(np.float64)
         d2 = (joints[:, _A] - joints[:, _B]) ** 2
         power = 0.0 if "abs" in tokens else 0.5 if "half" in tokens else 1.0
         kw = {"power": power, "weights_fn": tukey if "robust" in tokens else None,
@@ -239,7 +216,7 @@ def variant(name: str):
         for _ in range(3 if "own" in tokens else 1):
             restored = _finish(joints, _solve_frames(d2, ref=ref, **kw), smooth)
             own = np.nanmedian(((restored[:, _A] - restored[:, _B]) ** 2).sum(axis=2), axis=0)
-            own = own / own[list(shipped.BONE_RATIOS).index(("neck", "pelvis"))]
+            own = own / own[list(fits.BONE_RATIOS).index(("neck", "pelvis"))]
             ref = np.sqrt(own * _L2)
         return restored
     return run
@@ -250,7 +227,7 @@ EXTENT_MAX = 4.5
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", nargs="+", default=["previous", "shipped", "abs", "rel", "abs+robust", "abs+window",
+    parser.add_argument("--variants", nargs="+", default=["y_fixed", "size_fixed", "abs", "rel", "abs+robust", "abs+window",
                                                           "abs+own", "half+own"])
     parser.add_argument("--conditions", nargs="+", default=["as filmed", "noisy depth", "rolled", "synth"])
     parser.add_argument("--limit", type=int, default=None, help="first N video recordings only (a quick look)")
@@ -279,6 +256,10 @@ def main(argv: list[str]) -> None:
 
 
 def repcount_sanity(variants: list[str]) -> None:
+    """Upright exercises read lying, per variant; and for each such recording what its stored picture says
+    before any scale is applied (signs and orders survive the per-axis min-max): the share of frames with the
+    shoulders below the hips (upside down), and the trunk's median height in the picture as a share of its
+    width (near 0: the body lies across the picture)."""
     import csv
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -289,19 +270,33 @@ def repcount_sanity(variants: list[str]) -> None:
         rows = [(r["name"].replace(".mp4", ".npy"), REPCOUNT_TYPES.get(r["type"])) for r in csv.DictReader(fh)]
     rows = [(folder / n, lab) for n, lab in rows if lab and (folder / n).exists()]
     trunk = ANGLE_NAMES.index("trunk_inclination")
+    stored = {}
+    for path, _ in rows:
+        data = np.load(path).astype(np.float64)[:, :99].reshape(-1, 33, 3)
+        keep = np.isfinite(data).all(axis=(1, 2)) & ~(data == 0).all(axis=(1, 2))
+        stored[path] = data[keep]
     for v in variants:
         fn = variant(v)
-        lying, names = 0, []
+        names, lying_frames, upright_frames = [], 0, 0
         for path, label in rows:
-            data = np.load(path).astype(np.float64)[:, :99].reshape(-1, 33, 3)
-            keep = np.isfinite(data).all(axis=(1, 2)) & ~(data == 0).all(axis=(1, 2))
-            raw = landmarks_to_sequence(data[keep], None, 30.0, "repcount").joints.astype(np.float64)
-            median_trunk = float(np.nanmedian(joint_angles(fn(raw))[:, trunk]))
-            if label in UPRIGHT and median_trunk > 45:
-                lying += 1
-                names.append(f"{path.stem} {label} {median_trunk:.0f}")
+            if label not in UPRIGHT:
+                continue
+            raw = landmarks_to_sequence(stored[path], None, 30.0, "repcount").joints.astype(np.float64)
+            angles = joint_angles(fn(raw))[:, trunk]
+            lying_frames += int(np.sum(angles > 60))
+            upright_frames += int(np.isfinite(angles).sum())
+            if np.nanmedian(angles) > 45:
+                p = stored[path]
+                shoulders, hips = p[:, [11, 12]].mean(axis=1), p[:, [23, 24]].mean(axis=1)
+                upside = np.mean(shoulders[:, 1] > hips[:, 1])          # MediaPipe's y points down
+                across = np.median(np.abs(shoulders[:, 1] - hips[:, 1]) / np.maximum(np.abs(shoulders[:, 0] - hips[:, 0]), 1e-6))
+                names.append(f"{path.stem} {label} {np.nanmedian(angles):.0f} deg (picture: shoulders below hips in "
+                             f"{upside:.0%} of frames, trunk height/width {across:.2f})")
         upright = sum(lab in UPRIGHT for _, lab in rows)
-        print(f"RepCount dev, {v}: {lying} of {upright} upright recordings read lying: {', '.join(names)}")
+        print(f"RepCount dev, {v}: {len(names)} of {upright} upright recordings read lying, "
+              f"{lying_frames / max(upright_frames, 1):.1%} of their frames over 60 deg:")
+        for n in names:
+            print(f"    {n}")
 
 
 if __name__ == "__main__":
