@@ -228,7 +228,7 @@ EXTENT_MAX = 4.5
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", default=["y_fixed", "size_fixed", "abs", "rel", "abs+robust", "abs+window",
-                                                          "abs+own", "half+own"])
+                                                          "abs+own"])
     parser.add_argument("--conditions", nargs="+", default=["as filmed", "noisy depth", "rolled", "synth"])
     parser.add_argument("--limit", type=int, default=None, help="first N video recordings only (a quick look)")
     parser.add_argument("--repcount", action="store_true")
