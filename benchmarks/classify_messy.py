@@ -125,6 +125,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--crop-per-class", type=int, default=8,
                     help="videos of each exercise re-extracted from cropped frames (0: none)")
+    ap.add_argument("--framed-training-per-class", type=int, default=None,
+                    help="only the re-framed readings of this many videos per exercise (the first ones of the "
+                         "crop set) join the training data (default: every crop of the training folds)")
     ap.add_argument("--without-framed-training", action="store_true",
                     help="the recipe before: the training folds' re-framed videos do not join the training data "
                          "(shipped: they do, as in build_default; a crop is always judged by a model without its group)")
@@ -147,6 +150,10 @@ def main() -> int:
     synth = synth_table(args.per_class, args.seed)
 
     versions = messy_versions(seqs, labels, fold, files)
+    trainable = np.ones(len(seqs), bool)
+    if args.framed_training_per_class is not None:
+        trainable[:] = False
+        trainable[framing_subset(read, args.framed_training_per_class)] = True
     if args.crop_per_class:
         subset = framing_subset(read, args.crop_per_class)
         print(f"re-reading {len(subset)} videos through {len(FRAMINGS)} framings (cached)", file=sys.stderr)
@@ -180,7 +187,7 @@ def main() -> int:
         if not args.without_framed_training:
             for name, (keep, X) in features.items():
                 if name.endswith("(real crop)"):
-                    rows = fold[keep] != k
+                    rows = (fold[keep] != k) & trainable[keep]
                     X_train = np.vstack([X_train, X[rows]])
                     y_train = np.concatenate([y_train, labels[keep][rows]])
                     sensors_train = np.concatenate([sensors_train, sensors[keep][rows]])

@@ -31,15 +31,21 @@ the share and tolerances a fit on all 40 gives (to ship), the figures with the s
 clip out and leave one group out, every set-up tried (population, reps kept, checks), and nested figures
 where the set-up, and also the way of measuring (coach_real's MEASURES), is chosen inside each fold.
 
-    python benchmarks/coach_pushup_population.py
+    python benchmarks/coach_pushup_population.py [--reading "as filmed"|mirrored|smoothed]
+    python benchmarks/coach_pushup_population.py --compare-readings "as filmed" mirrored
+
+`--reading`: how every video (the labelled clips and the population's, UCF101's read from its videos) is
+read; see benchmarks/real_data.py and benchmarks/coach_mirror.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
 
 import numpy as np
+import real_data
 from coach_real import (
     MEASURES,
     _balanced,
@@ -81,7 +87,11 @@ def reference_recordings() -> list[tuple[str, str, str, object]]:
     """(source, clip, group, pose sequence) of every real push-up outside pushup_form."""
     out = []
     for path in sorted((SHARED / "ucf101" / "poses").glob("v_PushUps_*.npz")):
-        out.append(("ucf101", path.stem, "ucf" + path.stem.split("_")[2], read_pose(path)))
+        # Read from the video the way the labelled clips are read, unless that is the plain reading the
+        # stored poses hold.
+        seq = (read_pose(path) if real_data.video_reading == "as filmed"
+               else cached_pose(SHARED / "ucf101" / "videos" / f"{path.stem}.avi"))
+        out.append(("ucf101", path.stem, "ucf" + path.stem.split("_")[2], seq))
     videos = (sorted((SHARED / "videos" / "counted").glob("push-ups*.mp4"))
               + sorted((SHARED / "videos" / "uncounted").glob("pushup*.mp4"))
               + sorted((SHARED / "videos" / "form").glob("pushup_correct*.mp4")))
@@ -299,7 +309,42 @@ def population_scaled(measured: list, labelled: list) -> None:
             print(f"    chosen ({len(chosen)} folds): {picks}")
 
 
+def compare_readings(readings: tuple[str, ...]) -> None:
+    """The strict figure with the reading itself chosen inside each fold too: every (reading, set-up, way
+    of measuring) is a candidate, and each group fold takes the one that does best held out on the other
+    groups alone (ties: the earlier reading, then the earlier set-up), so the choice of reading is
+    validated like the rest and not by the figure it is judged on."""
+    rules, wrong, groups = {}, None, None
+    for reading in readings:
+        real_data.video_reading = reading
+        measured = [(source, name, group, rep_measures(seq)) for source, name, group, seq in reference_recordings()]
+        labelled = labelled_clips()
+        wrong = np.array([c[1] for c in labelled])
+        groups = np.array([c[2] for c in labelled])
+        rules.update({(reading, v): ScaledRule(v, measured, labelled) for v in _variants(with_measures=True)})
+    clips = np.arange(len(wrong)).astype(str)
+    print(f"\nThe reading chosen inside each fold too, among {', '.join(readings)} ({len(rules)} candidates)")
+    for by, folds in (("clip", clips), ("group", groups)):
+        for what, keys in (("the reading alone (each with the shipped set-up)", [(r, SHIPPED) for r in readings]),
+                           ("the reading, the set-up and the way of measuring", list(rules))):
+            flags, chosen = _nested_choice({k: rules[k] for k in keys}, wrong, folds)
+            _line(f"nested by {by}, {what}", flags, wrong)
+            picks = {f"{r}: {_name(v)}": chosen.count((r, v)) for r, v in dict.fromkeys(chosen)}
+            print(f"    chosen ({len(chosen)} folds): {picks}")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reading", choices=real_data.VIDEO_READINGS, default="as filmed",
+                        help="how videos are read (benchmarks/coach_mirror.py --extract reads them first)")
+    parser.add_argument("--compare-readings", nargs="+", choices=real_data.VIDEO_READINGS, metavar="READING",
+                        help="only the nested figures with the reading chosen in each fold among these")
+    args = parser.parse_args()
+    if args.compare_readings:
+        compare_readings(tuple(args.compare_readings))
+        return 0
+    real_data.video_reading = args.reading
+    print(f"videos read {real_data.video_reading}")
     if not (SHARED / "videos" / "pushup_form" / "labels.csv").exists():
         print(f"no pushup_form clips under {SHARED}", file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@
 3. ../shared/data/videos/form: the 13 clips named correct or incorrect, ours and the paper's coach.
 
     python benchmarks/coach_real.py [--skip-form] [--only lunges|pushups|form] [--check-groups]
+                                    [--reading "as filmed"|mirrored|smoothed]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import csv
 import sys
 
 import numpy as np
+import real_data
 from real_data import SHARED, cached_pose, video_label
 
 from gyml.coach import gold as gold_library
@@ -294,7 +296,11 @@ def main() -> int:
     parser.add_argument("--no-nested", action="store_true", help="leave out the nested push-up figures (two minutes)")
     parser.add_argument("--check-groups", action="store_true",
                         help="print the push-up clip pairs whose median frames look alike, and exit")
+    parser.add_argument("--reading", choices=real_data.VIDEO_READINGS, default="as filmed",
+                        help="how videos are read (benchmarks/coach_mirror.py --extract reads them first)")
     args = parser.parse_args()
+    real_data.video_reading = args.reading
+    print(f"videos read {args.reading}")
     if not SHARED.exists():
         print(f"no shared data at {SHARED}", file=sys.stderr)
         return 1

@@ -30,9 +30,23 @@ class RealSequence:
     seq: PoseSequence
 
 
+# How videos are read: "as filmed" (read_pose, what gyml does by default), "mirrored" (each frame also
+# read mirrored and the readings averaged: gyml/pose/mirror.py) or "smoothed" (as filmed, smoothed over
+# time: the cheaper baseline). Benchmarks that compare readings set it (`--reading`).
+VIDEO_READINGS = ("as filmed", "mirrored", "smoothed")
+video_reading = "as filmed"
+
+
 def cached_pose(path: Path) -> PoseSequence:
     """read_pose, memoised on disk for videos by content hash (MediaPipe takes seconds per clip)."""
-    return cached_read_pose(path)
+    if video_reading == "as filmed":
+        return cached_read_pose(path)
+    from gyml.pose.mirror import pair_to_sequence, read_pair, smooth_over_time
+
+    pair = read_pair(path)
+    if video_reading == "mirrored":
+        return pair_to_sequence(path, pair)
+    return pair_to_sequence(path, pair, weighting=None, reading=smooth_over_time(pair.plain))
 
 
 def repcount_sequences() -> list[RealSequence]:

@@ -176,12 +176,19 @@ def extract(video: Path = typer.Argument(..., help="video or pose file"),
             output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)"),
             fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
             layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP),
-            jobs: int = typer.Option(0, help=JOBS_HELP)):
+            jobs: int = typer.Option(0, help=JOBS_HELP),
+            mirrored: bool = typer.Option(False, help="also read every frame mirrored and average the two "
+                                          "readings (a video; one pass, about twice the time; --jobs unused)")):
     """Recover the 3D pose in every frame and save it as a gyml .npz pose file."""
     from gyml.validate import check_outputs
     check_outputs([video], {"--output": output})
     with _progress() as progress:
-        seq = _read(video, progress, fps, layout, jobs)
+        if mirrored:
+            from gyml.pose.mirror import extract_mirrored
+            task = progress.add_task(f"pose {video.name}, as filmed and mirrored", total=None)
+            seq = extract_mirrored(video, lambda done, total: progress.update(task, completed=done, total=total))
+        else:
+            seq = _read(video, progress, fps, layout, jobs)
     seq.save(output)
     seen = seq.present.mean()
     out.print(f"{len(seq)} frames at {seq.fps:.2f} fps, person found in {seen:.0%}; wrote {output}")

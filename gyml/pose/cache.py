@@ -44,14 +44,20 @@ def cached_path(path: str | os.PathLike, folder: Path | None = None) -> Path:
 
 
 def cached_read_pose(path: str | os.PathLike, *, fps: float | None = None, progress=None,
-                     folder: Path | None = None, jobs: int = 1) -> PoseSequence:
+                     folder: Path | None = None, jobs: int = 1, mirrored_average: bool = False) -> PoseSequence:
     """`read_pose`, memoised on disk for videos. The returned sequence's metadata names the file read now.
-    `jobs` > 1 extracts a long video in overlapping spans in parallel (see readers/video_chunks.py)."""
+    `jobs` > 1 extracts a long video in overlapping spans in parallel (see readers/video_chunks.py).
+    `mirrored_average`: each frame also read mirrored and the readings averaged (gyml/pose/mirror.py; one
+    pass, cached under its own key)."""
     from gyml.pose.readers import read_pose, sniff_format
 
     path = Path(path)
     if sniff_format(path) != "video":
         return read_pose(path, fps=fps, progress=progress)
+    if mirrored_average:
+        from gyml.pose.mirror import read_video_mirrored
+
+        return read_video_mirrored(path, progress=progress, folder=folder)
     entry = cached_path(path, folder)
     if entry.exists():
         try:

@@ -89,6 +89,11 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layo
         seq = read_landmarks_csv(path, fps=fps or 30.0, layout=layout)
     else:
         seq = read_pickle(path, fps=fps)
+    return finish_sequence(path, seq)
+
+
+def finish_sequence(path: Path, seq: PoseSequence) -> PoseSequence:
+    """What every reader's sequence goes through: someone found, absent joints named, plausibility."""
     if not seq.present.any():
         raise GymlError(f"{path.name}: no person found in any frame")
     if "absent_joints" not in seq.metadata:
