@@ -155,14 +155,8 @@ def repcount_twin(seq: PoseSequence, camera: Camera | None = None, noise: Sensor
     if seq.joints.shape[1] != NUM_JOINTS:
         raise ValueError(f"expected canonical joints (T, {NUM_JOINTS}, 3), got {seq.joints.shape}")
     world = landmarks_from_joints(joints)
-    image = seq.image_landmarks
-    if seq.source == "video" and image is not None and image.shape[1:] == (NUM_LANDMARKS, 2):
-        # World landmarks are camera-aligned (MediaPipe axes flipped to y up): depth from the camera is -z.
-        hips = world[:, [23, 24], 2].mean(axis=1, keepdims=True)
-        scale = _picture_per_metre(image, world)
-        z = -(world[..., 2] - hips) * scale[:, None]
-        points = np.concatenate([np.asarray(image, np.float64), z[..., None]], axis=2)
-        points[~np.isfinite(points).all(axis=2).any(axis=1)] = np.nan
+    if has_picture(seq):
+        points = video_picture_points(seq)
     else:
         points = _picture(world, camera or Camera())
     if noise is not None:
@@ -172,6 +166,32 @@ def repcount_twin(seq: PoseSequence, camera: Camera | None = None, noise: Sensor
     twin = normalised_landmarks_to_sequence(stored, float(seq.fps or 30.0),
                                             {"twin_of": seq.source, **({"camera": camera.__dict__} if camera else {})})
     return twin
+
+
+def has_picture(seq: PoseSequence) -> bool:
+    """A video's poses: MediaPipe's own picture landmarks are stored beside the world joints."""
+    image = seq.image_landmarks
+    return seq.source == "video" and image is not None and image.shape[1:] == (NUM_LANDMARKS, 2)
+
+
+def video_picture_points(seq: PoseSequence) -> np.ndarray:
+    """(T, 33, 3) what MediaPipe's image landmarks of a video would hold before any normalisation: the
+    picture's x, y and a depth relative to the hips taken from the world joints, on the picture's scale.
+    x is stretched to the frame's aspect (width / height, when the metadata tells it) so that the three axes
+    share one unit, as in the scene; per-axis min-max normalisation then removes exactly that geometry."""
+    joints = np.where(seq.present[:, None, None], seq.joints, np.nan).astype(np.float64)
+    world = landmarks_from_joints(joints)
+    image = np.asarray(seq.image_landmarks, np.float64).copy()
+    width, height = seq.metadata.get("width"), seq.metadata.get("height")
+    if width and height:
+        image[..., 0] *= float(width) / float(height)
+    # World landmarks are camera-aligned (MediaPipe axes flipped to y up): depth from the camera is -z.
+    hips = world[:, [23, 24], 2].mean(axis=1, keepdims=True)
+    scale = _picture_per_metre(image, world)
+    z = -(world[..., 2] - hips) * scale[:, None]
+    points = np.concatenate([image, z[..., None]], axis=2)
+    points[~np.isfinite(points).all(axis=2).any(axis=1)] = np.nan
+    return points
 
 
 def _picture_per_metre(image: np.ndarray, world: np.ndarray) -> np.ndarray:
