@@ -39,6 +39,8 @@ import numpy as np
 
 from gyml.classify.build_default import (
     MODEL_FEATURES,
+    FeatureTable,
+    fit,
     fit_by_sensor,
     fold_of,
     framing_subset,
@@ -119,6 +121,20 @@ def messy_versions(seqs: list[PoseSequence], labels: np.ndarray, fold: np.ndarra
     return out
 
 
+def legs_blind_columns() -> np.ndarray:
+    """The motion features that read no leg joint: elbow and shoulder angles, trunk inclination, hand height
+    (against the shoulders), their left/right sync, correlation and asymmetry, arms seen, hands apart."""
+    from gyml.classify.features import motion_feature_names
+
+    arms = ("elbow_flexion", "shoulder_elevation", "shoulder_abduction", "trunk_inclination", "hand_height",
+            "hands_apart")
+    names = motion_feature_names()
+    keep = [i for i, n in enumerate(names) if not n.startswith("share:") and not n.startswith("corr:")
+            and any(a in n for a in arms)]
+    keep += [names.index("corr:elbow_flexion~shoulder_elevation"), names.index("seen:arms")]
+    return np.array(sorted(keep))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-class", type=int, default=20, help="synthesised sequences per catalog exercise")
@@ -128,6 +144,9 @@ def main() -> int:
     ap.add_argument("--framed-training-per-class", type=int, default=None,
                     help="only the re-framed readings of this many videos per exercise (the first ones of the "
                          "crop set) join the training data (default: every crop of the training folds)")
+    ap.add_argument("--legs-blind", action="store_true",
+                    help="also judge every video whose feet were hardly seen (the analysis's warning) by a forest "
+                         "of the columns that read no leg (arms, trunk, hands), printed as a second table")
     ap.add_argument("--without-framed-training", action="store_true",
                     help="the recipe before: the training folds' re-framed videos do not join the training data "
                          "(shipped: they do, as in build_default; a crop is always judged by a model without its group)")
@@ -181,6 +200,11 @@ def main() -> int:
 
     X_clean = features["unchanged"][1]
     pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}
+    blind_pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}
+    hardly_seen = {name: np.array([s is not None and (feet_visibility(s) or 1.0) < FEET_SEEN_MIN for s in items])
+                   for name, items in versions.items()}
+    blind_columns = legs_blind_columns()
+    blind_synth = FeatureTable(synth.X[:, blind_columns], synth.labels, synth.groups, synth.sources, synth.files)
     for k in np.unique(fold):
         train = fold != k
         X_train, y_train, sensors_train = X_clean[train], labels[train], sensors[train]
@@ -192,16 +216,28 @@ def main() -> int:
                     y_train = np.concatenate([y_train, labels[keep][rows]])
                     sensors_train = np.concatenate([sensors_train, sensors[keep][rows]])
         models = fit_by_sensor(X_train, y_train, sensors_train, synth, args.seed)
+        blind = fit(X_train[:, blind_columns], y_train, blind_synth, args.seed) if args.legs_blind else None
         for name, (keep, X) in features.items():
             for row, i in enumerate(keep):
                 if fold[i] != k:
                     continue
                 model = models.get(str(sensors[i]), models[None])
                 pred[name][i] = model.predict(X[row:row + 1])[0]
+                blind_pred[name][i] = (blind.predict(X[row:row + 1, blind_columns])[0]
+                                       if blind is not None and hardly_seen[name][i] else pred[name][i])
         print(f"fold {k + 1}/{len(np.unique(fold))}", file=sys.stderr)
 
     kinds = [("UCF101", sources == "ucf101"), ("RepCount dev", sources == "repcount"),
              ("other real", (sources != "ucf101") & (sources != "repcount")), ("all real", np.ones(len(seqs), bool))]
+    if args.legs_blind:
+        print("\nfeet hardly seen -> the legs-blind forest: accuracy, shipped recipe -> with it (n: such recordings)")
+        for name in versions:
+            have = (pred[name] != "") & hardly_seen[name]
+            if have.any():
+                print(f"  {name:<26} {np.mean(pred[name][have] == labels[have]):.3f} -> "
+                      f"{np.mean(blind_pred[name][have] == labels[have]):.3f} ({have.sum()}); all rows "
+                      f"{np.mean(pred[name][pred[name] != ''] == labels[pred[name] != '']):.3f} -> "
+                      f"{np.mean(blind_pred[name][pred[name] != ''] == labels[pred[name] != '']):.3f}")
     print("\naccuracy out of fold, changed / the same recordings unchanged (n: recordings the change applies to)")
     print(f"{'change':<26}" + "".join(f"{k:>22}" for k, _ in kinds))
     for name in versions:
