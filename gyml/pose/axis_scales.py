@@ -20,7 +20,7 @@ On RepCount-like twins of 339 real video recordings, whose bodies before the nor
 2.75 -> 2.66 degrees, with a detector's depth noise 7.0 -> 4.4, with the picture turned 10-90 degrees 15.4
 -> 4.7 (frames off by more than 30 degrees 19 % -> 0.2 %), joint angles 0.3-5 degrees closer. Yet through
 it RepCount-pose dev's recognition fell from 0.855 to 0.761 and its rep counting from MAE 0.222 to 0.296
-(the model and counter retrained/re-run on it; docs/lab-notes/recog.md, round 7), so the read path keeps
+(the model and counter retrained/re-run on it; docs/lab-notes/recog.md, round 8), so the read path keeps
 "y_fixed".
 """
 
