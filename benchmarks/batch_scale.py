@@ -253,7 +253,7 @@ from pathlib import Path
 import psutil
 from gyml.pose.readers import video
 if sys.argv[2] == "replay":
-    real = video._pose_estimator()
+    real = video.pose_estimator()
     from gyml.pose.readers.video_chunks import iter_timed_frames
     first = next(f for _, f in iter_timed_frames(Path(sys.argv[3])))
     answer = real.process(first)
@@ -261,7 +261,7 @@ if sys.argv[2] == "replay":
         def __enter__(self): return self
         def __exit__(self, *exc): return False
         def process(self, rgb): return answer
-    video._pose_estimator = Replay
+    video.pose_estimator = Replay
 me = psutil.Process()
 before = me.memory_info().rss
 peak = [before]

@@ -167,10 +167,10 @@ def pose_only_fps(frames: list[bytes]) -> float:
     import cv2
     import numpy as np
 
-    from gyml.pose.readers.video import _pose_estimator, quiet_native_logs
+    from gyml.pose.readers.video import pose_estimator, quiet_native_logs
     from gyml.reps.live import pose_of
 
-    estimator = _pose_estimator()
+    estimator = pose_estimator()
     t0 = time.perf_counter()
     with estimator, quiet_native_logs():
         for jpeg in frames:

@@ -49,11 +49,11 @@ def cold_tracker(path: Path, cut: float, warmup: float, strided: bool, agree_bef
                  ) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """A tracker started cold `warmup` s before `cut`: (times, world landmarks, frames through the model
     before the cut, whether it agreed at the cut). When it did not, it runs on to `cut` + AFTER_S."""
-    from gyml.pose.readers.video import _pose_estimator, landmarks_of, quiet_native_logs
+    from gyml.pose.readers.video import landmarks_of, pose_estimator, quiet_native_logs
     from gyml.pose.readers.video_chunks import iter_timed_frames
 
     times, world, before, agreed = [], [], 0, None
-    with _pose_estimator() as estimator, quiet_native_logs(), warnings.catch_warnings():
+    with pose_estimator() as estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for k, (t, rgb) in enumerate(iter_timed_frames(path, cut - warmup, cut + AFTER_S, decoder_threads=1)):
             if t >= cut and agreed is None:

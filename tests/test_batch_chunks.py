@@ -143,7 +143,7 @@ def _write_video(path: Path, seconds: float, size=(320, 180), fps=30) -> Path:
 def test_extraction_memory_does_not_grow_with_frames(tmp_path, monkeypatch):
     """Frames stream through: twice the frames costs only the pose arrays (their float32 landmarks and,
     briefly, the conversion to the skeleton: a few kB a frame, against 170 kB for each decoded frame)."""
-    monkeypatch.setattr(video_reader, "_pose_estimator", _ReplayedModel)
+    monkeypatch.setattr(video_reader, "pose_estimator", _ReplayedModel)
     peaks = {}
     for seconds in (10, 20):
         clip = _write_video(tmp_path / f"clip{seconds}.mp4", seconds)
@@ -172,7 +172,7 @@ def test_timed_frames_after_a_seek_are_the_frames_of_one_pass(tmp_path):
 def test_one_job_is_one_pass(jobs, tmp_path, monkeypatch):
     from gyml.pose.readers.video_chunks import read_video_parallel
 
-    monkeypatch.setattr(video_reader, "_pose_estimator", _ReplayedModel)
+    monkeypatch.setattr(video_reader, "pose_estimator", _ReplayedModel)
     clip = _write_video(tmp_path / "clip.mp4", 2, size=(64, 48))
     assert len(read_video_parallel(clip, jobs=jobs)) == 60
 
@@ -183,12 +183,12 @@ def test_closing_the_frame_prefetch_stops_its_thread_and_decoder(tmp_path):
 
     clip = _write_video(tmp_path / "clip.mp4", 3, size=(64, 48))
     before = threading.active_count()
-    frames = video_reader._prefetch(iter_timed_frames(clip), depth=2)
+    frames = video_reader.prefetch_frames(iter_timed_frames(clip), depth=2)
     next(frames)
     assert threading.active_count() == before + 1  # the decoding thread, now blocked on a full queue
     frames.close()
     assert threading.active_count() == before
-    assert len(list(video_reader._prefetch(iter_timed_frames(clip)))) == 90  # and a full read still ends
+    assert len(list(video_reader.prefetch_frames(iter_timed_frames(clip)))) == 90  # and a full read still ends
 
 
 def test_rgb_conversion_in_one_thread_gives_ffmpegs_pixels(tmp_path):

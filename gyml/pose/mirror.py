@@ -144,14 +144,14 @@ def track_pair(frames: Iterator[tuple[np.ndarray, float]], expected: int | None 
                progress: Callable[[int, int | None], None] | None = None):
     """Two MediaPipe trackers, one over the frames and one over their mirror images -> (SpanPoses as
     filmed, SpanPoses of the mirrored frames, not yet mirrored back). Decoding runs in the background."""
-    from gyml.pose.readers.video import _pose_estimator, _prefetch, landmarks_of, quiet_native_logs
+    from gyml.pose.readers.video import landmarks_of, pose_estimator, prefetch_frames, quiet_native_logs
     from gyml.pose.readers.video_chunks import LandmarkBuffer
 
-    plain_model, mirror_model = _pose_estimator(), _pose_estimator()
+    plain_model, mirror_model = pose_estimator(), pose_estimator()
     plain, mirrored = LandmarkBuffer(expected or 1024), LandmarkBuffer(expected or 1024)
     with plain_model, mirror_model, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, (rgb, flipped, t) in enumerate(_prefetch(_mirror_frames(frames))):
+        for i, (rgb, flipped, t) in enumerate(prefetch_frames(_mirror_frames(frames))):
             plain.append(t, *landmarks_of(plain_model.process(rgb)))
             mirrored.append(t, *landmarks_of(mirror_model.process(flipped)))
             if progress is not None:

@@ -29,9 +29,9 @@ from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
 from gyml.pose.readers.video import (
     MAX_SIDE,
-    _pose_estimator,
     iter_frames,
     landmarks_of,
+    pose_estimator,
     probe_video,
     quiet_native_logs,
 )
@@ -375,7 +375,7 @@ def run_live(source: Path | int, output: Path | None = None,
                 ((i / fps, frame, 0) for i, frame in enumerate(frames))
         dropping = isinstance(source, int) or realtime
         live_coach = LiveCoach(LIVE_RATE if dropping else fps, exercise=exercise, coach=coach)
-        estimator = _pose_estimator()
+        estimator = pose_estimator()
         writer = _OverlayWriter(output, rate) if output else None
         if viewer and on_serve:
             on_serve(viewer.url)

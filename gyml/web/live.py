@@ -77,11 +77,11 @@ class LiveChannel:
     def _run(self) -> None:
         import cv2
 
-        from gyml.pose.readers.video import _pose_estimator, quiet_native_logs
+        from gyml.pose.readers.video import pose_estimator, quiet_native_logs
         from gyml.reps.live import LiveCoach, pose_of
 
         coach = LiveCoach(exercise=self.exercise, defer_coaching=True)
-        estimator = _pose_estimator()
+        estimator = pose_estimator()
         judging = self._judging
         warm = threading.Event()
         judge = threading.Thread(target=self._judge, args=(judging, coach, warm), name="gyml-live-coach",

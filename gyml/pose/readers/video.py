@@ -105,7 +105,7 @@ def import_mediapipe():
     return mediapipe
 
 
-def _pose_estimator():
+def pose_estimator():
     import warnings
 
     with quiet_native_logs(), warnings.catch_warnings():
@@ -280,7 +280,7 @@ def iter_frames(path: Path, max_side: int | None = MAX_SIDE) -> Iterator[np.ndar
         yield rgb
 
 
-def _prefetch(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
+def prefetch_frames(frames: Iterator[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
     """Decode in a background thread so decoding overlaps pose inference (both release the GIL).
     Leaving early (closing this generator) stops the thread and closes the decoder: a long-lived
     process (a Dask worker, the web server) that abandons a video keeps no thread or file behind."""
@@ -341,12 +341,12 @@ def track_frames(frames: Iterator[tuple[np.ndarray, float]], expected: int | Non
     `progress(done, total)` hears every frame (total: `expected`, or None when unknown)."""
     import warnings
 
-    estimator = _pose_estimator()
+    estimator = pose_estimator()
     # Compact float32 arrays, not a list of per-frame arrays: memory stays small for an hour of video.
     buffer = LandmarkBuffer(expected or 1024)
     with estimator, quiet_native_logs(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, (rgb, t) in enumerate(_prefetch(frames)):
+        for i, (rgb, t) in enumerate(prefetch_frames(frames)):
             buffer.append(t, *landmarks_of(estimator.process(rgb)))
             if progress is not None:
                 progress(i + 1, max(expected, i + 1) if expected else None)

@@ -252,7 +252,7 @@ class SpanTracker:
                  decoder_threads: int = 1, process_start: float | None = None):
         """`process_start`: processor time to book as the process's start (default: all this process has
         used so far, none in the calling process); a kept span process books it with its first span only."""
-        from gyml.pose.readers.video import _pose_estimator, _prefetch, landmarks_of
+        from gyml.pose.readers.video import landmarks_of, pose_estimator, prefetch_frames
 
         self.span, self.counter = span, counter
         started = process_seconds()
@@ -267,10 +267,10 @@ class SpanTracker:
             # The decoder seeks and decodes up to the warm-up while MediaPipe sets up its graph.
             # Each span process has a core to itself: FFmpeg's extra frame threads would only compete with
             # the model, and one thread decodes and converts a frame in a tenth of the model's time.
-            self._frames = _prefetch(iter_timed_frames(path, span.start - span.warmup,
+            self._frames = prefetch_frames(iter_timed_frames(path, span.start - span.warmup,
                                                        decoder_threads=decoder_threads))
             self._stack.callback(self._frames.close)
-            self._estimator = self._stack.enter_context(_pose_estimator())
+            self._estimator = self._stack.enter_context(pose_estimator())
         except BaseException:
             self._stack.close()
             raise
