@@ -151,14 +151,13 @@ def repcount_twin(seq: PoseSequence, camera: Camera | None = None, noise: Sensor
     their world joints, as filmed; any other 3D sequence is filmed by `camera` (default: facing the body's
     coordinates). `noise` (default none) adds a detector's errors before the normalisation."""
     rng = rng if rng is not None else np.random.default_rng(0)
-    joints = np.where(seq.present[:, None, None], seq.joints, np.nan).astype(np.float64)
     if seq.joints.shape[1] != NUM_JOINTS:
         raise ValueError(f"expected canonical joints (T, {NUM_JOINTS}, 3), got {seq.joints.shape}")
-    world = landmarks_from_joints(joints)
     if has_picture(seq):
         points = video_picture_points(seq)
     else:
-        points = _picture(world, camera or Camera())
+        joints = np.where(seq.present[:, None, None], seq.joints, np.nan).astype(np.float64)
+        points = _picture(landmarks_from_joints(joints), camera or Camera())
     if noise is not None:
         points = _noisy(points, noise, rng)
     stored = minmax_per_axis(points)
