@@ -39,13 +39,11 @@ video_reading = "as filmed"
 
 def cached_pose(path: Path) -> PoseSequence:
     """read_pose, memoised on disk for videos by content hash (MediaPipe takes seconds per clip)."""
-    if video_reading == "as filmed":
-        return cached_read_pose(path)
+    if video_reading != "smoothed":
+        return cached_read_pose(path, mirrored_average=video_reading == "mirrored")
     from gyml.pose.mirror import pair_to_sequence, read_pair, smooth_over_time
 
     pair = read_pair(path)
-    if video_reading == "mirrored":
-        return pair_to_sequence(path, pair)
     return pair_to_sequence(path, pair, weighting=None, reading=smooth_over_time(pair.plain))
 
 
