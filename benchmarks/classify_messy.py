@@ -54,7 +54,7 @@ from gyml.pose.framing import FRAMINGS, reframed_pose
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT, JOINT_NAMES
 from gyml.reps.counter import count_reps
-from gyml.reps.coverage import FEET_SEEN_MIN, feet_visibility
+from gyml.reps.coverage import FEET_SEEN_MIN, feet_visibility, framing_warning
 
 MIRROR = np.array([JOINT[n.replace("left_", "@").replace("right_", "left_").replace("@", "right_")]
                    for n in JOINT_NAMES])
@@ -191,18 +191,18 @@ def main() -> int:
 
     print(f"\nthe analysis's warning that the feet were hardly seen (better ankle's median visibility < "
           f"{FEET_SEEN_MIN}), on videos' poses:")
-    for name, items in versions.items():
+    visibility = {name: [None if s is None else feet_visibility(s) for s in items] for name, items in versions.items()}
+    # exactly the recordings the analysis warns about (its feet-hardly-seen line)
+    hardly_seen = {name: np.array([framing_warning(v) is not None for v in seen]) for name, seen in visibility.items()}
+    for name in versions:
         if name in ("unchanged",) or name.endswith("(real crop)"):
-            seen = [feet_visibility(s) for s in items if s is not None]
-            seen = [v for v in seen if v is not None]
-            fired = sum(v < FEET_SEEN_MIN for v in seen)
+            seen = [v for v in visibility[name] if v is not None]
+            fired = int(hardly_seen[name].sum())
             print(f"  {name:<24} {fired:>3} of {len(seen):>3} ({fired / max(len(seen), 1):.0%})")
 
     X_clean = features["unchanged"][1]
     pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}
     blind_pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}
-    hardly_seen = {name: np.array([s is not None and (feet_visibility(s) or 1.0) < FEET_SEEN_MIN for s in items])
-                   for name, items in versions.items()}
     blind_columns = legs_blind_columns()
     blind_synth = FeatureTable(synth.X[:, blind_columns], synth.labels, synth.groups, synth.sources, synth.files)
     for k in np.unique(fold):
