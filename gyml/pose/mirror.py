@@ -276,7 +276,7 @@ def extract_mirrored(path: str | Path, progress=None, weighting: str = DEFAULT_W
 
     path = Path(path)
     if sniff_format(path) != "video":
-        raise GymlError(f"{path.name}: --mirrored reads videos; this is a pose file")
+        raise GymlError(f"{path.name}: --mirrored reads videos; this is not one")
     return pair_to_sequence(path, extract_pair(path, progress), weighting)
 
 
