@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from gyml.coach.holds import is_hold
+from gyml.coach.reading import upside_down_warning
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
@@ -49,18 +50,27 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     prediction = _recognise(seq, exercise, model_path, kinematics, reps if count_method == "gyml" else None)
     if prediction is not None and is_hold(prediction.label):
         return _analyze_hold(seq, input_name, prediction, gold, kinematics)
+    upside_down, upside_down_share = upside_down_warning(prediction.label if prediction else None,
+                                                         kinematics.raw_angles)
     gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
-    feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
+    if upside_down:  # cues would be about the wrong limbs: the count stays, the coaching is withheld
+        feedback, extras = [], {}
+    else:
+        feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
+    if upside_down_share is not None:
+        extras["reading"] = {"upside_down_share": round(upside_down_share, 3), "form_withheld": bool(upside_down)}
     tracking = assess_tracking(seq, reps)
     extras["tracking"] = tracking.to_dict()
     if seq.metadata.get("absent_joints"):
         extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
     _report_plausibility(seq, extras, feedback)
-    for warning in (tracking.framing_warning, tracking.warning):
+    # when read upside down, the "feet" the framing warning measured are not the feet
+    for warning in (None if upside_down else tracking.framing_warning, tracking.warning, upside_down):
         if warning:
             feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn", message=warning))
     faulty_reps = sorted({m["rep"] for m in extras.get("rep_metrics", []) if m["faults"]})
-    summary = _summary(prediction, reps, feedback, faulty_reps)
+    summary = _summary(prediction, reps, feedback, faulty_reps, withheld="the body was read upside down"
+                       if upside_down else None)
     if tracking.warning:
         summary += f" The count may be low: the body was found in only {tracking.share:.0%} of the frames."
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
@@ -128,7 +138,7 @@ def _coach(seq, reps, prediction, gold, method, strictness, kinematics=None, gol
 
 
 def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: list[Feedback],
-             faulty_reps: list[int]) -> str:
+             faulty_reps: list[int], withheld: str | None = None) -> str:
     what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
     if prediction is not None and prediction.guess:
         article = "an" if what[:1] in "aeiou" else "a"
@@ -141,6 +151,8 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
     faults = [f for f in feedback if f.severity == "fault"]
     if n == 0:
         return f"No repetitions found ({what if prediction else 'no exercise recognised'})."
+    if withheld:
+        return f"{text}; form not coached: {withheld}."
     if faults:
         reps_hit = faulty_reps or sorted({f.rep for f in faults if f.rep is not None})
         where = f" (rep{'s' if len(reps_hit) > 1 else ''} {', '.join(map(str, reps_hit))})" if reps_hit else ""

@@ -1,0 +1,47 @@
+"""Is the pose reading a body doing the exercise at all? A body read upside down for an exercise done upright.
+
+MediaPipe draws a whole body in every frame it finds one. When the head or the upper body is out of the
+picture (a camera cut at the chest, a log held overhead filmed from behind), it can place the "face" on the
+legs and read the whole body upside down: hips at the top of the picture, "feet" above it. Counting still
+follows the motion, but every form cue is then about the wrong limbs ("your trunk leans 156 degrees further
+forward than the reference").
+
+So for an exercise whose catalog posture is not upside down, a reading whose trunk points more than
+UPSIDE_DOWN_DEG from upright (the head well below the hips) in most frames is not taken as that body:
+the form cues are withheld and the report says why. The bound is geometry, not a fitted value: no
+upright, lying, seated or hanging exercise holds the head that far below the hips. On the real recordings
+(`python benchmarks/reading_check.py`) it fires on the two that MediaPipe read upside down and on none of
+the other 352 recordings of exercises not done upside down; the 43 handstand push-ups are not judged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gyml.pose.skeleton import ANGLE_NAMES
+from gyml.synth.catalog import CATALOG
+
+UPSIDE_DOWN_DEG = 135.0   # trunk from upright: halfway between lying (90) and upside down (180)
+MOST = 0.5                # of the frames with a trunk reading
+TRUNK = ANGLE_NAMES.index("trunk_inclination")
+
+
+def upside_down_share(raw_angles: np.ndarray) -> float | None:
+    """Share of the frames with a trunk reading whose trunk points more than UPSIDE_DOWN_DEG from upright
+    (`raw_angles`: Kinematics.raw_angles, NaN where unseen); None when no frame has one."""
+    trunk = np.asarray(raw_angles, dtype=np.float64)[:, TRUNK]
+    trunk = trunk[np.isfinite(trunk)]
+    return float(np.mean(trunk > UPSIDE_DOWN_DEG)) if len(trunk) else None
+
+
+def upside_down_warning(exercise: str | None, raw_angles: np.ndarray) -> tuple[str | None, float | None]:
+    """(plain-language warning or None, the upside-down share) for a set named `exercise`. Exercises the
+    catalog does not know (a person's own) and those done upside down are never warned about."""
+    spec = CATALOG.get(exercise or "")
+    share = upside_down_share(raw_angles)
+    if spec is None or spec.posture == "inverted" or share is None or share <= MOST:
+        return None, share
+    return (f"The body was read upside down in {share:.0%} of the frames, which a {spec.name.lower()} never is: "
+            "the pose model has probably lost the head or the upper body (out of the picture or hidden). The "
+            "reps are counted, but no form cues are given, as they would be about the wrong limbs. Film with "
+            "the whole body in view."), share

@@ -1,0 +1,60 @@
+"""A body read upside down for an exercise done upright: counted, but not coached (gyml.coach.reading)."""
+
+from dataclasses import replace
+
+import numpy as np
+
+from gyml.coach.reading import upside_down_warning
+from gyml.pipeline import analyze_sequence
+from gyml.pose.kinematics import Kinematics
+from gyml.pose.sequence import PoseSequence
+from gyml.synth import synthesize
+from tests.conftest import shared_path
+
+
+def turned_over(seq: PoseSequence) -> PoseSequence:
+    """The same motion read upside down: turned 180 degrees about the left-right axis (y and z flipped)."""
+    return replace(seq, joints=seq.joints * np.array([1.0, -1.0, -1.0]), smpl_pose=None)
+
+
+def test_a_squat_read_upside_down_is_counted_but_not_coached():
+    upright = synthesize("squat", reps=6, faults={2: "forward_lean", 4: "forward_lean"}, seed=3)
+    coached = analyze_sequence(upright, "squat", exercise="squat").analysis
+    assert any(f.severity == "fault" for f in coached.feedback)
+    assert coached.extras["reading"] == {"upside_down_share": 0.0, "form_withheld": False}
+
+    turned = analyze_sequence(turned_over(upright), "turned", exercise="squat").analysis
+    assert turned.reps["count"] == coached.reps["count"] == 6
+    assert not any(f.severity == "fault" for f in turned.feedback)
+    assert turned.extras["reading"]["form_withheld"] and turned.extras["reading"]["upside_down_share"] > 0.9
+    assert "rep_metrics" not in turned.extras
+    assert turned.feedback[0].message.startswith("The body was read upside down in")
+    assert turned.summary == "6 reps of squat; form not coached: the body was read upside down."
+
+
+def test_exercises_done_upside_down_or_unknown_are_not_warned_about():
+    handstand = Kinematics(synthesize("handstand_push_up", reps=4, seed=1)).raw_angles
+    assert upside_down_warning("handstand_push_up", handstand)[0] is None
+    assert upside_down_warning("handstand_push_up", handstand)[1] > 0.9
+    turned_squat = Kinematics(turned_over(synthesize("squat", reps=4, seed=1))).raw_angles
+    assert upside_down_warning("squat", turned_squat)[0] is not None
+    assert upside_down_warning("my_own_move", turned_squat)[0] is None   # posture unknown: not judged
+    assert upside_down_warning("squat", np.full((5, turned_squat.shape[1]), np.nan)) == (None, None)
+
+
+def test_lying_and_upright_real_bodies_read_right_are_coached():
+    push_up = PoseSequence.load(shared_path("ucf101", "poses", "v_PushUps_g11_c01.npz"))
+    squat = PoseSequence.load(shared_path("ucf101", "poses", "v_BodyWeightSquats_g08_c01.npz"))
+    for seq, exercise in ((push_up, "push_up"), (squat, "squat")):
+        analysis = analyze_sequence(seq, exercise, exercise=exercise).analysis
+        assert analysis.extras["reading"]["form_withheld"] is False
+        assert "rep_metrics" in analysis.extras
+
+
+def test_real_lunges_read_upside_down_are_not_coached():
+    # lunges with a log held overhead, filmed from behind: MediaPipe read the whole body upside down
+    seq = PoseSequence.load(shared_path("ucf101", "poses", "v_Lunges_g13_c01.npz"))
+    analysis = analyze_sequence(seq, "lunges", exercise="lunge").analysis
+    assert analysis.extras["reading"]["form_withheld"] is True
+    assert analysis.reps["count"] > 0
+    assert [f.severity for f in analysis.feedback].count("fault") == 0
