@@ -58,3 +58,20 @@ def test_real_lunges_read_upside_down_are_not_coached():
     assert analysis.extras["reading"]["form_withheld"] is True
     assert analysis.reps["count"] > 0
     assert [f.severity for f in analysis.feedback].count("fault") == 0
+
+
+def test_the_live_coach_does_not_coach_a_body_read_upside_down():
+    from gyml.reps.live import LiveCoach
+
+    upright = synthesize("squat", reps=4, faults={2: "forward_lean", 3: "forward_lean"}, seed=5)
+    cues = {}
+    for name, seq in (("upright", upright), ("turned", turned_over(upright))):
+        coach = LiveCoach(exercise="squat")
+        events = []
+        for i in range(len(seq)):
+            events += coach.add(i / seq.fps, seq.joints[i], seq.confidence[i])
+        events += coach.finish()
+        cues[name] = [e for e in events if e.kind == "cue"]
+    assert any(c.severity == "fault" for c in cues["upright"])
+    assert len(cues["turned"]) == len(cues["upright"]) == 4
+    assert all(c.severity == "warn" and "upside down" in c.message for c in cues["turned"])

@@ -241,6 +241,7 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
     """One rep's cue (message, severity, exercise name) from the frames of `seq` (starting at grid frame
     `offset`); the exercise is recognised on them while the set is young, then kept."""
     from gyml.classify.default import recognise
+    from gyml.coach.reading import upside_down_warning
     from gyml.coach.session import coach_session
     from gyml.pose.kinematics import Kinematics
 
@@ -253,6 +254,10 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
         coach._predicted_frames = len(seq)
     prediction = coach._prediction
     name = None if prediction is None else prediction.name
+    upside_down, _ = upside_down_warning(None if prediction is None else prediction.label,
+                                         kinematics.raw_angles[local.start:local.end + 1])
+    if upside_down:  # the cues would be about the wrong limbs (gyml.coach.reading)
+        return "Counted (the body reads upside down, so no form check: film the whole body).", "warn", name
     gold, gold_reps = coach.gold_of(prediction.label) if prediction is not None else (None, None)
     try:
         feedback, _ = coach_session(seq, RepCount(1, "gyml", [local], np.zeros(len(seq))), prediction,
