@@ -54,12 +54,12 @@ from coach_real import (
     _leave_one_group_out,
     deviation_variants,
     pushup_group,
+    pushup_measures,
 )
 from real_data import SHARED, cached_pose
 from sklearn.covariance import MinCovDet
 from sklearn.metrics import roc_auc_score
 
-from gyml.coach.compare import measure_reps
 from gyml.coach.learned import (
     HELD,
     KINDS,
@@ -74,7 +74,6 @@ from gyml.coach.learned import (
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
 from gyml.pose.skeleton import JOINT
-from gyml.reps.counter import count_reps
 
 # The share of the reference clips a rule may flag: its threshold, fixed before looking at the 40 clips.
 FALSE_ALARMS = 0.05
@@ -111,8 +110,8 @@ def rep_measures(seq) -> list[dict]:
     body joint's median confidence over the rep) and, under `measured`, the deviations under each of
     coach_real's MEASURES."""
     kinematics = Kinematics(seq)
-    reps = measure_reps(seq, count_reps(seq, kinematics=kinematics), kinematics=kinematics)
-    variants = deviation_variants(seq)
+    reps = pushup_measures(seq, kinematics)[3]
+    variants = deviation_variants(seq, kinematics)
     out = []
     for i, (r, dev) in enumerate(zip(reps, variants[(True, HELD)])):
         sure = seq.confidence[r.start:r.end + 1][:, BODY].reshape(-1, 2, len(BODY) // 2)

@@ -30,7 +30,7 @@ import real_data
 from real_data import SHARED, cached_pose, video_label
 
 from gyml.coach import gold as gold_library
-from gyml.coach.compare import gold_profile, main_joint, measure_reps
+from gyml.coach.compare import gold_profile, in_phase_with_gold, main_joint, measure_reps
 from gyml.coach.geometry import fill_joints
 from gyml.coach.learned import HELD, KINDS, LEARNED, fit_tolerances, reference_levels, rep_deviations
 from gyml.pipeline import analyze_sequence
@@ -122,16 +122,24 @@ def check_groups(folder, threshold: float = 0.85) -> None:
         print(f"  {a:<16}{b:<16}{c:.2f}  {'same group' if same else 'apart'}")
 
 
-def deviation_variants(seq) -> dict:
-    """Each rep's deviations from the built-in push-up reference under every one of MEASURES, computed
-    as the coach does (gyml/coach/session.py)."""
-    kinematics = Kinematics(seq)
+def pushup_measures(seq, kinematics: Kinematics):
+    """(the built-in push-up gold, its kinematics and profile, each counted rep of `seq` measured) as the
+    coach makes them (gyml/coach/session.py): the reps in phase with the gold's."""
     reps = count_reps(seq, kinematics=kinematics)
     gold = gold_library.builtin("push_up")
     gold_kinematics = Kinematics(gold)
     gold_reps = count_reps(gold, kinematics=gold_kinematics)
-    profile = gold_profile(measure_reps(gold, gold_reps, kinematics=gold_kinematics))
-    user = measure_reps(seq, reps, kinematics=kinematics)
+    gold_measures = measure_reps(gold, gold_reps, kinematics=gold_kinematics)
+    reps = in_phase_with_gold(reps, kinematics.angles, gold_kinematics.angles, gold_measures,
+                              CATALOG["push_up"].moving)
+    return gold, gold_kinematics, gold_profile(gold_measures), measure_reps(seq, reps, kinematics=kinematics)
+
+
+def deviation_variants(seq, kinematics: Kinematics | None = None) -> dict:
+    """Each rep's deviations from the built-in push-up reference under every one of MEASURES, computed
+    as the coach does (gyml/coach/session.py)."""
+    kinematics = kinematics or Kinematics(seq)
+    gold, gold_kinematics, profile, user = pushup_measures(seq, kinematics)
     main = main_joint(profile, CATALOG["push_up"].moving)
     reference = reference_levels(gold_kinematics.angles, gold.joints)
     joints = fill_joints(seq.joints, seq.confidence)

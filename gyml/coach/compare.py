@@ -7,7 +7,7 @@ which body part, which way, by how much.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -142,6 +142,56 @@ def _rest_boundaries(a: np.ndarray, segments: list[RepSegment], rest_pose: np.nd
         end = seg.mid + int(np.argmin(near[seg.mid:hi + 1]))
         out.append(RepSegment(seg.index, start, seg.mid, end, seg.confidence))
     return out
+
+
+# A set whose counted reps open at their turning point (the clip began at the top, or the counter's start
+# pose was the top: RepCount's jumping jacks and sit-ups, pull-ups filmed from the top) is half a cycle off
+# the gold's reps; compared "at the top", its rest would meet the gold's top on every rep.
+HALF_CYCLE_NEARER = 0.5
+
+
+def watched_columns(watched: tuple[str, ...]) -> list[int]:
+    """Angle columns of the joints a coach watches (every paired joint and the trunk when none is named)."""
+    names = [n for j in (watched or (*PAIRED, "trunk")) for n in (("trunk_inclination",) if j == "trunk"
+                                                                    else PAIRED.get(j, ()))]
+    return [ANGLE_NAMES.index(n) for n in names]
+
+
+def in_phase_segments(a: np.ndarray, segments: list[RepSegment], opening: np.ndarray, columns: list[int]
+                      ) -> list[RepSegment]:
+    """`segments` re-cut half a cycle on when they are out of phase with the gold's reps: when their
+    midpoints sit at least twice as near `opening` (the gold reps' opening pose, joint angles) as their
+    starts do, median over the reps, on `columns`. Each rep then runs from its own rest (the frame nearest
+    `opening` in it) to the next rep's, turning at the boundary between them; the last one ends as long
+    after its turning point as it began before it. A last rep whose boundary is the end of the recording
+    has no turning point there and keeps its counted span. Else `segments` itself."""
+    if not segments or not columns:
+        return segments
+    near = np.abs(a[:, columns] - opening[columns]).mean(axis=1)
+    at_start = float(np.median([near[s.start] for s in segments]))
+    at_mid = float(np.median([near[s.mid] for s in segments]))
+    if not at_mid < HALF_CYCLE_NEARER * at_start:
+        return segments
+    rests = [s.start + int(np.argmin(near[s.start:s.end + 1])) for s in segments]
+    out = []
+    for k, seg in enumerate(segments):
+        if k + 1 < len(segments):
+            out.append(RepSegment(seg.index, rests[k], seg.end, rests[k + 1], seg.confidence))
+        elif seg.end < len(a) - 2:
+            out.append(RepSegment(seg.index, rests[k], seg.end, min(len(a) - 1, 2 * seg.end - rests[k]),
+                                  seg.confidence))
+        else:
+            out.append(seg)
+    return out
+
+
+def in_phase_with_gold(reps: RepCount, angles: np.ndarray, gold_angles: np.ndarray, gold: list[RepMeasures],
+                       watched: tuple[str, ...]) -> RepCount:
+    """`reps` (counted on `angles`) with their segments in phase with the gold reps' (`gold`, measured on
+    `gold_angles`): see `in_phase_segments`; the count itself never changes."""
+    opening = np.median([gold_angles[r.start] for r in gold], axis=0)
+    segments = in_phase_segments(angles, reps.segments, opening, watched_columns(watched))
+    return reps if segments is reps.segments else replace(reps, segments=segments)
 
 
 def _half_width(away: np.ndarray, peak: int) -> tuple[int, int]:

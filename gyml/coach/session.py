@@ -14,6 +14,7 @@ from gyml.coach.compare import (
     align,
     compare,
     gold_profile,
+    in_phase_with_gold,
     main_joint,
     measure_reps,
     rep_score,
@@ -74,8 +75,11 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if spec is not None and spec.alternate:
         # The gold set opens at rest (built-in ones by construction; a recorded one should too).
         rest = gold_angles[int(np.argmax(gold.present))]
-    user_m = measure_reps(seq, reps, rest_pose=rest, kinematics=kinematics)
     gold_m = measure_reps(gold, gold_reps, rest_pose=rest, kinematics=gold_kinematics)
+    kinematics = Kinematics.of(seq, kinematics)
+    if rest is None:  # reps that open at their turning point are coached from where the gold's open
+        reps = in_phase_with_gold(reps, kinematics.angles, gold_angles, gold_m, spec.moving if spec else ())
+    user_m = measure_reps(seq, reps, rest_pose=rest, kinematics=kinematics)
     profile = gold_profile(gold_m)
     checks = spec.faults if spec else tuple(FAULTS)
     watched = spec.moving if spec else ()

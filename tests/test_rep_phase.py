@@ -1,0 +1,94 @@
+"""Reps counted from their turning point (half a cycle off the gold's) are coached from their rest."""
+
+from itertools import pairwise
+
+import numpy as np
+
+from gyml.coach import compare
+from gyml.coach import gold as gold_library
+from gyml.coach.compare import in_phase_segments, in_phase_with_gold, measure_reps, watched_columns
+from gyml.coach.session import coach_session
+from gyml.pipeline import analyze_sequence
+from gyml.pose.kinematics import Kinematics
+from gyml.pose.readers import read_pose
+from gyml.report.analysis import ExercisePrediction
+from gyml.reps.counter import RepCount, RepSegment, count_reps
+from gyml.synth import synthesize
+from gyml.synth.catalog import CATALOG
+from tests.conftest import shared_path
+
+
+def _shifted_count(seq) -> RepCount:
+    """The set's reps as a counter that took the top for the start pose cuts them: each from one turning
+    point to the next, the rest between them in the middle."""
+    truth = seq.metadata["segments"]
+    tops = [s["mid"] for s in truth]
+    segments = [RepSegment(k + 1, tops[k], truth[k]["end"], tops[k + 1]) for k in range(len(tops) - 1)]
+    return RepCount(len(segments), "gyml", segments, np.zeros(len(seq)))
+
+
+def _opening(exercise: str) -> tuple[np.ndarray, np.ndarray, list]:
+    gold = gold_library.builtin(exercise)
+    kin = Kinematics(gold)
+    measures = measure_reps(gold, count_reps(gold, kinematics=kin), kinematics=kin)
+    return np.median([kin.angles[r.start] for r in measures], axis=0), kin.angles, measures
+
+
+def test_reps_in_phase_are_left_alone_and_shifted_ones_turn_where_the_counter_cut_them():
+    seq = synthesize("jumping_jack", reps=6, seed=4)
+    angles = Kinematics(seq).angles
+    opening, _, _ = _opening("jumping_jack")
+    columns = watched_columns(CATALOG["jumping_jack"].moving)
+    truth = [RepSegment(k + 1, s["start"], s["mid"], s["end"]) for k, s in enumerate(seq.metadata["segments"])]
+    assert in_phase_segments(angles, truth, opening, columns) is truth
+
+    shifted = _shifted_count(seq).segments
+    recut = in_phase_segments(angles, shifted, opening, columns)
+    assert recut is not shifted and len(recut) == len(shifted)
+    assert [s.mid for s in recut] == [s.end for s in shifted]           # turning where the counter cut
+    rests = [s["end"] for s in seq.metadata["segments"]]                 # the true rests between reps
+    assert all(min(abs(s.start - r) for r in rests) <= 10 for s in recut)
+    assert all(a.end == b.start for a, b in pairwise(recut))
+
+
+def test_a_set_counted_from_the_top_is_not_told_it_moves_too_little(monkeypatch):
+    seq = synthesize("jumping_jack", reps=6, seed=4)
+    kinematics = Kinematics(seq)
+    shifted = _shifted_count(seq)
+    named = ExercisePrediction("jumping_jack", "Jumping Jack", 1.0)
+    feedback, extras = coach_session(seq, shifted, named, kinematics=kinematics)
+    assert not [f for f in feedback if f.severity == "fault"], [f.message for f in feedback]
+    assert len(extras["rep_metrics"]) == shifted.count
+    assert min(m["range_of_motion_deg"]["shoulder"] for m in extras["rep_metrics"]) > 100
+
+    monkeypatch.setattr(compare, "HALF_CYCLE_NEARER", 0.0)   # never re-cut: the behaviour before
+    feedback, _ = coach_session(seq, shifted, named, kinematics=kinematics)
+    assert {f.kind for f in feedback if f.severity == "fault"} == {"partial_range"}
+    monkeypatch.undo()
+
+    _, gold_angles, gold_measures = _opening("jumping_jack")
+    in_phase = in_phase_with_gold(shifted, kinematics.angles, gold_angles, gold_measures,
+                                  CATALOG["jumping_jack"].moving)
+    assert in_phase.count == shifted.count and in_phase.segments != shifted.segments
+
+
+def test_real_jumping_jacks_counted_from_the_top_are_not_all_faulted(monkeypatch):
+    # RepCount's stu3_20: the counter's reps open with the arms up; compared at the turning point, every
+    # one of its 19 reps was told it moved the arms 120 degrees too little
+    seq = read_pose(shared_path("repcount_pose", "dev", "stu3_20.npy"))
+    analysis = analyze_sequence(seq, "stu3_20", exercise="jumping_jack").analysis
+    metrics = analysis.extras["rep_metrics"]
+    assert len(metrics) == analysis.reps["count"] >= 15
+    assert sum(bool(m["faults"]) for m in metrics) <= 0.1 * len(metrics)
+
+    monkeypatch.setattr(compare, "HALF_CYCLE_NEARER", 0.0)   # never re-cut: the behaviour before
+    before = analyze_sequence(seq, "stu3_20", exercise="jumping_jack").analysis.extras["rep_metrics"]
+    assert sum(bool(m["faults"]) for m in before) >= 0.9 * len(before)
+
+
+def test_real_sets_in_phase_are_coached_exactly_as_before(monkeypatch):
+    seq = read_pose(shared_path("ucf101", "poses", "v_JumpingJack_g09_c01.npz"))
+    now = analyze_sequence(seq, "jacks", exercise="jumping_jack").analysis.to_dict()
+    monkeypatch.setattr(compare, "HALF_CYCLE_NEARER", 0.0)
+    before = analyze_sequence(seq, "jacks", exercise="jumping_jack").analysis.to_dict()
+    assert now == before
