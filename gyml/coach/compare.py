@@ -429,7 +429,9 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
             if flare > 14 * tol:    # wider than the gold rep; tucked in further is not this fault
                 findings.append(Finding(r.index, "elbows_flare", "mid", "elbow", flare))
         if "asymmetric_arms" in rep_checks:
-            for joint in ("elbow", "shoulder"):
+            # only a joint the exercise moves: a jumping jack's elbows barely bend, and what their two
+            # sides' small ranges differ by is the tracker's noise, not one arm moving less
+            for joint in [j for j in ("elbow", "shoulder") if not watched or j in watched]:
                 left, right = r.side_excursion[joint]
                 big = max(left, right)
                 if big > 25 and abs(left - right) > 0.35 * tol * big:
