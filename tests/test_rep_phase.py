@@ -92,3 +92,24 @@ def test_real_sets_in_phase_are_coached_exactly_as_before(monkeypatch):
     monkeypatch.setattr(compare, "HALF_CYCLE_NEARER", 0.0)
     before = analyze_sequence(seq, "jacks", exercise="jumping_jack").analysis.to_dict()
     assert now == before
+
+
+def test_the_report_shows_a_fault_where_the_coach_measured_the_rep():
+    from gyml.pipeline import AnalysisResult
+    from gyml.report.analysis import Analysis
+    from gyml.report.html import render_report
+
+    seq = synthesize("jumping_jack", reps=6, faults={3: "partial_range"}, seed=4)
+    shifted = _shifted_count(seq)       # counted rep k runs from the top of rep k to the top of rep k + 1
+    named = ExercisePrediction("jumping_jack", "Jumping Jack", 1.0)
+    feedback, extras = coach_session(seq, shifted, named, kinematics=Kinematics(seq))
+    faults = [f for f in feedback if f.severity == "fault"]
+    assert [(f.kind, f.reps, f.phase) for f in faults] == [("partial_range", [2], "mid")]
+    top = seq.metadata["segments"][2]["mid"]            # the short rep's own turning point
+    assert abs(extras["rep_metrics"][1]["frames"]["turn"] - top) <= 2
+    analysis = Analysis(input="jacks", source=seq.source, frames=len(seq), fps=seq.fps, exercise=named,
+                        reps=shifted.to_dict(), feedback=feedback, summary="", extras=extras)
+    page = render_report(AnalysisResult(analysis, seq, shifted, Kinematics(seq)), None)
+    shown = extras["rep_metrics"][1]["frames"]["turn"]
+    assert f"rep 2, {seq.frame_times()[shown]:.1f} s" in page
+    assert shown != shifted.segments[1].mid             # not the count's midpoint: the rest between tops

@@ -117,6 +117,8 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         warp = warps[r.index]
         metrics.append({
             "rep": r.index, "score": rep_score(r, findings, profile, watched),
+            # the frames the coach measured the rep on (its turning point is where "at the top" is judged)
+            "frames": {"start": r.start, "turn": r.mid, "end": r.end},
             "range_of_motion_deg": {j: round(v, 1) for j, v in r.excursion.items()},
             "tempo_s": {"down": round(r.down_s, 2), "up": round(r.up_s, 2)},
             # time in each phase of the gold rep, from the rep warped onto it
