@@ -12,11 +12,10 @@ sets that are re-cut, and the number of sets whose coaching changed at all.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 
-from gyml.classify.build_default import shared_recordings
-from gyml.classify.recordings import read_with_progress
+from real_data import read_shared_recordings
+
 from gyml.coach import compare
 from gyml.coach.holds import is_hold
 from gyml.pipeline import analyze_sequence
@@ -35,13 +34,9 @@ def faulted(seq, label: str, recut: bool) -> tuple[int, int, dict]:
 
 
 def main() -> int:
-    recordings = [r for r in shared_recordings() if r.label in CATALOG and not is_hold(r.label)]
-    if not recordings:
-        print("no real data found (../shared/data)")
+    read = read_shared_recordings(lambda r: r.label in CATALOG and not is_hold(r.label))
+    if read is None:
         return 1
-    read, problems = read_with_progress(recordings, sys.stderr.isatty())
-    for line in problems:
-        print(f"skipped {line}")
     by_exercise: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])   # sets, reps, before, after
     changed, sets = [], 0
     for recording, seq in read:

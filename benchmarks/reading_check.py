@@ -10,25 +10,18 @@ hanging body) and the upside-down readings found can be counted.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
+from real_data import read_shared_recordings
 
-from gyml.classify.build_default import shared_recordings
-from gyml.classify.recordings import read_with_progress
 from gyml.coach.reading import MOST, UPSIDE_DOWN_DEG, upside_down_warning
 from gyml.pose.kinematics import Kinematics
 from gyml.synth.catalog import CATALOG
 
 
 def main() -> int:
-    recordings = shared_recordings()
-    if not recordings:
-        print("no real data found (../shared/data)")
+    read = read_shared_recordings()
+    if read is None:
         return 1
-    read, problems = read_with_progress(recordings, sys.stderr.isatty())
-    for line in problems:
-        print(f"skipped {line}")
     by_posture: dict[str, list[tuple[str, str, float, bool]]] = {}
     for recording, seq in read:
         spec = CATALOG.get(recording.label)

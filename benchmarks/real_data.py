@@ -97,3 +97,21 @@ def seed_summary(labels, sources, preds: list) -> tuple[str, str]:
     recalls = [f"{lab} {np.mean([np.mean(p[inside & (labels == lab)] == lab) for p in preds]):.2f}"
                for lab in sorted(set(labels[inside]))]
     return "  ".join(line), ", ".join(recalls)
+
+
+def read_shared_recordings(keep=lambda recording: True) -> list | None:
+    """(recording, pose sequence) of every labelled recording build_default trains on that `keep` accepts,
+    read through the pose cache; the unreadable ones printed one line each. None when ../shared is absent."""
+    import sys
+
+    from gyml.classify.build_default import shared_recordings
+    from gyml.classify.recordings import read_with_progress
+
+    recordings = [r for r in shared_recordings() if keep(r)]
+    if not recordings:
+        print("no real data found (../shared/data)")
+        return None
+    read, problems = read_with_progress(recordings, sys.stderr.isatty())
+    for line in problems:
+        print(f"skipped {line}")
+    return read

@@ -18,7 +18,8 @@ with RepCount's own recordings weighted build_default.SENSOR_WEIGHTS up, other i
   DTW of the counted reps' period-normalised joint-angle trajectories (gyml.classify.rep_neighbors, fitted
   on the training fold's RepCount recordings); `forest_dtw`: forest and that vote, halves (the vote
   replacing the logistic regression); `dtw_alone`: the vote by itself. Shares, k, channels and steps
-  fixed before the first comparison.
+  fixed before the first comparison. `blend_dtw_phase` / `dtw_alone_phase`: the same with the vote blind to
+  where the counter cut the reps (RepNeighbors(phase_free=True)).
 - `shipped`: build_default.out_of_fold_proba itself (the shipped SensorBlend with its rep vote, i.e.
   `blend_dtw` through the shipped code; always the new folds).
 `--old-folds`: the folds before (build_default.fold_of(by_source=False)).
@@ -107,12 +108,14 @@ def rep_table(real: FeatureTable) -> np.ndarray:
 _DTW_PROBA: dict = {}   # fold -> (rows, classes, probabilities): the vote does not depend on the seed
 
 
-def dtw_proba(reps: np.ndarray, real: FeatureTable, train: np.ndarray, rows: np.ndarray, key):
+def dtw_proba(reps: np.ndarray, real: FeatureTable, train: np.ndarray, rows: np.ndarray, key,
+              phase_free: bool = False):
     from gyml.classify.rep_neighbors import RepNeighbors
 
+    key = (*key, phase_free)
     if key not in _DTW_PROBA:
         own = train & (real.sensor_of() == "repcount")
-        model = RepNeighbors().fit(reps[own], real.labels[own])
+        model = RepNeighbors(phase_free=phase_free).fit(reps[own], real.labels[own])
         _DTW_PROBA[key] = (model.classes_, model.predict_proba(reps[rows]))
     return _DTW_PROBA[key]
 
@@ -164,14 +167,15 @@ def out_of_fold(variant: str, real: FeatureTable, synth: FeatureTable, seed: int
             model = fit(real.X[train][:, cols], real.labels[train], sub_synth, seed, scale)
             proba = model.predict_proba(real.X[rows][:, cols])
             classes = list(model.classes_)
-            if for_repcount and variant == "dtw_alone":   # the vote by itself (deterministic)
-                vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)))
+            phase_free = variant.endswith("_phase")
+            if for_repcount and variant in ("dtw_alone", "dtw_alone_phase"):   # the vote by itself (deterministic)
+                vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)), phase_free)
                 proba = np.zeros_like(proba)
                 proba[:, [classes.index(c) for c in vote_classes]] = vote
-            elif for_repcount and variant in ("blend_dtw", "forest_dtw"):
-                vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)))
+            elif for_repcount and variant in ("blend_dtw", "blend_dtw_phase", "forest_dtw"):
+                vote_classes, vote = dtw_proba(reps, real, train, rows, (OLD_FOLDS, int(k)), phase_free)
                 members = [proba]
-                if variant == "blend_dtw":
+                if variant.startswith("blend_dtw"):
                     own = train & (sensors == "repcount")
                     small = sensor_model(real.X[own][:, :n_motion], real.labels[own])
                     mix = np.zeros_like(proba)

@@ -12,6 +12,7 @@ from gyml.classify.rep_neighbors import (
     STEPS,
     TRAJECTORY_CHANNELS,
     RepNeighbors,
+    half_turned,
     pack,
     rep_trajectories,
     unpack,
@@ -50,6 +51,43 @@ def test_one_trajectory_per_counted_rep_capped_and_packed():
     packed = pack([traj, traj[:2]])
     np.testing.assert_allclose(unpack(packed[0]), traj)
     assert len(unpack(packed[1])) == 2
+
+
+def _cut_at_the_top(seq):
+    """The set's reps as a counter that took the turning point for the start cuts them."""
+    from gyml.reps.counter import RepCount, RepSegment
+
+    truth = seq.metadata["segments"]
+    tops = [s["mid"] for s in truth]
+    segments = [RepSegment(k + 1, tops[k], truth[k]["end"], tops[k + 1]) for k in range(len(tops) - 1)]
+    return RepCount(len(segments), "gyml", segments, np.zeros(len(seq)))
+
+
+def test_half_turned_reps_close_again_and_turn_back():
+    seq = synthesize("squat", 5, seed=3, config=SynthConfig(noise_m=0.005))
+    traj = rep_trajectories(seq)
+    turned = half_turned(traj)
+    assert turned.shape == traj.shape
+    np.testing.assert_allclose(turned[:, 0], traj[:, (STEPS - 1) // 2])
+    np.testing.assert_allclose(half_turned(turned)[:, 1:], traj[:, :-1])   # back, one step on
+
+
+def test_the_phase_free_vote_matches_reps_cut_at_their_turning_point():
+    config = SynthConfig(noise_m=0.005)
+    labels = ("jumping_jack", "push_up", "pull_up", "sit_up", "squat") * 2
+    training = [synthesize(label, 5, seed=40 + i, config=config) for i, label in enumerate(labels)]
+    X_train = pack([rep_trajectories(seq) for seq in training])
+    queries = [synthesize(label, 6, seed=500 + i, config=config) for i, label in enumerate(labels)]
+    at_rest = pack([rep_trajectories(seq) for seq in queries])
+    at_the_top = pack([rep_trajectories(seq, reps=_cut_at_the_top(seq)) for seq in queries])
+    plain = RepNeighbors().fit(X_train, labels)
+    free = RepNeighbors(phase_free=True).fit(X_train, labels)
+    truth = np.array(labels)
+    assert (plain.predict(at_rest) == truth).all() and (free.predict(at_rest) == truth).all()
+    assert (plain.predict(at_the_top) == truth).mean() <= 0.6      # half a cycle off: another exercise
+    assert (free.predict(at_the_top) == truth).all()
+    # the counted phase is one of the two tried: never farther than before
+    assert (free.distances(at_rest) <= plain.distances(at_rest) + 1e-12).all()
 
 
 def test_the_vote_names_new_recordings_by_their_nearest_reps(train):

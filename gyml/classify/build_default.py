@@ -348,7 +348,9 @@ def fit_sensor(X_real: np.ndarray, y_real: np.ndarray, own: np.ndarray, synth: F
     if reps is None:
         blend = SensorBlend(make_classifier(seed), own_model(), SENSOR_OWN_SHARE / (1 - SENSOR_VOTE_SHARE))
         return blend.fit(X, y, sample_weight=weights, own_rows=own_rows)
-    blend = SensorBlend(make_classifier(seed), own_model(), SENSOR_OWN_SHARE, RepNeighbors(), SENSOR_VOTE_SHARE)
+    # the vote blind to where the counter cut the reps (docs/lab-notes/recog.md, round 10)
+    vote = RepNeighbors(phase_free=True)
+    blend = SensorBlend(make_classifier(seed), own_model(), SENSOR_OWN_SHARE, vote, SENSOR_VOTE_SHARE)
     R = np.vstack([reps, np.full((n_synth, reps.shape[1]), np.nan)])
     return blend.fit(np.hstack([X, R]), y, sample_weight=weights, own_rows=own_rows, n_columns=X.shape[1])
 

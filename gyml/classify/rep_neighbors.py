@@ -73,15 +73,25 @@ def unpack(row: np.ndarray, steps: int = STEPS, channels: int = len(TRAJECTORY_C
     return reps[np.isfinite(reps).all(axis=(1, 2))]
 
 
+def half_turned(reps: np.ndarray) -> np.ndarray:
+    """(reps, steps, channels) closed rep trajectories (the last step is back at the first) rolled by half a
+    cycle: each rep as if the counter had cut it at its turning point instead of at rest, or the reverse."""
+    half = (reps.shape[1] - 1) // 2
+    return np.concatenate([reps[:, half:-1], reps[:, :half + 1]], axis=1)
+
+
 class RepNeighbors(ClassifierMixin, BaseEstimator):
     """k nearest training recordings under the rep-to-rep DTW distance; predict_proba: the vote shares.
 
     Fit on packed trajectories (`pack`); channels are standardised over the training reps so that degrees
-    and height ratios weigh alike."""
+    and height ratios weigh alike. `phase_free`: a recording is also compared with its reps turned half a
+    cycle (`half_turned`), the nearer of the two counting, so that where the counter cut the reps matters
+    not."""
 
-    def __init__(self, n_neighbors: int = 3, band: float = 0.3):
+    def __init__(self, n_neighbors: int = 3, band: float = 0.3, phase_free: bool = False):
         self.n_neighbors = n_neighbors
         self.band = band
+        self.phase_free = phase_free
 
     def fit(self, X, y):
         recordings = [unpack(row) for row in np.asarray(X, float)]
@@ -101,10 +111,13 @@ class RepNeighbors(ClassifierMixin, BaseEstimator):
             reps = (unpack(row) - self.mean_) / self.scale_
             if not len(reps):
                 continue
-            per_rep = dtw_cost_matrix(reps, self.reps_, self.band)   # (reps, training reps)
             # each training recording's reps are consecutive: its closest rep by one reduction
             starts = np.searchsorted(self.owner_, np.arange(n_train))
+            per_rep = dtw_cost_matrix(reps, self.reps_, self.band)   # (reps, training reps)
             out[i] = np.minimum.reduceat(per_rep, starts, axis=1).mean(axis=0)
+            if getattr(self, "phase_free", False):   # models saved before the option read as before
+                turned = dtw_cost_matrix(half_turned(reps), self.reps_, self.band)
+                out[i] = np.minimum(out[i], np.minimum.reduceat(turned, starts, axis=1).mean(axis=0))
         return out
 
     def proba_from_distances(self, distances: np.ndarray) -> np.ndarray:
