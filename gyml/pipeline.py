@@ -52,10 +52,10 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
         return _analyze_hold(seq, input_name, prediction, gold, kinematics)
     upside_down, upside_down_share = upside_down_warning(prediction.label if prediction else None,
                                                          kinematics.raw_angles)
-    gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
     if upside_down:  # cues would be about the wrong limbs: the count stays, the coaching is withheld
-        feedback, extras = [], {}
+        feedback, extras, gold_reps = [], {}, None
     else:
+        gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
         feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
     if upside_down_share is not None:
         extras["reading"] = {"upside_down_share": round(upside_down_share, 3), "form_withheld": bool(upside_down)}
