@@ -3,6 +3,8 @@
 from itertools import pairwise
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gyml.coach import compare
 from gyml.coach import gold as gold_library
@@ -113,3 +115,28 @@ def test_the_report_shows_a_fault_where_the_coach_measured_the_rep():
     shown = extras["rep_metrics"][1]["frames"]["turn"]
     assert f"rep 2, {seq.frame_times()[shown]:.1f} s" in page
     assert shown != shifted.segments[1].mid             # not the count's midpoint: the rest between tops
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 8), st.booleans())
+def test_re_cut_reps_are_always_valid_spans_of_the_same_reps(seed, n_reps, overlapping):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(n_reps * 4, n_reps * 40 + 8))
+    angles = rng.normal(0, 40, (n, len(compare.ANGLE_NAMES)))
+    cuts = np.sort(rng.choice(np.arange(n), n_reps + 1, replace=False))
+    segments = []
+    for k in range(n_reps):
+        start, end = int(cuts[k]), int(cuts[k + 1])
+        if overlapping and k > 0:
+            start = max(0, start - int(rng.integers(0, 3)))   # counters may let reps share a few frames
+        segments.append(RepSegment(k + 1, start, int(rng.integers(start, end + 1)), end))
+    opening = rng.normal(0, 40, angles.shape[1])
+    for s in segments:   # every midpoint at the gold's opening pose: the set is half a cycle off
+        angles[s.mid] = opening + rng.normal(0, 1, angles.shape[1])
+    columns = watched_columns(("knee", "hip"))
+    out = in_phase_segments(angles, segments, opening, columns)
+    assert [s.index for s in out] == [s.index for s in segments]
+    assert all(0 <= s.start <= s.mid <= s.end <= n - 1 for s in out)
+    if out is not segments:   # each turns where the counter cut it; a last rep ending the recording keeps its span
+        assert all(new.mid == old.end or (new == old and old is segments[-1] and old.end >= n - 2)
+                   for new, old in zip(out, segments))

@@ -176,7 +176,8 @@ def in_phase_segments(a: np.ndarray, segments: list[RepSegment], opening: np.nda
     out = []
     for k, seg in enumerate(segments):
         if k + 1 < len(segments):
-            out.append(RepSegment(seg.index, rests[k], seg.end, rests[k + 1], seg.confidence))
+            # counted reps may share a frame or two: the next rest is never before this turning point
+            out.append(RepSegment(seg.index, rests[k], seg.end, max(rests[k + 1], seg.end), seg.confidence))
         elif seg.end < len(a) - 2:
             out.append(RepSegment(seg.index, rests[k], seg.end, min(len(a) - 1, 2 * seg.end - rests[k]),
                                   seg.confidence))
