@@ -1,4 +1,5 @@
-"""One arm moving less is judged on the joints the exercise moves: a jumping jack's elbows barely bend."""
+"""Cues that must be about the body, not the tracker: one arm moving less on the joints the exercise
+moves, and a rep rushed only at a pace a body can take."""
 
 from gyml.pipeline import analyze_sequence
 from gyml.pose.readers import read_pose
@@ -22,3 +23,22 @@ def test_one_arm_raised_less_in_a_jumping_jack_is_still_found():
     analysis = analyze_sequence(seq, "jacks", exercise="jumping_jack").analysis
     found = [f for f in analysis.feedback if f.kind == "asymmetric_arms"]
     assert [f.reps for f in found] == [[3]] and found[0].joint == "shoulder"
+
+
+def test_a_rep_timed_at_a_few_percent_of_the_usual_pace_is_not_called_rushed():
+    # RepCount's stu9_17 and stu2_14 (front raises): tracker spikes timed as reps "moving in 3% / 4% of
+    # your usual time" before
+    for name in ("stu9_17", "stu2_14"):
+        seq = read_pose(shared_path("repcount_pose", "dev", f"{name}.npy"))
+        analysis = analyze_sequence(seq, name, exercise="front_raise").analysis
+        assert analysis.extras["rep_metrics"]
+        for f in analysis.feedback:
+            if f.kind == "too_fast":
+                percent = int(f.message.split("moving in ")[1].split("%")[0])
+                assert percent >= 25, f.message
+
+
+def test_a_rep_rushed_at_half_the_pace_is_still_found():
+    seq = synthesize("squat", reps=6, faults={4: "too_fast"}, seed=3)
+    analysis = analyze_sequence(seq, "squats", exercise="squat").analysis
+    assert [f.reps for f in analysis.feedback if f.kind == "too_fast"] == [[4]]
