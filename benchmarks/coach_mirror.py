@@ -22,7 +22,7 @@ import sys
 import time
 
 import numpy as np
-from real_data import SHARED
+from real_data import SHARED, smooth_over_time
 
 from gyml.pose.mirror import (
     Reading,
@@ -30,7 +30,6 @@ from gyml.pose.mirror import (
     bone_length_spread,
     landmark_jitter,
     read_pair,
-    smooth_over_time,
 )
 from gyml.progress import progress_bar
 

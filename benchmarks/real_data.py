@@ -41,10 +41,28 @@ def cached_pose(path: Path) -> PoseSequence:
     """read_pose, memoised on disk for videos by content hash (MediaPipe takes seconds per clip)."""
     if video_reading != "smoothed":
         return cached_read_pose(path, mirrored_average=video_reading == "mirrored")
-    from gyml.pose.mirror import pair_to_sequence, read_pair, smooth_over_time
+    from gyml.pose.mirror import read_pair, reading_to_sequence
 
     pair = read_pair(path)
-    return pair_to_sequence(path, pair, weighting=None, reading=smooth_over_time(pair.plain))
+    return reading_to_sequence(path, pair, smooth_over_time(pair.plain))
+
+
+def smooth_over_time(reading, window: int = 7):
+    """A reading (gyml.pose.mirror.Reading) with its world landmarks smoothed over time (Savitzky-Golay,
+    order 2): the cheaper alternative to a second, mirrored reading, measured and rejected. Where a window
+    holds a frame without the person, the frame keeps its own reading."""
+    import numpy as np
+    from scipy.signal import savgol_filter
+
+    from gyml.pose.mirror import Reading
+
+    world = np.asarray(reading.world, np.float64)
+    if len(world) < window:
+        return reading
+    out = savgol_filter(world, window, 2, axis=0, mode="nearest")
+    unknown = ~np.isfinite(out)
+    out[unknown] = world[unknown]
+    return Reading(out, reading.image, reading.visibility)
 
 
 def repcount_sequences() -> list[RealSequence]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from gyml.errors import GymlError
 from gyml.pose.sequence import PoseSequence
@@ -18,6 +20,7 @@ from gyml.pose.sequence import PoseSequence
 # Bump when video extraction changes what it produces (model, filtering, decoded size): old entries are ignored.
 # v2: rotation, frame times, truncation checks, and following the moving person (readers/mover.py).
 EXTRACTOR_VERSION = "mediapipe-0.10.14-c1-v2"
+T = TypeVar("T")
 _CHUNK = 1 << 20
 
 
@@ -58,19 +61,28 @@ def cached_read_pose(path: str | os.PathLike, *, fps: float | None = None, progr
         from gyml.pose.mirror import read_video_mirrored
 
         return read_video_mirrored(path, progress=progress, folder=folder)
-    entry = cached_path(path, folder)
+    def load(entry: Path) -> PoseSequence:
+        seq = PoseSequence.load(entry)
+        seq.metadata["file"] = path.name
+        return seq
+
+    return memoised(cached_path(path, folder), load, lambda: read_pose(path, fps=fps, progress=progress, jobs=jobs),
+                    lambda seq, entry: seq.save(entry))
+
+
+def memoised(entry: Path, load: Callable[[Path], T], make: Callable[[], T], save: Callable[[T, Path], None]) -> T:
+    """`load(entry)` when the cache holds a readable entry, else `make()`, saved to `entry` for next time.
+    A damaged entry (disk full, foreign file) is made again, never trusted; a read-only or full cache only
+    costs making it again later."""
     if entry.exists():
         try:
-            seq = PoseSequence.load(entry)
-        except GymlError:  # a damaged entry (disk full, foreign file) is re-extracted, never trusted
+            return load(entry)
+        except GymlError:
             entry.unlink(missing_ok=True)
-        else:
-            seq.metadata["file"] = path.name
-            return seq
-    seq = read_pose(path, fps=fps, progress=progress, jobs=jobs)
+    value = make()
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        seq.save(entry)
-    except OSError:
-        pass  # a read-only or full cache only costs a later re-extraction
-    return seq
+        save(value, entry)
+    except (OSError, GymlError):
+        pass
+    return value

@@ -213,53 +213,23 @@ def load_pair(path: Path) -> ReadingPair:
 
 def read_pair(path: str | Path, progress=None, folder: Path | None = None) -> ReadingPair:
     """`extract_pair`, memoised in the pose cache under the video's content hash (its own key)."""
-    from gyml.pose.cache import cache_dir
+    from gyml.pose.cache import cache_dir, memoised
 
-    entry = (folder or cache_dir()) / f"{pair_key(path)}.npz"
-    if entry.exists():
-        try:
-            return load_pair(entry)
-        except GymlError:
-            entry.unlink(missing_ok=True)  # a damaged entry is read again, never trusted
-    pair = extract_pair(path, progress)
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        save_pair(pair, entry)
-    except (OSError, GymlError):
-        pass  # a read-only or full cache only costs a later re-extraction
-    return pair
+    return memoised((folder or cache_dir()) / f"{pair_key(path)}.npz", load_pair,
+                    lambda: extract_pair(path, progress), save_pair)
 
 
-def smooth_over_time(reading: Reading, window: int = 7) -> Reading:
-    """The world landmarks smoothed over time (Savitzky-Golay, order 2): the cheaper alternative to a
-    second reading. Where a window holds a frame without the person, the frame keeps its own reading."""
-    from scipy.signal import savgol_filter
-
-    world = np.asarray(reading.world, np.float64)
-    if len(world) < window:
-        return reading
-    out = savgol_filter(world, window, 2, axis=0, mode="nearest")
-    unknown = ~np.isfinite(out)
-    out[unknown] = world[unknown]
-    return Reading(out, reading.image, reading.visibility)
-
-
-def pair_to_sequence(path: str | Path, pair: ReadingPair, weighting: str | None = DEFAULT_WEIGHTING,
-                     reading: Reading | None = None) -> PoseSequence:
-    """The pose sequence of the averaged readings (`weighting` None: `reading`, by default the reading as
-    filmed), finished as `read_pose` finishes a video's: the mover check, absent joints, plausibility."""
+def reading_to_sequence(path: str | Path, pair: ReadingPair, reading: Reading, metadata: dict | None = None
+                        ) -> PoseSequence:
+    """The pose sequence of one reading of `pair`'s frames, finished as `read_pose` finishes a video's: the
+    mover check, absent joints, plausibility."""
     from gyml.pose.readers import finish_sequence
     from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
     from gyml.pose.readers.mover import follow_mover
 
     path = Path(path)
-    if weighting is not None:
-        reading = average_readings(pair.plain, pair.mirrored, weighting)
-    elif reading is None:
-        reading = pair.plain
-    metadata = {"file": path.name, "width": pair.width, "height": pair.height, "rotation": pair.rotation}
-    if weighting is not None:
-        metadata["mirrored_average"] = weighting
+    metadata = {"file": path.name, "width": pair.width, "height": pair.height, "rotation": pair.rotation,
+                **(metadata or {})}
     seq = landmarks_to_sequence(reading.world, reading.visibility, pair.fps, "video",
                                 image_landmarks=np.asarray(reading.image, np.float32), metadata=metadata)
     seq = replace(seq, times=pair.times)
@@ -268,6 +238,12 @@ def pair_to_sequence(path: str | Path, pair: ReadingPair, weighting: str | None 
     if "followed_mover" in seq.metadata:
         seq.metadata.pop("mirrored_average", None)
     return finish_sequence(path, seq)
+
+
+def pair_to_sequence(path: str | Path, pair: ReadingPair, weighting: str = DEFAULT_WEIGHTING) -> PoseSequence:
+    """The pose sequence of the two readings averaged (see `reading_to_sequence`)."""
+    return reading_to_sequence(path, pair, average_readings(pair.plain, pair.mirrored, weighting),
+                               {"mirrored_average": weighting})
 
 
 def extract_mirrored(path: str | Path, progress=None, weighting: str = DEFAULT_WEIGHTING) -> PoseSequence:
