@@ -110,8 +110,8 @@ def rep_measures(seq) -> list[dict]:
     body joint's median confidence over the rep) and, under `measured`, the deviations under each of
     coach_real's MEASURES."""
     kinematics = Kinematics(seq)
-    reps = pushup_measures(seq, kinematics)[3]
-    variants = deviation_variants(seq, kinematics)
+    reps = pushup_measures(seq, kinematics)
+    variants = deviation_variants(seq, kinematics, reps)
     out = []
     for i, (r, dev) in enumerate(zip(reps, variants[(True, HELD)])):
         sure = seq.confidence[r.start:r.end + 1][:, BODY].reshape(-1, 2, len(BODY) // 2)

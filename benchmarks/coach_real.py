@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from functools import lru_cache
 
 import numpy as np
 import real_data
@@ -122,26 +123,32 @@ def check_groups(folder, threshold: float = 0.85) -> None:
         print(f"  {a:<16}{b:<16}{c:.2f}  {'same group' if same else 'apart'}")
 
 
-def pushup_measures(seq, kinematics: Kinematics):
-    """(the built-in push-up gold, its kinematics and profile, each counted rep of `seq` measured) as the
-    coach makes them (gyml/coach/session.py): the reps in phase with the gold's."""
-    reps = count_reps(seq, kinematics=kinematics)
+@lru_cache(maxsize=1)
+def _pushup_gold():
+    """The built-in push-up gold's kinematics, measured reps, profile and reference levels (once)."""
     gold = gold_library.builtin("push_up")
     gold_kinematics = Kinematics(gold)
-    gold_reps = count_reps(gold, kinematics=gold_kinematics)
-    gold_measures = measure_reps(gold, gold_reps, kinematics=gold_kinematics)
-    reps = in_phase_with_gold(reps, kinematics.angles, gold_kinematics.angles, gold_measures,
-                              CATALOG["push_up"].moving)
-    return gold, gold_kinematics, gold_profile(gold_measures), measure_reps(seq, reps, kinematics=kinematics)
+    gold_measures = measure_reps(gold, count_reps(gold, kinematics=gold_kinematics), kinematics=gold_kinematics)
+    return (gold_kinematics, gold_measures, gold_profile(gold_measures),
+            reference_levels(gold_kinematics.angles, gold.joints))
 
 
-def deviation_variants(seq, kinematics: Kinematics | None = None) -> dict:
+def pushup_measures(seq, kinematics: Kinematics) -> list:
+    """Each counted rep of `seq` measured as the coach measures it against the built-in push-up gold
+    (gyml/coach/session.py): the reps in phase with the gold's."""
+    gold_kinematics, gold_measures, _, _ = _pushup_gold()
+    reps = in_phase_with_gold(count_reps(seq, kinematics=kinematics), kinematics.angles, gold_kinematics.angles,
+                              gold_measures, CATALOG["push_up"].moving)
+    return measure_reps(seq, reps, kinematics=kinematics)
+
+
+def deviation_variants(seq, kinematics: Kinematics | None = None, user: list | None = None) -> dict:
     """Each rep's deviations from the built-in push-up reference under every one of MEASURES, computed
-    as the coach does (gyml/coach/session.py)."""
+    as the coach does (gyml/coach/session.py); `user`: the reps' `pushup_measures`, when already made."""
     kinematics = kinematics or Kinematics(seq)
-    gold, gold_kinematics, profile, user = pushup_measures(seq, kinematics)
+    user = user if user is not None else pushup_measures(seq, kinematics)
+    _, _, profile, reference = _pushup_gold()
     main = main_joint(profile, CATALOG["push_up"].moving)
-    reference = reference_levels(gold_kinematics.angles, gold.joints)
     joints = fill_joints(seq.joints, seq.confidence)
     return {(seen, held): rep_deviations(kinematics.angles, joints, user, reference, profile, main,
                                          seq.confidence if seen else None, held)
