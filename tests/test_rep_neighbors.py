@@ -21,6 +21,7 @@ from gyml.classify.sensor_blend import SensorBlend
 from gyml.pose.sensor_twin import random_camera, repcount_twin
 from gyml.reps.counter import count_reps
 from gyml.synth import SynthConfig, synthesize
+from tests.conftest import reps_cut_at_the_top
 
 LABELS = ("squat", "front_raise", "jumping_jack", "push_up")
 
@@ -53,16 +54,6 @@ def test_one_trajectory_per_counted_rep_capped_and_packed():
     assert len(unpack(packed[1])) == 2
 
 
-def _cut_at_the_top(seq):
-    """The set's reps as a counter that took the turning point for the start cuts them."""
-    from gyml.reps.counter import RepCount, RepSegment
-
-    truth = seq.metadata["segments"]
-    tops = [s["mid"] for s in truth]
-    segments = [RepSegment(k + 1, tops[k], truth[k]["end"], tops[k + 1]) for k in range(len(tops) - 1)]
-    return RepCount(len(segments), "gyml", segments, np.zeros(len(seq)))
-
-
 def test_half_turned_reps_close_again_and_turn_back():
     seq = synthesize("squat", 5, seed=3, config=SynthConfig(noise_m=0.005))
     traj = rep_trajectories(seq)
@@ -79,7 +70,7 @@ def test_the_phase_free_vote_matches_reps_cut_at_their_turning_point():
     X_train = pack([rep_trajectories(seq) for seq in training])
     queries = [synthesize(label, 6, seed=500 + i, config=config) for i, label in enumerate(labels)]
     at_rest = pack([rep_trajectories(seq) for seq in queries])
-    at_the_top = pack([rep_trajectories(seq, reps=_cut_at_the_top(seq)) for seq in queries])
+    at_the_top = pack([rep_trajectories(seq, reps=reps_cut_at_the_top(seq)) for seq in queries])
     plain = RepNeighbors().fit(X_train, labels)
     free = RepNeighbors(phase_free=True).fit(X_train, labels)
     truth = np.array(labels)

@@ -14,19 +14,10 @@ from gyml.pipeline import analyze_sequence
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
 from gyml.report.analysis import ExercisePrediction
-from gyml.reps.counter import RepCount, RepSegment, count_reps
+from gyml.reps.counter import RepSegment, count_reps
 from gyml.synth import synthesize
 from gyml.synth.catalog import CATALOG
-from tests.conftest import shared_path
-
-
-def _shifted_count(seq) -> RepCount:
-    """The set's reps as a counter that took the top for the start pose cuts them: each from one turning
-    point to the next, the rest between them in the middle."""
-    truth = seq.metadata["segments"]
-    tops = [s["mid"] for s in truth]
-    segments = [RepSegment(k + 1, tops[k], truth[k]["end"], tops[k + 1]) for k in range(len(tops) - 1)]
-    return RepCount(len(segments), "gyml", segments, np.zeros(len(seq)))
+from tests.conftest import reps_cut_at_the_top, shared_path
 
 
 def _opening(exercise: str) -> tuple[np.ndarray, np.ndarray, list]:
@@ -44,7 +35,7 @@ def test_reps_in_phase_are_left_alone_and_shifted_ones_turn_where_the_counter_cu
     truth = [RepSegment(k + 1, s["start"], s["mid"], s["end"]) for k, s in enumerate(seq.metadata["segments"])]
     assert in_phase_segments(angles, truth, opening, columns) is truth
 
-    shifted = _shifted_count(seq).segments
+    shifted = reps_cut_at_the_top(seq).segments
     recut = in_phase_segments(angles, shifted, opening, columns)
     assert recut is not shifted and len(recut) == len(shifted)
     assert [s.mid for s in recut] == [s.end for s in shifted]           # turning where the counter cut
@@ -56,7 +47,7 @@ def test_reps_in_phase_are_left_alone_and_shifted_ones_turn_where_the_counter_cu
 def test_a_set_counted_from_the_top_is_not_told_it_moves_too_little(monkeypatch):
     seq = synthesize("jumping_jack", reps=6, seed=4)
     kinematics = Kinematics(seq)
-    shifted = _shifted_count(seq)
+    shifted = reps_cut_at_the_top(seq)
     named = ExercisePrediction("jumping_jack", "Jumping Jack", 1.0)
     feedback, extras = coach_session(seq, shifted, named, kinematics=kinematics)
     assert not [f for f in feedback if f.severity == "fault"], [f.message for f in feedback]
@@ -102,7 +93,7 @@ def test_the_report_shows_a_fault_where_the_coach_measured_the_rep():
     from gyml.report.html import render_report
 
     seq = synthesize("jumping_jack", reps=6, faults={3: "partial_range"}, seed=4)
-    shifted = _shifted_count(seq)       # counted rep k runs from the top of rep k to the top of rep k + 1
+    shifted = reps_cut_at_the_top(seq)       # counted rep k runs from the top of rep k to the top of rep k + 1
     named = ExercisePrediction("jumping_jack", "Jumping Jack", 1.0)
     feedback, extras = coach_session(seq, shifted, named, kinematics=Kinematics(seq))
     faults = [f for f in feedback if f.severity == "fault"]

@@ -107,12 +107,12 @@ class RepNeighbors(ClassifierMixin, BaseEstimator):
         """(queries, training recordings) recording distances."""
         n_train = len(self.y_)
         out = np.zeros((len(X), n_train))
+        # each training recording's reps are consecutive: its closest rep by one reduction
+        starts = np.searchsorted(self.owner_, np.arange(n_train))
         for i, row in enumerate(np.asarray(X, float)):
             reps = (unpack(row) - self.mean_) / self.scale_
             if not len(reps):
                 continue
-            # each training recording's reps are consecutive: its closest rep by one reduction
-            starts = np.searchsorted(self.owner_, np.arange(n_train))
             per_rep = dtw_cost_matrix(reps, self.reps_, self.band)   # (reps, training reps)
             out[i] = np.minimum.reduceat(per_rep, starts, axis=1).mean(axis=0)
             if getattr(self, "phase_free", False):   # models saved before the option read as before

@@ -93,7 +93,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         joints = fill_joints(seq.joints, seq.confidence)
         reference = reference_levels(gold_angles, gold.joints)
         main = main_joint(profile, watched)
-        angles = Kinematics.of(seq, kinematics).angles
+        angles = kinematics.angles
         deviations = rep_deviations(angles, joints, user_m, reference, profile, main, seq.confidence)
         findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
                                     profile["travel"].get(main, 0.0) if main else 0.0)
