@@ -65,3 +65,30 @@ def test_a_calibrated_model_reports_the_probability_and_marks_a_guess_below_even
         # unsure or not, the most likely exercise is named (never "unknown"); only the guess mark differs
         assert pred.label == top
         assert pred.guess == expect_guess
+
+
+def test_runners_up_share_what_the_calibrated_top_label_leaves():
+    """The calibration is for the top label: the runners-up split the rest by their vote shares, so a
+    class no tree voted for reads 0 and the list never sums past 1."""
+    from gyml.classify.default import load_model, predict
+    from gyml.classify.features import build_features
+    from gyml.synth import synthesize
+
+    model = load_model()
+    seq = synthesize("squat", 6, seed=2)   # votes split among several classes
+    proba = model.predict_proba(build_features([seq], model.features))[0]
+    classes = list(model.estimator.classes_)
+    settings = {k: v for k, v in model.settings.items() if k != "calibration"}
+    settings["calibration"] = Calibration(1.0, -1.0).to_dict()   # a share of 0 would read 27% through the map
+    calibrated = type(model)(model.estimator, model.labels, model.names, model.features, settings)
+    pred = predict(calibrated, seq, top=len(classes))
+    values = [c for _, c in pred.top]
+    assert 0.0 < proba.max() < 1.0
+    assert sum(values) == pytest.approx(1.0, abs=1e-6)
+    assert values[1:] == sorted(values[1:], reverse=True)
+    unvoted = [lab for lab, c in zip(classes, proba) if c == 0.0]
+    assert unvoted, "the forest votes for every class on this set: the test needs a class without votes"
+    assert all(c == 0.0 for lab, c in pred.top if lab in unvoted)
+    first, second = pred.top[1], pred.top[2]
+    if second[1] > 0:
+        assert first[1] / second[1] == pytest.approx(proba[classes.index(first[0])] / proba[classes.index(second[0])])

@@ -60,8 +60,13 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: K
     else:
         confidence = float
         threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
-    ranked = [(str(classes[i]), confidence(float(proba[i]))) for i in order]
-    label, conf = ranked[0]
+    label, conf = str(classes[order[0]]), confidence(float(proba[order[0]]))
+    # The calibration maps the top label's vote share to the probability that it is right; a runner-up's
+    # share is no top share (through the map, a share of 0 read 27%). The runners-up split what the top
+    # label leaves in proportion to their shares, so the list reads as one distribution.
+    others = max(1.0 - float(proba[order[0]]), 0.0)
+    ranked = [(label, conf)] + [(str(classes[i]), (1.0 - conf) * float(proba[i]) / others if others > 0 else 0.0)
+                                for i in order[1:]]
     return ExercisePrediction(label, model.names.get(label, label), conf, ranked, guess=conf < threshold)
 
 
