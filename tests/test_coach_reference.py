@@ -9,6 +9,7 @@ from conftest import shared_path
 
 from gyml.coach.geometry import hip_height
 from gyml.coach.learned import fit_tolerances
+from gyml.coach.own_reference import closing_run
 from gyml.pipeline import analyze_sequence
 from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
@@ -147,3 +148,27 @@ def test_a_slow_set_is_not_told_it_rushes_a_rep_still_slower_than_the_gold():
                      config=SynthConfig(randomize=False, tempo_scale=2.6, noise_m=0.004))
     a = analyze_sequence(seq, "very slow", exercise="push_up").analysis
     assert not [f.message for f in a.feedback if f.kind == "too_fast"]
+
+
+@pytest.mark.parametrize("behind,told", [
+    ([0, 0, 0, 0, 0, 0, 0, 1, 1, 1], {8, 9, 10}),          # the set fades at its end
+    ([0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1], {8, 10, 11, 12}),  # fading, one rep holding up in between
+    ([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], set()),               # a slow start is a warm-up
+    ([0, 0, 1, 0, 0, 0, 0, 0, 1, 1], {9, 10}),             # the mid-set rep is a one-off
+    ([0, 0, 0, 0, 0, 0, 0, 0, 0, 1], set()),               # one last rep is no trend
+])
+def test_fatigue_is_told_only_for_the_reps_that_end_the_set(behind, told):
+    order = list(range(1, len(behind) + 1))
+    assert closing_run([bool(b) for b in behind], order) == told
+
+
+@pytest.mark.parametrize("fault", ["shallow", "forward_lean"])
+def test_a_set_behind_its_best_only_at_the_start_gets_no_fatigue_warning(fault):
+    # the first three reps stop short or lean (warming up), the rest are good: the reference tells the
+    # fault, and nothing is called fatigue (leaning first reps used to be told "fatigue shows")
+    seq = synthesize("squat", 10, {r: fault for r in (1, 2, 3)}, seed=3,
+                     config=SynthConfig(randomize=False, noise_m=0.004))
+    a = analyze_sequence(seq, "warm-up", exercise="squat").analysis
+    assert {r for f in a.feedback if f.kind == fault for r in f.reps} == {1, 2, 3}
+    assert not [f.message for f in a.feedback if f.kind in ("shallower_than_best", "slower_than_best",
+                                                             "posture_drift")]

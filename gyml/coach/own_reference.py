@@ -8,6 +8,9 @@ show fatigue, whatever the textbook says about depth. The best reps are the deep
 - tempo: the rep takes more than 1.5 times as long (grinding it out);
 - posture drift: the trunk leans (standing) or the body line bends (lying) more than 12 degrees further.
 These are warnings about the set, not faults against a reference: they never make a rep "wrong".
+Fatigue is how a set ends, so a kind is told only for the reps of the set's closing run (`closing_run`):
+a rep short of the best ones at the start or in the middle of a set, followed by reps as good as the best,
+is a warm-up or a one-off (the built-in reference judges those), not fatigue.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ DEPTH_LOSS = 0.2       # share of the best reps' travel
 SLOWER = 1.5           # times the best reps' duration
 POSTURE_DRIFT = 12.0   # degrees
 MIN_REPS = 4
+CLOSING_SHARE = 2 / 3  # of the closing run's reps that fall behind the best ones
+CLOSING_REPS = 2       # at least this many of them
 
 
 def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: str,
@@ -49,4 +54,18 @@ def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: s
         if drift > POSTURE_DRIFT * tol:
             joint = "trunk" if posture == "trunk_inclination" else "hip"
             out.append(Finding(r.index, "posture_drift", "mid", joint, drift, severity="warn"))
-    return out
+    order = [r.index for r in reps]
+    kept = {kind: closing_run([i in {f.rep for f in out if f.kind == kind} for i in order], order)
+            for kind in {f.kind for f in out}}
+    return [f for f in out if f.rep in kept[f.kind]]
+
+
+def closing_run(behind: list[bool], order: list[int]) -> set[int]:
+    """The reps (of `order`, the set's reps in time) behind the best ones that end the set: the longest
+    run of the set's last reps of which at least CLOSING_SHARE, and CLOSING_REPS or more, are behind."""
+    flags = np.asarray(behind, bool)
+    for k in range(len(flags)):
+        tail = flags[k:]
+        if tail.sum() >= CLOSING_REPS and tail.mean() >= CLOSING_SHARE:
+            return {order[i] for i in range(k, len(flags)) if flags[i]}
+    return set()

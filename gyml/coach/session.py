@@ -101,8 +101,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         findings += _geometry(seq, user_m, gold, gold_m, exercise, findings, tol)
     else:
         posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
-        findings += _fatigue_only(own_reference_findings(user_m, main_joint(profile, watched), posture, tol),
-                                  findings, [r.index for r in user_m])
+        findings += own_reference_findings(user_m, main_joint(profile, watched), posture, tol)
     feedback = phrase(findings, exercise, reps.count)
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
@@ -138,19 +137,6 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if "gold" in gold.metadata:
         coach["gold"] = gold.metadata["gold"]
     return feedback, {"rep_metrics": metrics, "coach": coach}
-
-
-def _fatigue_only(own: list, findings: list, rep_indices: list[int]) -> list:
-    """Depth lost against the set's own best reps is fatigue when it ends the set; a shallow rep in the
-    middle already told so against the reference is not told again."""
-    shallow = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
-    losing = {f.rep for f in own if f.kind == "shallower_than_best"}
-    trailing = set()
-    for index in reversed(rep_indices):
-        if index not in losing:
-            break
-        trailing.add(index)
-    return [f for f in own if not (f.kind == "shallower_than_best" and f.rep in shallow and f.rep not in trailing)]
 
 
 def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
