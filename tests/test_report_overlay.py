@@ -1,6 +1,7 @@
 """What a person sees: the overlay video and the HTML report that shows the fault."""
 
 import base64
+import io
 import re
 from pathlib import Path
 
@@ -130,3 +131,25 @@ def test_report_of_a_pose_file_draws_both_skeletons_and_the_deviation_chart(tmp_
     assert shallow["deviation_deg"]["knee"] > 3 * max(m["deviation_deg"]["knee"] for m in others)
     facts = _screenshot(write_report(result, tmp_path / "r.html"), tmp_path / "r.png")
     assert facts["svgs"] >= 6 and len(facts["cues"]) == 2 and facts["requested"] == []
+
+
+def test_each_fault_card_rings_its_own_part_when_cues_share_a_rep():
+    # a real clip told three faults on the same reps (hips, knees, head): each card's still of a rep used
+    # to be one picture, ringed for the last cue only (the head, which had no ring at all)
+    video = shared_path("videos", "form", "pushup_incorrect_001.mp4")
+    result = analyze_sequence(cached_read_pose(video), str(video), exercise="push_up")
+    faults = [f for f in result.analysis.feedback if f.severity == "fault"]
+    shared_reps = set.intersection(*(set(f.reps) for f in faults)) if faults else set()
+    assert len({f.joint for f in faults}) >= 2 and shared_reps, [f.message for f in faults]
+    page = render_report(result, video)
+    cards = page.split('<div class="card"><h2 class="fault">')[1:]
+    assert len(cards) == len(faults)
+    stills = [re.findall(r'src="(data:image/jpeg;base64,[^"]+)"', card) for card in cards]
+    assert all(stills)
+    firsts = [s[0] for s in stills]
+    assert len(set(firsts)) == len(firsts)            # the same frame, ringed differently on each card
+    assert all("<circle" in card for card in cards)   # every part at fault is ringed in the skeletons
+    from PIL import Image
+    for card, f in zip(stills, faults):
+        shot = np.asarray(Image.open(io.BytesIO(base64.b64decode(card[0].split(",", 1)[1]))).convert("RGB"))
+        assert _reddish(shot) > 20, f.message   # the ring on the video still

@@ -39,7 +39,9 @@ USER_COLOUR, GOLD_COLOUR, FAULT_COLOUR = "#1570ef", "#98a2b3", "#d92d20"
 PART_JOINTS = {"knee": ("left_knee", "right_knee"), "hip": ("left_hip", "right_hip", "pelvis"),
                "elbow": ("left_elbow", "right_elbow"), "shoulder": ("left_shoulder", "right_shoulder"),
                "arm_opening": ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow"),
-               "trunk": ("pelvis", "spine3", "neck"), "body_line": ("pelvis",)}
+               "trunk": ("pelvis", "spine3", "neck"), "body_line": ("pelvis",), "head": ("head",),
+               "feet": ("left_ankle", "right_ankle", "left_foot", "right_foot"),
+               "knee_tracking": ("left_knee", "right_knee")}
 PART_WORDS = {"knee": "knees", "hip": "hips", "knee_tracking": "knee tracking", "elbow": "elbows",
               "shoulder": "arms", "trunk": "trunk", "body_line": "body line"}
 # Where in a rep each phase of a cue is shown: a share of the way from its start to its midpoint (< 1)
@@ -131,26 +133,28 @@ def _legend(with_gold: bool) -> str:
 
 # ----------------------------------------------------------------------------- video stills
 
-def _video_stills(video_path: Path, frames: set[int], seq, marked: dict[int, tuple[int, ...]]) -> dict[int, str]:
-    """frame index -> data URI of a JPEG of that frame with the skeleton drawn (and the part at fault
-    ringed), for the frames asked for."""
+def _video_stills(video_path: Path, wanted: set[tuple[int, tuple[int, ...]]], seq) -> dict[tuple, str]:
+    """(frame index, landmarks ringed) -> data URI of a JPEG of that frame with the skeleton drawn and
+    those landmarks (the part at fault) ringed. Cues on the same rep share a frame, each with its part."""
     import cv2
 
     from gyml.pose.readers.video import iter_frames
     from gyml.report.overlay import draw_skeleton
 
     stills = {}
-    if not frames:
+    if not wanted:
         return stills
-    last = max(frames)
+    last = max(frame for frame, _ in wanted)
     for i, rgb in enumerate(iter_frames(Path(video_path), max_side=480)):
-        if i in frames:
+        for frame, marked in wanted:
+            if frame != i:
+                continue
             image = np.array(rgb)
             if seq.image_landmarks is not None and i < len(seq.image_landmarks) and seq.image_landmarks.shape[1] == 33:
-                draw_skeleton(image, seq.image_landmarks[i], marked.get(i, ()))
+                draw_skeleton(image, seq.image_landmarks[i], marked)
             ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82])
             if ok:
-                stills[i] = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+                stills[(frame, marked)] = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
         if i >= last:
             break
     return stills
@@ -257,8 +261,8 @@ def _fault_cards(result, video_path: Path | None) -> str:
     if not cues:
         return ""
     from gyml.report.overlay import PART_LANDMARKS
-    wanted = {phase_frame(segments[r], f.phase): PART_LANDMARKS.get(f.joint or "", ()) for f, reps in cues for r in reps}
-    stills = _video_stills(video_path, set(wanted), seq, wanted) if video_path is not None else {}
+    wanted = {(phase_frame(segments[r], f.phase), PART_LANDMARKS.get(f.joint or "", ())) for f, reps in cues for r in reps}
+    stills = _video_stills(video_path, wanted, seq) if video_path is not None else {}
     times = seq.frame_times()
     cards = []
     for f, reps in cues:
@@ -270,8 +274,9 @@ def _fault_cards(result, video_path: Path | None) -> str:
             if gold_joints is not None:
                 gold_pose = gold_joints[phase_frame(gold_segment, f.phase)]
             when = f"rep {r}, {times[frame]:.1f} s"
-            if frame in stills:
-                figures.append(f'<figure><img src="{stills[frame]}" alt="your frame, {when}">'
+            still = stills.get((frame, PART_LANDMARKS.get(f.joint or "", ())))
+            if still:
+                figures.append(f'<figure><img src="{still}" alt="your frame, {when}">'
                                f'<figcaption>your video, {when}</figcaption></figure>')
             figures.append(f'<figure>{skeletons_svg(user_joints[frame], gold_pose, marked)}'
                            f'<figcaption>{"you and the reference" if gold_pose is not None else "you"}, '

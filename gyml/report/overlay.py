@@ -20,7 +20,8 @@ BONES = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (
          (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (27, 29), (28, 30))
 # The landmarks a cue's body part names (gyml.coach.feedback's joints).
 PART_LANDMARKS = {"knee": (25, 26), "hip": (23, 24), "elbow": (13, 14), "shoulder": (11, 12),
-                  "arm_opening": (11, 12, 13, 14), "trunk": (11, 12, 23, 24)}
+                  "arm_opening": (11, 12, 13, 14), "trunk": (11, 12, 23, 24), "head": (0, 7, 8),
+                  "feet": (27, 28, 31, 32), "knee_tracking": (25, 26)}
 SKELETON_RGB = (60, 220, 120)
 FAULT_RGB = (235, 60, 50)
 
