@@ -228,6 +228,54 @@ def gold_profile(gold: list[RepMeasures]) -> dict:
     }
 
 
+# What a movement must do in its gold for a check to mean something (a person's own exercise, which the
+# catalog does not describe): a joint "moves" past MOVES degrees; the knees cave or the elbows flare only
+# where they bend past BENDS; both sides move alike (an alternating movement's reps use one) above SIDES_ALIKE
+# of each other; the trunk is upright below UPRIGHT and lying beyond LYING degrees from vertical; a body
+# line within STRAIGHT degrees is held straight (a plank's, a push-up's).
+MOVES, BENDS, SIDES_ALIKE, UPRIGHT, LYING, STRAIGHT = 25.0, 40.0, 0.65, 45.0, 60.0, 25.0
+
+
+def checks_from_gold(gold: list[RepMeasures], profile: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The checks, and the moving joints in coaching order (most travel first), that a movement the
+    catalog does not know supports, read from its gold reps: range and tempo always; one arm against the
+    other where both arms move alike; posture by how the gold holds the body (standing: trunk lean and,
+    where the knees bend, knees caving; lying straight: hips sagging or piking); elbows flaring where they
+    bend. Running every check of the catalog on any movement told a pommel-horse circle its "hips sag 99°"."""
+    excursion = profile["excursion"]
+    moving = tuple(sorted((j for j in ("knee", "hip", "elbow", "shoulder") if excursion.get(j, 0.0) > MOVES),
+                          key=lambda j: -excursion[j]))
+    if not moving:
+        moving = (max(excursion, key=excursion.get),) if excursion else ()
+
+    def change(name: str) -> float:
+        """How far an angle goes from the rep's start to its turning point (median over the gold reps)."""
+        return float(np.median([r.angles_mid[name] - r.angles_start[name] for r in gold]))
+
+    def together(joint: str, least: float) -> bool:
+        """Both sides travel past `least`, alike, into the same turning point (not one side a rep)."""
+        left, right = (change(n) for n in PAIRED[joint])
+        return left * right > 0 and min(abs(left), abs(right)) > max(least, SIDES_ALIKE * max(abs(left), abs(right)))
+
+    def median(name: str, key: str = "angles_start") -> float:
+        return float(np.median([getattr(r, key)[name] for r in gold]))
+
+    trunk = median("trunk_inclination")
+    straight = max(abs(median("body_line")), abs(median("body_line", "angles_mid"))) < STRAIGHT
+    checks = ["partial_range", "too_fast"]
+    if any(j in moving and together(j, MOVES) for j in ("elbow", "shoulder")):
+        checks.append("asymmetric_arms")
+    if trunk < UPRIGHT:
+        checks.append("forward_lean")
+        if together("knee", BENDS):
+            checks.append("knees_cave")
+    elif LYING < trunk < 180.0 - LYING and straight:   # held in one line from start to turning point
+        checks += ["hips_sag", "hips_pike"]
+    if "elbow" in moving and excursion["elbow"] > BENDS:
+        checks.append("elbows_flare")
+    return tuple(checks), moving
+
+
 def main_joint(gold: dict, watched: tuple[str, ...]) -> str | None:
     """The body part a coach names for depth: the first of the exercise's moving joints (listed in the
     catalog in coaching order) that really moves in the gold rep, else the one that moves most."""

@@ -12,6 +12,7 @@ from gyml.coach.compare import (
     SIDE_VIEW,
     STRICTNESS,
     align,
+    checks_from_gold,
     compare,
     gold_profile,
     in_phase_with_gold,
@@ -37,7 +38,6 @@ from gyml.pose.skeleton import ANGLE_NAMES
 from gyml.report.analysis import ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
 from gyml.synth.catalog import CATALOG
-from gyml.synth.faults import FAULTS
 
 COACH_METHODS = ("gyml", "paper")
 SIDE_VIEW_NOTE = ("Filmed from the side: elbow flare, knee tracking and left/right balance cannot be judged "
@@ -81,8 +81,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         reps = in_phase_with_gold(reps, kinematics.angles, gold_angles, gold_m, spec.moving if spec else ())
     user_m = measure_reps(seq, reps, rest_pose=rest, kinematics=kinematics)
     profile = gold_profile(gold_m)
-    checks = spec.faults if spec else tuple(FAULTS)
-    watched = spec.moving if spec else ()
+    checks, watched = (spec.faults, spec.moving) if spec else checks_from_gold(gold_m, profile)
     warps = {r.index: align(r, profile) for r in user_m}
     findings = compare(user_m, profile, watched, checks, strictness, warps)
     tol = STRICTNESS.get(strictness, 1.0)
