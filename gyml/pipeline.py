@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gyml.coach.feedback import rep_list
 from gyml.coach.holds import is_hold
 from gyml.coach.reading import upside_down_warning
 from gyml.errors import GymlError
@@ -155,6 +156,7 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
         return f"{text}; form not coached: {withheld}."
     if faults:
         reps_hit = faulty_reps or sorted({f.rep for f in faults if f.rep is not None})
-        where = f" (rep{'s' if len(reps_hit) > 1 else ''} {', '.join(map(str, reps_hit))})" if reps_hit else ""
+        # "reps 1-2, 4-30", not thirty numbers
+        where = f" ({rep_list(reps_hit).lower()})" if reps_hit else ""
         return f"{text}; {len(faults)} form issue{'s' if len(faults) > 1 else ''} to work on{where}."
     return f"{text}; no form faults found."

@@ -236,3 +236,9 @@ def test_fixes_are_worded_for_the_exercise():
     push_up = [f.message for f in _feedback("push_up", {3: "shallow"}).feedback if f.severity == "fault"]
     assert squat[0].endswith("sit back and down until your hips reach knee height.")
     assert push_up[0].endswith("lower your chest to a fist's height above the floor.")
+
+
+def test_the_summary_names_the_faulty_reps_as_ranges():
+    seq = synthesize("squat", 10, {r: "knees_cave" for r in (2, 3, 4, 5, 9)}, seed=1)
+    summary = analyze_sequence(seq, "set", exercise="squat").analysis.summary
+    assert summary.endswith("to work on (reps 2-5, 9)."), summary

@@ -91,11 +91,11 @@ def _cue(kind: str, exercise: str | None, joint: str, value: float) -> str:
 
 def unseen_legs_note(reps: list[int], count: int) -> str:
     """The info line for reps whose knees were not judged because no leg was in view."""
-    which = "Knees not checked" if len(reps) == count else f"{_rep_list(reps)}: knees not checked"
+    which = "Knees not checked" if len(reps) == count else f"{rep_list(reps)}: knees not checked"
     return f"{which} - the legs are not in view; film the whole body to have them checked."
 
 
-def _rep_list(reps: list[int]) -> str:
+def rep_list(reps: list[int]) -> str:
     reps = sorted(set(reps))
     if len(reps) == 1:
         return f"Rep {reps[0]}"
@@ -122,7 +122,7 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
             when = {"mid": "at the top", "descent": PHASE_WORDS["ascent"],
                     "ascent": PHASE_WORDS["descent"]}.get(phase, when)
         cue = _cue(kind, exercise, joint, value)
-        rep_text = _rep_list(reps)
+        rep_text = rep_list(reps)
         if kind in OWN_BEST:
             # "Reps 8-10 were 25% shallower than your best reps": the set is the reference, not a moment
             verb = "was" if len(set(reps)) == 1 else "were"
@@ -137,6 +137,6 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
             msg = f"All {n_reps} reps matched the reference form - well done." if n_reps > 1 else \
                 "The rep matched the reference form - well done."
         else:
-            msg = f"{_rep_list(clean)}: good form, matching the reference."
+            msg = f"{rep_list(clean)}: good form, matching the reference."
         out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg, reps=clean))
     return out
