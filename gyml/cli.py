@@ -80,11 +80,18 @@ def friendly(func):
 
 
 def _summarise_warnings(caught: list) -> None:
-    shown = [w for w in caught if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+    shown = [w for w in caught if not _deprecation(w)]
     if shown:
         kinds = sorted({w.category.__name__ for w in shown})
         err.print(f"[dim]note: {len(shown)} numerical warning{'s' if len(shown) > 1 else ''} ({', '.join(kinds)}) "
                   "while processing; GYML_DEBUG=1 shows them[/]", highlight=False)
+
+
+def _deprecation(caught) -> bool:
+    """A library telling of its own deprecations, whatever the category it uses (protobuf under MediaPipe
+    warns "GetPrototype() is deprecated" as a UserWarning on every live frame): nothing about the input."""
+    return issubclass(caught.category, (DeprecationWarning, PendingDeprecationWarning)) or \
+        "deprecated" in str(caught.message).lower()
 
 
 def _progress() -> Progress:
