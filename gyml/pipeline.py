@@ -158,5 +158,7 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
         reps_hit = faulty_reps or sorted({f.rep for f in faults if f.rep is not None})
         # "reps 1-2, 4-30", not thirty numbers
         where = f" ({rep_list(reps_hit).lower()})" if reps_hit else ""
-        return f"{text}; {len(faults)} form issue{'s' if len(faults) > 1 else ''} to work on{where}."
+        # an issue is a kind of fault: one told at the bottom of some reps and on the way up of another is one
+        issues = len({(f.kind, f.joint) for f in faults})
+        return f"{text}; {issues} form issue{'s' if issues > 1 else ''} to work on{where}."
     return f"{text}; no form faults found."

@@ -242,3 +242,11 @@ def test_the_summary_names_the_faulty_reps_as_ranges():
     seq = synthesize("squat", 10, {r: "knees_cave" for r in (2, 3, 4, 5, 9)}, seed=1)
     summary = analyze_sequence(seq, "set", exercise="squat").analysis.summary
     assert summary.endswith("to work on (reps 2-5, 9)."), summary
+
+
+def test_one_fault_told_in_two_phases_is_one_issue():
+    seq = synthesize("squat", 8, {2: "forward_lean:descent", 5: "forward_lean"}, seed=1)
+    a = analyze_sequence(seq, "set", exercise="squat").analysis
+    cues = [f for f in a.feedback if f.severity == "fault"]
+    assert [(f.kind, f.phase) for f in cues] == [("forward_lean", "descent"), ("forward_lean", "mid")]
+    assert "; 1 form issue to work on (reps 2, 5)." in a.summary, a.summary
