@@ -6,6 +6,7 @@ from gyml.classify.default import recognise
 from gyml.coach.session import coach_session
 from gyml.pipeline import analyze_sequence
 from gyml.pose.kinematics import Kinematics, fill_missing
+from gyml.pose.skeleton import JOINT
 from gyml.reps.counter import count_reps
 from gyml.synth import synthesize
 
@@ -22,6 +23,22 @@ def test_fill_missing_interpolates_gaps_and_holds_the_ends():
     values = np.array([[np.nan], [1.0], [np.nan], [3.0], [np.nan]])
     valid = np.array([False, True, False, True, False])
     assert fill_missing(values, valid)[:, 0].tolist() == [1.0, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_a_body_without_hands_or_feet_keeps_its_other_joints():
+    # a 17-keypoint source (no hands, no feet) once came out all zeros: frames were judged by every column
+    seq = synthesize("plank", 3, seed=0)
+    absent = [JOINT[n] for n in ("left_hand", "right_hand", "left_foot", "right_foot")]
+    seq.joints[:, absent] = np.nan
+    seq.confidence[:, absent] = 0
+    seq.joints[5, JOINT["left_knee"]] = np.nan   # and one joint lost for a frame
+    filled = Kinematics(seq).filled_joints
+    body = [j for j in range(len(JOINT)) if j not in absent]
+    known = np.isfinite(seq.joints[:, body]).all(axis=2)
+    assert np.allclose(filled[:, body][known], seq.joints[:, body][known], atol=1e-6)
+    assert np.isfinite(filled[:, body]).all() and np.isnan(filled[:, absent]).all()
+    between = 0.5 * (seq.joints[4, JOINT["left_knee"]] + seq.joints[6, JOINT["left_knee"]])
+    assert np.allclose(filled[5, JOINT["left_knee"]], between, atol=1e-6)
 
 
 def test_analysis_derives_the_inputs_kinematics_once(monkeypatch):

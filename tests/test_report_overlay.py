@@ -12,6 +12,7 @@ from conftest import shared_path
 from gyml.errors import GymlError
 from gyml.pipeline import analyze_sequence
 from gyml.pose.cache import cached_read_pose
+from gyml.pose.readers import read_pose
 from gyml.pose.readers.video import iter_frames, probe_video
 from gyml.report.html import render_report, write_report
 from gyml.report.overlay import check_overlay_target, write_overlay
@@ -153,3 +154,24 @@ def test_each_fault_card_rings_its_own_part_when_cues_share_a_rep():
     for card, f in zip(stills, faults):
         shot = np.asarray(Image.open(io.BytesIO(base64.b64decode(card[0].split(",", 1)[1]))).convert("RGB"))
         assert _reddish(shot) > 20, f.message   # the ring on the video still
+
+
+def test_a_holds_report_shows_each_posture_fault_on_the_body():
+    # a real plank take whose hips sag: each fault of the hold gets its picture, ringed, against the
+    # textbook plank; a hold has no repetitions table, and its faults are the form issues counted
+    take = shared_path("bodyweight_mistakes", "plank_butt_low.csv")
+    result = analyze_sequence(read_pose(take), str(take))
+    hold = result.analysis.extras["hold"]
+    faults = list(dict.fromkeys(s["fault"] for s in hold["segments"]))
+    assert "hips_sag" in faults
+    told = {f.kind: f for f in result.analysis.feedback if f.kind}
+    assert set(faults) <= set(told)
+    page = render_report(result)
+    cards = page.split('<div class="card"><h2 class="')[1:]
+    assert len(cards) == len(faults)
+    for fault, card in zip(faults, cards):
+        assert told[fault].message in card and "<circle" in card and "reference hold" in card
+    assert "<h2>Repetitions</h2>" not in page
+    assert re.search(r'Form issues</div><div class="big fault">' + str(len(faults)) + "<", page)
+    # the drawn body is the person's, not a heap of zeros (the take has no hands or feet)
+    assert len(set(re.findall(r'<line x1="([0-9.]+)"', cards[0]))) > 10

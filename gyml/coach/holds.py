@@ -356,6 +356,22 @@ def builtin_reference(label: str) -> dict[str, float]:
     return _medians(posture_signals(seq.joints, kind))
 
 
+def reference_pose(label: str, gold: PoseSequence | None = None) -> np.ndarray | None:
+    """The reference body in the hold (24 x 3 joints) for the report's pictures: the gold's at the middle
+    of its hold, else the catalog's textbook hold."""
+    from gyml.synth import SynthConfig, synthesize
+    from gyml.synth.catalog import CATALOG
+
+    if gold is None:
+        if label not in CATALOG:
+            return None
+        gold = synthesize(label, reps=3, seed=0, config=SynthConfig(randomize=False, noise_m=0.0))
+    span = find_hold(gold.joints, gold.present, gold.fps, checks_for(label)[0])
+    if span is None:
+        return None
+    return gold.joints[(span[0] + span[1]) // 2]
+
+
 def reference_values(label: str, gold: PoseSequence | None) -> tuple[dict[str, float], str]:
     if gold is None:
         return builtin_reference(label), "built-in"
@@ -427,7 +443,7 @@ def hold_feedback(report: HoldReport) -> list[Feedback]:
         severity = "fault" if any(s.severity == "fault" for s in mine) else "warn"
         feedback.append(Feedback(None, "overall", check.joint, severity,
                                  f"{check.words[0].upper()}{check.words[1:]} from {_seconds(mine)} "
-                                 f"(up to {amount} off {ref})."))
+                                 f"(up to {amount} off {ref}).", kind=fault))
     note = skipped_note(report.skipped)
     if note:
         feedback.append(Feedback(None, "overall", None, "info", note))
@@ -464,4 +480,4 @@ def coach_hold_analysis(seq: PoseSequence, prediction, gold: PoseSequence | None
 
 
 __all__ = ["HOLDS", "HoldCheck", "HoldReport", "coach_hold", "hold_feedback", "hold_summary", "is_hold",
-           "joints_available", "posture_signals"]
+           "joints_available", "posture_signals", "reference_pose"]

@@ -24,15 +24,19 @@ MOTION_JOINTS = [JOINT[n] for n in (
 
 
 def fill_missing(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Linear interpolation over invalid frames (rows); the ends hold the nearest valid value."""
+    """Linear interpolation of each column over the frames (rows) where it is unknown or the frame
+    invalid; the ends hold the nearest known value. A column known nowhere stays NaN: a source without
+    hands or feet (17-keypoint layouts, MediaPipe files missing points) is still a body, and judging frames
+    by every column at once once made all of such a sequence's joints zero. Nothing known at all: zeros."""
     values = np.array(values, dtype=np.float64)
     flat = values.reshape(len(values), -1)
     t = np.arange(len(values))
-    good = valid & np.isfinite(flat).all(axis=1)
-    if not good.any():
+    known = np.asarray(valid, bool)[:, None] & np.isfinite(flat)
+    if not known.any():
         return np.zeros_like(values)
-    for d in range(flat.shape[1]):
-        flat[~good, d] = np.interp(t[~good], t[good], flat[good, d])
+    for d in np.flatnonzero(~known.all(axis=0)):
+        good = known[:, d]
+        flat[:, d] = np.interp(t, t[good], flat[good, d]) if good.any() else np.nan
     return flat.reshape(values.shape)
 
 
@@ -92,13 +96,14 @@ class Kinematics:
         # Centring on the pelvis removes camera position and walking about; dividing by torso length
         # removes body size and distance to the camera.
         joints = normalized_joints(self.sequence.joints)[:, MOTION_JOINTS]
-        return fill_missing(joints, self.present).reshape(len(self.sequence), -1)
+        # a joint the source never has is a still one to the counter, not a NaN
+        return np.nan_to_num(fill_missing(joints, self.present).reshape(len(self.sequence), -1), nan=0.0)
 
     @cached_property
     def paper_features(self) -> np.ndarray:
         seq = self.sequence
         raw = seq.smpl_pose if seq.smpl_pose is not None else seq.joints
-        return fill_missing(raw.reshape(len(seq), -1), self.present)
+        return np.nan_to_num(fill_missing(raw.reshape(len(seq), -1), self.present), nan=0.0)
 
 
 def pose_features(seq: PoseSequence) -> np.ndarray:

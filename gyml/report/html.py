@@ -286,6 +286,44 @@ def _fault_cards(result, video_path: Path | None) -> str:
     return "".join(cards)
 
 
+def _hold_cards(result, video_path: Path | None) -> str:
+    """A hold's faults shown like a rep's: for each, the body at the middle of its longest stretch, beside
+    the reference hold, the part at fault ringed (and the video's frame, for a video)."""
+    a = result.analysis
+    stretches = (a.extras.get("hold") or {}).get("segments") or []
+    cues = {f.kind: f for f in a.feedback if f.kind and f.severity in ("fault", "warn")}
+    if not stretches or not cues or a.exercise is None:
+        return ""
+    from gyml.coach.holds import reference_pose
+    from gyml.report.overlay import PART_LANDMARKS
+    longest = {}
+    for s in stretches:
+        if s["fault"] not in longest or s["end_s"] - s["start_s"] > longest[s["fault"]]["end_s"] - longest[s["fault"]]["start_s"]:
+            longest[s["fault"]] = s
+    times = result.sequence.frame_times()
+    frames = {fault: int(min(np.searchsorted(times, 0.5 * (s["start_s"] + s["end_s"])), len(times) - 1))
+              for fault, s in longest.items() if fault in cues}
+    wanted = {(frame, PART_LANDMARKS.get(cues[fault].joint or "", ())) for fault, frame in frames.items()}
+    stills = _video_stills(video_path, wanted, result.sequence) if video_path is not None else {}
+    reference = reference_pose(a.exercise.label, result.gold)
+    user_joints = (result.kinematics or _kinematics(result.sequence)).filled_joints
+    cards = []
+    for fault, frame in frames.items():
+        f, s = cues[fault], longest[fault]
+        when = f"{times[frame]:.1f} s, in the middle of {s['start_s']:.1f}-{s['end_s']:.1f} s"
+        figures = []
+        still = stills.get((frame, PART_LANDMARKS.get(f.joint or "", ())))
+        if still:
+            figures.append(f'<figure><img src="{still}" alt="your frame, {when}">'
+                           f'<figcaption>your video, {when}</figcaption></figure>')
+        figures.append(f'<figure>{skeletons_svg(user_joints[frame], reference, PART_JOINTS.get(f.joint or "", ()))}'
+                       f'<figcaption>{"you and the reference hold" if reference is not None else "you"}, {when}'
+                       '</figcaption></figure>')
+        cards.append(f'<div class="card"><h2 class="{html.escape(f.severity)}">{html.escape(f.message)}</h2>'
+                     f'<div class="cue">{"".join(figures)}</div>{_legend(reference is not None)}</div>')
+    return "".join(cards)
+
+
 def _kinematics(seq):
     from gyml.pose.kinematics import Kinematics
     return Kinematics(seq)
@@ -304,7 +342,7 @@ def render_report(result, video_path: str | Path | None = None) -> str:
         from gyml.pose.readers import sniff_format
         if sniff_format(video) != "video":   # a pose file (e.g. from `gyml extract`): drawings only
             video = None
-    sections = [_fault_cards(result, video)]
+    sections = [_fault_cards(result, video), _hold_cards(result, video)]
     chart = deviation_chart_svg(metrics)
     if chart:
         sections.append('<div class="card"><h2>How far each rep strayed from the reference</h2>'
@@ -344,8 +382,15 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
                     f'<td>{"" if score is None else score}</td><td>{tempo}</td><td>{esc(faults)}</td></tr>')
     fb = "".join(f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
                  for f in a["feedback"]) or "<li>No feedback.</li>"
-    n_faults = sum(f["severity"] == "fault" for f in a["feedback"])
+    # as the summary counts them: kinds of fault (a hold's milder stretches, "warn", are faults of posture too)
+    if a.get("hold"):
+        n_faults = len({s["fault"] for s in a["hold"].get("segments", [])})
+    else:
+        n_faults = len({(f["kind"], f["joint"]) for f in a["feedback"] if f["severity"] == "fault"})
     hold_card = _hold_card(a["hold"]) if a.get("hold") else ""
+    reps_card = "" if a.get("hold") else (
+        '<div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th>'
+        '<th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>' + "".join(rows) + "</table></div>")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>gyml report — {esc(Path(a["input"]).name)}</title>
 <style>{_CSS}</style></head><body>
@@ -356,8 +401,7 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
 <div class="card"><b>Summary</b><p>{esc(a["summary"])}</p><ul>{fb}</ul></div>{hold_card}
 {pictures}
 <div class="card"><h2>Timeline</h2>{timeline}</div>
-<div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th><th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>
-{"".join(rows)}</table></div>
+{reps_card}
 <p class="muted">Made by gyml, offline.</p></body></html>"""
 
 
