@@ -23,6 +23,8 @@ def test_one_arm_raised_less_in_a_jumping_jack_is_still_found():
     analysis = analyze_sequence(seq, "jacks", exercise="jumping_jack").analysis
     found = [f for f in analysis.feedback if f.kind == "asymmetric_arms"]
     assert [f.reps for f in found] == [[3]] and found[0].joint == "shoulder"
+    # the cue says which part moved unevenly (elbows and arms are told apart on a real set)
+    assert "your arms move unevenly, one side " in found[0].message, found[0].message
 
 
 def test_a_rep_timed_at_a_few_percent_of_the_usual_pace_is_not_called_rushed():

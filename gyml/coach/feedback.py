@@ -30,7 +30,8 @@ CUES = {
                     "and your spine neutral.",
     "forward_lean": "your trunk leans {value:.0f}° further forward than the reference - keep your chest up.",
     "elbows_flare": "your elbows flare {value:.0f}° out from your body - keep them at about 45°.",
-    "asymmetric_arms": "one arm moves {value:.0f}° less than the other - move both sides evenly.",
+    "asymmetric_arms": "your {joint} move unevenly, one side {value:.0f}° less than the other - move both sides "
+                       "evenly.",
     "too_fast": "you rushed it, moving in {value:.0%} of your usual time - slow down and control the movement.",
     "knees_bent": "your knees bend {value:.0f}° more than the reference - straighten your legs and keep "
                   "them off the floor.",
