@@ -92,3 +92,15 @@ def test_runners_up_share_what_the_calibrated_top_label_leaves():
     first, second = pred.top[1], pred.top[2]
     if second[1] > 0:
         assert first[1] / second[1] == pytest.approx(proba[classes.index(first[0])] / proba[classes.index(second[0])])
+
+
+@pytest.mark.parametrize("exercise", ["wall_push_up", "handstand_push_up"])
+def test_a_recognised_exercise_is_named_as_the_catalog_names_it(exercise):
+    # the shipped model file named these two "Wall push up" / "Handstand push up" (from before they joined
+    # the catalog), so summaries read "1 rep of wall push up" beside "pull-up"
+    from gyml.classify.default import load_model, predict
+    from gyml.synth import synthesize
+    from gyml.synth.catalog import CATALOG
+
+    pred = predict(load_model(), synthesize(exercise, 6, seed=1))
+    assert pred.label == exercise and pred.name == CATALOG[exercise].name

@@ -362,7 +362,7 @@ def build(per_class: int = 20, seed: int = 0, synth_only: bool = False, show_pro
     synth = synth_table(per_class, seed)
     report(f"synthesised {len(synth.labels)} sequences ({per_class} per exercise) in {time.perf_counter() - t0:.1f} s")
     names = {label: spec.name for label, spec in CATALOG.items()}
-    names.update({label: label.replace("_", " ").capitalize() for label in REAL_ONLY_CLASSES})
+    names.update({label: label.replace("_", " ").capitalize() for label in REAL_ONLY_CLASSES if label not in CATALOG})
     settings = {"seed": seed, "per_class": per_class, "real_weight": REAL_WEIGHT}
     by_sensor = {}
     if synth_only:

@@ -67,7 +67,10 @@ def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: K
     others = max(1.0 - float(proba[order[0]]), 0.0)
     ranked = [(label, conf)] + [(str(classes[i]), (1.0 - conf) * float(proba[i]) / others if others > 0 else 0.0)
                                 for i in order[1:]]
-    return ExercisePrediction(label, model.names.get(label, label), conf, ranked, guess=conf < threshold)
+    # the catalog names its exercises (a model file built before an exercise joined it may not)
+    from gyml.synth.catalog import CATALOG
+    name = CATALOG[label].name if label in CATALOG else model.names.get(label, label)
+    return ExercisePrediction(label, name, conf, ranked, guess=conf < threshold)
 
 
 def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | None = None,
