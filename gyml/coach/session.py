@@ -40,8 +40,16 @@ from gyml.reps.counter import RepCount, count_reps
 from gyml.synth.catalog import CATALOG
 
 COACH_METHODS = ("gyml", "paper")
-SIDE_VIEW_NOTE = ("Filmed from the side: elbow flare, knee tracking and left/right balance cannot be judged "
-                  "from this angle - film from the front to have them checked.")
+# What each check that needs the body's left-right axis judges, in the side-view note's words.
+LATERAL_WORDS = {"elbows_flare": "elbow flare", "knees_cave": "knee tracking", "asymmetric_arms": "left/right balance"}
+
+
+def side_view_note(unjudged: list[str]) -> str:
+    """The info line for checks a side view cannot judge: only the exercise's own ones are named."""
+    words = [LATERAL_WORDS[c] for c in unjudged if c in LATERAL_WORDS]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return f"Filmed from the side: {listed} cannot be judged from this angle - film from the front to have " \
+           f"{'it' if len(words) == 1 else 'them'} checked."
 
 
 def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
@@ -104,7 +112,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     feedback = phrase(findings, exercise, reps.count)
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
-        feedback.append(Feedback(None, "overall", None, "info", SIDE_VIEW_NOTE))
+        feedback.append(Feedback(None, "overall", None, "info", side_view_note(unjudged)))
     if deviations and LEARNED[exercise].get("knees_bent") is not None:
         unseen = [r.index for r, d in zip(user_m, deviations) if not np.isfinite(d["knees_bent"])]
         if unseen:
