@@ -12,7 +12,7 @@ of those reps open the set (its first third), and that the faults are the same e
 
 from __future__ import annotations
 
-import argparse
+from real_data import read_shared_recordings, run_synthesised_then_real
 
 from gyml.coach import own_reference
 from gyml.coach.holds import is_hold
@@ -64,7 +64,6 @@ def synthesised() -> None:
 
 
 def real() -> None:
-    from real_data import read_shared_recordings
 
     read = read_shared_recordings(lambda r: r.label in CATALOG and not is_hold(r.label))
     if read is None:
@@ -96,13 +95,7 @@ def real() -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--no-real", action="store_true", help="only the synthesised sets")
-    args = parser.parse_args()
-    synthesised()
-    if not args.no_real:
-        real()
-    return 0
+    return run_synthesised_then_real(synthesised, real)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ knees caving standing, hips off the line lying straight, elbows flaring where th
 
 from __future__ import annotations
 
-import argparse
 from collections import defaultdict
+
+from real_data import SHARED, run_synthesised_then_real
 
 from gyml.coach import session
 from gyml.errors import GymlError
@@ -91,8 +92,6 @@ def synthesised() -> None:
 
 
 def real() -> None:
-    from real_data import SHARED
-
     from gyml.pose.readers import read_pose
 
     print("\nreal sets coached against their own person's recording, no labels: faults / reps")
@@ -126,13 +125,7 @@ def real() -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--no-real", action="store_true")
-    args = parser.parse_args()
-    synthesised()
-    if not args.no_real:
-        real()
-    return 0
+    return run_synthesised_then_real(synthesised, real)
 
 
 if __name__ == "__main__":

@@ -133,3 +133,17 @@ def read_shared_recordings(keep=lambda recording: True) -> list | None:
     for line in problems:
         print(f"skipped {line}")
     return read
+
+
+def run_synthesised_then_real(synthesised, real) -> int:
+    """A benchmark's main: its synthesised part, then its part on ../shared's real data (skipped with
+    `--no-real`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--no-real", action="store_true", help="only the synthesised part")
+    args = parser.parse_args()
+    synthesised()
+    if not args.no_real:
+        real()
+    return 0

@@ -273,17 +273,25 @@ def _fault_cards(result, video_path: Path | None) -> str:
             gold_pose = None
             if gold_joints is not None:
                 gold_pose = gold_joints[phase_frame(gold_segment, f.phase)]
-            when = f"rep {r}, {times[frame]:.1f} s"
-            still = stills.get((frame, PART_LANDMARKS.get(f.joint or "", ())))
-            if still:
-                figures.append(f'<figure><img src="{still}" alt="your frame, {when}">'
-                               f'<figcaption>your video, {when}</figcaption></figure>')
-            figures.append(f'<figure>{skeletons_svg(user_joints[frame], gold_pose, marked)}'
-                           f'<figcaption>{"you and the reference" if gold_pose is not None else "you"}, '
-                           f'{when}</figcaption></figure>')
-        cards.append(f'<div class="card"><h2 class="fault">{html.escape(f.message)}</h2>'
-                     f'<div class="cue">{"".join(figures)}</div>{_legend(gold_joints is not None)}</div>')
+            figures.append(_figures(stills.get((frame, PART_LANDMARKS.get(f.joint or "", ()))), user_joints[frame],
+                                    gold_pose, marked, f"rep {r}, {times[frame]:.1f} s", "the reference"))
+        cards.append(_card("fault", f.message, figures, gold_joints is not None))
     return "".join(cards)
+
+
+def _figures(still: str | None, user_pose: np.ndarray, reference_pose: np.ndarray | None, marked: tuple[str, ...],
+             when: str, reference_words: str) -> str:
+    """One moment of a cue: the video's frame (when there is one) and the body beside the reference."""
+    out = f'<figure><img src="{still}" alt="your frame, {when}"><figcaption>your video, {when}</figcaption></figure>' \
+        if still else ""
+    who = f"you and {reference_words}" if reference_pose is not None else "you"
+    return out + (f'<figure>{skeletons_svg(user_pose, reference_pose, marked)}'
+                  f'<figcaption>{who}, {when}</figcaption></figure>')
+
+
+def _card(severity: str, message: str, figures: list[str], with_reference: bool) -> str:
+    return (f'<div class="card"><h2 class="{html.escape(severity)}">{html.escape(message)}</h2>'
+            f'<div class="cue">{"".join(figures)}</div>{_legend(with_reference)}</div>')
 
 
 def _hold_cards(result, video_path: Path | None) -> str:
@@ -311,16 +319,9 @@ def _hold_cards(result, video_path: Path | None) -> str:
     for fault, frame in frames.items():
         f, s = cues[fault], longest[fault]
         when = f"{times[frame]:.1f} s, in the middle of {s['start_s']:.1f}-{s['end_s']:.1f} s"
-        figures = []
-        still = stills.get((frame, PART_LANDMARKS.get(f.joint or "", ())))
-        if still:
-            figures.append(f'<figure><img src="{still}" alt="your frame, {when}">'
-                           f'<figcaption>your video, {when}</figcaption></figure>')
-        figures.append(f'<figure>{skeletons_svg(user_joints[frame], reference, PART_JOINTS.get(f.joint or "", ()))}'
-                       f'<figcaption>{"you and the reference hold" if reference is not None else "you"}, {when}'
-                       '</figcaption></figure>')
-        cards.append(f'<div class="card"><h2 class="{html.escape(f.severity)}">{html.escape(f.message)}</h2>'
-                     f'<div class="cue">{"".join(figures)}</div>{_legend(reference is not None)}</div>')
+        figures = _figures(stills.get((frame, PART_LANDMARKS.get(f.joint or "", ()))), user_joints[frame], reference,
+                           PART_JOINTS.get(f.joint or "", ()), when, "the reference hold")
+        cards.append(_card(f.severity, f.message, [figures], reference is not None))
     return "".join(cards)
 
 
