@@ -536,6 +536,9 @@ def _read_gold(path: Path, exercise: str | None, force: bool, progress, fps: flo
         prediction = recognise(seq)
         label = prediction.label if prediction is not None else None
     seq.metadata["gold"] = gold_info(label, path.name, "file")
+    # named with --exercise, it was checked just now; with --force, the user vouches for it: either way the
+    # analysis does not hold it against the recording's own recognised exercise
+    seq.metadata["gold_checked"] = exercise is not None or force
     return seq
 
 

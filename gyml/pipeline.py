@@ -49,6 +49,7 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     kinematics = Kinematics(seq)
     reps = count_reps(seq, count_method, kinematics=kinematics)
     prediction = _recognise(seq, exercise, model_path, kinematics, reps if count_method == "gyml" else None)
+    _check_gold_matches(gold, prediction)
     if prediction is not None and is_hold(prediction.label):
         return _analyze_hold(seq, input_name, prediction, gold, kinematics)
     upside_down, upside_down_share = upside_down_warning(prediction.label if prediction else None,
@@ -78,6 +79,23 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
                         extras=extras)
     return AnalysisResult(analysis, seq, reps, kinematics, gold, gold_reps)
+
+
+def _check_gold_matches(gold: PoseSequence | None, prediction: ExercisePrediction | None) -> None:
+    """A gold recognised as another exercise than the recording is refused: a squat judged against a lunge
+    is told its feet are half a metre too wide. A gold named with --exercise, or passed with --force, was
+    checked or accepted when it was read (gold.check_recording) and is not looked at again."""
+    info = gold.metadata.get("gold", {}) if gold is not None else {}
+    if prediction is None or gold.metadata.get("gold_checked") or not info.get("exercise") or \
+            info["exercise"] == prediction.label:
+        return
+    from gyml.synth.catalog import CATALOG
+
+    def called(label: str) -> str:
+        return (CATALOG[label].name if label in CATALOG else label.replace("_", " ")).lower()
+
+    raise GymlError(f"the gold {info.get('name', '')} looks like {called(info['exercise'])} and this recording like "
+                    f"{called(prediction.label)}: name the exercise with --exercise, or pass --force")
 
 
 def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePrediction,

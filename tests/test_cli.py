@@ -115,6 +115,20 @@ def test_gold_library(tmp_path):
     assert run("gold", "remove", "squat").returncode == 2
 
 
+def test_a_gold_of_another_exercise_is_refused_unless_forced_or_named(tmp_path):
+    # a squat coached against a lunge was told its feet were half a metre too wide
+    squats = synthesize("squat", 5, seed=1).save(tmp_path / "squats.npz")
+    lunges = synthesize("lunge", 5, seed=2).save(tmp_path / "lunges.npz")
+    r = run("analyze", squats, "--gold", lunges, "--json", tmp_path / "a.json")
+    assert r.returncode == 2 and "looks like" in r.stderr and "--exercise" in r.stderr and "--force" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "a.json").exists()
+    forced = run("analyze", squats, "--gold", lunges, "--force", "--json", tmp_path / "a.json")
+    assert forced.returncode == 0, forced.stderr
+    assert "gold_checked" not in (tmp_path / "a.json").read_text()
+    same = run("analyze", squats, "--gold", synthesize("squat", 4, seed=3).save(tmp_path / "gold.npz"))
+    assert same.returncode == 0, same.stderr
+
+
 def test_demo_runs_without_shared_data(tmp_path):
     r = run("demo", "--out", tmp_path / "demo")
     assert r.returncode == 0, r.stderr
