@@ -85,9 +85,10 @@ def _check_gold_matches(gold: PoseSequence | None, prediction: ExercisePredictio
     """A gold recognised as another exercise than the recording is refused: a squat judged against a lunge
     is told its feet are half a metre too wide. A gold named with --exercise, or passed with --force, was
     checked or accepted when it was read (gold.check_recording) and is not looked at again."""
-    info = gold.metadata.get("gold", {}) if gold is not None else {}
-    if prediction is None or gold.metadata.get("gold_checked") or not info.get("exercise") or \
-            info["exercise"] == prediction.label:
+    if gold is None or prediction is None or gold.metadata.get("gold_checked"):
+        return
+    info = gold.metadata.get("gold", {})
+    if not info.get("exercise") or info["exercise"] == prediction.label:
         return
     from gyml.synth.catalog import CATALOG
 
