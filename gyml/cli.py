@@ -580,7 +580,7 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
     """Count reps causally, frame by frame, from a camera or a video; prints the count whenever it changes
     and each rep's cue as it ends."""
     from gyml.reps.live import run_live
-    from gyml.validate import check_count, check_outputs
+    from gyml.validate import check_count, check_exercise, check_outputs
 
     if (video is None) == (camera is None):
         fail("give either a VIDEO or --camera N")
@@ -591,7 +591,9 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
                      on_serve=lambda url: out.print(f"watch at {url}"), realtime=realtime, exercise=exercise,
                      on_cue=(lambda e: out.print(f"{e.time_s:6.1f} s: {e.message}", highlight=False,
                                                  soft_wrap=True)) if cues else None, coach=cues)
-    out.print(f"total: {final} reps")
+    from gyml.coach.holds import is_hold
+    if exercise is None or not is_hold(check_exercise(exercise)):   # a hold's last line is its times
+        out.print(f"total: {final} reps")
 
 
 def _register_serve() -> None:

@@ -214,3 +214,14 @@ def test_the_streams_last_count_keeps_the_identity_of_a_rep_it_places_differentl
     held, final = _scripted_reps(monkeypatch, [[], [], [], two, two, two], final=[(15, 40, 60)])
     assert held[-1] == [(1, 10), (2, 70)]
     assert final == [(1, 40)]
+
+
+def test_live_times_a_named_hold_on_a_real_video():
+    import subprocess
+    import sys
+
+    video = shared_path("videos", "form", "plank_correct_001.mp4")
+    r = subprocess.run([sys.executable, "-m", "gyml.cli", "live", str(video), "--exercise", "plank"],
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "Plank held " in r.stdout and "total: 0 reps" not in r.stdout, r.stdout

@@ -229,3 +229,21 @@ def test_the_live_page_removes_a_cue_the_server_retracts(server, page):
     assert page.locator("#cues li").all_inner_texts() == ["Rep 1: Good form, it matched the reference."]
     assert "taken back" in page.inner_text("#cue")
     assert page.evaluate("window.gymlLive.cues.map(c => c.rep_id)") == [4]
+
+
+def test_the_live_page_shows_a_holds_cues_without_a_rep(server, page):
+    """A hold's cues name no rep: a posture fault since a moment, then the hold's times at the end."""
+    page.goto(server.url + "/live")
+    page.wait_for_function("typeof onEvent === 'function'")
+    now = page.evaluate("performance.now() / 1000")
+    page.evaluate("m => onEvent(m)", {"type": "cue", "count": 0, "time_s": now, "rep_end_s": now - 1.2,
+                                      "message": "Hips sagged at 11.9 s (35° off the reference).",
+                                      "severity": "fault", "exercise": "plank"})
+    assert "after it began" in page.inner_text("#delay") and "rep" not in page.inner_text("#delay")
+    page.evaluate("m => onEvent(m)", {"type": "cue", "count": 0, "time_s": now + 12,
+                                      "message": "Plank held 23.6 s, 11.6 s in good form; to work on: hips sag.",
+                                      "severity": "info", "exercise": "plank"})
+    assert page.inner_text("#delay") == "" and "Plank held" in page.inner_text("#cue")
+    assert page.locator("#cues li").count() == 2
+    assert page.evaluate("window.gymlLive.delays.length") == 0   # rep delays only
+    assert page.locator("#cues li[data-rep-id]").count() == 0

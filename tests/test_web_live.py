@@ -146,3 +146,34 @@ def test_the_websocket_sends_a_retraction_after_its_cue_and_never_a_cue_withdraw
     worker.join(10)
     assert [(m["type"], m["rep_id"]) for m in sent] == [("cue", 7), ("retract", 7)]
     assert sent[0]["time_s"] == 102.0 and sent[1]["time_s"] == 103.0   # on the client's clock
+
+
+def _plank(seed: int = 4, **rest):
+    import dataclasses
+
+    from gyml.synth import CATALOG, SynthConfig, synthesize
+
+    spec = CATALOG["plank"]
+    if rest:
+        spec = dataclasses.replace(spec, rest={**spec.rest, **rest})
+    return synthesize(spec, 4, seed=seed, config=SynthConfig(noise_m=0.01))
+
+
+def test_a_named_hold_is_timed_live_and_its_posture_fault_told_once_when_it_starts():
+    # a plank held well for 12 s, then with the hips sagging for 12 s, sent as a 15 fps camera: the sag
+    # is told once, soon after it starts, and the end gives the hold's times (before, live had only
+    # "total: 0 reps" for a hold)
+    good, sagging = _plank(), _plank(hip_flex_l=-35, hip_flex_r=-35)
+    joints = np.concatenate([good.joints, sagging.joints])
+    conf = np.concatenate([good.confidence, sagging.confidence])
+    seq = type(good)(joints, conf, good.fps, source="synth")
+    coach = LiveCoach(exercise="plank")
+    events = _as_camera(seq, coach)
+    cues = [e for e in events if e.kind == "cue"]
+    faults = [c for c in cues if c.severity in ("fault", "warn")]
+    assert [c.message.split(" at ")[0] for c in faults] == ["Hips sagged"], [c.message for c in cues]
+    began = good.duration
+    assert abs(faults[0].rep_end_s - began) < 1.5 and faults[0].time_s - began < 2.5
+    assert "held" in cues[-1].message and "hips sag" in cues[-1].message and coach.count == 0
+    clean = [e for e in _as_camera(_plank(seed=5), LiveCoach(exercise="plank")) if e.kind == "cue"]
+    assert len(clean) == 1 and "no form faults" in clean[0].message

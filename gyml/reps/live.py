@@ -48,6 +48,7 @@ RECOGNISE_UNTIL_S = 20.0   # the exercise is recognised again at each rep until 
 COUNT_STEP_S = 0.5
 COUNT_LATENCY_S = 0.5
 CUE_RUNS = 2         # a rep is cued once this many counting runs in a row have counted it (see LiveCoach)
+HOLD_STEP_S = 1.0    # a named hold (a plank) is judged over the window this often
 
 
 @dataclass
@@ -106,6 +107,13 @@ class LiveCoach:
         self._predicted_frames = 0
         self._golds: dict[str, tuple[PoseSequence | None, RepCount | None]] = {}
         self.frames_in = 0
+        # A named hold is timed and its posture coached as it goes (gyml.coach.holds), not counted.
+        from gyml.coach.holds import is_hold
+        from gyml.validate import check_exercise
+        self.hold = coach and exercise is not None and is_hold(check_exercise(exercise))
+        if self.hold:
+            self.exercise = check_exercise(exercise)
+        self._hold_told: dict[str, float] = {}   # fault -> where (stream seconds) its last told stretch ended
 
     @property
     def count(self) -> int:
@@ -131,7 +139,40 @@ class LiveCoach:
         self.counter.finish()
         now = self._ticks / self.rate
         events = [LiveEvent("count", self.counter.count, now)] if self.counter.count != before else []
+        if self.hold:
+            return events + self._hold_events(now, final=True)
         return events + self._cues(now, final=True)
+
+    def _hold_events(self, now: float, final: bool = False) -> list[LiveEvent]:
+        """A cue when a posture fault of the hold has lasted long enough to be named (once per stretch),
+        and at the end the hold's times. The window is the last minute of frames."""
+        from gyml.coach.holds import coach_hold, hold_feedback, hold_summary
+        from gyml.synth.catalog import CATALOG
+
+        if not self._joints:
+            return []
+        seq = self.window()
+        offset = (self._ticks - len(self._joints)) / self.rate   # stream seconds of the window's first frame
+        report = coach_hold(seq, self.exercise)
+        told = {f.kind: f for f in hold_feedback(report) if f.kind}
+        events = []
+        for stretch in report.segments:
+            start, end = offset + stretch.start_s, offset + stretch.end_s
+            if start <= self._hold_told.get(stretch.fault, -1.0) or stretch.fault not in told:
+                continue   # this stretch (or the one it continues) was told already
+            self._hold_told[stretch.fault] = end if final else now
+            words = told[stretch.fault].message.split(" from ")[0]
+            events.append(LiveEvent("cue", self.count, now, rep_end_s=start, severity=stretch.severity,
+                                    exercise=self.exercise,
+                                    message=f"{words} at {start:.1f} s ({abs(stretch.deviation):.0f}"
+                                            f"{'°' if 'torso' not in words else ''} off the reference)."))
+        for stretch in report.segments:   # a stretch still going on stays told while it lasts
+            if self._hold_told.get(stretch.fault, -1.0) >= offset + stretch.start_s:
+                self._hold_told[stretch.fault] = max(self._hold_told[stretch.fault], offset + stretch.end_s)
+        if final:
+            events.append(LiveEvent("cue", self.count, now, severity="info", exercise=self.exercise,
+                                    message=hold_summary(report, CATALOG[self.exercise].name)))
+        return events
 
     def _fill(self, at: float, rel: float, joints, confidence):
         """The pose at grid time `at` from the last frame and the new one at `rel` (linear in between)."""
@@ -160,9 +201,13 @@ class LiveCoach:
         events = []
         if self.counter.count != before:
             events.append(LiveEvent("count", self.counter.count, now))
+        if self.hold and self._ticks % max(1, round(HOLD_STEP_S * self.rate)) == 0:
+            events += self._hold_events(now)
         if self.counter.runs == self._runs_seen:
             return events   # no counting run this frame: nothing about the reps changed
         self._runs_seen = self.counter.runs
+        if self.hold:
+            return events
         return events + self._cues(now)
 
     def _cues(self, now: float, final: bool = False) -> list[LiveEvent]:

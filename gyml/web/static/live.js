@@ -16,12 +16,17 @@ function onEvent(message) {
   if (message.type === "ready") $("live-status").textContent = "Counting: start your set.";
   else if (message.type === "count") { $("count").textContent = message.count; window.gymlLive.count = message.count; }
   else if (message.type === "cue") {
-    const delay = performance.now() / 1000 - message.rep_end_s;
-    window.gymlLive.cues.push(message); window.gymlLive.delays.push(delay);
+    // a rep's cue, or a hold's (no rep: a posture fault since rep_end_s, or the hold's times at the end)
+    const rep = message.rep_id !== undefined && message.rep_id !== null;
+    const delay = message.rep_end_s === undefined ? null : performance.now() / 1000 - message.rep_end_s;
+    window.gymlLive.cues.push(message);
+    if (rep) window.gymlLive.delays.push(delay);
     $("cue").textContent = message.message; $("cue").className = message.severity;
-    $("delay").textContent = `shown ${delay.toFixed(1)} s after the rep ended`;
-    $("cues").append(el("li", {class: message.severity, "data-rep-id": message.rep_id}, message.message));
-    $("cue").dataset.repId = message.rep_id;
+    $("delay").textContent = delay === null ? "" :
+      `shown ${delay.toFixed(1)} s after ${rep ? "the rep ended" : "it began"}`;
+    $("cues").append(el("li", rep ? {class: message.severity, "data-rep-id": message.rep_id}
+                                  : {class: message.severity}, message.message));
+    if (rep) $("cue").dataset.repId = message.rep_id; else delete $("cue").dataset.repId;
     say(message.message);
   } else if (message.type === "retract") {
     // the count took the rep back: its cue goes, and is no longer spoken
