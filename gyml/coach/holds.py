@@ -49,6 +49,10 @@ class HoldCheck:
     unit: str = "°"
     gold_only: bool = False  # varies more between people than the fault changes it: judged only against gold
 
+    def amount(self, deviation: float) -> str:
+        """A deviation in the check's unit, as the cues say it ("29°", "0.12 torso lengths")."""
+        return f"{abs(deviation):.0f}°" if self.unit == "°" else f"{abs(deviation):.2f}{self.unit}"
+
 
 _SHOULDERS = ("left_shoulder", "right_shoulder")
 _HIPS = ("left_hip", "right_hip")
@@ -438,7 +442,7 @@ def hold_feedback(report: HoldReport) -> list[Feedback]:
         check = by_fault[fault]
         mine = [s for s in report.segments if s.fault == fault]
         dev = max(abs(s.deviation) for s in mine)
-        amount = f"{dev:.0f}°" if check.unit == "°" else f"{dev:.2f}{check.unit}"
+        amount = check.amount(dev)
         ref = "your reference take" if report.reference == "gold" else "a textbook " + name
         severity = "fault" if any(s.severity == "fault" for s in mine) else "warn"
         feedback.append(Feedback(None, "overall", check.joint, severity,

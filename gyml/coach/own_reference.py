@@ -55,8 +55,10 @@ def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: s
             joint = "trunk" if posture == "trunk_inclination" else "hip"
             out.append(Finding(r.index, "posture_drift", "mid", joint, drift, severity="warn"))
     order = [r.index for r in reps]
-    kept = {kind: closing_run([i in {f.rep for f in out if f.kind == kind} for i in order], order)
-            for kind in {f.kind for f in out}}
+    behind: dict[str, set[int]] = {}
+    for f in out:
+        behind.setdefault(f.kind, set()).add(f.rep)
+    kept = {kind: closing_run([i in reps_behind for i in order], order) for kind, reps_behind in behind.items()}
     return [f for f in out if f.rep in kept[f.kind]]
 
 

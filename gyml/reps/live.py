@@ -146,7 +146,7 @@ class LiveCoach:
     def _hold_events(self, now: float, final: bool = False) -> list[LiveEvent]:
         """A cue when a posture fault of the hold has lasted long enough to be named (once per stretch),
         and at the end the hold's times. The window is the last minute of frames."""
-        from gyml.coach.holds import coach_hold, hold_feedback, hold_summary
+        from gyml.coach.holds import checks_for, coach_hold, hold_summary
         from gyml.synth.catalog import CATALOG
 
         if not self._joints:
@@ -154,18 +154,18 @@ class LiveCoach:
         seq = self.window()
         offset = (self._ticks - len(self._joints)) / self.rate   # stream seconds of the window's first frame
         report = coach_hold(seq, self.exercise)
-        told = {f.kind: f for f in hold_feedback(report) if f.kind}
+        checks = {c.fault: c for c in checks_for(self.exercise)[1]}
         events = []
         for stretch in report.segments:
             start, end = offset + stretch.start_s, offset + stretch.end_s
-            if start <= self._hold_told.get(stretch.fault, -1.0) or stretch.fault not in told:
+            if start <= self._hold_told.get(stretch.fault, -1.0):
                 continue   # this stretch (or the one it continues) was told already
             self._hold_told[stretch.fault] = end if final else now
-            words = told[stretch.fault].message.split(" from ")[0]
+            check = checks[stretch.fault]
             events.append(LiveEvent("cue", self.count, now, rep_end_s=start, severity=stretch.severity,
                                     exercise=self.exercise,
-                                    message=f"{words} at {start:.1f} s ({abs(stretch.deviation):.0f}"
-                                            f"{'°' if 'torso' not in words else ''} off the reference)."))
+                                    message=f"{check.words[0].upper()}{check.words[1:]} at {start:.1f} s "
+                                            f"({check.amount(stretch.deviation)} off the reference)."))
         for stretch in report.segments:   # a stretch still going on stays told while it lasts
             if self._hold_told.get(stretch.fault, -1.0) >= offset + stretch.start_s:
                 self._hold_told[stretch.fault] = max(self._hold_told[stretch.fault], offset + stretch.end_s)
