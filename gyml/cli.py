@@ -586,14 +586,15 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
         fail("give either a VIDEO or --camera N")
     check_count("--camera", camera, 0, 63)
     check_outputs([video], {"--output": output})
-    final = run_live(video if video is not None else camera, output=output, serve_port=serve,
+    if exercise:
+        exercise = check_exercise(exercise)
+    coach = run_live(video if video is not None else camera, output=output, serve_port=serve,
                      on_rep=lambda n, t: out.print(f"{t:6.1f} s: {n} rep{'s' if n != 1 else ''}"),
                      on_serve=lambda url: out.print(f"watch at {url}"), realtime=realtime, exercise=exercise,
                      on_cue=(lambda e: out.print(f"{e.time_s:6.1f} s: {e.message}", highlight=False,
                                                  soft_wrap=True)) if cues else None, coach=cues)
-    from gyml.coach.holds import is_hold
-    if exercise is None or not is_hold(check_exercise(exercise)):   # a hold's last line is its times
-        out.print(f"total: {final} reps")
+    if not coach.hold:   # a hold's last line is its times
+        out.print(f"total: {coach.count} reps")
 
 
 def _register_serve() -> None:

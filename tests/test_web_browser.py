@@ -87,11 +87,13 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def camera_file(tmp_path_factory) -> Path:
     """The live clip as .y4m, the format Chromium's fake camera plays (looped)."""
+    return _as_y4m(shared_path("videos", "counted", LIVE_CLIP), tmp_path_factory.mktemp("camera") / "camera.y4m")
+
+
+def _as_y4m(clip: Path, out_path: Path) -> Path:
     import av
 
-    out_path = tmp_path_factory.mktemp("camera") / "camera.y4m"
-    with av.open(str(shared_path("videos", "counted", LIVE_CLIP))) as source, \
-            av.open(str(out_path), "w", format="yuv4mpegpipe") as out:
+    with av.open(str(clip)) as source, av.open(str(out_path), "w", format="yuv4mpegpipe") as out:
         video = source.streams.video[0]
         stream = out.add_stream("rawvideo", rate=video.average_rate)
         stream.width, stream.height = 320, round(320 * video.height / video.width / 2) * 2
@@ -124,14 +126,23 @@ def _small_clip(source: Path, out_path: Path, frames: int, width: int = 320) -> 
     return out_path
 
 
+def _chromium(p, camera: Path):
+    return p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}", "--no-sandbox"])
+
+
 @pytest.fixture(scope="module")
-def browser(camera_file):
+def playwright():
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={camera_file}", "--no-sandbox"])
-        yield chromium
-        chromium.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, camera_file):
+    chromium = _chromium(playwright, camera_file)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -247,3 +258,23 @@ def test_the_live_page_shows_a_holds_cues_without_a_rep(server, page):
     assert page.locator("#cues li").count() == 2
     assert page.evaluate("window.gymlLive.delays.length") == 0   # rep delays only
     assert page.locator("#cues li[data-rep-id]").count() == 0
+
+
+def test_live_coaching_recognises_a_plank_from_the_camera_and_times_it(server, playwright, tmp_path):
+    """No exercise chosen, a real plank before the camera: the page says what it took it for, times the
+    hold, and ends with its times instead of a rep count."""
+    camera = _as_y4m(shared_path("videos", "uncounted", "plank_v_ee4e21.mp4"), tmp_path / "plank.y4m")
+    chromium = _chromium(playwright, camera)
+    try:
+        page = chromium.new_page()
+        page.goto(server.url + "/live")
+        page.click("#start")
+        page.wait_for_function("window.gymlLive.cues.some(c => c.message.startsWith('Looks like a plank'))",
+                               timeout=90_000)
+        page.click("#stop")
+        page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
+        assert "Plank held" in page.inner_text("#cue")
+        assert page.inner_text("#live-status").startswith("Hold finished")
+        assert page.inner_text("#count") == "0"
+    finally:
+        chromium.close()

@@ -177,3 +177,32 @@ def test_a_named_hold_is_timed_live_and_its_posture_fault_told_once_when_it_star
     assert "held" in cues[-1].message and "hips sag" in cues[-1].message and coach.count == 0
     clean = [e for e in _as_camera(_plank(seed=5), LiveCoach(exercise="plank")) if e.kind == "cue"]
     assert len(clean) == 1 and "no form faults" in clean[0].message
+
+
+def test_a_hold_left_unnamed_is_recognised_live_before_any_rep_and_timed():
+    # the same plank, hips sagging in its second half, with no exercise named: before, live recognised
+    # an exercise only at a rep, so a hold got nothing at all
+    good, sagging = _plank(), _plank(hip_flex_l=-35, hip_flex_r=-35)
+    seq = type(good)(np.concatenate([good.joints, sagging.joints]),
+                     np.concatenate([good.confidence, sagging.confidence]), good.fps, source="synth")
+    coach = LiveCoach()
+    events = _as_camera(seq, coach)
+    cues = [e for e in events if e.kind == "cue"]
+    assert coach.hold and coach.hold_recognised_s < 4.0 and coach.exercise == "plank" and coach.count == 0
+    assert cues[0].message.startswith("Looks like a plank (") and cues[0].time_s < 4.0
+    assert [c.message.split(" at ")[0] for c in cues if c.severity == "fault"] == ["Hips sagged"]
+    assert "held" in cues[-1].message and not [e for e in events if e.kind == "count"]
+
+
+def test_a_rep_set_is_not_taken_for_a_hold_while_the_person_gets_ready():
+    from gyml.synth import CATALOG, SynthConfig, synthesize
+
+    # three still seconds before the first squat: recognition runs on them, and must not stop the count
+    seq = synthesize(CATALOG["squat"], 6, seed=2, config=SynthConfig(noise_m=0.01))
+    still = np.repeat(seq.joints[:1], int(3 * seq.fps), axis=0)
+    joints = np.concatenate([still, seq.joints])
+    conf = np.concatenate([np.repeat(seq.confidence[:1], len(still), axis=0), seq.confidence])
+    coach = LiveCoach()
+    events = _as_camera(type(seq)(joints, conf, seq.fps, source="synth"), coach)
+    assert not coach.hold and coach.count == 6
+    assert not [e for e in events if e.kind == "cue" and e.message.startswith("Looks like")]

@@ -48,7 +48,12 @@ RECOGNISE_UNTIL_S = 20.0   # the exercise is recognised again at each rep until 
 COUNT_STEP_S = 0.5
 COUNT_LATENCY_S = 0.5
 CUE_RUNS = 2         # a rep is cued once this many counting runs in a row have counted it (see LiveCoach)
-HOLD_STEP_S = 1.0    # a named hold (a plank) is judged over the window this often
+HOLD_STEP_S = 1.0    # a hold (a plank) is judged over the window this often
+# Before any rep, an exercise left unnamed is recognised once every HOLD_STEP_S: a hold named this sure, this
+# many times in a row, is taken for what the person does, and timed (a hold has no rep to recognise it at)
+HOLD_SURE = 0.8
+HOLD_AGREE = 2
+HOLD_SEEN_S = 2.0    # seconds of the person seen before the first try
 
 
 @dataclass
@@ -114,6 +119,8 @@ class LiveCoach:
         if self.hold:
             self.exercise = check_exercise(exercise)
         self._hold_told: dict[str, float] = {}   # fault -> where (stream seconds) its last told stretch ended
+        self.hold_recognised_s: float | None = None   # when a hold was taken up from recognition (not named)
+        self._hold_votes: tuple[str | None, int] = (None, 0)   # the hold recognised last, and how often in a row
 
     @property
     def count(self) -> int:
@@ -135,12 +142,17 @@ class LiveCoach:
         return events
 
     def finish(self) -> list[LiveEvent]:
+        now = self._ticks / self.rate
+        if self.hold:
+            return self._hold_events(now, final=True)
         before = self.counter.count
         self.counter.finish()
-        now = self._ticks / self.rate
         events = [LiveEvent("count", self.counter.count, now)] if self.counter.count != before else []
-        if self.hold:
-            return events + self._hold_events(now, final=True)
+        if self.coach and self.exercise is None and self.counter.count == 0 and self._joints:
+            # a hold shorter than the votes take: the whole of it, recognised once
+            events += self._recognise_hold(now, agreeing=False)
+            if self.hold:
+                return events + self._hold_events(now, final=True)
         return events + self._cues(now, final=True)
 
     def _hold_events(self, now: float, final: bool = False) -> list[LiveEvent]:
@@ -195,20 +207,45 @@ class LiveCoach:
         self._joints.append(np.asarray(joints, np.float32))
         self._conf.append(np.asarray(confidence, np.float32))
         self._ticks += 1
+        now = self._ticks / self.rate
+        step = self._ticks % max(1, round(HOLD_STEP_S * self.rate)) == 0
+        if self.hold:   # a hold is timed, not counted: a sway is no rep
+            return self._hold_events(now) if step else []
         before = self.counter.count
         self.counter.update(joints, confidence)
-        now = self._ticks / self.rate
         events = []
         if self.counter.count != before:
             events.append(LiveEvent("count", self.counter.count, now))
-        if self.hold and self._ticks % max(1, round(HOLD_STEP_S * self.rate)) == 0:
-            events += self._hold_events(now)
+        if step and self.coach and self.exercise is None and self.counter.count == 0:
+            events += self._recognise_hold(now)
+            if self.hold:
+                return events + self._hold_events(now)
         if self.counter.runs == self._runs_seen:
             return events   # no counting run this frame: nothing about the reps changed
         self._runs_seen = self.counter.runs
-        if self.hold:
-            return events
         return events + self._cues(now)
+
+    def _recognise_hold(self, now: float, agreeing: bool = True) -> list[LiveEvent]:
+        """The window recognised; a hold named HOLD_AGREE times in a row (once, with `agreeing` False) at
+        HOLD_SURE or more becomes the exercise (`hold`), announced with one cue."""
+        from gyml.classify.default import recognise
+        from gyml.coach.holds import is_hold
+
+        if np.count_nonzero(np.stack(self._conf).max(axis=1) > 0) < HOLD_SEEN_S * self.rate:
+            return []
+        prediction = recognise(self.window())
+        if prediction is None or not is_hold(prediction.label) or prediction.confidence < HOLD_SURE:
+            self._hold_votes = (None, 0)
+            return []
+        label, votes = self._hold_votes
+        self._hold_votes = (prediction.label, votes + 1 if label == prediction.label else 1)
+        if agreeing and self._hold_votes[1] < HOLD_AGREE:
+            return []
+        self.hold, self.hold_recognised_s = True, now
+        self.exercise, self._prediction = prediction.label, prediction
+        return [LiveEvent("cue", 0, now, severity="info", exercise=prediction.label,
+                          message=f"Looks like a {prediction.name.lower()} ({prediction.confidence:.0%}): "
+                                  f"timing the hold.")]
 
     def _cues(self, now: float, final: bool = False) -> list[LiveEvent]:
         """Retractions of cued reps that are gone (withdrawn from the count, or, not yet in it, no longer
@@ -401,13 +438,14 @@ def _camera_frames(index: int):
 def run_live(source: Path | int, output: Path | None = None,
              on_rep: Callable[[int, float], None] | None = None, serve_port: int | None = None,
              on_serve: Callable[[str], None] | None = None, on_cue: Callable[[LiveEvent], None] | None = None,
-             exercise: str | None = None, realtime: bool | None = None, coach: bool = True) -> int:
+             exercise: str | None = None, realtime: bool | None = None, coach: bool = True) -> LiveCoach:
     """Count reps from a camera or a video as it plays; `on_rep(count, seconds)` hears every change of
     the count (a rise as reps end; rarely a fall, when later frames withdraw a rep) and `on_cue(event)`
     each rep's cue and each retraction of one (kind "retract"). With `serve_port` the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)`
     hears the address). A camera, and a video with `realtime` (the default with `serve_port`), run live:
     the video plays at its own speed and frames the pose model cannot keep up with are dropped; otherwise
-    every frame of the video is processed as fast as the machine allows."""
+    every frame of the video is processed as fast as the machine allows. Returns the live coach: its
+    final `count`, and `hold` when the set was a hold (named, or recognised as one)."""
     if realtime is None:
         realtime = serve_port is not None
     viewer = _FrameServer(serve_port) if serve_port is not None else None   # a taken port fails first
@@ -437,7 +475,7 @@ def run_live(source: Path | int, output: Path | None = None,
         _announce(event, on_rep, on_cue)
     if writer:
         writer.close()
-    return live_coach.count
+    return live_coach
 
 
 def _announce(event: LiveEvent, on_rep, on_cue) -> None:

@@ -7,7 +7,8 @@ JPEG frame; {"type": "stop"} ends the set. The server sends {"type": "ready"} on
 loaded, {"type": "count", ...} and {"type": "cue", ...} events (LiveEvent fields; times on the client's
 clock, so the client can tell how long after a rep's end its cue arrived), {"type": "stats", ...} each
 second (frames received, processed and dropped per second) and {"type": "final", "count": N, "reps":
-[{"rep_id", "end_s"}, ...]} (the final count's reps, each rep's end on the client's clock).
+[{"rep_id", "end_s"}, ...]} (the final count's reps, each rep's end on the client's clock; for a hold,
+named or recognised before any rep, no reps and "hold": its exercise, whose times are the last cue).
 
 Each cue names its rep's identity (`rep_id`); there is at most one cue per `rep_id`. When the count
 withdraws a rep whose cue was sent, {"type": "retract", "rep_id": ID, ...} follows, and the page removes
@@ -123,8 +124,11 @@ class LiveChannel:
         judging.put(None)
         judge.join()
         t0 = coach._t0 or 0.0
-        self.emit({"type": "final", "count": coach.count,
-                   "reps": [{"rep_id": r.id, "end_s": round(r.end / coach.rate + t0, 3)} for r in coach.counter.reps]})
+        final = {"type": "final", "count": coach.count,
+                 "reps": [{"rep_id": r.id, "end_s": round(r.end / coach.rate + t0, 3)} for r in coach.counter.reps]}
+        if coach.hold:   # timed, not counted (its times came as the last cue)
+            final.update(count=0, reps=[], hold=coach.exercise)
+        self.emit(final)
 
     def _route(self, event, coach, judging: queue.Queue) -> None:
         """Counts go out now; a cue goes to the coaching thread, so the pose thread never waits for it, and

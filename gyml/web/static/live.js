@@ -44,7 +44,8 @@ function onEvent(message) {
     $("rate").textContent = `pose at ${message.processed_fps} frames/s of ${message.received_fps} sent`;
   } else if (message.type === "final") {
     window.gymlLive.final = message.count; $("count").textContent = message.count;
-    $("live-status").textContent = `Set finished: ${message.count} reps.`;
+    $("live-status").textContent = message.hold ? "Hold finished: its times are the last cue."
+                                                : `Set finished: ${message.count} reps.`;
   } else if (message.type === "error") $("live-error").textContent = message.message;
 }
 

@@ -1,0 +1,75 @@
+"""Holds recognised live, with no exercise named: real and synthesised holds, and real rep sets, fed to the
+live coach as a 15 fps camera would feed them (no pose model). For each hold: was it taken for the right
+hold, and how many seconds into the stream; for each rep set: was it wrongly taken for a hold (which stops
+its count). The rule (HOLD_SURE, HOLD_AGREE in gyml/reps/live.py) was fixed before this was run.
+
+    PYTHONPATH=. python benchmarks/live_holds.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from live_cues import as_camera
+from real_data import read_shared_recordings, video_sequences
+
+from gyml.coach.holds import is_hold
+from gyml.reps.live import LiveCoach
+from gyml.synth import CATALOG, SynthConfig, synthesize
+
+
+def stream(seq) -> LiveCoach:
+    # the reps' cues are not judged (deferred and dropped): only the hold decision is measured here
+    coach = LiveCoach(defer_coaching=True)
+    as_camera(seq, coach)
+    return coach
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    holds, sets = [], []
+    for label in ("plank", "side_plank", "wall_sit"):
+        for seed in range(4):
+            holds.append((f"synth {label} {seed}", label, "synthesised",
+                          synthesize(CATALOG[label], 4, seed=seed, config=SynthConfig(noise_m=0.01))))
+    read = read_shared_recordings() or []
+    for recording, seq in read:
+        name = recording.path.name
+        (holds if is_hold(recording.label) else sets).append((name, recording.label, recording.source, seq))
+    known = {name for name, *_ in holds + sets}
+    for video in video_sequences():   # the form and uncounted videos build_default does not train on
+        if video.name not in known:
+            (holds if is_hold(video.label) else sets).append((video.name, video.label, "video", video.seq))
+
+    print(f"== holds ({len(holds)}), no exercise named")
+    by_source: dict[str, list] = {}
+    for name, label, source, seq in holds:
+        coach = stream(seq)
+        right = coach.hold and coach.exercise == label
+        by_source.setdefault(source, []).append((right, coach.hold_recognised_s))
+        if not right:
+            print(f"  missed {name} ({label}): {coach.exercise if coach.hold else 'not taken for a hold'}")
+    for source, rows in by_source.items():
+        times = [t for right, t in rows if right and t is not None]
+        print(f"{source:12s} recognised {sum(r for r, _ in rows)}/{len(rows)}; announced after "
+              f"{statistics.median(times):.1f} s (median), {max(times):.1f} s (max)" if times else
+              f"{source:12s} recognised 0/{len(rows)}")
+
+    print(f"\n== rep sets ({len(sets)}), no exercise named")
+    wrong = []
+    by_source = {}
+    for name, label, source, seq in sets:
+        coach = stream(seq)
+        by_source.setdefault(source, []).append(coach.hold)
+        if coach.hold:
+            wrong.append(f"{name} ({label}) taken for {coach.exercise} at {coach.hold_recognised_s:.1f} s")
+    for source, rows in by_source.items():
+        print(f"{source:12s} taken for a hold {sum(rows)}/{len(rows)}")
+    for line in wrong:
+        print("  " + line)
+    print(f"\n{time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
