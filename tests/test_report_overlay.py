@@ -15,7 +15,7 @@ from gyml.pose.cache import cached_read_pose
 from gyml.pose.readers import read_pose
 from gyml.pose.readers.video import iter_frames, probe_video
 from gyml.report.html import render_report, write_report
-from gyml.report.overlay import check_overlay_target, write_overlay
+from gyml.report.overlay import check_overlay_target, hold_cues, write_overlay
 from gyml.synth import synthesize
 
 av = pytest.importorskip("av")
@@ -171,7 +171,17 @@ def test_a_holds_report_shows_each_posture_fault_on_the_body():
     assert len(cards) == len(faults)
     for fault, card in zip(faults, cards):
         assert told[fault].message in card and "<circle" in card and "reference hold" in card
-    assert "<h2>Repetitions</h2>" not in page
+    assert "<h2>Repetitions</h2>" not in page and "Repetitions</div>" not in page
+    assert f'Held</div><div class="big">{hold["time_under_tension_s"]:.1f} s<' in page
     assert re.search(r'Form issues</div><div class="big fault">' + str(len(faults)) + "<", page)
+    # the overlay's frames: seconds held so far, and each fault's cue (its part) on the frames of its stretch
+    times = np.arange(len(result.sequence)) / result.sequence.fps
+    held, here = hold_cues(result.analysis, times)
+    assert held[0] == 0 and np.all(np.diff(held) >= 0)
+    assert held[-1] == pytest.approx(hold["time_under_tension_s"], abs=0.2)   # times rounded to 0.1 s
+    sag = next(s for s in hold["segments"] if s["fault"] == "hips_sag")
+    inside = (times >= sag["start_s"]) & (times <= sag["end_s"])
+    assert all((told["hips_sag"].message, "hip") in here[i] for i in np.flatnonzero(inside))
+    assert not any(c[1] == "hip" for i in np.flatnonzero(~inside) for c in here[i])
     # the drawn body is the person's, not a heap of zeros (the take has no hands or feet)
     assert len(set(re.findall(r'<line x1="([0-9.]+)"', cards[0]))) > 10

@@ -172,3 +172,19 @@ def test_a_zombie_worker_counts_as_dead():
     assert _process_start(child.pid) is None
     child.wait()
     assert _process_start(os.getpid()) is not None
+
+
+def test_a_hold_is_listed_by_how_long_it_was_held_not_as_zero_reps(settings, tmp_path):
+    from gyml.synth import CATALOG, SynthConfig
+
+    seq = synthesize(CATALOG["plank"], 4, seed=1, config=SynthConfig(noise_m=0.01))
+    pose_file = tmp_path / "plank.npz"
+    seq.save(pose_file)
+    with TestClient(create_app(settings, start_workers=False)) as client:
+        job_id = _post(client, "plank.npz", pose_file.read_bytes()).json()["id"]
+        engine = store.open_engine(settings.database_url)
+        run_job(engine, settings.data_dir, store.claim(engine, os.getpid()), os.getpid())
+        result = client.get(f"/api/analyses/{job_id}").json()["result"]
+        assert result["exercise"]["label"] == "plank" and result["reps"]["method"] == "hold"
+        listed = client.get("/api/analyses").json()["analyses"][0]
+        assert listed["count"] is None and listed["held_s"] == result["hold"]["time_under_tension_s"] > 5

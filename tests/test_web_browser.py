@@ -169,6 +169,21 @@ def test_upload_a_real_video_and_read_the_count_and_cues(server, page):
         assert page.get_attribute("#overlay", "src") == job["files"]["overlay"]
 
 
+def test_a_hold_upload_shows_how_long_it_was_held_not_zero_reps(server, page):
+    page.goto(server.url + "/")
+    page.set_input_files("#file", str(shared_path("videos", "form", "plank_correct_001.mp4")))
+    page.wait_for_url("**/analyses/*", timeout=30_000)
+    page.wait_for_selector("#done", state="visible", timeout=90_000)
+    job_id = page.url.rstrip("/").split("/")[-1]
+    hold = server.get("/api/analyses/" + job_id)["result"]["hold"]
+    assert page.inner_text("#count-label") == "Held"
+    assert page.inner_text("#count") == f"{hold['time_under_tension_s']:.1f} s"
+    assert not page.is_visible("#reps-card")
+    page.goto(server.url + "/")
+    page.wait_for_selector(f'#history tr[data-id="{job_id}"]')
+    assert page.inner_text(f'#history tr[data-id="{job_id}"] td.count') == f"held {hold['time_under_tension_s']:.1f} s"
+
+
 def test_a_bad_upload_is_explained_on_the_page(server, page, tmp_path):
     bad = tmp_path / "holiday.mp4"
     # seeded: now and then unseeded noise opens as an audio-only file, which is explained differently
@@ -204,9 +219,10 @@ def test_a_server_killed_mid_job_resumes_it_and_keeps_the_history(server, page, 
     job = server.get(f"/api/analyses/{job_id}")
     assert job["status"] == "done" and job["attempts"] == 2   # started again once, finished once
     assert page.inner_text("#count") == str(job["result"]["reps"]["count"])
-    page.goto(f"{server.url}/analyses/{before[0]['id']}")
+    counted = next(a for a in before if a["count"] is not None)   # a hold is listed by its time instead
+    page.goto(f"{server.url}/analyses/{counted['id']}")
     page.wait_for_selector("#done", state="visible", timeout=20_000)
-    assert page.inner_text("#count") == str(before[0]["count"])
+    assert page.inner_text("#count") == str(counted["count"])
 
 
 def test_live_coaching_from_a_camera_counts_and_cues(server, page):

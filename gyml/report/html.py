@@ -389,6 +389,12 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
     else:
         n_faults = len({(f["kind"], f["joint"]) for f in a["feedback"] if f["severity"] == "fault"})
     hold_card = _hold_card(a["hold"]) if a.get("hold") else ""
+    # a hold is timed, not counted: its time under tension where a set shows its count
+    count_card = (f'<div class="card"><div class="muted">Held</div><div class="big">'
+                  f'{a["hold"].get("time_under_tension_s") or 0:.1f} s</div><div class="muted">in good form '
+                  f'{a["hold"].get("good_form_s") or 0:.1f} s</div></div>' if a.get("hold") else
+                  f'<div class="card"><div class="muted">Repetitions</div><div class="big">{reps["count"]}</div>'
+                  f'<div class="muted">method: {esc(reps["method"])}</div></div>')
     reps_card = "" if a.get("hold") else (
         '<div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th>'
         '<th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>' + "".join(rows) + "</table></div>")
@@ -397,7 +403,7 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
 <style>{_CSS}</style></head><body>
 <h1>gyml report</h1><div class="muted">{esc(Path(a["input"]).name)} · {a["frames"]} frames at {a["fps"]:.1f} fps · source: {esc(a["source"])}</div>
 <div class="grid"><div class="card"><div class="muted">Exercise</div><div class="big" style="font-size:1.4rem">{ex_text}</div></div>
-<div class="card"><div class="muted">Repetitions</div><div class="big">{reps["count"]}</div><div class="muted">method: {esc(reps["method"])}</div></div>
+{count_card}
 <div class="card"><div class="muted">Form issues</div><div class="big{" fault" if n_faults else ""}">{n_faults}</div></div></div>
 <div class="card"><b>Summary</b><p>{esc(a["summary"])}</p><ul>{fb}</ul></div>{hold_card}
 {pictures}

@@ -1,4 +1,5 @@
-"""The analysis drawn onto the video: skeleton, running rep count, and each cue on the frames of its rep.
+"""The analysis drawn onto the video: skeleton, running rep count, and each cue on the frames of its rep
+(a hold: the seconds held so far, and each posture fault on the frames of its stretch).
 
 `write_overlay(result, video, out)` decodes the input again at full size and writes H.264 (PyAV's
 libx264) with the input's frame count, frame rate (its timestamps, when they vary) and displayed size.
@@ -97,6 +98,25 @@ def rep_cues(analysis) -> dict[int, list[tuple[str, str | None]]]:
     return cues
 
 
+def hold_cues(analysis, times: np.ndarray) -> tuple[np.ndarray, list[list[tuple[str, str | None]]]]:
+    """For a hold, frame by frame (`times`: each frame's seconds, as the hold coach counts them): the
+    seconds held so far (from the hold's start, stopping at its end), and [(cue message, body part)] of
+    each posture fault whose stretch the frame is in."""
+    hold = analysis.extras["hold"]
+    start, end = hold.get("start_s"), hold.get("end_s")
+    held = np.zeros(len(times)) if start is None else np.clip(times - start, 0.0, end - start)
+    told = {f.kind: (f.message, f.joint) for f in analysis.feedback if f.kind and f.severity in ("fault", "warn")}
+    here: list[list[tuple[str, str | None]]] = [[] for _ in times]
+    for stretch in hold.get("segments", []):
+        if stretch["fault"] not in told:
+            continue
+        inside = np.flatnonzero((times >= stretch["start_s"]) & (times <= stretch["end_s"]))
+        for i in inside:
+            if told[stretch["fault"]] not in here[i]:
+                here[i].append(told[stretch["fault"]])
+    return held, here
+
+
 class H264Writer:
     """An H.264 .mp4 written with PyAV at a given size and frame rate; with `times`, each frame keeps
     its own timestamp (a variable frame rate stays variable)."""
@@ -168,6 +188,8 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
     rep_at = np.zeros(len(seq), int)
     for s in segments:
         rep_at[s.start:s.end + 1] = s.index
+    hold = result.analysis.extras.get("hold")
+    held = hold_cues(result.analysis, np.arange(len(seq)) / seq.fps) if hold else None
     variable = varies(seq.times, seq.fps)
     fd, tmp = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=".mp4", dir=out_path.parent)
     os.close(fd)
@@ -179,12 +201,13 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
                 break
             frame = np.array(rgb)   # writable: decoded frames may be read-only views
             rep = int(rep_at[i])
-            here = cues.get(rep, []) if rep else []
+            here = held[1][i] if held else cues.get(rep, []) if rep else []
             marked = tuple(k for _, part in here for k in PART_LANDMARKS.get(part or "", ()))
             draw_skeleton(frame, seq.image_landmarks[i], marked)
             scale = max(0.45, frame.shape[0] / 720 * 0.8)
             done = int(np.searchsorted(ends, i, side="right"))
-            y = draw_text_box(frame, [f"reps: {done}"], (10, 10), scale * 1.4)
+            label = f"held: {held[0][i]:.1f} s" if held else f"reps: {done}"
+            y = draw_text_box(frame, [label], (10, 10), scale * 1.4)
             width = max(20, int(frame.shape[1] / (19 * scale)))
             for message, _ in here:
                 y = draw_text_box(frame, wrap(message, width), (10, y + 8), scale, FAULT_RGB_TEXT)

@@ -127,6 +127,8 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
             item = store.to_api(row)
             item.pop("result")
             item["summary"], item["count"] = row.summary, row.rep_count
+            if row.status == "done" and row.rep_count is None:
+                item["held_s"] = store.held_seconds(engine, row.id)
             items.append(item)
         return {"analyses": items}
 

@@ -139,7 +139,7 @@ def finish(engine: Engine, job_id: str, pid: int, result: dict | None = None, fi
             progress=None if error else 1.0, error=error,
             result_json=None if result is None else json.dumps(result),
             summary=None if result is None else result.get("summary"),
-            rep_count=None if result is None else (result.get("reps") or {}).get("count"),
+            rep_count=None if result is None or result.get("hold") else (result.get("reps") or {}).get("count"),
             files_json=json.dumps(files or {})))
     return done.rowcount == 1
 
@@ -187,8 +187,16 @@ def get(engine: Engine, job_id: str):
         return conn.execute(select(table).where(table.c.id == job_id)).first()
 
 
+def held_seconds(engine: Engine, job_id: str) -> float | None:
+    """A finished hold's time under tension (a hold has no rep count to list)."""
+    row = get(engine, job_id)
+    result = json.loads(row.result_json) if row is not None and row.result_json else {}
+    return (result.get("hold") or {}).get("time_under_tension_s")
+
+
 def listing(engine: Engine, limit: int = 200):
-    """The newest analyses, without their results (the history needs the summary and the count only)."""
+    """The newest analyses, without their results (the history needs the summary and the count only; a
+    finished hold, which has no count, its time: `held_seconds`)."""
     table = AnalysisRow.__table__
     columns = [c for c in table.c if c.name != "result_json"]
     with engine.connect() as conn:

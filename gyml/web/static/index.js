@@ -50,7 +50,8 @@ async function loadHistory() {
     };
     return el("tr", {"data-id": a.id}, el("td", {}, el("a", {href: `/analyses/${a.id}`}, a.input_name)),
       el("td", {}, when(a.created_at)), el("td", {class: "status"}, a.status),
-      el("td", {class: "count"}, a.count == null ? "" : a.count), el("td", {}, remove));
+      el("td", {class: "count"}, a.held_s != null ? `held ${a.held_s.toFixed(1)} s` : a.count == null ? "" : a.count),
+      el("td", {}, remove));
   }));
   document.getElementById("history-empty").hidden = list.length > 0;
 }

@@ -17,7 +17,11 @@ function show(a) {
   const r = a.result;
   $("done").hidden = false;
   $("exercise").textContent = r.exercise ? `${r.exercise.name} (${Math.round(r.exercise.confidence * 100)}%)` : "not recognised";
-  $("count").textContent = r.reps.count;
+  // a hold is timed, not counted: its time under tension where a set shows its count, and no reps table
+  const hold = r.reps.method === "hold" ? (r.hold || {}) : null;
+  $("count-label").textContent = hold ? "Held" : "Repetitions";
+  $("count").textContent = hold ? `${(hold.time_under_tension_s || 0).toFixed(1)} s` : r.reps.count;
+  $("reps-card").hidden = Boolean(hold);
   $("summary").textContent = r.summary;
   $("cues").replaceChildren(...(r.feedback.length ? r.feedback.map((f) => el("li", {class: f.severity}, f.message))
     : [el("li", {}, "No feedback.")]));
