@@ -121,3 +121,31 @@ def test_options_reach_the_pipeline(tmp_path, client):
     summary = run_batch(paths, tmp_path / "r.jsonl", client=client,
                         options=AnalysisOptions(exercise="lunge", strictness="expert"))
     assert summary.rows[0]["exercise"] == "lunge"
+
+
+def test_a_hold_row_gives_how_long_it_was_held_and_when_its_posture_failed(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from gyml.batch.runner import write_table
+    from gyml.batch.tasks import table_row
+    from gyml.synth import CATALOG, SynthConfig
+
+    good = synthesize(CATALOG["plank"], 4, seed=1, config=SynthConfig(noise_m=0.01))
+    sagging = synthesize(dataclasses.replace(CATALOG["plank"], rest={**CATALOG["plank"].rest, "hip_flex_l": -35,
+                                                                      "hip_flex_r": -35}),
+                         4, seed=1, config=SynthConfig(noise_m=0.01))
+    seq = type(good)(np.concatenate([good.joints, sagging.joints]),
+                     np.concatenate([good.confidence, sagging.confidence]), good.fps, source="synth")
+    analysis = json.loads(json.dumps(analyze_sequence(seq, "plank.npz").analysis.to_dict()))
+    row = table_row("plank.npz", analysis, None, 1.0)
+    # before, a hold's row read "count 0" and no faults
+    assert row["count"] is None and row["held_s"] == analysis["hold"]["time_under_tension_s"] > 10
+    assert any(f.endswith(": hips_sag") for f in row["faults"]), row["faults"]
+    start = float(next(f for f in row["faults"] if f.endswith("hips_sag")).split("-")[0])
+    assert abs(start - good.duration) < 2.0
+    row["analysis"] = None   # the JSON file's path, set by the runner
+    for out in (tmp_path / "t.parquet", tmp_path / "t.jsonl"):
+        write_table(out, [row])
+        assert read_table(out) == [row]

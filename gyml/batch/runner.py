@@ -122,7 +122,7 @@ def write_table(out: Path, rows: list[dict]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([("input", pa.string()), ("count", pa.int64()), ("exercise", pa.string()),
+    schema = pa.schema([("input", pa.string()), ("count", pa.int64()), ("held_s", pa.float64()), ("exercise", pa.string()),
                         ("exercise_name", pa.string()), ("confidence", pa.float64()),
                         ("rep_scores", pa.list_(pa.float64())), ("faults", pa.list_(pa.string())),
                         ("frames", pa.int64()), ("fps", pa.float64()), ("summary", pa.string()),

@@ -31,15 +31,21 @@ class AnalysisOptions:
 
 def table_row(input_name: str, analysis: dict | None, error: str | None, seconds: float) -> dict:
     """One row of the batch table: the headline figures of an analysis, or the error that stopped it."""
-    row = {"input": input_name, "count": None, "exercise": None, "exercise_name": None, "confidence": None,
-           "rep_scores": [], "faults": [], "frames": None, "fps": None, "summary": None, "error": error,
-           "seconds": round(float(seconds), 3)}
+    row = {"input": input_name, "count": None, "held_s": None, "exercise": None, "exercise_name": None,
+           "confidence": None, "rep_scores": [], "faults": [], "frames": None, "fps": None, "summary": None,
+           "error": error, "seconds": round(float(seconds), 3)}
     if analysis is None:
         return row
     exercise = analysis.get("exercise") or {}
-    row.update(count=int(analysis["reps"]["count"]), exercise=exercise.get("label"),
-               exercise_name=exercise.get("name"), confidence=exercise.get("confidence"),
-               frames=int(analysis["frames"]), fps=float(analysis["fps"]), summary=analysis.get("summary"))
+    row.update(exercise=exercise.get("label"), exercise_name=exercise.get("name"),
+               confidence=exercise.get("confidence"), frames=int(analysis["frames"]), fps=float(analysis["fps"]),
+               summary=analysis.get("summary"))
+    hold = analysis.get("hold")
+    if hold:   # timed, not counted: how long it was held, and each stretch of faulty posture
+        row["held_s"] = hold.get("time_under_tension_s")
+        row["faults"] = [f"{s['start_s']:.1f}-{s['end_s']:.1f} s: {s['fault']}" for s in hold.get("segments", [])]
+        return row
+    row["count"] = int(analysis["reps"]["count"])
     metrics = analysis.get("rep_metrics") or []
     row["rep_scores"] = [float(m["score"]) for m in metrics if m.get("score") is not None]
     row["faults"] = [f"rep {m['rep']}: {fault}" for m in metrics for fault in m.get("faults", [])]
