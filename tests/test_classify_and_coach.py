@@ -252,3 +252,11 @@ def test_one_fault_told_in_two_phases_is_one_issue():
     cues = [f for f in a.feedback if f.severity == "fault"]
     assert [(f.kind, f.phase) for f in cues] == [("forward_lean", "descent"), ("forward_lean", "mid")]
     assert "; 1 form issue to work on (reps 2, 5)." in a.summary, a.summary
+
+
+def test_a_clean_set_of_two_reps_is_praised_as_both_reps():
+    from gyml.pipeline import analyze_sequence
+    from gyml.synth.motion import synthesize
+
+    messages = [f.message for f in analyze_sequence(synthesize("squat", 2, seed=0), "two.npz").analysis.feedback]
+    assert "Both reps matched the reference form - well done." in messages, messages   # was "All 2 reps"

@@ -135,8 +135,8 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
     clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings if f.severity == "fault"})
     if n_reps and clean:
         if len(clean) == n_reps:
-            msg = f"All {n_reps} reps matched the reference form - well done." if n_reps > 1 else \
-                "The rep matched the reference form - well done."
+            every = {1: "The rep", 2: "Both reps"}.get(n_reps, f"All {n_reps} reps")
+            msg = f"{every} matched the reference form - well done."
         else:
             msg = f"{rep_list(clean)}: good form, matching the reference."
         out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg, reps=clean))
