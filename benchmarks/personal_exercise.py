@@ -4,6 +4,7 @@
     python benchmarks/personal_exercise.py --fit      # also fit the verifier shipped in gyml.classify.personal
     python benchmarks/personal_exercise.py --catalog-additions  # planted faults on the catalog's new exercises
     python benchmarks/personal_exercise.py --timing   # what recognising an own exercise adds to an analysis
+    python benchmarks/personal_exercise.py --holds    # a hold of one's own, learned from real planks
 
 Each of UCF101's 7 classes is held out in turn and treated as an exercise gyml does not know: the default
 model is rebuilt without it (gyml.classify.build_default's recipe: real recordings and synthesised motion,
@@ -239,13 +240,56 @@ def timing(repeats: int = 7) -> None:
           f"that includes it: {total:.2f} s; ratio {cost / total:.3f}")
 
 
+def own_holds() -> None:
+    """A hold of one's own: the plank held out of the default model (rebuilt without it, out of fold), learned
+    from 3 of the real plank recordings (in turn), recognised on the other 6 (the performer's other takes and
+    two videos of other people), and false accepts on every other real recording. A recording is matched to
+    a hold only when held still (gyml.coach.holds.held_still); printed with and without that gate."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from real_data import read_shared_recordings
+
+    from gyml.coach.holds import held_still
+
+    with Progress(transient=True) as progress:
+        background = personal.catalog_background()
+        real, synth = tables(progress)
+        views = all_views(real, synth, ["plank"], progress)
+    still = {recording.path.name: held_still(seq) for recording, seq in read_shared_recordings() or []}
+    gate = np.array([still.get(str(f), False) for f in real.files])
+    planks = [int(i) for i in np.where(real.labels == "plank")[0]]
+    others = [int(i) for i in np.where(real.labels != "plank")[0]]
+    trial_list = [("plank", [planks[(k + j) % len(planks)] for j in range(3)], [], others)
+                  for k in range(len(planks))]
+    trial_list = [(c, ex, [i for i in planks if i not in ex], neg) for c, ex, _, neg in trial_list]
+    rows = trial_measures(real, views, trial_list, background)
+    print(f"{len(planks)} real plank recordings ({', '.join(str(real.files[i]) for i in planks)}); "
+          f"{len(others)} other real recordings, {int(gate[others].sum())} of them held still")
+    for gated in (False, True):
+        accepted = [0, 0, 0, 0]
+        wrong: dict[str, int] = defaultdict(int)
+        for (_, examples, positives, negatives), (_, pos, neg, labs) in zip(trial_list, rows):
+            a = shipped(pos) & (gate[positives] if gated else True)
+            b = shipped(neg) & (gate[negatives] if gated else True)
+            accepted = [accepted[0] + int(a.sum()), accepted[1] + len(a), accepted[2] + int(b.sum()),
+                        accepted[3] + len(b)]
+            for lab in labs[b]:
+                wrong[str(lab)] += 1
+        print(f"{'held-still gate' if gated else 'no gate':<16} recall {accepted[0] / accepted[1]:.2f} "
+              f"({accepted[0]}/{accepted[1]}), false accepts {accepted[2] / accepted[3]:.3f} "
+              f"({accepted[2]}/{accepted[3]}: {dict(sorted(wrong.items()))})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog-additions", action="store_true",
                     help="only the planted-fault figures of wall_push_up and handstand_push_up")
     ap.add_argument("--fit", action="store_true", help="fit the verifier on every UCF101 class (to ship)")
     ap.add_argument("--timing", action="store_true", help="only the cost of recognising an own exercise")
+    ap.add_argument("--holds", action="store_true", help="only a hold of one's own (the real planks)")
     args = ap.parse_args()
+    if args.holds:
+        own_holds()
+        return 0
     if args.catalog_additions:
         catalog_additions()
         return 0

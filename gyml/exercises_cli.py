@@ -37,9 +37,9 @@ def _show() -> None:
         out.print(f"no exercises of your own yet (gyml exercises add NAME VIDEO...; stored in {exercises_dir()})",
                   highlight=False, soft_wrap=True)
         return
-    own = Table("your exercise", "name", "recordings", "added", title="your own exercises")
+    own = Table("your exercise", "name", "kind", "recordings", "added", title="your own exercises")
     for ex in mine:
-        own.add_row(ex.label, ex.name, str(len(ex.examples)), ex.created[:10])
+        own.add_row(ex.label, ex.name, "hold" if ex.hold else "reps", str(len(ex.examples)), ex.created[:10])
     out.print(own)
 
 
@@ -66,7 +66,10 @@ def add_command(name: Annotated[str, typer.Argument(help="a plain name, e.g. box
                 force: Annotated[bool, typer.Option(help="replace your exercise of that name, or use a "
                                                          "catalog name for your own version")] = False,
                 fps: Annotated[float | None, typer.Option(help="frame rate for pose files that do not "
-                                                               "store it")] = None):
+                                                               "store it")] = None,
+                hold: Annotated[bool | None, typer.Option("--hold/--reps", help="held still (timed, not "
+                                                          "counted) or repeated; by default told from the "
+                                                          "recordings")] = None):
     """Learn an exercise of your own from a few recordings; they become its gold reference."""
     from gyml.classify.personal import add, check_name
     from gyml.cli import _progress, _read, out
@@ -75,11 +78,12 @@ def add_command(name: Annotated[str, typer.Argument(help="a plain name, e.g. box
     with _progress() as progress:
         seqs = [_read(path, progress, fps) for path in recordings]
         task = progress.add_task("catalog background (once)", total=None)
-        ex = add(name, seqs, [str(p) for p in recordings], force=force,
+        ex = add(name, seqs, [str(p) for p in recordings], force=force, hold=hold,
                  progress=lambda done, total: progress.update(task, completed=done, total=total))
         progress.remove_task(task)
     out.print(f"learned '{ex.label}' from {len(ex.examples)} recording{'s' if len(ex.examples) != 1 else ''}"
-              "; `gyml analyze` now recognises, counts and coaches it",
+              f"{' (a hold)' if ex.hold else ''}; `gyml analyze` now recognises, "
+              f"{'times' if ex.hold else 'counts'} and coaches it",
               highlight=False, soft_wrap=True)
 
 

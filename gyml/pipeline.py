@@ -102,7 +102,10 @@ def _check_gold_matches(gold: PoseSequence | None, prediction: ExercisePredictio
 def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePrediction,
                   gold: PoseSequence | None, kinematics: Kinematics) -> AnalysisResult:
     """A hold has no reps: time it and coach its posture over time (gyml.coach.holds)."""
+    from gyml.coach import gold as gold_library
     from gyml.coach.holds import coach_hold_analysis
+    if gold is None:   # the person's stored gold (a hold of their own: its recordings); the report draws it
+        gold = gold_library.find(prediction.label)
     feedback, extras, summary, signal = coach_hold_analysis(seq, prediction, gold)
     reps = RepCount(count=0, method="hold", segments=[], signal=signal)
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,

@@ -143,9 +143,10 @@ def test_name_rules():
 def test_a_recording_without_reps_or_a_second_add_is_refused(scale_ready):
     from gyml.synth.motion import synthesize
 
-    still = synthesize("plank", 1, seed=0)
-    with pytest.raises(GymlError, match="no repetitions"):
-        personal.add("my_hold", [still], ["still.npz"])
+    squat = synthesize("squat", 1, seed=0)
+    way_down = squat.slice(0, 65)   # moving, less than a rep, and never still long enough to be a hold
+    with pytest.raises(GymlError, match="no repetitions found; .* or hold the position"):
+        personal.add("my_move", [way_down], ["down.npz"])
     sets = [synthesize("bicep_curl", 5, seed=s) for s in (1, 2, 3)]
     personal.add("my_curl", sets, ["a", "b", "c"])
     with pytest.raises(GymlError, match="already"):
@@ -219,3 +220,67 @@ def test_with_own_exercises_stored_an_analysis_describes_the_recording_once(scal
     said = analyze_sequence(synthesize("squat", 6, seed=4), "squat").analysis.exercise
     assert not isinstance(said, personal.PersonalPrediction) and said.label == "squat"
     assert len(calls) == 1
+
+
+def _held(seed: int, depth: float = 1.0, seconds: float = 12.0, then: float | None = None) -> PoseSequence:
+    """A squat held still near the bottom (a pose no catalog hold has), with a person's sway: the frame at
+    `depth` of the way down of a synthesised squat, held `seconds`; with `then`, the second half is held at
+    that depth instead."""
+    from gyml.pose.skeleton import joint_angles
+    from gyml.synth.motion import synthesize
+
+    squat = synthesize("squat", 1, seed=seed)
+    knee = joint_angles(squat.joints)[:, 0]
+    bottom = int(np.argmax(knee))
+
+    def frame_at(share):
+        return int(np.argmin(np.abs(knee[:bottom + 1] - knee[0] - share * (knee[bottom] - knee[0]))))
+
+    n = int(seconds * squat.fps)
+    picks = np.full(n, frame_at(depth))
+    if then is not None:
+        picks[n // 2:] = frame_at(then)
+    rng = np.random.default_rng(seed)
+    sway = np.cumsum(rng.normal(0, 0.0004, (n, 1, 3)), axis=0)
+    joints = squat.joints[picks] + sway + rng.normal(0, 0.003, (n, *squat.joints.shape[1:]))
+    return PoseSequence(joints.astype(np.float32), squat.confidence[picks], squat.fps, source="synth")
+
+
+def test_a_hold_of_ones_own_is_learned_recognised_timed_and_coached(scale_ready):
+    from gyml.synth.motion import synthesize
+
+    ex = personal.add("squat_hold", [_held(s) for s in (1, 2, 3)], ["a.npz", "b.npz", "c.npz"])
+    assert ex.hold and ex.name == "Squat hold"
+    stored = json.loads((personal.data_home() / "exercises" / "squat_hold.json").read_text())
+    assert stored["hold"] is True
+    # a new take, whose knees straighten half-way: recognised, timed, the knees named with their seconds
+    take = _held(4, then=0.75)
+    a = analyze_sequence(take, "take.npz").analysis
+    assert a.exercise.label == "squat_hold" and a.reps["method"] == "hold", a.summary
+    hold = a.extras["hold"]
+    assert hold["reference"] == "gold" and hold["time_under_tension_s"] > 10
+    knees = [s for s in hold["segments"] if s["fault"] == "knees_straightened"]
+    assert knees and abs(knees[0]["start_s"] - take.duration / 2) < 1.5, hold["segments"]
+    assert "knees straightened" in a.summary and "Squat hold held" in a.summary
+    # a squat set moves: it is not taken for the hold, and is counted
+    moving = analyze_sequence(synthesize("squat", 6, seed=5), "set.npz").analysis
+    assert moving.exercise.label == "squat" and moving.reps["count"] == 6
+    # holds and rep sets are not mixed in one exercise
+    with pytest.raises(GymlError, match="s.npz: not held still .* one kind"):
+        personal.add("mixed", [_held(6), synthesize("squat", 5, seed=6)], ["h.npz", "s.npz"], hold=True)
+
+
+def test_a_hold_of_ones_own_is_recognised_and_timed_live(scale_ready):
+    from gyml.reps.live import LiveCoach
+
+    personal.add("squat_hold", [_held(s) for s in (1, 2, 3)], ["a.npz", "b.npz", "c.npz"])
+    take = _held(4, then=0.75)
+    coach = LiveCoach()
+    events = []
+    for k in range(int(take.duration * 15)):
+        events += coach.add(k / 15, take.joints[min(len(take) - 1, int(k / 15 * take.fps))])
+    events += coach.finish()
+    cues = [e.message for e in events if e.kind == "cue"]
+    assert coach.hold and coach.exercise == "squat_hold" and coach.count == 0, cues
+    assert cues[0].startswith("Looks like a squat hold") and cues[-1].startswith("Squat hold held"), cues
+    assert any(c.startswith("Knees straightened at") for c in cues), cues

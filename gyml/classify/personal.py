@@ -93,9 +93,10 @@ class PersonalExercise:
     sources: list[str] = field(default_factory=list)
     created: str = ""
     fingerprint: str = ""
+    hold: bool = False              # held still (timed and coached over time), not repeated
 
     def to_dict(self) -> dict:
-        return {"gyml_version": gyml.__version__, "label": self.label, "name": self.name,
+        return {"gyml_version": gyml.__version__, "label": self.label, "name": self.name, "hold": self.hold,
                 "matcher": MATCHER, "feature_names": self.feature_names,
                 "features": np.round(self.features.astype(float), 6).tolist(),
                 "view_classes": self.view_classes, "view": np.round(self.view.astype(float), 6).tolist(),
@@ -116,7 +117,7 @@ class PersonalExercise:
         fingerprint = str(d.get("fingerprint", "")) if d.get("matcher") == MATCHER else ""
         return cls(str(d["label"]), str(d["name"]), features, [str(n) for n in d["feature_names"]], view,
                    classes, [str(e) for e in d["examples"]], [str(s) for s in d.get("sources", [])],
-                   str(d.get("created", "")), fingerprint)
+                   str(d.get("created", "")), fingerprint, d.get("hold") is True)
 
 
 @dataclass
@@ -312,7 +313,7 @@ def _refreshed(ex: PersonalExercise) -> PersonalExercise:
         raise GymlError(f"personal exercise '{ex.label}': its recordings are gone from {gold_dir(ex.label)}; "
                         f"add it again")
     fresh = learn(ex.label, ex.name, seqs)
-    fresh.examples, fresh.sources, fresh.created = ex.examples, ex.sources, ex.created
+    fresh.examples, fresh.sources, fresh.created, fresh.hold = ex.examples, ex.sources, ex.created, ex.hold
     _save(fresh)
     return fresh
 
@@ -352,10 +353,13 @@ def learn(label: str, name: str, seqs: list[PoseSequence]) -> PersonalExercise:
                             fingerprint=features_fingerprint())
 
 
-def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = False, progress=None
-        ) -> PersonalExercise:
+def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = False, progress=None,
+        hold: bool | None = None) -> PersonalExercise:
     """Learn and store a personal exercise; its recordings become its gold reference. `progress(done,
-    total)` follows the one-off synthesis of the catalog background."""
+    total)` follows the one-off synthesis of the catalog background. `hold`: the exercise is held still
+    (timed, not counted), or repeated; by default a hold when every recording is held still and one of them
+    has no rep in it (a hold's sway can read as a rep or two)."""
+    from gyml.coach.holds import MIN_HOLD_S, held_still
     from gyml.reps.counter import count_reps
 
     label = check_name(name, force)
@@ -366,13 +370,25 @@ def add(name: str, seqs: list[PoseSequence], sources: list[str], force: bool = F
     if _json_path(label).exists() and not force:
         raise GymlError(f"you already have an exercise '{label}': remove it first (gyml exercises remove "
                         f"{label}) or pass --force to replace it")
+    held, counts = [], []
     for seq, source in zip(seqs, sources):
         if not seq.present.any():
             raise GymlError(f"{source}: no person found in any frame")
-        if count_reps(seq).count < 1:
-            raise GymlError(f"{source}: no repetitions found; record a few reps of the movement")
+        held.append(held_still(seq))
+        counts.append(count_reps(seq).count)
+    if hold is None:
+        hold = all(held) and min(counts) == 0
+    for source, still, count in zip(sources, held, counts):
+        if hold and not still:
+            raise GymlError(f"{source}: not held still for {MIN_HOLD_S:.0f} s or more; give recordings of one "
+                            f"kind, all holds or all reps")
+        if not hold and count < 1:
+            raise GymlError(f"{source}: no repetitions found; record a few reps of the movement"
+                            + ("" if still else f", or hold the position for {MIN_HOLD_S:.0f} s or more"))
     catalog_background(progress)
-    ex = learn(label, name.strip(), seqs)
+    shown = name.strip().replace("_", " ")
+    ex = learn(label, shown[:1].upper() + shown[1:], seqs)
+    ex.hold = hold
     if _json_path(label).exists():
         remove(label)
     folder = gold_dir(label)
@@ -449,7 +465,14 @@ def recognise_personal(seq: PoseSequence, exercise: str | None = None, kinematic
     stored = list_personal()
     if not stored:
         return None
-    stored = [_refreshed(ex) for ex in stored]
+    from gyml.coach.holds import held_still
+
+    # a hold of the person's is matched only by a recording held still (a set that moves is not a hold;
+    # an arm-only movement can read as still, so reps are matched either way)
+    still = held_still(seq) if any(ex.hold for ex in stored) else False
+    stored = [_refreshed(ex) for ex in stored if not ex.hold or still]
+    if not stored:
+        return None
     features, view, classes = describe(seq, kinematics)
     found = match(features, view, classes, stored, feature_scale())
     if found is None:

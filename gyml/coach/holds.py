@@ -23,7 +23,7 @@ from scipy.ndimage import median_filter
 from gyml.errors import GymlError
 from gyml.pose.layouts import joints_available, skipped_checks, skipped_note
 from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import JOINT, torso_length
+from gyml.pose.skeleton import ANGLE_NAMES, JOINT, joint_angles, torso_length
 from gyml.report.analysis import Feedback
 
 SMOOTH_S = 0.5          # median filter on every posture signal: tracker jitter is shorter than this
@@ -99,15 +99,61 @@ WALL_SIT_CHECKS = (
 )
 HOLDS = {"plank": ("prone", PLANK_CHECKS), "side_plank": ("side", SIDE_PLANK_CHECKS),
          "wall_sit": ("sit", WALL_SIT_CHECKS)}
+# A hold of the person's own (`gyml exercises add` with still recordings): any posture, judged against their
+# own recordings part by part, each joint's bend either way (the catalog's tolerances: 20 degrees at the
+# hips, 15 elsewhere).
+_OWN_PARTS = (  # signal, joint named, (fault, words) above the reference, the same below, tolerance, joints read
+    ("knees", "knee", ("knees_bent", "knees bent further"), ("knees_straightened", "knees straightened"), 15.0,
+     (*_HIPS, *_KNEES, *_ANKLES)),
+    ("hips", "hip", ("hips_bent", "hips bent further"), ("hips_straightened", "hips straightened"), HIP_TOLERANCE,
+     (*_SHOULDERS, *_HIPS, *_KNEES)),
+    ("elbows", "elbow", ("elbows_bent", "elbows bent further"), ("elbows_straightened", "elbows straightened"),
+     15.0, (*_SHOULDERS, *_ELBOWS, "left_wrist", "right_wrist")),
+    ("arms", "shoulder", ("arms_raised", "arms rose"), ("arms_lowered", "arms sank"), 15.0,
+     (*_SHOULDERS, *_ELBOWS, *_HIPS)),
+    ("trunk", "trunk", ("trunk_tilted", "trunk tilted further from upright"),
+     ("trunk_raised", "trunk came closer to upright"), 15.0, ("neck", "pelvis")))
+OWN_CHECKS = tuple(HoldCheck(fault, signal, direction, tolerance, needs, words, joint=joint, gold_only=True)
+                   for signal, joint, above, below, tolerance, needs in _OWN_PARTS
+                   for direction, (fault, words) in ((+1, above), (-1, below)))
+# how a recording is told to be a hold, whatever the posture: still for most of the time the person is seen
+HOLD_SHARE = 0.5
+HELD_STILL_SPEED = 0.2
 
 
 def is_hold(label: str | None) -> bool:
+    """A catalog hold, or a hold of the person's own."""
     from gyml.synth.catalog import CATALOG
-    return label in HOLDS or (label in CATALOG and CATALOG[label].hold)
+    if label in HOLDS or (label in CATALOG and CATALOG[label].hold):
+        return True
+    return bool(label) and _own_hold(label)
+
+
+def _own_hold(label: str) -> bool:
+    from gyml.classify.personal import get_personal
+    try:
+        ex = get_personal(label)
+    except GymlError:
+        return False
+    return ex is not None and ex.hold
 
 
 def checks_for(label: str) -> tuple[str, tuple[HoldCheck, ...]]:
-    return HOLDS.get(label, HOLDS["plank"])
+    if label in HOLDS:
+        return HOLDS[label]
+    return ("own", OWN_CHECKS) if _own_hold(label) else HOLDS["plank"]
+
+
+def held_still(seq: PoseSequence) -> bool:
+    """The recording is a hold in any posture: most of the body still (three joints in four under
+    HELD_STILL_SPEED: the median joint alone would call an arm-only movement still) for MIN_HOLD_S or more,
+    and for at least HOLD_SHARE of the frames with a person."""
+    seen = int(seq.present.sum())
+    if seen == 0:
+        return False
+    speed = body_speed(seq.joints, seq.fps, quantile=75.0)
+    span = find_hold(seq.joints, seq.present, seq.fps, "own", speed, HELD_STILL_SPEED)
+    return span is not None and span[1] - span[0] >= HOLD_SHARE * seen
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -147,18 +193,30 @@ def _side_sign(values: np.ndarray) -> float:
 
 
 def posture_signals(joints: np.ndarray, kind: str) -> dict[str, np.ndarray]:
-    """Per-frame posture signals of a hold of `kind` ('prone', 'side' or 'sit'); NaN where joints are missing.
+    """Per-frame posture signals of a hold of `kind` ('prone', 'side', 'sit' or 'own'); NaN where joints are
+    missing.
 
     prone: hip_line (+ hips towards the floor, - piked), neck (+ head towards the floor), upper_arm (+ elbows
     behind the shoulders, i.e. shoulders ahead of the support), shoulder_width (torso lengths).
     side: hip_side (+ hips towards the floor), hip_line (- hips pushed back), neck_side, upper_arm (support arm).
     sit: knee (flexion), thigh (from level; + hips above the knees), trunk (from the vertical), shin (from
     the vertical; + knees ahead of the ankles).
+    own (a person's own hold): knees, hips, elbows (flexion), arms (elevation), two sides averaged; trunk.
     """
     j = np.asarray(joints, dtype=np.float64)
     shoulders, hips, ankles = _mid(j, *_SHOULDERS), _mid(j, *_HIPS), _mid(j, *_ANKLES)
     head = j[:, JOINT["head"]]
     out: dict[str, np.ndarray] = {}
+    if kind == "own":
+        angles = joint_angles(j)
+        column = {n: angles[:, i].astype(np.float64) for i, n in enumerate(ANGLE_NAMES)}
+        for part, left, right in (("knees", "left_knee_flexion", "right_knee_flexion"),
+                                  ("hips", "left_hip_flexion", "right_hip_flexion"),
+                                  ("elbows", "left_elbow_flexion", "right_elbow_flexion"),
+                                  ("arms", "left_shoulder_elevation", "right_shoulder_elevation")):
+            out[part] = 0.5 * (column[left] + column[right])
+        out["trunk"] = column["trunk_inclination"]
+        return out
     if kind == "sit":
         up = np.array([0.0, 1.0, 0.0])
         thigh_l, thigh_r = j[:, JOINT["left_hip"]] - j[:, JOINT["left_knee"]], \
@@ -220,6 +278,8 @@ def in_position(joints: np.ndarray, kind: str) -> np.ndarray:
     """(T,) bool: the body is in the hold's position (world y up)."""
     j = np.asarray(joints, dtype=np.float64)
     up = np.array([0.0, 1.0, 0.0])
+    if kind == "own":   # any posture the person holds: only stillness finds it
+        return np.ones(len(j), bool)
     with np.errstate(invalid="ignore"):
         if kind == "sit":
             s = posture_signals(j, "sit")
@@ -232,8 +292,9 @@ def in_position(joints: np.ndarray, kind: str) -> np.ndarray:
         return flat
 
 
-def body_speed(joints: np.ndarray, fps: float) -> np.ndarray:
-    """(T,) median speed of the pelvis-centred joints over SMOOTH_S windows, torso lengths per second.
+def body_speed(joints: np.ndarray, fps: float, quantile: float = 50.0) -> np.ndarray:
+    """(T,) median (or another `quantile`) speed of the pelvis-centred joints over SMOOTH_S windows, torso
+    lengths per second.
 
     Displacement over half a second, not frame to frame: a tracker's jitter of a centimetre a frame would
     otherwise read as movement at 30-60 fps."""
@@ -245,7 +306,7 @@ def body_speed(joints: np.ndarray, fps: float) -> np.ndarray:
     step = np.linalg.norm(centred[2 * half:] - centred[:-2 * half], axis=-1) / (2 * half / fps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames with nobody: NaN, treated as moving below
-        speed = np.nanmedian(np.where(np.isfinite(step), step, np.nan), axis=1)
+        speed = np.nanpercentile(np.where(np.isfinite(step), step, np.nan), quantile, axis=1)
     speed = np.concatenate([np.full(half, speed[0]), speed, np.full(half, speed[-1])])
     return np.nan_to_num(speed, nan=np.inf)
 
@@ -279,9 +340,12 @@ def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
     return out
 
 
-def find_hold(joints: np.ndarray, present: np.ndarray, fps: float, kind: str) -> tuple[int, int] | None:
-    """[start, stop) frames of the longest stretch in position and still, gaps up to BRIDGE_S bridged."""
-    still = median_filter((body_speed(joints, fps) < STILL_SPEED).astype(np.int8),
+def find_hold(joints: np.ndarray, present: np.ndarray, fps: float, kind: str,
+              speed: np.ndarray | None = None, still_below: float = STILL_SPEED) -> tuple[int, int] | None:
+    """[start, stop) frames of the longest stretch in position and still (`speed`, body_speed by default,
+    under `still_below`), gaps up to BRIDGE_S bridged."""
+    speed = body_speed(joints, fps) if speed is None else speed
+    still = median_filter((speed < still_below).astype(np.int8),
                           size=max(1, int(round(SMOOTH_S * fps)) | 1), mode="nearest").astype(bool)
     ok = in_position(joints, kind) & still & present
     ok = _close_gaps(ok, int(round(BRIDGE_S * fps)))
@@ -458,11 +522,29 @@ def hold_feedback(report: HoldReport) -> list[Feedback]:
     return feedback
 
 
+def fault_words(label: str) -> dict[str, str]:
+    """How a hold's faults are named in a list: the kind itself ("hips sag"), or for a hold of the person's
+    own, whose kinds name only a part and a way, the check's words ("arms sank")."""
+    kind, checks = checks_for(label)
+    return {c.fault: c.words if kind == "own" else c.fault.replace("_", " ") for c in checks}
+
+
+def hold_title(label: str) -> str:
+    """The hold's name: the catalog's, or the one the person gave their own."""
+    from gyml.classify.personal import get_personal
+    from gyml.synth.catalog import CATALOG
+    if label in CATALOG:
+        return CATALOG[label].name
+    own = get_personal(label)
+    return own.name if own is not None else label.replace("_", " ")
+
+
 def hold_summary(report: HoldReport, title: str) -> str:
     name = title.lower()
     if report.start_s is None:
         return f"No {name} hold found."
-    faults = list(dict.fromkeys(s.fault.replace("_", " ") for s in report.segments))
+    said = fault_words(report.exercise)
+    faults = list(dict.fromkeys(said.get(s.fault, s.fault.replace("_", " ")) for s in report.segments))
     text = f"{name.capitalize()} held {report.time_under_tension_s:.1f} s, {report.good_form_s:.1f} s in good form"
     return text + (f"; to work on: {', '.join(faults)}." if faults else "; no form faults found.")
 
@@ -483,5 +565,6 @@ def coach_hold_analysis(seq: PoseSequence, prediction, gold: PoseSequence | None
     return feedback, extras, hold_summary(report, prediction.name), report.signal
 
 
-__all__ = ["HOLDS", "HoldCheck", "HoldReport", "coach_hold", "hold_feedback", "hold_summary", "is_hold",
+__all__ = ["HOLDS", "HoldCheck", "HoldReport", "coach_hold", "fault_words", "hold_feedback", "hold_summary",
+           "hold_title", "is_hold",
            "joints_available", "posture_signals", "reference_pose"]

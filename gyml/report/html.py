@@ -420,9 +420,12 @@ def write_report(result, path: str | Path, video_path: str | Path | None = None)
 
 def _hold_card(hold: dict) -> str:
     """A hold's times and its stretches of faulty posture (holds have no reps)."""
+    from gyml.coach.holds import fault_words
     if hold.get("start_s") is None:
         return '<div class="card"><b>Hold</b><p>No hold found.</p></div>'
-    rows = "".join(f'<tr><td>{html.escape(s["fault"].replace("_", " "))}</td><td>{s["start_s"]:.1f} s</td>'
+    said = fault_words(hold["exercise"])
+    rows = "".join(f'<tr><td>{html.escape(said.get(s["fault"], s["fault"].replace("_", " ")))}</td>'
+                   f'<td>{s["start_s"]:.1f} s</td>'
                    f'<td>{s["end_s"]:.1f} s</td><td>{html.escape(s["severity"])}</td></tr>'
                    for s in hold.get("segments", []))
     return (f'<div class="card"><b>Hold</b><p>{hold["start_s"]:.1f} s to {hold["end_s"]:.1f} s: '

@@ -158,14 +158,16 @@ class LiveCoach:
     def _hold_events(self, now: float, final: bool = False) -> list[LiveEvent]:
         """A cue when a posture fault of the hold has lasted long enough to be named (once per stretch),
         and at the end the hold's times. The window is the last minute of frames."""
-        from gyml.coach.holds import checks_for, coach_hold, hold_summary
-        from gyml.synth.catalog import CATALOG
+        from gyml.coach.holds import checks_for, coach_hold, hold_summary, hold_title
 
         if not self._joints:
             return []
         seq = self.window()
         offset = (self._ticks - len(self._joints)) / self.rate   # stream seconds of the window's first frame
-        report = coach_hold(seq, self.exercise)
+        if self.exercise not in self._golds:   # as offline: the person's stored gold, if any, once a set
+            from gyml.coach import gold as gold_library
+            self._golds[self.exercise] = (gold_library.find(self.exercise), None)
+        report = coach_hold(seq, self.exercise, self._golds[self.exercise][0])
         checks = {c.fault: c for c in checks_for(self.exercise)[1]}
         events = []
         for stretch in report.segments:
@@ -183,7 +185,7 @@ class LiveCoach:
                 self._hold_told[stretch.fault] = max(self._hold_told[stretch.fault], offset + stretch.end_s)
         if final:
             events.append(LiveEvent("cue", self.count, now, severity="info", exercise=self.exercise,
-                                    message=hold_summary(report, CATALOG[self.exercise].name)))
+                                    message=hold_summary(report, hold_title(self.exercise))))
         return events
 
     def _fill(self, at: float, rel: float, joints, confidence):
@@ -229,12 +231,17 @@ class LiveCoach:
         """The window recognised; a hold named HOLD_AGREE times in a row (once, with `agreeing` False) at
         HOLD_SURE or more becomes the exercise (`hold`), announced with one cue."""
         from gyml.classify.default import recognise
+        from gyml.classify.personal import PersonalPrediction, recognise_personal
         from gyml.coach.holds import is_hold
 
         if np.count_nonzero(np.stack(self._conf).max(axis=1) > 0) < HOLD_SEEN_S * self.rate:
             return []
-        prediction = recognise(self.window())
-        if prediction is None or not is_hold(prediction.label) or prediction.confidence < HOLD_SURE:
+        window = self.window()
+        # the person's own holds first, as offline; their verifier's acceptance is their sureness
+        prediction = recognise_personal(window) or recognise(window)
+        sure = isinstance(prediction, PersonalPrediction) or (prediction is not None
+                                                               and prediction.confidence >= HOLD_SURE)
+        if prediction is None or not is_hold(prediction.label) or not sure:
             self._hold_votes = (None, 0)
             return []
         label, votes = self._hold_votes
