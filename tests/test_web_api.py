@@ -188,3 +188,20 @@ def test_a_hold_is_listed_by_how_long_it_was_held_not_as_zero_reps(settings, tmp
         assert result["exercise"]["label"] == "plank" and result["reps"]["method"] == "hold"
         listed = client.get("/api/analyses").json()["analyses"][0]
         assert listed["count"] is None and listed["held_s"] == result["hold"]["time_under_tension_s"] > 5
+
+
+def test_the_exercise_list_offers_the_catalog_then_the_servers_own_exercises(client):
+    from gyml.classify import personal
+
+    listed = client.get("/api/exercises").json()["exercises"]
+    assert {"label": "plank", "name": "Plank", "hold": True} in listed and not any(e.get("own") for e in listed)
+    sets = [synthesize("bicep_curl", 5, seed=s) for s in (1, 2)]
+    personal.BACKGROUND_SETS, shipped = 1, personal.BACKGROUND_SETS
+    try:
+        personal.add("my_curl", sets, ["a.npz", "b.npz"])
+    finally:
+        personal.BACKGROUND_SETS = shipped
+    mine = client.get("/api/exercises").json()["exercises"][-1]
+    assert mine == {"label": "my_curl", "name": "My curl", "hold": False, "own": True}
+    (personal.exercises_dir() / "my_curl.json").write_text("{not json")   # damaged: the catalog still lists
+    assert client.get("/api/exercises").json()["exercises"][-1]["label"] != "my_curl"

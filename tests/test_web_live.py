@@ -206,3 +206,14 @@ def test_a_rep_set_is_not_taken_for_a_hold_while_the_person_gets_ready():
     events = _as_camera(type(seq)(joints, conf, seq.fps, source="synth"), coach)
     assert not coach.hold and coach.count == 6
     assert not [e for e in events if e.kind == "cue" and e.message.startswith("Looks like")]
+
+
+def test_a_hold_longer_than_the_counting_window_is_timed_whole():
+    # the live counter keeps the last minute of frames; a 94-s plank was told "held 60.0 s"
+    from gyml.synth import CATALOG, SynthConfig, synthesize
+
+    seq = synthesize(CATALOG["plank"], 30, seed=3, config=SynthConfig(noise_m=0.002))
+    assert seq.duration > 90
+    final = [e for e in _as_camera(seq, LiveCoach(exercise="plank")) if e.kind == "cue"][-1].message
+    held = float(final.split(" held ")[1].split(" s")[0])
+    assert held > seq.duration - 2, final

@@ -54,6 +54,7 @@ HOLD_STEP_S = 1.0    # a hold (a plank) is judged over the window this often
 HOLD_SURE = 0.8
 HOLD_AGREE = 2
 HOLD_SEEN_S = 2.0    # seconds of the person seen before the first try
+HOLD_KEEP_S = 1800.0  # a hold's frames are all kept (up to this long) for its times at the end
 
 
 @dataclass
@@ -119,6 +120,8 @@ class LiveCoach:
         if self.hold:
             self.exercise = check_exercise(exercise)
         self._hold_told: dict[str, float] = {}   # fault -> where (stream seconds) its last told stretch ended
+        # every frame of a hold (the counting window keeps only the last minute, and planks last longer)
+        self._held: deque = deque(maxlen=int(HOLD_KEEP_S * self.rate))
         self.hold_recognised_s: float | None = None   # when a hold was taken up from recognition (not named)
         self._hold_votes: tuple[str | None, int] = (None, 0)   # the hold recognised last, and how often in a row
 
@@ -157,13 +160,15 @@ class LiveCoach:
 
     def _hold_events(self, now: float, final: bool = False) -> list[LiveEvent]:
         """A cue when a posture fault of the hold has lasted long enough to be named (once per stretch),
-        and at the end the hold's times. The window is the last minute of frames."""
+        judged on the last minute of frames, and at the end the hold's times, judged on all of them."""
         from gyml.coach.holds import checks_for, coach_hold, hold_summary, hold_title
 
         if not self._joints:
             return []
-        seq = self.window()
-        offset = (self._ticks - len(self._joints)) / self.rate   # stream seconds of the window's first frame
+        frames = self._held if final and self._held else list(zip(self._joints, self._conf))
+        seq = PoseSequence(np.stack([j for j, _ in frames]), np.stack([c for _, c in frames]), self.rate,
+                           source="live")
+        offset = (self._ticks - len(frames)) / self.rate   # stream seconds of the first frame judged
         if self.exercise not in self._golds:   # as offline: the person's stored gold, if any, once a set
             from gyml.coach import gold as gold_library
             self._golds[self.exercise] = (gold_library.find(self.exercise), None)
@@ -212,6 +217,7 @@ class LiveCoach:
         now = self._ticks / self.rate
         step = self._ticks % max(1, round(HOLD_STEP_S * self.rate)) == 0
         if self.hold:   # a hold is timed, not counted: a sway is no rep
+            self._held.append((self._joints[-1], self._conf[-1]))
             return self._hold_events(now) if step else []
         before = self.counter.count
         self.counter.update(joints, confidence)
@@ -249,6 +255,7 @@ class LiveCoach:
         if agreeing and self._hold_votes[1] < HOLD_AGREE:
             return []
         self.hold, self.hold_recognised_s = True, now
+        self._held.extend(zip(self._joints, self._conf))   # the hold began within the window
         self.exercise, self._prediction = prediction.label, prediction
         return [LiveEvent("cue", 0, now, severity="info", exercise=prediction.label,
                           message=f"Looks like a {prediction.name.lower()} ({prediction.confidence:.0%}): "

@@ -114,11 +114,20 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     def limits() -> dict:
         return {"max_upload_bytes": settings.max_upload_bytes}
 
-    @app.get("/api/exercises", summary="The exercise catalog (names for the `exercise` field)")
+    @app.get("/api/exercises", summary="The exercise catalog, then the server's own exercises (names for the "
+             "`exercise` field; `hold`: timed, not counted)")
     def list_exercises() -> dict:
+        from gyml.classify.personal import list_personal
         from gyml.synth.catalog import CATALOG
 
-        return {"exercises": [{"label": key, "name": spec.name} for key, spec in sorted(CATALOG.items())]}
+        catalog = [{"label": key, "name": spec.name, "hold": spec.hold} for key, spec in sorted(CATALOG.items())]
+        try:
+            mine = list_personal()
+        except GymlError:   # a damaged stored exercise: the analysis of a recording says which and how to fix it
+            mine = []
+        own = [{"label": ex.label, "name": ex.name, "hold": ex.hold, "own": True} for ex in mine
+               if ex.label not in CATALOG]
+        return {"exercises": catalog + own}
 
     @app.get(UPLOAD_PATH, summary="All analyses, newest first")
     def list_analyses() -> dict:
