@@ -175,6 +175,9 @@ def test_a_named_hold_is_timed_live_and_its_posture_fault_told_once_when_it_star
     began = good.duration
     assert abs(faults[0].rep_end_s - began) < 1.5 and faults[0].time_s - began < 2.5
     assert "held" in cues[-1].message and "hips sag" in cues[-1].message and coach.count == 0
+    # and each second, how long it has been held so far (the page shows it where a set shows its count)
+    ticks = [e.held_s for e in events if e.kind == "hold"]
+    assert len(ticks) >= seq.duration - 3 and ticks == sorted(ticks) and ticks[-1] > seq.duration - 3
     clean = [e for e in _as_camera(_plank(seed=5), LiveCoach(exercise="plank")) if e.kind == "cue"]
     assert len(clean) == 1 and "no form faults" in clean[0].message
 

@@ -62,7 +62,7 @@ class LiveEvent:
     """What the live coach tells the person: the count changed, a rep's cue, or that a cue is taken back
     (its rep was withdrawn from the count after the cue was sent)."""
 
-    kind: str                  # "count", "cue" or "retract"
+    kind: str                  # "count", "cue", "retract", or "hold" (each second of a hold: held_s so far)
     count: int                 # reps counted so far
     time_s: float              # the stream time (the frames' own clock) at which it was decided
     rep: int | None = None     # the rep a cue is about (1-based: its place in the count when cued)
@@ -71,6 +71,7 @@ class LiveEvent:
     message: str | None = None
     severity: str | None = None      # "fault" (something to fix), "info" (fine, or nothing to compare with)
     exercise: str | None = None
+    held_s: float | None = None      # a hold: seconds held so far (in the hold's position and still)
     # with LiveCoach(defer_coaching=True), a cue's message is filled in by calling judge() (elsewhere)
     judge: Callable[[], LiveEvent] | None = field(default=None, repr=False, compare=False)
 
@@ -122,6 +123,7 @@ class LiveCoach:
         self._hold_told: dict[str, float] = {}   # fault -> where (stream seconds) its last told stretch ended
         # every frame of a hold (the counting window keeps only the last minute, and planks last longer)
         self._held: deque = deque(maxlen=int(HOLD_KEEP_S * self.rate))
+        self._hold_began: float | None = None   # stream seconds the hold was first found to begin
         self.hold_recognised_s: float | None = None   # when a hold was taken up from recognition (not named)
         self._hold_votes: tuple[str | None, int] = (None, 0)   # the hold recognised last, and how often in a row
 
@@ -188,6 +190,11 @@ class LiveCoach:
         for stretch in report.segments:   # a stretch still going on stays told while it lasts
             if self._hold_told.get(stretch.fault, -1.0) >= offset + stretch.start_s:
                 self._hold_told[stretch.fault] = max(self._hold_told[stretch.fault], offset + stretch.end_s)
+        if report.start_s is not None and not final:
+            if self._hold_began is None:
+                self._hold_began = offset + report.start_s
+            events.append(LiveEvent("hold", self.count, now, exercise=self.exercise,
+                                    held_s=round(offset + report.end_s - self._hold_began, 1)))
         if final:
             events.append(LiveEvent("cue", self.count, now, severity="info", exercise=self.exercise,
                                     message=hold_summary(report, hold_title(self.exercise))))
@@ -500,13 +507,15 @@ def _announce(event: LiveEvent, on_rep, on_cue) -> None:
 
 
 def _count_frames(timed, live_coach: LiveCoach, estimator, writer, viewer, on_rep, on_cue) -> None:
+    held = None   # a hold's seconds so far, drawn instead of the count
     with estimator, quiet_native_logs():
         for stamp, rgb, _dropped in timed:
             joints, conf = pose_of(estimator, rgb)
             for event in live_coach.add(stamp, joints, conf):
                 _announce(event, on_rep, on_cue)
+                held = event.held_s if event.kind == "hold" else held
             if writer or viewer:
-                shown = draw_count(rgb, live_coach.count)
+                shown = draw_count(rgb, live_coach.count, held if live_coach.hold else None)
                 if writer:
                     writer.write(shown)
                 if viewer:
@@ -522,12 +531,13 @@ def pose_of(estimator, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray |
     return frame.joints[0], frame.confidence[0]
 
 
-def draw_count(rgb: np.ndarray, count: int) -> np.ndarray:
-    """A copy of the frame with the count written in its top-left corner."""
+def draw_count(rgb: np.ndarray, count: int, held_s: float | None = None) -> np.ndarray:
+    """A copy of the frame with the count (a hold: the seconds held) written in its top-left corner."""
     import cv2
 
     frame = np.array(rgb, order="C")   # a copy: the caller's frame stays clean
-    cv2.putText(frame, f"reps: {count}", (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (255, 255, 255), 3)
+    text = f"reps: {count}" if held_s is None else f"held: {held_s:.0f} s"
+    cv2.putText(frame, text, (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (255, 255, 255), 3)
     return frame
 
 

@@ -4,7 +4,8 @@ and each rep's cue.
 Protocol on /ws/live: the client may first send {"type": "start", "exercise": NAME | null}; then binary
 messages, each an 8-byte little-endian float64 timestamp (seconds, the client's clock) followed by a
 JPEG frame; {"type": "stop"} ends the set. The server sends {"type": "ready"} once the pose model is
-loaded, {"type": "count", ...} and {"type": "cue", ...} events (LiveEvent fields; times on the client's
+loaded, {"type": "count", ...}, {"type": "hold", "held_s": ...} (each second of a hold) and
+{"type": "cue", ...} events (LiveEvent fields; times on the client's
 clock, so the client can tell how long after a rep's end its cue arrived), {"type": "stats", ...} each
 second (frames received, processed and dropped per second) and {"type": "final", "count": N, "reps":
 [{"rep_id", "end_s"}, ...]} (the final count's reps, each rep's end on the client's clock; for a hold,

@@ -3,7 +3,7 @@
 const SEND_FPS = 15, WIDTH = 320, MAX_BUFFERED = 200000;
 const $ = (x) => document.getElementById(x);
 let socket = null, stream = null, timer = null, sending = false;
-window.gymlLive = {cues: [], delays: [], retracted: [], stats: null, count: 0, final: null};
+window.gymlLive = {cues: [], delays: [], retracted: [], stats: null, count: 0, held: null, final: null};
 fillExercises($("exercise"));
 
 function say(text) {
@@ -15,6 +15,10 @@ function say(text) {
 function onEvent(message) {
   if (message.type === "ready") $("live-status").textContent = "Counting: start your set.";
   else if (message.type === "count") { $("count").textContent = message.count; window.gymlLive.count = message.count; }
+  else if (message.type === "hold") {   // a hold is timed: its seconds where a set shows its count
+    $("count-label").textContent = "Held"; $("count").textContent = `${message.held_s.toFixed(0)} s`;
+    window.gymlLive.held = message.held_s;
+  }
   else if (message.type === "cue") {
     // a rep's cue, or a hold's (no rep: a posture fault since rep_end_s, or the hold's times at the end)
     const rep = message.rep_id !== undefined && message.rep_id !== null;
@@ -43,7 +47,8 @@ function onEvent(message) {
     window.gymlLive.stats = message;
     $("rate").textContent = `pose at ${message.processed_fps} frames/s of ${message.received_fps} sent`;
   } else if (message.type === "final") {
-    window.gymlLive.final = message.count; $("count").textContent = message.count;
+    window.gymlLive.final = message.count;
+    if (!message.hold) $("count").textContent = message.count;
     $("live-status").textContent = message.hold ? "Hold finished: its times are the last cue."
                                                 : `Set finished: ${message.count} reps.`;
   } else if (message.type === "error") $("live-error").textContent = message.message;
