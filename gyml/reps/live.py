@@ -264,9 +264,10 @@ class LiveCoach:
         self.hold, self.hold_recognised_s = True, now
         self._held.extend(zip(self._joints, self._conf))   # the hold began within the window
         self.exercise, self._prediction = prediction.label, prediction
+        # an own exercise's score is the verifier's, not a probability: no percentage for it
+        sureness = "" if isinstance(prediction, PersonalPrediction) else f" ({prediction.confidence:.0%})"
         return [LiveEvent("cue", 0, now, severity="info", exercise=prediction.label,
-                          message=f"Looks like a {prediction.name.lower()} ({prediction.confidence:.0%}): "
-                                  f"timing the hold.")]
+                          message=f"Looks like a {prediction.name.lower()}{sureness}: timing the hold.")]
 
     def _cues(self, now: float, final: bool = False) -> list[LiveEvent]:
         """Retractions of cued reps that are gone (withdrawn from the count, or, not yet in it, no longer
