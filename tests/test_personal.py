@@ -284,3 +284,20 @@ def test_a_hold_of_ones_own_is_recognised_and_timed_live(scale_ready):
     assert coach.hold and coach.exercise == "squat_hold" and coach.count == 0, cues
     assert cues[0] == "Looks like a squat hold: timing the hold." and cues[-1].startswith("Squat hold held"), cues
     assert any(c.startswith("Knees straightened at") for c in cues), cues
+
+
+def test_an_exercise_of_ones_own_is_recognised_live_as_offline(scale_ready):
+    # live coaching asked only the default model: a set of one's own was named and coached as a catalog one
+    from gyml.reps.live import LiveCoach
+    from gyml.synth.motion import synthesize
+
+    personal.add("side_raise", [synthesize("lateral_raise", 5, seed=s) for s in (4, 5, 6)], ["a", "b", "c"])
+    today = synthesize("lateral_raise", 5, seed=7)
+    assert analyze_sequence(today, "today.npz").analysis.exercise.label == "side_raise"
+    coach = LiveCoach()
+    events = []
+    for k in range(int(today.duration * 15)):
+        events += coach.add(k / 15, today.joints[min(len(today) - 1, int(k / 15 * today.fps))])
+    events += coach.finish()
+    cues = [e for e in events if e.kind == "cue"]
+    assert cues and {c.exercise for c in cues} == {"Side raise"}, [(c.exercise, c.message) for c in cues]

@@ -345,6 +345,7 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
     """One rep's cue (message, severity, exercise name) from the frames of `seq` (starting at grid frame
     `offset`); the exercise is recognised on them while the set is young, then kept."""
     from gyml.classify.default import recognise
+    from gyml.classify.personal import recognise_personal
     from gyml.coach.reading import upside_down_warning
     from gyml.coach.session import coach_session
     from gyml.pose.kinematics import Kinematics
@@ -354,7 +355,9 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
     kinematics = Kinematics(seq)
     if coach._prediction is None or (coach.exercise is None and coach._predicted_frames < RECOGNISE_UNTIL_S
                                      * coach.rate and len(seq) > coach._predicted_frames):
-        coach._prediction = recognise(seq, coach.exercise, kinematics=kinematics)
+        # the person's own exercises first, as offline (gyml.pipeline)
+        coach._prediction = recognise_personal(seq, coach.exercise, kinematics=kinematics) or \
+            recognise(seq, coach.exercise, kinematics=kinematics)
         coach._predicted_frames = len(seq)
     prediction = coach._prediction
     name = None if prediction is None else prediction.name
