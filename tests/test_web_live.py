@@ -220,3 +220,23 @@ def test_a_hold_longer_than_the_counting_window_is_timed_whole():
     final = [e for e in _as_camera(seq, LiveCoach(exercise="plank")) if e.kind == "cue"][-1].message
     held = float(final.split(" held ")[1].split(" s")[0])
     assert held > seq.duration - 2, final
+
+
+def test_lying_still_before_sit_ups_is_left_for_the_reps():
+    # lying still reads as a plank; before, the hold stuck and the sit-ups were never counted
+    from gyml.reps.counter import count_reps
+    from gyml.synth import CATALOG, SynthConfig, synthesize
+
+    seq = synthesize(CATALOG["sit_up"], 6, seed=2, config=SynthConfig(noise_m=0.005))
+    rng = np.random.default_rng(0)
+    n = int(6 * seq.fps)
+    still = seq.joints[:1] + rng.normal(0, 0.004, (n, *seq.joints.shape[1:]))
+    joined = type(seq)(np.concatenate([still, seq.joints]).astype(np.float32),
+                       np.concatenate([np.repeat(seq.confidence[:1], n, 0), seq.confidence]), seq.fps,
+                       source="synth")
+    coach = LiveCoach(defer_coaching=True)
+    events = _as_camera(joined, coach)
+    cues = [e.message for e in events if e.kind == "cue"]
+    assert cues[0].startswith("Looks like a plank") and "held" in cues[1], cues
+    assert not coach.hold and coach.count == count_reps(seq).count == 6
+    assert [e.count for e in events if e.kind == "count"][-1] == 6

@@ -55,6 +55,9 @@ HOLD_SURE = 0.8
 HOLD_AGREE = 2
 HOLD_SEEN_S = 2.0    # seconds of the person seen before the first try
 HOLD_KEEP_S = 1800.0  # a hold's frames are all kept (up to this long) for its times at the end
+# A hold taken up from recognition (not named) is left for reps once this many are counted after it ended
+# and the frames since are not recognised as a hold: lying still before sit-ups reads as a plank
+HOLD_LEAVE_REPS = 2
 
 
 @dataclass
@@ -124,7 +127,9 @@ class LiveCoach:
         # every frame of a hold (the counting window keeps only the last minute, and planks last longer)
         self._held: deque = deque(maxlen=int(HOLD_KEEP_S * self.rate))
         self._hold_began: float | None = None   # stream seconds the hold was first found to begin
+        self._hold_ended: float | None = None   # and where it last read as ending
         self.hold_recognised_s: float | None = None   # when a hold was taken up from recognition (not named)
+        self.holds_left: list[str] = []   # recognised holds left for reps (their exercise), in order
         self._hold_votes: tuple[str | None, int] = (None, 0)   # the hold recognised last, and how often in a row
 
     @property
@@ -193,8 +198,9 @@ class LiveCoach:
         if report.start_s is not None and not final:
             if self._hold_began is None:
                 self._hold_began = offset + report.start_s
+            self._hold_ended = offset + report.end_s
             events.append(LiveEvent("hold", self.count, now, exercise=self.exercise,
-                                    held_s=round(offset + report.end_s - self._hold_began, 1)))
+                                    held_s=round(self._hold_ended - self._hold_began, 1)))
         if final:
             events.append(LiveEvent("cue", self.count, now, severity="info", exercise=self.exercise,
                                     message=hold_summary(report, hold_title(self.exercise))))
@@ -225,7 +231,9 @@ class LiveCoach:
         step = self._ticks % max(1, round(HOLD_STEP_S * self.rate)) == 0
         if self.hold:   # a hold is timed, not counted: a sway is no rep
             self._held.append((self._joints[-1], self._conf[-1]))
-            return self._hold_events(now) if step else []
+            if not step:
+                return []
+            return self._hold_events(now) + self._leave_hold(now)
         before = self.counter.count
         self.counter.update(joints, confidence)
         events = []
@@ -238,6 +246,42 @@ class LiveCoach:
         if self.counter.runs == self._runs_seen:
             return events   # no counting run this frame: nothing about the reps changed
         self._runs_seen = self.counter.runs
+        return events + self._cues(now)
+
+    def _leave_hold(self, now: float) -> list[LiveEvent]:
+        """A recognised hold the person has left for reps: HOLD_LEAVE_REPS counted in the frames since it
+        ended, which are not themselves recognised as a hold. The hold's times are told, and the reps
+        are counted from its end on (a named hold is never left)."""
+        from gyml.classify.default import recognise
+        from gyml.coach.holds import is_hold
+        from gyml.reps.counter import count_reps
+
+        first = self._ticks - len(self._joints)
+        if self.hold_recognised_s is None or self._hold_ended is None:
+            return []
+        start = max(first, int(round(self._hold_ended * self.rate)))
+        frames = list(zip(self._joints, self._conf))[start - first:]
+        if len(frames) < 2 * self.rate:
+            return []
+        since = PoseSequence(np.stack([j for j, _ in frames]), np.stack([c for _, c in frames]), self.rate,
+                             source="live")
+        if count_reps(since).count < HOLD_LEAVE_REPS:
+            return []
+        prediction = recognise(since)
+        if prediction is not None and is_hold(prediction.label):
+            return []
+        events = self._hold_events(now, final=True)   # the hold's times, up to its end
+        counter = StreamingCounter(self.rate, step_s=COUNT_STEP_S, latency_s=COUNT_LATENCY_S,
+                                   orient_by_reps=True)
+        counter.frames_seen = start   # the count starts where the hold ended, on the stream's own frames
+        for joints, confidence in frames:
+            counter.update(joints, confidence)
+        self.counter, self._runs_seen = counter, counter.runs
+        self.holds_left.append(self.exercise)
+        self.hold, self.hold_recognised_s, self.exercise, self._prediction = False, None, None, None
+        self._held.clear()
+        self._hold_told, self._hold_began, self._hold_ended, self._hold_votes = {}, None, None, (None, 0)
+        events.append(LiveEvent("count", counter.count, now))
         return events + self._cues(now)
 
     def _recognise_hold(self, now: float, agreeing: bool = True) -> list[LiveEvent]:
