@@ -232,6 +232,8 @@ def test_live_coaching_from_a_camera_counts_and_cues(server, page):
     assert int(page.inner_text("#count")) >= 1
     assert page.locator("#cues li").first.inner_text().startswith("Rep 1: ")
     assert page.inner_text("#cue").startswith("Rep ")
+    # what gyml takes the exercise for, and how sure it is (before, the live page never said)
+    assert page.inner_text("#exercise-now").startswith("Exercise: Push-up (")
     page.wait_for_function("window.gymlLive.stats !== null", timeout=10_000)
     assert "frames/s" in page.inner_text("#rate")
     ids = page.eval_on_selector_all("#cues li", "items => items.map(li => li.dataset.repId)")
@@ -289,6 +291,7 @@ def test_live_coaching_recognises_a_plank_from_the_camera_and_times_it(server, p
                                timeout=90_000)
         page.wait_for_function("window.gymlLive.held !== null", timeout=10_000)
         assert page.inner_text("#count-label") == "Held" and page.inner_text("#count").endswith(" s")
+        assert page.inner_text("#exercise-now").startswith("Exercise: Plank (")
         page.click("#stop")
         page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
         assert "Plank held" in page.inner_text("#cue")

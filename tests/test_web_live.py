@@ -35,6 +35,10 @@ def test_live_coach_counts_and_cues_each_rep_from_dropped_frames(clip):
     cues = [e for e in events if e.kind == "cue"]
     assert coach.count == labelled == count_reps(seq).count
     assert [c.rep for c in cues] == list(range(1, labelled + 1))
+    # each cue says what the exercise is taken for, and how sure
+    label = clip.split("__")[0].rstrip("s").replace("-", "")
+    assert all(c.exercise_text and c.exercise_text.lower().replace("-", "").startswith(label) for c in cues), \
+        [c.exercise_text for c in cues]
     assert all(c.message.startswith(f"Rep {c.rep}: ") and len(c.message) > 12 for c in cues)
     # decided on the frames' clock within 1.5 s of the rep's end (the end of the stream for the last)
     end_of_stream = (len(seq) - 1) / seq.fps
@@ -240,3 +244,16 @@ def test_lying_still_before_sit_ups_is_left_for_the_reps():
     assert cues[0].startswith("Looks like a plank") and "held" in cues[1], cues
     assert not coach.hold and coach.count == count_reps(seq).count == 6
     assert [e.count for e in events if e.kind == "count"][-1] == 6
+
+
+def test_the_exercise_is_shown_with_how_sure_and_marked_when_a_guess():
+    from gyml.classify.personal import PersonalPrediction
+    from gyml.report.analysis import ExercisePrediction
+    from gyml.reps.live import shown_exercise
+
+    assert shown_exercise(ExercisePrediction("squat", "Squat", 0.92)) == "Squat (92%)"
+    assert shown_exercise(ExercisePrediction("squat", "Squat", 0.41, guess=True)) == \
+        "looks like squat (41%, a guess)"
+    assert shown_exercise(ExercisePrediction("squat", "Squat", 1.0), named=True) == "Squat"
+    assert shown_exercise(PersonalPrediction("box_step", "Box step", 0.9)) == "Box step (yours)"
+    assert shown_exercise(None) is None

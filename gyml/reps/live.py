@@ -75,6 +75,7 @@ class LiveEvent:
     severity: str | None = None      # "fault" (something to fix), "info" (fine, or nothing to compare with)
     exercise: str | None = None
     held_s: float | None = None      # a hold: seconds held so far (in the hold's position and still)
+    exercise_text: str | None = None  # how the exercise is shown: "Squat (92%)", "looks like ... (a guess)"
     # with LiveCoach(defer_coaching=True), a cue's message is filled in by calling judge() (elsewhere)
     judge: Callable[[], LiveEvent] | None = field(default=None, repr=False, compare=False)
 
@@ -117,12 +118,15 @@ class LiveCoach:
         self._predicted_frames = 0
         self._golds: dict[str, tuple[PoseSequence | None, RepCount | None]] = {}
         self.frames_in = 0
+        self.exercise_text: str | None = None   # the exercise as the cues show it (see shown_exercise)
         # A named hold is timed and its posture coached as it goes (gyml.coach.holds), not counted.
         from gyml.coach.holds import is_hold
         from gyml.validate import check_exercise
         self.hold = coach and exercise is not None and is_hold(check_exercise(exercise))
         if self.hold:
+            from gyml.coach.holds import hold_title
             self.exercise = check_exercise(exercise)
+            self.exercise_text = hold_title(self.exercise)
         self._hold_told: dict[str, float] = {}   # fault -> where (stream seconds) its last told stretch ended
         # every frame of a hold (the counting window keeps only the last minute, and planks last longer)
         self._held: deque = deque(maxlen=int(HOLD_KEEP_S * self.rate))
@@ -189,7 +193,7 @@ class LiveCoach:
             self._hold_told[stretch.fault] = end if final else now
             check = checks[stretch.fault]
             events.append(LiveEvent("cue", self.count, now, rep_end_s=start, severity=stretch.severity,
-                                    exercise=self.exercise,
+                                    exercise=self.exercise, exercise_text=self.exercise_text,
                                     message=f"{check.words[0].upper()}{check.words[1:]} at {start:.1f} s "
                                             f"({check.amount(stretch.deviation)} off the reference)."))
         for stretch in report.segments:   # a stretch still going on stays told while it lasts
@@ -203,6 +207,7 @@ class LiveCoach:
                                     held_s=round(self._hold_ended - self._hold_began, 1)))
         if final:
             events.append(LiveEvent("cue", self.count, now, severity="info", exercise=self.exercise,
+                                    exercise_text=self.exercise_text,
                                     message=hold_summary(report, hold_title(self.exercise))))
         return events
 
@@ -279,6 +284,7 @@ class LiveCoach:
         self.counter, self._runs_seen = counter, counter.runs
         self.holds_left.append(self.exercise)
         self.hold, self.hold_recognised_s, self.exercise, self._prediction = False, None, None, None
+        self.exercise_text = None
         self._held.clear()
         self._hold_told, self._hold_began, self._hold_ended, self._hold_votes = {}, None, None, (None, 0)
         events.append(LiveEvent("count", counter.count, now))
@@ -310,7 +316,9 @@ class LiveCoach:
         self.exercise, self._prediction = prediction.label, prediction
         # an own exercise's score is the verifier's, not a probability: no percentage for it
         sureness = "" if isinstance(prediction, PersonalPrediction) else f" ({prediction.confidence:.0%})"
+        self.exercise_text = shown_exercise(prediction)
         return [LiveEvent("cue", 0, now, severity="info", exercise=prediction.label,
+                          exercise_text=self.exercise_text,
                           message=f"Looks like a {prediction.name.lower()}{sureness}: timing the hold.")]
 
     def _cues(self, now: float, final: bool = False) -> list[LiveEvent]:
@@ -377,6 +385,7 @@ class LiveCoach:
 
         def judge() -> LiveEvent:
             message, event.severity, event.exercise = coach_rep(self, seg, seq, offset)
+            event.exercise_text = self.exercise_text
             event.message = f"Rep {number}: {message}"
             event.judge = None
             return event
@@ -405,6 +414,7 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
         coach._predicted_frames = len(seq)
     prediction = coach._prediction
     name = None if prediction is None else prediction.name
+    coach.exercise_text = shown_exercise(prediction, named=coach.exercise is not None)
     upside_down, _ = upside_down_warning(None if prediction is None else prediction.label,
                                          kinematics.raw_angles[local.start:local.end + 1])
     if upside_down:  # the cues would be about the wrong limbs (gyml.coach.reading)
@@ -424,6 +434,22 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
     if prediction is None or prediction.label == "unknown":
         return "Counted (exercise not recognised, so no form check).", "info", name
     return f"Counted (no reference to check {prediction.name.lower()} form against).", "info", name
+
+
+def shown_exercise(prediction, named: bool = False) -> str | None:
+    """The exercise as live coaching shows it: named by the person, its name; recognised, with how sure
+    ("Squat (92%)"), marked when it is a guess, or when it is one of the person's own."""
+    from gyml.classify.personal import PersonalPrediction
+
+    if prediction is None or prediction.label == "unknown":
+        return None if prediction is None else "not recognised"
+    if named:
+        return prediction.name
+    if isinstance(prediction, PersonalPrediction):
+        return f"{prediction.name} (yours)"
+    if prediction.guess:
+        return f"looks like {prediction.name.lower()} ({prediction.confidence:.0%}, a guess)"
+    return f"{prediction.name} ({prediction.confidence:.0%})"
 
 
 def _without_rep_prefix(message: str) -> str:

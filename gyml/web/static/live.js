@@ -27,6 +27,7 @@ function onEvent(message) {
     const rep = message.rep_id !== undefined && message.rep_id !== null;
     const delay = message.rep_end_s === undefined ? null : performance.now() / 1000 - message.rep_end_s;
     window.gymlLive.cues.push(message);
+    if (message.exercise_text) $("exercise-now").textContent = `Exercise: ${message.exercise_text}`;
     if (rep) window.gymlLive.delays.push(delay);
     $("cue").textContent = message.message; $("cue").className = message.severity;
     $("delay").textContent = delay === null ? "" :
