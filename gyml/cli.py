@@ -588,11 +588,18 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
     check_outputs([video], {"--output": output})
     if exercise:
         exercise = check_exercise(exercise)
+    shown: list[str | None] = [None]
+
+    def on_cue(event) -> None:
+        if event.exercise_text and event.exercise != shown[0]:   # what it is taken for, when that changes
+            shown[0] = event.exercise
+            out.print(f"{event.time_s:6.1f} s: exercise: {event.exercise_text}", highlight=False)
+        out.print(f"{event.time_s:6.1f} s: {event.message}", highlight=False, soft_wrap=True)
+
     coach = run_live(video if video is not None else camera, output=output, serve_port=serve,
                      on_rep=lambda n, t: out.print(f"{t:6.1f} s: {n} rep{'s' if n != 1 else ''}"),
                      on_serve=lambda url: out.print(f"watch at {url}"), realtime=realtime, exercise=exercise,
-                     on_cue=(lambda e: out.print(f"{e.time_s:6.1f} s: {e.message}", highlight=False,
-                                                 soft_wrap=True)) if cues else None, coach=cues)
+                     on_cue=on_cue if cues else None, coach=cues)
     if not coach.hold:   # a hold's last line is its times
         out.print(f"total: {coach.count} reps")
 

@@ -47,6 +47,9 @@ def test_live_on_a_real_video(tmp_path):
                        capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr
     assert "total: 4 reps" in r.stdout and out.stat().st_size > 10_000
+    # what the set is taken for is said once, with how sure, before its first cue
+    shown = [line for line in r.stdout.splitlines() if ": exercise: " in line]
+    assert len(shown) == 1 and "exercise: Push-up (" in shown[0], r.stdout
     # protobuf's deprecation notice under MediaPipe, on every frame, is not the input's doing: no note
     assert "warning" not in r.stderr, r.stderr
     from gyml.pose.readers.video import probe_video
