@@ -185,3 +185,12 @@ def test_a_holds_report_shows_each_posture_fault_on_the_body():
     assert not any(c[1] == "hip" for i in np.flatnonzero(~inside) for c in here[i])
     # the drawn body is the person's, not a heap of zeros (the take has no hands or feet)
     assert len(set(re.findall(r'<line x1="([0-9.]+)"', cards[0]))) > 10
+
+
+def test_the_report_marks_a_guess_and_ones_own_exercise():
+    from gyml.synth.motion import synthesize
+
+    result = analyze_sequence(synthesize("squat", 3, seed=1), "set.npz")
+    assert "Squat (" in render_report(result)
+    result.analysis.exercise.guess, result.analysis.exercise.confidence = True, 0.41
+    assert "looks like squat (41%, a guess)" in render_report(result)   # it read "Squat (41%)"

@@ -161,6 +161,8 @@ def test_upload_a_real_video_and_read_the_count_and_cues(server, page):
     job = server.get("/api/analyses/" + page.url.rstrip("/").split("/")[-1])
     assert job["status"] == "done"
     assert page.inner_text("#count") == str(_labelled(UPLOAD_CLIP)) == str(job["result"]["reps"]["count"])
+    assert page.inner_text("#exercise") == f"{job['result']['exercise']['name']} " \
+        f"({round(100 * job['result']['exercise']['confidence'])}%)"
     shown = page.locator("#cues li").all_inner_texts()
     assert shown == [f["message"] for f in job["result"]["feedback"]] and shown
     assert page.locator("#reps tbody tr").count() == job["result"]["reps"]["count"]

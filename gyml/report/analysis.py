@@ -26,6 +26,19 @@ class ExercisePrediction:
                 "top": [{"label": lab, "confidence": round(float(c), 4)} for lab, c in self.top]}
 
 
+def exercise_text(exercise: dict | None) -> str:
+    """How the report, the web pages and live coaching name the exercise (`ExercisePrediction.to_dict()`):
+    "Squat (92%)"; a guess marked as one; one of the person's own marked as theirs (its score is a
+    verifier's, not a probability)."""
+    if exercise is None or exercise.get("label") == "unknown":
+        return "not recognised"
+    if "personal" in exercise:
+        return f"{exercise['name']} (yours)"
+    if exercise.get("guess"):
+        return f"looks like {exercise['name'].lower()} ({exercise['confidence']:.0%}, a guess)"
+    return f"{exercise['name']} ({exercise['confidence']:.0%})"
+
+
 @dataclass
 class Feedback:
     rep: int | None

@@ -17,7 +17,7 @@ import numpy as np
 
 from gyml.pose.sequence import write_atomically
 from gyml.pose.skeleton import JOINT, PARENTS
-from gyml.report.analysis import Analysis
+from gyml.report.analysis import Analysis, exercise_text
 from gyml.reps.counter import RepSegment
 
 _CSS = """
@@ -364,7 +364,7 @@ def render_html(analysis: Analysis, signal: np.ndarray | None = None) -> str:
 def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
     esc = html.escape
     exercise = a["exercise"]
-    ex_text = "not recognised" if exercise is None else f'{esc(exercise["name"])} ({exercise["confidence"]:.0%})'
+    ex_text = esc(exercise_text(exercise))
     reps = a["reps"]
     metrics = {m["rep"]: m for m in a.get("rep_metrics", [])}
 

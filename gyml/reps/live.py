@@ -439,17 +439,11 @@ def coach_rep(coach: LiveCoach, seg: RepSegment, seq: PoseSequence, offset: int)
 def shown_exercise(prediction, named: bool = False) -> str | None:
     """The exercise as live coaching shows it: named by the person, its name; recognised, with how sure
     ("Squat (92%)"), marked when it is a guess, or when it is one of the person's own."""
-    from gyml.classify.personal import PersonalPrediction
+    from gyml.report.analysis import exercise_text
 
-    if prediction is None or prediction.label == "unknown":
-        return None if prediction is None else "not recognised"
-    if named:
-        return prediction.name
-    if isinstance(prediction, PersonalPrediction):
-        return f"{prediction.name} (yours)"
-    if prediction.guess:
-        return f"looks like {prediction.name.lower()} ({prediction.confidence:.0%}, a guess)"
-    return f"{prediction.name} ({prediction.confidence:.0%})"
+    if prediction is None:
+        return None
+    return prediction.name if named and prediction.label != "unknown" else exercise_text(prediction.to_dict())
 
 
 def _without_rep_prefix(message: str) -> str:

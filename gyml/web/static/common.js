@@ -25,3 +25,11 @@ async function fillExercises(select) {
   }
 }
 function when(seconds) { return new Date(seconds * 1000).toLocaleString(); }
+
+// as gyml.report.analysis.exercise_text: a guess marked as one, a person's own exercise as theirs
+function exerciseText(e) {
+  if (!e || e.label === "unknown") return "not recognised";
+  if (e.personal) return `${e.name} (yours)`;
+  const sure = `${Math.round(e.confidence * 100)}%`;
+  return e.guess ? `looks like ${e.name.toLowerCase()} (${sure}, a guess)` : `${e.name} (${sure})`;
+}

@@ -16,7 +16,7 @@ function show(a) {
   if (a.status === "failed") { $("error").hidden = false; $("error").textContent = `The analysis failed: ${a.error}`; return true; }
   const r = a.result;
   $("done").hidden = false;
-  $("exercise").textContent = r.exercise ? `${r.exercise.name} (${Math.round(r.exercise.confidence * 100)}%)` : "not recognised";
+  $("exercise").textContent = exerciseText(r.exercise);
   // a hold is timed, not counted: its time under tension where a set shows its count, and no reps table
   const hold = r.reps.method === "hold" ? (r.hold || {}) : null;
   $("count-label").textContent = hold ? "Held" : "Repetitions";
