@@ -35,6 +35,7 @@ SEVERE = 1.5            # a stretch whose median deviation exceeds this many tol
 
 LONG_AXIS_FROM_VERTICAL = 45.0   # plank / side plank: the ankle-shoulder line lies flatter than this
 WALL_SIT_KNEE = 45.0             # wall sit: knees bent more than this, trunk within 45 degrees of upright
+PRONE_FACING = 0.5               # plank: the chest's direction at least this far towards the floor (cosine)
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,11 @@ def in_position(joints: np.ndarray, kind: str) -> np.ndarray:
         if kind == "side":
             left = _unit(j[:, JOINT["left_shoulder"]] - j[:, JOINT["right_shoulder"]])
             flat &= np.abs(left @ up) > np.cos(np.radians(45.0))
+        else:   # prone: the chest towards the floor (a body lying on its back is no plank)
+            left = (j[:, JOINT["left_hip"]] - j[:, JOINT["right_hip"]]) + \
+                (j[:, JOINT["left_shoulder"]] - j[:, JOINT["right_shoulder"]])
+            left = _unit(left - _dot(left, along)[:, None] * along)
+            flat &= np.cross(left, along) @ up < -PRONE_FACING
         return flat
 
 

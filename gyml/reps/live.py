@@ -311,6 +311,10 @@ class LiveCoach:
         self._hold_votes = (prediction.label, votes + 1 if label == prediction.label else 1)
         if agreeing and self._hold_votes[1] < HOLD_AGREE:
             return []
+        from gyml.coach.holds import checks_for, find_hold
+        if find_hold(window.joints, window.present, window.fps, checks_for(prediction.label)[0]) is None:
+            self._hold_votes = (None, 0)   # the body is not in the hold's position (lying on the back)
+            return []
         self.hold, self.hold_recognised_s = True, now
         self._held.extend(zip(self._joints, self._conf))   # the hold began within the window
         self.exercise, self._prediction = prediction.label, prediction
