@@ -293,6 +293,7 @@ def test_live_coaching_recognises_a_plank_from_the_camera_and_times_it(server, p
                                timeout=90_000)
         page.wait_for_function("window.gymlLive.held !== null", timeout=10_000)
         assert page.inner_text("#count-label") == "Held" and page.inner_text("#count").endswith(" s")
+        assert page.inner_text("#cue-label") == "Last cue" and page.inner_text("#live-status") == "Timing the hold."
         assert page.inner_text("#exercise-now").startswith("Exercise: Plank (")
         page.click("#stop")
         page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)

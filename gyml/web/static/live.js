@@ -16,10 +16,12 @@ function onEvent(message) {
   if (message.type === "ready") $("live-status").textContent = "Counting: start your set.";
   else if (message.type === "count") {   // (after a hold left for reps, the count takes its place again)
     $("count-label").textContent = "Repetitions"; $("count").textContent = message.count;
+    $("cue-label").textContent = "Last rep";
     window.gymlLive.count = message.count; window.gymlLive.held = null;
   }
   else if (message.type === "hold") {   // a hold is timed: its seconds where a set shows its count
     $("count-label").textContent = "Held"; $("count").textContent = `${message.held_s.toFixed(0)} s`;
+    $("cue-label").textContent = "Last cue"; $("live-status").textContent = "Timing the hold.";
     window.gymlLive.held = message.held_s;
   }
   else if (message.type === "cue") {
