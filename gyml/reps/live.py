@@ -295,7 +295,7 @@ class LiveCoach:
         HOLD_SURE or more becomes the exercise (`hold`), announced with one cue."""
         from gyml.classify.default import recognise
         from gyml.classify.personal import PersonalPrediction, recognise_personal
-        from gyml.coach.holds import is_hold
+        from gyml.coach.holds import checks_for, find_hold, is_hold
 
         if np.count_nonzero(np.stack(self._conf).max(axis=1) > 0) < HOLD_SEEN_S * self.rate:
             return []
@@ -311,7 +311,6 @@ class LiveCoach:
         self._hold_votes = (prediction.label, votes + 1 if label == prediction.label else 1)
         if agreeing and self._hold_votes[1] < HOLD_AGREE:
             return []
-        from gyml.coach.holds import checks_for, find_hold
         if find_hold(window.joints, window.present, window.fps, checks_for(prediction.label)[0]) is None:
             self._hold_votes = (None, 0)   # the body is not in the hold's position (lying on the back)
             return []
