@@ -556,12 +556,10 @@ def hold_summary(report: HoldReport, title: str) -> str:
 
 
 def coach_hold_analysis(seq: PoseSequence, prediction, gold: PoseSequence | None = None):
-    """(feedback, JSON extras, summary, signal for the timeline) of a hold, for the pipeline."""
-    from gyml.coach import gold as gold_library
+    """(feedback, JSON extras, summary, signal for the timeline) of a hold, for the pipeline, which passes
+    the gold it found (the user's stored one included); None is the catalog's textbook hold."""
     from gyml.reps.coverage import tracking_coverage
 
-    if gold is None:
-        gold = gold_library.find(prediction.label)  # the user's stored gold; holds have no synthesised one
     report = coach_hold(seq, prediction.label, gold)
     feedback = hold_feedback(report)
     coverage = tracking_coverage(seq)

@@ -176,10 +176,12 @@ class LiveCoach:
 
         if not self._joints:
             return []
-        frames = self._held if final and self._held else list(zip(self._joints, self._conf))
-        seq = PoseSequence(np.stack([j for j, _ in frames]), np.stack([c for _, c in frames]), self.rate,
-                           source="live")
-        offset = (self._ticks - len(frames)) / self.rate   # stream seconds of the first frame judged
+        if final and self._held:
+            seq = PoseSequence(np.stack([j for j, _ in self._held]), np.stack([c for _, c in self._held]),
+                               self.rate, source="live")
+        else:
+            seq = self.window()
+        offset = (self._ticks - len(seq)) / self.rate   # stream seconds of the first frame judged
         if self.exercise not in self._golds:   # as offline: the person's stored gold, if any, once a set
             from gyml.coach import gold as gold_library
             self._golds[self.exercise] = (gold_library.find(self.exercise), None)
@@ -265,11 +267,9 @@ class LiveCoach:
         if self.hold_recognised_s is None or self._hold_ended is None:
             return []
         start = max(first, int(round(self._hold_ended * self.rate)))
-        frames = list(zip(self._joints, self._conf))[start - first:]
-        if len(frames) < 2 * self.rate:
+        if self._ticks - start < 2 * self.rate:
             return []
-        since = PoseSequence(np.stack([j for j, _ in frames]), np.stack([c for _, c in frames]), self.rate,
-                             source="live")
+        since = self.window().slice(start - first, len(self._joints))
         if count_reps(since).count < HOLD_LEAVE_REPS:
             return []
         prediction = recognise(since)
@@ -279,7 +279,7 @@ class LiveCoach:
         counter = StreamingCounter(self.rate, step_s=COUNT_STEP_S, latency_s=COUNT_LATENCY_S,
                                    orient_by_reps=True)
         counter.frames_seen = start   # the count starts where the hold ended, on the stream's own frames
-        for joints, confidence in frames:
+        for joints, confidence in zip(since.joints, since.confidence):
             counter.update(joints, confidence)
         self.counter, self._runs_seen = counter, counter.runs
         self.holds_left.append(self.exercise)
