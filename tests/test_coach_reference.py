@@ -172,3 +172,39 @@ def test_a_set_behind_its_best_only_at_the_start_gets_no_fatigue_warning(fault):
     assert {r for f in a.feedback if f.kind == fault for r in f.reps} == {1, 2, 3}
     assert not [f.message for f in a.feedback if f.kind in ("shallower_than_best", "slower_than_best",
                                                              "posture_drift")]
+
+
+def test_real_squats_are_told_to_lean_less_only_past_their_own_shins():
+    """Against the built-in squat (a textbook rep with an upright trunk), three of four real UCF101 squat
+    reps were told to keep the chest up. The trunk is now held against the person's own shins (about
+    parallel, within 20 degrees), so ordinary squats are quiet and a lean beyond the shins is still told."""
+    folder = shared_path("ucf101", "poses")
+    reps = told = 0
+    for path in sorted(folder.glob("v_BodyWeightSquats_*.npz")):
+        a = analyze_sequence(read_pose(path), "x", exercise="squat").analysis
+        reps += a.reps["count"]
+        told += sum("forward_lean" in m["faults"] for m in a.extras.get("rep_metrics", []))
+    assert reps > 80
+    assert told < reps / 3, (told, reps)
+
+
+def test_a_squat_leaning_past_its_shins_is_told_against_them():
+    from gyml.coach.compare import measure_reps, shin_inclination
+    from gyml.pose.kinematics import Kinematics
+    from gyml.reps.counter import count_reps
+
+    for seed in (0, 1):
+        clean = synthesize("squat", 6, seed=seed)
+        k = Kinematics(clean)
+        for r in measure_reps(clean, count_reps(clean, kinematics=k), kinematics=k):
+            assert r.angles_mid["trunk_inclination"] - r.shins_mid < 20   # the textbook rep is inside the rule
+            assert np.isclose(r.shins_mid, shin_inclination(k.filled_joints)[r.mid])
+        leaning = synthesize("squat", 6, {3: "forward_lean"}, seed=seed)
+        faults = [f for f in analyze_sequence(leaning, "x", exercise="squat").analysis.feedback
+                  if f.severity == "fault"]
+        assert [(f.reps, f.kind) for f in faults] == [([3], "forward_lean")]
+        assert "further forward than your shins" in faults[0].message
+        # with a recording of the person's own as the gold, the gold's lean is the reference, as before
+        own = analyze_sequence(leaning, "x", exercise="squat", gold=synthesize("squat", 4, seed=seed)).analysis
+        told = [f for f in own.feedback if f.kind == "forward_lean"]
+        assert told and "than the reference" in told[0].message

@@ -14,7 +14,7 @@ import numpy as np
 from gyml.coach.align import STEPS, align_to_gold, moving_columns, resample, template, template_phases
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
-from gyml.pose.skeleton import ANGLE_NAMES, body_frame
+from gyml.pose.skeleton import ANGLE_NAMES, JOINT, UP, body_frame
 from gyml.reps.counter import RepCount, RepSegment
 
 STRICTNESS = {"beginner": 1.5, "intermediate": 1.0, "expert": 0.7}
@@ -47,6 +47,8 @@ class RepMeasures:
     set_high: dict | None = None  # rests at, whichever way a joint travels
     curve: np.ndarray | None = None  # every angle over the rep, start to end, resampled to STEPS steps
     seconds: float = 0.0             # start to end
+    shins_mid: float = 0.0           # the shins' mean angle from vertical at the turning point, degrees
+    shins_curve: np.ndarray | None = None  # and over the rep, resampled like `curve`
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Finding:
     joint: str
     value: float  # the size of the deviation, in the unit the message uses
     severity: str = "fault"
+    against: str = ""  # what the rep was held against when not the reference ("shins": the trunk-tibia rule)
 
 
 # Sources that see the body through one camera: depth (our z axis) is their weakest estimate.
@@ -70,6 +73,10 @@ LATERAL_CHECKS = ("elbows_flare", "knees_cave", "asymmetric_arms")
 FASTEST_SHARE = 0.25     # a rep (or half) timed quicker than this share of the set's usual is mis-timed
 TRUNK_TOLERANCE = 16.0
 TRUNK_TOLERANCE_MOVING = 18.0
+# Squats against the built-in reference: the trunk is judged against the person's own shins at the
+# bottom (the screening rule "trunk and tibia about parallel", within 20 degrees), not against the
+# textbook rep, whose upright trunk real bodies of other proportions and ankle mobility cannot match.
+TRUNK_TIBIA_TOLERANCE = 20.0
 
 
 def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = None,
@@ -86,6 +93,7 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
     else:
         depth_share = np.zeros(len(seq))
     present = seq.present if seq.present.any() else np.ones(len(a), bool)
+    shins = shin_inclination(kinematics.filled_joints)
     p5, p95 = np.percentile(a[present], [5, 95], axis=0)
     low, high = dict(zip(ANGLE_NAMES, p5.tolist())), dict(zip(ANGLE_NAMES, p95.tolist()))
     out = []
@@ -111,8 +119,20 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
         out.append(RepMeasures(seg.index, seg.start, mid_i, seg.end, dev, st, exc, side, down_s, up_s, active_s,
                                side_view=float(np.median(depth_share[seg.start:seg.end + 1])),
                                set_low=low, set_high=high, into_s=into_s, out_s=out_s,
-                               curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end)))
+                               curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end),
+                               shins_mid=float(shins[mid_i]), shins_curve=resample(shins[seg.start:seg.end + 1])))
     return out
+
+
+def shin_inclination(joints: np.ndarray) -> np.ndarray:
+    """(T,) the two shins' mean angle from the vertical (ankle -> knee), degrees."""
+    j = np.asarray(joints, dtype=np.float64)
+    angles = []
+    for side in ("left", "right"):
+        shin = j[:, JOINT[f"{side}_knee"]] - j[:, JOINT[f"{side}_ankle"]]
+        cos = shin @ UP / np.maximum(np.linalg.norm(shin, axis=-1), 1e-9)
+        angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return np.mean(angles, axis=0)
 
 
 def _timing(seq: PoseSequence, start: int, mid: int, end: int, before: int, after: int
@@ -335,21 +355,22 @@ class Alignment:
     phases: np.ndarray
     distance: float  # mean angle difference along the warp, degrees
 
-    def offset(self, r: RepMeasures, gold: dict, columns: tuple[str, ...], phase: str,
-               typical: bool = False) -> float | None:
-        """How far the user's angle strays from the gold's at the matching moments of the phase (columns
-        averaged): the 80th percentile of the difference or the 20th, whichever is further from zero (a
-        fault swells and fades within a phase, so its median undersells it; a single noisy step does not
-        reach a percentile); with `typical`, the median. None when the rep spends under three steps in
-        that phase."""
-        inside = self.phases == phase
-        if inside.sum() < 3:
-            return None
+    def difference(self, r: RepMeasures, gold: dict, columns: tuple[str, ...]) -> np.ndarray:
+        """The user's angle (columns averaged) minus the gold's at the matching moment, step by step."""
         cols = [ANGLE_INDEX[c] for c in columns]
         reference = gold["template"][self.match][:, cols].mean(axis=1)
         if columns == ("trunk_inclination",):
             reference = _expected_lean_curve(r.curve, gold["template"][self.match], reference)
-        diff = r.curve[:, cols].mean(axis=1) - reference
+        return r.curve[:, cols].mean(axis=1) - reference
+
+    def in_phase(self, diff: np.ndarray, phase: str, typical: bool = False) -> float | None:
+        """How far `diff` (one value per step of the rep: the user's angle against a reference) strays over
+        the phase: the 80th percentile or the 20th, whichever is further from zero (a fault swells and fades
+        within a phase, so its median undersells it; a single noisy step does not reach a percentile); with
+        `typical`, the median. None when the rep spends under three steps in that phase."""
+        inside = self.phases == phase
+        if inside.sum() < 3:
+            return None
         if typical:
             return float(np.median(diff[inside]))
         high, low = np.percentile(diff[inside], [80, 20])
@@ -375,7 +396,7 @@ MOVING_POSTURE = (
 
 
 def _moving_posture(r: RepMeasures, al: Alignment, gold: dict, checks: tuple[str, ...], tol: float,
-                    found: set[str]) -> list[Finding]:
+                    found: set[str], against_shins: bool = False) -> list[Finding]:
     """Faults of posture on the way into or out of the turning point, where the turning point itself was
     fine: the worse half, past the tolerance of the turning-point check and clearly worse than both the
     turning point and the rep's start (a posture held through the whole rep is not a fault of one half)."""
@@ -385,13 +406,21 @@ def _moving_posture(r: RepMeasures, al: Alignment, gold: dict, checks: tuple[str
         below = [k for k in below if k in checks][:1]
         if not (above or below) or found & set(above + below):
             continue
-        at_turn = float(np.mean([r.angles_mid[c] - gold["angles_mid"][c] for c in columns]))
+        shins = against_shins and "forward_lean" in above and r.shins_curve is not None
+        if shins:
+            # the trunk against the person's own shins, step by step (see TRUNK_TIBIA_TOLERANCE)
+            diff = r.curve[:, ANGLE_INDEX["trunk_inclination"]] - r.shins_curve
+            limit = TRUNK_TIBIA_TOLERANCE
+            at_turn = r.angles_mid["trunk_inclination"] - r.shins_mid
+        else:
+            diff = al.difference(r, gold, columns)
+            at_turn = float(np.mean([r.angles_mid[c] - gold["angles_mid"][c] for c in columns]))
         # The posture the person starts the rep in, against the gold's: a camera's slant or a body's own
         # build shifts every moment of the rep alike, a fault of one half does not.
-        at_start = al.offset(r, gold, columns, "start", typical=True) or 0.0
+        at_start = al.in_phase(diff, "start", typical=True) or 0.0
         worst = None
         for phase in ("descent", "ascent"):
-            value = al.offset(r, gold, columns, phase)
+            value = al.in_phase(diff, phase)
             if value is None:
                 continue
             kind = (above or [None])[0] if value > 0 else (below or [None])[0]
@@ -401,7 +430,7 @@ def _moving_posture(r: RepMeasures, al: Alignment, gold: dict, checks: tuple[str
                     (worst is None or abs(value) > worst[2]):
                 worst = (kind, phase, abs(value))
         if worst:
-            out.append(Finding(r.index, worst[0], worst[1], joint, worst[2]))
+            out.append(Finding(r.index, worst[0], worst[1], joint, worst[2], against="shins" if shins else ""))
     return out
 
 
@@ -427,9 +456,11 @@ def _knee_scaled(lean, knee, gold_knee):
 
 
 def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], checks: tuple[str, ...],
-            strictness: str = "intermediate", alignments: dict[int, Alignment] | None = None) -> list[Finding]:
+            strictness: str = "intermediate", alignments: dict[int, Alignment] | None = None,
+            lean_against_shins: bool = False) -> list[Finding]:
     """The faults of each rep against the gold profile. `alignments` (rep index -> its warp onto the
-    gold rep) saves warping again when the caller has them."""
+    gold rep) saves warping again when the caller has them. `lean_against_shins`: forward lean at the
+    turning point judged by the trunk-tibia rule (TRUNK_TIBIA_TOLERANCE) instead of the gold's lean."""
     tol = STRICTNESS.get(strictness, 1.0)
     findings: list[Finding] = []
     main = main_joint(gold, watched)
@@ -468,7 +499,11 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                     kind = "hips_sag" if value > 0 else "hips_pike"
                     if kind in rep_checks:
                         findings.append(Finding(r.index, kind, phase, "hip", abs(value)))
-        if "forward_lean" in rep_checks or "rounded_back" in rep_checks:
+        if lean_against_shins and "forward_lean" in rep_checks:
+            lean = r.angles_mid["trunk_inclination"] - r.shins_mid
+            if lean > TRUNK_TIBIA_TOLERANCE * tol:
+                findings.append(Finding(r.index, "forward_lean", "mid", "trunk", lean, against="shins"))
+        elif "forward_lean" in rep_checks or "rounded_back" in rep_checks:
             lean = r.angles_mid["trunk_inclination"] - _expected_lean(r.angles_mid, g_mid)
             if lean > TRUNK_TOLERANCE * tol:
                 kind = "rounded_back" if "rounded_back" in rep_checks else "forward_lean"
@@ -510,7 +545,7 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
         if r.curve is not None and "template" in gold:
             found = {f.kind for f in findings if f.rep == r.index}
             warp = alignments[r.index] if alignments and r.index in alignments else align(r, gold)
-            findings.extend(_moving_posture(r, warp, gold, rep_checks, tol, found))
+            findings.extend(_moving_posture(r, warp, gold, rep_checks, tol, found, lean_against_shins))
     # One arm lagging also lowers the two-arm average range: report the cause, not both.
     lopsided = {f.rep for f in findings if f.kind == "asymmetric_arms"}
     return [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]

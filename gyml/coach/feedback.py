@@ -29,6 +29,7 @@ CUES = {
     "rounded_back": "your back rounds ({value:.0f}° more trunk bend than the reference) - keep your chest up "
                     "and your spine neutral.",
     "forward_lean": "your trunk leans {value:.0f}° further forward than the reference - keep your chest up.",
+    "forward_lean:shins": "your trunk leans {value:.0f}° further forward than your shins - keep your chest up.",
     "elbows_flare": "your elbows flare {value:.0f}° out from your body - keep them at about 45°.",
     "asymmetric_arms": "your {joint} move unevenly, one side {value:.0f}° less than the other - move both sides "
                        "evenly.",
@@ -82,8 +83,8 @@ EXERCISE_FIXES = {
 OWN_BEST = ("shallower_than_best", "slower_than_best")
 
 
-def _cue(kind: str, exercise: str | None, joint: str, value: float) -> str:
-    text = CUES[kind].format(joint=JOINT_WORDS.get(joint, joint), value=value)
+def _cue(kind: str, exercise: str | None, joint: str, value: float, against: str = "") -> str:
+    text = CUES.get(f"{kind}:{against}", CUES[kind]).format(joint=JOINT_WORDS.get(joint, joint), value=value)
     fix = EXERCISE_FIXES.get((exercise or "", kind))
     if fix:
         text = text.split(" - ")[0] + " - " + fix
@@ -112,9 +113,10 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
     """Group reps with the same fault into one cue; say what went well too."""
     groups: dict[tuple, list[Finding]] = defaultdict(list)
     for f in findings:
-        groups[(f.kind, f.phase, f.joint, f.severity)].append(f)
+        groups[(f.kind, f.phase, f.joint, f.severity, f.against)].append(f)
     out = []
-    for (kind, phase, joint, severity), items in sorted(groups.items(), key=lambda kv: min(f.rep for f in kv[1])):
+    for (kind, phase, joint, severity, against), items in sorted(groups.items(),
+                                                                key=lambda kv: min(f.rep for f in kv[1])):
         reps = [f.rep for f in items]
         value = sum(f.value for f in items) / len(items)
         when = PHASE_WORDS[phase]
@@ -122,7 +124,7 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
             # the rep's turning point is its top: into it is the way up, out of it the way down
             when = {"mid": "at the top", "descent": PHASE_WORDS["ascent"],
                     "ascent": PHASE_WORDS["descent"]}.get(phase, when)
-        cue = _cue(kind, exercise, joint, value)
+        cue = _cue(kind, exercise, joint, value, against)
         rep_text = rep_list(reps)
         if kind in OWN_BEST:
             # "Reps 8-10 were 25% shallower than your best reps": the set is the reference, not a moment

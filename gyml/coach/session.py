@@ -52,6 +52,10 @@ def side_view_note(unjudged: list[str]) -> str:
            f"{'it' if len(words) == 1 else 'them'} checked."
 
 
+# Off only to measure the rule it replaced (benchmarks/coach_squat_lean.py).
+LEAN_AGAINST_SHINS = True
+
+
 def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
                   gold: PoseSequence | None = None, method: str = "gyml", strictness: str = "intermediate",
                   kinematics: Kinematics | None = None, gold_reps: RepCount | None = None
@@ -91,7 +95,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     profile = gold_profile(gold_m)
     checks, watched = (spec.faults, spec.moving) if spec else checks_from_gold(gold_m, profile)
     warps = {r.index: align(r, profile) for r in user_m}
-    findings = compare(user_m, profile, watched, checks, strictness, warps)
+    # The built-in squat is a textbook rep, not a body: a real squatter's lean is judged against their own
+    # shins (the trunk-tibia rule). A lunge's legs part, so it keeps the reference's lean.
+    against_shins = LEAN_AGAINST_SHINS and not own_gold and spec is not None and not spec.alternate
+    findings = compare(user_m, profile, watched, checks, strictness, warps, lean_against_shins=against_shins)
     tol = STRICTNESS.get(strictness, 1.0)
     deviations = None
     if not own_gold and seq.source in MONOCULAR and exercise in LEARNED:
