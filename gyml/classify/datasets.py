@@ -98,4 +98,5 @@ def _group_split(groups: np.ndarray, seed: int, train: float, dev: float) -> dic
     tr, rest = next(GroupShuffleSplit(1, train_size=train, random_state=seed).split(idx, groups=groups))
     dv, te = next(GroupShuffleSplit(1, train_size=dev / (1 - train), random_state=seed).split(
         rest, groups=groups[rest]))
-    return {"train": sorted(tr.tolist()), "dev": sorted(rest[dv].tolist()), "test": sorted(rest[te].tolist())}
+    return {"train": sorted(tr.tolist()), "dev": sorted(rest[dv].tolist()), "test": sorted(rest[te].tolist()),
+            "by_group": True}

@@ -13,8 +13,10 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 from gyml.classify.datasets import Dataset, split_indices
 from gyml.classify.features import build_features
 from gyml.classify.model import ExerciseModel, make_estimator
+from gyml.errors import GymlError
 
 KAPPAS = (0.25, 0.5, 0.7, 0.75, 0.95)
+PAPER_PCA = 0.75   # the paper's kappa: the share of variance its PCA keeps of the padded SMPL vectors
 
 
 @dataclass
@@ -39,16 +41,19 @@ def metrics(y_true, y_pred, labels) -> dict:
 
 def train(data: Dataset, features: str = "angles", model: str = "multinomial", pca: float | None = 0.75,
           seed: int = 0, choose_kappa: bool = False) -> TrainResult:
+    labels = sorted(set(data.labels))
+    if len(labels) < 2:
+        raise GymlError(f"a classifier needs at least two exercises to tell apart; every sequence is labelled "
+                        f"'{labels[0] if labels else ''}' (check the label column or the subfolders)")
     split = split_indices(data.labels, seed, groups=data.groups)
     X = build_features(data.sequences, features)
     y = np.asarray(data.labels)
-    labels = sorted(set(data.labels))
     scale = features in ("angles", "rep_curve", "motion") and model != "trees"
     settings = {"pca": pca, "model": model, "seed": seed, "split": split, "scale": scale}
     if features == "paper":
         settings["length"] = X.shape[1] // 72
     tr, dv, te = split["train"], split["dev"], split["test"]
-    if choose_kappa and pca is not None:
+    if choose_kappa:
         scores = {}
         for kappa in KAPPAS:
             with warnings.catch_warnings():
@@ -68,6 +73,10 @@ def train(data: Dataset, features: str = "angles", model: str = "multinomial", p
     seconds = time.perf_counter() - t0
     result = {"train_seconds": seconds, "n_features": int(X.shape[1]),
               "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught)}
+    if split.get("by_group"):
+        groups = np.asarray(data.groups)
+        result["split_by"] = "group"
+        result["groups"] = {part: len(set(groups[split[part]])) for part in ("train", "dev", "test")}
     for w in caught:
         if not issubclass(w.category, ConvergenceWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
