@@ -105,6 +105,26 @@ def main() -> None:
         coach = stream(joined)
         print(f"seed {seed}: hold {'left for the reps' if coach.holds_left else 'kept' if coach.hold else 'never'}; "
               f"count {coach.count} (offline count of the push-ups {count_reps(push).count})")
+    print("\n== push-ups (6 reps), then a plank, then push-ups again (6), one synthesised body, seeds 0-3")
+    for seed in range(4):
+        config = SynthConfig(noise_m=0.003)
+        push = synthesize(CATALOG["push_up"], 6, seed=seed + 10, config=config)
+        plank = synthesize(CATALOG["plank"], 3, seed=seed + 10, config=config)
+        again = synthesize(CATALOG["push_up"], 6, seed=seed + 10, config=config)
+        for parts in ((push, plank), (push, plank, again)):
+            joined = PoseSequence(np.concatenate([p.joints for p in parts]),
+                                  np.concatenate([p.confidence for p in parts]), push.fps, source="synth")
+            coach = LiveCoach(defer_coaching=True)
+            events, _ = as_camera(joined, coach)
+            held = [e.held_s for e in events if e.kind == "hold"]
+            taken = [e.time_s for e in events if e.kind == "cue" and "timing the hold" in (e.message or "")]
+            began = len(push) / push.fps
+            print(f"seed {seed}, {'push-ups, plank' if len(parts) == 2 else 'push-ups, plank, push-ups'}: "
+                  f"count {coach.count} (offline {sum(count_reps(p).count for p in parts if p is not plank)}); "
+                  f"reps before the hold {coach.reps_before_hold}; plank taken up "
+                  + (f"{taken[0] - began:.1f} s after it began, timed {max(held):.1f} s of "
+                     f"{len(plank) / plank.fps:.1f} s" if taken and held else "never")
+                  + (f"; then left for the reps ({len(coach.holds_left)})" if coach.holds_left else ""))
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 

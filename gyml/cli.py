@@ -612,6 +612,8 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
                      on_cue=on_cue if cues else None, coach=cues)
     if not coach.hold:   # a hold's last line is its times
         out.print(f"total: {coach.count} reps")
+    elif coach.count:    # reps, then a hold
+        out.print(f"total: {coach.count} reps before the {coach.exercise.replace('_', ' ')}")
 
 
 def _register_serve() -> None:

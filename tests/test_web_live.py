@@ -262,6 +262,33 @@ def test_a_plank_then_push_ups_is_timed_then_counted():
     assert [e.count for e in events if e.kind == "count"][-1] == 6
 
 
+def test_push_ups_then_a_plank_keep_their_count_and_the_plank_is_timed():
+    # before, live looked for a hold only before the first rep: a plank after push-ups got nothing
+    from gyml.synth import CATALOG, SynthConfig, synthesize
+
+    config = SynthConfig(noise_m=0.003)
+    push = synthesize(CATALOG["push_up"], 6, seed=11, config=config)
+    plank = synthesize(CATALOG["plank"], 3, seed=11, config=config)   # the same body
+    coach = LiveCoach(defer_coaching=True)
+    events = _as_camera(_joined(push, plank), coach)
+    taken = [e for e in events if e.kind == "cue" and "timing the hold" in (e.message or "")]
+    assert coach.hold and coach.exercise == "plank" and coach.reps_before_hold == 6 and coach.count == 6
+    assert len(taken) == 1 and push.duration < taken[0].time_s < push.duration + 8
+    assert max(e.held_s for e in events if e.kind == "hold") > plank.duration - 3
+    assert {e.rep for e in events if e.kind == "cue" and e.rep_id is not None} == set(range(1, 7))
+    assert not [e for e in events if e.kind == "retract" and e.time_s > push.duration]
+
+    # and push-ups again after it: the count goes on from 6, the reps numbered on from 7
+    coach = LiveCoach(defer_coaching=True)
+    events = _as_camera(_joined(push, plank, synthesize(CATALOG["push_up"], 6, seed=11, config=config)), coach)
+    events += coach.finish()
+    assert coach.holds_left == ["plank"] and not coach.hold and coach.count == 12
+    assert [e.count for e in events if e.kind == "count"][-1] == 12
+    numbers = [e.rep for e in events if e.kind == "cue" and e.rep_id is not None]
+    assert sorted(set(numbers)) == list(range(1, 13)), numbers
+    assert len(coach.reps) == 12
+
+
 def test_the_exercise_is_shown_with_how_sure_and_marked_when_a_guess():
     from gyml.classify.personal import PersonalPrediction
     from gyml.report.analysis import ExercisePrediction

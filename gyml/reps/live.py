@@ -58,6 +58,9 @@ HOLD_KEEP_S = 1800.0  # a hold's frames are all kept (up to this long) for its t
 # A hold taken up from recognition (not named) is left for reps once this many are counted after it ended
 # and the frames since are not recognised as a hold: lying still before sit-ups reads as a plank
 HOLD_LEAVE_REPS = 2
+# After reps, a hold is looked for on the last HOLD_AFTER_REPS_S of frames once that long has passed since the
+# last rep ended (no rep sighted since): a pause between reps, even in a plank's position, is shorter
+HOLD_AFTER_REPS_S = 5.0
 
 
 @dataclass
@@ -135,10 +138,18 @@ class LiveCoach:
         self.hold_recognised_s: float | None = None   # when a hold was taken up from recognition (not named)
         self.holds_left: list[str] = []   # recognised holds left for reps (their exercise), in order
         self._hold_votes: tuple[str | None, int] = (None, 0)   # the hold recognised last, and how often in a row
+        # reps of the parts of the stream before the current counter (reps, then a hold, then reps again)
+        self._banked: list[StreamRep] = []
+        self.reps_before_hold: int | None = None   # when a hold followed reps: how many were counted before it
 
     @property
     def count(self) -> int:
-        return self.counter.count
+        return len(self._banked) + self.counter.count
+
+    @property
+    def reps(self) -> list[StreamRep]:
+        """Every rep counted so far, over the parts of the stream (ids are per part)."""
+        return self._banked + self.counter.reps
 
     def add(self, t: float, joints: np.ndarray | None, confidence: np.ndarray | None = None) -> list[LiveEvent]:
         if self._t0 is None:
@@ -159,10 +170,10 @@ class LiveCoach:
         now = self._ticks / self.rate
         if self.hold:
             return self._hold_events(now, final=True)
-        before = self.counter.count
+        before = self.count
         self.counter.finish()
-        events = [LiveEvent("count", self.counter.count, now)] if self.counter.count != before else []
-        if self.coach and self.exercise is None and self.counter.count == 0 and self._joints:
+        events = [LiveEvent("count", self.count, now)] if self.count != before else []
+        if self.coach and self.exercise is None and self.count == 0 and self._joints:
             # a hold shorter than the votes take: the whole of it, recognised once
             events += self._recognise_hold(now, agreeing=False)
             if self.hold:
@@ -241,15 +252,19 @@ class LiveCoach:
             if not step:
                 return []
             return self._hold_events(now) + self._leave_hold(now)
-        before = self.counter.count
+        before = self.count
         self.counter.update(joints, confidence)
         events = []
-        if self.counter.count != before:
-            events.append(LiveEvent("count", self.counter.count, now))
-        if step and self.coach and self.exercise is None and self.counter.count == 0:
+        if self.count != before:
+            events.append(LiveEvent("count", self.count, now))
+        if step and self.coach and self.exercise is None and self.count == 0:
             events += self._recognise_hold(now)
             if self.hold:
                 return events + self._hold_events(now)
+        elif step and self.coach and self.exercise is None and self._still_after_reps():
+            events += self._recognise_hold(now, since=self._ticks - round(HOLD_AFTER_REPS_S * self.rate))
+            if self.hold:
+                return events + self._close_reps(now) + self._hold_events(now)
         if self.counter.runs == self._runs_seen:
             return events   # no counting run this frame: nothing about the reps changed
         self._runs_seen = self.counter.runs
@@ -276,6 +291,8 @@ class LiveCoach:
         if prediction is not None and is_hold(prediction.label):
             return []
         events = self._hold_events(now, final=True)   # the hold's times, up to its end
+        self._banked += self.counter.reps   # reps counted before the hold (none when it opened the stream)
+        self._cued.clear()                  # their cues stand: the new counter's rep ids start again
         counter = StreamingCounter(self.rate, step_s=COUNT_STEP_S, latency_s=COUNT_LATENCY_S,
                                    orient_by_reps=True)
         counter.frames_seen = start   # the count starts where the hold ended, on the stream's own frames
@@ -287,19 +304,39 @@ class LiveCoach:
         self.exercise_text = None
         self._held.clear()
         self._hold_told, self._hold_began, self._hold_ended, self._hold_votes = {}, None, None, (None, 0)
-        events.append(LiveEvent("count", counter.count, now))
+        events.append(LiveEvent("count", self.count, now))
         return events + self._cues(now)
 
-    def _recognise_hold(self, now: float, agreeing: bool = True) -> list[LiveEvent]:
-        """The window recognised; a hold named HOLD_AGREE times in a row (once, with `agreeing` False) at
-        HOLD_SURE or more becomes the exercise (`hold`), announced with one cue."""
+    def _still_after_reps(self) -> bool:
+        """Reps were counted, and none has ended (or been sighted) in the last HOLD_AFTER_REPS_S."""
+        counter = self.counter
+        if not counter.reps:
+            return False
+        last_end = max(r.end for r in counter.reps + counter.sighted)
+        return self._ticks - last_end >= HOLD_AFTER_REPS_S * self.rate
+
+    def _close_reps(self, now: float) -> list[LiveEvent]:
+        """A hold taken up after reps: their count is final (a hold adds none), and every rep of it not yet
+        cued is cued now."""
+        self.reps_before_hold = self.count
+        before = self.count
+        self.counter.finish()
+        events = [LiveEvent("count", self.count, now)] if self.count != before else []
+        return events + self._cues(now, final=True)
+
+    def _recognise_hold(self, now: float, agreeing: bool = True, since: int | None = None) -> list[LiveEvent]:
+        """The window (from stream frame `since` on, when given) recognised; a hold named HOLD_AGREE times
+        in a row (once, with `agreeing` False) at HOLD_SURE or more becomes the exercise (`hold`), announced
+        with one cue."""
         from gyml.classify.default import recognise
         from gyml.classify.personal import PersonalPrediction, recognise_personal
         from gyml.coach.holds import checks_for, find_hold, is_hold
 
-        if np.count_nonzero(np.stack(self._conf).max(axis=1) > 0) < HOLD_SEEN_S * self.rate:
+        first = self._ticks - len(self._joints)
+        skip = 0 if since is None else max(0, since - first)
+        if np.count_nonzero(np.stack(list(self._conf)[skip:]).max(axis=1) > 0) < HOLD_SEEN_S * self.rate:
             return []
-        window = self.window()
+        window = self.window().slice(skip, len(self._joints))
         # the person's own holds first, as offline; their verifier's acceptance is their sureness
         prediction = recognise_personal(window) or recognise(window)
         sure = isinstance(prediction, PersonalPrediction) or (prediction is not None
@@ -315,12 +352,12 @@ class LiveCoach:
             self._hold_votes = (None, 0)   # the body is not in the hold's position (lying on the back)
             return []
         self.hold, self.hold_recognised_s = True, now
-        self._held.extend(zip(self._joints, self._conf))   # the hold began within the window
+        self._held.extend(list(zip(self._joints, self._conf))[skip:])   # the hold began within the window
         self.exercise, self._prediction = prediction.label, prediction
         # an own exercise's score is the verifier's, not a probability: no percentage for it
         sureness = "" if isinstance(prediction, PersonalPrediction) else f" ({prediction.confidence:.0%})"
         self.exercise_text = shown_exercise(prediction)
-        return [LiveEvent("cue", 0, now, severity="info", exercise=prediction.label,
+        return [LiveEvent("cue", self.count, now, severity="info", exercise=prediction.label,
                           exercise_text=self.exercise_text,
                           message=f"Looks like a {prediction.name.lower()}{sureness}: timing the hold.")]
 
@@ -335,7 +372,7 @@ class LiveCoach:
         events = []
         for rep_id in [i for i in self._cued if i not in alive]:
             cue = self._cued.pop(rep_id)
-            events.append(LiveEvent("retract", counter.count, now, cue.rep, rep_id, cue.rep_end_s,
+            events.append(LiveEvent("retract", self.count, now, cue.rep, rep_id, cue.rep_end_s,
                                     f"Rep {cue.rep} taken back: the count no longer holds it.", "info"))
         counted = counter.reps
         candidates = counted + [r for r in counter.sighted if r.id not in {c.id for c in counted}]
@@ -344,7 +381,7 @@ class LiveCoach:
                 continue
             if rep.start < self._ticks - len(self._joints):
                 continue   # a rep kept from before the window's edge: no longer in view to coach
-            number = 1 + sum(r.mid < rep.mid for r in counted)
+            number = len(self._banked) + 1 + sum(r.mid < rep.mid for r in counted)
             events.append(self._cue(rep, number, now))
         return events
 
@@ -379,7 +416,7 @@ class LiveCoach:
 
     def _cue(self, rep: StreamRep, number: int, now: float) -> LiveEvent:
         end_s = rep.end / self.rate
-        event = LiveEvent("cue", self.counter.count, now, number, rep.id, end_s, f"Rep {number}.", "info")
+        event = LiveEvent("cue", self.count, now, number, rep.id, end_s, f"Rep {number}.", "info")
         self._cued[rep.id] = event
         if not self.coach:
             return event

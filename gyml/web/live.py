@@ -8,8 +8,9 @@ loaded, {"type": "count", ...}, {"type": "hold", "held_s": ...} (each second of 
 {"type": "cue", ...} events (LiveEvent fields; times on the client's
 clock, so the client can tell how long after a rep's end its cue arrived), {"type": "stats", ...} each
 second (frames received, processed and dropped per second) and {"type": "final", "count": N, "reps":
-[{"rep_id", "end_s"}, ...]} (the final count's reps, each rep's end on the client's clock; for a hold,
-named or recognised before any rep, no reps and "hold": its exercise, whose times are the last cue).
+[{"rep_id", "end_s"}, ...]} (the final count's reps, each rep's end on the client's clock; a set that
+ends in a hold also has "hold": its exercise, whose times are the last cue, and the reps counted before
+it, if any).
 
 Each cue names its rep's identity (`rep_id`); there is at most one cue per `rep_id`. When the count
 withdraws a rep whose cue was sent, {"type": "retract", "rep_id": ID, ...} follows, and the page removes
@@ -126,9 +127,9 @@ class LiveChannel:
         judge.join()
         t0 = coach._t0 or 0.0
         final = {"type": "final", "count": coach.count,
-                 "reps": [{"rep_id": r.id, "end_s": round(r.end / coach.rate + t0, 3)} for r in coach.counter.reps]}
-        if coach.hold:   # timed, not counted (its times came as the last cue)
-            final.update(count=0, reps=[], hold=coach.exercise)
+                 "reps": [{"rep_id": r.id, "end_s": round(r.end / coach.rate + t0, 3)} for r in coach.reps]}
+        if coach.hold:   # timed, not counted (its times came as the last cue); the reps before it, if any
+            final["hold"] = coach.exercise
         self.emit(final)
 
     def _route(self, event, coach, judging: queue.Queue) -> None:

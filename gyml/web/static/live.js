@@ -21,7 +21,9 @@ function onEvent(message) {
   }
   else if (message.type === "hold") {   // a hold is timed: its seconds where a set shows its count
     $("count-label").textContent = "Held"; $("count").textContent = `${message.held_s.toFixed(0)} s`;
-    $("cue-label").textContent = "Last cue"; $("live-status").textContent = "Timing the hold.";
+    $("cue-label").textContent = "Last cue";
+    $("live-status").textContent = window.gymlLive.count ? `Timing the hold (after ${window.gymlLive.count} reps).`
+                                                         : "Timing the hold.";
     window.gymlLive.held = message.held_s;
   }
   else if (message.type === "cue") {
@@ -55,8 +57,10 @@ function onEvent(message) {
   } else if (message.type === "final") {
     window.gymlLive.final = message.count;
     if (!message.hold) $("count").textContent = message.count;
-    $("live-status").textContent = message.hold ? "Hold finished: its times are the last cue."
-                                                : `Set finished: ${message.count} reps.`;
+    const reps = `${message.count} rep${message.count === 1 ? "" : "s"}`;
+    $("live-status").textContent = !message.hold ? `Set finished: ${reps}.`
+      : message.count ? `Set finished: ${reps}, then the hold: its times are the last cue.`
+      : "Hold finished: its times are the last cue.";
   } else if (message.type === "error") $("live-error").textContent = message.message;
 }
 
