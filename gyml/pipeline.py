@@ -59,6 +59,7 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     else:
         gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
         feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
+    beside = _holds_beside_reps(seq, reps) if exercise is None and not upside_down else []
     if upside_down_share is not None:
         extras["reading"] = {"upside_down_share": round(upside_down_share, 3), "form_withheld": bool(upside_down)}
     tracking = assess_tracking(seq, reps)
@@ -75,10 +76,29 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
                        if upside_down else None)
     if tracking.warning:
         summary += f" The count may be low: the body was found in only {tracking.share:.0%} of the frames."
+    for when, hold, hold_feedback_lines, hold_said in beside:
+        extras.setdefault("holds_beside_reps", []).append({"when": when, **hold})
+        feedback += hold_feedback_lines
+        summary += f" {'Before' if when == 'before' else 'After'} the reps: {hold_said[0].lower()}{hold_said[1:]}"
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
                         extras=extras)
     return AnalysisResult(analysis, seq, reps, kinematics, gold, gold_reps)
+
+
+def _holds_beside_reps(seq: PoseSequence, reps: RepCount) -> list[tuple[str, dict, list[Feedback], str]]:
+    """A hold before the reps or after them (push-ups, then a plank), timed and coached as a hold: (before or
+    after, its report as JSON, its feedback, its summary sentence). Live coaching takes it up the same way."""
+    from gyml.coach import gold as gold_library
+    from gyml.coach.holds import hold_feedback, hold_summary, hold_title, holds_beside_reps
+
+    out = []
+    for when, prediction, report in holds_beside_reps(seq, reps, gold_library.find):
+        title = hold_title(prediction.label)
+        lines = [Feedback(f.rep, f.phase, f.joint, f.severity, f"{title} {when} the reps: {f.message[0].lower()}"
+                          f"{f.message[1:]}", kind=f.kind) for f in hold_feedback(report)]
+        out.append((when, report.to_dict(), lines, hold_summary(report, title)))
+    return out
 
 
 def _check_gold_matches(gold: PoseSequence | None, prediction: ExercisePrediction | None) -> None:

@@ -120,3 +120,59 @@ def test_cli_analyze_of_a_real_plank_writes_a_hold_block(tmp_path):
     cue = next(f for f in data["feedback"] if "Head dropped" in f["message"])
     assert cue["phase"] == "overall" and " s to " in cue["message"]
     assert "under tension" in page.read_text() and "head dropped" in page.read_text()
+
+
+def _joined(*parts):
+    from gyml.pose.sequence import PoseSequence
+
+    return PoseSequence(np.concatenate([p.joints for p in parts]), np.concatenate([p.confidence for p in parts]),
+                        parts[0].fps, source="synth")
+
+
+@pytest.mark.parametrize("order", ["after", "before"])
+def test_a_plank_beside_push_ups_in_one_recording_is_timed_and_the_reps_still_counted(order, tmp_path):
+    # before, a recording of push-ups and a plank said "6 reps of push-up" and nothing of the plank
+    from gyml.report.html import render_report
+
+    config = SynthConfig(noise_m=0.003)
+    push = synthesize(CATALOG["push_up"], 6, seed=12, config=config)
+    spec = CATALOG["plank"]
+    sagging = synthesize(dataclasses.replace(spec, rest={**spec.rest, "hip_flex_l": -35, "hip_flex_r": -35}), 4,
+                         seed=12, config=config)   # the same body, its hips sagging
+    plank = synthesize(spec, 4, seed=12, config=config)
+    clean = analyze_sequence(_joined(push, plank) if order == "after" else _joined(plank, push), "circuit").analysis
+    assert clean.exercise.label == "push_up" and clean.reps["count"] == 6
+    assert [(h["when"], h["exercise"], h["segments"]) for h in clean.extras["holds_beside_reps"]] == \
+        [(order, "plank", [])]
+    seq = _joined(push, sagging) if order == "after" else _joined(sagging, push)
+    result = analyze_sequence(seq, "circuit")
+    a = result.analysis
+    assert a.exercise.label == "push_up"
+    [hold] = a.extras["holds_beside_reps"]
+    assert hold["when"] == order and hold["exercise"] == "plank"
+    began = push.duration if order == "after" else 0.0
+    assert began - 2.5 < hold["start_s"] < began + 1.0
+    assert sagging.duration - 1.0 < hold["time_under_tension_s"] < sagging.duration + 2.5
+    said = "After the reps: plank held" if order == "after" else "Before the reps: plank held"
+    assert said in a.summary, a.summary
+    assert any(f.message.startswith(f"Plank {order} the reps: held from") for f in a.feedback)
+    # its fault, in the recording's seconds
+    [sag] = [s for s in hold["segments"] if s["fault"] == "hips_sag"]
+    assert abs(sag["start_s"] - began) < 1.5 and abs(sag["end_s"] - (began + sagging.duration)) < 1.5, sag
+    assert any(f.kind == "hips_sag" and f.message.startswith(f"Plank {order} the reps: hips sagged from "
+                                                             f"{sag['start_s']:.1f} s") for f in a.feedback)
+    page = render_report(result)
+    assert f"<b>Plank {order} the reps</b>" in page
+
+
+def test_no_hold_is_found_beside_a_rep_set_that_ends_standing_still():
+    squats = synthesize(CATALOG["squat"], 6, seed=3, config=SynthConfig(noise_m=0.003))
+    rng = np.random.default_rng(0)
+    n = int(8 * squats.fps)
+    still = squats.joints[-1:] + rng.normal(0, 0.004, (n, *squats.joints.shape[1:]))
+    from gyml.pose.sequence import PoseSequence
+
+    standing = PoseSequence(still.astype(np.float32), np.repeat(squats.confidence[-1:], n, 0), squats.fps,
+                            source="synth")
+    a = analyze_sequence(_joined(squats, standing), "squats").analysis
+    assert a.reps["count"] == 6 and "holds_beside_reps" not in a.extras

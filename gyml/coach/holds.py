@@ -119,6 +119,11 @@ OWN_CHECKS = tuple(HoldCheck(fault, signal, direction, tolerance, needs, words, 
                    for direction, (fault, words) in ((+1, above), (-1, below)))
 # how a recording is told to be a hold, whatever the posture: still for most of the time the person is seen
 HOLD_SHARE = 0.5
+# A hold beside reps (push-ups, then a plank): looked for in stretches of at least HOLD_BESIDE_REPS_S without
+# a rep (longer than a pause between reps, even one in a plank's position), and taken for a hold when the
+# exercise model names one at HOLD_SURE or more and the body is found in its position, still.
+HOLD_BESIDE_REPS_S = 5.0
+HOLD_SURE = 0.8
 HELD_STILL_SPEED = 0.2
 
 
@@ -346,14 +351,14 @@ def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
     return out
 
 
-def find_hold(joints: np.ndarray, present: np.ndarray, fps: float, kind: str,
+def find_hold(joints: np.ndarray, present: np.ndarray, fps: float, kind: str | None,
               speed: np.ndarray | None = None, still_below: float = STILL_SPEED) -> tuple[int, int] | None:
-    """[start, stop) frames of the longest stretch in position and still (`speed`, body_speed by default,
-    under `still_below`), gaps up to BRIDGE_S bridged."""
+    """[start, stop) frames of the longest stretch in position (any, with `kind` None) and still (`speed`,
+    body_speed by default, under `still_below`), gaps up to BRIDGE_S bridged."""
     speed = body_speed(joints, fps) if speed is None else speed
     still = median_filter((speed < still_below).astype(np.int8),
                           size=max(1, int(round(SMOOTH_S * fps)) | 1), mode="nearest").astype(bool)
-    ok = in_position(joints, kind) & still & present
+    ok = still & present if kind is None else in_position(joints, kind) & still & present
     ok = _close_gaps(ok, int(round(BRIDGE_S * fps)))
     runs = [r for r in _runs(ok) if (r[1] - r[0]) >= MIN_HOLD_S * fps]
     if not runs:
@@ -397,6 +402,15 @@ class HoldReport:
         if not self.time_under_tension_s:
             return 0.0
         return sum(s.end_s - s.start_s for s in self.segments if s.fault == fault) / self.time_under_tension_s
+
+    def shifted(self, seconds: float) -> HoldReport:
+        """The same report with its times `seconds` later (a hold judged on a part of a recording)."""
+        from dataclasses import replace
+
+        later = (lambda t: None if t is None else t + seconds)
+        return replace(self, start_s=later(self.start_s), end_s=later(self.end_s),
+                       segments=[replace(s, start_s=s.start_s + seconds, end_s=s.end_s + seconds)
+                                 for s in self.segments])
 
     def to_dict(self) -> dict:
         return {"exercise": self.exercise,
@@ -555,6 +569,40 @@ def hold_summary(report: HoldReport, title: str) -> str:
     return text + (f"; to work on: {', '.join(faults)}." if faults else "; no form faults found.")
 
 
+def holds_beside_reps(seq: PoseSequence, reps, gold_of) -> list[tuple[str, object, HoldReport]]:
+    """Holds before the first rep or after the last ("before"/"after", the prediction, the hold's report in
+    the recording's seconds). `reps`: the set's RepCount; `gold_of(label)`: the hold's gold or None."""
+    from gyml.classify.default import recognise
+    from gyml.classify.personal import PersonalPrediction, recognise_personal
+
+    if not reps.segments:
+        return []
+    out = []
+    least = int(round(HOLD_BESIDE_REPS_S * seq.fps))
+    for when, a, b in (("before", 0, reps.segments[0].start), ("after", reps.segments[-1].end + 1, len(seq))):
+        if b - a < least or np.count_nonzero(seq.present[a:b]) < least:
+            continue
+        # the longest still stretch, in any position: the span also holds the set's first or last moves
+        still = find_hold(seq.joints[a:b], seq.present[a:b], seq.fps, None)
+        if still is None or still[1] - still[0] < least:
+            continue
+        start, stop = a + still[0], a + still[1]
+        part = seq.slice(start, stop)
+        # recognised on its middle HOLD_BESIDE_REPS_S, as live coaching judges its last ones: the stretch's
+        # edges hold the last of the set's movement, which the motion features are built to dwell on
+        middle = (start + stop - least) // 2
+        prediction = recognise_personal(seq.slice(middle, middle + least)) or recognise(seq.slice(middle, middle + least))
+        sure = isinstance(prediction, PersonalPrediction) or (prediction is not None
+                                                               and prediction.confidence >= HOLD_SURE)
+        if prediction is None or not is_hold(prediction.label) or not sure:
+            continue
+        if find_hold(part.joints, part.present, part.fps, checks_for(prediction.label)[0]) is None:
+            continue
+        report = coach_hold(part, prediction.label, gold_of(prediction.label))
+        out.append((when, prediction, report.shifted(start / seq.fps)))
+    return out
+
+
 def coach_hold_analysis(seq: PoseSequence, prediction, gold: PoseSequence | None = None):
     """(feedback, JSON extras, summary, signal for the timeline) of a hold, for the pipeline, which passes
     the gold it found (the user's stored one included); None is the catalog's textbook hold."""
@@ -570,5 +618,5 @@ def coach_hold_analysis(seq: PoseSequence, prediction, gold: PoseSequence | None
 
 
 __all__ = ["HOLDS", "HoldCheck", "HoldReport", "coach_hold", "fault_words", "hold_feedback", "hold_summary",
-           "hold_title", "is_hold",
+           "hold_title", "holds_beside_reps", "is_hold",
            "joints_available", "posture_signals", "reference_pose"]

@@ -388,7 +388,12 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
         n_faults = len({s["fault"] for s in a["hold"].get("segments", [])})
     else:
         n_faults = len({(f["kind"], f["joint"]) for f in a["feedback"] if f["severity"] == "fault"})
-    hold_card = _hold_card(a["hold"]) if a.get("hold") else ""
+    if a.get("hold"):
+        hold_card = _hold_card(a["hold"])
+    else:   # a hold before or after the reps (push-ups, then a plank)
+        from gyml.coach.holds import hold_title
+        hold_card = "".join(_hold_card(h, f'{hold_title(h["exercise"])} {h["when"]} the reps')
+                            for h in a.get("holds_beside_reps", []))
     # a hold is timed, not counted: its time under tension where a set shows its count
     count_card = (f'<div class="card"><div class="muted">Held</div><div class="big">'
                   f'{a["hold"].get("time_under_tension_s") or 0:.1f} s</div><div class="muted">in good form '
@@ -418,17 +423,18 @@ def write_report(result, path: str | Path, video_path: str | Path | None = None)
     return Path(path)
 
 
-def _hold_card(hold: dict) -> str:
+def _hold_card(hold: dict, title: str = "Hold") -> str:
     """A hold's times and its stretches of faulty posture (holds have no reps)."""
     from gyml.coach.holds import fault_words
     if hold.get("start_s") is None:
         return '<div class="card"><b>Hold</b><p>No hold found.</p></div>'
+    title = html.escape(title)
     said = fault_words(hold["exercise"])
     rows = "".join(f'<tr><td>{html.escape(said.get(s["fault"], s["fault"].replace("_", " ")))}</td>'
                    f'<td>{s["start_s"]:.1f} s</td>'
                    f'<td>{s["end_s"]:.1f} s</td><td>{html.escape(s["severity"])}</td></tr>'
                    for s in hold.get("segments", []))
-    return (f'<div class="card"><b>Hold</b><p>{hold["start_s"]:.1f} s to {hold["end_s"]:.1f} s: '
+    return (f'<div class="card"><b>{title}</b><p>{hold["start_s"]:.1f} s to {hold["end_s"]:.1f} s: '
             f'{hold["time_under_tension_s"]:.1f} s under tension, {hold["good_form_s"]:.1f} s in good form '
             f'(reference: {html.escape(hold.get("reference", ""))}).</p><table><tr><th>fault</th><th>from</th>'
             f'<th>to</th><th>severity</th></tr>{rows}</table></div>')

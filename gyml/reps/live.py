@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gyml.coach.holds import HOLD_BESIDE_REPS_S, HOLD_SURE
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
 from gyml.pose.readers.video import (
@@ -49,18 +50,17 @@ COUNT_STEP_S = 0.5
 COUNT_LATENCY_S = 0.5
 CUE_RUNS = 2         # a rep is cued once this many counting runs in a row have counted it (see LiveCoach)
 HOLD_STEP_S = 1.0    # a hold (a plank) is judged over the window this often
-# Before any rep, an exercise left unnamed is recognised once every HOLD_STEP_S: a hold named this sure, this
-# many times in a row, is taken for what the person does, and timed (a hold has no rep to recognise it at)
-HOLD_SURE = 0.8
+# Before any rep, an exercise left unnamed is recognised once every HOLD_STEP_S: a hold named HOLD_SURE or
+# more, this many times in a row, is taken for what the person does, and timed (a hold has no rep to
+# recognise it at)
 HOLD_AGREE = 2
 HOLD_SEEN_S = 2.0    # seconds of the person seen before the first try
 HOLD_KEEP_S = 1800.0  # a hold's frames are all kept (up to this long) for its times at the end
 # A hold taken up from recognition (not named) is left for reps once this many are counted after it ended
 # and the frames since are not recognised as a hold: lying still before sit-ups reads as a plank
 HOLD_LEAVE_REPS = 2
-# After reps, a hold is looked for on the last HOLD_AFTER_REPS_S of frames once that long has passed since the
-# last rep ended (no rep sighted since): a pause between reps, even in a plank's position, is shorter
-HOLD_AFTER_REPS_S = 5.0
+# After reps, a hold is looked for on the last HOLD_BESIDE_REPS_S of frames once that long has passed since the
+# last rep ended (no rep sighted since), as an analysis looks for one beside its reps
 
 
 @dataclass
@@ -262,7 +262,7 @@ class LiveCoach:
             if self.hold:
                 return events + self._hold_events(now)
         elif step and self.coach and self.exercise is None and self._still_after_reps():
-            events += self._recognise_hold(now, since=self._ticks - round(HOLD_AFTER_REPS_S * self.rate))
+            events += self._recognise_hold(now, since=self._ticks - round(HOLD_BESIDE_REPS_S * self.rate))
             if self.hold:
                 return events + self._close_reps(now) + self._hold_events(now)
         if self.counter.runs == self._runs_seen:
@@ -308,12 +308,12 @@ class LiveCoach:
         return events + self._cues(now)
 
     def _still_after_reps(self) -> bool:
-        """Reps were counted, and none has ended (or been sighted) in the last HOLD_AFTER_REPS_S."""
+        """Reps were counted, and none has ended (or been sighted) in the last HOLD_BESIDE_REPS_S."""
         counter = self.counter
         if not counter.reps:
             return False
         last_end = max(r.end for r in counter.reps + counter.sighted)
-        return self._ticks - last_end >= HOLD_AFTER_REPS_S * self.rate
+        return self._ticks - last_end >= HOLD_BESIDE_REPS_S * self.rate
 
     def _close_reps(self, now: float) -> list[LiveEvent]:
         """A hold taken up after reps: their count is final (a hold adds none), and every rep of it not yet
