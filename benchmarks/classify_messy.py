@@ -147,6 +147,10 @@ def main() -> int:
     ap.add_argument("--legs-blind", action="store_true",
                     help="also judge every video whose feet were hardly seen (the analysis's warning) by a forest "
                          "of the columns that read no leg (arms, trunk, hands), printed as a second table")
+    ap.add_argument("--calibration", action="store_true",
+                    help="also print how sure the model says it is against how often it is right, per change: "
+                         "each top vote share through a Platt map fitted on the unchanged recordings' "
+                         "out-of-fold shares (as build_default calibrates the shipped model)")
     ap.add_argument("--without-framed-training", action="store_true",
                     help="the recipe before: the training folds' re-framed videos do not join the training data "
                          "(shipped: they do, as in build_default; a crop is always judged by a model without its group)")
@@ -202,6 +206,7 @@ def main() -> int:
 
     X_clean = features["unchanged"][1]
     pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}
+    share = {name: np.full(len(seqs), np.nan) for name in versions}
     blind_pred = {name: np.full(len(seqs), "", dtype=object) for name in versions}
     blind_columns = legs_blind_columns()
     blind_synth = FeatureTable(synth.X[:, blind_columns], synth.labels, synth.groups, synth.sources, synth.files)
@@ -222,7 +227,11 @@ def main() -> int:
                 if fold[i] != k:
                     continue
                 model = models.get(str(sensors[i]), models[None])
-                pred[name][i] = model.predict(X[row:row + 1])[0]
+                if args.calibration:
+                    proba = model.predict_proba(X[row:row + 1])[0]
+                    pred[name][i], share[name][i] = model.classes_[int(np.argmax(proba))], float(proba.max())
+                else:
+                    pred[name][i] = model.predict(X[row:row + 1])[0]
                 blind_pred[name][i] = (blind.predict(X[row:row + 1, blind_columns])[0]
                                        if blind is not None and hardly_seen[name][i] else pred[name][i])
         print(f"fold {k + 1}/{len(np.unique(fold))}", file=sys.stderr)
@@ -238,6 +247,8 @@ def main() -> int:
                       f"{np.mean(blind_pred[name][have] == labels[have]):.3f} ({have.sum()}); all rows "
                       f"{np.mean(pred[name][pred[name] != ''] == labels[pred[name] != '']):.3f} -> "
                       f"{np.mean(blind_pred[name][pred[name] != ''] == labels[pred[name] != '']):.3f}")
+    if args.calibration:
+        calibration_table(versions, pred, share, labels)
     print("\naccuracy out of fold, changed / the same recordings unchanged (n: recordings the change applies to)")
     print(f"{'change':<26}" + "".join(f"{k:>22}" for k, _ in kinds))
     for name in versions:
@@ -263,6 +274,26 @@ def main() -> int:
             print(f"\n{name}: right unchanged, wrong changed: {len(lost)} ("
                   + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items(), key=lambda kv: -kv[1])) + ")")
     return 0
+
+
+def calibration_table(versions, pred, share, labels) -> None:
+    """Stated confidence against accuracy per change: the map fitted on the unchanged recordings' shares
+    (each unchanged recording's own confidence from a map fitted without it)."""
+    from gyml.classify.calibration import expected_calibration_error, fit_calibration, out_of_fold
+
+    have = pred["unchanged"] != ""
+    right = pred["unchanged"][have] == labels[have]
+    calibration = fit_calibration(share["unchanged"][have], right)
+    print("\nstated confidence (calibrated as shipped) against accuracy, out of fold")
+    print(f"{'change':<26}{'n':>5}{'accuracy':>10}{'mean confidence':>17}{'calibration error':>19}")
+    for name in versions:
+        have = pred[name] != ""
+        if not have.any():
+            continue
+        right = pred[name][have] == labels[have]
+        conf = out_of_fold(share[name][have], right) if name == "unchanged" else calibration(share[name][have])
+        print(f"{name:<26}{have.sum():>5}{right.mean():>10.3f}{np.mean(conf):>17.3f}"
+              f"{expected_calibration_error(conf, right):>19.3f}")
 
 
 if __name__ == "__main__":
