@@ -249,6 +249,7 @@ def main() -> int:
                       f"{np.mean(blind_pred[name][pred[name] != ''] == labels[pred[name] != '']):.3f}")
     if args.calibration:
         calibration_table(versions, pred, share, labels)
+        framed_calibration_table(versions, pred, share, labels, fold)
     print("\naccuracy out of fold, changed / the same recordings unchanged (n: recordings the change applies to)")
     print(f"{'change':<26}" + "".join(f"{k:>22}" for k, _ in kinds))
     for name in versions:
@@ -294,6 +295,53 @@ def calibration_table(versions, pred, share, labels) -> None:
         conf = out_of_fold(share[name][have], right) if name == "unchanged" else calibration(share[name][have])
         print(f"{name:<26}{have.sum():>5}{right.mean():>10.3f}{np.mean(conf):>17.3f}"
               f"{expected_calibration_error(conf, right):>19.3f}")
+
+
+# The body parts body_seen reads (either side seen is enough).
+SEEN_PARTS = (("head",), ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
+              ("left_knee", "right_knee"), ("left_ankle", "right_ankle"), ("left_wrist", "right_wrist"))
+
+
+def body_seen(seq: PoseSequence) -> float:
+    """How much of the body the pose source saw: over SEEN_PARTS, the least of each part's median confidence
+    (the better side's) over the frames with a person (MediaPipe guesses the parts a frame cuts off, with a
+    low visibility)."""
+    from gyml.pose.skeleton import JOINT
+
+    c = seq.confidence[seq.present] if seq.present.any() else seq.confidence
+    return float(min(np.median(c[:, [JOINT[j] for j in part]].max(axis=1)) for part in SEEN_PARTS))
+
+
+def framed_calibration_table(versions, pred, share, labels, fold) -> None:
+    """The same with a candidate map (not shipped) that also reads how much of the body was seen (body_seen):
+    Platt scaling on (top share, body seen), fitted in each fold on the other folds' unchanged recordings
+    and real crops."""
+    from sklearn.linear_model import LogisticRegression
+
+    from gyml.classify.calibration import expected_calibration_error
+
+    seen = {name: np.array([np.nan if s is None else body_seen(s) for s in items]) for name, items in versions.items()}
+    fitted = [name for name in versions if name == "unchanged" or name.endswith("(real crop)")]
+    conf = {name: np.full(len(labels), np.nan) for name in versions}
+    for k in np.unique(fold):
+        rows = [(name, i) for name in fitted for i in np.flatnonzero((pred[name] != "") & (fold != k))]
+        X = np.array([[share[n][i], seen[n][i]] for n, i in rows])
+        calibration = LogisticRegression(C=10.0).fit(X, np.array([pred[n][i] == labels[i] for n, i in rows]))
+        for name in versions:
+            test = (pred[name] != "") & (fold == k)
+            if test.any():
+                conf[name][test] = calibration.predict_proba(np.column_stack([share[name][test],
+                                                                              seen[name][test]]))[:, 1]
+    print("\nstated confidence with a candidate map (not shipped) that also reads how much of the body was seen "
+          "(fitted by fold on the unchanged recordings and the real crops)")
+    print(f"{'change':<26}{'n':>5}{'accuracy':>10}{'mean confidence':>17}{'calibration error':>19}")
+    for name in versions:
+        have = pred[name] != ""
+        if not have.any():
+            continue
+        right = pred[name][have] == labels[have]
+        print(f"{name:<26}{have.sum():>5}{right.mean():>10.3f}{np.mean(conf[name][have]):>17.3f}"
+              f"{expected_calibration_error(conf[name][have], right):>19.3f}")
 
 
 if __name__ == "__main__":
