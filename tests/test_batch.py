@@ -149,3 +149,27 @@ def test_a_hold_row_gives_how_long_it_was_held_and_when_its_posture_failed(tmp_p
     for out in (tmp_path / "t.parquet", tmp_path / "t.jsonl"):
         write_table(out, [row])
         assert read_table(out) == [row]
+
+
+def test_a_row_of_reps_and_a_hold_gives_both_the_count_and_how_long_the_hold_lasted():
+    import dataclasses
+
+    import numpy as np
+
+    from gyml.batch.tasks import table_row
+    from gyml.synth import CATALOG, SynthConfig
+
+    config = SynthConfig(noise_m=0.003)
+    push = synthesize(CATALOG["push_up"], 6, seed=12, config=config)
+    spec = CATALOG["plank"]
+    sagging = synthesize(dataclasses.replace(spec, rest={**spec.rest, "hip_flex_l": -35, "hip_flex_r": -35}), 4,
+                         seed=12, config=config)
+    seq = type(push)(np.concatenate([push.joints, sagging.joints]),
+                     np.concatenate([push.confidence, sagging.confidence]), push.fps, source="synth")
+    analysis = json.loads(json.dumps(analyze_sequence(seq, "circuit.npz").analysis.to_dict()))
+    row = table_row("circuit.npz", analysis, None, 1.0)
+    [hold] = analysis["holds_beside_reps"]
+    assert row["count"] == analysis["reps"]["count"] >= 5
+    assert row["held_s"] == hold["time_under_tension_s"] > sagging.duration - 1
+    sag = [f for f in row["faults"] if f.endswith(": hips_sag")]
+    assert sag and abs(float(sag[0].split("-")[0]) - push.duration) < 2.0, row["faults"]

@@ -49,6 +49,9 @@ def table_row(input_name: str, analysis: dict | None, error: str | None, seconds
     metrics = analysis.get("rep_metrics") or []
     row["rep_scores"] = [float(m["score"]) for m in metrics if m.get("score") is not None]
     row["faults"] = [f"rep {m['rep']}: {fault}" for m in metrics for fault in m.get("faults", [])]
+    for hold in analysis.get("holds_beside_reps") or []:   # a hold before or after the reps: its time, its faults
+        row["held_s"] = (row["held_s"] or 0.0) + hold.get("time_under_tension_s", 0.0)
+        row["faults"] += [f"{s['start_s']:.1f}-{s['end_s']:.1f} s: {s['fault']}" for s in hold.get("segments", [])]
     return row
 
 
