@@ -280,19 +280,28 @@ def main() -> int:
 def calibration_table(versions, pred, share, labels) -> None:
     """Stated confidence against accuracy per change: the map fitted on the unchanged recordings' shares
     (each unchanged recording's own confidence from a map fitted without it)."""
-    from gyml.classify.calibration import expected_calibration_error, fit_calibration, out_of_fold
+    from gyml.classify.calibration import fit_calibration, out_of_fold
 
     have = pred["unchanged"] != ""
     right = pred["unchanged"][have] == labels[have]
     calibration = fit_calibration(share["unchanged"][have], right)
     print("\nstated confidence (calibrated as shipped) against accuracy, out of fold")
+    _confidence_rows(versions, pred, labels, lambda name, have, right: out_of_fold(share[name][have], right)
+                     if name == "unchanged" else calibration(share[name][have]))
+
+
+def _confidence_rows(versions, pred, labels, confidence) -> None:
+    """Per change: recordings, accuracy, mean stated confidence (`confidence(name, have, right)`) and the
+    expected calibration error."""
+    from gyml.classify.calibration import expected_calibration_error
+
     print(f"{'change':<26}{'n':>5}{'accuracy':>10}{'mean confidence':>17}{'calibration error':>19}")
     for name in versions:
         have = pred[name] != ""
         if not have.any():
             continue
         right = pred[name][have] == labels[have]
-        conf = out_of_fold(share[name][have], right) if name == "unchanged" else calibration(share[name][have])
+        conf = confidence(name, have, right)
         print(f"{name:<26}{have.sum():>5}{right.mean():>10.3f}{np.mean(conf):>17.3f}"
               f"{expected_calibration_error(conf, right):>19.3f}")
 
@@ -318,8 +327,6 @@ def framed_calibration_table(versions, pred, share, labels, fold) -> None:
     and real crops."""
     from sklearn.linear_model import LogisticRegression
 
-    from gyml.classify.calibration import expected_calibration_error
-
     seen = {name: np.array([np.nan if s is None else body_seen(s) for s in items]) for name, items in versions.items()}
     fitted = [name for name in versions if name == "unchanged" or name.endswith("(real crop)")]
     conf = {name: np.full(len(labels), np.nan) for name in versions}
@@ -334,14 +341,7 @@ def framed_calibration_table(versions, pred, share, labels, fold) -> None:
                                                                               seen[name][test]]))[:, 1]
     print("\nstated confidence with a candidate map (not shipped) that also reads how much of the body was seen "
           "(fitted by fold on the unchanged recordings and the real crops)")
-    print(f"{'change':<26}{'n':>5}{'accuracy':>10}{'mean confidence':>17}{'calibration error':>19}")
-    for name in versions:
-        have = pred[name] != ""
-        if not have.any():
-            continue
-        right = pred[name][have] == labels[have]
-        print(f"{name:<26}{have.sum():>5}{right.mean():>10.3f}{np.mean(conf[name][have]):>17.3f}"
-              f"{expected_calibration_error(conf[name][have], right):>19.3f}")
+    _confidence_rows(versions, pred, labels, lambda name, have, right: conf[name][have])
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from live_holds import still_start
 from real_data import read_shared_recordings
 
 from gyml.coach.holds import is_hold
@@ -73,12 +74,8 @@ def main() -> None:
     for label, spec in CATALOG.items():
         if spec.hold:
             continue
-        seq = synthesize(spec, 6, seed=2, config=SynthConfig(noise_m=0.005))
-        rng = np.random.default_rng(0)
-        n = int(6 * seq.fps)
-        still = PoseSequence((seq.joints[:1] + rng.normal(0, 0.004, (n, *seq.joints.shape[1:]))).astype(np.float32),
-                             np.repeat(seq.confidence[:1], n, 0), seq.fps, source="synth")
-        count, holds = beside(joined(still, seq))
+        _, with_still_start = still_start(spec)
+        count, holds = beside(with_still_start)
         if holds:
             still_found.append(f"{label} ({', '.join(h['exercise'] for h in holds)}; count {count})")
     print(f"given a hold before the reps: {len(still_found)} of {sum(not s.hold for s in CATALOG.values())}"

@@ -31,6 +31,17 @@ def stream(seq) -> LiveCoach:
     return coach
 
 
+def still_start(spec, seconds: float = 6.0) -> tuple[PoseSequence, PoseSequence]:
+    """A synthesised set of 6 reps of `spec`, and the same set after `seconds` still in its starting pose."""
+    seq = synthesize(spec, 6, seed=2, config=SynthConfig(noise_m=0.005))
+    rng = np.random.default_rng(0)
+    n = int(seconds * seq.fps)
+    still = seq.joints[:1] + rng.normal(0, 0.004, (n, *seq.joints.shape[1:]))
+    return seq, PoseSequence(np.concatenate([still, seq.joints]).astype(np.float32),
+                             np.concatenate([np.repeat(seq.confidence[:1], n, 0), seq.confidence]), seq.fps,
+                             source="synth")
+
+
 def main() -> None:
     t0 = time.perf_counter()
     holds, sets = [], []
@@ -80,13 +91,7 @@ def main() -> None:
     for label, spec in CATALOG.items():
         if spec.hold:
             continue
-        seq = synthesize(spec, 6, seed=2, config=SynthConfig(noise_m=0.005))
-        rng = np.random.default_rng(0)
-        n = int(6 * seq.fps)
-        still = seq.joints[:1] + rng.normal(0, 0.004, (n, *seq.joints.shape[1:]))
-        joined = PoseSequence(np.concatenate([still, seq.joints]).astype(np.float32),
-                              np.concatenate([np.repeat(seq.confidence[:1], n, 0), seq.confidence]), seq.fps,
-                              source="synth")
+        seq, joined = still_start(spec)
         coach = stream(joined)
         if coach.hold or coach.holds_left:
             taken.append(f"{label} (taken for {(coach.holds_left or [coach.exercise])[0]}"
