@@ -12,6 +12,7 @@ in their starting pose (a push-up's start is a plank's position: reported, not a
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -56,6 +57,28 @@ def main() -> None:
                 print(f"  {reps_label} set, {hold_label} {order}, seed {seed}: count {count} (alone "
                       f"{count_reps(rep_set).count}); hold: {held}")
     print(f"holds found {found}/{total}")
+
+    print("\n== push-ups (6), then or after a plank whose hips sag 20 or 35 degrees (one body, seeds 20-23): the count "
+          "on the whole recording (as before) / on the set's own frames (shipped)")
+    plain = shipped = cases = 0
+    for sag in (-20, -35):
+        spec = CATALOG["plank"]
+        sagging = dataclasses.replace(spec, rest={**spec.rest, "hip_flex_l": sag, "hip_flex_r": sag})
+        for order in ("after", "before"):
+            for seed in range(4):
+                config = SynthConfig(noise_m=0.003)
+                # bodies 20-23: the recount was designed on 10-15
+                rep_set = synthesize(CATALOG["push_up"], 6, seed=seed + 20, config=config)
+                hold = synthesize(sagging, 4, seed=seed + 20, config=config)
+                seq = joined(rep_set, hold) if order == "after" else joined(hold, rep_set)
+                truth = count_reps(rep_set).count
+                whole, (count, holds) = count_reps(seq).count, beside(seq)
+                plain += whole == truth
+                shipped += count == truth
+                cases += 1
+                print(f"  sag {sag}, plank {order}, seed {seed}: {whole} / {count} (alone {truth}); "
+                      f"hold {'found' if holds else 'not found'}")
+    print(f"count = the set's alone: {plain}/{cases} as before, {shipped}/{cases} shipped")
 
     print("\n== real rep sets, no exercise named: given a hold beside their reps")
     read = read_shared_recordings(lambda r: not is_hold(r.label)) or []

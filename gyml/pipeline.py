@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +54,14 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
         return _analyze_hold(seq, input_name, prediction, gold, kinematics)
     upside_down, upside_down_share = upside_down_warning(prediction.label if prediction else None,
                                                          kinematics.raw_angles)
+    beside = _holds_beside_reps(seq, reps) if exercise is None and not upside_down else []
+    if beside:   # the set counted on its own frames (see _count_without_holds)
+        reps = _count_without_holds(seq, reps, count_method, [{"when": when, **hold} for when, hold, _, _ in beside])
     if upside_down:  # cues would be about the wrong limbs: the count stays, the coaching is withheld
         feedback, extras, gold_reps = [], {}, None
     else:
         gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
         feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
-    beside = _holds_beside_reps(seq, reps) if exercise is None and not upside_down else []
     if upside_down_share is not None:
         extras["reading"] = {"upside_down_share": round(upside_down_share, 3), "form_withheld": bool(upside_down)}
     tracking = assess_tracking(seq, reps)
@@ -99,6 +101,28 @@ def _holds_beside_reps(seq: PoseSequence, reps: RepCount) -> list[tuple[str, dic
                           f"{f.message[1:]}", kind=f.kind) for f in hold_feedback(report)]
         out.append((when, report.to_dict(), lines, hold_summary(report, title)))
     return out
+
+
+COUNT_HOLD_EDGE_S = 1.0
+
+
+def _count_without_holds(seq: PoseSequence, reps: RepCount, count_method: str, holds: list[dict]) -> RepCount:
+    """The reps counted again on the frames between the holds beside them: a long hold in a posture near a
+    rep's turning point (a plank's sagging hips, near a push-up's bottom) can turn the class-agnostic
+    counter's idea of where a rep rests, and a rep is lost."""
+    # a second of each hold kept: the counter reads a rep's first frames against the rest before them
+    keep = int(round(COUNT_HOLD_EDGE_S * seq.fps))
+    a = max([int(round(h["end_s"] * seq.fps)) - keep for h in holds if h["when"] == "before"], default=0)
+    b = min([int(round(h["start_s"] * seq.fps)) + keep for h in holds if h["when"] == "after"], default=len(seq))
+    a, b = max(0, min(a, len(seq))), max(0, min(b, len(seq)))
+    if b - a < 2 or (a == 0 and b == len(seq)):
+        return reps
+    part = count_reps(seq.slice(a, b), count_method)
+    signal = np.empty(len(seq), dtype=np.float64)   # the holds drawn flat: nothing was counted there
+    signal[a:b] = part.signal
+    signal[:a], signal[b:] = part.signal[0], part.signal[-1]
+    segments = [replace(s, start=s.start + a, mid=s.mid + a, end=s.end + a) for s in part.segments]
+    return replace(part, segments=segments, signal=signal)
 
 
 def _check_gold_matches(gold: PoseSequence | None, prediction: ExercisePrediction | None) -> None:
