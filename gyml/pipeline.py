@@ -56,7 +56,7 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
                                                          kinematics.raw_angles)
     beside = _holds_beside_reps(seq, reps) if exercise is None and not upside_down else []
     if beside:   # the set counted on its own frames (see _count_without_holds)
-        reps = _count_without_holds(seq, reps, count_method, [{"when": when, **hold} for when, hold, _, _ in beside])
+        reps = _count_without_holds(seq, reps, count_method, [hold for hold, _, _ in beside])
     if upside_down:  # cues would be about the wrong limbs: the count stays, the coaching is withheld
         feedback, extras, gold_reps = [], {}, None
     else:
@@ -78,19 +78,20 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
                        if upside_down else None)
     if tracking.warning:
         summary += f" The count may be low: the body was found in only {tracking.share:.0%} of the frames."
-    for when, hold, hold_feedback_lines, hold_said in beside:
-        extras.setdefault("holds_beside_reps", []).append({"when": when, **hold})
+    for hold, hold_feedback_lines, hold_said in beside:
+        extras.setdefault("holds_beside_reps", []).append(hold)
         feedback += hold_feedback_lines
-        summary += f" {'Before' if when == 'before' else 'After'} the reps: {hold_said[0].lower()}{hold_said[1:]}"
+        summary += f" {hold['when'].capitalize()} the reps: {hold_said[0].lower()}{hold_said[1:]}"
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
                         extras=extras)
     return AnalysisResult(analysis, seq, reps, kinematics, gold, gold_reps)
 
 
-def _holds_beside_reps(seq: PoseSequence, reps: RepCount) -> list[tuple[str, dict, list[Feedback], str]]:
-    """A hold before the reps or after them (push-ups, then a plank), timed and coached as a hold: (before or
-    after, its report as JSON, its feedback, its summary sentence). Live coaching takes it up the same way."""
+def _holds_beside_reps(seq: PoseSequence, reps: RepCount) -> list[tuple[dict, list[Feedback], str]]:
+    """A hold before the reps or after them (push-ups, then a plank), timed and coached as a hold: (its report
+    as JSON with "when": "before" or "after", its feedback, its summary sentence). Live coaching takes it up
+    the same way."""
     from gyml.coach import gold as gold_library
     from gyml.coach.holds import hold_feedback, hold_summary, hold_title, holds_beside_reps
 
@@ -99,7 +100,7 @@ def _holds_beside_reps(seq: PoseSequence, reps: RepCount) -> list[tuple[str, dic
         title = hold_title(prediction.label)
         lines = [Feedback(f.rep, f.phase, f.joint, f.severity, f"{title} {when} the reps: {f.message[0].lower()}"
                           f"{f.message[1:]}", kind=f.kind) for f in hold_feedback(report)]
-        out.append((when, report.to_dict(), lines, hold_summary(report, title)))
+        out.append(({"when": when, **report.to_dict()}, lines, hold_summary(report, title)))
     return out
 
 
@@ -118,6 +119,8 @@ def _count_without_holds(seq: PoseSequence, reps: RepCount, count_method: str, h
     if b - a < 2 or (a == 0 and b == len(seq)):
         return reps
     part = count_reps(seq.slice(a, b), count_method)
+    if not part.segments:   # nothing counted on the part: the whole recording's count stands
+        return reps
     signal = np.empty(len(seq), dtype=np.float64)   # the holds drawn flat: nothing was counted there
     signal[a:b] = part.signal
     signal[:a], signal[b:] = part.signal[0], part.signal[-1]
