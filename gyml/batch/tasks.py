@@ -43,7 +43,7 @@ def table_row(input_name: str, analysis: dict | None, error: str | None, seconds
     hold = analysis.get("hold")
     if hold:   # timed, not counted: how long it was held, and each stretch of faulty posture
         row["held_s"] = hold.get("time_under_tension_s")
-        row["faults"] = [f"{s['start_s']:.1f}-{s['end_s']:.1f} s: {s['fault']}" for s in hold.get("segments", [])]
+        row["faults"] = _hold_faults(hold)
         return row
     row["count"] = int(analysis["reps"]["count"])
     metrics = analysis.get("rep_metrics") or []
@@ -51,8 +51,13 @@ def table_row(input_name: str, analysis: dict | None, error: str | None, seconds
     row["faults"] = [f"rep {m['rep']}: {fault}" for m in metrics for fault in m.get("faults", [])]
     for hold in analysis.get("holds_beside_reps") or []:   # a hold before or after the reps: its time, its faults
         row["held_s"] = (row["held_s"] or 0.0) + hold.get("time_under_tension_s", 0.0)
-        row["faults"] += [f"{s['start_s']:.1f}-{s['end_s']:.1f} s: {s['fault']}" for s in hold.get("segments", [])]
+        row["faults"] += _hold_faults(hold)
     return row
+
+
+def _hold_faults(hold: dict) -> list[str]:
+    """Each stretch of a hold's faulty posture, with its seconds: "12.0-20.5 s: hips_sag"."""
+    return [f"{s['start_s']:.1f}-{s['end_s']:.1f} s: {s['fault']}" for s in hold.get("segments", [])]
 
 
 def analyse_input(path: str, options: AnalysisOptions, jobs: int = 1) -> dict:

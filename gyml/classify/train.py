@@ -39,7 +39,7 @@ def metrics(y_true, y_pred, labels) -> dict:
     return out
 
 
-def train(data: Dataset, features: str = "angles", model: str = "multinomial", pca: float | None = 0.75,
+def train(data: Dataset, features: str = "angles", model: str = "multinomial", pca: float | None = PAPER_PCA,
           seed: int = 0, choose_kappa: bool = False) -> TrainResult:
     labels = sorted(set(data.labels))
     if len(labels) < 2:

@@ -351,14 +351,14 @@ def _smooth(x: np.ndarray, fps: float) -> np.ndarray:
     return out
 
 
-def find_hold(joints: np.ndarray, present: np.ndarray, fps: float, kind: str | None,
+def find_hold(joints: np.ndarray, present: np.ndarray, fps: float, kind: str,
               speed: np.ndarray | None = None, still_below: float = STILL_SPEED) -> tuple[int, int] | None:
-    """[start, stop) frames of the longest stretch in position (any, with `kind` None) and still (`speed`,
+    """[start, stop) frames of the longest stretch in position (any, for "own") and still (`speed`,
     body_speed by default, under `still_below`), gaps up to BRIDGE_S bridged."""
     speed = body_speed(joints, fps) if speed is None else speed
     still = median_filter((speed < still_below).astype(np.int8),
                           size=max(1, int(round(SMOOTH_S * fps)) | 1), mode="nearest").astype(bool)
-    ok = still & present if kind is None else in_position(joints, kind) & still & present
+    ok = in_position(joints, kind) & still & present
     ok = _close_gaps(ok, int(round(BRIDGE_S * fps)))
     runs = [r for r in _runs(ok) if (r[1] - r[0]) >= MIN_HOLD_S * fps]
     if not runs:
@@ -569,12 +569,22 @@ def hold_summary(report: HoldReport, title: str) -> str:
     return text + (f"; to work on: {', '.join(faults)}." if faults else "; no form faults found.")
 
 
-def holds_beside_reps(seq: PoseSequence, reps, gold_of) -> list[tuple[str, object, HoldReport]]:
-    """Holds before the first rep or after the last ("before"/"after", the prediction, the hold's report in
-    the recording's seconds). `reps`: the set's RepCount; `gold_of(label)`: the hold's gold or None."""
+def sure_hold(seq: PoseSequence):
+    """The exercise recognised on `seq` (the person's own first, as an analysis does) when it is a hold named
+    surely: at HOLD_SURE or more, or accepted by the verifier of one of the person's own; else None."""
     from gyml.classify.default import recognise
     from gyml.classify.personal import PersonalPrediction, recognise_personal
 
+    prediction = recognise_personal(seq) or recognise(seq)
+    if prediction is None or not is_hold(prediction.label):
+        return None
+    sure = isinstance(prediction, PersonalPrediction) or prediction.confidence >= HOLD_SURE
+    return prediction if sure else None
+
+
+def holds_beside_reps(seq: PoseSequence, reps, gold_of) -> list[tuple[str, object, HoldReport]]:
+    """Holds before the first rep or after the last ("before"/"after", the prediction, the hold's report in
+    the recording's seconds). `reps`: the set's RepCount; `gold_of(label)`: the hold's gold or None."""
     if not reps.segments:
         return []
     out = []
@@ -583,7 +593,7 @@ def holds_beside_reps(seq: PoseSequence, reps, gold_of) -> list[tuple[str, objec
         if b - a < least or np.count_nonzero(seq.present[a:b]) < least:
             continue
         # the longest still stretch, in any position: the span also holds the set's first or last moves
-        still = find_hold(seq.joints[a:b], seq.present[a:b], seq.fps, None)
+        still = find_hold(seq.joints[a:b], seq.present[a:b], seq.fps, "own")
         if still is None or still[1] - still[0] < least:
             continue
         start, stop = a + still[0], a + still[1]
@@ -591,10 +601,8 @@ def holds_beside_reps(seq: PoseSequence, reps, gold_of) -> list[tuple[str, objec
         # recognised on its middle HOLD_BESIDE_REPS_S, as live coaching judges its last ones: the stretch's
         # edges hold the last of the set's movement, which the motion features are built to dwell on
         middle = (start + stop - least) // 2
-        prediction = recognise_personal(seq.slice(middle, middle + least)) or recognise(seq.slice(middle, middle + least))
-        sure = isinstance(prediction, PersonalPrediction) or (prediction is not None
-                                                               and prediction.confidence >= HOLD_SURE)
-        if prediction is None or not is_hold(prediction.label) or not sure:
+        prediction = sure_hold(seq.slice(middle, middle + least))
+        if prediction is None:
             continue
         if find_hold(part.joints, part.present, part.fps, checks_for(prediction.label)[0]) is None:
             continue
@@ -619,4 +627,4 @@ def coach_hold_analysis(seq: PoseSequence, prediction, gold: PoseSequence | None
 
 __all__ = ["HOLDS", "HoldCheck", "HoldReport", "coach_hold", "fault_words", "hold_feedback", "hold_summary",
            "hold_title", "holds_beside_reps", "is_hold",
-           "joints_available", "posture_signals", "reference_pose"]
+           "joints_available", "posture_signals", "reference_pose", "sure_hold"]

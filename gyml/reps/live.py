@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gyml.coach.holds import HOLD_BESIDE_REPS_S, HOLD_SURE
+from gyml.coach.holds import HOLD_BESIDE_REPS_S
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
 from gyml.pose.readers.video import (
@@ -50,9 +50,9 @@ COUNT_STEP_S = 0.5
 COUNT_LATENCY_S = 0.5
 CUE_RUNS = 2         # a rep is cued once this many counting runs in a row have counted it (see LiveCoach)
 HOLD_STEP_S = 1.0    # a hold (a plank) is judged over the window this often
-# Before any rep, an exercise left unnamed is recognised once every HOLD_STEP_S: a hold named HOLD_SURE or
-# more, this many times in a row, is taken for what the person does, and timed (a hold has no rep to
-# recognise it at)
+# Before any rep, an exercise left unnamed is recognised once every HOLD_STEP_S: a hold named surely
+# (gyml.coach.holds.sure_hold) this many times in a row is taken for what the person does, and timed (a hold
+# has no rep to recognise it at)
 HOLD_AGREE = 2
 HOLD_SEEN_S = 2.0    # seconds of the person seen before the first try
 HOLD_KEEP_S = 1800.0  # a hold's frames are all kept (up to this long) for its times at the end
@@ -193,10 +193,8 @@ class LiveCoach:
         else:
             seq = self.window()
         offset = (self._ticks - len(seq)) / self.rate   # stream seconds of the first frame judged
-        if self.exercise not in self._golds:   # as offline: the person's stored gold, if any, once a set
-            from gyml.coach import gold as gold_library
-            self._golds[self.exercise] = (gold_library.find(self.exercise), None)
-        report = coach_hold(seq, self.exercise, self._golds[self.exercise][0])
+        # as offline: the person's stored gold, if any, once a set
+        report = coach_hold(seq, self.exercise, self.gold_of(self.exercise)[0])
         checks = {c.fault: c for c in checks_for(self.exercise)[1]}
         events = []
         for stretch in report.segments:
@@ -318,9 +316,9 @@ class LiveCoach:
     def _close_reps(self, now: float) -> list[LiveEvent]:
         """A hold taken up after reps: their count is final (a hold adds none), and every rep of it not yet
         cued is cued now."""
-        self.reps_before_hold = self.count
         before = self.count
         self.counter.finish()
+        self.reps_before_hold = self.count
         events = [LiveEvent("count", self.count, now)] if self.count != before else []
         return events + self._cues(now, final=True)
 
@@ -328,20 +326,16 @@ class LiveCoach:
         """The window (from stream frame `since` on, when given) recognised; a hold named HOLD_AGREE times
         in a row (once, with `agreeing` False) at HOLD_SURE or more becomes the exercise (`hold`), announced
         with one cue."""
-        from gyml.classify.default import recognise
-        from gyml.classify.personal import PersonalPrediction, recognise_personal
-        from gyml.coach.holds import checks_for, find_hold, is_hold
+        from gyml.classify.personal import PersonalPrediction
+        from gyml.coach.holds import checks_for, find_hold, sure_hold
 
         first = self._ticks - len(self._joints)
         skip = 0 if since is None else max(0, since - first)
-        if np.count_nonzero(np.stack(list(self._conf)[skip:]).max(axis=1) > 0) < HOLD_SEEN_S * self.rate:
-            return []
         window = self.window().slice(skip, len(self._joints))
-        # the person's own holds first, as offline; their verifier's acceptance is their sureness
-        prediction = recognise_personal(window) or recognise(window)
-        sure = isinstance(prediction, PersonalPrediction) or (prediction is not None
-                                                               and prediction.confidence >= HOLD_SURE)
-        if prediction is None or not is_hold(prediction.label) or not sure:
+        if np.count_nonzero(window.confidence.max(axis=1) > 0) < HOLD_SEEN_S * self.rate:
+            return []
+        prediction = sure_hold(window)   # the person's own holds first, as offline
+        if prediction is None:
             self._hold_votes = (None, 0)
             return []
         label, votes = self._hold_votes
@@ -352,7 +346,7 @@ class LiveCoach:
             self._hold_votes = (None, 0)   # the body is not in the hold's position (lying on the back)
             return []
         self.hold, self.hold_recognised_s = True, now
-        self._held.extend(list(zip(self._joints, self._conf))[skip:])   # the hold began within the window
+        self._held.extend(zip(window.joints, window.confidence))   # the hold began within the window
         self.exercise, self._prediction = prediction.label, prediction
         # an own exercise's score is the verifier's, not a probability: no percentage for it
         sureness = "" if isinstance(prediction, PersonalPrediction) else f" ({prediction.confidence:.0%})"
@@ -386,14 +380,15 @@ class LiveCoach:
         return events
 
     def gold_of(self, exercise: str) -> tuple[PoseSequence | None, RepCount | None]:
-        """The exercise's gold reference and its count, made once per live set: counting the gold again
-        at every rep was most of a cue's coaching time."""
+        """The exercise's gold reference and its count (none for a hold), made once per live set: counting
+        the gold again at every rep was most of a cue's coaching time."""
         if exercise not in self._golds:
             from gyml.coach import gold as gold_library
+            from gyml.coach.holds import is_hold
             from gyml.reps.counter import count_reps
 
             gold = gold_library.find(exercise)
-            self._golds[exercise] = (gold, count_reps(gold) if gold is not None else None)
+            self._golds[exercise] = (gold, count_reps(gold) if gold is not None and not is_hold(exercise) else None)
         return self._golds[exercise]
 
     def warm_up(self) -> None:
