@@ -10,6 +10,7 @@ was read as a plank).
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 
@@ -130,6 +131,25 @@ def main() -> None:
                   + (f"{taken[0] - began:.1f} s after it began, timed {max(held):.1f} s of "
                      f"{len(plank) / plank.fps:.1f} s" if taken and held else "never")
                   + (f"; then left for the reps ({len(coach.holds_left)})" if coach.holds_left else ""))
+    print("\n== push-ups (6 reps), then a plank whose hips sag 20 or 35 degrees, one synthesised body (bodies 20-23 "
+          "as benchmarks/holds_beside_reps.py, and 40-51): live count = the set's alone")
+    right = cases = 0
+    for sag in (-20, -35):
+        sagging = dataclasses.replace(CATALOG["plank"], rest={**CATALOG["plank"].rest, "hip_flex_l": sag,
+                                                              "hip_flex_r": sag})
+        for body in [*range(20, 24), *range(40, 52)]:
+            config = SynthConfig(noise_m=0.003)
+            push = synthesize(CATALOG["push_up"], 6, seed=body, config=config)
+            plank = synthesize(sagging, 4, seed=body, config=config)
+            joined = PoseSequence(np.concatenate([push.joints, plank.joints]),
+                                  np.concatenate([push.confidence, plank.confidence]), push.fps, source="synth")
+            coach = stream(joined)
+            truth = count_reps(push).count
+            right += coach.count == truth
+            cases += 1
+            print(f"sag {sag}, body {body}: count {coach.count} (the set alone {truth}); "
+                  f"hold {coach.exercise if coach.hold else 'not taken up'}")
+    print(f"live count = the set's alone {right}/{cases}")
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 

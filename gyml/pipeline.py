@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from gyml.coach.feedback import rep_list
-from gyml.coach.holds import is_hold
+from gyml.coach.holds import COUNT_HOLD_EDGE_S, is_hold
 from gyml.coach.reading import upside_down_warning
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
@@ -104,14 +104,8 @@ def _holds_beside_reps(seq: PoseSequence, reps: RepCount) -> list[tuple[dict, li
     return out
 
 
-COUNT_HOLD_EDGE_S = 1.0
-
-
 def _count_without_holds(seq: PoseSequence, reps: RepCount, count_method: str, holds: list[dict]) -> RepCount:
-    """The reps counted again on the frames between the holds beside them: a long hold in a posture near a
-    rep's turning point (a plank's sagging hips, near a push-up's bottom) can turn the class-agnostic
-    counter's idea of where a rep rests, and a rep is lost."""
-    # a second of each hold kept: the counter reads a rep's first frames against the rest before them
+    """The reps counted again on the frames between the holds beside them (COUNT_HOLD_EDGE_S)."""
     keep = int(round(COUNT_HOLD_EDGE_S * seq.fps))
     a = max([int(round(h["end_s"] * seq.fps)) - keep for h in holds if h["when"] == "before"], default=0)
     b = min([int(round(h["start_s"] * seq.fps)) + keep for h in holds if h["when"] == "after"], default=len(seq))

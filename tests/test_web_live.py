@@ -289,6 +289,29 @@ def test_push_ups_then_a_plank_keep_their_count_and_the_plank_is_timed():
     assert len(coach.reps) == 12
 
 
+@pytest.mark.parametrize("sag, body", [(-35, 23), (-20, 50)])
+def test_push_ups_then_a_sagging_plank_count_the_set_alone_and_time_the_plank_after_it(sag, body):
+    # a plank whose hips sag sits near a push-up's bottom: counted with the plank's first seconds in the
+    # window, a rep was lost (body 23); and the hold judged over the whole window took the set's own
+    # frames for the plank, left it for "reps" and counted the set's last three again (body 50)
+    import dataclasses
+
+    from gyml.synth import CATALOG, SynthConfig, synthesize
+
+    config = SynthConfig(noise_m=0.003)
+    push = synthesize(CATALOG["push_up"], 6, seed=body, config=config)
+    sagging = dataclasses.replace(CATALOG["plank"], rest={**CATALOG["plank"].rest, "hip_flex_l": sag,
+                                                          "hip_flex_r": sag})
+    plank = synthesize(sagging, 4, seed=body, config=config)
+    coach = LiveCoach(defer_coaching=True)
+    events = _as_camera(_joined(push, plank), coach)
+    assert coach.count == coach.reps_before_hold == count_reps(push).count == 6
+    assert coach.hold and coach.exercise == "plank" and not coach.holds_left
+    assert [e.count for e in events if e.kind == "count"][-1] == 6
+    held = max(e.held_s for e in events if e.kind == "hold")
+    assert plank.duration - 3 < held <= plank.duration + 1
+
+
 def test_the_exercise_is_shown_with_how_sure_and_marked_when_a_guess():
     from gyml.classify.personal import PersonalPrediction
     from gyml.report.analysis import ExercisePrediction

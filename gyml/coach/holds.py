@@ -124,6 +124,10 @@ HOLD_SHARE = 0.5
 # exercise model names one at HOLD_SURE or more and the body is found in its position, still.
 HOLD_BESIDE_REPS_S = 5.0
 HOLD_SURE = 0.8
+# The reps beside a hold are counted on the set's own frames with this much of the hold kept at its edge: the
+# counter reads a rep's first frames against the rest before them, and a long hold near a rep's turning point
+# (a plank's sagging hips, near a push-up's bottom) can turn its idea of where a rep rests
+COUNT_HOLD_EDGE_S = 1.0
 HELD_STILL_SPEED = 0.2
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gyml.coach.holds import HOLD_BESIDE_REPS_S
+from gyml.coach.holds import COUNT_HOLD_EDGE_S, HOLD_BESIDE_REPS_S, find_hold
 from gyml.errors import GymlError
 from gyml.pose.readers.mediapipe_landmarks import landmarks_to_sequence
 from gyml.pose.readers.video import (
@@ -141,6 +141,7 @@ class LiveCoach:
         # reps of the parts of the stream before the current counter (reps, then a hold, then reps again)
         self._banked: list[StreamRep] = []
         self.reps_before_hold: int | None = None   # when a hold followed reps: how many were counted before it
+        self._hold_from: int | None = None   # and the stream frame it is looked for from (the reps' frames are not)
 
     @property
     def count(self) -> int:
@@ -192,6 +193,8 @@ class LiveCoach:
                                self.rate, source="live")
         else:
             seq = self.window()
+            if self._hold_from is not None:   # a hold after reps: their frames are no part of it
+                seq = seq.slice(max(0, self._hold_from - (self._ticks - len(seq))), len(seq))
         offset = (self._ticks - len(seq)) / self.rate   # stream seconds of the first frame judged
         # as offline: the person's stored gold, if any, once a set
         report = coach_hold(seq, self.exercise, self.gold_of(self.exercise)[0])
@@ -302,6 +305,7 @@ class LiveCoach:
         self.exercise_text = None
         self._held.clear()
         self._hold_told, self._hold_began, self._hold_ended, self._hold_votes = {}, None, None, (None, 0)
+        self._hold_from = None
         events.append(LiveEvent("count", self.count, now))
         return events + self._cues(now)
 
@@ -317,17 +321,27 @@ class LiveCoach:
         """A hold taken up after reps: their count is final (a hold adds none), and every rep of it not yet
         cued is cued now."""
         before = self.count
-        self.counter.finish()
+        self._hold_from = self._still_since_reps()
+        self.counter.finish(until=self._hold_from + int(round(COUNT_HOLD_EDGE_S * self.rate)))
         self.reps_before_hold = self.count
         events = [LiveEvent("count", self.count, now)] if self.count != before else []
         return events + self._cues(now, final=True)
+
+    def _still_since_reps(self) -> int:
+        """The stream frame where the still stretch after the last rep began (the hold that followed the
+        reps, as an analysis finds it), or the frame after the last rep."""
+        first = self._ticks - len(self._joints)
+        after = max(first, max(r.end for r in self.counter.reps + self.counter.sighted) + 1)
+        part = self.window().slice(after - first, len(self._joints))
+        still = find_hold(part.joints, part.present, part.fps, "own")
+        return after + (0 if still is None else still[0])
 
     def _recognise_hold(self, now: float, agreeing: bool = True, since: int | None = None) -> list[LiveEvent]:
         """The window (from stream frame `since` on, when given) recognised; a hold named HOLD_AGREE times
         in a row (once, with `agreeing` False) at HOLD_SURE or more becomes the exercise (`hold`), announced
         with one cue."""
         from gyml.classify.personal import PersonalPrediction
-        from gyml.coach.holds import checks_for, find_hold, sure_hold
+        from gyml.coach.holds import checks_for, sure_hold
 
         first = self._ticks - len(self._joints)
         skip = 0 if since is None else max(0, since - first)

@@ -123,8 +123,15 @@ class StreamingCounter:
             self._confirm(final=False)
         return self.count
 
-    def finish(self) -> int:
-        """The stream ended: count the reps still inside the latency window too."""
+    def finish(self, until: int | None = None) -> int:
+        """The stream ended: count the reps still inside the latency window too. With `until` (a stream
+        frame), the set ended there: the frames after it (a hold that followed the reps) are dropped
+        before the last count, which counts the set on its own frames, as an analysis does."""
+        if until is not None:
+            for _ in range(min(len(self._joints), max(0, self.frames_seen - until))):
+                self._joints.pop()
+                self._conf.pop()
+                self.frames_seen -= 1
         self._confirm(final=True)
         # the last run's count stands: no further run will agree with it or not
         self._shown = [_Tally(rep, 0, self.agree_runs) for rep in self._recent]
