@@ -3,25 +3,25 @@ with a named mistake, 3D body tracking at 60 fps), once with the performer's goo
 the built-in reference. A take passes when its named mistake covers most (> 50%) of the hold and, for the
 good take, when nothing at all is flagged (with gold: each half of the good take against the other half). Also: the correct plank clip in videos/form stays quiet.
 
-    python benchmarks/coach_holds.py
+    python benchmarks/coach_holds.py [--takes FOLDER]
+
+Any folder laid out alike (labels.csv; any hold exercise, one good take per exercise and performer) is
+measured the same way; a mistake is read from the words of its name (benchmarks/takes.py).
 """
 
 from __future__ import annotations
 
-import csv
+import argparse
 import sys
+from pathlib import Path
 
 from real_data import SHARED, cached_pose
+from takes import expected_kinds, gold_of, read_takes
 
-from gyml.coach.holds import HOLDS
+from gyml.coach.holds import HOLDS, is_hold
 from gyml.pipeline import analyze_sequence
 from gyml.pose.readers import read_pose
 
-# Each take's name is its label; what our checks call that mistake. "bad" names no single mistake: it
-# passes when some fault covers most of the hold.
-EXPECTED = {"good": set(), "butt_high": {"hips_pike"}, "butt_low": {"hips_sag"}, "head_high": {"head_raised"},
-            "head_low": {"head_dropped"}, "shoulders_forward": {"shoulders_ahead", "shoulders_rounded"},
-            "bad": None}
 MOST = 0.5
 
 
@@ -34,7 +34,9 @@ def _shares(hold: dict) -> dict[str, float]:
 
 
 def _passes(mistake: str, shares: dict[str, float]) -> bool:
-    wanted = EXPECTED[mistake]
+    # what our checks call the take's mistake (benchmarks/takes.py); "bad" names no single one: it passes
+    # when some fault covers most of the hold
+    wanted = expected_kinds(mistake, hold=True)
     if wanted is None:
         return any(v > MOST for v in shares.values())
     if not wanted:
@@ -43,43 +45,53 @@ def _passes(mistake: str, shares: dict[str, float]) -> bool:
 
 
 def main() -> int:
-    folder = SHARED / "bodyweight_mistakes"
-    if not (folder / "labels.csv").exists():
-        print(f"no takes in {folder}", file=sys.stderr)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--takes", type=Path, default=SHARED / "bodyweight_mistakes",
+                        help="a folder of labelled takes (labels.csv) laid out as bodyweight_mistakes")
+    folder = parser.parse_args().takes
+    takes = [t for t in read_takes(folder) if is_hold(t.exercise)]
+    if not takes:
+        print(f"no hold takes in {folder}", file=sys.stderr)
         return 1
-    with open(folder / "labels.csv", newline="") as fh:
-        takes = [r for r in csv.DictReader(fh) if r["exercise"] == "plank"]
-    fps = {r["file"]: float(r["fps"]) for r in takes}
-    gold = read_pose(folder / "plank_good.csv", fps=fps["plank_good.csv"])
-    print("tolerances: " + "; ".join(f"{c.fault} {c.tolerance:g}{c.unit}{' (gold only)' if c.gold_only else ''}"
-                                     for c in HOLDS["plank"][1]))
-    print(f"{'take':<20}{'recognised':<15}{'reference':<10}{'held s':>7}{'good s':>7}  "
+    for label in sorted({t.exercise for t in takes}):
+        print(f"{label} tolerances: " + "; ".join(f"{c.fault} {c.tolerance:g}{c.unit}"
+                                                  f"{' (gold only)' if c.gold_only else ''}"
+                                                  for c in HOLDS[label][1]))
+    print(f"{'take':<28}{'recognised':<15}{'reference':<10}{'held s':>7}{'good s':>7}  "
           f"{'faults (share of the hold)':<64}pass")
     passed = {"gold": 0, "built-in": 0}
+    judged = 0
     for take in takes:
-        mistake = take["mistake"]
-        seq = read_pose(folder / take["file"], fps=fps[take["file"]])
-        recognised = analyze_sequence(seq, take["file"]).analysis.exercise
+        mistake = take.mistake
+        gold_take = gold_of(take, takes)
+        if gold_take is None:
+            print(f"{take.path.name:<28}no good take of {take.exercise} to judge it against")
+            continue
+        judged += 1
+        seq = read_pose(take.path, fps=take.fps or 60.0)
+        gold = read_pose(gold_take.path, fps=gold_take.fps or 60.0)
+        recognised = analyze_sequence(seq, take.path.name).analysis.exercise
         for reference, g in (("gold", gold), ("built-in", None)):
-            if reference == "gold" and mistake == "good":
+            if reference == "gold" and take is gold_take:
                 # Not the good take against itself: each half judged with the other half as gold.
                 half = len(seq) // 2
-                holds = [analyze_sequence(part, take["file"], exercise="plank", gold=ref).analysis.extras["hold"]
+                holds = [analyze_sequence(part, take.path.name, exercise=take.exercise, gold=ref
+                                          ).analysis.extras["hold"]
                          for part, ref in ((seq.slice(0, half), seq.slice(half, len(seq))),
                                            (seq.slice(half, len(seq)), seq.slice(0, half)))]
                 hold = {"time_under_tension_s": sum(h["time_under_tension_s"] for h in holds),
                         "good_form_s": sum(h["good_form_s"] for h in holds),
                         "segments": [s for h in holds for s in h["segments"]]}
             else:
-                hold = analyze_sequence(seq, take["file"], exercise="plank", gold=g).analysis.extras["hold"]
+                hold = analyze_sequence(seq, take.path.name, exercise=take.exercise, gold=g).analysis.extras["hold"]
             shares = _shares(hold)
             ok = _passes(mistake, shares)
             passed[reference] += ok
             text = ", ".join(f"{f} {v:.0%}" for f, v in sorted(shares.items(), key=lambda kv: -kv[1])) or "-"
-            print(f"{mistake:<20}{recognised.label if recognised else '-':<15}{reference:<10}"
+            print(f"{take.path.stem:<28}{recognised.label if recognised else '-':<15}{reference:<10}"
                   f"{hold['time_under_tension_s']:>7.1f}{hold['good_form_s']:>7.1f}  {text:<64}{'yes' if ok else 'NO'}")
     for reference, n in passed.items():
-        print(f"{reference}: {n}/{len(takes)} takes right (named mistake over most of the hold; nothing on good)")
+        print(f"{reference}: {n}/{judged} takes right (named mistake over most of the hold; nothing on good)")
 
     clip = SHARED / "videos" / "form" / "plank_correct_001.mp4"
     if clip.exists():

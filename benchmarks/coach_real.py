@@ -2,6 +2,8 @@
 
 1. ../shared/data/bodyweight_mistakes: the lunge takes (one performer; a good set and one named mistake
    each) against the good take as gold: the named mistake should be found on most reps, nothing on good.
+   Any folder laid out alike (`--takes FOLDER`: its labels.csv, any rep exercise, one good take per exercise
+   and performer) is measured the same way; a mistake is read from the words of its name (benchmarks/takes.py).
 2. ../shared/data/videos/pushup_form (20 correct, 20 wrong) with the built-in reference: wrong clips
    flagged, correct ones quiet (balanced accuracy). Here one tolerance per check is learned from these
    clips (`fit_tolerances`, the earlier learner), so the figure that counts is the leave-one-clip-out one
@@ -15,7 +17,7 @@
    each group of clips held out together (leave one group out, and nested inside it).
 3. ../shared/data/videos/form: the 13 clips named correct or incorrect, ours and the paper's coach.
 
-    python benchmarks/coach_real.py [--skip-form] [--only lunges|pushups|form] [--check-groups]
+    python benchmarks/coach_real.py [--skip-form] [--only lunges|pushups|form] [--check-groups] [--takes FOLDER]
                                     [--reading "as filmed"|mirrored|smoothed]
 """
 
@@ -25,10 +27,12 @@ import argparse
 import csv
 import sys
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import real_data
 from real_data import SHARED, cached_pose, video_label
+from takes import expected_kinds, gold_of, read_takes
 
 from gyml.coach import gold as gold_library
 from gyml.coach.compare import gold_profile, in_phase_with_gold, main_joint, measure_reps
@@ -41,39 +45,56 @@ from gyml.pose.sequence import PoseSequence
 from gyml.reps.counter import count_reps
 from gyml.synth.catalog import CATALOG
 
-# The fault kinds that name each lunge mistake (a reverse lunge's rear foot too far back is a long stride).
-LUNGE_MISTAKES = {"back_behind": ("stride_long",), "back_bent": ("forward_lean", "rounded_back"),
-                  "high": ("not_low_enough", "shallow"), "long": ("stride_long",),
-                  "no_equilibrium": ("off_balance",)}
+
+def read_take(path, fps: float | None = 60.0) -> PoseSequence:
+    return read_pose(path, fps=fps or 60.0)
 
 
-def read_take(path) -> PoseSequence:
-    return read_pose(path, fps=60.0)
+def lunges(folder=None) -> None:
+    """Every rep exercise's takes in `folder` (bodyweight_mistakes: the lunges) against their performer's good
+    take as gold."""
+    from gyml.coach.holds import is_hold
 
-
-def lunges() -> None:
-    folder = SHARED / "bodyweight_mistakes"
-    if not (folder / "lunge_good.csv").exists():
-        print(f"no lunge takes in {folder}")
+    folder = folder or SHARED / "bodyweight_mistakes"
+    sets = [t for t in read_takes(folder) if not is_hold(t.exercise)]
+    if not sets:
+        print(f"no rep exercise takes in {folder}")
         return
-    gold = read_take(folder / "lunge_good.csv")
-    print(f"\n{'lunge take':<16}{'reps':>5}  {'named mistake found on':<24}{'verdict':<9}all findings (kind: reps)")
-    met = 0
-    takes = ["good"] + list(LUNGE_MISTAKES)
-    for mistake in takes:
-        seq = read_take(folder / f"lunge_{mistake}.csv")
-        a = analyze_sequence(seq, mistake, exercise="lunge", gold=gold).analysis
+    print(f"\n{'take':<28}{'reps':>5}  {'named mistake found on':<24}{'verdict':<9}all findings (kind: reps)")
+    met = judged = 0
+    halves = []
+    for take in sets:
+        gold_take = gold_of(take, sets)
+        if gold_take is None:
+            print(f"{take.path.name:<28}  no good take of {take.exercise} to judge it against")
+            continue
+        seq = read_take(take.path, take.fps)
+        a = analyze_sequence(seq, take.mistake, exercise=take.exercise,
+                             gold=read_take(gold_take.path, gold_take.fps)).analysis
         faults = [f for f in a.feedback if f.severity == "fault"]
         n = a.reps["count"]
-        if mistake == "good":
+        if take is gold_take:
+            halves.append((take, seq))
+        wanted = expected_kinds(take.mistake)
+        if wanted == ():
             hit, ok = "-", not faults
         else:
-            reps = {r for f in faults if f.kind in LUNGE_MISTAKES[mistake] for r in f.reps}
-            hit, ok = f"{len(reps)} / {n}", len(reps) > n / 2
+            reps = {r for f in faults if wanted is None or f.kind in wanted for r in f.reps}
+            hit, ok = f"{len(reps)} / {n}{'' if wanted else ' (any)'}", len(reps) > n / 2
         met += ok
+        judged += 1
         found = ", ".join(f"{f.kind}: {len(f.reps)}" for f in faults) or "none"
-        print(f"{mistake:<16}{n:>5}  {hit:<24}{'right' if ok else 'WRONG':<9}{found}")
-    print(f"lunge takes right: {met} / {len(takes)}")
+        print(f"{take.path.stem:<28}{n:>5}  {hit:<24}{'right' if ok else 'WRONG':<9}{found}")
+    print(f"takes right: {met} / {judged}")
+    # The good take against itself is the protocol above; stricter, each half against the other as gold
+    for take, seq in halves:
+        half = len(seq) // 2
+        for name, part, ref in (("first half", seq.slice(0, half), seq.slice(half, len(seq))),
+                                ("second half", seq.slice(half, len(seq)), seq.slice(0, half))):
+            a = analyze_sequence(part, take.mistake, exercise=take.exercise, gold=ref).analysis
+            faults = [f for f in a.feedback if f.severity == "fault"]
+            told = "; ".join(f"{f.kind} on reps {f.reps} ({f.message})" for f in faults) or "quiet"
+            print(f"{take.path.stem}, {name} against the other: {a.reps['count']} reps, {told}")
 
 
 # How the push-up checks can measure: (knees read on the leg the camera sees?, percentile over the rep).
@@ -311,6 +332,7 @@ def main() -> int:
     parser.add_argument("--no-nested", action="store_true", help="leave out the nested push-up figures (two minutes)")
     parser.add_argument("--check-groups", action="store_true",
                         help="print the push-up clip pairs whose median frames look alike, and exit")
+    parser.add_argument("--takes", type=Path, help="a folder of labelled takes to judge instead of bodyweight_mistakes")
     parser.add_argument("--reading", choices=real_data.VIDEO_READINGS, default="as filmed",
                         help="how videos are read (benchmarks/coach_mirror.py --extract reads them first)")
     args = parser.parse_args()
@@ -322,7 +344,7 @@ def main() -> int:
     if args.check_groups:
         check_groups(SHARED / "videos" / "pushup_form")
         return 0
-    parts = {"lunges": lunges, "pushups": lambda: pushups(not args.no_nested), "form": form_clips}
+    parts = {"lunges": lambda: lunges(args.takes), "pushups": lambda: pushups(not args.no_nested), "form": form_clips}
     for name, part in parts.items():
         if (args.only in (None, name)) and not (name == "form" and args.skip_form and args.only is None):
             part()

@@ -331,13 +331,15 @@ def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat
           fault: str | None = typer.Option(None, help="planted faults, e.g. shallow@2,knees_cave@5,hips_sag:ascent@6 (a posture fault on the way down or up only)"),
           seed: int = typer.Option(0),
           output: Path = typer.Option(..., "-o", "--output", help=".npz, or .pkl for FLAG3D SMPL, or "
-                                      "phalp.pkl (name ending in phalp.pkl) for a 4D-Humans tracking file"),
+                                      "phalp.pkl (name ending in phalp.pkl) for a 4D-Humans tracking file, or "
+                                      ".csv for MediaPipe's landmark CSV with the 17 points a 3D body tracker "
+                                      "fills"),
           missing: float = typer.Option(0.0, help="share of frames dropped"),
           noise: float = typer.Option(0.004, help="joint noise in metres")):
     """Synthesise a set of an exercise with known reps and planted faults."""
     from gyml.synth.faults import parse_fault_spec
     from gyml.synth.motion import SynthConfig, synthesize
-    from gyml.synth.writers import write_flag3d_smpl, write_phalp
+    from gyml.synth.writers import write_flag3d_smpl, write_phalp, write_tracker_csv
     from gyml.validate import (
         MAX_MISSING_RATE,
         MAX_NOISE_M,
@@ -360,6 +362,8 @@ def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat
         write_phalp(seq, output, name=output.stem)
     elif name.endswith(".pkl"):
         write_flag3d_smpl(seq, output)
+    elif name.endswith(".csv"):
+        write_tracker_csv(seq, output)
     else:
         seq.save(output)
     out.print(f"{seq.metadata['exercise_name']}: {reps} reps, {len(seq)} frames; wrote {output}")

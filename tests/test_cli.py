@@ -215,3 +215,15 @@ def test_live_with_a_bad_or_taken_port_or_no_camera_is_one_line():
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
         "error: cannot serve on port 99999: a port is 0-65535 (0: any free port)"]
+
+
+def test_synth_writes_a_3d_trackers_landmark_csv_that_reads_back(tmp_path):
+    from gyml.pose.readers import read_pose
+
+    r = run("synth", "squat", "--reps", "4", "--seed", "3", "-o", tmp_path / "take.csv")
+    assert r.returncode == 0, r.stderr
+    header = (tmp_path / "take.csv").read_text().splitlines()[0].split(",")
+    assert header[0] == "frame" and len(header) == 1 + 33 * 4
+    seq = read_pose(tmp_path / "take.csv")
+    assert seq.present.all() and "left_foot" in seq.metadata["absent_joints"]
+    assert run("count", tmp_path / "take.csv").stdout.count('"count": 4') == 1

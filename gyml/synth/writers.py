@@ -92,3 +92,44 @@ def write_phalp(seq: PoseSequence, path: Path, name: str = "video", with_bystand
 
 def flag3d_file_name(action_id: str, person: int, repeat: int, avatar: int = 1) -> str:
     return f"M{avatar:03d}P{person:03d}{action_id}R{repeat:03d}.pkl"
+
+
+# The 17 MediaPipe landmarks a 3D body tracker fills (nose, eyes, ears, shoulders, elbows, wrists, hips, knees,
+# ankles; no hand points, heels or toes): index -> canonical joint; the face points sit off the head joint
+# (ahead, to the left) in metres.
+TRACKED_LANDMARKS = {11: "left_shoulder", 12: "right_shoulder", 13: "left_elbow", 14: "right_elbow",
+                     15: "left_wrist", 16: "right_wrist", 23: "left_hip", 24: "right_hip", 25: "left_knee",
+                     26: "right_knee", 27: "left_ankle", 28: "right_ankle"}
+_FACE_LANDMARKS = {0: (0.09, 0.0), 2: (0.07, 0.03), 5: (0.07, -0.03), 7: (0.0, 0.07), 8: (0.0, -0.07)}
+
+
+def write_tracker_csv(seq: PoseSequence, path: Path) -> Path:
+    """A pose sequence as a 3D body tracker's takes are often stored: MediaPipe's wide landmark CSV (frame, then
+    x, y, z, visibility of landmarks 0-32) in MediaPipe's axes (y down, z away from the camera), the origin at
+    the hip centre, only the 17 body landmarks filled (the other cells empty)."""
+    from gyml.pose.skeleton import JOINT
+
+    j = np.asarray(seq.joints, dtype=np.float64)
+    points = np.full((len(j), 33, 3), np.nan)
+    for index, name in TRACKED_LANDMARKS.items():
+        points[:, index] = j[:, JOINT[name]]
+    left = j[:, JOINT["left_shoulder"]] - j[:, JOINT["right_shoulder"]]
+    left /= np.maximum(np.linalg.norm(left, axis=1, keepdims=True), 1e-9)
+    ahead = np.cross(left, j[:, JOINT["neck"]] - j[:, JOINT["pelvis"]])
+    ahead /= np.maximum(np.linalg.norm(ahead, axis=1, keepdims=True), 1e-9)
+    for index, (forward, leftward) in _FACE_LANDMARKS.items():
+        points[:, index] = j[:, JOINT["head"]] + forward * ahead + leftward * left
+    points -= 0.5 * (points[:, 23:24] + points[:, 24:25])
+    points *= np.array([1.0, -1.0, -1.0])
+    points[~seq.present] = np.nan   # a frame without a person: an empty row
+
+    def write(fh) -> None:
+        fh.write(",".join(["frame"] + [f"{a}{k}" for k in range(33) for a in "xyzv"]) + "\n")
+        for t, frame in enumerate(points):
+            cells = [str(t)]
+            for p in frame:
+                cells += [""] * 4 if np.isnan(p).any() else [f"{p[0]:.4f}", f"{p[1]:.4f}", f"{p[2]:.4f}", "1"]
+            fh.write(",".join(cells) + "\n")
+
+    write_atomically(path, write, mode="w")
+    return path
