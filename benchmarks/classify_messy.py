@@ -40,6 +40,7 @@ import numpy as np
 from gyml.classify.build_default import (
     MODEL_FEATURES,
     FeatureTable,
+    cropped_rows,
     fit,
     fit_by_sensor,
     fold_of,
@@ -149,8 +150,9 @@ def main() -> int:
                          "of the columns that read no leg (arms, trunk, hands), printed as a second table")
     ap.add_argument("--calibration", action="store_true",
                     help="also print how sure the model says it is against how often it is right, per change: "
-                         "each top vote share through a Platt map fitted on the unchanged recordings' "
-                         "out-of-fold shares (as build_default calibrates the shipped model)")
+                         "through the map shipped before (top vote share, fitted on the unchanged recordings), "
+                         "and through the shipped one (top share and framing_cut, fitted on the unchanged "
+                         "recordings and the real crops, by fold, as build_default fits it)")
     ap.add_argument("--without-framed-training", action="store_true",
                     help="the recipe before: the training folds' re-framed videos do not join the training data "
                          "(shipped: they do, as in build_default; a crop is always judged by a model without its group)")
@@ -177,15 +179,21 @@ def main() -> int:
     if args.framed_training_per_class is not None:
         trainable[:] = False
         trainable[framing_subset(read, args.framed_training_per_class)] = True
+    # the picture rows the pose model saw, for the crops (framing_cut reads the body in that picture)
+    picture: dict[str, list] = {}
     if args.crop_per_class:
         subset = framing_subset(read, args.crop_per_class)
         print(f"re-reading {len(subset)} videos through {len(FRAMINGS)} framings (cached)", file=sys.stderr)
         for framing in FRAMINGS:
             items: list[PoseSequence | None] = [None] * len(seqs)
+            rows: list = [None] * len(seqs)
             for n, i in enumerate(subset):
                 items[i] = reframed_pose(video_of(*read[i]), seqs[i], framing)
+                if items[i] is not None:
+                    rows[i] = cropped_rows(seqs[i], items[i], framing)
                 print(f"  {framing} {n + 1}/{len(subset)}", end="\r", file=sys.stderr)
             versions[f"{framing.replace('_', ' ')} (real crop)"] = items
+            picture[f"{framing.replace('_', ' ')} (real crop)"] = rows
     features = {}
     for name, items in versions.items():
         keep = [i for i, s in enumerate(items) if s is not None and len(s) >= 2]
@@ -249,7 +257,7 @@ def main() -> int:
                       f"{np.mean(blind_pred[name][pred[name] != ''] == labels[pred[name] != '']):.3f}")
     if args.calibration:
         calibration_table(versions, pred, share, labels)
-        framed_calibration_table(versions, pred, share, labels, fold)
+        framed_calibration_table(versions, pred, share, labels, fold, picture)
     print("\naccuracy out of fold, changed / the same recordings unchanged (n: recordings the change applies to)")
     print(f"{'change':<26}" + "".join(f"{k:>22}" for k, _ in kinds))
     for name in versions:
@@ -285,7 +293,8 @@ def calibration_table(versions, pred, share, labels) -> None:
     have = pred["unchanged"] != ""
     right = pred["unchanged"][have] == labels[have]
     calibration = fit_calibration(share["unchanged"][have], right)
-    print("\nstated confidence (calibrated as shipped) against accuracy, out of fold")
+    print("\nstated confidence against accuracy, out of fold, through the map shipped before round 13 (top share "
+          "only, fitted on the unchanged recordings)")
     _confidence_rows(versions, pred, labels, lambda name, have, right: out_of_fold(share[name][have], right)
                      if name == "unchanged" else calibration(share[name][have]))
 
@@ -306,42 +315,36 @@ def _confidence_rows(versions, pred, labels, confidence) -> None:
               f"{expected_calibration_error(conf, right):>19.3f}")
 
 
-# The body parts body_seen reads (either side seen is enough).
-SEEN_PARTS = (("head",), ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
-              ("left_knee", "right_knee"), ("left_ankle", "right_ankle"), ("left_wrist", "right_wrist"))
+def framed_calibration_table(versions, pred, share, labels, fold, picture) -> None:
+    """The same with the shipped map (build_default): Platt scaling on (top share, framing_cut), fitted in
+    each fold on the other folds' unchanged recordings and real crops (as build_default fits it on the
+    recordings' and the re-framed training videos' out-of-fold predictions)."""
+    from gyml.classify.calibration import fit_calibration, framing_cut
 
-
-def body_seen(seq: PoseSequence) -> float:
-    """How much of the body the pose source saw: over SEEN_PARTS, the least of each part's median confidence
-    (the better side's) over the frames with a person (MediaPipe guesses the parts a frame cuts off, with a
-    low visibility)."""
-    from gyml.pose.skeleton import JOINT
-
-    c = seq.confidence[seq.present] if seq.present.any() else seq.confidence
-    return float(min(np.median(c[:, [JOINT[j] for j in part]].max(axis=1)) for part in SEEN_PARTS))
-
-
-def framed_calibration_table(versions, pred, share, labels, fold) -> None:
-    """The same with a candidate map (not shipped) that also reads how much of the body was seen (body_seen):
-    Platt scaling on (top share, body seen), fitted in each fold on the other folds' unchanged recordings
-    and real crops."""
-    from sklearn.linear_model import LogisticRegression
-
-    seen = {name: np.array([np.nan if s is None else body_seen(s) for s in items]) for name, items in versions.items()}
+    cut = {name: np.array([np.nan if s is None else framing_cut(s, picture.get(name, [None] * len(items))[i])
+                           for i, s in enumerate(items)]) for name, items in versions.items()}
     fitted = [name for name in versions if name == "unchanged" or name.endswith("(real crop)")]
-    conf = {name: np.full(len(labels), np.nan) for name in versions}
-    for k in np.unique(fold):
-        rows = [(name, i) for name in fitted for i in np.flatnonzero((pred[name] != "") & (fold != k))]
-        X = np.array([[share[n][i], seen[n][i]] for n, i in rows])
-        calibration = LogisticRegression(C=10.0).fit(X, np.array([pred[n][i] == labels[i] for n, i in rows]))
-        for name in versions:
-            test = (pred[name] != "") & (fold == k)
-            if test.any():
-                conf[name][test] = calibration.predict_proba(np.column_stack([share[name][test],
-                                                                              seen[name][test]]))[:, 1]
-    print("\nstated confidence with a candidate map (not shipped) that also reads how much of the body was seen "
-          "(fitted by fold on the unchanged recordings and the real crops)")
-    _confidence_rows(versions, pred, labels, lambda name, have, right: conf[name][have])
+    for reads_framing in (False, True):
+        conf = {name: np.full(len(labels), np.nan) for name in versions}
+        for k in np.unique(fold):
+            rows = [(name, i) for name in fitted for i in np.flatnonzero((pred[name] != "") & (fold != k))]
+            calibration = fit_calibration(np.array([share[n][i] for n, i in rows]),
+                                          np.array([pred[n][i] == labels[i] for n, i in rows]),
+                                          framing=np.array([cut[n][i] for n, i in rows]) if reads_framing else None)
+            for name in versions:
+                test = (pred[name] != "") & (fold == k)
+                if test.any():
+                    conf[name][test] = calibration(share[name][test], cut[name][test])
+        print("\nstated confidence as shipped: the map also reads how often the body reached the picture's edge "
+              "(framing_cut; fitted by fold on the unchanged recordings and the real crops)" if reads_framing else
+              "\nstated confidence through a top-share-only map fitted by fold on the unchanged recordings and the "
+              "real crops (what the crops alone bring)")
+        _confidence_rows(versions, pred, labels, lambda name, have, right, conf=conf: conf[name][have])
+    for name in versions:
+        have = pred[name] != ""
+        if have.any():
+            print(f"  framing_cut {name:<26} mean {np.mean(cut[name][have]):.2f}, above 0.5 in "
+                  f"{np.mean(cut[name][have] > 0.5):.0%}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ It learns from real recordings (every labelled source in ../shared/data, poses r
 content-addressed cache) and synthesised motion together (every catalog exercise, random bodies, tempi,
 depths, noise, dropouts and planted faults, for the exercises no real data shows), from the view- and
 mirror-invariant "motion" features. Its confidence is calibrated on out-of-fold predictions for the
-real recordings, split by group (never one take on both sides).
+real recordings and their re-framed readings, split by group (never one take on both sides), from the top
+vote share and how often the body reached the picture's edge (gyml.classify.calibration.framing_cut).
 `--synth-only` builds the older kind of model (synthesised motion only) for comparison.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gyml.classify.calibration import fit_calibration
+from gyml.classify.calibration import fit_calibration, framing_cut
 from gyml.classify.datasets import Dataset
 from gyml.classify.default import DEFAULT_MODEL
 from gyml.classify.model import ExerciseModel, single_threaded
@@ -137,6 +138,10 @@ class FeatureTable:
     # re-reads: extra training examples that go wherever their recording goes, never judged themselves.
     X_framed: np.ndarray | None = None
     framed_of: np.ndarray | None = None
+    # framing_cut of each recording and of each re-framed reading (in the cropped picture the pose model
+    # saw): what the confidence map reads beside the top vote share
+    framing: np.ndarray | None = None
+    framing_framed: np.ndarray | None = None
 
     def sensor_of(self) -> np.ndarray:
         return self.sensors if self.sensors is not None else self.sources
@@ -169,12 +174,14 @@ def real_table(recordings=None, show_progress: bool = True, framed_per_class: in
     X = build_features([seq for _, seq in read], MODEL_FEATURES) if read else np.zeros((0, 0), np.float32)
     table = FeatureTable(X, np.array([r.label for r, _ in read]), np.array([r.group for r, _ in read]),
                          np.array([r.source for r, _ in read]), [r.path.name for r, _ in read],
-                         np.array([seq.source for _, seq in read]), sensor_reps([seq for _, seq in read]))
+                         np.array([seq.source for _, seq in read]), sensor_reps([seq for _, seq in read]),
+                         framing=np.array([framing_cut(seq) for _, seq in read]))
     per_class = FRAMED_PER_CLASS if framed_per_class is None else framed_per_class
     if per_class and read:
-        framed, of = framed_readings(read, per_class, show_progress)
+        framed, of, rows = framed_readings(read, per_class, show_progress)
         if framed:
-            table = replace(table, X_framed=build_features(framed, MODEL_FEATURES), framed_of=np.array(of, int))
+            table = replace(table, X_framed=build_features(framed, MODEL_FEATURES), framed_of=np.array(of, int),
+                            framing_framed=np.array([framing_cut(s, r) for s, r in zip(framed, rows)]))
     return table, problems
 
 
@@ -206,14 +213,16 @@ def framing_subset(read, per_class: int) -> list[int]:
     return chosen
 
 
-def framed_readings(read, per_class: int, show_progress: bool = True) -> tuple[list, list[int]]:
-    """(sequences, the row each re-reads): `framing_subset`'s videos through every framing (cached; the
-    first time, each is a pose pass over the video)."""
+def framed_readings(read, per_class: int, show_progress: bool = True) -> tuple[list, list[int], list[tuple]]:
+    """(sequences, the row each re-reads, the picture rows each was cropped to): `framing_subset`'s
+    videos through every framing (cached; the first time, each is a pose pass over the video). A re-read
+    crop's picture landmarks are mapped back to the full picture; its rows say which part the pose model
+    saw, as a video framed that tightly would have shown it (framing_cut reads them)."""
     from gyml.pose.framing import FRAMINGS, reframed_pose
     from gyml.progress import progress_bar
 
     subset = framing_subset(read, per_class)
-    seqs, of = [], []
+    seqs, of, rows = [], [], []
     with progress_bar(show_progress) as bar:
         task = bar.add_task("framings", total=len(subset) * len(FRAMINGS))
         for i in subset:
@@ -223,8 +232,19 @@ def framed_readings(read, per_class: int, show_progress: bool = True) -> tuple[l
                 if again is not None and again.present.sum() >= 2:
                     seqs.append(again)
                     of.append(i)
+                    rows.append(cropped_rows(seq, again, framing))
                 bar.advance(task)
-    return seqs, of
+    return seqs, of, rows
+
+
+def cropped_rows(seq, again, framing: str) -> tuple[float, float]:
+    """The picture rows (top, bottom; normalised) the pose model saw when it re-read `seq`'s video as
+    `again` through `framing`."""
+    from gyml.pose.framing import framing_rows
+
+    # older cache entries do not store their rows: they are placed again from the same full-picture landmarks
+    placed = again.metadata.get("framing_rows") or framing_rows(seq.image_landmarks, framing)
+    return float(placed[0]), float(placed[1])
 
 
 def sensor_reps(seqs: list) -> np.ndarray:
@@ -283,9 +303,20 @@ def out_of_fold_proba(real: FeatureTable, synth: FeatureTable | None, seed: int 
                       progress=None) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, classes) for every real recording from a model that never saw its group; a
     recording from a sensor with its own estimator (SENSOR_WEIGHTS) is judged by that estimator."""
+    proba, _, classes = out_of_fold_with_framed(real, synth, seed, progress)
+    return proba, classes
+
+
+def out_of_fold_with_framed(real: FeatureTable, synth: FeatureTable | None, seed: int = 0,
+                            progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probabilities of the recordings, of their re-framed readings (rows of real.X_framed; empty when
+    none), classes), each from the model of the fold that left the recording's group out: the same fits as
+    `out_of_fold_proba`, so the confidence map can also learn how bodies cut by the frame are judged."""
     fold = fold_of(real.groups, real.sources)
     classes = np.unique(np.concatenate([real.labels] + ([synth.labels] if synth is not None else [])))
     proba = np.zeros((len(real.labels), len(classes)))
+    has_framed = real.X_framed is not None and len(real.X_framed) > 0
+    framed_proba = np.zeros((len(real.X_framed) if has_framed else 0, len(classes)))
     sensors = real.sensor_of()
     for k in np.unique(fold):
         train = fold != k
@@ -298,9 +329,32 @@ def out_of_fold_proba(real: FeatureTable, synth: FeatureTable | None, seed: int 
             X = real.X[test] if str(sensor) not in models or real.reps is None else with_reps(real.X[test],
                                                                                               real.reps[test])
             proba[np.ix_(test, cols)] = model.predict_proba(X)
+            if has_framed:
+                # re-framed readings carry no rep trajectories: their sensor's estimator is asked with NaN
+                # ones, as an analysis whose reps were not counted would ask it
+                framed = np.flatnonzero(test[real.framed_of])
+                if len(framed):
+                    Xf = real.X_framed[framed]
+                    if str(sensor) in models and real.reps is not None:
+                        Xf = with_reps(Xf, np.full((len(framed), real.reps.shape[1]), np.nan))
+                    framed_proba[np.ix_(framed, cols)] = model.predict_proba(Xf)
         if progress:
             progress(int(k) + 1, len(np.unique(fold)))
-    return proba, classes
+    return proba, framed_proba, classes
+
+
+def calibration_rows(real: FeatureTable, proba: np.ndarray, framed_proba: np.ndarray, classes: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(top shares, right or not, framing_cut) of the recordings and their re-framed readings, out of
+    fold: fit_calibration's arguments. The crops teach the map that a body cut by the frame is judged worse
+    than its share says; the whole recordings, that one framed whole is judged as well as it says."""
+    labels = real.labels
+    framing = real.framing if real.framing is not None else np.zeros(len(labels))
+    if len(framed_proba):
+        proba = np.vstack([proba, framed_proba])
+        labels = np.concatenate([labels, labels[real.framed_of]])
+        framing = np.concatenate([framing, real.framing_framed])
+    return proba.max(axis=1), classes[np.argmax(proba, axis=1)] == labels, framing
 
 
 def training_set(X_real: np.ndarray, y_real: np.ndarray, synth: FeatureTable | None,
@@ -376,11 +430,11 @@ def build(per_class: int = 20, seed: int = 0, synth_only: bool = False, show_pro
         for line in problems:
             report(f"skipped {line}")
         report(f"read and featurised {len(real.labels)} real recordings in {time.perf_counter() - t1:.1f} s")
-        proba, classes = out_of_fold_proba(real, synth, seed)
-        top = classes[np.argmax(proba, axis=1)]
-        correct = top == real.labels
-        calibration = fit_calibration(proba.max(axis=1), correct,
-                                      fitted_on=f"out-of-fold predictions on {len(correct)} real recordings")
+        proba, framed_proba, classes = out_of_fold_with_framed(real, synth, seed)
+        correct = classes[np.argmax(proba, axis=1)] == real.labels
+        shares, right, framing = calibration_rows(real, proba, framed_proba, classes)
+        calibration = fit_calibration(shares, right, framing=framing, fitted_on=f"out-of-fold predictions on {len(correct)} real recordings and "
+                                                f"{len(framed_proba)} re-framed readings of their videos")
         report(f"out-of-fold top-1 accuracy on the real recordings {correct.mean():.3f}")
         X_train, y_train, sensors_train, reps_train = real.training_rows()
         models = fit_by_sensor(X_train, y_train, sensors_train, synth, seed, reps_train)

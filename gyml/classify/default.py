@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gyml.classify.calibration import Calibration
+from gyml.classify.calibration import Calibration, framing_cut
 from gyml.classify.features import angle_features, build_features, motion_features, rep_curve_features
 from gyml.classify.model import ExerciseModel
 from gyml.pose.kinematics import Kinematics
@@ -48,19 +48,23 @@ def model_features(model: ExerciseModel, seq: PoseSequence, kinematics: Kinemati
 def predict(model: ExerciseModel, seq: PoseSequence, top: int = 3, kinematics: Kinematics | None = None,
             reps=None) -> ExercisePrediction | None:
     """The top label with its confidence: the probability that it is right when the model file carries a
-    calibration (settings["calibration"]), else the classifier's own score. Below the model's threshold
+    calibration (settings["calibration"]; from the top vote share and, when the map reads it, how often the
+    body reached the picture's edge), else the classifier's own score. Below the model's threshold
     the top label is still returned, marked as a guess: a named guess can be coached, "unknown" cannot.
     `kinematics` and `reps` (the default counter's count of `seq`) are used when already made."""
     proba = model.predict_proba(model_features(model, seq, kinematics, reps), sensor=seq.source)[0]
     classes = list(model.estimator_for(seq.source).classes_)
     order = np.argsort(-proba)[:top]
     if "calibration" in model.settings:
-        confidence = Calibration.from_dict(model.settings["calibration"])
+        calibration = Calibration.from_dict(model.settings["calibration"])
+        # a body cut by the frame is named less reliably than its vote share says (gyml.classify.calibration)
+        framing = framing_cut(seq) if calibration.reads_framing else 0.0
         threshold = float(model.settings.get("calibrated_unknown_below", CALIBRATED_UNKNOWN_BELOW))
+        conf = float(calibration(float(proba[order[0]]), framing))
     else:
-        confidence = float
         threshold = float(model.settings.get("unknown_below", UNKNOWN_BELOW))
-    label, conf = str(classes[order[0]]), confidence(float(proba[order[0]]))
+        conf = float(proba[order[0]])
+    label = str(classes[order[0]])
     # The calibration maps the top label's vote share to the probability that it is right; a runner-up's
     # share is no top share (through the map, a share of 0 read 27%). The runners-up split what the top
     # label leaves in proportion to their shares, so the list reads as one distribution.
