@@ -62,6 +62,8 @@ MIRROR = np.array([JOINT[n.replace("left_", "@").replace("right_", "left_").repl
 LEGS = [JOINT[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle", "foot")]
 FEET = [JOINT[f"{s}_{p}"] for s in ("left", "right") for p in ("ankle", "foot")]
 HEAD_HANDS = [JOINT["head"]] + [JOINT[f"{s}_{p}"] for s in ("left", "right") for p in ("wrist", "hand")]
+# MediaPipe's 33 picture landmarks, left and right swapped (nose 0; eyes and ears 1-3 / 4-6; then pairs)
+PICTURE_MIRROR = np.array([0, 4, 5, 6, 1, 2, 3] + [i + (1 if i % 2 else -1) for i in range(7, 33)])
 
 
 def without_joints(seq: PoseSequence, joints: list[int]) -> PoseSequence:
@@ -70,13 +72,20 @@ def without_joints(seq: PoseSequence, joints: list[int]) -> PoseSequence:
     conf = seq.confidence.copy()
     pos[:, joints] = np.nan
     conf[:, joints] = 0.0
-    return PoseSequence(pos, conf, seq.fps, source=seq.source, metadata=dict(seq.metadata), times=seq.times)
+    # the picture landmarks stay: the joints are absent from the source, not cut by the frame (framing_cut
+    # must not read the missing ones)
+    return PoseSequence(pos, conf, seq.fps, source=seq.source, image_landmarks=seq.image_landmarks,
+                        metadata=dict(seq.metadata), times=seq.times)
 
 
 def mirrored(seq: PoseSequence) -> PoseSequence:
     pos = seq.joints[:, MIRROR].copy()
     pos[..., 0] *= -1
-    return PoseSequence(pos, seq.confidence[:, MIRROR].copy(), seq.fps, source=seq.source,
+    image = None
+    if seq.image_landmarks is not None and seq.image_landmarks.shape[1] == 33:
+        image = seq.image_landmarks[:, PICTURE_MIRROR].copy()
+        image[..., 0] = 1.0 - image[..., 0]
+    return PoseSequence(pos, seq.confidence[:, MIRROR].copy(), seq.fps, source=seq.source, image_landmarks=image,
                         metadata=dict(seq.metadata), times=seq.times)
 
 
