@@ -49,6 +49,7 @@ class RepMeasures:
     seconds: float = 0.0             # start to end
     shins_mid: float = 0.0           # the shins' mean angle from vertical at the turning point, degrees
     shins_curve: np.ndarray | None = None  # and over the rep, resampled like `curve`
+    seen: float = 1.0                # share of the rep's frames with the body found
 
 
 @dataclass
@@ -68,6 +69,10 @@ MONOCULAR = ("video", "repcount", "csv")
 # flare, knees caving, one side against the other) are guesses: the far side is hidden.
 SIDE_VIEW = 0.75
 LATERAL_CHECKS = ("elbows_flare", "knees_cave", "asymmetric_arms")
+# Nor are they judged on a rep the body was lost for in more than a fifth of its frames: one side's path is
+# then drawn across the gap, and "one arm moved less" is the gap (real rep sets: asymmetric arms found on 19
+# of the 70 such reps, 34 of the other 1,518)
+SEEN_FOR_SIDES = 0.8
 # Degrees of trunk lean past the gold's at the turning point, and on the way down or up, where the gold
 # is the catalog's interpolation between key poses and real people's hips lead differently.
 FASTEST_SHARE = 0.25     # a rep (or half) timed quicker than this share of the set's usual is mis-timed
@@ -120,7 +125,8 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
                                side_view=float(np.median(depth_share[seg.start:seg.end + 1])),
                                set_low=low, set_high=high, into_s=into_s, out_s=out_s,
                                curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end),
-                               shins_mid=float(shins[mid_i]), shins_curve=resample(shins[seg.start:seg.end + 1])))
+                               shins_mid=float(shins[mid_i]), shins_curve=resample(shins[seg.start:seg.end + 1]),
+                               seen=float(np.mean(seq.present[seg.start:seg.end + 1])) if seq.present.any() else 1.0))
     return out
 
 
@@ -471,7 +477,8 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
     typical_out = float(np.median([r.out_s for r in user])) if user else 0.0
     for r in user:
         g_mid = gold["angles_mid"]
-        rep_checks = checks if r.side_view <= SIDE_VIEW else tuple(c for c in checks if c not in LATERAL_CHECKS)
+        sides_judged = r.side_view <= SIDE_VIEW and r.seen >= SEEN_FOR_SIDES
+        rep_checks = checks if sides_judged else tuple(c for c in checks if c not in LATERAL_CHECKS)
         if main and ("shallow" in rep_checks or "partial_range" in rep_checks) and gold["excursion"][main] > 20:
             # Short on both counts: less movement than the gold rep, and a turning point short of the gold
             # one. Either alone misleads: a clip that starts mid-rep shortens the excursion, a person's
