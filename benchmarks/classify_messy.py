@@ -52,6 +52,7 @@ from gyml.classify.build_default import (
 from gyml.classify.features import build_features
 from gyml.classify.recordings import read_with_progress
 from gyml.pose.framing import FRAMINGS, reframed_pose
+from gyml.pose.mirror import MIRROR_INDEX
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT, JOINT_NAMES
 from gyml.reps.counter import count_reps
@@ -62,8 +63,6 @@ MIRROR = np.array([JOINT[n.replace("left_", "@").replace("right_", "left_").repl
 LEGS = [JOINT[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle", "foot")]
 FEET = [JOINT[f"{s}_{p}"] for s in ("left", "right") for p in ("ankle", "foot")]
 HEAD_HANDS = [JOINT["head"]] + [JOINT[f"{s}_{p}"] for s in ("left", "right") for p in ("wrist", "hand")]
-# MediaPipe's 33 picture landmarks, left and right swapped (nose 0; eyes and ears 1-3 / 4-6; then pairs)
-PICTURE_MIRROR = np.array([0, 4, 5, 6, 1, 2, 3] + [i + (1 if i % 2 else -1) for i in range(7, 33)])
 
 
 def without_joints(seq: PoseSequence, joints: list[int]) -> PoseSequence:
@@ -83,7 +82,7 @@ def mirrored(seq: PoseSequence) -> PoseSequence:
     pos[..., 0] *= -1
     image = None
     if seq.image_landmarks is not None and seq.image_landmarks.shape[1] == 33:
-        image = seq.image_landmarks[:, PICTURE_MIRROR].copy()
+        image = seq.image_landmarks[:, MIRROR_INDEX].copy()
         image[..., 0] = 1.0 - image[..., 0]
     return PoseSequence(pos, seq.confidence[:, MIRROR].copy(), seq.fps, source=seq.source, image_landmarks=image,
                         metadata=dict(seq.metadata), times=seq.times)

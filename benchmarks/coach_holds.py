@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from real_data import SHARED, cached_pose
-from takes import expected_kinds, gold_of, read_takes
+from takes import expected_kinds, gold_of, halves, read_takes
 
 from gyml.coach.holds import HOLDS, is_hold
 from gyml.pipeline import analyze_sequence
@@ -74,11 +74,8 @@ def main() -> int:
         for reference, g in (("gold", gold), ("built-in", None)):
             if reference == "gold" and take is gold_take:
                 # Not the good take against itself: each half judged with the other half as gold.
-                half = len(seq) // 2
                 holds = [analyze_sequence(part, take.path.name, exercise=take.exercise, gold=ref
-                                          ).analysis.extras["hold"]
-                         for part, ref in ((seq.slice(0, half), seq.slice(half, len(seq))),
-                                           (seq.slice(half, len(seq)), seq.slice(0, half)))]
+                                          ).analysis.extras["hold"] for part, ref in halves(seq)]
                 hold = {"time_under_tension_s": sum(h["time_under_tension_s"] for h in holds),
                         "good_form_s": sum(h["good_form_s"] for h in holds),
                         "segments": [s for h in holds for s in h["segments"]]}

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import real_data
 from real_data import SHARED, cached_pose, video_label
-from takes import expected_kinds, gold_of, read_takes
+from takes import expected_kinds, gold_of, halves, read_takes
 
 from gyml.coach import gold as gold_library
 from gyml.coach.compare import gold_profile, in_phase_with_gold, main_joint, measure_reps
@@ -62,7 +62,7 @@ def lunges(folder=None) -> None:
         return
     print(f"\n{'take':<28}{'reps':>5}  {'named mistake found on':<24}{'verdict':<9}all findings (kind: reps)")
     met = judged = 0
-    halves = []
+    good_takes = []
     for take in sets:
         gold_take = gold_of(take, sets)
         if gold_take is None:
@@ -74,7 +74,7 @@ def lunges(folder=None) -> None:
         faults = [f for f in a.feedback if f.severity == "fault"]
         n = a.reps["count"]
         if take is gold_take:
-            halves.append((take, seq))
+            good_takes.append((take, seq))
         wanted = expected_kinds(take.mistake)
         if wanted == ():
             hit, ok = "-", not faults
@@ -87,10 +87,8 @@ def lunges(folder=None) -> None:
         print(f"{take.path.stem:<28}{n:>5}  {hit:<24}{'right' if ok else 'WRONG':<9}{found}")
     print(f"takes right: {met} / {judged}")
     # The good take against itself is the protocol above; stricter, each half against the other as gold
-    for take, seq in halves:
-        half = len(seq) // 2
-        for name, part, ref in (("first half", seq.slice(0, half), seq.slice(half, len(seq))),
-                                ("second half", seq.slice(half, len(seq)), seq.slice(0, half))):
+    for take, seq in good_takes:
+        for name, (part, ref) in zip(("first half", "second half"), halves(seq)):
             a = analyze_sequence(part, take.mistake, exercise=take.exercise, gold=ref).analysis
             faults = [f for f in a.feedback if f.severity == "fault"]
             told = "; ".join(f"{f.kind} on reps {f.reps} ({f.message})" for f in faults) or "quiet"

@@ -12,11 +12,9 @@ in their starting pose (a push-up's start is a plank's position: reported, not a
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
-import numpy as np
-from live_holds import still_start
+from live_holds import joined, sagging_plank, still_start
 from real_data import read_shared_recordings
 
 from gyml.coach.holds import is_hold
@@ -24,11 +22,6 @@ from gyml.pipeline import analyze_sequence
 from gyml.pose.sequence import PoseSequence
 from gyml.reps.counter import count_reps
 from gyml.synth import CATALOG, SynthConfig, synthesize
-
-
-def joined(*parts: PoseSequence) -> PoseSequence:
-    return PoseSequence(np.concatenate([p.joints for p in parts]), np.concatenate([p.confidence for p in parts]),
-                        parts[0].fps, source="synth")
 
 
 def beside(seq: PoseSequence) -> tuple[int, list[dict]]:
@@ -62,8 +55,7 @@ def main() -> None:
           "on the whole recording (as before) / on the set's own frames (shipped)")
     plain = shipped = cases = 0
     for sag in (-20, -35):
-        spec = CATALOG["plank"]
-        sagging = dataclasses.replace(spec, rest={**spec.rest, "hip_flex_l": sag, "hip_flex_r": sag})
+        sagging = sagging_plank(sag)
         for order in ("after", "before"):
             for seed in range(4):
                 config = SynthConfig(noise_m=0.003)

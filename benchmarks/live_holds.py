@@ -32,6 +32,18 @@ def stream(seq) -> LiveCoach:
     return coach
 
 
+def joined(*parts: PoseSequence) -> PoseSequence:
+    """Synthesised sets of one body, one after the other, as one recording."""
+    return PoseSequence(np.concatenate([p.joints for p in parts]), np.concatenate([p.confidence for p in parts]),
+                        parts[0].fps, source="synth")
+
+
+def sagging_plank(sag: float):
+    """The catalog plank with its hips held `sag` degrees towards the floor (negative hip flexion)."""
+    spec = CATALOG["plank"]
+    return dataclasses.replace(spec, rest={**spec.rest, "hip_flex_l": sag, "hip_flex_r": sag})
+
+
 def still_start(spec, seconds: float = 6.0) -> tuple[PoseSequence, PoseSequence]:
     """A synthesised set of 6 reps of `spec`, and the same set after `seconds` still in its starting pose."""
     seq = synthesize(spec, 6, seed=2, config=SynthConfig(noise_m=0.005))
@@ -92,8 +104,8 @@ def main() -> None:
     for label, spec in CATALOG.items():
         if spec.hold:
             continue
-        seq, joined = still_start(spec)
-        coach = stream(joined)
+        seq, with_still_start = still_start(spec)
+        coach = stream(with_still_start)
         if coach.hold or coach.holds_left:
             taken.append(f"{label} (taken for {(coach.holds_left or [coach.exercise])[0]}"
                          f"{', left for the reps' if coach.holds_left and not coach.hold else ', stuck'})")
@@ -106,9 +118,7 @@ def main() -> None:
     for seed in range(4):
         plank = synthesize(CATALOG["plank"], 3, seed=seed, config=SynthConfig(noise_m=0.003))
         push = synthesize(CATALOG["push_up"], 6, seed=seed + 10, config=SynthConfig(noise_m=0.003))
-        joined = PoseSequence(np.concatenate([plank.joints, push.joints]),
-                              np.concatenate([plank.confidence, push.confidence]), plank.fps, source="synth")
-        coach = stream(joined)
+        coach = stream(joined(plank, push))
         print(f"seed {seed}: hold {'left for the reps' if coach.holds_left else 'kept' if coach.hold else 'never'}; "
               f"count {coach.count} (offline count of the push-ups {count_reps(push).count})")
     print("\n== push-ups (6 reps), then a plank, then push-ups again (6), one synthesised body, seeds 0-3")
@@ -118,10 +128,8 @@ def main() -> None:
         plank = synthesize(CATALOG["plank"], 3, seed=seed + 10, config=config)
         again = synthesize(CATALOG["push_up"], 6, seed=seed + 10, config=config)
         for parts in ((push, plank), (push, plank, again)):
-            joined = PoseSequence(np.concatenate([p.joints for p in parts]),
-                                  np.concatenate([p.confidence for p in parts]), push.fps, source="synth")
             coach = LiveCoach(defer_coaching=True)
-            events, _ = as_camera(joined, coach)
+            events, _ = as_camera(joined(*parts), coach)
             held = [e.held_s for e in events if e.kind == "hold"]
             taken = [e.time_s for e in events if e.kind == "cue" and "timing the hold" in (e.message or "")]
             began = len(push) / push.fps
@@ -135,15 +143,12 @@ def main() -> None:
           "as benchmarks/holds_beside_reps.py, and 40-51): live count = the set's alone")
     right = cases = 0
     for sag in (-20, -35):
-        sagging = dataclasses.replace(CATALOG["plank"], rest={**CATALOG["plank"].rest, "hip_flex_l": sag,
-                                                              "hip_flex_r": sag})
+        sagging = sagging_plank(sag)
         for body in [*range(20, 24), *range(40, 52)]:
             config = SynthConfig(noise_m=0.003)
             push = synthesize(CATALOG["push_up"], 6, seed=body, config=config)
             plank = synthesize(sagging, 4, seed=body, config=config)
-            joined = PoseSequence(np.concatenate([push.joints, plank.joints]),
-                                  np.concatenate([push.confidence, plank.confidence]), push.fps, source="synth")
-            coach = stream(joined)
+            coach = stream(joined(push, plank))
             truth = count_reps(push).count
             right += coach.count == truth
             cases += 1

@@ -79,6 +79,14 @@ def gold_of(take: Take, takes: list[Take]) -> Take | None:
     return next((t for t in takes if t.good and t.exercise == take.exercise and t.performer == take.performer), None)
 
 
+def halves(seq):
+    """((first half, second half), (second half, first half)) of a good take: each half to be judged with the
+    other as its gold, a stricter check of the good take than the take against itself."""
+    half = len(seq) // 2
+    first, second = seq.slice(0, half), seq.slice(half, len(seq))
+    return (first, second), (second, first)
+
+
 def expected_kinds(mistake: str, hold: bool = False) -> tuple[str, ...] | None:
     """Our fault kinds that name `mistake` (() for a good take), or None: no check of ours names it, and the
     take passes when some fault is found on most of it."""

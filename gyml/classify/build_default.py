@@ -433,8 +433,9 @@ def build(per_class: int = 20, seed: int = 0, synth_only: bool = False, show_pro
         proba, framed_proba, classes = out_of_fold_with_framed(real, synth, seed)
         correct = classes[np.argmax(proba, axis=1)] == real.labels
         shares, right, framing = calibration_rows(real, proba, framed_proba, classes)
-        calibration = fit_calibration(shares, right, framing=framing, fitted_on=f"out-of-fold predictions on {len(correct)} real recordings and "
-                                                f"{len(framed_proba)} re-framed readings of their videos")
+        fitted_on = (f"out-of-fold predictions on {len(correct)} real recordings and {len(framed_proba)} "
+                     "re-framed readings of their videos")
+        calibration = fit_calibration(shares, right, framing=framing, fitted_on=fitted_on)
         report(f"out-of-fold top-1 accuracy on the real recordings {correct.mean():.3f}")
         X_train, y_train, sensors_train, reps_train = real.training_rows()
         models = fit_by_sensor(X_train, y_train, sensors_train, synth, seed, reps_train)

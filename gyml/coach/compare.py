@@ -126,7 +126,7 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
                                set_low=low, set_high=high, into_s=into_s, out_s=out_s,
                                curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end),
                                shins_mid=float(shins[mid_i]), shins_curve=resample(shins[seg.start:seg.end + 1]),
-                               seen=float(np.mean(seq.present[seg.start:seg.end + 1])) if seq.present.any() else 1.0))
+                               seen=float(np.mean(present[seg.start:seg.end + 1]))))
     return out
 
 

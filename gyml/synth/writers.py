@@ -107,20 +107,18 @@ def write_tracker_csv(seq: PoseSequence, path: Path) -> Path:
     """A pose sequence as a 3D body tracker's takes are often stored: MediaPipe's wide landmark CSV (frame, then
     x, y, z, visibility of landmarks 0-32) in MediaPipe's axes (y down, z away from the camera), the origin at
     the hip centre, only the 17 body landmarks filled (the other cells empty)."""
-    from gyml.pose.skeleton import JOINT
+    from gyml.pose.readers.mediapipe_landmarks import MEDIAPIPE_TO_WORLD
+    from gyml.pose.skeleton import JOINT, body_frame
 
     j = np.asarray(seq.joints, dtype=np.float64)
     points = np.full((len(j), 33, 3), np.nan)
     for index, name in TRACKED_LANDMARKS.items():
         points[:, index] = j[:, JOINT[name]]
-    left = j[:, JOINT["left_shoulder"]] - j[:, JOINT["right_shoulder"]]
-    left /= np.maximum(np.linalg.norm(left, axis=1, keepdims=True), 1e-9)
-    ahead = np.cross(left, j[:, JOINT["neck"]] - j[:, JOINT["pelvis"]])
-    ahead /= np.maximum(np.linalg.norm(ahead, axis=1, keepdims=True), 1e-9)
+    _, left, ahead = body_frame(j)
     for index, (forward, leftward) in _FACE_LANDMARKS.items():
         points[:, index] = j[:, JOINT["head"]] + forward * ahead + leftward * left
     points -= 0.5 * (points[:, 23:24] + points[:, 24:25])
-    points *= np.array([1.0, -1.0, -1.0])
+    points *= MEDIAPIPE_TO_WORLD   # its own inverse: y down, z away from the camera
     points[~seq.present] = np.nan   # a frame without a person: an empty row
 
     def write(fh) -> None:
