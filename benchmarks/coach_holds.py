@@ -44,22 +44,19 @@ def _passes(mistake: str, shares: dict[str, float]) -> bool:
     return any(shares.get(f, 0.0) > MOST for f in wanted)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--takes", type=Path, default=SHARED / "bodyweight_mistakes",
-                        help="a folder of labelled takes (labels.csv) laid out as bodyweight_mistakes")
-    folder = parser.parse_args().takes
+def judge_takes(folder: Path) -> list[tuple[str, str, bool]] | None:
+    """Every hold take in `folder` against its performer's good take as gold and against the built-in
+    reference, a table row each printed; (take, reference, passed) per row, None without hold takes."""
     takes = [t for t in read_takes(folder) if is_hold(t.exercise)]
     if not takes:
-        print(f"no hold takes in {folder}", file=sys.stderr)
-        return 1
+        return None
     for label in sorted({t.exercise for t in takes}):
         print(f"{label} tolerances: " + "; ".join(f"{c.fault} {c.tolerance:g}{c.unit}"
                                                   f"{' (gold only)' if c.gold_only else ''}"
                                                   for c in HOLDS[label][1]))
     print(f"{'take':<28}{'recognised':<15}{'reference':<10}{'held s':>7}{'good s':>7}  "
           f"{'faults (share of the hold)':<64}pass")
-    passed = {"gold": 0, "built-in": 0}
+    rows = []
     judged = 0
     for take in takes:
         mistake = take.mistake
@@ -83,12 +80,24 @@ def main() -> int:
                 hold = analyze_sequence(seq, take.path.name, exercise=take.exercise, gold=g).analysis.extras["hold"]
             shares = _shares(hold)
             ok = _passes(mistake, shares)
-            passed[reference] += ok
+            rows.append((take.path.stem, reference, ok))
             text = ", ".join(f"{f} {v:.0%}" for f, v in sorted(shares.items(), key=lambda kv: -kv[1])) or "-"
             print(f"{take.path.stem:<28}{recognised.label if recognised else '-':<15}{reference:<10}"
                   f"{hold['time_under_tension_s']:>7.1f}{hold['good_form_s']:>7.1f}  {text:<64}{'yes' if ok else 'NO'}")
-    for reference, n in passed.items():
+    for reference in ("gold", "built-in"):
+        n = sum(ok for _, ref, ok in rows if ref == reference)
         print(f"{reference}: {n}/{judged} takes right (named mistake over most of the hold; nothing on good)")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--takes", type=Path, default=SHARED / "bodyweight_mistakes",
+                        help="a folder of labelled takes (labels.csv) laid out as bodyweight_mistakes")
+    folder = parser.parse_args().takes
+    if judge_takes(folder) is None:
+        print(f"no hold takes in {folder}", file=sys.stderr)
+        return 1
 
     clip = SHARED / "videos" / "form" / "plank_correct_001.mp4"
     if clip.exists():

@@ -1,19 +1,23 @@
 """The coach against the person's own gold (centimetres of their body), against their own best reps,
 and grouped cues that stay machine-readable."""
 
+import dataclasses
 import re
 
 import numpy as np
 import pytest
 from conftest import shared_path
 
+from gyml.coach.compare import compare, gold_profile, measure_reps
 from gyml.coach.geometry import hip_height
 from gyml.coach.learned import fit_tolerances
 from gyml.coach.own_reference import closing_run
 from gyml.pipeline import analyze_sequence
+from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT
+from gyml.reps.counter import count_reps
 from gyml.synth import SynthConfig, synthesize
 
 
@@ -221,3 +225,36 @@ def test_arms_are_not_compared_side_against_side_on_reps_the_body_was_lost_for()
     uneven = {m["rep"] for m in metrics if "asymmetric_arms" in m["faults"]}
     assert len(lost) >= 5 and not lost & uneven
     assert uneven, "reps the body was seen for are still compared side against side"
+
+
+def _knees_by_role(measures, front: float, rear: float):
+    """The reps' knees at the turning point tracking `front` and `rear` degrees outwards by the leg's role (the
+    leading leg: the more bent hip), seen from the front (a side view leaves the knees unjudged)."""
+    out = []
+    for r in measures:
+        lead = "left" if r.angles_mid["left_hip_flexion"] >= r.angles_mid["right_hip_flexion"] else "right"
+        angles = dict(r.angles_mid)
+        for side in ("left", "right"):
+            angles[f"{side}_knee_out"] = front if side == lead else rear
+        out.append(dataclasses.replace(r, angles_mid=angles, side_view=0.0))
+    return out
+
+
+def test_an_alternating_lunge_holds_each_knee_against_the_gold_knee_of_the_same_role():
+    # The real good take leads with the right leg, then the left. Its front knees tracking outwards and its
+    # rear ones inwards, in the gold and in the set alike: by side the gold's median mixes the two, and rear
+    # knees read as caving 8 degrees in
+    good = _take("lunge_good.csv")
+    angles = Kinematics(good).angles
+    rest = angles[int(np.argmax(good.present))]
+    measures = measure_reps(good, count_reps(good), rest_pose=rest)
+    gold = _knees_by_role(measures, front=10.0, rear=-6.0)
+    profile = gold_profile(gold)
+    user = list(gold)
+    checks = ("knees_cave",)
+    assert [f for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"] == []
+    # a front knee that does fall inwards is still told
+    lead = "left" if user[2].angles_mid["left_hip_flexion"] >= user[2].angles_mid["right_hip_flexion"] else "right"
+    user[2] = dataclasses.replace(user[2], angles_mid=user[2].angles_mid | {f"{lead}_knee_out": -4.0})
+    told = [f.rep for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"]
+    assert told == [user[2].index]

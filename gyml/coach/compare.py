@@ -234,10 +234,34 @@ def _half_width(away: np.ndarray, peak: int) -> tuple[int, int]:
     return peak - left, right - peak
 
 
+# A gold alternates legs (a lunge) when its reps' hips differ by more than this at the turning point and each
+# leg leads in at least ALTERNATE_SHARE of them
+LEAD_HIP_GAP, ALTERNATE_SHARE = 30.0, 0.25
+
+
+def lead_first(angles: dict) -> dict:
+    """The rep's angles with its leading leg (the more bent hip at the turning point) as "left"."""
+    if angles["left_hip_flexion"] >= angles["right_hip_flexion"]:
+        return angles
+    swap = {"left": "right", "right": "left"}
+    return {(swap[n.split("_", 1)[0]] + "_" + n.split("_", 1)[1] if n.split("_", 1)[0] in swap else n): v
+            for n, v in angles.items()}
+
+
+def alternates_legs(gold: list[RepMeasures]) -> bool:
+    gap = np.array([r.angles_mid["left_hip_flexion"] - r.angles_mid["right_hip_flexion"] for r in gold])
+    return bool(len(gap) and np.median(np.abs(gap)) > LEAD_HIP_GAP
+                and min(np.mean(gap > 0), np.mean(gap < 0)) >= ALTERNATE_SHARE)
+
+
 def gold_profile(gold: list[RepMeasures]) -> dict:
-    """Median of each measure over the gold reps."""
+    """Median of each measure over the gold reps. A gold that alternates legs also has its angles at the
+    turning point by leg role (`angles_mid_lead`: the leading leg as "left"): the median by side mixes the
+    front and the rear knee, which bend and track differently."""
     def med(get):
         return float(np.median([get(r) for r in gold]))
+    lead = ({n: med(lambda r, n=n: lead_first(r.angles_mid)[n]) for n in ANGLE_NAMES}
+            if alternates_legs(gold) else None)
     way = {j: _direction(gold, j) for j in gold[0].excursion}
     rep = template([r.curve for r in gold])
     cols = moving_columns(rep)
@@ -251,6 +275,7 @@ def gold_profile(gold: list[RepMeasures]) -> dict:
         "duration": med(lambda r: r.active_s),
         "into": med(lambda r: r.into_s),
         "out": med(lambda r: r.out_s),
+        "angles_mid_lead": lead,
     }
 
 
@@ -494,10 +519,13 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
             # judged per degree of knee bend: a shallower rep opens the knees less without caving.
             def tracking(angles: dict, side: str) -> float:
                 return angles[f"{side}_knee_out"] / max(angles[f"{side}_knee_flexion"], 20.0)
-            side = min(("left", "right"), key=lambda s: tracking(r.angles_mid, s) - tracking(g_mid, s))
-            expected = tracking(g_mid, side) * max(r.angles_mid[f"{side}_knee_flexion"], 20.0)
-            caving = expected - r.angles_mid[f"{side}_knee_out"]
-            if tracking(r.angles_mid, side) < (1 - 0.5 * tol) * tracking(g_mid, side) and caving > 6 * tol:
+            # legs that alternate are held against the gold's knee of the same role, front or rear
+            rep_a, gold_a = ((lead_first(r.angles_mid), gold["angles_mid_lead"]) if gold.get("angles_mid_lead")
+                             else (r.angles_mid, g_mid))
+            side = min(("left", "right"), key=lambda s: tracking(rep_a, s) - tracking(gold_a, s))
+            expected = tracking(gold_a, side) * max(rep_a[f"{side}_knee_flexion"], 20.0)
+            caving = expected - rep_a[f"{side}_knee_out"]
+            if tracking(rep_a, side) < (1 - 0.5 * tol) * tracking(gold_a, side) and caving > 6 * tol:
                 findings.append(Finding(r.index, "knees_cave", "mid", "knee", caving))
         if "hips_sag" in rep_checks or "hips_pike" in rep_checks:
             diff = r.angles_mid["body_line"] - g_mid["body_line"]
