@@ -202,7 +202,9 @@ def test_a_squat_leaning_past_its_shins_is_told_against_them():
         k = Kinematics(clean)
         for r in measure_reps(clean, count_reps(clean, kinematics=k), kinematics=k):
             assert r.angles_mid["trunk_inclination"] - r.shins_mid < 20   # the textbook rep is inside the rule
-            assert np.isclose(r.shins_mid, shin_inclination(k.filled_joints)[r.mid])
+            # read round the turning point, the shins' angle there
+            around = shin_inclination(k.filled_joints)[r.mid - 3:r.mid + 4]
+            assert around.min() <= r.shins_mid <= around.max()
         leaning = synthesize("squat", 6, {3: "forward_lean"}, seed=seed)
         faults = [f for f in analyze_sequence(leaning, "x", exercise="squat").analysis.feedback
                   if f.severity == "fault"]
@@ -258,3 +260,25 @@ def test_an_alternating_lunge_holds_each_knee_against_the_gold_knee_of_the_same_
     user[2] = dataclasses.replace(user[2], angles_mid=user[2].angles_mid | {f"{lead}_knee_out": -4.0})
     told = [f.rep for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"]
     assert told == [user[2].index]
+
+
+def test_a_one_frame_glitch_at_the_bottom_of_a_rep_is_not_a_fault():
+    # A tracker's one-frame slip of a knee at the turning point: read on that frame alone, the rep's knee
+    # "caved"; the pose there is read over a tenth of a second
+    config = SynthConfig(randomize=False, noise_m=0.0, fps=30.0)
+    gold = synthesize("squat", 5, seed=0, config=config)
+    k = Kinematics(gold)
+    reps = measure_reps(gold, count_reps(gold, kinematics=k), kinematics=k)
+    joints = gold.joints.copy()
+    bottom = reps[2].mid
+    axis = joints[bottom, JOINT["left_hip"]] - joints[bottom, JOINT["right_hip"]]
+    joints[bottom, JOINT["left_knee"]] -= 0.15 * axis / np.linalg.norm(axis)
+    glitch = PoseSequence(joints, gold.confidence, gold.fps, source=gold.source)
+    a = analyze_sequence(glitch, "glitch", exercise="squat", gold=gold).analysis
+    assert _faults(a) == [], [f.message for f in a.feedback]
+    # the same slip held over the bottom of the rep is a fault
+    held = gold.joints.copy()
+    held[bottom - 4:bottom + 5, JOINT["left_knee"]] -= 0.15 * axis / np.linalg.norm(axis)
+    a = analyze_sequence(PoseSequence(held, gold.confidence, gold.fps, source=gold.source), "held",
+                         exercise="squat", gold=gold).analysis
+    assert [(f.kind, f.reps) for f in _faults(a)] == [("knees_cave", [3])], [f.message for f in a.feedback]

@@ -75,6 +75,8 @@ LATERAL_CHECKS = ("elbows_flare", "knees_cave", "asymmetric_arms")
 SEEN_FOR_SIDES = 0.8
 # Degrees of trunk lean past the gold's at the turning point, and on the way down or up, where the gold
 # is the catalog's interpolation between key poses and real people's hips lead differently.
+TURN_WINDOW_S = 0.1      # seconds round a rep's turning point (and its start) its pose is read over,
+TURN_SHARE = 0.1         # and at most this share of the rep
 FASTEST_SHARE = 0.25     # a rep (or half) timed quicker than this share of the set's usual is mis-timed
 TRUNK_TOLERANCE = 16.0
 TRUNK_TOLERANCE_MOVING = 18.0
@@ -110,9 +112,13 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
         mid_i = seg.start + int(np.argmax(away)) if len(window) else seg.mid
         # Valley-to-valley spans swallow pauses at rest; the time spent more than half-way out does not.
         before, after = _half_width(away, mid_i - seg.start) if len(window) else (0, 0)
-        mid = a[mid_i]
+        # one frame is one draw of the tracker's noise, and the turning point is the frame chosen for being
+        # furthest out, noise included: the pose there and at the start is a median over a short window,
+        # short beside the rep too (a quick rep's turn is sharp)
+        w = int(round(min(TURN_WINDOW_S * seq.fps, TURN_SHARE * (seg.end - seg.start)) / 2))
+        mid = np.median(a[max(seg.start, mid_i - w):min(seg.end, mid_i + w) + 1], axis=0)
         dev = {n: float(v) for n, v in zip(ANGLE_NAMES, mid)}
-        st = {n: float(v) for n, v in zip(ANGLE_NAMES, start)}
+        st = {n: float(v) for n, v in zip(ANGLE_NAMES, np.median(a[seg.start:min(seg.end, seg.start + w) + 1], axis=0))}
         exc, side = {}, {}
         for joint, (left, right) in PAIRED.items():
             lo = abs(dev[left] - st[left])
@@ -125,7 +131,7 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
                                side_view=float(np.median(depth_share[seg.start:seg.end + 1])),
                                set_low=low, set_high=high, into_s=into_s, out_s=out_s,
                                curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end),
-                               shins_mid=float(shins[mid_i]), shins_curve=resample(shins[seg.start:seg.end + 1]),
+                               shins_mid=float(np.median(shins[max(seg.start, mid_i - w):min(seg.end, mid_i + w) + 1])), shins_curve=resample(shins[seg.start:seg.end + 1]),
                                seen=float(np.mean(present[seg.start:seg.end + 1]))))
     return out
 
