@@ -73,11 +73,11 @@ LATERAL_CHECKS = ("elbows_flare", "knees_cave", "asymmetric_arms")
 # then drawn across the gap, and "one arm moved less" is the gap (real rep sets: asymmetric arms found on 19
 # of the 70 such reps, 34 of the other 1,518)
 SEEN_FOR_SIDES = 0.8
-# Degrees of trunk lean past the gold's at the turning point, and on the way down or up, where the gold
-# is the catalog's interpolation between key poses and real people's hips lead differently.
 TURN_WINDOW_S = 0.1      # seconds round a rep's turning point (and its start) its pose is read over,
 TURN_SHARE = 0.1         # and at most this share of the rep
 FASTEST_SHARE = 0.25     # a rep (or half) timed quicker than this share of the set's usual is mis-timed
+# Degrees of trunk lean past the gold's at the turning point, and on the way down or up, where the gold
+# is the catalog's interpolation between key poses and real people's hips lead differently.
 TRUNK_TOLERANCE = 16.0
 TRUNK_TOLERANCE_MOVING = 18.0
 # Squats against the built-in reference: the trunk is judged against the person's own shins at the
@@ -116,9 +116,9 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
         # furthest out, noise included: the pose there and at the start is a median over a short window,
         # short beside the rep too (a quick rep's turn is sharp)
         w = int(round(min(TURN_WINDOW_S * seq.fps, TURN_SHARE * (seg.end - seg.start)) / 2))
-        mid = np.median(a[max(seg.start, mid_i - w):min(seg.end, mid_i + w) + 1], axis=0)
-        dev = {n: float(v) for n, v in zip(ANGLE_NAMES, mid)}
-        st = {n: float(v) for n, v in zip(ANGLE_NAMES, np.median(a[seg.start:min(seg.end, seg.start + w) + 1], axis=0))}
+        turn = slice(max(seg.start, mid_i - w), min(seg.end, mid_i + w) + 1)
+        dev = dict(zip(ANGLE_NAMES, np.median(a[turn], axis=0).tolist()))
+        st = dict(zip(ANGLE_NAMES, np.median(a[seg.start:min(seg.end, seg.start + w) + 1], axis=0).tolist()))
         exc, side = {}, {}
         for joint, (left, right) in PAIRED.items():
             lo = abs(dev[left] - st[left])
@@ -131,7 +131,7 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
                                side_view=float(np.median(depth_share[seg.start:seg.end + 1])),
                                set_low=low, set_high=high, into_s=into_s, out_s=out_s,
                                curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end),
-                               shins_mid=float(np.median(shins[max(seg.start, mid_i - w):min(seg.end, mid_i + w) + 1])), shins_curve=resample(shins[seg.start:seg.end + 1]),
+                               shins_mid=float(np.median(shins[turn])), shins_curve=resample(shins[seg.start:seg.end + 1]),
                                seen=float(np.mean(present[seg.start:seg.end + 1]))))
     return out
 
@@ -249,9 +249,10 @@ def lead_first(angles: dict) -> dict:
     """The rep's angles with its leading leg (the more bent hip at the turning point) as "left"."""
     if angles["left_hip_flexion"] >= angles["right_hip_flexion"]:
         return angles
-    swap = {"left": "right", "right": "left"}
-    return {(swap[n.split("_", 1)[0]] + "_" + n.split("_", 1)[1] if n.split("_", 1)[0] in swap else n): v
-            for n, v in angles.items()}
+    def other_side(name: str) -> str:
+        side, _, rest = name.partition("_")
+        return {"left": "right_", "right": "left_"}[side] + rest if side in ("left", "right") else name
+    return {other_side(n): v for n, v in angles.items()}
 
 
 def alternates_legs(gold: list[RepMeasures]) -> bool:
