@@ -19,18 +19,16 @@ take's (no_equilibrium: 11 -> 19 degrees).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from coach_real import lunges
+from takes import run_on_synthesised_takes, synthesised_body, write_synthesised_takes
 
 from gyml.pose.sequence import PoseSequence
 from gyml.synth import CATALOG, SynthConfig, synthesize
-from gyml.synth.writers import write_tracker_csv
 
 REPS = 8
 # The camera's yaw, by body: lunges are filmed from the side or at an angle (90 = from the side).
@@ -83,40 +81,25 @@ def lunge_take(seed: int, height: float, yaw: float, faults: dict | None = None,
 
 
 def write_takes(folder: Path, bodies: int) -> None:
-    rows = ["file,exercise,mistake,reps,fps,performer"]
+    performers = {}
     for body in range(bodies):
-        seed = 300 + body   # bodies not used anywhere else
-        height = float(np.random.default_rng(seed).uniform(1.55, 1.95))
-        yaw = VIEWS[body % len(VIEWS)]
+        seed, height, yaw = synthesised_body(body, 300, VIEWS)
         every = range(1, REPS + 1)
 
         def take(seed=seed, height=height, yaw=yaw, **kwargs):
             return lunge_take(seed, height, yaw, **kwargs)
 
-        takes = {"good": take(),
-                 "back_bent": take(faults={r: "forward_lean" for r in every}, tempo=0.95),
-                 "high": take(depth=0.8, tempo=1.05),
-                 "back_behind": take(reach=REACH["back_behind"], tempo=1.1),
-                 "long": take(reach=REACH["long"], tempo=0.9),
-                 "no_equilibrium": wobbling(take(tempo=1.05), WOBBLE_DEG, seed)}
-        for mistake, seq in takes.items():
-            name = f"p{body}_lunge_{mistake}.csv"
-            write_tracker_csv(seq, folder / name)
-            rows.append(f"{name},lunge,{mistake},{REPS},60.0,p{body}")
-    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+        performers[f"p{body}"] = {"good": take(),
+                                  "back_bent": take(faults={r: "forward_lean" for r in every}, tempo=0.95),
+                                  "high": take(depth=0.8, tempo=1.05),
+                                  "back_behind": take(reach=REACH["back_behind"], tempo=1.1),
+                                  "long": take(reach=REACH["long"], tempo=0.9),
+                                  "no_equilibrium": wobbling(take(tempo=1.05), WOBBLE_DEG, seed)}
+    write_synthesised_takes(folder, "lunge", performers, REPS)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bodies", type=int, default=4)
-    parser.add_argument("--keep", type=Path, help="write the takes here (kept) instead of a temporary folder")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_takes(folder, args.bodies)
-        lunges(folder)
-    return 0
+    return run_on_synthesised_takes(__doc__.splitlines()[0], write_takes, lambda folder, bodies: lunges(folder))
 
 
 if __name__ == "__main__":

@@ -34,19 +34,17 @@ about 8 degrees more "head dropped" than it (the real good take reads 3 degrees 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from coach_holds import judge_takes
+from takes import run_on_synthesised_takes, synthesised_body, write_synthesised_takes
 
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT
 from gyml.synth import CATALOG, SynthConfig, synthesize
-from gyml.synth.writers import write_tracker_csv
 
 HOLD_S = 30.0
 NOISE_M = 0.01
@@ -103,8 +101,7 @@ def plank_take(seed: int, height: float, yaw: float, hips: float, head: float, s
 
 def body(index: int) -> tuple[int, float, float]:
     """(seed, height, camera yaw) of body `index`."""
-    seed = 200 + index   # bodies not used anywhere else
-    return seed, float(np.random.default_rng(seed).uniform(1.55, 1.95)), VIEWS[index % len(VIEWS)]
+    return synthesised_body(index, 200, VIEWS)
 
 
 def body_takes(index: int) -> dict[str, PoseSequence]:
@@ -116,13 +113,7 @@ def body_takes(index: int) -> dict[str, PoseSequence]:
 
 
 def write_takes(folder: Path, bodies: int) -> None:
-    rows = ["file,exercise,mistake,reps,fps,performer"]
-    for index in range(bodies):
-        for mistake, seq in body_takes(index).items():
-            name = f"p{index}_plank_{mistake}.csv"
-            write_tracker_csv(seq, folder / name)
-            rows.append(f"{name},plank,{mistake},,60.0,p{index}")
-    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    write_synthesised_takes(folder, "plank", {f"p{index}": body_takes(index) for index in range(bodies)})
 
 
 def tally(rows: list[tuple[str, str, bool]], bodies: int) -> None:
@@ -140,16 +131,8 @@ def tally(rows: list[tuple[str, str, bool]], bodies: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bodies", type=int, default=4)
-    parser.add_argument("--keep", type=Path, help="write the takes here (kept) instead of a temporary folder")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_takes(folder, args.bodies)
-        tally(judge_takes(folder) or [], args.bodies)
-    return 0
+    return run_on_synthesised_takes(__doc__.splitlines()[0], write_takes,
+                                    lambda folder, bodies: tally(judge_takes(folder) or [], bodies))
 
 
 if __name__ == "__main__":

@@ -15,18 +15,16 @@ forward, shallow).
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from coach_real import lunges
+from takes import run_on_synthesised_takes, synthesised_body, write_synthesised_takes
 
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import JOINT
 from gyml.synth import SynthConfig, synthesize
-from gyml.synth.writers import write_tracker_csv
 
 REPS = 8
 # The camera's yaw from the front, by body: a squat's knees caving are judged from the front or at an angle;
@@ -56,11 +54,9 @@ def squat_take(seed: int, height: float, yaw: float, faults: dict, depth: float,
 
 
 def write_takes(folder: Path, bodies: int) -> None:
-    rows = ["file,exercise,mistake,reps,fps,performer"]
+    performers = {}
     for body in range(bodies):
-        seed = 100 + body   # bodies not used anywhere else
-        height = float(np.random.default_rng(seed).uniform(1.55, 1.95))
-        yaw = VIEWS[body % len(VIEWS)]
+        seed, height, yaw = synthesised_body(body, 100, VIEWS)
 
         def take(faults=None, depth=1.0, tempo=1.0, seed=seed, height=height, yaw=yaw):
             return squat_take(seed, height, yaw, faults or {}, depth, tempo)
@@ -70,24 +66,12 @@ def write_takes(folder: Path, bodies: int) -> None:
                  "forward": take({r: "forward_lean" for r in every}, tempo=0.95),
                  "high": take(depth=0.8, tempo=1.1), "wide": widened(take(tempo=0.9), 0.08),
                  "bad": take({r: ("knees_cave" if r % 2 else "forward_lean") for r in every}, depth=0.8)}
-        for mistake, seq in takes.items():
-            name = f"p{body}_squat_{mistake}.csv"
-            write_tracker_csv(seq, folder / name)
-            rows.append(f"{name},squat,{mistake},{REPS},60.0,p{body}")
-    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+        performers[f"p{body}"] = takes
+    write_synthesised_takes(folder, "squat", performers, REPS)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bodies", type=int, default=4)
-    parser.add_argument("--keep", type=Path, help="write the takes here (kept) instead of a temporary folder")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_takes(folder, args.bodies)
-        lunges(folder)
-    return 0
+    return run_on_synthesised_takes(__doc__.splitlines()[0], write_takes, lambda folder, bodies: lunges(folder))
 
 
 if __name__ == "__main__":

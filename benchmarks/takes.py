@@ -98,3 +98,45 @@ def expected_kinds(mistake: str, hold: bool = False) -> tuple[str, ...] | None:
             return kinds
     return None
 
+
+
+def synthesised_body(index: int, first_seed: int, views: tuple[float, ...]) -> tuple[int, float, float]:
+    """(seed, height in metres, camera yaw) of a benchmark's body `index`: its seed `first_seed + index`
+    (each benchmark its own range, bodies used nowhere else), a height drawn from it, views in turn."""
+    import numpy as np
+
+    seed = first_seed + index
+    return seed, float(np.random.default_rng(seed).uniform(1.55, 1.95)), views[index % len(views)]
+
+
+def write_synthesised_takes(folder: Path, exercise: str, performers: dict, reps: int | None = None,
+                            fps: float = 60.0) -> None:
+    """Each performer's takes ({performer: {mistake: pose sequence}}) written as a 3D body tracker stores them
+    (gyml.synth.writers.write_tracker_csv), with the labels.csv read_takes reads."""
+    from gyml.synth.writers import write_tracker_csv
+
+    rows = ["file,exercise,mistake,reps,fps,performer"]
+    for performer, takes in performers.items():
+        for mistake, seq in takes.items():
+            name = f"{performer}_{exercise}_{mistake}.csv"
+            write_tracker_csv(seq, Path(folder) / name)
+            rows.append(f"{name},{exercise},{mistake},{'' if reps is None else reps},{fps},{performer}")
+    (Path(folder) / "labels.csv").write_text("\n".join(rows) + "\n")
+
+
+def run_on_synthesised_takes(description: str, write, judge) -> int:
+    """A synthesised-takes benchmark's main: `write(folder, bodies)` the takes into a folder (temporary, or
+    `--keep FOLDER`), then `judge(folder, bodies)` them."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--bodies", type=int, default=4)
+    parser.add_argument("--keep", type=Path, help="write the takes here (kept) instead of a temporary folder")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        write(folder, args.bodies)
+        judge(folder, args.bodies)
+    return 0
