@@ -9,6 +9,7 @@ import pytest
 from conftest import shared_path
 
 from gyml.coach.compare import compare, gold_profile, measure_reps
+from gyml.coach.feedback import phrase
 from gyml.coach.geometry import hip_height
 from gyml.coach.learned import fit_tolerances
 from gyml.coach.own_reference import closing_run
@@ -258,8 +259,15 @@ def test_an_alternating_lunge_holds_each_knee_against_the_gold_knee_of_the_same_
     # a front knee that does fall inwards is still told
     lead = "left" if user[2].angles_mid["left_hip_flexion"] >= user[2].angles_mid["right_hip_flexion"] else "right"
     user[2] = dataclasses.replace(user[2], angles_mid=user[2].angles_mid | {f"{lead}_knee_out": -4.0})
-    told = [f.rep for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"]
-    assert told == [user[2].index]
+    told = [f for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"]
+    assert [f.rep for f in told] == [user[2].index]
+    # and the cue says which knee; both knees falling in are told as the knees
+    assert "front knee falls inwards" in phrase(told, "lunge", len(user))[0].message
+    rear = "right" if lead == "left" else "left"
+    both = user[2].angles_mid | {f"{lead}_knee_out": -4.0, f"{rear}_knee_out": -20.0}
+    user[2] = dataclasses.replace(user[2], angles_mid=both)
+    told = [f for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"]
+    assert "your knees fall inwards" in phrase(told, "lunge", len(user))[0].message
 
 
 def test_a_one_frame_glitch_at_the_bottom_of_a_rep_is_not_a_fault():

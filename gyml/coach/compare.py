@@ -60,7 +60,8 @@ class Finding:
     joint: str
     value: float  # the size of the deviation, in the unit the message uses
     severity: str = "fault"
-    against: str = ""  # what the rep was held against when not the reference ("shins": the trunk-tibia rule)
+    against: str = ""  # what the rep was held against when not the reference ("shins": the trunk-tibia rule;
+    #                    "front" or "rear": the gold's knee of the same role, legs that alternate)
 
 
 # Sources that see the body through one camera: depth (our z axis) is their weakest estimate.
@@ -472,6 +473,18 @@ def _moving_posture(r: RepMeasures, al: Alignment, gold: dict, checks: tuple[str
     return out
 
 
+def _tracking(angles: dict, side: str) -> float:
+    """The knee's sideways angle off its hip-ankle line per degree of knee bend: it grows with the bend, so a
+    shallower rep opens the knees less without caving."""
+    return angles[f"{side}_knee_out"] / max(angles[f"{side}_knee_flexion"], 20.0)
+
+
+def _knee_caving(rep: dict, gold: dict, side: str, tol: float) -> float:
+    """Degrees the knee on `side` falls in past the gold's at the same bend; 0 within the tolerance."""
+    past = _tracking(gold, side) * max(rep[f"{side}_knee_flexion"], 20.0) - rep[f"{side}_knee_out"]
+    return past if _tracking(rep, side) < (1 - 0.5 * tol) * _tracking(gold, side) and past > 6 * tol else 0.0
+
+
 def _expected_lean(angles: dict, g_mid: dict) -> float:
     """The gold's trunk lean at the turning point, scaled to this rep's knee bend (see _knee_scaled)."""
     knee = lambda a: 0.5 * (a["left_knee_flexion"] + a["right_knee_flexion"])
@@ -522,18 +535,17 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
                 kind = "shallow" if "shallow" in rep_checks else "partial_range"
                 findings.append(Finding(r.index, kind, "mid", main, short))
         if "knees_cave" in rep_checks:
-            # The knee's sideways angle off its hip-ankle line grows with how far it bends, so it is
-            # judged per degree of knee bend: a shallower rep opens the knees less without caving.
-            def tracking(angles: dict, side: str) -> float:
-                return angles[f"{side}_knee_out"] / max(angles[f"{side}_knee_flexion"], 20.0)
-            # legs that alternate are held against the gold's knee of the same role, front or rear
-            rep_a, gold_a = ((lead_first(r.angles_mid), gold["angles_mid_lead"]) if gold.get("angles_mid_lead")
-                             else (r.angles_mid, g_mid))
-            side = min(("left", "right"), key=lambda s: tracking(rep_a, s) - tracking(gold_a, s))
-            expected = tracking(gold_a, side) * max(rep_a[f"{side}_knee_flexion"], 20.0)
-            caving = expected - rep_a[f"{side}_knee_out"]
-            if tracking(rep_a, side) < (1 - 0.5 * tol) * tracking(gold_a, side) and caving > 6 * tol:
-                findings.append(Finding(r.index, "knees_cave", "mid", "knee", caving))
+            # legs that alternate are held against the gold's knee of the same role, front or rear (the
+            # leading leg is "left" in lead_first); the cue names the knee when only one falls in
+            by_role = bool(gold.get("angles_mid_lead"))
+            rep_a, gold_a = (lead_first(r.angles_mid), gold["angles_mid_lead"]) if by_role else (r.angles_mid, g_mid)
+            side = min(("left", "right"), key=lambda s: _tracking(rep_a, s) - _tracking(gold_a, s))
+            caving = _knee_caving(rep_a, gold_a, side, tol)
+            if caving:
+                other = "right" if side == "left" else "left"
+                role = ("front" if side == "left" else "rear") if by_role and not _knee_caving(
+                    rep_a, gold_a, other, tol) else ""
+                findings.append(Finding(r.index, "knees_cave", "mid", "knee", caving, against=role))
         if "hips_sag" in rep_checks or "hips_pike" in rep_checks:
             diff = r.angles_mid["body_line"] - g_mid["body_line"]
             for value, phase in ((diff, "mid"),):

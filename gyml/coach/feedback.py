@@ -23,6 +23,8 @@ CUES = {
     "shallow": "your {joint} bend {value:.0f}° less than the reference - go deeper, under control.",
     "partial_range": "your {joint} move {value:.0f}° less than the reference - use the full range of motion.",
     "knees_cave": "your knees fall inwards - push them out over your toes.",
+    "knees_cave:front": "your front knee falls inwards - push it out over your middle toes.",
+    "knees_cave:rear": "your back knee falls inwards - keep it in line under your hip.",
     "hips_sag": "your hips sag {value:.0f}° below the line - brace your core and keep shoulders, hips "
                 "and ankles in one line.",
     "hips_pike": "your hips rise {value:.0f}° above the line - lower them until your body is straight.",
