@@ -33,10 +33,10 @@ def _shares(hold: dict) -> dict[str, float]:
     return shares
 
 
-def _passes(mistake: str, shares: dict[str, float]) -> bool:
+def _passes(mistake: str, shares: dict[str, float], exercise: str = "plank") -> bool:
     # what our checks call the take's mistake (benchmarks/takes.py); "bad" names no single one: it passes
     # when some fault covers most of the hold
-    wanted = expected_kinds(mistake, hold=True)
+    wanted = expected_kinds(mistake, hold=True, kinds=tuple(c.fault for c in HOLDS[exercise][1]))
     if wanted is None:
         return any(v > MOST for v in shares.values())
     if not wanted:
@@ -79,7 +79,7 @@ def judge_takes(folder: Path) -> list[tuple[str, str, bool]] | None:
             else:
                 hold = analyze_sequence(seq, take.path.name, exercise=take.exercise, gold=g).analysis.extras["hold"]
             shares = _shares(hold)
-            ok = _passes(mistake, shares)
+            ok = _passes(mistake, shares, take.exercise)
             rows.append((take.path.stem, reference, ok))
             text = ", ".join(f"{f} {v:.0%}" for f, v in sorted(shares.items(), key=lambda kv: -kv[1])) or "-"
             print(f"{take.path.stem:<28}{recognised.label if recognised else '-':<15}{reference:<10}"

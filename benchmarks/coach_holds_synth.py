@@ -22,6 +22,7 @@ import sys
 
 import numpy as np
 from scipy.spatial.transform import Rotation
+from takes import halves
 
 from gyml.coach.holds import HOLDS, coach_hold
 from gyml.pose.sequence import PoseSequence
@@ -83,15 +84,22 @@ def main() -> int:
     for label, plants in PLANTS.items():
         tolerance = {c.fault: c.tolerance for c in HOLDS[label][1]}
         quiet = sum(not coach_hold(hold(label, s), label).segments for s in seeds)
-        print(f"\n{label}: clean holds quiet {quiet} / {len(seeds)}")
-        print(f"{'fault':<18}{'found, alone':>14}{'small: quiet':>14}{'middle third: named':>21}{'start/end error s':>19}")
+        # with the body's own clean hold as gold: each half of it judged against the other
+        halves_quiet = sum(not coach_hold(part, label, gold=ref).segments
+                           for s in seeds for part, ref in halves(hold(label, s)))
+        print(f"\n{label}: clean holds quiet {quiet} / {len(seeds)}; with their own gold, halves quiet "
+              f"{halves_quiet} / {2 * len(seeds)}")
+        print(f"{'fault':<18}{'found, alone':>14}{'with gold':>11}{'small: quiet':>14}{'middle third: named':>21}"
+              f"{'start/end error s':>19}")
         for fault, plant in plants.items():
             big, small = 2 * tolerance[fault], tolerance[fault] / 3
-            found = quiet_small = named = 0
+            found = found_gold = quiet_small = named = 0
             errors = []
             for s in seeds:
                 shares = _shares(coach_hold(hold(label, s, plant, big), label))
                 found += shares.get(fault, 0.0) > MOST and set(shares) == {fault}
+                shares = _shares(coach_hold(hold(label, s, plant, big), label, gold=hold(label, s)))
+                found_gold += shares.get(fault, 0.0) > MOST and set(shares) == {fault}
                 quiet_small += not coach_hold(hold(label, s, plant, small), label).segments
                 clean, faulty = hold(label, s), hold(label, s, plant, big)
                 third = clean.duration / 3
@@ -101,8 +109,8 @@ def main() -> int:
                     named += 1
                     errors.append(max(abs(segments[0].start_s - third), abs(segments[-1].end_s - 2 * third)))
             worst = f"{max(errors):.2f}" if errors else "-"
-            print(f"{fault:<18}{found:>9} / {len(seeds)}{quiet_small:>9} / {len(seeds)}{named:>16} / {len(seeds)}"
-                  f"{worst:>19}")
+            print(f"{fault:<18}{found:>9} / {len(seeds)}{found_gold:>6} / {len(seeds)}{quiet_small:>9} / {len(seeds)}"
+                  f"{named:>16} / {len(seeds)}{worst:>19}")
     return 0
 
 

@@ -87,12 +87,16 @@ def halves(seq):
     return (first, second), (second, first)
 
 
-def expected_kinds(mistake: str, hold: bool = False) -> tuple[str, ...] | None:
+def expected_kinds(mistake: str, hold: bool = False, kinds: tuple[str, ...] = ()) -> tuple[str, ...] | None:
     """Our fault kinds that name `mistake` (() for a good take), or None: no check of ours names it, and the
-    take passes when some fault is found on most of it."""
+    take passes when some fault is found on most of it. A mistake named after one of `kinds` (the
+    exercise's own: a wall sit's "hips_high" is its own fault, not a plank's pike) is that kind."""
     name = mistake.lower().replace("-", "_").replace(" ", "_")
     if name in GOOD:
         return ()
+    own = tuple(k for k in kinds if k in name)
+    if own:
+        return own
     for words, kinds in (_HOLD_WORDS if hold else _REP_WORDS):
         if any(w in name for w in words):
             return kinds
