@@ -97,9 +97,9 @@ def expected_kinds(mistake: str, hold: bool = False, kinds: tuple[str, ...] = ()
     own = tuple(k for k in kinds if k in name)
     if own:
         return own
-    for words, kinds in (_HOLD_WORDS if hold else _REP_WORDS):
+    for words, named in (_HOLD_WORDS if hold else _REP_WORDS):
         if any(w in name for w in words):
-            return kinds
+            return named
     return None
 
 
