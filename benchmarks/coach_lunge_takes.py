@@ -9,10 +9,11 @@ ones: the named mistake on most reps, nothing on the good take, each good take's
 other.
 
 Mistakes are planted at the sizes the real performer's takes show against their good take (measured with
-gyml.coach.geometry.rep_geometry): hips stopping about 10 cm higher (high: depth 0.37 -> 0.27 m), the feet
-18-26% further apart at the bottom (back_behind, long: the rear leg reaching further back), the trunk pitched
-well forward (back_bent: 8 -> 47 degrees), and the trunk's sideways sway over a rep about 1.7 times the good
-take's (no_equilibrium: 11 -> 19 degrees).
+gyml.coach.geometry.rep_geometry): hips stopping about 10 cm higher (high: depth 0.37 -> 0.27 m; planted
+10-13 cm), the feet 18-26% further apart at the bottom (back_behind, long: the rear leg reaching further back;
+planted 19% and 28%) and the trunk's sideways sway over a rep 8 degrees more (no_equilibrium: 11 -> 19
+degrees). The trunk pitched forward (back_bent) is the catalog's forward_lean fault, milder than the real
+take: about 24 degrees more at the bottom, where the real one leans 39 more (8 -> 47).
 
     python benchmarks/coach_lunge_takes.py [--bodies 4] [--keep FOLDER]
 """
