@@ -33,7 +33,7 @@ def _shares(hold: dict) -> dict[str, float]:
     return shares
 
 
-def _passes(mistake: str, shares: dict[str, float], exercise: str = "plank") -> bool:
+def _passes(mistake: str, shares: dict[str, float], exercise: str) -> bool:
     # what our checks call the take's mistake (benchmarks/takes.py); "bad" names no single one: it passes
     # when some fault covers most of the hold
     wanted = expected_kinds(mistake, hold=True, kinds=tuple(c.fault for c in HOLDS[exercise][1]))

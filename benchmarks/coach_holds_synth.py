@@ -96,12 +96,12 @@ def main() -> int:
             found = found_gold = quiet_small = named = 0
             errors = []
             for s in seeds:
-                shares = _shares(coach_hold(hold(label, s, plant, big), label))
+                clean, faulty = hold(label, s), hold(label, s, plant, big)
+                shares = _shares(coach_hold(faulty, label))
                 found += shares.get(fault, 0.0) > MOST and set(shares) == {fault}
-                shares = _shares(coach_hold(hold(label, s, plant, big), label, gold=hold(label, s)))
+                shares = _shares(coach_hold(faulty, label, gold=clean))
                 found_gold += shares.get(fault, 0.0) > MOST and set(shares) == {fault}
                 quiet_small += not coach_hold(hold(label, s, plant, small), label).segments
-                clean, faulty = hold(label, s), hold(label, s, plant, big)
                 third = clean.duration / 3
                 report = coach_hold(_blend(clean, faulty, third, 2 * third), label)
                 segments = [g for g in report.segments if g.fault == fault]

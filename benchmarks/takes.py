@@ -103,7 +103,6 @@ def expected_kinds(mistake: str, hold: bool = False, kinds: tuple[str, ...] = ()
     return None
 
 
-
 def synthesised_body(index: int, first_seed: int, views: tuple[float, ...]) -> tuple[int, float, float]:
     """(seed, height in metres, camera yaw) of a benchmark's body `index`: its seed `first_seed + index`
     (each benchmark its own range, bodies used nowhere else), a height drawn from it, views in turn."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import shared_path
 
-from gyml.coach.compare import compare, gold_profile, measure_reps
+from gyml.coach.compare import compare, gold_profile, measure_reps, shin_inclination
 from gyml.coach.feedback import phrase
 from gyml.coach.geometry import hip_height
 from gyml.coach.learned import fit_tolerances
@@ -194,10 +194,6 @@ def test_real_squats_are_told_to_lean_less_only_past_their_own_shins():
 
 
 def test_a_squat_leaning_past_its_shins_is_told_against_them():
-    from gyml.coach.compare import measure_reps, shin_inclination
-    from gyml.pose.kinematics import Kinematics
-    from gyml.reps.counter import count_reps
-
     for seed in (0, 1):
         clean = synthesize("squat", 6, seed=seed)
         k = Kinematics(clean)
@@ -230,12 +226,17 @@ def test_arms_are_not_compared_side_against_side_on_reps_the_body_was_lost_for()
     assert uneven, "reps the body was seen for are still compared side against side"
 
 
+def _lead(angles: dict) -> str:
+    """The rep's leading leg: the more bent hip at the turning point."""
+    return "left" if angles["left_hip_flexion"] >= angles["right_hip_flexion"] else "right"
+
+
 def _knees_by_role(measures, front: float, rear: float):
     """The reps' knees at the turning point tracking `front` and `rear` degrees outwards by the leg's role (the
     leading leg: the more bent hip), seen from the front (a side view leaves the knees unjudged)."""
     out = []
     for r in measures:
-        lead = "left" if r.angles_mid["left_hip_flexion"] >= r.angles_mid["right_hip_flexion"] else "right"
+        lead = _lead(r.angles_mid)
         angles = dict(r.angles_mid)
         for side in ("left", "right"):
             angles[f"{side}_knee_out"] = front if side == lead else rear
@@ -257,7 +258,7 @@ def test_an_alternating_lunge_holds_each_knee_against_the_gold_knee_of_the_same_
     checks = ("knees_cave",)
     assert [f for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"] == []
     # a front knee that does fall inwards is still told
-    lead = "left" if user[2].angles_mid["left_hip_flexion"] >= user[2].angles_mid["right_hip_flexion"] else "right"
+    lead = _lead(user[2].angles_mid)
     user[2] = dataclasses.replace(user[2], angles_mid=user[2].angles_mid | {f"{lead}_knee_out": -4.0})
     told = [f for f in compare(user, profile, ("knee", "hip"), checks) if f.kind == "knees_cave"]
     assert [f.rep for f in told] == [user[2].index]

@@ -246,14 +246,16 @@ def _half_width(away: np.ndarray, peak: int) -> tuple[int, int]:
 LEAD_HIP_GAP, ALTERNATE_SHARE = 30.0, 0.25
 
 
+# each sided angle's name -> the other side's
+_OTHER_SIDE = {n: ("right_" + n[5:] if n.startswith("left_") else "left_" + n[6:])
+               for n in ANGLE_NAMES if n.startswith(("left_", "right_"))}
+
+
 def lead_first(angles: dict) -> dict:
     """The rep's angles with its leading leg (the more bent hip at the turning point) as "left"."""
     if angles["left_hip_flexion"] >= angles["right_hip_flexion"]:
         return angles
-    def other_side(name: str) -> str:
-        side, _, rest = name.partition("_")
-        return {"left": "right_", "right": "left_"}[side] + rest if side in ("left", "right") else name
-    return {other_side(n): v for n, v in angles.items()}
+    return {_OTHER_SIDE.get(n, n): v for n, v in angles.items()}
 
 
 def alternates_legs(gold: list[RepMeasures]) -> bool:
