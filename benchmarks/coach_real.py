@@ -50,7 +50,7 @@ def read_take(path, fps: float | None = 60.0) -> PoseSequence:
     return read_pose(path, fps=fps or 60.0)
 
 
-def lunges(folder=None) -> None:
+def rep_takes(folder=None) -> None:
     """Every rep exercise's takes in `folder` (bodyweight_mistakes: the lunges) against their performer's good
     take as gold."""
     from gyml.coach.holds import is_hold
@@ -342,7 +342,7 @@ def main() -> int:
     if args.check_groups:
         check_groups(SHARED / "videos" / "pushup_form")
         return 0
-    parts = {"lunges": lambda: lunges(args.takes), "pushups": lambda: pushups(not args.no_nested), "form": form_clips}
+    parts = {"lunges": lambda: rep_takes(args.takes), "pushups": lambda: pushups(not args.no_nested), "form": form_clips}
     for name, part in parts.items():
         if (args.only in (None, name)) and not (name == "form" and args.skip_form and args.only is None):
             part()

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from coach_real import lunges
+from coach_real import rep_takes
 from takes import run_on_synthesised_takes, synthesised_body, write_synthesised_takes
 
 from gyml.pose.sequence import PoseSequence
@@ -71,7 +71,7 @@ def write_takes(folder: Path, bodies: int) -> None:
 
 
 def main() -> int:
-    return run_on_synthesised_takes(__doc__.splitlines()[0], write_takes, lambda folder, bodies: lunges(folder))
+    return run_on_synthesised_takes(__doc__.splitlines()[0], write_takes, lambda folder, bodies: rep_takes(folder))
 
 
 if __name__ == "__main__":
