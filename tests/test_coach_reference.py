@@ -291,3 +291,28 @@ def test_a_one_frame_glitch_at_the_bottom_of_a_rep_is_not_a_fault():
     a = analyze_sequence(PoseSequence(held, gold.confidence, gold.fps, source=gold.source), "held",
                          exercise="squat", gold=gold).analysis
     assert [(f.kind, f.reps) for f in _faults(a)] == [("knees_cave", [3])], [f.message for f in a.feedback]
+
+
+def test_a_lunge_stride_survives_a_tracker_that_merges_the_ankles_at_the_bottom():
+    """Filmed from the side, a tracker can lose the far leg just when the hips are lowest and draw both
+    ankles at one spot; the stride is the spread the feet hold, so that moment must not read as a
+    short step."""
+    gold = synthesize("lunge", 6, seed=2, config=SynthConfig(randomize=False, noise_m=0.004))
+    user = dataclasses.replace(gold, joints=gold.joints.copy())
+    height = hip_height(user.joints)
+    lows = [i for i in range(3, len(height) - 3) if height[i] == height[i - 3:i + 4].min()
+            and height[i] < np.percentile(height, 20)]
+    assert len(lows) >= 6
+    for i in lows:
+        user.joints[i - 3:i + 4, JOINT["left_ankle"]] = user.joints[i - 3:i + 4, JOINT["right_ankle"]]
+    a = analyze_sequence(user, "merged ankles", exercise="lunge", gold=gold).analysis
+    assert a.reps["count"] == 6
+    assert not [f for f in _faults(a) if f.kind.startswith("stride")], [f.message for f in a.feedback]
+
+
+@pytest.mark.parametrize("mistake", ["long", "back_bent"])
+def test_a_real_lunge_take_is_never_told_to_take_a_longer_step(mistake):
+    """lunge_long's steps are 20-40% longer than the good take's and back_bent's as long: a cue to step
+    further is wrong on both."""
+    a = analyze_sequence(_take(f"lunge_{mistake}.csv"), mistake, exercise="lunge", gold=_take("lunge_good.csv")).analysis
+    assert not [f for f in a.feedback if f.kind == "stride_short"], [f.message for f in a.feedback]

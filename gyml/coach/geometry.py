@@ -27,6 +27,7 @@ DEPTH_TOLERANCE = 0.10    # of the person's leg length (hip to knee to ankle)
 FEET_TOLERANCE = 0.15     # of the gold's distance between the feet
 SWAY_RATIO = 1.5          # times the gold's sideways trunk sway over a rep
 SWAY_MARGIN = 5.0         # and at least this many degrees more
+STRIDE_PERCENTILE = 90    # of the feet's spread over a rep: the lunge holds it for a third or more of the rep
 
 # The geometry checks each exercise has: where the feet are apart front to back the distance is a
 # stride, where they are apart sideways it is a stance.
@@ -45,7 +46,7 @@ class RepGeometry:
     rep: int
     bottom: int        # frame where the hips are lowest
     hip_drop: float    # metres from standing hip height to the rep's lowest
-    feet_apart: float  # metres between the ankles along the floor at the bottom (a lunge's stride)
+    feet_apart: float  # metres between the ankles along the floor in the lunge (a lunge's stride)
     sway: float        # degrees: range of the trunk's sideways tilt over the rep
     leg: float         # the person's leg length, metres
     stance: float = 0.0  # metres between the ankles along the floor standing (the rep's highest hips)
@@ -105,14 +106,19 @@ def rep_geometry(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[i
         bottom = int(frames[np.argmin(height[frames])])
         top = int(frames[np.argmax(height[frames])])
         lo, hi = np.percentile(tilt[frames], [5, 95])
-        out.append(RepGeometry(rep, bottom, standing - float(height[bottom]), _feet_apart(j, bottom),
-                               float(hi - lo), leg, stance=_feet_apart(j, top)))
+        # The stride is the spread the feet hold while planted apart, a high percentile over the rep,
+        # not the spread at the lowest hips: filmed from the side, a tracker that loses the far leg
+        # at that moment draws both ankles at one spot (real takes read 3-28 cm there against 70-110 cm
+        # held), and the cue then says "take a longer step" to a stride that was too long.
+        stride = float(np.percentile(_feet_apart(j, frames), STRIDE_PERCENTILE))
+        out.append(RepGeometry(rep, bottom, standing - float(height[bottom]), stride,
+                               float(hi - lo), leg, stance=float(_feet_apart(j, top))))
     return out
 
 
-def _feet_apart(joints: np.ndarray, frame: int) -> float:
-    feet = joints[frame, JOINT["left_ankle"]] - joints[frame, JOINT["right_ankle"]]
-    return float(np.hypot(feet[0], feet[2]))
+def _feet_apart(joints: np.ndarray, frames) -> np.ndarray:
+    feet = joints[frames, JOINT["left_ankle"]] - joints[frames, JOINT["right_ankle"]]
+    return np.hypot(feet[..., 0], feet[..., 2])
 
 
 def geometry_profile(gold: list[RepGeometry]) -> dict:
