@@ -102,6 +102,10 @@ LAYOUT_OPTION_HELP = ("keypoint layout of a .npy/.json/.csv file whose keypoint 
                       "mediapipe33, coco17, h36m17, body18, body25 or ntu25")
 
 
+FPS_HELP = "frame rate for pose files that do not store it (read at 30 fps otherwise)"
+FPS_ASSUMED_NOTE = "no frame rate stored in the file: read at 30 fps; give --fps if it was filmed at another rate"
+
+
 def _read(path: Path, progress: Progress | None = None, fps: float | None = None, layout: str | None = None,
           jobs: int = 1):
     from gyml.pose.readers import read_pose
@@ -181,7 +185,7 @@ def _write_text(path: Path, text: str) -> None:
 @friendly
 def extract(video: Path = typer.Argument(..., help="video or pose file"),
             output: Path = typer.Option(..., "-o", "--output", help="gyml pose file (.npz)"),
-            fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+            fps: float | None = typer.Option(None, help=FPS_HELP),
             layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP),
             jobs: int = typer.Option(0, help=JOBS_HELP),
             mirrored: bool = typer.Option(False, help="also read every frame mirrored and average the two "
@@ -199,6 +203,8 @@ def extract(video: Path = typer.Argument(..., help="video or pose file"),
     seq.save(output)
     seen = seq.present.mean()
     out.print(f"{len(seq)} frames at {seq.fps:.2f} fps, person found in {seen:.0%}; wrote {output}")
+    if seq.metadata.get("fps_assumed"):
+        out.print(f"note: {FPS_ASSUMED_NOTE}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -213,7 +219,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             coach: str = typer.Option("gyml", help="coach: gyml or paper"),
             strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
             model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
-            fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+            fps: float | None = typer.Option(None, help=FPS_HELP),
             force: bool = typer.Option(False, help="use --gold even if it does not look like the exercise"),
             overlay: Path | None = typer.Option(None, help="write the video with skeleton, rep count and cues "
                                                 "drawn on (H.264 .mp4; a video input)"),
@@ -285,7 +291,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
 def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
           jsonl: Path | None = typer.Option(None, "--jsonl", help="write one JSON object a line here"),
           method: str = typer.Option("gyml", help="gyml or paper"),
-          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+          fps: float | None = typer.Option(None, help=FPS_HELP),
           layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Count repetitions of many inputs in one process; one JSON object a line."""
     from gyml.reps.counter import count_reps
@@ -306,6 +312,8 @@ def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
             line["framing_warning"] = tracking.framing_warning
         if seq.metadata.get("plausibility"):
             line["plausibility"] = seq.metadata["plausibility"]
+        if seq.metadata.get("fps_assumed"):
+            line["fps_assumed"] = True
         return line
 
     lines, failed = [], 0
@@ -523,17 +531,22 @@ def reproduce_table1(data_dir: Path = typer.Argument(..., help="FLAG3D-layout fo
 @gold_app.command("add")
 @friendly
 def gold_add(exercise: str, file: Path, name: str | None = typer.Option(None, help="name in the library"),
-             force: bool = typer.Option(False, help="store it even if it does not look like the exercise")):
+             force: bool = typer.Option(False, help="store it even if it does not look like the exercise"),
+             fps: float | None = typer.Option(None, help=FPS_HELP),
+             layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Store a gold performance (video or pose file) for an exercise."""
     from gyml.coach.gold import add
-    from gyml.validate import check_exercise, check_plain_name
+    from gyml.validate import check_exercise, check_fps, check_plain_name
 
     exercise = check_exercise(exercise)
     check_plain_name(name or file.stem, "gold name")
+    check_fps(fps)
     with _progress() as progress:
-        seq = _read(file, progress)
+        seq = _read(file, progress, fps, layout)
     path = add(exercise, seq, name or file.stem, force=force)
     out.print(f"stored {path}")
+    if seq.metadata.get("fps_assumed"):
+        out.print(f"note: {FPS_ASSUMED_NOTE}", highlight=False, soft_wrap=True)
 
 
 def _read_gold(path: Path, exercise: str | None, force: bool, progress, fps: float | None,

@@ -69,6 +69,7 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     if seq.metadata.get("absent_joints"):
         extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
     _report_plausibility(seq, extras, feedback)
+    _report_assumed_fps(seq, extras, feedback)
     # when read upside down, the "feet" the framing warning measured are not the feet
     for warning in (None if upside_down else tracking.framing_warning, tracking.warning, upside_down):
         if warning:
@@ -148,6 +149,7 @@ def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePredic
     if gold is None:   # the person's stored gold (a hold of their own: its recordings); the report draws it
         gold = gold_library.find(prediction.label)
     feedback, extras, summary, signal = coach_hold_analysis(seq, prediction, gold)
+    _report_assumed_fps(seq, extras, feedback)
     reps = RepCount(count=0, method="hold", segments=[], signal=signal)
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
@@ -166,6 +168,17 @@ def _report_plausibility(seq: PoseSequence, extras: dict, feedback: list[Feedbac
         feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn",
                                     message=f"{report['frames_dropped']} of {len(seq)} frames held poses no body "
                                             f"could take ({why}) and were treated as missing."))
+
+
+def _report_assumed_fps(seq: PoseSequence, extras: dict, feedback: list[Feedback]) -> None:
+    """A pose file that stores no frame rate was read at an assumed one: every second in the analysis (a
+    hold's time, tempo) rests on it, so the JSON flags it and an info line says how to give the real one."""
+    if not seq.metadata.get("fps_assumed"):
+        return
+    extras["fps_assumed"] = True
+    feedback.append(Feedback(rep=None, phase="overall", joint=None, severity="info",
+                             message=f"No frame rate stored in the file: read at {seq.fps:g} fps; give --fps if it "
+                                     "was filmed at another rate."))
 
 
 def analyze_file(path: str | Path, progress=None, fps: float | None = None, **kwargs) -> AnalysisResult:

@@ -12,6 +12,9 @@ from gyml.pose.sequence import PoseSequence
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
 SOURCES = ("video", "phalp", "flag3d", "flag3d_keypoints", "repcount", "npz", "csv", "keypoints")
+# The rate a pose file that stores none is read at, unless one is given; the sequence then carries
+# metadata["fps_assumed"], so the analysis can say its seconds rest on a guess.
+ASSUMED_FPS = 30.0
 
 
 def sniff_format(path: Path) -> str:
@@ -80,15 +83,17 @@ def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layo
         seq = PoseSequence.load(path)
     elif kind == "npy":
         from gyml.pose.readers.keypoints import read_npy
-        seq = read_npy(path, fps=fps or 30.0, layout=layout)
+        seq = read_npy(path, fps=fps or ASSUMED_FPS, layout=layout)
     elif kind == "json":
         from gyml.pose.readers.keypoints import read_keypoints_json
         seq = read_keypoints_json(path, fps=fps, layout=layout)
     elif kind == "csv":
         from gyml.pose.readers.landmarks_csv import read_landmarks_csv
-        seq = read_landmarks_csv(path, fps=fps or 30.0, layout=layout)
+        seq = read_landmarks_csv(path, fps=fps or ASSUMED_FPS, layout=layout)
     else:
         seq = read_pickle(path, fps=fps)
+    if fps is None and kind in ("npy", "csv", "pickle"):  # none of these formats stores a frame rate
+        seq.metadata["fps_assumed"] = True
     return finish_sequence(path, seq)
 
 
@@ -112,11 +117,11 @@ def read_pickle(path: Path, fps: float | None = None) -> PoseSequence:
     try:
         with np.errstate(all="ignore"):  # casts of NaN/inf/out-of-range values: made unknown downstream
             if flag3d.looks_like_smpl_params(obj):
-                return flag3d.smpl_params_to_sequence(obj, name=path.name, fps=fps or 30.0)
+                return flag3d.smpl_params_to_sequence(obj, name=path.name, fps=fps or ASSUMED_FPS)
             if flag3d.looks_like_keypoints(obj):
-                return flag3d.keypoints_to_sequence(obj, name=path.name, fps=fps or 30.0)
+                return flag3d.keypoints_to_sequence(obj, name=path.name, fps=fps or ASSUMED_FPS)
             if phalp.looks_like_phalp(obj):
-                return phalp.phalp_to_sequence(obj, name=path.name, fps=fps or 30.0)
+                return phalp.phalp_to_sequence(obj, name=path.name, fps=fps or ASSUMED_FPS)
     except GymlError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,

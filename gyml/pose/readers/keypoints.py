@@ -18,6 +18,7 @@ import numpy as np
 from gyml.errors import GymlError
 from gyml.pose.bounded_npy import load_npy
 from gyml.pose.layouts import LAYOUT_HELP, get_layout, keypoint_counts, keypoints_to_sequence, resolve_layout
+from gyml.pose.readers import ASSUMED_FPS
 from gyml.pose.sequence import PoseSequence
 
 REPCOUNT_WIDTH = 104
@@ -62,7 +63,10 @@ def read_keypoints_json(path: Path, fps: float | None = None, layout: str | None
     for i, r in enumerate(rows):
         data[i, :len(r)] = r
     points, conf = _split(data, path.name, layout)
-    return _to_sequence(points, conf, path.name, fps or 30.0, layout)
+    seq = _to_sequence(points, conf, path.name, fps or ASSUMED_FPS, layout)
+    if fps is None:  # neither given nor stored in the file
+        seq.metadata["fps_assumed"] = True
+    return seq
 
 
 def _number(value) -> float | None:

@@ -1,0 +1,112 @@
+"""Problems a user trial found in the command line and the pose readers: an assumed frame rate said
+nowhere, leftovers in the gold library, misleading --layout errors, error lines that were not clean
+one-liners, and an exercise listing whose faults fell behind the coach's checks."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from gyml.pipeline import analyze_sequence
+from gyml.pose.readers import read_pose
+from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import JOINT
+from gyml.synth import synthesize
+from gyml.synth.writers import write_tracker_csv
+
+GYML = [sys.executable, "-m", "gyml.cli"]
+ASSUMED = "No frame rate stored in the file: read at 30 fps; give --fps if it was filmed at another rate."
+
+
+def run(*args, env=None):
+    return subprocess.run([*GYML, *map(str, args)], capture_output=True, text=True, timeout=300, check=False,
+                          env=env)
+
+
+def stderr_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def squat_csv(tmp_path_factory):
+    """A squat set as a 3D tracker stores it: a landmark CSV with frame numbers and no frame rate."""
+    path = tmp_path_factory.mktemp("csv") / "squats.csv"
+    write_tracker_csv(synthesize("squat", 4, seed=3), path)
+    return path
+
+
+# --- 2. a frame rate assumed is said so ---
+
+def test_a_csv_read_at_the_assumed_rate_is_flagged_and_told_once(squat_csv):
+    a = analyze_sequence(read_pose(squat_csv), str(squat_csv), exercise="squat").analysis.to_dict()
+    assert a["fps"] == 30.0 and a["fps_assumed"] is True
+    told = [f for f in a["feedback"] if f["message"] == ASSUMED]
+    assert len(told) == 1 and told[0]["severity"] == "info"
+    # a fault count or summary is not changed by a note
+    assert "form issue" not in a["summary"]
+
+
+def test_a_rate_given_or_stored_is_not_called_assumed(squat_csv, tmp_path):
+    given = analyze_sequence(read_pose(squat_csv, fps=60), "s", exercise="squat").analysis.to_dict()
+    assert given["fps"] == 60.0 and "fps_assumed" not in given
+    assert not any("frame rate" in f["message"] for f in given["feedback"])
+    npz = synthesize("squat", 3, seed=1).save(tmp_path / "s.npz")  # stores its rate
+    assert "fps_assumed" not in read_pose(npz).metadata
+
+
+def coco17(seq) -> np.ndarray:
+    """A body's pose as a COCO-17 tracker reports it (the face points at the head)."""
+    names = ["head"] * 5 + [f"{side}_{part}" for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+                            for side in ("left", "right")]
+    return np.stack([seq.joints[:, JOINT[name]] for name in names], axis=1).astype(np.float64)
+
+
+def test_json_keypoints_are_assumed_only_without_a_stored_rate(tmp_path):
+    frames = coco17(synthesize("squat", 2, seed=4)).tolist()
+    stored, bare = tmp_path / "stored.json", tmp_path / "bare.json"
+    stored.write_text(json.dumps({"fps": 25, "layout": "coco17", "keypoints": frames}))
+    bare.write_text(json.dumps({"layout": "coco17", "keypoints": frames}))
+    assert read_pose(stored).fps == 25 and "fps_assumed" not in read_pose(stored).metadata
+    assert read_pose(bare).fps == 30 and read_pose(bare).metadata["fps_assumed"] is True
+    assert "fps_assumed" not in read_pose(bare, fps=50).metadata
+
+
+def test_other_pose_files_without_a_rate_are_flagged_too(tmp_path):
+    keypoints = tmp_path / "k.npy"
+    np.save(keypoints, coco17(synthesize("squat", 2, seed=4)))
+    assert read_pose(keypoints, layout="coco17").metadata["fps_assumed"] is True
+    repcount = shared_path("repcount_pose", "dev", "stu9_34.npy")
+    assert read_pose(repcount).metadata["fps_assumed"] is True
+
+
+def test_a_hold_read_at_the_assumed_rate_says_so_in_the_cli():
+    plank = shared_path("bodyweight_mistakes", "plank_good.csv")   # filmed at 60 fps
+    r = run("analyze", plank)
+    assert r.returncode == 0, r.stderr
+    assert f"  - {ASSUMED}" in r.stdout.splitlines()
+    right = run("analyze", plank, "--fps", "60")
+    assert right.returncode == 0, right.stderr
+    assert "frame rate" not in right.stdout and "Plank held 30." in right.stdout
+
+
+def test_count_lines_say_the_rate_was_assumed(squat_csv):
+    assumed = json.loads(run("count", squat_csv).stdout)
+    given = json.loads(run("count", squat_csv, "--fps", "60").stdout)
+    assert assumed["fps_assumed"] is True and "fps_assumed" not in given
+
+
+def test_gold_add_stores_a_pose_file_at_the_rate_given(squat_csv, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("GYML_HOME", str(home))
+    r = run("gold", "add", "squat", squat_csv, "--fps", "60", "--name", "at60", "--force")
+    assert r.returncode == 0, r.stderr
+    stored = PoseSequence.load(home / "gold" / "squat" / "at60.npz")
+    assert stored.fps == 60.0 and "fps_assumed" not in stored.metadata
+    r = run("gold", "add", "squat", squat_csv, "--name", "at30", "--force")
+    assert r.returncode == 0 and "no frame rate stored in the file" in r.stdout
+    assert PoseSequence.load(home / "gold" / "squat" / "at30.npz").metadata["fps_assumed"] is True
+    bad = run("gold", "add", "squat", squat_csv, "--fps", "0", "--force")
+    assert bad.returncode == 2 and len(stderr_lines(bad)) == 1 and "--fps" in bad.stderr
