@@ -577,7 +577,8 @@ def gold_list():
 
     items = list_gold()
     if not items:
-        out.print(f"no gold references stored in {library_dir()} (built-in references are used)")
+        out.print(f"no gold references stored in {library_dir()} (built-in references are used)", highlight=False,
+                  soft_wrap=True)
     for exercise, names in items.items():
         out.print(f"{exercise}: {', '.join(names)}")
 

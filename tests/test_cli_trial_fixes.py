@@ -110,3 +110,35 @@ def test_gold_add_stores_a_pose_file_at_the_rate_given(squat_csv, tmp_path, monk
     assert PoseSequence.load(home / "gold" / "squat" / "at30.npz").metadata["fps_assumed"] is True
     bad = run("gold", "add", "squat", squat_csv, "--fps", "0", "--force")
     assert bad.returncode == 2 and len(stderr_lines(bad)) == 1 and "--fps" in bad.stderr
+
+
+# --- 9. the gold library leaves no empty exercise behind ---
+
+def test_removing_the_last_gold_removes_its_folder_and_list_says_none(tmp_path, monkeypatch):
+    from gyml.coach import gold
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("GYML_HOME", str(home))
+    for exercise, name in (("squat", "a"), ("squat", "b"), ("lunge", "c")):
+        gold.add(exercise, synthesize(exercise, 3, seed=0), name, force=True)
+    assert gold.remove("squat", "a") == 1
+    assert gold.list_gold() == {"lunge": ["c"], "squat": ["b"]}
+    assert gold.remove("squat", "b") == 1 and not (home / "gold" / "squat").exists()
+    (home / "gold" / "plank").mkdir()   # emptied by hand, or left by an older remove
+    assert gold.list_gold() == {"lunge": ["c"]}
+    assert run("gold", "remove", "lunge").returncode == 0
+    listed = run("gold", "list")
+    assert listed.returncode == 0
+    assert listed.stdout.startswith("no gold references stored")
+    assert not any(line.rstrip().endswith(":") for line in listed.stdout.splitlines())
+
+
+def test_removing_one_of_several_keeps_the_folder(tmp_path, monkeypatch):
+    from gyml.coach import gold
+
+    monkeypatch.setenv("GYML_HOME", str(tmp_path / "home"))
+    gold.add("squat", synthesize("squat", 3, seed=0), "a", force=True)
+    gold.add("squat", synthesize("squat", 3, seed=1), "b", force=True)
+    gold.remove("squat", "a")
+    assert (tmp_path / "home" / "gold" / "squat" / "b.npz").exists()
+    assert run("gold", "list").stdout.strip() == "squat: b"

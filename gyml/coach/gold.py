@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -60,10 +61,13 @@ def add(exercise: str, seq: PoseSequence, name: str, force: bool = False) -> Pat
 
 
 def list_gold() -> dict[str, list[str]]:
+    """Each exercise with stored golds and their names; a folder holding none (emptied by hand, or left by
+    an older gyml's remove) is not listed."""
     root = library_dir()
     if not root.exists():
         return {}
-    return {d.name: sorted(p.stem for p in d.glob("*.npz")) for d in sorted(root.iterdir()) if d.is_dir()}
+    found = {d.name: sorted(p.stem for p in d.glob("*.npz")) for d in sorted(root.iterdir()) if d.is_dir()}
+    return {exercise: names for exercise, names in found.items() if names}
 
 
 def remove(exercise: str, name: str | None = None) -> int:
@@ -74,6 +78,8 @@ def remove(exercise: str, name: str | None = None) -> int:
         raise GymlError(f"no gold reference {exercise}{'/' + name if name else ''} in {library_dir()}")
     for f in files:
         f.unlink()
+    with contextlib.suppress(OSError):   # its last gold gone, no empty folder is left (rmdir keeps a full one)
+        folder.rmdir()
     return len(files)
 
 
