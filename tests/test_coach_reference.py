@@ -179,6 +179,18 @@ def test_a_set_behind_its_best_only_at_the_start_gets_no_fatigue_warning(fault):
                                                              "posture_drift")]
 
 
+def test_a_set_whose_few_best_reps_are_scattered_to_its_end_is_not_told_fatigue():
+    # two reps of three fall short, the deep ones scattered up to the last rep: the set never faded from
+    # its best, and its first rep used to be told "fatigue shows" (a closing run over the whole set)
+    shallow = (1, 2, 4, 5, 7, 8)
+    seq = synthesize("squat", 9, {r: "shallow" for r in shallow}, seed=3,
+                     config=SynthConfig(randomize=False, noise_m=0.004))
+    a = analyze_sequence(seq, "scattered", exercise="squat").analysis
+    assert a.reps["count"] == 9
+    assert {r for f in a.feedback if f.kind == "shallow" for r in f.reps} == set(shallow)
+    assert not [f.message for f in a.feedback if f.kind == "shallower_than_best"]
+
+
 def test_real_squats_are_told_to_lean_less_only_past_their_own_shins():
     """Against the built-in squat (a textbook rep with an upright trunk), three of four real UCF101 squat
     reps were told to keep the chest up. The trunk is now held against the person's own shins (about

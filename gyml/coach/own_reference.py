@@ -8,7 +8,8 @@ show fatigue, whatever the textbook says about depth. The best reps are the deep
 - tempo: the rep takes more than 1.5 times as long (grinding it out);
 - posture drift: the trunk leans (standing) or the body line bends (lying) more than 12 degrees further.
 These are warnings about the set, not faults against a reference: they never make a rep "wrong".
-Fatigue is how a set ends, so a kind is told only for the reps of the set's closing run (`closing_run`):
+Fatigue is how a set ends, so a kind is told only for the reps of the set's closing run (`closing_run`),
+among the reps after the last of the best ones:
 a rep short of the best ones at the start or in the middle of a set, followed by reps as good as the best,
 is a warm-up or a one-off (the built-in reference judges those), not fatigue.
 """
@@ -25,6 +26,7 @@ POSTURE_DRIFT = 12.0   # degrees
 MIN_REPS = 4
 CLOSING_SHARE = 2 / 3  # of the closing run's reps that fall behind the best ones
 CLOSING_REPS = 2       # at least this many of them
+AFTER_LAST_BEST = True  # off only to measure the rule before it (benchmarks/fatigue_warnings.py)
 
 
 def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: str,
@@ -54,7 +56,10 @@ def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: s
         if drift > POSTURE_DRIFT * tol:
             joint = "trunk" if posture == "trunk_inclination" else "hip"
             out.append(Finding(r.index, "posture_drift", "mid", joint, drift, severity="warn"))
-    order = [r.index for r in reps]
+    # Fatigue falls away from the set's best: only the reps after the last of the best ones can show it.
+    # (A set whose best reps are a scattered few, its last rep among them, has no fatigue to tell;
+    # without this a run covering the whole set told its first rep "fatigue shows".)
+    order = [r.index for r in reps][int(best.max()) + 1 if AFTER_LAST_BEST else 0:]
     behind: dict[str, set[int]] = {}
     for f in out:
         behind.setdefault(f.kind, set()).add(f.rep)
