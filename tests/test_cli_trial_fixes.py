@@ -3,6 +3,7 @@ nowhere, leftovers in the gold library, misleading --layout errors, error lines 
 one-liners, and an exercise listing whose faults fell behind the coach's checks."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import shared_path
 
+from gyml.errors import GymlError
 from gyml.pipeline import analyze_sequence
 from gyml.pose.readers import read_pose
 from gyml.pose.sequence import PoseSequence
@@ -142,3 +144,40 @@ def test_removing_one_of_several_keeps_the_folder(tmp_path, monkeypatch):
     gold.remove("squat", "a")
     assert (tmp_path / "home" / "gold" / "squat" / "b.npz").exists()
     assert run("gold", "list").stdout.strip() == "squat: b"
+
+
+# --- 10. a --layout that does not fit says what it needs ---
+
+@pytest.mark.parametrize("values, layout, expected", [
+    ((20, 104), "coco17", "layout coco17 has 17 keypoints (51 or 68 values a frame); this file has 104 values a frame"),
+    ((20, 25, 3), "coco17", "layout coco17 has 17 keypoints (51 or 68 values a frame); this file has 25 keypoints a frame"),
+    ((20, 51), "body25", "layout body25 has 25 keypoints (75 or 100 values a frame); this file has 51 values a frame"),
+])
+def test_a_layout_that_does_not_fit_an_array_says_what_it_needs(tmp_path, values, layout, expected):
+    path = tmp_path / "k.npy"
+    np.save(path, np.zeros(values))
+    with pytest.raises(GymlError) as caught:
+        read_pose(path, layout=layout)
+    assert str(caught.value) == f"k.npy: {expected}"
+
+
+def test_a_layout_that_does_not_fit_a_landmark_csv_says_what_it_needs(squat_csv, tmp_path):
+    copy = shutil.copy(squat_csv, tmp_path / "l.csv")
+    assert read_pose(copy).metadata["layout"] == "mediapipe33"   # fine without --layout
+    r = run("analyze", copy, "--layout", "coco17")
+    assert r.returncode == 2 and stderr_lines(r) == [
+        "error: l.csv: layout coco17 has 17 keypoints (51 or 68 values a frame); this file has 132 values a frame"]
+
+
+def test_a_real_repcount_file_with_a_wrong_layout_does_not_ask_for_a_layout():
+    path = shared_path("repcount_pose", "dev", "stu9_34.npy")
+    r = run("analyze", path, "--layout", "coco17")
+    assert r.returncode == 2 and len(stderr_lines(r)) == 1
+    assert "this file has 104 values a frame" in r.stderr and "give --layout" not in r.stderr
+
+
+def test_without_layout_an_unknown_width_still_asks_for_one(tmp_path):
+    path = tmp_path / "odd.npy"
+    np.save(path, np.zeros((20, 7)))
+    with pytest.raises(GymlError, match="give --layout NAME"):
+        read_pose(path)

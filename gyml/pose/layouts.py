@@ -101,12 +101,21 @@ def get_layout(name: str) -> Layout:
     raise GymlError(f"unknown keypoint layout '{name}' (known: {LAYOUT_HELP})")
 
 
+def layout_mismatch(layout: Layout, file: str, values: int | None = None, keypoints: int | None = None
+                    ) -> GymlError:
+    """The error for a file that does not fit the layout it was given (with --layout or in the file): what
+    the layout needs against what the file has, per frame; nothing about giving --layout, it was given."""
+    has = f"{keypoints} keypoints a frame" if keypoints is not None else f"{values} values a frame"
+    return GymlError(f"{file}: layout {layout.name} has {layout.count} keypoints ({3 * layout.count} or "
+                     f"{4 * layout.count} values a frame); this file has {has}")
+
+
 def resolve_layout(count: int, name: str | None, file: str) -> Layout:
     """The layout named with --layout, else the only one with `count` keypoints; one clear line otherwise."""
     if name:
         layout = get_layout(name)
         if layout.count != count:
-            raise GymlError(f"{file}: {count} keypoints per frame, but layout {layout.name} has {layout.count}")
+            raise layout_mismatch(layout, file, keypoints=count)
         return layout
     matches = [layout for layout in LAYOUTS.values() if layout.count == count]
     if len(matches) == 1:

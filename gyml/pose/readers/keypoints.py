@@ -17,7 +17,14 @@ import numpy as np
 
 from gyml.errors import GymlError
 from gyml.pose.bounded_npy import load_npy
-from gyml.pose.layouts import LAYOUT_HELP, get_layout, keypoint_counts, keypoints_to_sequence, resolve_layout
+from gyml.pose.layouts import (
+    LAYOUT_HELP,
+    get_layout,
+    keypoint_counts,
+    keypoints_to_sequence,
+    layout_mismatch,
+    resolve_layout,
+)
 from gyml.pose.readers import ASSUMED_FPS
 from gyml.pose.sequence import PoseSequence
 
@@ -95,8 +102,11 @@ def _split(data: np.ndarray, name: str, layout: str | None) -> tuple[np.ndarray,
     elif data.ndim == 2:
         width = data.shape[1]
         if layout:
-            count = get_layout(layout).count
+            named = get_layout(layout)
+            count = named.count
             per = next((p for p in (3, 4) if width == p * count), 0)
+            if per == 0:
+                raise layout_mismatch(named, name, values=width)
         else:
             fits = [(p, width // p) for p in (3, 4) if width % p == 0 and width // p in keypoint_counts()]
             per, count = fits[0] if fits else (0, 0)

@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from gyml.errors import GymlError
-from gyml.pose.layouts import LAYOUT_HELP, get_layout, keypoint_counts, keypoints_to_sequence, resolve_layout
+from gyml.pose.layouts import (
+    LAYOUT_HELP,
+    get_layout,
+    keypoint_counts,
+    keypoints_to_sequence,
+    layout_mismatch,
+    resolve_layout,
+)
 from gyml.pose.readers.mediapipe_landmarks import NUM_LANDMARKS, landmarks_to_sequence
 from gyml.pose.sequence import PoseSequence
 from gyml.validate import check_frame_count
@@ -59,6 +66,8 @@ def _wide(header: list[str], rows: list[list[str]], name: str = "CSV", layout: s
     skip = 1 if header and header[0] in {"frame", "time", "t", "index", ""} else 0
     width = len(header) - skip
     per, count = _points_per_row(width, header[skip:], layout)
+    if per == 0 and layout:
+        raise layout_mismatch(get_layout(layout), name, values=width)
     if per == 0:
         raise GymlError(f"{name}: {width} keypoint columns fit no known layout; expected 33 MediaPipe landmarks "
                         f"x (x, y, z[, visibility]), K x 3 or K x 4 for a layout with K keypoints ({LAYOUT_HELP}), "
