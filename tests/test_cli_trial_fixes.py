@@ -181,3 +181,29 @@ def test_without_layout_an_unknown_width_still_asks_for_one(tmp_path):
     np.save(path, np.zeros((20, 7)))
     with pytest.raises(GymlError, match="give --layout NAME"):
         read_pose(path)
+
+
+# --- 11a. no native log lines above an error ---
+
+def test_a_truncated_video_is_one_line_without_mediapipe_logs(tmp_path):
+    video = shared_path("videos", "counted", "squats__squat_13.mp4")
+    cut = tmp_path / "t.mp4"
+    cut.write_bytes(video.read_bytes()[:30000])
+    r = run("analyze", cut)
+    assert r.returncode == 2
+    assert stderr_lines(r) == [line for line in stderr_lines(r) if line.startswith("error: t.mp4:")]
+    assert len(stderr_lines(r)) == 1 and "truncated or damaged" in r.stderr
+
+
+def test_a_video_model_set_up_writes_nothing_to_stderr_after_it_returns(tmp_path):
+    """The graph opens on its own threads; its log lines must come out (silenced) before the estimator is
+    handed over, or whatever the caller does next has them above it."""
+    script = ("import sys, time\n"
+              "from gyml.pose.readers.video import pose_estimator\n"
+              "model = pose_estimator()\n"
+              "print('ready', file=sys.stderr, flush=True)\n"
+              "time.sleep(1.0)\n"
+              "model.close()\n")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == "ready"

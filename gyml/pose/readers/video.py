@@ -116,8 +116,16 @@ def pose_estimator():
         except ImportError:
             raise GymlError("reading video needs mediapipe==0.10.14 (run `make install`)") from None
         absl_logging.set_verbosity(absl_logging.ERROR)
-        return mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+        pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
                                       min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        # The graph opens its calculators (loading the TFLite models, which logs to fd 2: absl's "WARNING:
+        # All log messages before absl::InitializeLog()...", TFLite's "Feedback manager requires...")
+        # on its own threads after the constructor returns. Wait for that here, while fd 2 is quiet:
+        # a video that fails before its first frame (cut short) otherwise prints those lines above its
+        # error, after the caller's quiet span has ended.
+        with contextlib.suppress(Exception):
+            pose._graph.wait_until_idle()
+        return pose
 
 
 @dataclass(frozen=True)
