@@ -132,6 +132,21 @@ def test_side_view_skips_sideways_checks_and_says_so():
     assert any(f.rep == 2 and f.joint == "elbow" for f in shallow.feedback if f.severity == "fault")
 
 
+def test_a_set_filmed_from_the_side_only_in_part_names_the_reps_it_could_not_judge():
+    # the camera swings round half-way: the first reps are judged for flare, the note names only the others
+    seq = synthesize("bench_press", 6, {2: "elbows_flare"}, seed=4, config=SynthConfig(camera_yaw_deg=0.0))
+    seq.source = "video"
+    half = len(seq) // 2
+    turn = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])   # 90 degrees about the vertical
+    centre = seq.joints[half:, :1]
+    seq.joints[half:] = (seq.joints[half:] - centre) @ turn.T + centre
+    a = analyze_sequence(seq, "x", exercise="bench_press").analysis
+    assert any(f.rep == 2 and "elbows flare" in f.message for f in a.feedback if f.severity == "fault")
+    note = next(f for f in a.feedback if f.severity == "info" and "filmed from the side" in f.message.lower())
+    assert note.reps and 2 not in note.reps and max(note.reps) == a.reps["count"], note
+    assert not note.message.startswith("Filmed from the side"), note.message
+
+
 def test_paper_coach_compares_video_without_smpl_against_a_smpl_gold():
     user = synthesize("squat", 4, {2: "shallow"}, seed=1)
     user.smpl_pose = None          # as from video: joints only

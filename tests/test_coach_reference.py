@@ -328,3 +328,13 @@ def test_a_real_lunge_take_is_never_told_to_take_a_longer_step(mistake):
     further is wrong on both."""
     a = analyze_sequence(_take(f"lunge_{mistake}.csv"), mistake, exercise="lunge", gold=_take("lunge_good.csv")).analysis
     assert not [f for f in a.feedback if f.kind == "stride_short"], [f.message for f in a.feedback]
+
+
+def test_reps_warned_of_fatigue_are_not_praised_as_matching_the_reference():
+    # the good lunge take against the built-in lunge: no fault, but its last reps fall short of its best
+    a = analyze_sequence(_take("lunge_good.csv"), "good", exercise="lunge").analysis
+    warned = {r for f in a.feedback if f.kind == "shallower_than_best" for r in f.reps}
+    praised = [f for f in a.feedback if f.severity == "info" and "reference" in f.message and f.reps]
+    assert warned and praised and not _faults(a), [f.message for f in a.feedback]
+    assert not warned & set(praised[0].reps), [f.message for f in a.feedback]
+    assert "well done" not in praised[0].message

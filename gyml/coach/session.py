@@ -20,7 +20,7 @@ from gyml.coach.compare import (
     measure_reps,
     rep_score,
 )
-from gyml.coach.feedback import phrase, unseen_legs_note
+from gyml.coach.feedback import phrase, rep_list, unseen_legs_note
 from gyml.coach.geometry import (
     GEOMETRY_CHECKS,
     fill_joints,
@@ -44,10 +44,15 @@ COACH_METHODS = ("gyml", "paper")
 LATERAL_WORDS = {"elbows_flare": "elbow flare", "knees_cave": "knee tracking", "asymmetric_arms": "left/right balance"}
 
 
-def side_view_note(unjudged: list[str]) -> str:
-    """The info line for checks a side view cannot judge: only the exercise's own ones are named."""
+def side_view_note(unjudged: list[str], side_reps: list[int] | None = None) -> str:
+    """The info line for checks a side view cannot judge: only the exercise's own ones are named.
+    `side_reps`: the reps filmed from the side when the others were not (those were judged)."""
     words = [LATERAL_WORDS[c] for c in unjudged if c in LATERAL_WORDS]
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if side_reps:
+        return f"{rep_list(side_reps)} filmed from the side: {listed} could not be judged on " \
+               f"{'it' if len(side_reps) == 1 else 'them'} - film from the front to have " \
+               f"{'it' if len(words) == 1 else 'them'} checked on every rep."
     return f"Filmed from the side: {listed} cannot be judged from this angle - film from the front to have " \
            f"{'it' if len(words) == 1 else 'them'} checked."
 
@@ -118,8 +123,12 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         findings += own_reference_findings(user_m, main_joint(profile, watched), posture, tol)
     feedback = phrase(findings, exercise, reps.count)
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
-    if unjudged and any(r.side_view > SIDE_VIEW for r in user_m):
-        feedback.append(Feedback(None, "overall", None, "info", side_view_note(unjudged)))
+    side = [r.index for r in user_m if r.side_view > SIDE_VIEW]
+    if unjudged and side:
+        # When only some reps were side-on, the others were judged: say which were not, or the note
+        # contradicts an "elbows flare" cue on a rep filmed from the front.
+        some = side if len(side) < len(user_m) else None
+        feedback.append(Feedback(None, "overall", None, "info", side_view_note(unjudged, some), reps=side))
     if deviations and LEARNED[exercise].get("knees_bent") is not None:
         unseen = [r.index for r, d in zip(user_m, deviations) if not np.isfinite(d["knees_bent"])]
         if unseen:
