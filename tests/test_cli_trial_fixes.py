@@ -207,3 +207,13 @@ def test_a_video_model_set_up_writes_nothing_to_stderr_after_it_returns(tmp_path
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     assert r.stderr.strip() == "ready"
+
+
+# --- 11b. an unreadable video's reason in plain words ---
+
+def test_a_text_file_named_mp4_is_not_a_readable_video(tmp_path):
+    fake = tmp_path / "text.mp4"
+    fake.write_text("just some text, not a video\n" * 20)
+    r = run("analyze", fake)
+    assert r.returncode == 2
+    assert stderr_lines(r) == ["error: text.mp4: not a readable video (invalid data)"]

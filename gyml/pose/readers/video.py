@@ -148,13 +148,27 @@ class VideoProbe:
         return int(round(self.duration * self.fps)) if self.duration else None
 
 
+def unreadable_video(path: Path, exc: Exception) -> GymlError:
+    """The one line for a file FFmpeg cannot open: its reason in a few words, without the error number and
+    the path FFmpeg's own message carries ("[Errno 1094995529] Invalid data found when processing input:
+    '/tmp/x.mp4'")."""
+    import av
+
+    if isinstance(exc, av.error.InvalidDataError):
+        reason = "invalid data"
+    else:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        reason = reason[:1].lower() + reason[1:]
+    return GymlError(f"{path.name}: not a readable video ({reason})")
+
+
 def _open(path: Path):
     import av
 
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
-        raise GymlError(f"{path.name}: not a readable video ({exc})") from None
+        raise unreadable_video(path, exc) from None
     if not container.streams.video:
         container.close()
         raise GymlError(f"{path.name}: the file has no video stream")

@@ -165,7 +165,8 @@ def _timeline(path: Path) -> tuple[float, float, int, float]:
             frames = stream.frames or int(round(duration * rate))
             return rate, first, frames, duration
     except (av.error.FFmpegError, OSError) as exc:
-        raise GymlError(f"{path.name}: not a readable video ({exc})") from None
+        from gyml.pose.readers.video import unreadable_video
+        raise unreadable_video(path, exc) from None
 
 
 def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.inf,
@@ -180,7 +181,8 @@ def iter_timed_frames(path: Path, start: float = -math.inf, stop: float = math.i
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
-        raise GymlError(f"{path.name}: not a readable video ({exc})") from None
+        from gyml.pose.readers.video import unreadable_video
+        raise unreadable_video(path, exc) from None
     with container:
         if not container.streams.video:
             raise GymlError(f"{path.name}: the file has no video stream")
