@@ -165,6 +165,11 @@ def _error_line(path: Path, exc: BaseException) -> dict:
             "error_kind": "unexpected"}
 
 
+def _named(path: Path, message: str) -> str:
+    """An input's error led by its file name, once: most readers' messages already begin with it."""
+    return message if message.startswith(f"{path.name}:") else f"{path.name}: {message}"
+
+
 def _validate_common(inputs: list[Path], fps: float | None, outputs: dict, method: str | None = None) -> None:
     """Every option and output path checked before any input is read."""
     from gyml.reps.counter import METHODS
@@ -258,7 +263,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
                 if error is not None:
                     failed += 1
                     lines.append(json.dumps(error))
-                    err.print(f"[red]error:[/] {path.name}: {error['error']}", highlight=False, soft_wrap=True)
+                    err.print(f"[red]error:[/] {_named(path, error['error'])}", highlight=False, soft_wrap=True)
                     continue
                 a = result.analysis
                 lines.append(json.dumps(a.to_dict()))

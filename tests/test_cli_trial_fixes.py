@@ -217,3 +217,26 @@ def test_a_text_file_named_mp4_is_not_a_readable_video(tmp_path):
     r = run("analyze", fake)
     assert r.returncode == 2
     assert stderr_lines(r) == ["error: text.mp4: not a readable video (invalid data)"]
+
+
+# --- 11c. a failing input among several named once ---
+
+def test_a_failing_input_among_several_is_named_once(tmp_path):
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    good = synthesize("squat", 3, seed=2).save(tmp_path / "good.npz")
+    r = run("analyze", empty, good, "--jsonl", tmp_path / "out.jsonl")
+    assert r.returncode == 2
+    assert "error: empty.npz: the file is empty" in stderr_lines(r)
+    assert "empty.npz: empty.npz" not in r.stderr
+    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert lines[0]["error"] == "empty.npz: the file is empty" and lines[1]["reps"]["count"] == 3
+
+
+def test_a_message_without_the_file_name_still_gets_it():
+    from pathlib import Path
+
+    from gyml.cli import _named
+
+    assert _named(Path("/x/a.npz"), "unexpected ValueError: bad") == "a.npz: unexpected ValueError: bad"
+    assert _named(Path("/x/a.npz"), "a.npz: the file is empty") == "a.npz: the file is empty"
