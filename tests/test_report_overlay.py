@@ -134,6 +134,24 @@ def test_report_of_a_pose_file_draws_both_skeletons_and_the_deviation_chart(tmp_
     assert facts["svgs"] >= 6 and len(facts["cues"]) == 2 and facts["requested"] == []
 
 
+def test_a_video_push_up_report_charts_the_checks_its_verdict_is_made_on():
+    """Push-ups on video are judged by learned checks over the whole rep; the chart of gaps to the textbook
+    rep contradicted the verdict (reps without a fault looked worse than faulted ones). The chart now shows
+    those checks against their limits: red exactly where a fault was told."""
+    seq = synthesize("push_up", 6, {3: "hips_sag"}, seed=3)
+    seq.source = "video"
+    result = analyze_sequence(seq, "pushups.mp4", exercise="push_up")
+    limits = result.analysis.extras["coach"]["video_limits"]
+    metrics = result.analysis.extras["rep_metrics"]
+    assert any("hips_sag" in m["faults"] for m in metrics if m["rep"] == 3)
+    page = render_report(result, None)
+    assert "on the checks judged on video" in page and "degrees from the reference by body part" not in page
+    chart = page[page.index("on the checks judged on video"):]
+    chart = chart[chart.index("<svg"):chart.index("</svg>")]
+    told = sum(k in limits and k != "shallow" for m in metrics for k in m["faults"])
+    assert told >= 1 and chart.count('fill="#d92d20"/>') == told
+
+
 def test_each_fault_card_rings_its_own_part_when_cues_share_a_rep():
     # a real clip told three faults on the same reps (hips, knees, head): each card's still of a rep used
     # to be one picture, ringed for the last cue only (the head, which had no ring at all)

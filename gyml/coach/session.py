@@ -157,6 +157,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         })
     reference = "own gold" if own_gold else "built-in, and the set's own best reps"
     coach = {"method": "gyml", "strictness": strictness, "reference": reference}
+    if deviations:
+        # the learned checks' limits at this strictness, so a report can show each rep against them
+        coach["video_limits"] = {k: round(v * tol, 1) for k, v in LEARNED[exercise].items() if v is not None}
     if "gold" in gold.metadata:
         coach["gold"] = gold.metadata["gold"]
     return feedback, {"rep_metrics": metrics, "coach": coach}

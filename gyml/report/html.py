@@ -196,6 +196,48 @@ def deviation_chart_svg(metrics: list[dict]) -> str:
     return "".join(out)
 
 
+LIMIT_WORDS = {"hips_sag": "hips sag", "hips_pike": "hips pike", "knees_bent": "knees bent",
+               "head_dropped": "head", "shallow": "depth", "elbows_flare": "elbows flare"}
+
+
+def video_checks_chart_svg(metrics: list[dict], limits: dict) -> str:
+    """Reps across, the checks judged on video down: degrees beyond the reference over the rep against
+    each check's limit (red past it); a check not judged on a rep (its joints unseen) is a dash. These
+    are the numbers the verdict is made on, so the chart and the cues agree."""
+    rows = [m for m in metrics if m.get("deviations")]
+    kinds = [k for k in limits if k != "shallow" and any(k in m["deviations"] for m in rows)]
+    if not rows or not kinds:
+        return ""
+    cell_w, cell_h, left, top = max(28, min(60, 760 // max(len(rows), 1))), 26, 150, 34
+    width, height = left + cell_w * len(rows) + 10, top + cell_h * len(kinds) + 10
+    out = [(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+           'aria-label="degrees beyond the reference per rep and check, against each check\'s limit">')]
+    for c, m in enumerate(rows):
+        x = left + c * cell_w
+        colour = FAULT_COLOUR if m.get("faults") else "#475467"
+        out.append(f'<text x="{x + cell_w / 2:.0f}" y="{top - 20}" font-size="11" text-anchor="middle" '
+                   f'fill="{colour}">rep {m["rep"]}{" !" if m.get("faults") else ""}</text>')
+    for r, kind in enumerate(kinds):
+        y, limit = top + r * cell_h, float(limits[kind])
+        out.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" font-size="12" text-anchor="end" '
+                   f'fill="#344054">{html.escape(LIMIT_WORDS.get(kind, kind))} (limit {limit:.0f}°)</text>')
+        for c, m in enumerate(rows):
+            value = m["deviations"].get(kind)
+            x = left + c * cell_w
+            if value is None:
+                fill, text, ink = "#f2f4f7", "–", "#667085"
+            else:
+                over = value > limit
+                strength = min(1.0, max(value, 0.0) / max(limit, 1e-6))
+                fill = FAULT_COLOUR if over else f"rgb({255 - int(20 * strength)},{255 - int(60 * strength)},{255 - int(70 * strength)})"
+                text, ink = f"{value:.0f}", "#fff" if over else "#101828"
+            out.append(f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" rx="3" fill="{fill}"/>'
+                       f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" font-size="11" '
+                       f'text-anchor="middle" fill="{ink}">{text}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 def timeline_svg(signal: np.ndarray, segments: list[dict], times: np.ndarray, faulty: set[int] = frozenset(),
                  width: int = 900, height: int = 160) -> str:
     """The motion signal the reps were counted on, each rep shaded (red: a rep with a fault), with its
@@ -344,8 +386,15 @@ def render_report(result, video_path: str | Path | None = None) -> str:
         if sniff_format(video) != "video":   # a pose file (e.g. from `gyml extract`): drawings only
             video = None
     sections = [_fault_cards(result, video), _hold_cards(result, video)]
-    chart = deviation_chart_svg(metrics)
+    limits = d.get("coach", {}).get("video_limits")
+    chart = video_checks_chart_svg(metrics, limits) if limits else ""
     if chart:
+        # a real body on video is judged by learned checks over the whole rep, not by the textbook gaps
+        sections.append('<div class="card"><h2>How far each rep strayed, on the checks judged on video</h2>'
+                        '<div class="muted">degrees beyond the reference over the rep, against each check\'s limit '
+                        '(red: past it; a dash: not judged, the joints unseen); '
+                        f'<span class="fault">!</span> marks a rep with a fault</div>{chart}</div>')
+    elif chart := deviation_chart_svg(metrics):
         sections.append('<div class="card"><h2>How far each rep strayed from the reference</h2>'
                         '<div class="muted">degrees from the reference by body part (at the turning point or along the rep, whichever is larger); '
                         f'<span class="fault">!</span> marks a rep with a fault</div>{chart}</div>')
