@@ -227,6 +227,8 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
         text = f"{n} rep{'' if n == 1 else 's'} of {what}"
     faults = [f for f in feedback if f.severity == "fault"]
     if n == 0:
+        if prediction is not None and prediction.guess:
+            return f"No repetitions found in {what}."
         return f"No repetitions found ({what if prediction else 'no exercise recognised'})."
     if withheld:
         return f"{text}; form not coached: {withheld}."

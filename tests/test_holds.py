@@ -180,3 +180,22 @@ def test_no_hold_is_found_beside_a_rep_set_that_ends_standing_still():
                             source="synth")
     a = analyze_sequence(_joined(squats, standing), "squats").analysis
     assert a.reps["count"] == 6 and "holds_beside_reps" not in a.extras
+
+
+def test_a_clean_holds_report_says_so_instead_of_an_empty_fault_table():
+    from gyml.report.html import render_report
+    from gyml.synth import SynthConfig, synthesize
+    seq = synthesize("plank", 1, {}, seed=2, config=SynthConfig(randomize=False, noise_m=0.003))
+    result = analyze_sequence(seq, "plank.npz", exercise="plank")
+    assert not result.analysis.extras["hold"]["segments"]
+    page = render_report(result, None)
+    assert "No posture fault over the hold." in page and "<th>fault</th>" not in page
+
+
+def test_no_reps_of_a_guessed_exercise_reads_as_one_sentence():
+    from gyml.pipeline import _summary
+    from gyml.report.analysis import ExercisePrediction
+    from gyml.reps.counter import RepCount
+    guess = ExercisePrediction("pull_up", "Pull-up", 0.44, guess=True)
+    text = _summary(guess, RepCount(0, "gyml", [], np.zeros(10)), [], [])
+    assert text == "No repetitions found in what looks like a pull-up (44%, a guess)."

@@ -513,7 +513,7 @@ def _seconds(segments: list[FaultSegment], limit: int = 3) -> str:
     spans = [f"{s.start_s:.1f} s to {s.end_s:.1f} s" for s in segments[:limit]]
     more = len(segments) - limit
     text = spans[0] if len(spans) == 1 else ", ".join(spans[:-1]) + " and " + spans[-1]
-    return text + (f" (and {more} more time{'s' if more > 1 else ''})" if more > 0 else "")
+    return text + (f", and {more} more time{'s' if more > 1 else ''}" if more > 0 else "")
 
 
 def hold_feedback(report: HoldReport) -> list[Feedback]:

@@ -485,8 +485,9 @@ def _hold_card(hold: dict, title: str = "Hold") -> str:
                    for s in hold.get("segments", []))
     return (f'<div class="card"><b>{title}</b><p>{hold["start_s"]:.1f} s to {hold["end_s"]:.1f} s: '
             f'{hold["time_under_tension_s"]:.1f} s under tension, {hold["good_form_s"]:.1f} s in good form '
-            f'(reference: {html.escape(hold.get("reference", ""))}).</p><table><tr><th>fault</th><th>from</th>'
-            f'<th>to</th><th>severity</th></tr>{rows}</table></div>')
+            f'(reference: {html.escape(hold.get("reference", ""))}).</p>'
+            + (f'<table><tr><th>fault</th><th>from</th><th>to</th><th>severity</th></tr>{rows}</table>' if rows
+               else '<p>No posture fault over the hold.</p>') + '</div>')
 
 
 def write_html(analysis: Analysis, path: str | Path, signal: np.ndarray | None = None) -> Path:
