@@ -2,6 +2,7 @@
 analysed by the worker code and kept across a restart; the access token guards an exposed server."""
 
 import io
+import json
 import os
 import pickle
 import random
@@ -134,6 +135,12 @@ def test_pages_docs_and_openapi_are_served_locally(client):
     spec = client.get("/openapi.json").json()
     assert "/api/analyses" in spec["paths"] and "post" in spec["paths"]["/api/analyses"]
     assert client.get("/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    # the docs page's Swagger UI (4.x) renders OpenAPI 3.0 only: it gets the same description as 3.0
+    assert spec["openapi"].startswith("3.1")
+    spec30 = client.get("/openapi-3.0.json").json()
+    assert spec30["openapi"].startswith("3.0.") and spec30["paths"].keys() == spec["paths"].keys()
+    assert '"type": "null"' not in json.dumps(spec30) and "contentMediaType" not in json.dumps(spec30)
+    assert "/openapi-3.0.json" in client.get("/docs").text
 
 
 def test_an_exposed_server_needs_the_token(tmp_path, monkeypatch):

@@ -27,6 +27,7 @@ PAGE_FILES = {"json": ("analysis.json", "application/json"), "report": ("report.
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _COPY_CHUNK = 1 << 20
 UPLOAD_PATH = "/api/analyses"
+OPENAPI_30_PATH = "/openapi-3.0.json"
 
 
 def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
@@ -83,10 +84,17 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     def docs_page():
         if swagger is None:
             return FileResponse(STATIC / "docs.html")
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="gyml API",
+        # the bundled Swagger UI (4.x) reads OpenAPI 2.0 and 3.0 only: FastAPI's 3.1 description, rewritten
+        # as 3.0, is what it renders; no validator badge (it would load from validator.swagger.io)
+        return get_swagger_ui_html(openapi_url=OPENAPI_30_PATH, title="gyml API",
                                    swagger_js_url="/swagger-ui/swagger-ui-bundle.js",
                                    swagger_css_url="/swagger-ui/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg")
+                                   swagger_favicon_url="/static/favicon.svg",
+                                   swagger_ui_parameters={"validatorUrl": None})
+
+    @app.get(OPENAPI_30_PATH, include_in_schema=False)
+    def openapi_30():
+        return openapi_as_30(app.openapi())
 
     # ---- API ----
     @app.post(UPLOAD_PATH, status_code=201, summary="Upload a video or pose file to analyse",
@@ -186,6 +194,49 @@ def _version() -> str:
         return version("gyml")
     except Exception:  # noqa: BLE001 - running from a source tree
         return "dev"
+
+
+def openapi_as_30(spec: dict) -> dict:
+    """FastAPI's OpenAPI 3.1 description as OpenAPI 3.0, for Swagger UI 4 (the bundled one), which refuses
+    3.1: a nullable field is `anyOf` with `{"type": "null"}` in 3.1 and `nullable: true` in 3.0; an upload
+    is `contentMediaType` in 3.1 and `format: binary` in 3.0."""
+    null = {"type": "null"}
+
+    def convert(node):
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: convert(value) for key, value in node.items()}
+        for key in ("anyOf", "oneOf"):
+            options = node.get(key)
+            if isinstance(options, list) and null in options:
+                rest = [o for o in options if o != null]
+                del node[key]
+                if len(rest) == 1 and "$ref" in rest[0]:
+                    node["allOf"] = rest   # in 3.0 a $ref's siblings are ignored
+                elif len(rest) == 1:
+                    node = {**rest[0], **node}
+                else:
+                    node[key] = rest
+                node["nullable"] = True
+        if isinstance(node.get("type"), list):   # 3.1's ["string", "null"]
+            types = [t for t in node["type"] if t != "null"]
+            if len(types) < len(node["type"]):
+                node["nullable"] = True
+            node["type"] = types[0] if len(types) == 1 else node["type"]
+        if "contentMediaType" in node and node.get("type") == "string":
+            del node["contentMediaType"]
+            node["format"] = "binary"
+        if "const" in node:
+            node["enum"] = [node.pop("const")]
+        if isinstance(node.get("examples"), list) and "type" in node:   # a schema's examples (not a media type's)
+            examples = node.pop("examples")
+            if examples:
+                node["example"] = examples[0]
+        return node
+
+    return {**convert(spec), "openapi": "3.0.3"}
 
 
 def _swagger_assets() -> Path | None:
