@@ -105,7 +105,7 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
                               gold_id: str | None = Form(None, description="id of a finished analysis whose "
                                                          "pose is the gold reference")) -> dict:
         exercise = _check_exercise(exercise)
-        gold_id = await run_in_threadpool(_check_gold, engine, gold_id)
+        gold_id = await run_in_threadpool(_check_gold, engine, gold_id, exercise)
         job_id = store.new_id()
         stored_name = job_id + _known_suffix(file.filename)
         path = settings.uploads / stored_name
@@ -273,13 +273,24 @@ def _check_exercise(exercise: str | None) -> str | None:
     return key
 
 
-def _check_gold(engine, gold_id: str | None) -> str | None:
+def _check_gold(engine, gold_id: str | None, exercise: str | None = None) -> str | None:
+    """A gold of another exercise than the one named is refused now, as `gyml analyze --gold --exercise`
+    refuses it (a squat judged against push-ups gets nonsense cues). With no exercise named, the recording's
+    own exercise is known only once the worker has read its pose: the worker refuses it then."""
     if not gold_id or not gold_id.strip():
         return None
     gold_id = gold_id.strip()
     row = store.get(engine, gold_id) if _ID.match(gold_id) else None
     if row is None or row.status != "done":
         raise GymlError(f"gold_id '{gold_id[:40]}' is not the id of a finished analysis")
+    shown = store.exercise_of(row)
+    if exercise is not None and shown is not None and shown != exercise:
+        from gyml.synth.catalog import CATALOG
+
+        def called(label: str) -> str:
+            return (CATALOG[label].name if label in CATALOG else label.replace("_", " ")).lower()
+        raise GymlError(f"the gold {row.input_name} looks like {called(shown)}, not {called(exercise)}: "
+                        f"choose a finished analysis of {called(exercise)} as the gold")
     return gold_id
 
 

@@ -216,6 +216,13 @@ def delete(engine: Engine, job_id: str) -> bool:
         return conn.execute(table.delete().where(table.c.id == job_id)).rowcount == 1
 
 
+def exercise_of(row) -> str | None:
+    """The exercise a finished analysis found (or was told), as a catalog or own label; None when unknown."""
+    result = json.loads(row.result_json) if getattr(row, "result_json", None) else {}
+    label = (result.get("exercise") or {}).get("label")
+    return None if label in (None, "unknown") else label
+
+
 def to_api(row, queue_ahead: int | None = None) -> dict:
     """The API's view of a row: the issue's fields (id, status, result, error) and the bookkeeping."""
     files = json.loads(row.files_json) if row.files_json else {}

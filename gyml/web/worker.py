@@ -91,7 +91,6 @@ def analyse_upload(path: Path, job: store.Job, out_dir: Path, data: Path, progre
     """Pose -> analysis -> JSON, HTML report, pose file and (for videos) the overlay video."""
     from gyml.pipeline import analyze_sequence
     from gyml.pose.cache import cached_read_pose
-    from gyml.pose.sequence import PoseSequence
     from gyml.report.html import write_html
 
     progress("reading pose", 0.0, force=True)
@@ -102,9 +101,12 @@ def analyse_upload(path: Path, job: store.Job, out_dir: Path, data: Path, progre
         gold_file = data / "results" / job.gold_id / "pose.npz"
         if not gold_file.exists():
             raise GymlError(f"gold reference {job.gold_id}: no finished analysis with that id")
-        gold = PoseSequence.load(gold_file)
+        gold = _labelled_gold(gold_file, job)
     progress("analysing", None, force=True)
-    analysed = analyze_sequence(seq, job.input_name, exercise=job.exercise, gold=gold)
+    try:
+        analysed = analyze_sequence(seq, job.input_name, exercise=job.exercise, gold=gold)
+    except GymlError as exc:
+        raise GymlError(_in_api_words(str(exc))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {}
     analysed.analysis.write_json(out_dir / "analysis.json")
@@ -135,6 +137,38 @@ def analyse_upload(path: Path, job: store.Job, out_dir: Path, data: Path, progre
     if overlay_error:
         result["overlay_error"] = overlay_error
     return result, files
+
+
+def _labelled_gold(gold_file: Path, job: store.Job):
+    """The gold analysis's pose, labelled with the exercise that analysis found and its file's name, so that
+    the analysis refuses a gold of another exercise than the recording's, as `gyml analyze --gold` does. An
+    exercise named with the upload was checked against the gold's then (app._check_gold)."""
+    import json
+
+    from gyml.coach.gold import gold_info
+    from gyml.pose.sequence import PoseSequence
+
+    gold = PoseSequence.load(gold_file)
+    try:
+        found = json.loads((gold_file.parent / "analysis.json").read_text())
+    except (OSError, ValueError):
+        found = {}
+    label = (found.get("exercise") or {}).get("label")
+    gold.metadata["gold"] = gold_info(None if label == "unknown" else label, found.get("input") or "reference",
+                                      "file")
+    gold.metadata["gold_checked"] = job.exercise is not None
+    return gold
+
+
+# the pipeline's advice names the command line's options; an upload has fields instead
+_CLI_ADVICE = {": name the exercise with --exercise, or pass --force":
+               ": choose a gold of the same exercise, or name the exercise (the exercise field)"}
+
+
+def _in_api_words(message: str) -> str:
+    for cli, api in _CLI_ADVICE.items():
+        message = message.replace(cli, api)
+    return message
 
 
 def _overlay_writer():

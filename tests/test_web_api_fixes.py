@@ -1,0 +1,74 @@
+"""gyml serve's API on inputs a user tried: a gold of another exercise, uploads without a file name, a
+failed analysis's message, a foreign Host header. Every refusal is one short line, never the upload's bytes."""
+
+import io
+import os
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gyml.synth.motion import synthesize
+from gyml.web import store
+from gyml.web.app import create_app
+from gyml.web.settings import WebSettings
+from gyml.web.worker import run_job
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return WebSettings.build(data_dir=tmp_path / "serve", max_upload_mb=5.0, workers=1)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings, start_workers=False)) as c:
+        yield c
+
+
+def _npz(tmp_path, exercise: str, reps: int = 5, seed: int = 1) -> bytes:
+    path = tmp_path / f"{exercise}-{seed}.npz"
+    synthesize(exercise, reps, seed=seed).save(path)
+    return path.read_bytes()
+
+
+def _post(client, name, data, **fields):
+    return client.post("/api/analyses", files={"file": (name, io.BytesIO(data))}, data=fields)
+
+
+def _run_queued(settings) -> None:
+    engine = store.open_engine(settings.database_url)
+    while (job := store.claim(engine, os.getpid())) is not None:
+        run_job(engine, settings.data_dir, job, os.getpid())
+
+
+def test_a_gold_of_another_exercise_is_refused_as_the_cli_refuses_it(client, settings, tmp_path):
+    gold = _post(client, "my push-ups.npz", _npz(tmp_path, "push_up")).json()["id"]
+    _run_queued(settings)
+    assert client.get(f"/api/analyses/{gold}").json()["result"]["exercise"]["label"] == "push_up"
+    squats = _npz(tmp_path, "squat", seed=2)
+
+    # the exercise named: refused at once, before any upload is kept
+    named = _post(client, "squats.npz", squats, exercise="squat", gold_id=gold)
+    assert named.status_code == 422
+    assert named.json() == {"detail": "the gold my push-ups.npz looks like push-up, not squat: choose a finished "
+                                      "analysis of squat as the gold"}
+    assert list(settings.uploads.glob("*")) == [settings.uploads / f"{gold}.npz"]
+
+    # not named: the recording's exercise is known once its pose is read, so the job fails with the reason
+    job = _post(client, "squats.npz", squats, gold_id=gold)
+    assert job.status_code == 201
+    _run_queued(settings)
+    failed = client.get(f"/api/analyses/{job.json()['id']}").json()
+    assert failed["status"] == "failed" and failed["result"] is None
+    assert failed["error"] == ("the gold my push-ups.npz looks like push-up and this recording like squat: choose a "
+                               "gold of the same exercise, or name the exercise (the exercise field)")
+
+    # a gold of the same exercise is used
+    same = _post(client, "more push-ups.npz", _npz(tmp_path, "push_up", seed=3), gold_id=gold).json()["id"]
+    named_same = _post(client, "push-ups.npz", _npz(tmp_path, "push_up", seed=4), exercise="push_up",
+                       gold_id=gold).json()["id"]
+    _run_queued(settings)
+    for job_id in (same, named_same):
+        done = client.get(f"/api/analyses/{job_id}").json()
+        assert done["status"] == "done", done["error"]
+        assert done["result"]["exercise"]["label"] == "push_up"
