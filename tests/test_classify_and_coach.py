@@ -122,6 +122,9 @@ def test_side_view_skips_sideways_checks_and_says_so():
     # (bench press: push-ups on video are judged by tolerances learned from real clips, gyml/coach/learned.py)
     front = _video_like("bench_press", {3: "elbows_flare"}, yaw=0.0)
     assert any(f.rep == 3 and "elbows flare" in f.message for f in front.feedback)
+    # the degrees are beyond the reference, not the elbows' angle: "flare 33° out ... keep them at 45°"
+    # read as a contradiction
+    assert all("wider than the reference" in f.message for f in front.feedback if f.kind == "elbows_flare")
     side = _video_like("bench_press", {3: "elbows_flare"}, yaw=90.0)
     assert not any("flare" in f.message for f in side.feedback if f.severity == "fault")
     note = next(f.message for f in side.feedback if f.severity == "info" and f.message.startswith("Filmed from the side"))

@@ -32,7 +32,7 @@ CUES = {
                     "and your spine neutral.",
     "forward_lean": "your trunk leans {value:.0f}° further forward than the reference - keep your chest up.",
     "forward_lean:shins": "your trunk leans {value:.0f}° further forward than your shins - keep your chest up.",
-    "elbows_flare": "your elbows flare {value:.0f}° out from your body - keep them at about 45°.",
+    "elbows_flare": "your elbows flare {value:.0f}° wider than the reference - keep them at about 45° from your body.",
     "asymmetric_arms": "your {joint} move unevenly, one side {value:.0f}° less than the other - move both sides "
                        "evenly.",
     "too_fast": "you rushed it, moving in {value:.0%} of your usual time - slow down and control the movement.",
