@@ -52,6 +52,7 @@ class LiveChannel:
         self._judging: queue.Queue = queue.Queue()   # cues waiting for the coaching thread; None ends it
         self._withdrawn: set[int] = set()   # rep ids the count took back (their cues are not to be sent)
         self._sent: set[int] = set()        # rep ids whose cue went out
+        self._last_stamp: float | None = None   # the newest frame's timestamp
         self._thread = threading.Thread(target=self._run, name="gyml-live", daemon=True)
 
     def start(self) -> None:
@@ -106,6 +107,7 @@ class LiveChannel:
                         break
                 if item is not None:
                     stamp, jpeg = item
+                    self._last_stamp = stamp
                     bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
                     if bgr is not None:
                         joints, conf = pose_of(estimator, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
@@ -121,7 +123,7 @@ class LiveChannel:
                                "processed_fps": round(rates[1], 1), "dropped_fps": round(rates[2], 1),
                                "count": coach.count})
                     window, last_stats = counts, now
-        for event in coach.finish():
+        for event in finish_set(coach, self._last_stamp):
             self._route(event, coach, judging)
         judging.put(None)
         judge.join()
@@ -166,6 +168,30 @@ class LiveChannel:
             if key in out:
                 out[key] = round(out[key] + t0, 3)
         return out
+
+
+def finish_set(coach, last_stamp: float | None) -> list:
+    """The events that end a set the person stopped: the reps still settling at its end counted and cued,
+    the reps counted and cued before left as they were.
+
+    `LiveCoach.finish` counts the whole window again as an offline analysis would (the set's rest pose
+    known from both ends) and takes that count as final: on a 40 s set from the browser's 320 px frames it
+    placed some reps elsewhere, so cues sent 6-36 s before were retracted and new ones sent for the same
+    reps under numbers already shown. Here the stream instead goes on as the camera left it, nobody seen,
+    until the last reps have ended long enough before for two counting runs to agree on them, as every rep
+    before them was counted. A hold still ends with `finish` (its times, judged on all of it), and so does a
+    set with nothing counted yet (nothing was cued, and a short hold is recognised there)."""
+    from gyml.reps.live import COUNT_LATENCY_S, COUNT_STEP_S, CUE_RUNS
+
+    if coach.hold or coach.count == 0 or last_stamp is None:
+        return coach.finish()
+    events = []
+    step = 1.0 / coach.rate
+    for k in range(1, round((COUNT_LATENCY_S + (CUE_RUNS + 1) * COUNT_STEP_S) * coach.rate) + 1):
+        events += coach.add(last_stamp + k * step, None)
+    if coach.hold:   # recognised meanwhile on the still frames before the stop: its times end the set
+        events += coach.finish()
+    return events
 
 
 def add_live_routes(app: FastAPI) -> None:
