@@ -28,7 +28,8 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
         yield chromium
         chromium.close()
 
@@ -56,3 +57,43 @@ def test_the_api_docs_page_lists_the_endpoints(server, page):
             ("DELETE", "/api/analyses/{analysis_id}"), ("GET", "/api/exercises")} <= listed, listed
     assert "Unable to render" not in page.inner_text("body")
     assert page.elsewhere == [] and page.errors == []
+
+
+def _cue(page, rep_id: int, number: int, end_s: float) -> None:
+    page.evaluate("m => onEvent(m)", {"type": "cue", "count": number, "rep": number, "rep_id": rep_id,
+                                      "time_s": end_s + 1, "rep_end_s": end_s, "severity": "info",
+                                      "message": f"Rep {number}: advice for rep id {rep_id}."})
+
+
+def test_the_live_page_numbers_its_cues_as_the_final_count_does(server, page):
+    """A cue's number is its rep's place in the count when it was sent; a rep counted later before it
+    moves it. At the end, the list is numbered (and ordered) as the final count holds its reps."""
+    page.goto(server.url + "/live")
+    page.wait_for_function("typeof onEvent === 'function'")
+    for rep_id, number, end_s in ((1, 1, 1.1), (3, 2, 3.5), (2, 2, 2.4), (4, 3, 4.9)):
+        _cue(page, rep_id, number, end_s)
+    page.evaluate("m => onEvent(m)", {"type": "final", "count": 4, "reps": [
+        {"rep_id": 1, "end_s": 1.1}, {"rep_id": 2, "end_s": 2.4}, {"rep_id": 3, "end_s": 3.5},
+        {"rep_id": 4, "end_s": 4.9}]})
+    assert page.locator("#cues li").all_inner_texts() == [f"Rep {n}: advice for rep id {n}." for n in (1, 2, 3, 4)]
+    assert page.evaluate("window.gymlLive.cues.map(c => [c.rep_id, c.rep])") == [[1, 1], [3, 3], [2, 2], [4, 4]]
+    assert page.inner_text("#count") == "4" and page.errors == []
+
+
+def test_start_after_stop_begins_a_fresh_set(server, page):
+    page.goto(server.url + "/live")
+    page.wait_for_function("typeof onEvent === 'function'")
+    for rep_id in range(1, 30):
+        _cue(page, rep_id, rep_id, float(rep_id))
+    page.evaluate("m => onEvent(m)", {"type": "count", "count": 29, "time_s": 30.0})
+    page.evaluate("m => onEvent(m)", {"type": "final", "count": 29, "reps": []})
+    assert page.locator("#cues li").count() == 29
+    page.click("#start")
+    assert page.locator("#cues li").count() == 0 and page.inner_text("#count") == "0"
+    assert page.inner_text("#cue") == "" and page.evaluate("window.gymlLive.cues.length") == 0
+    assert page.evaluate("window.gymlLive.final") is None
+    page.wait_for_function("window.gymlLive.stats !== null", timeout=60_000)   # the new set runs
+    assert page.locator("#cues li").count() == 0
+    page.click("#stop")
+    page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
+    assert page.inner_text("#count") == "0" and page.errors == []

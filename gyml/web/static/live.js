@@ -3,8 +3,36 @@
 const SEND_FPS = 15, WIDTH = 320, MAX_BUFFERED = 200000;
 const $ = (x) => document.getElementById(x);
 let socket = null, stream = null, timer = null, sending = false;
-window.gymlLive = {cues: [], delays: [], retracted: [], stats: null, count: 0, held: null, final: null};
 fillExercises($("exercise"));
+
+function freshSet() {   // each Start is a new set: nothing of the last one stays on the page
+  window.gymlLive = {cues: [], delays: [], retracted: [], stats: null, count: 0, held: null, final: null};
+  $("count-label").textContent = "Repetitions"; $("count").textContent = "0";
+  $("cue-label").textContent = "Last rep"; $("cue").textContent = ""; $("cue").className = "";
+  delete $("cue").dataset.repId;
+  for (const id of ["delay", "exercise-now", "rate", "live-error"]) $(id).textContent = "";
+  $("cues").replaceChildren();
+}
+freshSet();
+
+// The final count's reps in order: each rep's cue numbered by its place there. A cue's number is its rep's
+// place in the count when it was sent, which reps counted later before it can change.
+function numberAsFinal(reps) {
+  const place = new Map(reps.map((r, i) => [r.rep_id, i + 1]));
+  if (place.size !== reps.length) return;   // reps on both sides of a hold: their ids are per part
+  const items = [...document.querySelectorAll("#cues li[data-rep-id]")];
+  const slots = items.map((li) => { const mark = document.createComment(""); li.replaceWith(mark); return mark; });
+  items.sort((a, b) => (place.get(+a.dataset.repId) || Infinity) - (place.get(+b.dataset.repId) || Infinity));
+  items.forEach((li, i) => {
+    const n = place.get(+li.dataset.repId);
+    if (n !== undefined) li.textContent = li.textContent.replace(/^Rep \d+:/, `Rep ${n}:`);
+    slots[i].replaceWith(li);
+  });
+  for (const cue of window.gymlLive.cues) {
+    const n = place.get(cue.rep_id);
+    if (n !== undefined) { cue.rep = n; cue.message = cue.message.replace(/^Rep \d+:/, `Rep ${n}:`); }
+  }
+}
 
 function say(text) {
   if (!$("speak").checked || !window.speechSynthesis) return;
@@ -57,6 +85,7 @@ function onEvent(message) {
   } else if (message.type === "final") {
     window.gymlLive.final = message.count;
     if (!message.hold) $("count").textContent = message.count;
+    numberAsFinal(message.reps || []);
     const reps = `${message.count} rep${message.count === 1 ? "" : "s"}`;
     $("live-status").textContent = !message.hold ? `Set finished: ${reps}.`
       : message.count ? `Set finished: ${reps}, then the hold: its times are the last cue.`
@@ -85,21 +114,27 @@ function sendFrame() {
 }
 
 $("start").onclick = async () => {
-  $("live-error").textContent = "";
+  clearInterval(timer);
+  freshSet();
   try {
     stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}, audio: false});
   } catch (e) { $("live-error").textContent = `The camera cannot be opened: ${e.message}`; return; }
   $("camera").srcObject = stream;
+  if (socket) socket.close();   // the last set's connection: whatever it still says is not about this set
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws/live`);
-  socket.onopen = () => {
-    socket.send(JSON.stringify({type: "start", exercise: $("exercise").value || null}));
+  const own = new WebSocket(`${scheme}://${location.host}/ws/live`);
+  socket = own;
+  own.onopen = () => {
+    own.send(JSON.stringify({type: "start", exercise: $("exercise").value || null}));
     timer = setInterval(sendFrame, 1000 / SEND_FPS);
     $("live-status").textContent = "Loading the pose model...";
   };
-  socket.onmessage = (e) => onEvent(JSON.parse(e.data));
-  socket.onclose = () => { clearInterval(timer); $("start").disabled = false; $("stop").disabled = true; };
-  socket.onerror = () => { $("live-error").textContent = "The connection to the server failed."; };
+  own.onmessage = (e) => { if (socket === own) onEvent(JSON.parse(e.data)); };
+  own.onclose = () => {
+    if (socket !== own) return;
+    clearInterval(timer); $("start").disabled = false; $("stop").disabled = true;
+  };
+  own.onerror = () => { if (socket === own) $("live-error").textContent = "The connection to the server failed."; };
   $("start").disabled = true; $("stop").disabled = false;
 };
 $("stop").onclick = () => {
