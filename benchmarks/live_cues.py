@@ -7,6 +7,12 @@ With --coach, each cue is also coached as live and the coaching's own time is pr
     PYTHONPATH=. python benchmarks/live_cues.py                 # the 12 counted clips
     PYTHONPATH=. python benchmarks/live_cues.py --repcount      # and RepCount-pose dev (52 sets, minutes)
     PYTHONPATH=. python benchmarks/live_cues.py --coach         # with the coaching time per cue
+    PYTHONPATH=. python benchmarks/live_cues.py --agreement     # live cues against the offline analysis
+
+--agreement: each rep's verdict live (a fault cue or not) against the offline analysis of the same
+recording (the exercise the offline analysis recognised named to both), on the 12 counted clips and the 40
+pushup_form clips; with live poses judged as the monocular video they are (shipped) and as before, when
+live poses were judged by the textbook checks only.
 
 Cues decided when the stream ended (a rep finishing with the recording) have no live delay and are
 counted apart.
@@ -90,11 +96,55 @@ def report(title: str, rows: list[dict], by: dict[str, str]) -> None:
               f"{max(d) if d else float('nan'):>7.2f}")
 
 
+def verdicts(seq, name: str) -> tuple[list[bool], list[bool]]:
+    """Per rep, fault or not: offline, then live (reps numbered alike in both, up to the shorter count)."""
+    from gyml.pipeline import analyze_sequence
+
+    offline = analyze_sequence(seq, name).analysis
+    if offline.exercise is None or not offline.extras.get("rep_metrics"):
+        return [], []
+    off = {m["rep"]: bool(m["faults"]) for m in offline.extras["rep_metrics"]}
+    events, _ = as_camera(seq, LiveCoach(exercise=offline.exercise.label))
+    live = {}
+    for e in events:   # the last cue of a rep number stands (a retracted rep's number is reused)
+        if e.kind == "cue" and e.rep is not None:
+            live[e.rep] = e.severity == "fault"
+    both = sorted(set(off) & set(live))
+    return [off[r] for r in both], [live[r] for r in both]
+
+
+def agreement() -> None:
+    from gyml.coach import compare, session
+
+    sets = [(n, s) for n, _, s in counted_clips()]
+    folder = SHARED / "videos" / "pushup_form"
+    sets += [(p.name, cached_pose(p)) for p in sorted(folder.glob("*.mp4"))]
+    shipped = compare.MONOCULAR
+    for title, monocular in (("live poses judged as monocular video (shipped)", shipped),
+                             ("live poses judged by the textbook checks (before)",
+                              tuple(m for m in shipped if m != "live"))):
+        compare.MONOCULAR = session.MONOCULAR = monocular
+        agree = reps = live_faults = off_faults = 0
+        for name, seq in sets:
+            off, live = verdicts(seq, name)
+            agree += sum(a == b for a, b in zip(off, live))
+            reps += len(off)
+            live_faults += sum(live)
+            off_faults += sum(off)
+        print(f"{title}: {len(sets)} recordings, {reps} reps: live verdict = offline on {agree} "
+              f"({agree / max(reps, 1):.2f}); reps with a fault offline {off_faults}, live {live_faults}")
+    compare.MONOCULAR = session.MONOCULAR = shipped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repcount", action="store_true", help="also RepCount-pose dev (52 sets, minutes)")
     parser.add_argument("--coach", action="store_true", help="coach each cue as live, and time it")
+    parser.add_argument("--agreement", action="store_true", help="live verdicts against the offline analysis")
     args = parser.parse_args()
+    if args.agreement:
+        agreement()
+        return
     judge_times: list[float] = []
     if args.coach:
         LiveCoach().warm_up()   # as the web app does before "ready"

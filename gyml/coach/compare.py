@@ -65,7 +65,7 @@ class Finding:
 
 
 # Sources that see the body through one camera: depth (our z axis) is their weakest estimate.
-MONOCULAR = ("video", "repcount", "csv")
+MONOCULAR = ("video", "repcount", "csv", "live")
 # Beyond this share of the body's left-right axis along the camera's depth, sideways measures (elbow
 # flare, knees caving, one side against the other) are guesses: the far side is hidden.
 SIDE_VIEW = 0.75
