@@ -97,3 +97,44 @@ def test_start_after_stop_begins_a_fresh_set(server, page):
     page.click("#stop")
     page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
     assert page.inner_text("#count") == "0" and page.errors == []
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)])
+def test_the_drop_zone_is_one_rectangle_inside_its_card(server, browser, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        drop = page.locator("#drop")
+        card = page.locator("#drop").locator("xpath=ancestor::div[contains(@class, 'card')]").bounding_box()
+        box = drop.bounding_box()
+        assert page.evaluate("document.getElementById('drop').getClientRects().length") == 1   # not in pieces
+        assert card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
+        assert card["y"] <= box["y"]
+        exercise_row = page.locator("#exercise").bounding_box()
+        assert box["y"] + box["height"] <= exercise_row["y"]   # above the "Exercise:" row, not over it
+    finally:
+        context.close()
+
+
+def test_a_long_file_name_wraps_on_a_phone(server, browser, tmp_path):
+    from gyml.synth.motion import synthesize
+
+    name = "squat_" + "x" * 110 + ".npz"
+    synthesize("squat", 4, seed=5).save(tmp_path / name)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.set_input_files("#file", str(tmp_path / name))
+        page.wait_for_url("**/analyses/*", timeout=30_000)
+        page.wait_for_selector("#done", state="visible", timeout=90_000)
+        assert page.inner_text("#title") == name
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390   # no sideways scroll
+        page.goto(server.url + "/")
+        page.wait_for_selector("#history tbody tr")
+        assert name in page.inner_text("#history")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator("#history").bounding_box()["width"] <= 390
+    finally:
+        context.close()
