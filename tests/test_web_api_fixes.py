@@ -72,3 +72,26 @@ def test_a_gold_of_another_exercise_is_refused_as_the_cli_refuses_it(client, set
         done = client.get(f"/api/analyses/{job_id}").json()
         assert done["status"] == "done", done["error"]
         assert done["result"]["exercise"]["label"] == "push_up"
+
+
+def test_an_upload_without_a_file_or_its_name_gets_one_short_line(client, settings):
+    data = bytes(range(256)) * 5000   # 1.3 MB: over Starlette's 1 MB limit for a text field
+    for content in (data[:4000], data):
+        response = client.post("/api/analyses", files={"file": ("", io.BytesIO(content), "video/mp4")})
+        assert 400 <= response.status_code < 500, response.status_code
+        assert response.json() == {"detail": "the upload has no file name: send the file as the multipart "
+                                             "part 'file' with its name"}
+        assert len(response.content) < 200   # the bytes are not sent back
+    for size in (100, 1_300_000):   # a part that names an empty file name (httpx leaves it out instead)
+        body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename=""\r\nContent-Type: video/mp4'
+                b'\r\n\r\n' + data[:size] + b"\r\n--B--\r\n")
+        response = client.post("/api/analyses", content=body,
+                               headers={"content-type": "multipart/form-data; boundary=B"})
+        assert response.status_code == 422 and response.json()["detail"].startswith("the upload has no file name")
+    missing = client.post("/api/analyses", data={"exercise": "squat"})
+    assert missing.status_code == 422
+    assert missing.json() == {"detail": "the upload has no file: send it as the multipart part 'file'"}
+    not_multipart = client.post("/api/analyses", json={"file": "x" * 5000})
+    assert 400 <= not_multipart.status_code < 500 and isinstance(not_multipart.json()["detail"], str)
+    assert len(not_multipart.content) < 200
+    assert list(settings.uploads.iterdir()) == []

@@ -13,9 +13,12 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gyml.errors import GymlError
 from gyml.web import store
@@ -28,6 +31,7 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 _COPY_CHUNK = 1 << 20
 UPLOAD_PATH = "/api/analyses"
 OPENAPI_30_PATH = "/openapi-3.0.json"
+NO_FILE_NAME = "the upload has no file name: send the file as the multipart part 'file' with its name"
 
 
 def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
@@ -60,6 +64,19 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     @app.exception_handler(GymlError)
     async def _bad_input(_request, exc: GymlError):
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request, exc: RequestValidationError):
+        return JSONResponse({"detail": _one_line(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request, exc: StarletteHTTPException):
+        # a multipart part without a file name is read as a text field, which Starlette limits to 1 MB: its
+        # "Part exceeded maximum size of 1024KB" is about the missing name, not the (500 MB) upload limit
+        if exc.status_code == 400 and request.url.path == UPLOAD_PATH and \
+                str(exc.detail).startswith("Part exceeded maximum size"):
+            return JSONResponse({"detail": NO_FILE_NAME}, status_code=400)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Exception)
     async def _bug(_request, exc: Exception):   # a bug of ours: one line, no traceback to the client
@@ -104,6 +121,8 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
                               exercise: str | None = Form(None, description="skip recognition: the exercise"),
                               gold_id: str | None = Form(None, description="id of a finished analysis whose "
                                                          "pose is the gold reference")) -> dict:
+        if not (file.filename or "").strip():   # results and history are known by it
+            raise HTTPException(422, NO_FILE_NAME)
         exercise = _check_exercise(exercise)
         gold_id = await run_in_threadpool(_check_gold, engine, gold_id, exercise)
         job_id = store.new_id()
@@ -186,6 +205,22 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     if settings.token:
         app.add_middleware(TokenGate, token=settings.token)   # added last: it runs first
     return app
+
+
+def _one_line(errors) -> str:
+    """A request's validation errors as the one line the API promises, never echoing what was sent (a part
+    without a file name would otherwise come back whole as the error's `input`)."""
+    if not errors:
+        return "the request is not valid"
+    error = errors[0]
+    loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+    field = loc[-1] if loc else None
+    if field == "file":
+        if error.get("type") == "missing":
+            return "the upload has no file: send it as the multipart part 'file'"
+        return NO_FILE_NAME
+    message = str(error.get("msg", "is not valid"))[:160]
+    return f"'{field[:40]}': {message}" if field else message
 
 
 def _version() -> str:
