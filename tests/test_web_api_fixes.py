@@ -4,6 +4,7 @@ failed analysis's message, a foreign Host header. Every refusal is one short lin
 import io
 import os
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -95,3 +96,25 @@ def test_an_upload_without_a_file_or_its_name_gets_one_short_line(client, settin
     assert 400 <= not_multipart.status_code < 500 and isinstance(not_multipart.json()["detail"], str)
     assert len(not_multipart.content) < 200
     assert list(settings.uploads.iterdir()) == []
+
+
+def test_a_failed_analysis_names_the_users_file_not_its_stored_name(client, settings, tmp_path):
+    import av
+
+    room = tmp_path / "empty_room.mp4"   # a second of an empty room: it decodes, but nobody is in it
+    with av.open(str(room), "w") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i in range(15):
+            frame = av.VideoFrame.from_ndarray(np.full((120, 160, 3), 90 + i, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    job_id = _post(client, "empty_room.mp4", room.read_bytes()).json()["id"]
+    _run_queued(settings)
+    failed = client.get(f"/api/analyses/{job_id}").json()
+    assert failed["status"] == "failed" and failed["error"].startswith("empty_room.mp4: "), failed["error"]
+    assert job_id not in failed["error"] and str(settings.uploads) not in failed["error"]
+    listed = client.get("/api/analyses").json()["analyses"][0]
+    assert listed["error"] == failed["error"]

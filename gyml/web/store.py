@@ -9,6 +9,7 @@ server was killed, the worker crashed) goes back to the queue; after MAX_ATTEMPT
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -216,6 +217,12 @@ def delete(engine: Engine, job_id: str) -> bool:
         return conn.execute(table.delete().where(table.c.id == job_id)).rowcount == 1
 
 
+def as_named(message: str, stored_name: str, input_name: str) -> str:
+    """A message about an upload with the user's name for the file: the readers name the file they read,
+    which is stored under a generated name (the title said empty_room.mp4, the error 7eb6...2e2a.mp4)."""
+    return re.sub(r"(/[^\s:'\"]*/)?" + re.escape(stored_name), lambda _m: input_name, message)
+
+
 def exercise_of(row) -> str | None:
     """The exercise a finished analysis found (or was told), as a catalog or own label; None when unknown."""
     result = json.loads(row.result_json) if getattr(row, "result_json", None) else {}
@@ -228,7 +235,8 @@ def to_api(row, queue_ahead: int | None = None) -> dict:
     files = json.loads(row.files_json) if row.files_json else {}
     result_json = getattr(row, "result_json", None)
     out = {"id": row.id, "status": row.status,
-           "result": json.loads(result_json) if result_json else None, "error": row.error,
+           "result": json.loads(result_json) if result_json else None,
+           "error": as_named(row.error, row.stored_name, row.input_name) if row.error else None,
            "input_name": row.input_name, "kind": row.kind, "exercise": row.exercise, "gold_id": row.gold_id,
            "size_bytes": row.size_bytes, "created_at": row.created_at, "started_at": row.started_at,
            "finished_at": row.finished_at, "stage": row.stage, "progress": row.progress,

@@ -78,9 +78,10 @@ def run_job(engine, data: Path, job: store.Job, pid: int) -> None:
     try:
         result, files = analyse_upload(data / "uploads" / job.stored_name, job, out_dir, data, progress)
     except GymlError as exc:
-        stored = store.finish(engine, job.id, pid, error=str(exc))
+        stored = store.finish(engine, job.id, pid, error=store.as_named(str(exc), job.stored_name, job.input_name))
     except Exception as exc:  # noqa: BLE001 - a bug of ours still ends as a failed job, never a lost one
-        stored = store.finish(engine, job.id, pid, error=f"unexpected {type(exc).__name__}: {exc}")
+        stored = store.finish(engine, job.id, pid, error=store.as_named(f"unexpected {type(exc).__name__}: {exc}",
+                                                                        job.stored_name, job.input_name))
     else:
         stored = store.finish(engine, job.id, pid, result=result, files=files)
     if not stored:   # deleted while it ran: leave nothing behind
