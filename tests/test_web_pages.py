@@ -138,3 +138,33 @@ def test_a_long_file_name_wraps_on_a_phone(server, browser, tmp_path):
         assert page.locator("#history").bounding_box()["width"] <= 390
     finally:
         context.close()
+
+
+def test_a_live_client_cut_off_leaves_no_traceback_in_the_log(server):
+    """A tab closed or a network gone mid-set: the server ends the set quietly."""
+    import asyncio
+    import struct
+    import time
+
+    import cv2
+    import numpy as np
+    import websockets
+
+    log = server.data.parent / "server.log"
+    before = log.read_text() if log.exists() else ""
+    jpeg = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))[1].tobytes()
+
+    async def cut_off():
+        ws = await websockets.connect(server.url.replace("http", "ws") + "/ws/live")
+        await ws.send('{"type": "start"}')
+        assert '"ready"' in await asyncio.wait_for(ws.recv(), 60)
+        for _ in range(10):
+            await ws.send(struct.pack("<d", time.time()) + jpeg)
+            await asyncio.sleep(0.07)
+        ws.transport.abort()
+        await asyncio.sleep(3)
+
+    asyncio.run(cut_off())
+    added = log.read_text()[len(before):]
+    assert "Traceback" not in added and "Exception in ASGI" not in added, added[-2000:]
+    assert server.get("/api/analyses") is not None   # still serving

@@ -23,6 +23,7 @@ pose model, in its own thread, always works on what the camera sees now.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import queue
 import struct
@@ -31,6 +32,7 @@ import time
 
 import numpy as np
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
 
 from gyml.errors import GymlError
 
@@ -213,6 +215,9 @@ def add_live_routes(app: FastAPI) -> None:
 
         channel = None
         send_task = asyncio.create_task(sender())
+        # a client gone while a message was on its way fails the sender: nothing to report, and not to be
+        # logged later as an exception never retrieved
+        send_task.add_done_callback(lambda task: task.cancelled() or task.exception())
         try:
             while True:
                 message = await ws.receive()
@@ -236,18 +241,19 @@ def add_live_routes(app: FastAPI) -> None:
                 if channel is None:
                     channel = _open(emit, None)
                 channel.offer(struct.unpack("<d", data[:8])[0], data[8:])
-        except (TimeoutError, WebSocketDisconnect):
-            pass
+        except (TimeoutError, WebSocketDisconnect, OSError):
+            pass   # the client went away (a tab closed, the network dropped): an ordinary end
         except GymlError as exc:
-            await ws.send_text(json.dumps({"type": "error", "message": str(exc)}))
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await ws.send_text(json.dumps({"type": "error", "message": str(exc)}))
         finally:
             if channel is not None:
                 channel.close()
             send_task.cancel()
-            try:
-                await ws.close()
-            except RuntimeError:
-                pass   # already closed by the client
+            if ws.client_state is WebSocketState.CONNECTED and ws.application_state is WebSocketState.CONNECTED:
+                # the client may be gone without having said so (a connection cut): closing then finds out
+                with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                    await ws.close()
 
 
 def _open(emit, exercise) -> LiveChannel:
