@@ -21,6 +21,8 @@ from gyml.web.settings import WebSettings
 from gyml.web.worker import run_job
 from tests.conftest import shared_path
 
+LOCAL = "http://127.0.0.1:8000"   # a server on this machine answers its own host names only
+
 
 @pytest.fixture
 def settings(tmp_path):
@@ -29,7 +31,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings, start_workers=False)) as c:
+    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as c:
         yield c
 
 
@@ -76,7 +78,7 @@ def test_an_upload_is_analysed_once_by_a_worker_and_kept_across_a_restart(settin
     seq = synthesize("squat", 5, {3: "shallow"}, seed=3)
     pose_file = tmp_path / "set.npz"
     seq.save(pose_file)
-    with TestClient(create_app(settings, start_workers=False)) as client:
+    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as client:
         created = _post(client, "../../my set.npz", pose_file.read_bytes())
         assert created.status_code == 201
         job_id = created.json()["id"]
@@ -98,7 +100,7 @@ def test_an_upload_is_analysed_once_by_a_worker_and_kept_across_a_restart(settin
                      .where(store.AnalysisRow.__table__.c.id == second))
     assert not store.finish(engine, second, worker + 1, result={})   # not its worker any more
 
-    with TestClient(create_app(settings, start_workers=False)) as client:   # the restart
+    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as client:   # the restart
         done = client.get(f"/api/analyses/{job_id}").json()
         assert done["status"] == "done" and done["error"] is None
         result = done["result"]
@@ -187,7 +189,7 @@ def test_a_hold_is_listed_by_how_long_it_was_held_not_as_zero_reps(settings, tmp
     seq = synthesize(CATALOG["plank"], 4, seed=1, config=SynthConfig(noise_m=0.01))
     pose_file = tmp_path / "plank.npz"
     seq.save(pose_file)
-    with TestClient(create_app(settings, start_workers=False)) as client:
+    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as client:
         job_id = _post(client, "plank.npz", pose_file.read_bytes()).json()["id"]
         engine = store.open_engine(settings.database_url)
         run_job(engine, settings.data_dir, store.claim(engine, os.getpid()), os.getpid())

@@ -14,6 +14,8 @@ from gyml.web.app import create_app
 from gyml.web.settings import WebSettings
 from gyml.web.worker import run_job
 
+LOCAL = "http://127.0.0.1:8000"   # a server on this machine answers its own host names only
+
 
 @pytest.fixture
 def settings(tmp_path):
@@ -22,7 +24,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings, start_workers=False)) as c:
+    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as c:
         yield c
 
 
@@ -118,3 +120,17 @@ def test_a_failed_analysis_names_the_users_file_not_its_stored_name(client, sett
     assert job_id not in failed["error"] and str(settings.uploads) not in failed["error"]
     listed = client.get("/api/analyses").json()["analyses"][0]
     assert listed["error"] == failed["error"]
+
+
+def test_a_server_on_this_machine_answers_its_own_host_names_only(client, tmp_path):
+    """No token on 127.0.0.1: a page whose host name was pointed at 127.0.0.1 (DNS rebinding) must not reach
+    the API through the person's browser."""
+    for host in ("localhost:8000", "127.0.0.1:8000", "[::1]:8000", "localhost"):
+        assert client.get("/api/analyses", headers={"host": host}).status_code == 200, host
+    for host in ("evil.example.com", "evil.example.com:8000", "127.0.0.1.evil.example.com"):
+        assert client.get("/api/analyses", headers={"host": host}).status_code == 400, host
+        assert client.post("/api/analyses", headers={"host": host}, files={"file": ("a.npz", b"x")}).status_code == 400
+    # an exposed server (with its token) is reached by whatever name the network gives it
+    exposed = WebSettings.build(data_dir=tmp_path / "exposed", host="0.0.0.0", token="s3cret-token")
+    with TestClient(create_app(exposed, start_workers=False), base_url="http://gym.lan:8000") as other:
+        assert other.get("/api/analyses", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200

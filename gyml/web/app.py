@@ -19,10 +19,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from gyml.errors import GymlError
 from gyml.web import store
-from gyml.web.settings import WebSettings
+from gyml.web.settings import WebSettings, is_loopback
 
 STATIC = Path(__file__).parent / "static"
 PAGE_FILES = {"json": ("analysis.json", "application/json"), "report": ("report.html", "text/html"),
@@ -31,6 +32,7 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 _COPY_CHUNK = 1 << 20
 UPLOAD_PATH = "/api/analyses"
 OPENAPI_30_PATH = "/openapi-3.0.json"
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 NO_FILE_NAME = "the upload has no file name: send the file as the multipart part 'file' with its name"
 
 
@@ -202,6 +204,10 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     from gyml.web.live import add_live_routes
     add_live_routes(app)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
+    if is_loopback(settings.host):
+        # No token on this machine's own address: a page elsewhere that points its own host name at 127.0.0.1
+        # (DNS rebinding) could otherwise use the API from the person's browser. Its requests name its host.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS)
     if settings.token:
         app.add_middleware(TokenGate, token=settings.token)   # added last: it runs first
     return app
