@@ -168,3 +168,23 @@ def test_a_live_client_cut_off_leaves_no_traceback_in_the_log(server):
     added = log.read_text()[len(before):]
     assert "Traceback" not in added and "Exception in ASGI" not in added, added[-2000:]
     assert server.get("/api/analyses") is not None   # still serving
+
+
+def test_deleting_an_analysis_already_deleted_says_so(server, page, tmp_path):
+    import urllib.request
+
+    from gyml.synth.motion import synthesize
+
+    synthesize("squat", 3, seed=6).save(tmp_path / "gone.npz")
+    page.goto(server.url + "/")
+    page.set_input_files("#file", str(tmp_path / "gone.npz"))
+    page.wait_for_url("**/analyses/*", timeout=30_000)
+    job_id = page.url.rstrip("/").split("/")[-1]
+    request = urllib.request.Request(f"{server.url}/api/analyses/{job_id}", method="DELETE")
+    urllib.request.urlopen(request, timeout=10).close()   # deleted elsewhere (another tab)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#delete")
+    page.wait_for_function("document.getElementById('error').textContent.startsWith('Not deleted')",
+                           timeout=10_000)
+    assert page.inner_text("#error") == f"Not deleted: no analysis with id '{job_id}'"
+    assert page.errors == []

@@ -45,7 +45,11 @@ async function loadHistory() {
     const remove = el("button", {class: "delete", "data-id": a.id}, "delete");
     remove.onclick = async () => {
       if (!confirm(`Delete the analysis of ${a.input_name}?`)) return;
-      await api(`/api/analyses/${a.id}`, {method: "DELETE"});
+      try {
+        await api(`/api/analyses/${a.id}`, {method: "DELETE"});
+      } catch (e) {
+        errorText.textContent = `Not deleted: ${e.message}`;
+      }
       loadHistory();
     };
     return el("tr", {"data-id": a.id}, el("td", {}, el("a", {href: `/analyses/${a.id}`}, a.input_name)),

@@ -51,7 +51,12 @@ async function poll() {
 }
 $("delete").onclick = async () => {
   if (!confirm("Delete this analysis?")) return;
-  await api(`/api/analyses/${id}`, {method: "DELETE"});
+  try {
+    await api(`/api/analyses/${id}`, {method: "DELETE"});
+  } catch (e) {   // deleted meanwhile (in another tab), or the server is gone: say so
+    $("error").hidden = false; $("error").textContent = `Not deleted: ${e.message}`;
+    return;
+  }
   window.location = "/";
 };
 poll();
