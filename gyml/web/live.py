@@ -46,7 +46,7 @@ class LiveChannel:
     def __init__(self, emit, exercise: str | None = None):
         self.emit = emit
         self.exercise = exercise
-        self._slot: tuple[float, bytes] | None = None
+        self._slot: tuple[float, bytes, int] | None = None   # the newest frame: stamp, JPEG, its number
         self._ready = threading.Condition()
         self._closed = False
         self._stopping = False
@@ -65,7 +65,7 @@ class LiveChannel:
             self.received += 1
             if self._slot is not None:
                 self.dropped += 1
-            self._slot = (stamp, jpeg)
+            self._slot = (stamp, jpeg, self.received)
             self._ready.notify()
 
     def stop(self) -> None:
@@ -96,7 +96,11 @@ class LiveChannel:
         warm.wait()
         self.emit({"type": "ready"})
         last_stats = time.monotonic()
-        window = [0, 0, 0]   # received, processed, dropped at the last stats
+        # the rates start at "ready": the frames sent while the model loaded came in faster than the
+        # camera's rate (the page said "15.8 of 69.6" at first)
+        with self._ready:
+            window = [self.received, self.processed, self.dropped]   # at the last stats
+        fresh = 0   # frames processed since then that were also received since then
         with estimator, quiet_native_logs():
             while True:
                 with self._ready:
@@ -108,7 +112,7 @@ class LiveChannel:
                     if item is None and self._stopping:
                         break
                 if item is not None:
-                    stamp, jpeg = item
+                    stamp, jpeg, number = item
                     self._last_stamp = stamp
                     bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
                     if bgr is not None:
@@ -116,15 +120,19 @@ class LiveChannel:
                         for event in coach.add(stamp, joints, conf):
                             self._route(event, coach, judging)
                     self.processed += 1
+                    fresh += number > window[0]
                 now = time.monotonic()
                 if now - last_stats >= STATS_EVERY_S:
                     span = now - last_stats
                     counts = [self.received, self.processed, self.dropped]
                     rates = [(c - w) / span for c, w in zip(counts, window)]
+                    # processed of the frames sent in this second: one sent just before it and processed
+                    # in it belongs to the second before (the page said "16.5 of 15.5")
+                    rates[1] = fresh / span
                     self.emit({"type": "stats", "received_fps": round(rates[0], 1),
                                "processed_fps": round(rates[1], 1), "dropped_fps": round(rates[2], 1),
                                "count": coach.count})
-                    window, last_stats = counts, now
+                    window, last_stats, fresh = counts, now, 0
         for event in finish_set(coach, self._last_stamp):
             self._route(event, coach, judging)
         judging.put(None)
