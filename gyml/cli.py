@@ -670,25 +670,6 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     out.print(f"report: {html_path.resolve()}\njson:   {json_path.resolve()}")
 
 
-def coach_faults(label: str) -> tuple[str, ...]:
-    """Every fault the coach can name for a catalog exercise, read from the checks the coach runs, so a
-    listing cannot fall behind them: a hold's posture checks (gyml.coach.holds); for reps, the catalog's
-    own (gyml.synth.catalog), those learned for real video (gyml.coach.learned) and those measured against
-    the person's own gold (gyml.coach.geometry). Warnings (fatigue) are not faults and are left out."""
-    from gyml.coach.geometry import GEOMETRY_CHECKS
-    from gyml.coach.holds import checks_for, is_hold
-    from gyml.coach.learned import LEARNED
-    from gyml.synth.catalog import CATALOG
-
-    if is_hold(label):
-        faults = [check.fault for check in checks_for(label)[1]]
-    else:
-        spec = CATALOG.get(label)
-        learned = [kind for kind, tolerance in LEARNED.get(label, {}).items() if tolerance is not None]
-        faults = [*(spec.faults if spec else ()), *learned, *GEOMETRY_CHECKS.get(label, ())]
-    return tuple(dict.fromkeys(faults))
-
-
 # `gyml exercises` (the catalog and the person's own: list, add, remove) lives in its own module, which
 # uses the helpers above.
 from gyml.exercises_cli import exercises_app

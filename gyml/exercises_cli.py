@@ -26,11 +26,12 @@ def friendly(func):
 def _show() -> None:
     from gyml.classify.personal import exercises_dir, list_personal
     from gyml.cli import out
+    from gyml.coach.session import coach_faults
     from gyml.synth.catalog import CATALOG
 
     table = Table("label", "name", "posture", "faults", "FLAG3D")
     for spec in CATALOG.values():
-        table.add_row(spec.label, spec.name, spec.posture, ", ".join(spec.faults), spec.flag3d_id or "")
+        table.add_row(spec.label, spec.name, spec.posture, ", ".join(coach_faults(spec.label)), spec.flag3d_id or "")
     out.print(table)
     mine = list_personal()
     if not mine:

@@ -246,7 +246,7 @@ def test_a_message_without_the_file_name_still_gets_it():
 # --- 12a. the listing's faults are the coach's ---
 
 def test_the_listed_faults_are_every_fault_the_coach_gives():
-    from gyml.cli import coach_faults
+    from gyml.coach.session import coach_faults
 
     assert {"head_dropped", "head_raised", "shoulders_ahead", "shoulders_rounded", "hips_sag",
             "hips_pike"} == set(coach_faults("plank"))
@@ -259,8 +259,8 @@ def test_the_listed_faults_are_every_fault_the_coach_gives():
 
 def test_the_listed_faults_follow_the_coachs_checks(monkeypatch):
     """Derived, not written down: a check added to the coach shows up in the listing."""
-    from gyml.cli import coach_faults
     from gyml.coach import geometry, learned
+    from gyml.coach.session import coach_faults
 
     monkeypatch.setitem(geometry.GEOMETRY_CHECKS, "bicep_curl", ("elbows_drift",))
     monkeypatch.setitem(learned.LEARNED, "bicep_curl", {"swinging": 10.0, "unused": None})
@@ -268,8 +268,6 @@ def test_the_listed_faults_follow_the_coachs_checks(monkeypatch):
     assert "elbows_drift" in faults and "swinging" in faults and "unused" not in faults
 
 
-@pytest.mark.xfail(strict=True, reason="gyml/exercises_cli.py still lists spec.faults; it should list "
-                   "gyml.cli.coach_faults(spec.label)")
 def test_gyml_exercises_lists_the_coachs_faults():
     r = run("exercises", env={**os.environ, "COLUMNS": "400"})   # no fault cut at a narrow table's edge
     assert r.returncode == 0, r.stderr

@@ -57,6 +57,22 @@ def side_view_note(unjudged: list[str], side_reps: list[int] | None = None) -> s
            f"{'it' if len(words) == 1 else 'them'} checked."
 
 
+def coach_faults(label: str) -> tuple[str, ...]:
+    """Every fault the coach can name for a catalog exercise, read from the checks the coach runs, so a
+    listing cannot fall behind them: a hold's posture checks (gyml.coach.holds); for reps, the catalog's
+    own (gyml.synth.catalog), those learned for real video (gyml.coach.learned) and those measured against
+    the person's own gold (gyml.coach.geometry). Warnings (fatigue) are not faults and are left out."""
+    from gyml.coach.holds import checks_for, is_hold
+
+    if is_hold(label):
+        faults = [check.fault for check in checks_for(label)[1]]
+    else:
+        spec = CATALOG.get(label)
+        learned = [kind for kind, tolerance in LEARNED.get(label, {}).items() if tolerance is not None]
+        faults = [*(spec.faults if spec else ()), *learned, *GEOMETRY_CHECKS.get(label, ())]
+    return tuple(dict.fromkeys(faults))
+
+
 # Off only to measure the rule it replaced (benchmarks/coach_squat_lean.py).
 LEAN_AGAINST_SHINS = True
 
