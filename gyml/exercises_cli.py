@@ -68,16 +68,21 @@ def add_command(name: Annotated[str, typer.Argument(help="a plain name, e.g. box
                                                          "catalog name for your own version")] = False,
                 fps: Annotated[float | None, typer.Option(help="frame rate for pose files that do not "
                                                                "store it")] = None,
+                layout: Annotated[str | None, typer.Option(help="keypoint layout of .npy/.json/.csv files "
+                                                                "whose keypoint count fits several")] = None,
                 hold: Annotated[bool | None, typer.Option("--hold/--reps", help="held still (timed, not "
                                                           "counted) or repeated; by default told from the "
                                                           "recordings")] = None):
     """Learn an exercise of your own from a few recordings; they become its gold reference."""
     from gyml.classify.personal import add, check_name
     from gyml.cli import _progress, _read, out
+    from gyml.pose.layouts import get_layout
 
-    check_name(name, force)  # a bad name fails before any video is decoded
+    check_name(name, force)  # a bad name or layout fails before any video is decoded
+    if layout is not None:
+        get_layout(layout)
     with _progress() as progress:
-        seqs = [_read(path, progress, fps) for path in recordings]
+        seqs = [_read(path, progress, fps, layout) for path in recordings]
         task = progress.add_task("catalog background (once)", total=None)
         ex = add(name, seqs, [str(p) for p in recordings], force=force, hold=hold,
                  progress=lambda done, total: progress.update(task, completed=done, total=total))

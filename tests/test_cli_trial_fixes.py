@@ -272,3 +272,12 @@ def test_gyml_exercises_lists_the_coachs_faults():
     r = run("exercises", env={**os.environ, "COLUMNS": "400"})   # no fault cut at a narrow table's edge
     assert r.returncode == 0, r.stderr
     assert "shoulders_rounded" in r.stdout and "stride_short" in r.stdout
+
+
+def test_exercises_add_reads_a_named_layout_and_refuses_an_unknown_one(squat_csv, tmp_path):
+    env = {**os.environ, "GYML_HOME": str(tmp_path / "home")}
+    bad = run("exercises", "add", "box_step", squat_csv, "--layout", "nope", env=env)
+    assert bad.returncode == 2 and len(stderr_lines(bad)) == 1 and "unknown keypoint layout" in bad.stderr
+    good = run("exercises", "add", "my_squat", squat_csv, squat_csv, "--layout", "mediapipe33", "--fps", "30",
+               env=env)
+    assert good.returncode == 0 and "learned 'my_squat'" in good.stdout, good.stderr
