@@ -144,6 +144,7 @@ def test_a_live_client_cut_off_leaves_no_traceback_in_the_log(server):
     """A tab closed or a network gone mid-set: the server ends the set quietly."""
     import asyncio
     import struct
+    import threading
     import time
 
     import cv2
@@ -164,7 +165,12 @@ def test_a_live_client_cut_off_leaves_no_traceback_in_the_log(server):
         ws.transport.abort()
         await asyncio.sleep(3)
 
-    asyncio.run(cut_off())
+    # in a thread of its own: Playwright's sync API keeps an event loop running in this one
+    failure = []
+    runner = threading.Thread(target=lambda: failure.extend(_errors_of(lambda: asyncio.run(cut_off()))))
+    runner.start()
+    runner.join(120)
+    assert not failure, failure
     added = log.read_text()[len(before):]
     assert "Traceback" not in added and "Exception in ASGI" not in added, added[-2000:]
     assert server.get("/api/analyses") is not None   # still serving
@@ -188,3 +194,11 @@ def test_deleting_an_analysis_already_deleted_says_so(server, page, tmp_path):
                            timeout=10_000)
     assert page.inner_text("#error") == f"Not deleted: no analysis with id '{job_id}'"
     assert page.errors == []
+
+
+def _errors_of(call) -> list:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - handed to the test's thread to fail there
+        return [exc]
+    return []
