@@ -338,3 +338,17 @@ def test_reps_warned_of_fatigue_are_not_praised_as_matching_the_reference():
     assert warned and praised and not _faults(a), [f.message for f in a.feedback]
     assert not warned & set(praised[0].reps), [f.message for f in a.feedback]
     assert "well done" not in praised[0].message
+
+
+def test_a_squat_stance_survives_a_tracker_slip_at_the_highest_hips():
+    """The stance is read standing; one frame (the highest hips) let a slip of the tracker that draws both
+    ankles at one spot decide it, and the set was told to widen its stance."""
+    gold = synthesize("squat", 6, seed=2, config=SynthConfig(randomize=False, noise_m=0.004))
+    user = dataclasses.replace(gold, joints=gold.joints.copy())
+    height = hip_height(user.joints)
+    for seg in count_reps(gold).segments:   # five frames (a sixth of a second) round each rep's highest hips
+        i = seg.start + int(np.argmax(height[seg.start:seg.end + 1]))
+        user.joints[max(0, i - 2):i + 3, JOINT["left_ankle"]] = user.joints[max(0, i - 2):i + 3, JOINT["right_ankle"]]
+    a = analyze_sequence(user, "merged ankles", exercise="squat", gold=gold).analysis
+    assert a.reps["count"] == 6
+    assert not [f for f in _faults(a) if f.kind.startswith("stance")], [f.message for f in a.feedback]

@@ -49,7 +49,7 @@ class RepGeometry:
     feet_apart: float  # metres between the ankles along the floor in the lunge (a lunge's stride)
     sway: float        # degrees: range of the trunk's sideways tilt over the rep
     leg: float         # the person's leg length, metres
-    stance: float = 0.0  # metres between the ankles along the floor standing (the rep's highest hips)
+    stance: float = 0.0  # metres between the ankles along the floor standing (the rep's upper quarter of hip height)
 
 
 def leg_length(joints: np.ndarray) -> float:
@@ -104,15 +104,18 @@ def rep_geometry(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[i
     for rep, start, end in spans:
         frames = np.arange(start, end + 1)
         bottom = int(frames[np.argmin(height[frames])])
-        top = int(frames[np.argmax(height[frames])])
         lo, hi = np.percentile(tilt[frames], [5, 95])
         # The stride is the spread the feet hold while planted apart, a high percentile over the rep,
         # not the spread at the lowest hips: filmed from the side, a tracker that loses the far leg
         # at that moment draws both ankles at one spot (real takes read 3-28 cm there against 70-110 cm
         # held), and the cue then says "take a longer step" to a stride that was too long.
         stride = float(np.percentile(_feet_apart(j, frames), STRIDE_PERCENTILE))
+        # The stance likewise over the rep's standing frames (its upper quarter of hip height), not the
+        # one frame of highest hips, which one slip of the tracker decides.
+        upright = frames[height[frames] >= np.percentile(height[frames], 75)]
+        stance = float(np.median(_feet_apart(j, upright)))
         out.append(RepGeometry(rep, bottom, standing - float(height[bottom]), stride,
-                               float(hi - lo), leg, stance=float(_feet_apart(j, top))))
+                               float(hi - lo), leg, stance=stance))
     return out
 
 
