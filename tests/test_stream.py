@@ -253,3 +253,33 @@ def test_live_cues_on_a_push_up_video_agree_with_the_offline_analysis():
     events += coach.finish()
     live = {e.rep: e.severity == "fault" for e in events if e.kind == "cue"}
     assert live == faulty, [e.message for e in events if e.kind == "cue"]
+
+
+def test_a_rep_cued_after_an_earlier_one_was_briefly_withdrawn_gets_the_next_number(monkeypatch):
+    """A cued rep that two runs miss leaves the count for a while (it may come back, so its cue stands);
+    the next rep counted meanwhile was numbered by the count alone and went out as a second "Rep 1"."""
+    import numpy as np
+
+    from gyml.reps import stream
+    from gyml.reps.counter import RepCount, RepSegment
+    from gyml.reps.live import LiveCoach
+
+    first, second = (0, 10, 25), (27, 35, 44)
+    # by the frames seen (10 a second, a run every 5): the first rep counted by two runs, then missed by
+    # two as the second is counted by two
+    script = {35: [first], 40: [first], 45: [], 50: [second], 55: [second]}
+
+    def scripted_count(seq, rest_pose=None, kinematics=None):
+        reps = script.get(len(seq), [second] if len(seq) > 55 else [])
+        return RepCount(len(reps), "gyml", [RepSegment(k + 1, *r) for k, r in enumerate(reps)],
+                        np.zeros(len(seq)), 40.0)
+
+    monkeypatch.setattr(stream, "count_gyml", scripted_count)
+    coach = LiveCoach(coach=False)
+    joints = synthesize("squat", 1, seed=0).joints[0]
+    cues = []
+    for k in range(int(12 * coach.rate)):
+        cues += [e for e in coach.add(k / coach.rate, joints) if e.kind in ("cue", "retract")]
+    shown = [(e.kind, e.rep, e.rep_id) for e in cues]
+    # (the first rep, never counted again, is taken back later: its number is said to be free then)
+    assert [(n, rep_id) for kind, n, rep_id in shown if kind == "cue"] == [(1, 1), (2, 2)], shown

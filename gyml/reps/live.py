@@ -383,13 +383,20 @@ class LiveCoach:
             events.append(LiveEvent("retract", self.count, now, cue.rep, rep_id, cue.rep_end_s,
                                     f"Rep {cue.rep} taken back: the count no longer holds it.", "info"))
         counted = counter.reps
-        candidates = counted + [r for r in counter.sighted if r.id not in {c.id for c in counted}]
+        counted_ids = {c.id for c in counted}
+        candidates = counted + [r for r in counter.sighted if r.id not in counted_ids]
         for rep in sorted(candidates, key=lambda r: r.mid):
             if rep.id in self._cued or not (final or counter.runs_agreeing(rep.id) >= self.cue_runs):
                 continue
             if rep.start < self._ticks - len(self._joints):
                 continue   # a rep kept from before the window's edge: no longer in view to coach
-            number = len(self._banked) + 1 + sum(r.mid < rep.mid for r in counted)
+            # numbered after every earlier rep counted, and every earlier one cued that the count does not
+            # hold just now (briefly withdrawn, or cued while only sighted): numbered by the count alone,
+            # this rep would go out under the number already shown for that one
+            earlier = {r.id for r in counted if r.mid < rep.mid}
+            earlier |= {i for i, cue in self._cued.items()
+                        if i not in counted_ids and cue.rep_end_s is not None and cue.rep_end_s * self.rate <= rep.mid}
+            number = len(self._banked) + 1 + len(earlier)
             events.append(self._cue(rep, number, now))
         return events
 
