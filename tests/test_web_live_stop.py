@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from gyml.reps.live import LiveCoach
-from gyml.web.live import finish_set
 from tests.conftest import shared_path
 
 CLIP = "push-ups__push-up_37.mp4"
@@ -66,7 +65,7 @@ def test_stop_settles_the_last_reps_and_leaves_the_cued_ones_alone(browser_poses
             standing.pop(event.rep_id)
     at_stop = dict(standing)
 
-    after = finish_set(coach, stamp)
+    after = coach.stop(stamp)
     assert not [e for e in after if e.kind == "retract"], "a cue retracted at the stop"
     for event in after:
         if event.kind == "cue":

@@ -167,6 +167,27 @@ class LiveCoach:
         self._last = (rel, joints, confidence)
         return events
 
+    def stop(self, last_stamp: float | None) -> list[LiveEvent]:
+        """The events that end a set the person stopped (a camera), the reps counted and cued before left
+        as they were; `last_stamp`: the time of the last frame sent.
+
+        `finish` counts the whole window again as an offline analysis would (the set's rest pose known from
+        both ends) and takes that count as final: on a 40 s set from a browser's 320 px frames it placed
+        some reps elsewhere, so cues sent 6-36 s before were retracted and sent again under numbers already
+        shown. Here the stream goes on as the camera left it, nobody seen, until the last reps have ended
+        long enough before for two counting runs to agree on them, as every rep before them was counted.
+        A hold still ends with `finish` (its times, judged on all of it), and so does a set with nothing
+        counted yet (nothing was cued, and a short hold is recognised there)."""
+        if self.hold or self.count == 0 or last_stamp is None:
+            return self.finish()
+        events = []
+        step = 1.0 / self.rate
+        for k in range(1, round((COUNT_LATENCY_S + (CUE_RUNS + 1) * COUNT_STEP_S) * self.rate) + 1):
+            events += self.add(last_stamp + k * step, None)
+        if self.hold:   # recognised meanwhile on the still frames before the stop: its times end the set
+            events += self.finish()
+        return events
+
     def finish(self) -> list[LiveEvent]:
         now = self._ticks / self.rate
         if self.hold:
@@ -612,11 +633,14 @@ def run_live(source: Path | int, output: Path | None = None,
         writer = _OverlayWriter(output, rate) if output else None
         if viewer and on_serve:
             on_serve(viewer.url)
-        _count_frames(timed, live_coach, estimator, writer, viewer, on_rep, on_cue)
+        last_stamp = _count_frames(timed, live_coach, estimator, writer, viewer, on_rep, on_cue)
     finally:
         if viewer:
             viewer.close()
-    for event in live_coach.finish():
+    # A camera's set ends where the person stopped, its cues as given; a video's is counted whole at its
+    # end, as `gyml analyze` counts it.
+    ending = live_coach.stop(last_stamp) if isinstance(source, int) else live_coach.finish()
+    for event in ending:
         _announce(event, on_rep, on_cue)
     if writer:
         writer.close()
@@ -630,8 +654,9 @@ def _announce(event: LiveEvent, on_rep, on_cue) -> None:
         on_cue(event)
 
 
-def _count_frames(timed, live_coach: LiveCoach, estimator, writer, viewer, on_rep, on_cue) -> None:
-    held = None   # a hold's seconds so far, drawn instead of the count
+def _count_frames(timed, live_coach: LiveCoach, estimator, writer, viewer, on_rep, on_cue) -> float | None:
+    """Feeds every frame to the live coach (and the overlay, the viewer); returns the last frame's time."""
+    held, stamp = None, None   # a hold's seconds so far, drawn instead of the count
     with estimator, quiet_native_logs():
         for stamp, rgb, _dropped in timed:
             joints, conf = pose_of(estimator, rgb)
@@ -644,6 +669,7 @@ def _count_frames(timed, live_coach: LiveCoach, estimator, writer, viewer, on_re
                     writer.write(shown)
                 if viewer:
                     viewer.publish(shown, live_coach.count)
+    return stamp
 
 
 def pose_of(estimator, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -133,7 +133,7 @@ class LiveChannel:
                                "processed_fps": round(rates[1], 1), "dropped_fps": round(rates[2], 1),
                                "count": coach.count})
                     window, last_stats, fresh = counts, now, 0
-        for event in finish_set(coach, self._last_stamp):
+        for event in coach.stop(self._last_stamp):
             self._route(event, coach, judging)
         judging.put(None)
         judge.join()
@@ -178,30 +178,6 @@ class LiveChannel:
             if key in out:
                 out[key] = round(out[key] + t0, 3)
         return out
-
-
-def finish_set(coach, last_stamp: float | None) -> list:
-    """The events that end a set the person stopped: the reps still settling at its end counted and cued,
-    the reps counted and cued before left as they were.
-
-    `LiveCoach.finish` counts the whole window again as an offline analysis would (the set's rest pose
-    known from both ends) and takes that count as final: on a 40 s set from the browser's 320 px frames it
-    placed some reps elsewhere, so cues sent 6-36 s before were retracted and new ones sent for the same
-    reps under numbers already shown. Here the stream instead goes on as the camera left it, nobody seen,
-    until the last reps have ended long enough before for two counting runs to agree on them, as every rep
-    before them was counted. A hold still ends with `finish` (its times, judged on all of it), and so does a
-    set with nothing counted yet (nothing was cued, and a short hold is recognised there)."""
-    from gyml.reps.live import COUNT_LATENCY_S, COUNT_STEP_S, CUE_RUNS
-
-    if coach.hold or coach.count == 0 or last_stamp is None:
-        return coach.finish()
-    events = []
-    step = 1.0 / coach.rate
-    for k in range(1, round((COUNT_LATENCY_S + (CUE_RUNS + 1) * COUNT_STEP_S) * coach.rate) + 1):
-        events += coach.add(last_stamp + k * step, None)
-    if coach.hold:   # recognised meanwhile on the still frames before the stop: its times end the set
-        events += coach.finish()
-    return events
 
 
 def add_live_routes(app: FastAPI) -> None:
