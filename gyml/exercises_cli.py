@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 exercises_app = typer.Typer(help="The exercise catalog and your own exercises (gyml exercises add/remove).")
 
@@ -29,7 +29,8 @@ def _show() -> None:
     from gyml.coach.session import coach_faults
     from gyml.synth.catalog import CATALOG
 
-    table = Table("label", "name", "posture", "faults", "FLAG3D")
+    # faults wrap rather than end in "..." in a narrow terminal or a pipe: a cut list hides checks
+    table = Table("label", "name", "posture", Column("faults", overflow="fold"), "FLAG3D")
     for spec in CATALOG.values():
         table.add_row(spec.label, spec.name, spec.posture, ", ".join(coach_faults(spec.label)), spec.flag3d_id or "")
     out.print(table)
