@@ -212,3 +212,20 @@ def test_the_report_marks_a_guess_and_ones_own_exercise():
     assert "Squat (" in render_report(result)
     result.analysis.exercise.guess, result.analysis.exercise.confidence = True, 0.41
     assert "looks like squat (41%, a guess)" in render_report(result)   # it read "Squat (41%)"
+
+
+def test_the_deviation_chart_shows_only_the_parts_the_set_is_coached_on():
+    """A lunge's chart had a dark "body line" row no lunge check reads, and "knee tracking" for a set
+    filmed from the side, where it is not judged."""
+    from gyml.synth import SynthConfig
+
+    def parts(exercise, yaw=None):
+        seq = synthesize(exercise, 4, seed=2, config=SynthConfig(camera_yaw_deg=yaw or 0.0))
+        if yaw is not None:   # one camera: a side view is known
+            seq.source = "video"
+        metrics = analyze_sequence(seq, "x", exercise=exercise).analysis.extras["rep_metrics"]
+        return set(metrics[0]["deviation_deg"])
+
+    assert "body_line" not in parts("lunge") and {"knee", "hip", "knee_tracking"} <= parts("lunge")
+    assert "knee_tracking" not in parts("squat", yaw=90.0) and "knee_tracking" in parts("squat", yaw=0.0)
+    assert "body_line" in parts("push_up")

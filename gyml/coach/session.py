@@ -150,6 +150,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         if unseen:
             feedback.append(Feedback(None, "overall", "knee", "info", unseen_legs_note(unseen, len(user_m)),
                                      reps=unseen))
+    parts = charted_parts(checks, watched, all(r.side_view > SIDE_VIEW for r in user_m))
     metrics = []
     for i, r in enumerate(user_m):
         warp = warps[r.index]
@@ -162,7 +163,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             # time in each phase of the gold rep, from the rep warped onto it
             "phase_s": {p: round(warp.seconds_in(r, p), 2) for p in PHASES},
             "gold_distance_deg": round(warp.distance, 1),
-            "deviation_deg": deviation_by_part(r, profile, warp),
+            "deviation_deg": {part: gap for part, gap in deviation_by_part(r, profile, warp).items() if part in parts},
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
             "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
@@ -200,6 +201,19 @@ BODY_PARTS = {"knee": ("left_knee_flexion", "right_knee_flexion"), "hip": ("left
               "elbow": ("left_elbow_flexion", "right_elbow_flexion"),
               "shoulder": ("left_shoulder_elevation", "right_shoulder_elevation"),
               "trunk": ("trunk_inclination",), "body_line": ("body_line",)}
+
+
+def charted_parts(checks: tuple[str, ...], watched: tuple[str, ...], side_on: bool) -> set[str]:
+    """The body parts the set is coached on, for the per-rep deviation chart: the joints the exercise
+    moves and those its checks judge. A lunge's chart showed "knee tracking" filmed from the side, where it
+    is not judged, and a dark "body line" row that no lunge check reads."""
+    parts = {p for p in ("knee", "hip", "elbow", "shoulder", "trunk") if p in watched}
+    parts |= {"knee"} if "knees_bent" in checks else set()
+    parts |= {"elbow"} if "elbows_flare" in checks else set()
+    parts |= {"trunk"} if {"forward_lean", "rounded_back"} & set(checks) else set()
+    parts |= {"body_line"} if {"hips_sag", "hips_pike"} & set(checks) else set()
+    parts |= {"knee_tracking"} if "knees_cave" in checks and not side_on else set()
+    return parts
 
 
 def deviation_by_part(r, profile: dict, warp) -> dict:
