@@ -335,3 +335,17 @@ def _assert_reps_at_the_truth(seq, reps):
     truth = np.array([s["mid"] for s in seq.metadata["segments"]])
     mids = np.array([s.mid for s in counted.segments])
     assert np.all(np.abs(mids - truth) < 0.25 * np.diff(truth).mean())
+
+
+def test_a_real_plank_held_still_is_no_set_of_reps():
+    """A 3D tracker's noise on a body held still for 30 s, summed over the joints, passed for movement:
+    `gyml count` found 14 "reps" in a good plank. No limb of those "reps" moves a quarter of a torso
+    length (real rep sets move one 0.37 or more)."""
+    from gyml.pose.readers import read_pose
+    from gyml.reps.counter import count_reps, rep_travel
+
+    seq = read_pose(shared_path("bodyweight_mistakes", "plank_good.csv"), fps=60.0)
+    assert count_reps(seq).count == 0
+    lunges = read_pose(shared_path("bodyweight_mistakes", "lunge_good.csv"), fps=60.0)
+    counted = count_reps(lunges)
+    assert counted.count >= 10 and min(rep_travel(lunges, s) for s in counted.segments) > 0.25

@@ -33,6 +33,7 @@ from scipy.signal import find_peaks, peak_prominences, peak_widths
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
+from gyml.pose.skeleton import JOINT
 from gyml.reps.signal import (
     clipped_motion,
     detrend,
@@ -81,6 +82,9 @@ class CounterParams:
     prominence: float = 0.35     # of the set's robust amplitude
     min_amplitude: float = 0.3   # torso lengths (summed over the tracked joints): below it, no movement
     min_rep_amplitude: float = 0.15  # the same for one rep within a set that moves (a half-range last rep)
+    min_joint_travel: float = 0.25   # torso lengths the set's median rep moves a limb (its third most moving
+    #                                  joint) at least: summed over joints, a still body's tracker noise
+    #                                  passes min_amplitude (a real plank held 60 s counted 14 "reps")
     global_floor: float = 0.25   # local rep size is at least this share of the whole set's
     max_duration: float = 1.5    # half-prominence width in periods (longer: a rest or a hold)
     smooth_periods: float = 0.12  # Gaussian sigma as a share of the period
@@ -148,7 +152,7 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     started in: its window ends now, mid-rep as likely as not)."""
     result, span = _count_in_bouts(seq, params, rest_pose, Kinematics.of(seq, kinematics))
     if span is None or rest_pose is not None:
-        return result
+        return _unless_still(seq, result, params)
     # Moves into or out of position were cut off the set's edges. Such a move, far larger than the
     # reps, also skews the period and the rep size the reps were judged by: the set between is counted
     # again on its own, and that count is kept when it finds more reps, or when its period is far from
@@ -161,10 +165,37 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     periods = [p for p in (again.period_frames, result.period_frames) if p]
     skewed = len(periods) == 2 and max(periods) > params.skewed_period * min(periods)
     if again.count <= result.count and not skewed:
-        return result
+        return _unless_still(seq, result, params)
     signal = np.zeros(len(seq))
     signal[a:b] = again.signal
-    return RepCount(again.count, "gyml", [_shifted(s, a) for s in again.segments], signal, again.period_frames)
+    return _unless_still(seq, RepCount(again.count, "gyml", [_shifted(s, a) for s in again.segments], signal,
+                                       again.period_frames), params)
+
+
+def rep_travel(seq: PoseSequence, segment: RepSegment) -> float:
+    """How far a rep moves a limb, in torso lengths: the third largest 5-95% travel of any joint about
+    the pelvis over the rep (the third, so that one or two jittering joints, a head or a hand, do not
+    decide it)."""
+    body = seq.joints[segment.start:segment.end + 1] - seq.joints[segment.start:segment.end + 1, [JOINT["pelvis"]]]
+    seen = np.isfinite(body).all(axis=2).sum(axis=0) >= 2   # joints a source lacks (a 17-point skeleton's
+    torso = np.linalg.norm(body[:, JOINT["neck"]], axis=-1)  # hands and feet) are NaN throughout
+    torso = float(np.nanmedian(torso)) if np.isfinite(torso).any() else 0.0
+    if seen.sum() < 3 or not torso > 0:
+        return float("inf")   # nothing to measure by: the count stands
+    with np.errstate(invalid="ignore"):
+        travel = np.linalg.norm(np.nanpercentile(body[:, seen], 95, axis=0) - np.nanpercentile(body[:, seen], 5, axis=0),
+                                axis=-1)
+    return float(np.sort(travel)[-3]) / torso
+
+
+def _unless_still(seq: PoseSequence, result: RepCount, params: CounterParams) -> RepCount:
+    """No reps where the set's median rep moves no limb by `min_joint_travel`: the "reps" are the
+    tracker's noise on a body held still."""
+    if not result.segments:
+        return result
+    if np.median([rep_travel(seq, s) for s in result.segments]) >= params.min_joint_travel:
+        return result
+    return RepCount(0, "gyml", [], result.signal, result.period_frames)
 
 
 def _count_in_bouts(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None,
