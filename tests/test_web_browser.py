@@ -2,6 +2,7 @@
 video and read the count and cues on the page; kill the server mid-job and find everything again after a
 restart; coach live from a camera that is a real clip (Chromium's fake media stream)."""
 
+import contextlib
 import csv
 import json
 import os
@@ -72,16 +73,24 @@ class Server:
             return json.loads(response.read())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("serve")
+@contextlib.contextmanager
+def served(base: Path):
+    """`gyml serve` on a data folder under `base`, stopped at the end."""
     srv = Server(base / "data")
     srv.data.mkdir()
     srv.start()
-    yield srv
-    if srv.process.poll() is None:
-        os.killpg(srv.process.pid, signal.SIGTERM)
-        srv.process.wait(20)
+    try:
+        yield srv
+    finally:
+        if srv.process.poll() is None:
+            os.killpg(srv.process.pid, signal.SIGTERM)
+            srv.process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with served(tmp_path_factory.mktemp("serve")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ def _looped_set(poses, seconds: float, seed: int):
         yield 1000.0 + t, joints[i], confidence[i]
 
 
-@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("seed", [0])   # (seed 3 as well when the rule changes: 10 s more)
 def test_stop_settles_the_last_reps_and_leaves_the_cued_ones_alone(browser_poses, seed):
     coach = LiveCoach(coach=False)
     during = []

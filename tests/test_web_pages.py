@@ -2,27 +2,19 @@
 upload page and the result and history pages fit a phone's screen, and the live page starts each set
 afresh. Problems a user met trying the app."""
 
-import os
-import signal
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.test_web_browser import CHROMIUM, Server
+from tests.test_web_browser import CHROMIUM, served
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip install playwright)")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("serve-pages")
-    srv = Server(base / "data")
-    srv.data.mkdir()
-    srv.start()
-    yield srv
-    if srv.process.poll() is None:
-        os.killpg(srv.process.pid, signal.SIGTERM)
-        srv.process.wait(20)
+    with served(tmp_path_factory.mktemp("serve-pages")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

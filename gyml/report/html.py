@@ -162,6 +162,32 @@ def _video_stills(video_path: Path, wanted: set[tuple[int, tuple[int, ...]]], se
 
 # ----------------------------------------------------------------------------- charts
 
+def _rep_grid_svg(rows: list[dict], labels: list[str], cell, left: int, aria: str) -> str:
+    """Reps across (a rep with a fault marked above its column), one row per label; `cell(row, metrics)`
+    gives each cell's (fill, text, text colour)."""
+    cell_w, cell_h, top = max(28, min(60, 760 // max(len(rows), 1))), 26, 34
+    width, height = left + cell_w * len(rows) + 10, top + cell_h * len(labels) + 10
+    out = [(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+            f'aria-label="{html.escape(aria)}">')]
+    for c, m in enumerate(rows):
+        x = left + c * cell_w
+        colour = FAULT_COLOUR if m.get("faults") else "#475467"
+        out.append(f'<text x="{x + cell_w / 2:.0f}" y="{top - 20}" font-size="11" text-anchor="middle" '
+                   f'fill="{colour}">rep {m["rep"]}{" !" if m.get("faults") else ""}</text>')
+    for r, label in enumerate(labels):
+        y = top + r * cell_h
+        out.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" font-size="12" text-anchor="end" '
+                   f'fill="#344054">{html.escape(label)}</text>')
+        for c, m in enumerate(rows):
+            fill, text, ink = cell(r, m)
+            x = left + c * cell_w
+            out.append(f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" rx="3" fill="{fill}"/>'
+                       f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" font-size="11" '
+                       f'text-anchor="middle" fill="{ink}">{text}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 def deviation_chart_svg(metrics: list[dict]) -> str:
     """Reps across, body parts down: degrees each part strayed from the reference over the rep (the
     darker, the further); a rep with a fault is marked above its column."""
@@ -171,29 +197,15 @@ def deviation_chart_svg(metrics: list[dict]) -> str:
     parts = [p for p in rows[0]["deviation_deg"] if any(m["deviation_deg"].get(p, 0) >= 1 for m in rows)]
     if not parts:
         return ""
-    cell_w, cell_h, left, top = max(28, min(60, 760 // max(len(rows), 1))), 26, 90, 34
-    width, height = left + cell_w * len(rows) + 10, top + cell_h * len(parts) + 10
-    out = [(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-           'aria-label="degrees from the reference per rep and body part">')]
-    for c, m in enumerate(rows):
-        x = left + c * cell_w
-        colour = FAULT_COLOUR if m.get("faults") else "#475467"
-        out.append(f'<text x="{x + cell_w / 2:.0f}" y="{top - 20}" font-size="11" text-anchor="middle" '
-                   f'fill="{colour}">rep {m["rep"]}{" !" if m.get("faults") else ""}</text>')
-    for r, part in enumerate(parts):
-        y = top + r * cell_h
-        out.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" font-size="12" text-anchor="end" '
-                   f'fill="#344054">{html.escape(PART_WORDS.get(part, part))}</text>')
-        for c, m in enumerate(rows):
-            value = float(m["deviation_deg"].get(part, 0.0))
-            strength = min(1.0, value / 30.0)
-            fill = f"rgb({255 - int(38 * strength)},{255 - int(210 * strength)},{255 - int(223 * strength)})"
-            x = left + c * cell_w
-            out.append(f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" rx="3" fill="{fill}"/>'
-                       f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" font-size="11" '
-                       f'text-anchor="middle" fill="{"#fff" if strength > 0.6 else "#101828"}">{value:.0f}</text>')
-    out.append("</svg>")
-    return "".join(out)
+
+    def cell(r: int, m: dict) -> tuple[str, str, str]:
+        value = float(m["deviation_deg"].get(parts[r], 0.0))
+        strength = min(1.0, value / 30.0)
+        return (f"rgb({255 - int(38 * strength)},{255 - int(210 * strength)},{255 - int(223 * strength)})",
+                f"{value:.0f}", "#fff" if strength > 0.6 else "#101828")
+
+    return _rep_grid_svg(rows, [PART_WORDS.get(p, p) for p in parts], cell, 90,
+                         "degrees from the reference per rep and body part")
 
 
 LIMIT_WORDS = {"hips_sag": "hips sag", "hips_pike": "hips pike", "knees_bent": "knees bent",
@@ -208,34 +220,20 @@ def video_checks_chart_svg(metrics: list[dict], limits: dict) -> str:
     kinds = [k for k in limits if k != "shallow" and any(k in m["deviations"] for m in rows)]
     if not rows or not kinds:
         return ""
-    cell_w, cell_h, left, top = max(28, min(60, 760 // max(len(rows), 1))), 26, 150, 34
-    width, height = left + cell_w * len(rows) + 10, top + cell_h * len(kinds) + 10
-    out = [(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-           'aria-label="degrees beyond the reference per rep and check, against each check\'s limit">')]
-    for c, m in enumerate(rows):
-        x = left + c * cell_w
-        colour = FAULT_COLOUR if m.get("faults") else "#475467"
-        out.append(f'<text x="{x + cell_w / 2:.0f}" y="{top - 20}" font-size="11" text-anchor="middle" '
-                   f'fill="{colour}">rep {m["rep"]}{" !" if m.get("faults") else ""}</text>')
-    for r, kind in enumerate(kinds):
-        y, limit = top + r * cell_h, float(limits[kind])
-        out.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.0f}" font-size="12" text-anchor="end" '
-                   f'fill="#344054">{html.escape(LIMIT_WORDS.get(kind, kind))} (limit {limit:.0f}°)</text>')
-        for c, m in enumerate(rows):
-            value = m["deviations"].get(kind)
-            x = left + c * cell_w
-            if value is None:
-                fill, text, ink = "#f2f4f7", "–", "#667085"
-            else:
-                over = value > limit
-                strength = min(1.0, max(value, 0.0) / max(limit, 1e-6))
-                fill = FAULT_COLOUR if over else f"rgb({255 - int(20 * strength)},{255 - int(60 * strength)},{255 - int(70 * strength)})"
-                text, ink = f"{value:.0f}", "#fff" if over else "#101828"
-            out.append(f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" rx="3" fill="{fill}"/>'
-                       f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 4:.0f}" font-size="11" '
-                       f'text-anchor="middle" fill="{ink}">{text}</text>')
-    out.append("</svg>")
-    return "".join(out)
+
+    def cell(r: int, m: dict) -> tuple[str, str, str]:
+        value, limit = m["deviations"].get(kinds[r]), float(limits[kinds[r]])
+        if value is None:
+            return "#f2f4f7", "–", "#667085"
+        if value > limit:
+            return FAULT_COLOUR, f"{value:.0f}", "#fff"
+        strength = min(1.0, max(value, 0.0) / max(limit, 1e-6))
+        return (f"rgb({255 - int(20 * strength)},{255 - int(60 * strength)},{255 - int(70 * strength)})",
+                f"{value:.0f}", "#101828")
+
+    labels = [f"{LIMIT_WORDS.get(k, k)} (limit {float(limits[k]):.0f}°)" for k in kinds]
+    return _rep_grid_svg(rows, labels, cell, 150, "degrees beyond the reference per rep and check, against each "
+                         "check's limit")
 
 
 def timeline_svg(signal: np.ndarray, segments: list[dict], times: np.ndarray, faulty: set[int] = frozenset(),
