@@ -130,6 +130,8 @@ def test_side_view_skips_sideways_checks_and_says_so():
     note = next(f.message for f in side.feedback if f.severity == "info" and f.message.startswith("Filmed from the side"))
     # only the checks this exercise has are named: a bench press has no knee tracking to film from the front
     assert "elbow flare" in note and "knee tracking" not in note, note
+    # the side stays the view to film (the tracking warning asks for it); the front is for these checks too
+    assert "from the front as well" in note, note
     # depth is still judged from the side
     shallow = _video_like("bench_press", {2: "shallow"}, yaw=90.0)
     assert any(f.rep == 2 and f.joint == "elbow" for f in shallow.feedback if f.severity == "fault")

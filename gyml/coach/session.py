@@ -51,10 +51,11 @@ def side_view_note(unjudged: list[str], side_reps: list[int] | None = None) -> s
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     if side_reps:
         return f"{rep_list(side_reps)} filmed from the side: {listed} could not be judged on " \
-               f"{'it' if len(side_reps) == 1 else 'them'} - film from the front to have " \
+               f"{'it' if len(side_reps) == 1 else 'them'} - film a set from the front as well to have " \
                f"{'it' if len(words) == 1 else 'them'} checked on every rep."
-    return f"Filmed from the side: {listed} cannot be judged from this angle - film from the front to have " \
-           f"{'it' if len(words) == 1 else 'them'} checked."
+    # "as well": the side is the view most checks want (the tracking warning asks for it)
+    return f"Filmed from the side: {listed} cannot be judged from this angle - film a set from the front " \
+           f"as well to have {'it' if len(words) == 1 else 'them'} checked."
 
 
 def coach_faults(label: str) -> tuple[str, ...]:
