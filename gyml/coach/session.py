@@ -151,7 +151,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         if unseen:
             feedback.append(Feedback(None, "overall", "knee", "info", unseen_legs_note(unseen, len(user_m)),
                                      reps=unseen))
-    parts = charted_parts(checks, watched, all(r.side_view > SIDE_VIEW for r in user_m))
+    parts = charted_parts(checks, watched, side_on=len(side) == len(user_m))
     metrics = []
     for i, r in enumerate(user_m):
         warp = warps[r.index]
@@ -164,7 +164,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             # time in each phase of the gold rep, from the rep warped onto it
             "phase_s": {p: round(warp.seconds_in(r, p), 2) for p in PHASES},
             "gold_distance_deg": round(warp.distance, 1),
-            "deviation_deg": {part: gap for part, gap in deviation_by_part(r, profile, warp).items() if part in parts},
+            "deviation_deg": deviation_by_part(r, profile, warp, parts),
             "symmetry": {j: round(1 - abs(a - b) / max(a, b, 1e-6), 3) for j, (a, b) in r.side_excursion.items()},
             "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
@@ -204,27 +204,29 @@ BODY_PARTS = {"knee": ("left_knee_flexion", "right_knee_flexion"), "hip": ("left
               "trunk": ("trunk_inclination",), "body_line": ("body_line",)}
 
 
+# The checks that judge a body part beside the joints the exercise moves (charted_parts).
+PART_CHECKS = {"knee": ("knees_bent",), "elbow": ("elbows_flare",), "trunk": ("forward_lean", "rounded_back"),
+               "body_line": ("hips_sag", "hips_pike"), "knee_tracking": ("knees_cave",)}
+
+
 def charted_parts(checks: tuple[str, ...], watched: tuple[str, ...], side_on: bool) -> set[str]:
     """The body parts the set is coached on, for the per-rep deviation chart: the joints the exercise
-    moves and those its checks judge. A lunge's chart showed "knee tracking" filmed from the side, where it
-    is not judged, and a dark "body line" row that no lunge check reads."""
-    parts = {p for p in ("knee", "hip", "elbow", "shoulder", "trunk") if p in watched}
-    parts |= {"knee"} if "knees_bent" in checks else set()
-    parts |= {"elbow"} if "elbows_flare" in checks else set()
-    parts |= {"trunk"} if {"forward_lean", "rounded_back"} & set(checks) else set()
-    parts |= {"body_line"} if {"hips_sag", "hips_pike"} & set(checks) else set()
-    parts |= {"knee_tracking"} if "knees_cave" in checks and not side_on else set()
-    return parts
+    moves and those its checks judge; knee tracking not from the side, where it is not judged. A lunge's
+    chart showed "knee tracking" filmed from the side and a dark "body line" row that no lunge check reads."""
+    parts = {p for p in BODY_PARTS if p in watched or set(PART_CHECKS.get(p, ())) & set(checks)}
+    return parts - {"knee_tracking"} if side_on else parts
 
 
-def deviation_by_part(r, profile: dict, warp) -> dict:
-    """Degrees each body part strays from the gold, per rep: the larger of the gap at the turning point
+def deviation_by_part(r, profile: dict, warp, parts) -> dict:
+    """Degrees each of `parts` strays from the gold, per rep: the larger of the gap at the turning point
     and the typical large gap (80th percentile) along the rep warped onto the gold rep. (The warp alone
     matches a shallow rep's bottom to the gold's half-way point and hides the missing depth; the turning
     point alone misses a fault on the way down or up.)"""
     gold = profile["template"][warp.match]
     out = {}
     for part, names in BODY_PARTS.items():
+        if part not in parts:
+            continue
         cols = [ANGLE_NAMES.index(n) for n in names]
         along = float(np.percentile(np.abs(r.curve[:, cols] - gold[:, cols]).mean(axis=1), 80))
         at_turn = float(np.mean([abs(r.angles_mid[n] - profile["angles_mid"][n]) for n in names]))

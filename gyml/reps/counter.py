@@ -150,9 +150,16 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     """The default counter. `rest_pose` (pose_features of one frame) is the pose the set starts from;
     by default the pose held at both ends of the recording (a live stream passes the pose its set
     started in: its window ends now, mid-rep as likely as not)."""
-    result, span = _count_in_bouts(seq, params, rest_pose, Kinematics.of(seq, kinematics))
+    return _unless_still(seq, _count_set(seq, params, rest_pose, Kinematics.of(seq, kinematics)), params)
+
+
+def _count_set(seq: PoseSequence, params: CounterParams, rest_pose: np.ndarray | None,
+               kinematics: Kinematics) -> RepCount:
+    """The count before the still-body check: the recording counted in bouts, then the set between any
+    moves into or out of position counted again on its own where that finds it better."""
+    result, span = _count_in_bouts(seq, params, rest_pose, kinematics)
     if span is None or rest_pose is not None:
-        return _unless_still(seq, result, params)
+        return result
     # Moves into or out of position were cut off the set's edges. Such a move, far larger than the
     # reps, also skews the period and the rep size the reps were judged by: the set between is counted
     # again on its own, and that count is kept when it finds more reps, or when its period is far from
@@ -165,11 +172,10 @@ def count_gyml(seq: PoseSequence, params: CounterParams = CounterParams(),
     periods = [p for p in (again.period_frames, result.period_frames) if p]
     skewed = len(periods) == 2 and max(periods) > params.skewed_period * min(periods)
     if again.count <= result.count and not skewed:
-        return _unless_still(seq, result, params)
+        return result
     signal = np.zeros(len(seq))
     signal[a:b] = again.signal
-    return _unless_still(seq, RepCount(again.count, "gyml", [_shifted(s, a) for s in again.segments], signal,
-                                       again.period_frames), params)
+    return RepCount(again.count, "gyml", [_shifted(s, a) for s in again.segments], signal, again.period_frames)
 
 
 def rep_travel(seq: PoseSequence, segment: RepSegment) -> float:
