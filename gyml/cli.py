@@ -18,6 +18,7 @@ from rich.table import Table
 from gyml.batch.cli import batch as batch_command
 from gyml.errors import GymlError
 from gyml.progress import progress_bar
+from gyml.validate import LAYOUT_OPTION_HELP
 
 JOBS_HELP = "processes extracting one long video in overlapping spans (0: every core; 1: one pass)"
 
@@ -96,10 +97,6 @@ def _deprecation(caught) -> bool:
 
 def _progress() -> Progress:
     return progress_bar(console=err)
-
-
-LAYOUT_OPTION_HELP = ("keypoint layout of a .npy/.json/.csv file whose keypoint count fits several: "
-                      "mediapipe33, coco17, h36m17, body18, body25 or ntu25")
 
 
 FPS_HELP = "frame rate for pose files that do not store it (read at 30 fps otherwise)"

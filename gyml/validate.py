@@ -59,6 +59,21 @@ def check_fps(value: float | None, name: str = "--fps") -> float | None:
     return check_number(name, value, MIN_FPS, MAX_FPS)
 
 
+# The layouts of gyml.pose.layouts.LAYOUTS (named here so that the command line need not import numpy)
+LAYOUT_OPTION_HELP = ("keypoint layout of a .npy/.json/.csv file whose keypoint count fits several: "
+                      "mediapipe33, coco17, h36m17, body18, body25 or ntu25")
+
+
+def check_layout(name: str | None) -> str | None:
+    """The canonical name of a keypoint layout ('COCO-17' -> 'coco17'); None or blank: not given.
+    An unknown name is refused with the known ones."""
+    if name is None or not str(name).strip():
+        return None
+    from gyml.pose.layouts import get_layout
+
+    return get_layout(str(name).strip()[:64]).name
+
+
 def check_probability(name: str, value: float | None, high: float = 1.0) -> float | None:
     return check_number(name, value, 0.0, high)
 

@@ -173,3 +173,51 @@ def test_a_row_of_reps_and_a_hold_gives_both_the_count_and_how_long_the_hold_las
     assert row["held_s"] == hold["time_under_tension_s"] > sagging.duration - 1
     sag = [f for f in row["faults"] if f.endswith(": hips_sag")]
     assert sag and abs(float(sag[0].split("-")[0]) - push.duration) < 2.0, row["faults"]
+
+
+def _coco17_npy(path: Path) -> Path:
+    """A squat set as a COCO-17 tracker stores it: a bare (T, 17, 3) array, no rate, a keypoint count that
+    Human3.6M-17 has as well."""
+    import numpy as np
+
+    from gyml.pose.skeleton import JOINT
+
+    seq = synthesize("squat", reps=4, seed=5)
+    names = ["head"] * 5 + [f"{side}_{part}" for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+                            for side in ("left", "right")]
+    np.save(path, np.stack([seq.joints[:, JOINT[name]] for name in names], axis=1).astype(np.float32))
+    return path
+
+
+def test_a_keypoint_file_is_read_in_the_layout_and_at_the_rate_given(tmp_path, client):
+    from gyml.batch.tasks import analyse_input
+
+    path = str(_coco17_npy(tmp_path / "squats17.npy"))
+    bare = analyse_input(path, AnalysisOptions())["row"]
+    assert bare["error"] == ("squats17.npy: 17 keypoints per frame could be COCO-17 or Human3.6M-17; name the "
+                             "layout with --layout (coco17, h36m17)")
+    unfit = analyse_input(path, AnalysisOptions(layout="body25"))["row"]   # as `gyml analyze --layout` says it
+    assert unfit["error"] == ("squats17.npy: layout body25 has 25 keypoints (75 or 100 values a frame); this "
+                              "file has 17 keypoints a frame")
+    summary = run_batch([path], tmp_path / "r.jsonl", client=client,
+                        options=AnalysisOptions(layout="coco17", fps=60.0))   # through the Dask workers
+    [row] = summary.rows
+    assert row["error"] is None and row["count"] == 4 and row["fps"] == 60.0
+    assert "fps_assumed" not in json.loads(Path(row["analysis"]).read_text())
+
+
+def test_the_batch_command_refuses_a_bad_layout_or_rate_in_one_line_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from gyml.cli import app
+    from gyml.pose.layouts import LAYOUTS
+    from gyml.validate import LAYOUT_OPTION_HELP
+
+    path = _coco17_npy(tmp_path / "squats17.npy")
+    unknown = "unknown keypoint layout 'coco71' (known: mediapipe33, coco17, h36m17, body18, body25, ntu25)"
+    for option, line in ((["--layout", "coco71"], unknown),
+                         (["--fps", "0"], "--fps must lie in [1, 1000], got 0")):
+        result = CliRunner().invoke(app, ["batch", str(path), "--out", str(tmp_path / "r.jsonl"), *option])
+        assert result.exit_code == 2 and result.output.strip() == f"error: {line}", result.output
+    assert not list(tmp_path.glob("*.jsonl")) and not list(tmp_path.glob(".r.jsonl.done"))
+    assert all(name in LAYOUT_OPTION_HELP for name in LAYOUTS)   # the option's help names every layout

@@ -134,3 +134,99 @@ def test_a_server_on_this_machine_answers_its_own_host_names_only(client, tmp_pa
     exposed = WebSettings.build(data_dir=tmp_path / "exposed", host="0.0.0.0", token="s3cret-token")
     with TestClient(create_app(exposed, start_workers=False), base_url="http://gym.lan:8000") as other:
         assert other.get("/api/analyses", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+
+
+def _coco17_plank(tmp_path) -> bytes:
+    """A 12.6-s plank as a COCO-17 tracker stores it: a bare (T, 17, 3) array, no rate, a layout that could
+    as well be Human3.6M-17."""
+    from gyml.pose.skeleton import JOINT
+
+    seq = synthesize("plank", 3, seed=1)
+    names = ["head"] * 5 + [f"{side}_{part}" for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+                            for side in ("left", "right")]
+    path = tmp_path / "plank17.npy"
+    np.save(path, np.stack([seq.joints[:, JOINT[name]] for name in names], axis=1).astype(np.float32))
+    return path.read_bytes()
+
+
+def test_a_pose_file_is_read_at_the_rate_and_in_the_layout_the_upload_gives(client, settings, tmp_path):
+    data = _coco17_plank(tmp_path)
+    # no layout: refused at once, in the API's words (before: no field could give it, so never analysable)
+    refused = _post(client, "plank.npy", data)
+    assert refused.status_code == 422
+    assert refused.json() == {"detail": "plank.npy: 17 keypoints per frame could be COCO-17 or Human3.6M-17; "
+                                        "name the layout with the layout field (coco17, h36m17)"}
+    at30 = _post(client, "plank.npy", data, layout="COCO-17").json()["id"]
+    at60 = _post(client, "plank.npy", data, layout="coco17", fps="60").json()["id"]
+    _run_queued(settings)
+    assumed, given = (client.get(f"/api/analyses/{i}").json() for i in (at30, at60))
+    assert assumed["status"] == given["status"] == "done", (assumed["error"], given["error"])
+    assert (assumed["fps"], assumed["layout"], given["fps"], given["layout"]) == (None, "coco17", 60.0, "coco17")
+    held30, held60 = (job["result"]["hold"]["time_under_tension_s"] for job in (assumed, given))
+    assert given["result"]["fps"] == 60.0 and held30 > 10 and abs(held60 - held30 / 2) < 0.2, (held30, held60)
+    # the rate given is not called assumed; the assumed one says so, naming the field an upload has
+    assert "fps_assumed" not in given["result"] and assumed["result"]["fps_assumed"] is True
+    assert any("give the fps field if" in f["message"] for f in assumed["result"]["feedback"])
+    assert not any("--fps" in f["message"] for f in assumed["result"]["feedback"])
+
+
+def test_a_bad_rate_or_layout_is_refused_with_one_line_and_a_video_ignores_both(client, settings, tmp_path):
+    import av
+
+    data = _coco17_plank(tmp_path)
+    cases = [({"fps": "abc", "layout": "coco17"}, "'fps': Input should be a valid number"),
+             ({"fps": "0", "layout": "coco17"}, "fps must lie in [1, 1000], got 0"),
+             ({"fps": "100000", "layout": "coco17"}, "fps must lie in [1, 1000], got 100000"),
+             ({"fps": "nan", "layout": "coco17"}, "fps must be a finite number, got nan"),
+             ({"layout": "coco71"}, ("unknown keypoint layout 'coco71' (known: mediapipe33, coco17, h36m17, "
+                                     "body18, body25, ntu25)")),
+             ({"layout": "body25"}, ("plank.npy: layout body25 has 25 keypoints (75 or 100 values a frame); this "
+                                     "file has 17 keypoints a frame"))]
+    for fields, detail in cases:
+        response = _post(client, "plank.npy", data, **fields)
+        line = response.json()["detail"]
+        assert response.status_code == 422 and line.startswith(detail) and "\n" not in line, (fields, line)
+    assert list(settings.uploads.iterdir()) == [] and client.get("/api/analyses").json()["analyses"] == []
+
+    clip = tmp_path / "clip.mp4"   # a video carries its own frame times: the fields are not kept for it
+    with av.open(str(clip), "w") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 60 + i, np.uint8),
+                                                                   format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    video = _post(client, "clip.mp4", clip.read_bytes(), fps="60", layout="coco17")
+    assert video.status_code == 201, video.text
+    job = client.get(f"/api/analyses/{video.json()['id']}").json()
+    assert job["kind"] == "video" and job["fps"] is None and job["layout"] is None
+
+
+def test_the_worker_takes_the_golds_exercise_from_its_row_as_the_upload_check_does(client, settings, tmp_path):
+    gold = _post(client, "my push-ups.npz", _npz(tmp_path, "push_up")).json()["id"]
+    _run_queued(settings)
+    (settings.results / gold / "analysis.json").unlink()   # one source: the row, not this file beside it
+    job = _post(client, "squats.npz", _npz(tmp_path, "squat", seed=2), gold_id=gold).json()["id"]
+    _run_queued(settings)
+    failed = client.get(f"/api/analyses/{job}").json()
+    assert failed["status"] == "failed"
+    assert failed["error"].startswith("the gold my push-ups.npz looks like push-up and this recording like squat")
+
+
+def test_a_database_of_an_earlier_gyml_gains_the_new_columns_and_keeps_its_history(tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    store.enqueue(store.open_engine(url), "a" * 32, "a.npz", "npz", "a.npz", 10)
+    with sqlite3.connect(tmp_path / "old.db") as db:   # as an earlier gyml made it: no fps, no layout
+        db.execute("ALTER TABLE analyses DROP COLUMN fps")
+        db.execute("ALTER TABLE analyses DROP COLUMN layout")
+    engine = store.open_engine(url)
+    store.enqueue(engine, "b" * 32, "b.npy", "npy", "b.npy", 10, fps=60.0, layout="coco17")
+    assert store.to_api(store.get(engine, "a" * 32))["fps"] is None
+    job = store.claim(engine, os.getpid())
+    assert (job.id, job.fps, job.layout) == ("a" * 32, None, None)
+    job = store.claim(engine, os.getpid())
+    assert (job.id, job.fps, job.layout) == ("b" * 32, 60.0, "coco17")

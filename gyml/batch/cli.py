@@ -9,6 +9,7 @@ from rich.progress import ProgressColumn
 from rich.text import Text
 
 from gyml.progress import progress_bar
+from gyml.validate import LAYOUT_OPTION_HELP
 
 
 class ThroughputColumn(ProgressColumn):
@@ -34,19 +35,23 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
           coach: str = typer.Option("gyml", help="coach: gyml or paper"),
           strictness: str = typer.Option("intermediate", help="beginner, intermediate or expert"),
           model: Path | None = typer.Option(None, help="exercise model from gyml train (default: the shipped one)"),
-          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it")):
+          fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
+          layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Analyse many inputs on a Dask cluster: one table row and one JSON per input; a rerun resumes."""
     from gyml.batch.runner import run_batch
     from gyml.batch.tasks import AnalysisOptions
     from gyml.cli import err, fail
     from gyml.cli import out as console
+    from gyml.validate import check_fps, check_layout
 
     if strictness not in ("beginner", "intermediate", "expert"):
         fail(f"unknown strictness '{strictness}' (beginner, intermediate or expert)")
     if workers is not None and workers < 1:
         fail("--workers must be at least 1")
+    check_fps(fps)   # refused once, here (one line: `friendly`), not as the same error on every input
+    layout = check_layout(layout)
     options = AnalysisOptions(exercise=exercise, count_method=method, coach_method=coach, strictness=strictness,
-                              model_path=str(model) if model else None, fps=fps)
+                              model_path=str(model) if model else None, fps=fps, layout=layout)
     progress = progress_bar(console=err, extra=(ThroughputColumn(),))
     state: dict = {}
 
@@ -60,7 +65,7 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
         if row["error"]:
             name = Path(row["input"]).name
             message = row["error"] if row["error"].startswith(name) else f"{name}: {row['error']}"
-            err.print(f"[red]error:[/] {message}", highlight=False)
+            err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)   # one line, as analyze
 
     with progress:
         summary = run_batch(inputs, out, scheduler=scheduler, workers=workers, jobs=jobs, options=options,

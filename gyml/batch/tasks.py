@@ -21,11 +21,13 @@ class AnalysisOptions:
     coach_method: str = "gyml"
     strictness: str = "intermediate"
     model_path: str | None = None
-    fps: float | None = None
+    fps: float | None = None      # these two are the reading's (pose files only), not the pipeline's
+    layout: str | None = None
 
     def pipeline_kwargs(self) -> dict:
         kwargs = asdict(self)
         kwargs.pop("fps")
+        kwargs.pop("layout")
         return kwargs
 
 
@@ -73,7 +75,7 @@ def analyse_input(path: str, options: AnalysisOptions, jobs: int = 1) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. scikit-learn noting it runs single-threaded in a worker
-            seq = cached_read_pose(path, fps=options.fps, jobs=jobs)
+            seq = cached_read_pose(path, fps=options.fps, layout=options.layout, jobs=jobs)
             result = analyze_sequence(seq, path, **options.pipeline_kwargs())
         # Through JSON once, so the row and the file hold exactly what `gyml analyze --json` writes.
         analysis = json.loads(json.dumps(result.analysis.to_dict()))

@@ -3,7 +3,8 @@ twice: not by a rerun, not by a second analysis of the same file under another n
 
 The key is the SHA-256 of the file's bytes plus the extractor's version; a cached entry is a gyml .npz
 written atomically, so a crash never leaves a half-written entry that a later read would trust.
-Pose files (.npz, .npy, .csv, pickles) are cheap to read and are never cached.
+Pose files (.npz, .npy, .csv, pickles) are cheap to read and are never cached; the read options (`fps`,
+`layout`) concern pose files only (a video carries its own rate), so they are no part of the key.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ def cached_path(path: str | os.PathLike, folder: Path | None = None) -> Path:
 
 
 def cached_read_pose(path: str | os.PathLike, *, fps: float | None = None, progress=None,
-                     folder: Path | None = None, jobs: int = 1, mirrored_average: bool = False) -> PoseSequence:
+                     folder: Path | None = None, jobs: int = 1, mirrored_average: bool = False,
+                     layout: str | None = None) -> PoseSequence:
     """`read_pose`, memoised on disk for videos. The returned sequence's metadata names the file read now.
+    `fps` and `layout` are passed to the reading of a pose file (see `read_pose`); a video ignores them.
     `jobs` > 1 extracts a long video in overlapping spans in parallel (see readers/video_chunks.py).
     `mirrored_average`: each frame also read mirrored and the readings averaged (gyml/pose/mirror.py; one
     pass, cached under its own key)."""
@@ -56,7 +59,7 @@ def cached_read_pose(path: str | os.PathLike, *, fps: float | None = None, progr
 
     path = Path(path)
     if sniff_format(path) != "video":
-        return read_pose(path, fps=fps, progress=progress)
+        return read_pose(path, fps=fps, progress=progress, layout=layout)
     if mirrored_average:
         from gyml.pose.mirror import read_video_mirrored
 

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from gyml.errors import GymlError
+from gyml.validate import LAYOUT_OPTION_HELP, check_fps, check_layout
 from gyml.web import store
 from gyml.web.settings import WebSettings, is_loopback
 
@@ -122,26 +123,43 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     async def create_analysis(file: UploadFile = File(..., description="video or pose file"),
                               exercise: str | None = Form(None, description="skip recognition: the exercise"),
                               gold_id: str | None = Form(None, description="id of a finished analysis whose "
-                                                         "pose is the gold reference")) -> dict:
+                                                         "pose is the gold reference"),
+                              fps: float | None = Form(None, description="frame rate of a pose file that does "
+                                                       "not store one (1-1000; read at 30 fps otherwise); a "
+                                                       "video carries its own"),
+                              layout: str | None = Form(None, description=LAYOUT_OPTION_HELP)) -> dict:
         if not (file.filename or "").strip():   # results and history are known by it
             raise HTTPException(422, NO_FILE_NAME)
         exercise = _check_exercise(exercise)
+        fps = check_fps(fps, "fps")
+        layout = check_layout(layout)
         gold_id = await run_in_threadpool(_check_gold, engine, gold_id, exercise)
         job_id = store.new_id()
         stored_name = job_id + _known_suffix(file.filename)
         path = settings.uploads / stored_name
         try:
             size = await run_in_threadpool(_copy_limited, file, path, settings.max_upload_bytes)
-            kind = await run_in_threadpool(check_upload, path, _display_name(file.filename))
+            kind = await run_in_threadpool(check_upload, path, _display_name(file.filename), fps, layout)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        store.enqueue(engine, job_id, stored_name, kind, _display_name(file.filename), size, exercise, gold_id)
+        if kind == "video":   # its own frame times; the fields are for pose files
+            fps = layout = None
+        store.enqueue(engine, job_id, stored_name, kind, _display_name(file.filename), size, exercise, gold_id,
+                      fps=fps, layout=layout)
         return {"id": job_id, "status": "queued", "url": f"/analyses/{job_id}"}
 
     @app.get("/api/limits", summary="The upload size limit (bytes)")
     def limits() -> dict:
         return {"max_upload_bytes": settings.max_upload_bytes}
+
+    @app.get("/api/layouts", summary="The keypoint layouts a pose file can be read in (names for the `layout` "
+             "field)")
+    def list_layouts() -> dict:
+        from gyml.pose.layouts import LAYOUTS
+
+        return {"layouts": [{"name": lay.name, "title": lay.title, "keypoints": lay.count}
+                            for lay in LAYOUTS.values()]}
 
     @app.get("/api/exercises", summary="The exercise catalog, then the server's own exercises (names for the "
              "`exercise` field; `hold`: timed, not counted)")
@@ -364,21 +382,24 @@ def _copy_limited(upload: UploadFile, path: Path, limit: int) -> int:
     return size
 
 
-def check_upload(path: Path, shown_name: str = "upload") -> str:
+def check_upload(path: Path, shown_name: str = "upload", fps: float | None = None, layout: str | None = None
+                 ) -> str:
     """The upload's format, judged by its content; a file gyml cannot read is refused now, not in a worker.
-    Pose files are read in full (pickles only through the restricted unpickler); a video must open and
-    give a first frame. Messages name the file as the user did, never by its stored name."""
+    Pose files are read in full (pickles only through the restricted unpickler), at `fps` and in `layout`
+    (the upload's fields); a video must open and give a first frame. Messages name the file as the user
+    did, never by its stored name, and the upload's fields where a reader names command-line options."""
     from gyml.pose.readers import read_pose, sniff_format
+    from gyml.web.worker import in_api_words
 
     try:
         kind = sniff_format(path)
         if kind == "video":
             probe_video(path)
         else:
-            read_pose(path)
+            read_pose(path, fps=fps, layout=layout)
     except GymlError as exc:
         text = str(exc).replace(f"{path.name}: ", "").replace(str(path), shown_name).replace(path.name, shown_name)
-        raise GymlError(f"{shown_name}: {text}") from None
+        raise GymlError(f"{shown_name}: {in_api_words(text)}") from None
     return kind
 
 

@@ -15,8 +15,9 @@ import uuid
 from dataclasses import dataclass
 
 import psutil
-from sqlalchemy import Float, Integer, String, Text, create_engine, event, func, select, update
+from sqlalchemy import Float, Integer, String, Text, create_engine, event, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("queued", "running", "done", "failed")
@@ -37,6 +38,8 @@ class AnalysisRow(Base):
     kind: Mapped[str] = mapped_column(String(16))              # sniffed format: video, npz, pickle, ...
     exercise: Mapped[str | None] = mapped_column(String(64), nullable=True)
     gold_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)          # the rate to read a pose file at
+    layout: Mapped[str | None] = mapped_column(String(16), nullable=True)   # a pose file's keypoint layout
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float, index=True)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -61,6 +64,8 @@ class Job:
     input_name: str
     exercise: str | None
     gold_id: str | None
+    fps: float | None = None      # how to read a pose file (None: as the file says, else 30 fps / sniffed)
+    layout: str | None = None
 
 
 def open_engine(url: str) -> Engine:
@@ -76,7 +81,25 @@ def open_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
     Base.metadata.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """A database made by an earlier gyml lacks the (nullable) columns added since: add them, so that its
+    history is kept. Another process adding the same column at the same time is no error."""
+    table = AnalysisRow.__table__
+    have = {column["name"] for column in inspect(engine).get_columns(table.name)}
+    for column in table.c:
+        if column.name in have or not column.nullable:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
+                                  f"{column.type.compile(engine.dialect)}"))
+        except DBAPIError:
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                raise
 
 
 def new_id() -> str:
@@ -84,11 +107,13 @@ def new_id() -> str:
 
 
 def enqueue(engine: Engine, job_id: str, stored_name: str, kind: str, input_name: str, size_bytes: int,
-            exercise: str | None = None, gold_id: str | None = None) -> None:
+            exercise: str | None = None, gold_id: str | None = None, fps: float | None = None,
+            layout: str | None = None) -> None:
     with engine.begin() as conn:
         conn.execute(AnalysisRow.__table__.insert().values(
             id=job_id, status="queued", input_name=input_name[:255], stored_name=stored_name, kind=kind,
-            exercise=exercise, gold_id=gold_id, size_bytes=size_bytes, created_at=time.time(), attempts=0))
+            exercise=exercise, gold_id=gold_id, fps=fps, layout=layout, size_bytes=size_bytes,
+            created_at=time.time(), attempts=0))
 
 
 def _process_start(pid: int) -> float | None:
@@ -118,7 +143,8 @@ def claim(engine: Engine, pid: int) -> Job | None:
                 attempts=table.c.attempts + 1, stage="starting", progress=0.0))
             if taken.rowcount == 1:
                 job = conn.execute(select(table).where(table.c.id == row.id)).one()
-                return Job(job.id, job.stored_name, job.kind, job.input_name, job.exercise, job.gold_id)
+                return Job(job.id, job.stored_name, job.kind, job.input_name, job.exercise, job.gold_id,
+                           job.fps, job.layout)
         # another worker took it between our read and our update: look again
 
 
@@ -238,6 +264,7 @@ def to_api(row, queue_ahead: int | None = None) -> dict:
            "result": json.loads(result_json) if result_json else None,
            "error": as_named(row.error, row.stored_name, row.input_name) if row.error else None,
            "input_name": row.input_name, "kind": row.kind, "exercise": row.exercise, "gold_id": row.gold_id,
+           "fps": row.fps, "layout": row.layout,
            "size_bytes": row.size_bytes, "created_at": row.created_at, "started_at": row.started_at,
            "finished_at": row.finished_at, "stage": row.stage, "progress": row.progress,
            "attempts": row.attempts,

@@ -76,7 +76,7 @@ def run_job(engine, data: Path, job: store.Job, pid: int) -> None:
             store.report_progress(engine, job.id, pid, stage, fraction)
 
     try:
-        result, files = analyse_upload(data / "uploads" / job.stored_name, job, out_dir, data, progress)
+        result, files = analyse_upload(engine, data / "uploads" / job.stored_name, job, out_dir, data, progress)
     except GymlError as exc:
         stored = store.finish(engine, job.id, pid, error=store.as_named(str(exc), job.stored_name, job.input_name))
     except Exception as exc:  # noqa: BLE001 - a bug of ours still ends as a failed job, never a lost one
@@ -88,26 +88,33 @@ def run_job(engine, data: Path, job: store.Job, pid: int) -> None:
         shutil.rmtree(out_dir, ignore_errors=True)
 
 
-def analyse_upload(path: Path, job: store.Job, out_dir: Path, data: Path, progress) -> tuple[dict, dict]:
-    """Pose -> analysis -> JSON, HTML report, pose file and (for videos) the overlay video."""
+def analyse_upload(engine, path: Path, job: store.Job, out_dir: Path, data: Path, progress) -> tuple[dict, dict]:
+    """Pose -> analysis -> JSON, HTML report, pose file and (for videos) the overlay video. A pose file is
+    read at the upload's `fps` and in its `layout` (both None for a video, which carries its own rate)."""
     from gyml.pipeline import analyze_sequence
     from gyml.pose.cache import cached_read_pose
     from gyml.report.html import write_html
 
     progress("reading pose", 0.0, force=True)
-    seq = cached_read_pose(path, progress=lambda done, total: progress(
-        "reading pose", done / total if total else None))
+    try:
+        seq = cached_read_pose(path, fps=job.fps, layout=job.layout, progress=lambda done, total: progress(
+            "reading pose", done / total if total else None))
+    except GymlError as exc:
+        raise GymlError(in_api_words(str(exc))) from None
     gold = None
     if job.gold_id:
+        gold_row = store.get(engine, job.gold_id)
         gold_file = data / "results" / job.gold_id / "pose.npz"
-        if not gold_file.exists():
+        if gold_row is None or gold_row.status != "done" or not gold_file.exists():
             raise GymlError(f"gold reference {job.gold_id}: no finished analysis with that id")
-        gold = _labelled_gold(gold_file, job)
+        gold = _labelled_gold(gold_file, gold_row, job)
     progress("analysing", None, force=True)
     try:
         analysed = analyze_sequence(seq, job.input_name, exercise=job.exercise, gold=gold)
     except GymlError as exc:
-        raise GymlError(_in_api_words(str(exc))) from None
+        raise GymlError(in_api_words(str(exc))) from None
+    for note in analysed.analysis.feedback:   # "give --fps": an upload has the fps field instead
+        note.message = in_api_words(note.message)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {}
     analysed.analysis.write_json(out_dir / "analysis.json")
@@ -140,33 +147,29 @@ def analyse_upload(path: Path, job: store.Job, out_dir: Path, data: Path, progre
     return result, files
 
 
-def _labelled_gold(gold_file: Path, job: store.Job):
-    """The gold analysis's pose, labelled with the exercise that analysis found and its file's name, so that
-    the analysis refuses a gold of another exercise than the recording's, as `gyml analyze --gold` does. An
-    exercise named with the upload was checked against the gold's then (app._check_gold)."""
-    import json
-
+def _labelled_gold(gold_file: Path, gold_row, job: store.Job):
+    """The gold analysis's pose, labelled with the exercise that analysis found (`store.exercise_of`, as the
+    upload's check read it) and its file's name, so that the analysis refuses a gold of another exercise than
+    the recording's, as `gyml analyze --gold` does. An exercise named with the upload was checked against the
+    gold's then (app._check_gold)."""
     from gyml.coach.gold import gold_info
     from gyml.pose.sequence import PoseSequence
 
     gold = PoseSequence.load(gold_file)
-    try:
-        found = json.loads((gold_file.parent / "analysis.json").read_text())
-    except (OSError, ValueError):
-        found = {}
-    label = (found.get("exercise") or {}).get("label")
-    gold.metadata["gold"] = gold_info(None if label == "unknown" else label, found.get("input") or "reference",
-                                      "file")
+    gold.metadata["gold"] = gold_info(store.exercise_of(gold_row), gold_row.input_name or "reference", "file")
     gold.metadata["gold_checked"] = job.exercise is not None
     return gold
 
 
-# the pipeline's advice names the command line's options; an upload has fields instead
+# the pipeline's and the readers' advice names the command line's options; an upload has fields instead
 _CLI_ADVICE = {": name the exercise with --exercise, or pass --force":
-               ": choose a gold of the same exercise, or name the exercise (the exercise field)"}
+               ": choose a gold of the same exercise, or name the exercise (the exercise field)",
+               "give --fps if": "give the fps field if",
+               "--layout NAME": "the layout field", "--layout": "the layout field"}
 
 
-def _in_api_words(message: str) -> str:
+def in_api_words(message: str) -> str:
+    """A message of the pipeline or a reader with the upload's fields where it names command-line options."""
     for cli, api in _CLI_ADVICE.items():
         message = message.replace(cli, api)
     return message

@@ -2,7 +2,11 @@
 const fileInput = document.getElementById("file"), drop = document.getElementById("drop");
 const bar = document.getElementById("progress"), statusText = document.getElementById("upload-status");
 const errorText = document.getElementById("upload-error"), exercise = document.getElementById("exercise");
+const fps = document.getElementById("fps"), layout = document.getElementById("layout");
 fillExercises(exercise);
+api("/api/layouts").then((l) => {
+  for (const k of l.layouts) layout.append(el("option", {value: k.name}, `${k.title} (${k.keypoints} points)`));
+}).catch(() => {});
 let maxUploadBytes = null;
 api("/api/limits").then((l) => { maxUploadBytes = l.max_upload_bytes; }).catch(() => {});
 
@@ -12,9 +16,15 @@ function upload(file) {
     errorText.textContent = `Upload refused: ${file.name} is larger than the upload limit of ${Math.round(maxUploadBytes / 1e6)} MB`;
     return;
   }
+  if (!fps.checkValidity()) {   // not a number, or outside 1-1000: said now, not after the upload
+    errorText.textContent = "Upload refused: the frame rate must be a number from 1 to 1000, or left empty";
+    return;
+  }
   const form = new FormData();
   form.append("file", file);
   if (exercise.value) form.append("exercise", exercise.value);
+  if (fps.value) form.append("fps", fps.value);
+  if (layout.value) form.append("layout", layout.value);
   const xhr = new XMLHttpRequest();
   xhr.open("POST", "/api/analyses");
   bar.hidden = false; bar.value = 0;
@@ -30,7 +40,12 @@ function upload(file) {
   xhr.onerror = () => { bar.hidden = true; errorText.textContent = "Upload failed: the server could not be reached."; };
   xhr.send(form);
 }
-fileInput.addEventListener("change", () => { if (fileInput.files.length) upload(fileInput.files[0]); });
+fileInput.addEventListener("change", () => {
+  if (!fileInput.files.length) return;
+  const file = fileInput.files[0];
+  fileInput.value = "";   // the same file chosen again (say with the layout set, after a refusal) is sent again
+  upload(file);
+});
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => {
