@@ -85,6 +85,10 @@ def test_rows_json_and_resume(tmp_path, client):
     synthesize("squat", reps=2, seed=99).save(paths[1])
     third = run_batch([tmp_path / "sets", extra], out, client=client)
     assert third.analysed == 2 and third.skipped == 3  # the changed file and the still broken one
+    # Rows made with other options are not this run's: asked for squats, every input is analysed again.
+    fourth = run_batch([tmp_path / "sets", extra], out, client=client, options=AnalysisOptions(exercise="squat"))
+    assert fourth.analysed == 5 and fourth.skipped == 0
+    assert {r["exercise"] for r in read_table(out) if r["error"] is None} == {"squat"}
 
 
 def test_killed_worker_loses_nothing_and_duplicates_nothing(tmp_path, client):

@@ -7,7 +7,8 @@ Where things go, for `--out results.parquet`:
 
 A finished input is recorded the moment its result reaches the client, so a crash or Ctrl-C loses at
 most the inputs in flight, and a rerun skips every input whose record matches the file's size and
-modification time (failed inputs are tried again). The table is assembled from the records of the
+modification time and was made with the same options (failed inputs are tried again; a rerun with
+another `--exercise`, `--fps`, model, ... analyses every input again). The table is assembled from the records of the
 inputs asked for, so it holds each input exactly once, whatever the scheduler retried: when a worker
 dies, Dask reruns its tasks on the others and only the first result of each input is kept.
 """
@@ -20,7 +21,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from gyml.batch.tasks import AnalysisOptions, analyse_input
@@ -61,7 +62,7 @@ def _stamp(path: Path) -> dict:
 class ResultStore:
     """The records of finished inputs beside the output table, and the table assembled from them."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, options: AnalysisOptions | None = None):
         out = Path(out)
         if out.suffix.lower() not in TABLE_SUFFIXES:
             raise GymlError(f"--out must end in .parquet or .jsonl, got {out.name}")
@@ -70,6 +71,9 @@ class ResultStore:
         self.out = out
         self.records = out.parent / f".{out.name}.done"
         self.analyses = out.parent / f"{out.stem}.analyses"
+        # A record counts as finished only for the options it was made with: rows made another way are
+        # not what this run was asked for.
+        self.options = asdict(options or AnalysisOptions())
 
     def record_path(self, path: Path) -> Path:
         return self.records / f"{input_key(path)}.json"
@@ -82,7 +86,7 @@ class ResultStore:
             record = json.loads(self.record_path(path).read_text())
         except (OSError, ValueError):
             return None
-        return record if record.get("stamp") == _stamp(path) else None
+        return record if record.get("stamp") == _stamp(path) and record.get("options") == self.options else None
 
     def is_done(self, path: Path) -> bool:
         record = self.load(path)
@@ -100,7 +104,7 @@ class ResultStore:
         else:
             row["analysis"] = None
         self.records.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"input": str(path), "stamp": _stamp(path), "row": row})
+        text = json.dumps({"input": str(path), "stamp": _stamp(path), "options": self.options, "row": row})
         write_atomically(self.record_path(path), lambda fh: fh.write(text), mode="w")
         return row
 
@@ -188,7 +192,7 @@ def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None =
 
     options = options or AnalysisOptions()
     inputs = expand_inputs(items)
-    store = ResultStore(out)
+    store = ResultStore(out, options)
     todo = [p for p in inputs if not store.is_done(p)]
     summary = BatchSummary(rows=[], skipped=len(inputs) - len(todo))
     started = time.perf_counter()
