@@ -352,3 +352,38 @@ def test_a_squat_stance_survives_a_tracker_slip_at_the_highest_hips():
     a = analyze_sequence(user, "merged ankles", exercise="squat", gold=gold).analysis
     assert a.reps["count"] == 6
     assert not [f for f in _faults(a) if f.kind.startswith("stance")], [f.message for f in a.feedback]
+
+
+def _tracker_breaks_on_last_reps(seq: PoseSequence, reps: int = 2, seconds: float = 0.3) -> PoseSequence:
+    """`seq` with the body read upside down (mirrored about the pelvis' height) for `seconds` either side of
+    the turning point of its last `reps` reps: the tracker losing the body, as on RepCount's stu1_59."""
+    joints = seq.joints.copy()
+    half = int(seconds * seq.fps)
+    for seg in count_reps(seq).segments[-reps:]:
+        frames = slice(seg.mid - half, seg.mid + half + 1)
+        joints[frames, :, 1] = 2 * joints[frames, JOINT["pelvis"], 1:2] - joints[frames, :, 1]
+    return dataclasses.replace(seq, joints=joints)
+
+
+def test_a_reading_broken_on_the_last_reps_is_said_not_told_as_a_posture_drift():
+    # RepCount's stu1_59 (a sit-up whose tracking breaks near its end) was told "your posture drifts 153
+    # degrees from your best reps": reps read upside down are not compared with the best ones, and the
+    # report says why they are not judged
+    seq = synthesize("squat", 10, seed=1, config=SynthConfig(randomize=False, noise_m=0.004))
+    a = analyze_sequence(_tracker_breaks_on_last_reps(seq), "broken", exercise="squat").analysis
+    assert a.reps["count"] == 10
+    assert not [f.message for f in a.feedback if f.kind == "posture_drift"]
+    note = [f for f in a.feedback if f.severity == "info" and "not read clearly" in f.message]
+    assert note and note[0].reps == [9, 10], [f.message for f in a.feedback]
+    # a set whose trunk does lean further on its last reps is still told so
+    drifting = synthesize("squat", 10, {r: "forward_lean" for r in (8, 9, 10)}, seed=1,
+                          config=SynthConfig(randomize=False, noise_m=0.004))
+    told = [f for f in analyze_sequence(drifting, "drifting", exercise="squat").analysis.feedback
+            if f.kind == "posture_drift"]
+    assert told and told[0].reps == [8, 9, 10] and "drifts 2" in told[0].message, [f.message for f in told]
+
+
+def test_a_real_set_whose_tracking_breaks_is_not_told_an_absurd_posture_drift():
+    seq = read_pose(shared_path("repcount_pose", "dev", "stu1_59.npy"))
+    a = analyze_sequence(seq, "stu1_59", exercise="sit_up").analysis
+    assert not [f.message for f in a.feedback if f.kind == "posture_drift"]

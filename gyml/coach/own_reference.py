@@ -12,13 +12,22 @@ Fatigue is how a set ends, so a kind is told only for the reps of the set's clos
 among the reps after the last of the best ones:
 a rep short of the best ones at the start or in the middle of a set, followed by reps as good as the best,
 is a warm-up or a one-off (the built-in reference judges those), not fatigue.
+
+Only reps whose body was read plausibly (`read_plausibly`) are compared, or can be among the best: a rep the
+tracker lost for more than a fifth of its frames, or read upside down at its start or turning point, is a
+broken reading, not a tired body (RepCount's stu1_59, a sit-up whose tracking breaks in its last reps, was
+told "your posture drifts 153 degrees"). Such reps after the last of the best ones, where fatigue would
+show, are named (`OwnReference.unread`) so the report can say why they are not judged.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from gyml.coach.compare import Finding, RepMeasures, _direction, travel
+from gyml.coach.compare import SEEN_FOR_SIDES, Finding, RepMeasures, _direction, travel
+from gyml.coach.reading import UPSIDE_DOWN_DEG
 
 DEPTH_LOSS = 0.2       # share of the best reps' travel
 SLOWER = 1.5           # times the best reps' duration
@@ -27,19 +36,45 @@ MIN_REPS = 4
 CLOSING_SHARE = 2 / 3  # of the closing run's reps that fall behind the best ones
 CLOSING_REPS = 2       # at least this many of them
 AFTER_LAST_BEST = True  # off only to measure the rule before it (benchmarks/fatigue_warnings.py)
+# A rep is read plausibly when the body was found in at least this share of its frames (as for the sided
+# checks, compare.SEEN_FOR_SIDES)...
+SEEN = SEEN_FOR_SIDES
+# ...and, for an exercise not done upside down, its trunk is read within UPSIDE_DOWN_DEG of upright at the
+# rep's start and turning point (gyml/coach/reading.py: no upright, lying, seated or hanging exercise holds
+# the head that far below the hips). Off only to measure the rule before it (benchmarks/fatigue_warnings.py).
+READING_CHECK = True
 
 
-def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: str,
-                           tol: float = 1.0) -> list[Finding]:
-    """Warnings for reps that fall behind the set's own best reps. `main` is the joint depth is read
-    on (as in compare.main_joint); `posture` the angle column whose growth is a posture fault
-    ("trunk_inclination" standing, "body_line" lying)."""
+@dataclass
+class OwnReference:
+    findings: list[Finding] = field(default_factory=list)
+    unread: list[int] = field(default_factory=list)  # reps after the last best one not read plausibly
+
+
+def read_plausibly(r: RepMeasures, inverted: bool = False) -> bool:
+    """Was the rep's body read as a body doing the exercise: found in at least SEEN of its frames and, unless
+    the exercise is done upside down (`inverted`), not read upside down at its start or turning point?"""
+    if r.seen < SEEN:
+        return False
+    trunk = max(r.angles_start["trunk_inclination"], r.angles_mid["trunk_inclination"])
+    return inverted or not trunk > UPSIDE_DOWN_DEG
+
+
+def own_reference(reps: list[RepMeasures], main: str | None, posture: str, tol: float = 1.0,
+                  inverted: bool = False) -> OwnReference:
+    """Warnings for reps that fall behind the set's own best reps, and the reps after the last best one
+    that were not compared for not being read plausibly. `main` is the joint depth is read on (as in
+    compare.main_joint); `posture` the angle column whose growth is a posture fault ("trunk_inclination"
+    standing, "body_line" lying); `inverted`: the exercise is done upside down."""
+    everyone = reps
+    if READING_CHECK:
+        reps = [r for r in reps if read_plausibly(r, inverted)]
     if len(reps) < MIN_REPS or main is None:
-        return []
+        return OwnReference()
     way = _direction(reps, main)
     depth = np.array([travel(r, main, way) for r in reps])
     if depth.max() < 20:   # too little movement to speak of depth or drift
-        return []
+        return OwnReference()
     best = np.argsort(-depth)[:max(2, len(reps) // 3)]
     ref_depth = float(np.median(depth[best]))
     ref_time = float(np.median([reps[i].active_s for i in best]))
@@ -64,7 +99,19 @@ def own_reference_findings(reps: list[RepMeasures], main: str | None, posture: s
     for f in out:
         behind.setdefault(f.kind, set()).add(f.rep)
     kept = {kind: closing_run([i in reps_behind for i in order], order) for kind, reps_behind in behind.items()}
-    return [f for f in out if f.rep in kept[f.kind]]
+    last_best = reps[int(best.max())].index
+    compared = {r.index for r in reps}
+    unread = [r.index for r in everyone if r.index > last_best and r.index not in compared]
+    return OwnReference([f for f in out if f.rep in kept[f.kind]], unread)
+
+
+def unread_note(reps: list[int]) -> str:
+    """The info line for reps after the set's best ones that were not compared with them (`OwnReference.unread`)."""
+    from gyml.coach.feedback import rep_list
+
+    it = "it" if len(reps) == 1 else "them"
+    return (f"{rep_list(reps)}: the body was not read clearly (lost for part of the rep, or read upside down), "
+            f"so fatigue is not judged on {it} - film with the whole body in view.")
 
 
 def closing_run(behind: list[bool], order: list[int]) -> set[int]:

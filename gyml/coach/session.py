@@ -29,7 +29,7 @@ from gyml.coach.geometry import (
     rep_geometry,
 )
 from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
-from gyml.coach.own_reference import own_reference_findings
+from gyml.coach.own_reference import own_reference, unread_note
 from gyml.coach.paper import paper_coach
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
@@ -122,7 +122,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     against_shins = LEAN_AGAINST_SHINS and not own_gold and spec is not None and not spec.alternate
     findings = compare(user_m, profile, watched, checks, strictness, warps, lean_against_shins=against_shins)
     tol = STRICTNESS.get(strictness, 1.0)
-    deviations = None
+    deviations, unread = None, []
     if not own_gold and seq.source in MONOCULAR and exercise in LEARNED:
         # A real body on video against the textbook one: tolerances learned from labelled real clips
         # replace the textbook ones (see gyml/coach/learned.py).
@@ -137,8 +137,14 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         findings += _geometry(seq, user_m, gold, gold_m, exercise, findings, tol)
     else:
         posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
-        findings += own_reference_findings(user_m, main_joint(profile, watched), posture, tol)
+        own = own_reference(user_m, main_joint(profile, watched), posture, tol,
+                            inverted=spec is not None and spec.posture == "inverted")
+        findings += own.findings
+        unread = own.unread
     feedback = phrase(findings, exercise, reps.count)
+    if unread:
+        # reps where fatigue would show, whose reading broke: said, rather than judged on the broken reading
+        feedback.append(Feedback(None, "overall", None, "info", unread_note(unread), reps=unread))
     unjudged = [c for c in checks if c in LATERAL_CHECKS]
     side = [r.index for r in user_m if r.side_view > SIDE_VIEW]
     if unjudged and side:
