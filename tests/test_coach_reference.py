@@ -375,6 +375,9 @@ def test_a_reading_broken_on_the_last_reps_is_said_not_told_as_a_posture_drift()
     assert not [f.message for f in a.feedback if f.kind == "posture_drift"]
     note = [f for f in a.feedback if f.severity == "info" and "not read clearly" in f.message]
     assert note and note[0].reps == [9, 10], [f.message for f in a.feedback]
+    # and they are not praised either ("All 10 reps matched" beside that note)
+    praise = [f for f in a.feedback if "matching the reference" in f.message or "matched the reference" in f.message]
+    assert praise and not set(praise[0].reps) & {9, 10}, [f.message for f in praise]
     # a set whose trunk does lean further on its last reps is still told so
     drifting = synthesize("squat", 10, {r: "forward_lean" for r in (8, 9, 10)}, seed=1,
                           config=SynthConfig(randomize=False, noise_m=0.004))

@@ -111,8 +111,9 @@ def rep_list(reps: list[int]) -> str:
     return "Reps " + ", ".join(runs)
 
 
-def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[Feedback]:
-    """Group reps with the same fault into one cue; say what went well too."""
+def phrase(findings: list[Finding], exercise: str | None, n_reps: int, unread: list[int] = ()) -> list[Feedback]:
+    """Group reps with the same fault into one cue; say what went well too (not of the `unread` reps, whose
+    body was not read clearly enough to judge them)."""
     groups: dict[tuple, list[Finding]] = defaultdict(list)
     for f in findings:
         groups[(f.kind, f.phase, f.joint, f.severity, f.against)].append(f)
@@ -138,7 +139,9 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int) -> list[F
                             severity=severity, message=message, reps=sorted(set(reps)), kind=kind))
     # A rep warned against the set's own best (fatigue) is not praised as matching the reference either:
     # "all 11 reps matched ... well done" after "reps 6-8 were 21% shallower" reads as a contradiction.
-    clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings if f.severity in ("fault", "warn")})
+    # Nor a rep whose reading broke: "all 10 reps matched" beside "reps 9-10 were not read clearly".
+    clean = sorted(set(range(1, n_reps + 1)) - {f.rep for f in findings if f.severity in ("fault", "warn")}
+                   - set(unread))
     if n_reps and clean:
         if len(clean) == n_reps:
             every = {1: "The rep", 2: "Both reps"}.get(n_reps, f"All {n_reps} reps")

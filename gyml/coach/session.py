@@ -141,7 +141,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
                             inverted=spec is not None and spec.posture == "inverted")
         findings += own.findings
         unread = own.unread
-    feedback = phrase(findings, exercise, reps.count)
+    feedback = phrase(findings, exercise, reps.count, unread)
     if unread:
         # reps where fatigue would show, whose reading broke: said, rather than judged on the broken reading
         feedback.append(Feedback(None, "overall", None, "info", unread_note(unread), reps=unread))
