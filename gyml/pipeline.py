@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gyml.coach.feedback import rep_list
+from gyml.coach.feedback import article, rep_list
 from gyml.coach.holds import COUNT_HOLD_EDGE_S, is_hold
 from gyml.coach.reading import upside_down_warning
 from gyml.errors import GymlError
@@ -64,7 +64,7 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
         feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
     if upside_down_share is not None:
         extras["reading"] = {"upside_down_share": round(upside_down_share, 3), "form_withheld": bool(upside_down)}
-    tracking = assess_tracking(seq, reps)
+    tracking = assess_tracking(seq, reps, named=exercise is not None)
     extras["tracking"] = tracking.to_dict()
     if seq.metadata.get("absent_joints"):
         extras["absent_joints"] = list(seq.metadata["absent_joints"])  # joints the source does not have
@@ -218,8 +218,7 @@ def _summary(prediction: ExercisePrediction | None, reps: RepCount, feedback: li
              faulty_reps: list[int], withheld: str | None = None) -> str:
     what = prediction.name.lower() if prediction is not None else "repetitions of an exercise we did not recognise"
     if prediction is not None and prediction.guess:
-        article = "an" if what[:1] in "aeiou" else "a"
-        what = f"what looks like {article} {what} ({prediction.confidence:.0%}, a guess)"
+        what = f"what looks like {article(what)} {what} ({prediction.confidence:.0%}, a guess)"
     n = reps.count
     if prediction is None:
         text = f"{n} {what}"

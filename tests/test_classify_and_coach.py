@@ -284,3 +284,22 @@ def test_a_clean_set_of_two_reps_is_praised_as_both_reps():
 
     messages = [f.message for f in analyze_sequence(synthesize("squat", 2, seed=0), "two.npz").analysis.feedback]
     assert "Both reps matched the reference form - well done." in messages, messages   # was "All 2 reps"
+
+
+def test_a_sit_up_short_of_the_top_is_told_to_curl_up_not_to_go_deeper():
+    # RepCount's sit-ups were told "at the top: your hips bend 60° less than the reference - go deeper"
+    cues = [f.message for f in _feedback("sit_up", {3: "shallow"}).feedback if f.kind == "shallow"]
+    assert cues and all("go deeper" not in c and "bend" not in c for c in cues), cues
+    assert cues[0].startswith("Rep 3, at the top: your hips move") and cues[0].endswith(
+        "curl all the way up until your chest nears your thighs, under control.")
+
+
+def test_fatigue_posture_is_worded_for_the_body_part():
+    from gyml.coach.compare import Finding
+    from gyml.coach.feedback import phrase
+
+    hips = phrase([Finding(5, "posture_drift", "mid", "hip", 21.0, severity="warn")], "push_up", 6)[0].message
+    back = phrase([Finding(5, "posture_drift", "mid", "trunk", 24.0, severity="warn")], "squat", 6)[0].message
+    assert "your hips drift 21° from where they were in your best reps of the set" in hips, hips
+    assert "your back drifts 24° from where it was in your best reps of the set" in back, back
+    assert "posture (" not in hips + back

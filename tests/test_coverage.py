@@ -65,3 +65,18 @@ def test_poses_from_other_sources_get_no_feet_verdict():
     a = analyze_sequence(seq, "x", exercise="squat").analysis
     assert "feet_visibility" not in a.extras["tracking"]
     assert not [f for f in a.feedback if "feet were hardly seen" in f.message]
+
+
+def test_an_exercise_the_person_named_is_not_said_to_be_maybe_misnamed():
+    """The feet warning doubts the recognised name; a name the person gave was not guessed (RepCount's and
+    UCF101's push-ups and pull-ups named with --exercise were told "the exercise may be misnamed")."""
+    from conftest import shared_path
+
+    from gyml.pose.sequence import PoseSequence
+
+    cut = PoseSequence.load(shared_path("ucf101") / "poses" / "v_JumpingJack_g10_c01.npz")
+    named = [f.message for f in analyze_sequence(cut, "cut", exercise="jumping_jack").analysis.feedback
+             if "feet were hardly seen" in f.message]
+    assert len(named) == 1 and "misnamed" not in named[0] and "checks of the legs are unreliable" in named[0]
+    guessed = [f.message for f in analyze_sequence(cut, "cut").analysis.feedback if "feet were hardly seen" in f.message]
+    assert len(guessed) == 1 and "the exercise may be misnamed" in guessed[0]

@@ -75,3 +75,10 @@ def test_the_live_coach_does_not_coach_a_body_read_upside_down():
     assert any(c.severity == "fault" for c in cues["upright"])
     assert len(cues["turned"]) == len(cues["upright"]) == 4
     assert all(c.severity == "warn" and "upside down" in c.message for c in cues["turned"])
+
+
+def test_the_warning_names_an_exercise_with_its_article():
+    # "which a alternate reverse lunge never is" (UCF101's Lunges_g13, named as a lunge)
+    turned = Kinematics(turned_over(synthesize("squat", reps=4, seed=1))).raw_angles
+    assert "which an alternate reverse lunge never is" in upside_down_warning("lunge", turned)[0]
+    assert "which a squat never is" in upside_down_warning("squat", turned)[0]

@@ -54,8 +54,8 @@ CUES = {
     "shallower_than_best": "{value:.0f}% shallower than your best reps of the set - fatigue shows; rest "
                            "or end the set when depth goes.",
     "slower_than_best": "{value:.1f} times as long as your best reps - fatigue shows; rest before the next set.",
-    "posture_drift": "your posture ({joint}) drifts {value:.0f}° from your best reps of the set - fatigue "
-                     "shows; keep the form of your best reps or stop the set.",
+    "posture_drift": "your {joint} {drift} {value:.0f}° from where {pronoun} in your best reps of the set - "
+                     "fatigue shows; keep the form of your best reps or stop the set.",
 }
 
 # How to fix it, in the words a coach uses for that exercise (what went wrong stays as in CUES).
@@ -79,6 +79,8 @@ EXERCISE_FIXES = {
     ("push_up", "elbows_flare"): "tuck your elbows to about 45° from your body, like an arrow, not a T.",
     ("deadlift", "rounded_back"): "push your hips back with a flat back and your chest proud.",
     ("squat", "forward_lean"): "keep your chest up and drive up through your whole foot.",
+    ("sit_up", "shallow"): "curl all the way up until your chest nears your thighs, under control.",
+    ("shoulder_bridge", "shallow"): "drive your hips up until your knees, hips and shoulders are in one line.",
 }
 
 
@@ -86,11 +88,24 @@ OWN_BEST = ("shallower_than_best", "slower_than_best")
 
 
 def _cue(kind: str, exercise: str | None, joint: str, value: float, against: str = "") -> str:
-    text = CUES.get(f"{kind}:{against}", CUES[kind]).format(joint=JOINT_WORDS.get(joint, joint), value=value)
+    what = kind
+    if kind == "shallow" and exercise in TOP_MIDPOINT:
+        # a rep that turns at its top (a sit-up, a bridge) is short of it, not of depth: "your hips bend less
+        # - go deeper" told a sit-up to do the opposite of curling up
+        what = "partial_range"
+    words = JOINT_WORDS.get(joint, joint)
+    plural = words.endswith("s")
+    text = CUES.get(f"{what}:{against}", CUES[what]).format(
+        joint=words, value=value, drift="drift" if plural else "drifts", pronoun="they were" if plural else "it was")
     fix = EXERCISE_FIXES.get((exercise or "", kind))
     if fix:
         text = text.split(" - ")[0] + " - " + fix
     return text
+
+
+def article(word: str) -> str:
+    """The indefinite article before `word`: "an alternate reverse lunge", "a squat"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def unseen_legs_note(reps: list[int], count: int) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gyml.coach.feedback import article
 from gyml.pose.skeleton import ANGLE_NAMES
 from gyml.synth.catalog import CATALOG
 
@@ -41,7 +42,8 @@ def upside_down_warning(exercise: str | None, raw_angles: np.ndarray) -> tuple[s
     share = upside_down_share(raw_angles)
     if spec is None or spec.posture == "inverted" or share is None or share <= MOST:
         return None, share
-    return (f"The body was read upside down in {share:.0%} of the frames, which a {spec.name.lower()} never is: "
+    name = spec.name.lower()
+    return (f"The body was read upside down in {share:.0%} of the frames, which {article(name)} {name} never is: "
             "the pose model has probably lost the head or the upper body (out of the picture or hidden). The "
             "reps are counted, but no form cues are given, as they would be about the wrong limbs. Film with "
             "the whole body in view."), share

@@ -66,16 +66,21 @@ def feet_visibility(seq: PoseSequence) -> float | None:
     return float(np.median(ankles.max(axis=1)))
 
 
-def framing_warning(visibility: float | None) -> str | None:
+def framing_warning(visibility: float | None, named: bool = False) -> str | None:
+    """The warning when the feet were hardly seen. `named`: the person named the exercise (nothing was
+    recognised, so nothing can be misnamed)."""
     if visibility is None or visibility >= FEET_SEEN_MIN:
         return None
-    return (f"The feet were hardly seen (visibility {visibility:.0%}): if the legs are out of the picture, the "
-            "exercise may be misnamed and checks of the legs are unreliable. Film with the whole body in view.")
+    doubt = "checks of the legs are unreliable" if named else \
+        "the exercise may be misnamed and checks of the legs are unreliable"
+    return (f"The feet were hardly seen (visibility {visibility:.0%}): if the legs are out of the picture, "
+            f"{doubt}. Film with the whole body in view.")
 
 
-def assess_tracking(seq: PoseSequence, reps: RepCount) -> TrackingCoverage:
-    """The coverage of `seq` with its warnings (if any) for the count `reps` made on it."""
+def assess_tracking(seq: PoseSequence, reps: RepCount, named: bool = False) -> TrackingCoverage:
+    """The coverage of `seq` with its warnings (if any) for the count `reps` made on it; `named`: the
+    exercise was named by the person, not recognised."""
     coverage = tracking_coverage(seq)
     feet = feet_visibility(seq)
     return replace(coverage, warning=coverage_warning(coverage, reps, seq.fps), feet_visibility=feet,
-                   framing_warning=framing_warning(feet))
+                   framing_warning=framing_warning(feet, named))
