@@ -10,7 +10,7 @@ from gyml.coach import compare
 from gyml.coach import gold as gold_library
 from gyml.coach.compare import in_phase_segments, in_phase_with_gold, measure_reps, watched_columns
 from gyml.coach.session import coach_session
-from gyml.pipeline import analyze_sequence
+from gyml.pipeline import _coach, analyze_sequence
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.readers import read_pose
 from gyml.report.analysis import ExercisePrediction
@@ -128,6 +128,40 @@ def test_re_cut_reps_are_always_valid_spans_of_the_same_reps(seed, n_reps, overl
     out = in_phase_segments(angles, segments, opening, columns)
     assert [s.index for s in out] == [s.index for s in segments]
     assert all(0 <= s.start <= s.mid <= s.end <= n - 1 for s in out)
-    if out is not segments:   # each turns where the counter cut it; a last rep ending the recording keeps its span
-        assert all(new.mid == old.end or (new == old and old is segments[-1] and old.end >= n - 2)
+    if out is not segments:   # each turns where the counter cut it; a last rep ending the recording turns there
+        assert all(new.mid == old.end
                    for new, old in zip(out, segments))
+
+
+def _cut_by_the_recording(exercise: str, seed: int = 4):
+    """A set counted from its turning points whose recording ends half-way into the last rep's way in: the
+    counter's last rep runs from the turning point before it to the recording's last frame."""
+    from gyml.reps.counter import RepCount
+
+    seq = synthesize(exercise, reps=5, seed=seed)
+    truth = seq.metadata["segments"]
+    last = truth[-1]
+    end = last["start"] + (last["mid"] - last["start"]) // 2     # half-way down into the last rep
+    counted = reps_cut_at_the_top(seq).segments[:-1]           # top of rep k to top of rep k + 1, k = 1..3
+    counted.append(RepSegment(len(counted) + 1, truth[-2]["mid"], truth[-2]["end"], end - 1))
+    return seq.slice(0, end), RepCount(len(counted), "gyml", counted, np.zeros(end))
+
+
+def test_a_last_rep_the_recording_cuts_is_measured_from_its_rest_and_not_told_it_is_shallow():
+    # RepCount's train3899 (a squat set counted from the bottom, the recording ending on the way down): the
+    # last rep kept its counted span, bottom to top, and was told "your knees bend 109 degrees less than the
+    # reference" while its own range in the rep table was 108 degrees
+    seq, counted = _cut_by_the_recording("squat")
+    named = ExercisePrediction("squat", "Squat", 1.0)
+    feedback, extras = _coach(seq, counted, named, None, "gyml", "intermediate", Kinematics(seq))
+    last = extras["rep_metrics"][-1]
+    assert last["frames"]["start"] < last["frames"]["turn"] == len(seq) - 1     # from its rest to the cut
+    told = {(f.kind, r) for f in feedback if f.severity == "fault" for r in f.reps}
+    assert not {k for k, r in told if r == counted.count and k in ("shallow", "too_fast")}, told
+
+
+def test_real_squat_cut_by_the_recording_keeps_its_full_first_rep_and_no_109_degree_cue():
+    seq = read_pose(shared_path("repcount_pose", "dev", "train3899.npy"))
+    analysis = analyze_sequence(seq, "train3899", exercise="squat").analysis
+    assert not [f.message for f in analysis.feedback if f.kind == "shallow"]
+    assert analysis.extras["rep_metrics"][-1]["frames"]["turn"] == len(seq) - 1

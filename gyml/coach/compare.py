@@ -50,6 +50,10 @@ class RepMeasures:
     shins_mid: float = 0.0           # the shins' mean angle from vertical at the turning point, degrees
     shins_curve: np.ndarray | None = None  # and over the rep, resampled like `curve`
     seen: float = 1.0                # share of the rep's frames with the body found
+    cut: bool = False                # the recording ends at the rep's turning point or before it: how deep
+    #                                  it went is unknown
+    timed: bool = True               # False when the recording begins or ends while the rep is more than
+    #                                  half-way out: how long it took is unknown
 
 
 @dataclass
@@ -133,7 +137,9 @@ def measure_reps(seq: PoseSequence, reps: RepCount, angles: np.ndarray | None = 
                                set_low=low, set_high=high, into_s=into_s, out_s=out_s,
                                curve=resample(a[seg.start:seg.end + 1]), seconds=seq.seconds(seg.start, seg.end),
                                shins_mid=float(np.median(shins[turn])), shins_curve=resample(shins[seg.start:seg.end + 1]),
-                               seen=float(np.mean(present[seg.start:seg.end + 1]))))
+                               seen=float(np.mean(present[seg.start:seg.end + 1])),
+                               cut=seg.end >= len(a) - 2 and mid_i >= seg.end - 1,
+                               timed=mid_i - before > 0 and mid_i + after < len(a) - 1))
     return out
 
 
@@ -198,7 +204,8 @@ def in_phase_segments(a: np.ndarray, segments: list[RepSegment], opening: np.nda
     starts do, median over the reps, on `columns`. Each rep then runs from its own rest (the frame nearest
     `opening` in it) to the next rep's, turning at the boundary between them; the last one ends as long
     after its turning point as it began before it. A last rep whose boundary is the end of the recording
-    has no turning point there and keeps its counted span. Else `segments` itself."""
+    has no turning point there: it runs from its rest to the recording's end (`RepMeasures.cut`). Else
+    `segments` itself."""
     if not segments or not columns:
         return segments
     near = np.abs(a[:, columns] - opening[columns]).mean(axis=1)
@@ -216,7 +223,11 @@ def in_phase_segments(a: np.ndarray, segments: list[RepSegment], opening: np.nda
             out.append(RepSegment(seg.index, rests[k], seg.end, min(len(a) - 1, 2 * seg.end - rests[k]),
                                   seg.confidence))
         else:
-            out.append(seg)
+            # the recording ends before this rep's turning point: it runs from its rest to the last frame.
+            # Kept in its counted span it opened at the turning point before it and was measured back to
+            # front, beside reps measured from their rest ("knees bend 109 degrees less" on a full squat).
+            start = rests[k] if rests[k] < seg.end - 1 else seg.mid
+            out.append(RepSegment(seg.index, start, seg.end, seg.end, seg.confidence))
     return out
 
 
@@ -526,7 +537,8 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
         g_mid = gold["angles_mid"]
         sides_judged = r.side_view <= SIDE_VIEW and r.seen >= SEEN_FOR_SIDES
         rep_checks = checks if sides_judged else tuple(c for c in checks if c not in LATERAL_CHECKS)
-        if main and ("shallow" in rep_checks or "partial_range" in rep_checks) and gold["excursion"][main] > 20:
+        if main and ("shallow" in rep_checks or "partial_range" in rep_checks) and gold["excursion"][main] > 20 \
+                and not r.cut:
             # Short on both counts: less movement than the gold rep, and a turning point short of the gold
             # one. Either alone misleads: a clip that starts mid-rep shortens the excursion, a person's
             # own posture shifts the angles.
@@ -581,7 +593,7 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
         # Rushed against the person's own usual pace (what the cue tells them), and quicker than the
         # gold rep too: a slow set's rep at the gold's pace is not rushed.
         quicker_than_gold = gold["duration"] <= 0 or r.active_s < gold["duration"]
-        if "too_fast" in rep_checks and typical > 0 and quicker_than_gold:
+        if "too_fast" in rep_checks and typical > 0 and quicker_than_gold and r.timed:
             # each half against the set's usual: dropping into a squat is the common way to rush
             into = r.into_s / typical_into if typical_into > 0 else 1.0
             out = r.out_s / typical_out if typical_out > 0 else 1.0
