@@ -286,6 +286,26 @@ def test_a_clean_set_of_two_reps_is_praised_as_both_reps():
     assert "Both reps matched the reference form - well done." in messages, messages   # was "All 2 reps"
 
 
+def test_a_short_rep_is_told_its_range_not_also_that_it_was_rushed():
+    """Six sit-ups, the third short of the top and curled up in half the usual time: a rep that stops short is
+    over sooner, and "you rushed it" beside "your hips move less" tells the range twice (RepCount's sit-ups
+    stu3_58 and stu2_62 were told both on 10 reps)."""
+    from gyml.pose.sequence import PoseSequence
+
+    seq = synthesize("sit_up", 6, {3: "shallow"}, seed=2, config=SynthConfig(randomize=False, noise_m=0.0))
+    rep = seq.metadata["segments"][2]
+    up = seq.joints[rep["start"]:rep["mid"]]
+    t = np.linspace(0, len(up) - 1, max(3, int(0.5 * len(up))))
+    warped = np.stack([np.stack([np.interp(t, np.arange(len(up)), up[:, j, a]) for a in range(3)], axis=1)
+                       for j in range(up.shape[1])], axis=1)
+    joints = np.concatenate([seq.joints[:rep["start"]], warped, seq.joints[rep["mid"]:]]).astype(np.float32)
+    user = PoseSequence(joints=joints, confidence=np.ones(joints.shape[:2], np.float32), fps=seq.fps, source="synth")
+    a = analyze_sequence(user, "x", exercise="sit_up").analysis
+    assert a.reps["count"] == 6
+    told = {(f.kind, r) for f in a.feedback if f.severity == "fault" for r in f.reps}
+    assert told == {("shallow", 3)}, [f.message for f in a.feedback]
+
+
 def test_a_sit_up_short_of_the_top_is_told_to_curl_up_not_to_go_deeper():
     # RepCount's sit-ups were told "at the top: your hips bend 60° less than the reference - go deeper"
     cues = [f.message for f in _feedback("sit_up", {3: "shallow"}).feedback if f.kind == "shallow"]

@@ -616,7 +616,12 @@ def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], check
             findings.extend(_moving_posture(r, warp, gold, rep_checks, tol, found, lean_against_shins))
     # One arm lagging also lowers the two-arm average range: report the cause, not both.
     lopsided = {f.rep for f in findings if f.kind == "asymmetric_arms"}
-    return [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]
+    findings = [f for f in findings if not (f.rep in lopsided and f.kind in ("shallow", "partial_range"))]
+    # A rep that stops short is over sooner: "you rushed it" beside "you move 60 degrees less" tells the
+    # range twice, the second time as a pace the person may not have had (real sets: sit-ups and pull-ups
+    # told both on 15 reps).
+    short = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
+    return [f for f in findings if not (f.rep in short and f.kind == "too_fast")]
 
 
 def rep_score(r: RepMeasures, findings: list[Finding], gold: dict, watched: tuple[str, ...] = ()) -> int:
