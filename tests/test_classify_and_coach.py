@@ -137,6 +137,13 @@ def test_side_view_skips_sideways_checks_and_says_so():
     assert any(f.rep == 2 and f.joint == "elbow" for f in shallow.feedback if f.severity == "fault")
 
 
+def test_push_ups_on_video_filmed_from_the_side_are_not_promised_a_check_that_never_runs():
+    # their learned checks have no elbow flare from any view: "film a set from the front as well to have
+    # elbow flare checked" promised one (45 real clips)
+    side = _video_like("push_up", {}, yaw=90.0)
+    assert not [f.message for f in side.feedback if "Filmed from the side" in f.message]
+
+
 def test_a_set_filmed_from_the_side_only_in_part_names_the_reps_it_could_not_judge():
     # the camera swings round half-way: the first reps are judged for flare, the note names only the others
     seq = synthesize("bench_press", 6, {2: "elbows_flare"}, seed=4, config=SynthConfig(camera_yaw_deg=0.0))

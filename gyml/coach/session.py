@@ -145,7 +145,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if unread:
         # reps where fatigue would show, whose reading broke: said, rather than judged on the broken reading
         feedback.append(Feedback(None, "overall", None, "info", unread_note(unread), reps=unread))
-    unjudged = [c for c in checks if c in LATERAL_CHECKS]
+    # the checks that ran: on video, a learned exercise's own (push-ups: no elbow flare, whatever the view)
+    ran = checks if deviations is None else [c for c, t in LEARNED[exercise].items() if t is not None]
+    unjudged = [c for c in ran if c in LATERAL_CHECKS]
     side = [r.index for r in user_m if r.side_view > SIDE_VIEW]
     if unjudged and side:
         # When only some reps were side-on, the others were judged: say which were not, or the note
