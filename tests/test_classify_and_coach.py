@@ -181,20 +181,24 @@ def test_mean_rep_curve_ignores_the_number_of_reps_but_not_the_exercise():
     assert np.abs(few - many).mean() < 0.2 * np.abs(few - other).mean()
 
 
-def test_a_rushed_descent_is_named_as_such():
-    """Six even squats, the third dropped into in a third of the usual time."""
+def _rushed_first_half(seq, rep_index: int, share: float):
+    """`seq` with the first half (start to turning point) of rep `rep_index` (0-based) played in `share`
+    of its time."""
     from gyml.pose.sequence import PoseSequence
 
-    seq = synthesize("squat", 6, seed=2, config=SynthConfig(randomize=False, noise_m=0.0))
-    rep = seq.metadata["segments"][2]
-    down = seq.joints[rep["start"]:rep["mid"]]
-    fast = max(3, int(0.35 * len(down)))
-    t = np.linspace(0, len(down) - 1, fast)
-    warped = np.stack([np.stack([np.interp(t, np.arange(len(down)), down[:, j, a]) for a in range(3)], axis=1)
-                       for j in range(down.shape[1])], axis=1)
+    rep = seq.metadata["segments"][rep_index]
+    half = seq.joints[rep["start"]:rep["mid"]]
+    t = np.linspace(0, len(half) - 1, max(3, int(share * len(half))))
+    warped = np.stack([np.stack([np.interp(t, np.arange(len(half)), half[:, j, a]) for a in range(3)], axis=1)
+                       for j in range(half.shape[1])], axis=1)
     joints = np.concatenate([seq.joints[:rep["start"]], warped, seq.joints[rep["mid"]:]]).astype(np.float32)
-    user = PoseSequence(joints=joints, confidence=np.ones(joints.shape[:2], np.float32), fps=seq.fps, source="synth")
-    a = analyze_sequence(user, "x", exercise="squat").analysis
+    return PoseSequence(joints=joints, confidence=np.ones(joints.shape[:2], np.float32), fps=seq.fps, source="synth")
+
+
+def test_a_rushed_descent_is_named_as_such():
+    """Six even squats, the third dropped into in a third of the usual time."""
+    seq = synthesize("squat", 6, seed=2, config=SynthConfig(randomize=False, noise_m=0.0))
+    a = analyze_sequence(_rushed_first_half(seq, 2, 0.35), "x", exercise="squat").analysis
     assert a.reps["count"] == 6
     faults = [f for f in a.feedback if f.severity == "fault"]
     assert [(f.rep, f.phase) for f in faults] == [(3, "descent")], [f.message for f in a.feedback]
@@ -297,17 +301,8 @@ def test_a_short_rep_is_told_its_range_not_also_that_it_was_rushed():
     """Six sit-ups, the third short of the top and curled up in half the usual time: a rep that stops short is
     over sooner, and "you rushed it" beside "your hips move less" tells the range twice (RepCount's sit-ups
     stu3_58 and stu2_62 were told both on 10 reps)."""
-    from gyml.pose.sequence import PoseSequence
-
     seq = synthesize("sit_up", 6, {3: "shallow"}, seed=2, config=SynthConfig(randomize=False, noise_m=0.0))
-    rep = seq.metadata["segments"][2]
-    up = seq.joints[rep["start"]:rep["mid"]]
-    t = np.linspace(0, len(up) - 1, max(3, int(0.5 * len(up))))
-    warped = np.stack([np.stack([np.interp(t, np.arange(len(up)), up[:, j, a]) for a in range(3)], axis=1)
-                       for j in range(up.shape[1])], axis=1)
-    joints = np.concatenate([seq.joints[:rep["start"]], warped, seq.joints[rep["mid"]:]]).astype(np.float32)
-    user = PoseSequence(joints=joints, confidence=np.ones(joints.shape[:2], np.float32), fps=seq.fps, source="synth")
-    a = analyze_sequence(user, "x", exercise="sit_up").analysis
+    a = analyze_sequence(_rushed_first_half(seq, 2, 0.5), "x", exercise="sit_up").analysis
     assert a.reps["count"] == 6
     told = {(f.kind, r) for f in a.feedback if f.severity == "fault" for r in f.reps}
     assert told == {("shallow", 3)}, [f.message for f in a.feedback]
