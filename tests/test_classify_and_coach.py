@@ -92,7 +92,7 @@ def test_no_false_alarm_on_clean_sets(exercise):
 def test_repeated_faults_are_grouped():
     a = _feedback("squat", {2: "shallow", 3: "shallow", 4: "shallow", 7: "shallow"})
     faults = [f for f in a.feedback if f.severity == "fault"]
-    assert len(faults) == 1 and faults[0].message.startswith("Reps 2-4, 7, at the bottom")
+    assert len(faults) == 1 and faults[0].message.startswith("Reps 2-4 and 7, at the bottom")
 
 
 def test_paper_coach_reports_its_numbers():
@@ -277,7 +277,7 @@ def test_fixes_are_worded_for_the_exercise():
 def test_the_summary_names_the_faulty_reps_as_ranges():
     seq = synthesize("squat", 10, {r: "knees_cave" for r in (2, 3, 4, 5, 9)}, seed=1)
     summary = analyze_sequence(seq, "set", exercise="squat").analysis.summary
-    assert summary.endswith("to work on (reps 2-5, 9)."), summary
+    assert summary.endswith("to work on (reps 2-5 and 9)."), summary
 
 
 def test_one_fault_told_in_two_phases_is_one_issue():
@@ -286,7 +286,7 @@ def test_one_fault_told_in_two_phases_is_one_issue():
     a = analyze_sequence(seq, "set", exercise="squat", gold=synthesize("squat", 4, seed=1)).analysis
     cues = [f for f in a.feedback if f.severity == "fault"]
     assert [(f.kind, f.phase) for f in cues] == [("forward_lean", "descent"), ("forward_lean", "mid")]
-    assert "; 1 form issue to work on (reps 2, 5)." in a.summary, a.summary
+    assert "; 1 form issue to work on (reps 2 and 5)." in a.summary, a.summary
 
 
 def test_a_clean_set_of_two_reps_is_praised_as_both_reps():

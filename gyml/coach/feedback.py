@@ -123,7 +123,8 @@ def rep_list(reps: list[int]) -> str:
         if b != a + 1:
             runs.append(f"{start}-{a}" if a != start else f"{a}")
             start = b
-    return "Reps " + ", ".join(runs)
+    # "Reps 2-3 and 11, at the bottom": the last run joined by "and", so the list ends before the moment
+    return "Reps " + (", ".join(runs[:-1]) + " and " + runs[-1] if len(runs) > 1 else runs[0])
 
 
 def phrase(findings: list[Finding], exercise: str | None, n_reps: int, unread: list[int] = ()) -> list[Feedback]:
