@@ -188,10 +188,11 @@ def test_a_rest_on_the_knees_between_push_ups_is_not_a_rep():
 
 @pytest.fixture(scope="module")
 def real_squat_set():
-    """A real recording: about six seconds standing, then a set of squats, standing at the end."""
-    from gyml.pose.readers.video import read_video
+    """A real recording: about six seconds standing, then a set of squats, standing at the end (through the
+    pose cache: extracted once on a machine, as an analysis reads it)."""
+    from gyml.pose.cache import cached_read_pose
 
-    return read_video(shared_path("videos", "uncounted", "squat2.mp4"))
+    return cached_read_pose(shared_path("videos", "uncounted", "squat2.mp4"))
 
 
 def _joined(*parts):
