@@ -167,12 +167,15 @@ def _named(path: Path, message: str) -> str:
     return message if message.startswith(f"{path.name}:") else f"{path.name}: {message}"
 
 
-def _validate_common(inputs: list[Path], fps: float | None, outputs: dict, method: str | None = None) -> None:
-    """Every option and output path checked before any input is read."""
+def _validate_common(inputs: list[Path], fps: float | None, outputs: dict, method: str | None = None,
+                     layout: str | None = None) -> None:
+    """Every option and output path checked before any input is read (a layout's name too, as `gyml batch`
+    checks it: a pose file that stores its layout would otherwise pass an unknown one unnoticed)."""
     from gyml.reps.counter import METHODS
-    from gyml.validate import check_choice, check_fps, check_outputs
+    from gyml.validate import check_choice, check_fps, check_layout, check_outputs
 
     check_fps(fps)
+    check_layout(layout)
     if method is not None:
         check_choice("counting method", method, METHODS)
     check_outputs(inputs, outputs)
@@ -239,7 +242,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
     check_choice("strictness", strictness, ("beginner", "intermediate", "expert"))
     check_choice("coach", coach, COACH_METHODS)
     _validate_common([*inputs, gold, model], fps, {"--json": json_out, "--report": report, "--jsonl": jsonl,
-                                                   "--overlay": overlay}, method)
+                                                   "--overlay": overlay}, method, layout)
     if overlay:
         check_overlay_target(inputs, overlay)
     if exercise is not None:
@@ -299,7 +302,7 @@ def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
     from gyml.reps.counter import count_reps
     from gyml.reps.coverage import assess_tracking
 
-    _validate_common(inputs, fps, {"--jsonl": jsonl}, method)
+    _validate_common(inputs, fps, {"--jsonl": jsonl}, method, layout)
     batch = len(inputs) > 1 or jsonl is not None
 
     def count_line(path: Path) -> dict:

@@ -69,6 +69,8 @@ def peak_bytes(func, *args):
     (["analyze", "{npz}", "--method", "bogus"], "unknown counting method 'bogus'"),
     (["analyze", "{npz}", "--coach", "bogus"], "unknown coach 'bogus'"),
     (["analyze", "{npz}", "--model", "{tmp}/missing.gyml"], "no such model file"),
+    (["analyze", "{npz}", "--layout", "bogus"], "unknown keypoint layout 'bogus'"),
+    (["count", "{npz}", "--layout", "bogus"], "unknown keypoint layout 'bogus'"),
     (["train", "{tmp}", "--pca", "7", "-o", "{tmp}/m.gyml"], "--pca must lie in [0, 1]"),
 ])
 def test_out_of_range_options_are_one_line_before_any_work(tmp_path, squat_npz, args, says):
