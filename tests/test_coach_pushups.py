@@ -71,6 +71,17 @@ def test_a_correct_push_up_with_its_legs_out_of_the_picture_is_not_told_its_knee
     note = [f for f in a.feedback if f.severity == "info" and "knees not checked" in f.message.lower()]
     assert note and "legs are not in view" in note[0].message
     assert all(m["deviations"]["knees_bent"] is None for m in a.extras["rep_metrics"])
+    assert "estimated" not in note[0].message   # no body-line cue was given to qualify
+
+
+def test_a_body_line_cue_on_reps_whose_legs_are_unseen_is_said_to_be_read_to_estimated_legs():
+    # wrong97: filmed from the front, the legs hardly seen; its hips sag is still found on the 3D body line
+    a = _push_up("wrong97.mp4")
+    sag = [f for f in a.feedback if f.kind == "hips_sag"]
+    note = [f for f in a.feedback if f.severity == "info" and "knees not checked" in f.message.lower()]
+    assert sag and note
+    assert set(sag[0].reps) & set(note[0].reps)
+    assert "estimated" in note[0].message
 
 
 def test_wrong_push_ups_are_told_their_fault():

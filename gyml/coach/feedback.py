@@ -108,10 +108,14 @@ def article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def unseen_legs_note(reps: list[int], count: int) -> str:
-    """The info line for reps whose knees were not judged because no leg was in view."""
+def unseen_legs_note(reps: list[int], count: int, line_told: bool = False) -> str:
+    """The info line for reps whose knees were not judged because no leg was in view. `line_told`: a body-line
+    cue ("one line from head to heels") was given on some of them, read to where the pose model guessed the
+    legs, so the note says how sure that cue is rather than sit beside it unexplained."""
     which = "Knees not checked" if len(reps) == count else f"{rep_list(reps)}: knees not checked"
-    return f"{which} - the legs are not in view; film the whole body to have them checked."
+    line = (f" The body line on {'it' if len(reps) == 1 else 'them'} runs to where the legs were estimated to be, so take its cue as a hint."
+            if line_told else "")
+    return f"{which} - the legs are not in view; film the whole body to have them checked.{line}"
 
 
 def rep_list(reps: list[int]) -> str:

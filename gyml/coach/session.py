@@ -157,8 +157,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if deviations and LEARNED[exercise].get("knees_bent") is not None:
         unseen = [r.index for r, d in zip(user_m, deviations) if not np.isfinite(d["knees_bent"])]
         if unseen:
-            feedback.append(Feedback(None, "overall", "knee", "info", unseen_legs_note(unseen, len(user_m)),
-                                     reps=unseen))
+            line_told = any(f.rep in unseen for f in findings if f.kind in ("hips_sag", "hips_pike"))
+            feedback.append(Feedback(None, "overall", "knee", "info",
+                                     unseen_legs_note(unseen, len(user_m), line_told), reps=unseen))
     parts = charted_parts(checks, watched, side_on=len(side) == len(user_m))
     metrics = []
     for i, r in enumerate(user_m):
