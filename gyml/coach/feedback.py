@@ -48,6 +48,10 @@ CUES = {
                    "about shoulder width.",
     "stance_narrow": "your feet are {value:.0f} cm closer together than in your reference - set them about "
                      "shoulder width apart.",
+    "heels_rise": "your heels lift off the floor (your ankles rise {value:.0f} cm over your toes) - keep your "
+                  "heels down and your weight over the middle of your feet.",
+    "heels_rise:gold": "your heels lift {value:.0f} cm further off the floor than in your reference - keep your "
+                       "heels down and your weight over the middle of your feet.",
     "off_balance": "your trunk sways {value:.0f}° more from side to side than in your reference - slow down, "
                    "brace and find your balance before each rep.",
     # against the person's own best reps of the set (warnings: fatigue, not a fault of form)
@@ -79,6 +83,10 @@ EXERCISE_FIXES = {
     ("push_up", "elbows_flare"): "tuck your elbows to about 45° from your body, like an arrow, not a T.",
     ("deadlift", "rounded_back"): "push your hips back with a flat back and your chest proud.",
     ("squat", "forward_lean"): "keep your chest up and drive up through your whole foot.",
+    ("squat", "heels_rise"): "keep your heels down: sit back as much as down, and squat only as deep as your "
+                             "ankles let you with the heels on the floor (or raise them on a small plate).",
+    ("sumo_squat", "heels_rise"): "keep your heels down: sit straight down between them with your weight over "
+                                  "your mid-foot.",
     ("sit_up", "shallow"): "curl all the way up until your chest nears your thighs, under control.",
     ("shoulder_bridge", "shallow"): "drive your hips up until your knees, hips and shoulders are in one line.",
 }
@@ -116,6 +124,12 @@ def unseen_legs_note(reps: list[int], count: int, line_told: bool = False) -> st
     line = (f" The body line on {'it' if len(reps) == 1 else 'them'} runs to where the legs were estimated to be, so take its cue as a hint."
             if line_told else "")
     return f"{which} - the legs are not in view; film the whole body to have them checked.{line}"
+
+
+def unseen_feet_note(reps: list[int], count: int) -> str:
+    """The info line for reps whose heels were not judged because no foot was in view."""
+    which = "Heels not checked" if len(reps) == count else f"{rep_list(reps)}: heels not checked"
+    return f"{which} - the feet are not in view; film the whole body, feet included, to have them checked."
 
 
 def rep_list(reps: list[int]) -> str:

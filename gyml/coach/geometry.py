@@ -11,6 +11,11 @@ leg lengths. Tolerances (all scale with the strictness like every other check):
 - sway: half as much again as the gold's, and at least 5 degrees more.
 Each is the smallest round figure above the scatter of a good set's own reps around their median
 (a check that cannot keep quiet on its own gold is of no use); see docs/lab-notes/coach.md.
+
+Heels that rise (squats, `heel_rise`) are read against the person's standing frames, or the gold's own
+heels with a gold: how far each ankle rises over its toe from standing to the bottom, in leg lengths
+(HEELS_TOLERANCE, fixed on real squats presumed heels down before the labelled one was looked at:
+benchmarks/coach_heels.py).
 """
 
 from __future__ import annotations
@@ -28,6 +33,20 @@ FEET_TOLERANCE = 0.15     # of the gold's distance between the feet
 SWAY_RATIO = 1.5          # times the gold's sideways trunk sway over a rep
 SWAY_MARGIN = 5.0         # and at least this many degrees more
 STRIDE_PERCENTILE = 90    # of the feet's spread over a rep: the lunge holds it for a third or more of the rep
+# Heels rising: the ankle's height over its own toe (foot index) at the bottom of the rep (its lowest quarter
+# of hip height) minus standing (its highest quarter), in leg lengths. Heels down, the
+# ankle keeps its height over the toe however far the knees travel; onto the toes it rises with the heel
+# (about 0.7 of the heel's lift). 0.07 (about 6 cm on an adult's leg, a heel lifted some 8 cm: clearly on
+# the toes) is the smallest round share above every real squat rep presumed heels down (UCF101, RepCount
+# dev, the counted, uncounted and correct form squats: largest 0.068); a milder lift is within the pose
+# model's reading of feet at the bottom of a squat and is not judged.
+HEELS_TOLERANCE = 0.07
+# A foot is judged on a rep when its ankle and toe are both found (confidence at least FOOT_CONFIDENCE, the
+# pose model's own "visible") in at least FOOT_SEEN of the rep's frames; the rep's rise is the smaller of the
+# feet judged: in a squat both heels rise together, and one foot alone rising is more often the tracker
+# than the body. No foot seen: the check is not made on that rep (and the feedback says so).
+FOOT_CONFIDENCE = 0.5
+FOOT_SEEN = 0.5
 
 # The geometry checks each exercise has: where the feet are apart front to back the distance is a
 # stride, where they are apart sideways it is a stance.
@@ -116,6 +135,54 @@ def rep_geometry(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[i
         stance = float(np.median(_feet_apart(j, upright)))
         out.append(RepGeometry(rep, bottom, standing - float(height[bottom]), stride,
                                float(hi - lo), leg, stance=stance))
+    return out
+
+
+def heel_rise(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[int, int, int]]
+              ) -> list[float | None]:
+    """Per rep (`spans`: rep index, first frame, last frame), how far the heels rose from standing to the
+    bottom: the ankle's height over its toe, bottom minus standing, in the person's leg lengths, the
+    smaller of the feet seen (see HEELS_TOLERANCE); None where no foot was seen."""
+    j = fill_joints(joints, confidence)
+    conf = np.asarray(confidence, dtype=np.float64)
+    present = (conf > 0).any(axis=1)
+    leg = leg_length(j[present] if present.any() else j)
+    height = hip_height(j)
+    out: list[float | None] = []
+    for _, start, end in spans:
+        frames = np.arange(max(start, 0), min(end, len(j) - 1) + 1)
+        h = height[frames]
+        if len(frames) < 2 or not np.isfinite(h).any():
+            out.append(None)
+            continue
+        h = np.where(np.isfinite(h), h, np.nanmedian(h))
+        bottom = frames[h <= np.percentile(h, 25)]
+        # standing: the rep's upper quarter of hip height, as the stance (the start alone is what the
+        # counter cut, and a rep cut late has few standing frames before its bottom)
+        standing = frames[h >= np.percentile(h, 75)]
+        rises = []
+        for side in ("left", "right"):
+            ankle, toe = JOINT[f"{side}_ankle"], JOINT[f"{side}_foot"]
+            seen = np.mean((conf[frames, ankle] >= FOOT_CONFIDENCE) & (conf[frames, toe] >= FOOT_CONFIDENCE))
+            if seen < FOOT_SEEN:
+                continue
+            over = (j[:, ankle, 1] - j[:, toe, 1]) / leg
+            rise = float(np.nanmedian(over[bottom]) - np.nanmedian(over[standing]))
+            if np.isfinite(rise):
+                rises.append(rise)
+        out.append(min(rises) if rises else None)
+    return out
+
+
+def heel_findings(rises: list[float | None], reps: list[int], leg: float, reference: float = 0.0,
+                  tol: float = 1.0, against: str = "") -> list[Finding]:
+    """`heels_rise` on each rep whose heels rose more than HEELS_TOLERANCE (scaled by the strictness) past
+    `reference` (0: the person's own standing; with a gold, the gold reps' median rise, `against` "gold").
+    The value is in centimetres of the person's `leg`."""
+    out = []
+    for rep, rise in zip(reps, rises):
+        if rise is not None and rise - reference > HEELS_TOLERANCE * tol:
+            out.append(Finding(rep, "heels_rise", "mid", "feet", 100 * (rise - reference) * leg, against=against))
     return out
 
 

@@ -20,12 +20,15 @@ from gyml.coach.compare import (
     measure_reps,
     rep_score,
 )
-from gyml.coach.feedback import phrase, rep_list, unseen_legs_note
+from gyml.coach.feedback import phrase, rep_list, unseen_feet_note, unseen_legs_note
 from gyml.coach.geometry import (
     GEOMETRY_CHECKS,
     fill_joints,
     geometry_findings,
     geometry_profile,
+    heel_findings,
+    heel_rise,
+    leg_length,
     rep_geometry,
 )
 from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
@@ -141,6 +144,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
                             inverted=spec is not None and spec.posture == "inverted")
         findings += own.findings
         unread = own.unread
+    unseen_feet: list[int] = []
+    if "heels_rise" in checks:
+        heels, unseen_feet = _heels(seq, user_m, gold, gold_m, own_gold, tol)
+        findings += heels
     feedback = phrase(findings, exercise, reps.count, unread)
     if unread:
         # reps where fatigue would show, whose reading broke: said, rather than judged on the broken reading
@@ -160,6 +167,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             line_told = any(f.rep in unseen for f in findings if f.kind in ("hips_sag", "hips_pike"))
             feedback.append(Feedback(None, "overall", "knee", "info",
                                      unseen_legs_note(unseen, len(user_m), line_told), reps=unseen))
+    if unseen_feet:
+        feedback.append(Feedback(None, "overall", "feet", "info", unseen_feet_note(unseen_feet, len(user_m)),
+                                 reps=unseen_feet))
     parts = charted_parts(checks, watched, side_on=len(side) == len(user_m))
     metrics = []
     for i, r in enumerate(user_m):
@@ -203,6 +213,24 @@ def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
     shallow = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
     return [f for f in geometry_findings(user, profile, checks, tol)
             if not (f.kind == "not_low_enough" and f.rep in shallow)]
+
+
+def _heels(seq, user_m, gold, gold_m, own_gold, tol) -> tuple[list, list[int]]:
+    """`heels_rise` findings (gyml/coach/geometry.py heel_rise): each rep's rise against the person's own
+    standing frames, or with their own gold against the gold reps' median rise (0 when the gold's feet were
+    not seen); and the reps not judged because no foot was seen. A rep the recording cuts before its turning
+    point is not judged (its bottom is unknown)."""
+    judged = [r for r in user_m if not r.cut]
+    rises = heel_rise(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in judged])
+    reference, against = 0.0, ""
+    if own_gold:
+        known = [x for x in heel_rise(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m])
+                 if x is not None]
+        reference, against = (float(np.median(known)) if known else 0.0), "gold"
+    present = seq.present if seq.present.any() else np.ones(len(seq), bool)
+    leg = leg_length(fill_joints(seq.joints, seq.confidence)[present])
+    findings = heel_findings(rises, [r.index for r in judged], leg, reference, tol, against)
+    return findings, [r.index for r, x in zip(judged, rises) if x is None]
 
 
 # Body parts of the per-rep deviation chart: the joint angles each is read from (sides averaged).
