@@ -3,7 +3,10 @@ and each rep's cue.
 
 Protocol on /ws/live: the client may first send {"type": "start", "exercise": NAME | null}; then binary
 messages, each an 8-byte little-endian float64 timestamp (seconds, the client's clock) followed by a
-JPEG frame; {"type": "stop"} ends the set. The server sends {"type": "ready"} once the pose model is
+JPEG frame; {"type": "stop"} ends the set. Any other text message (not JSON, not an object, another
+type) is answered {"type": "error", "message": ...} and ignored; a start whose exercise is not a name the
+server knows is answered so, then the connection is closed. A frame whose timestamp is not finite or jumps
+more than MAX_STAMP_GAP_S ahead is dropped (said once). The server sends {"type": "ready"} once the pose model is
 loaded, {"type": "count", ...}, {"type": "hold", "held_s": ...} (each second of a hold) and
 {"type": "cue", ...} events (LiveEvent fields; times on the client's
 clock, so the client can tell how long after a rep's end its cue arrived), {"type": "stats", ...} each
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import queue
 import struct
 import threading
@@ -202,6 +206,8 @@ def add_live_routes(app: FastAPI) -> None:
         # a client gone while a message was on its way fails the sender: nothing to report, and not to be
         # logged later as an exception never retrieved
         send_task.add_done_callback(lambda task: task.cancelled() or task.exception())
+        told: set[str] = set()   # what was said about frames already: once each, not 15 times a second
+        last_stamp: float | None = None
         try:
             while True:
                 message = await ws.receive()
@@ -209,12 +215,13 @@ def add_live_routes(app: FastAPI) -> None:
                     break
                 if message.get("text") is not None:
                     try:
-                        command = json.loads(message["text"])
-                    except json.JSONDecodeError:
+                        kind, exercise = _command(message["text"])
+                    except BadMessage as exc:   # said, and the message ignored: the set goes on
+                        await ws.send_text(json.dumps({"type": "error", "message": str(exc)}))
                         continue
-                    if command.get("type") == "start" and channel is None:
-                        channel = _open(emit, command.get("exercise"))
-                    elif command.get("type") == "stop" and channel is not None:
+                    if kind == "start" and channel is None:
+                        channel = _open(emit, exercise)
+                    elif kind == "stop" and channel is not None:
                         channel.stop()
                         await asyncio.wait_for(send_task, timeout=30)
                         break
@@ -222,14 +229,26 @@ def add_live_routes(app: FastAPI) -> None:
                 data = message.get("bytes") or b""
                 if len(data) <= 8 or len(data) > MAX_FRAME_BYTES:
                     continue
+                stamp = struct.unpack("<d", data[:8])[0]
+                problem = _bad_stamp(stamp, last_stamp)
+                if problem is not None:
+                    if problem not in told:
+                        told.add(problem)
+                        emit({"type": "error", "message": problem})
+                    continue
+                last_stamp = stamp if last_stamp is None else max(last_stamp, stamp)
                 if channel is None:
                     channel = _open(emit, None)
-                channel.offer(struct.unpack("<d", data[:8])[0], data[8:])
+                channel.offer(stamp, data[8:])
         except (TimeoutError, WebSocketDisconnect, OSError):
             pass   # the client went away (a tab closed, the network dropped): an ordinary end
         except GymlError as exc:
             with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
                 await ws.send_text(json.dumps({"type": "error", "message": str(exc)}))
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: one line to the client, as the API says it
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await ws.send_text(json.dumps({"type": "error", "message": f"internal error "
+                                               f"({type(exc).__name__}); please report it"}))
         finally:
             if channel is not None:
                 channel.close()
@@ -240,7 +259,56 @@ def add_live_routes(app: FastAPI) -> None:
                     await ws.close()
 
 
+class BadMessage(ValueError):
+    """A text message the protocol has no place for: told to the client, then ignored."""
+
+
+SEND_INSTEAD = 'send {"type": "start"} (optionally with "exercise": a name) or {"type": "stop"}'
+
+
+def _command(text: str) -> tuple[str, object]:
+    """A text message's type ("start" or "stop") and its exercise, as sent (checked when the set starts)."""
+    try:
+        command = json.loads(text)
+    except (ValueError, RecursionError):   # not JSON; a number too long to read; nested too deep
+        raise BadMessage(f"a text message must be a JSON object: {SEND_INSTEAD}") from None
+    if not isinstance(command, dict):
+        raise BadMessage(f"a text message must be a JSON object, not {_json_kind(command)}: {SEND_INSTEAD}")
+    kind = command.get("type")
+    if kind not in ("start", "stop"):
+        shown = repr(kind[:20]) if isinstance(kind, str) else _json_kind(kind)
+        raise BadMessage(f"unknown message type {shown}: {SEND_INSTEAD}")
+    return kind, command.get("exercise")
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "true or false"), (str, "a string"), (int, "a number"), (float, "a number"),
+                       (list, "a list"), (dict, "an object")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+MAX_STAMP_GAP_S = 600.0   # a frame this long after the one before: no camera pauses a set that long
+
+
+def _bad_stamp(stamp: float, last: float | None) -> str | None:
+    """Why a frame's timestamp cannot be taken, or None. The live coach steps its clock to each frame's
+    time: an infinite one never ends the step, one years ahead keeps it busy for hours."""
+    if not math.isfinite(stamp):
+        return "a frame's timestamp must be a finite number of seconds: frames with another are dropped"
+    if last is not None and stamp - last > MAX_STAMP_GAP_S:
+        return (f"a frame's timestamp jumped more than {MAX_STAMP_GAP_S:.0f} s ahead of the frame before: such "
+                "frames are dropped; start a new set")
+    return None
+
+
 def _open(emit, exercise) -> LiveChannel:
+    if exercise is not None and not isinstance(exercise, str):
+        raise GymlError(f"the start message's exercise must be an exercise's name or null, not "
+                        f"{_json_kind(exercise)}")
     if exercise:
         from gyml.web.app import _check_exercise
         exercise = _check_exercise(exercise)

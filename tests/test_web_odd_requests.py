@@ -1,0 +1,83 @@
+"""gyml serve on requests a tester sent: odd live messages, requests from another site's page, an oversized
+form field, a port already taken, a gold deleted under a queued job. Each gets one clear line, never a
+traceback."""
+
+import json
+import struct
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from gyml.web.app import create_app
+from gyml.web.settings import WebSettings
+from tests.test_web_api_fixes import LOCAL
+
+LIVE = LOCAL.replace("http", "ws") + "/ws/live"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return WebSettings.build(data_dir=tmp_path / "serve", max_upload_mb=5.0, workers=1)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as c:
+        yield c
+
+
+def _error_line(ws) -> str:
+    message = json.loads(ws.receive_text())
+    assert message["type"] == "error", message
+    line = message["message"]
+    assert isinstance(line, str) and "\n" not in line and 10 < len(line) < 200, line
+    return line
+
+
+# ---- 1. live messages of the wrong shape ----
+
+def test_a_live_message_of_the_wrong_shape_gets_one_error_line_and_the_connection_goes_on(client):
+    with client.websocket_connect(LIVE) as ws:
+        for text in ("[1, 2]", "5", "null", '"start"', "not json", "[" * 100_000, "1" * 5000, '{"type": 7}',
+                     '{"type": ["start"]}', '{"type": "begin"}', '{}'):
+            ws.send_text(text)
+            assert '{"type": "start"}' in _error_line(ws), text[:20]   # what to send instead
+        # still open: a start naming an unknown exercise is answered as before, then closed
+        ws.send_text('{"type": "start", "exercise": "squatz"}')
+        assert _error_line(ws).startswith("unknown exercise 'squatz'")
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_text()
+
+
+@pytest.mark.parametrize("exercise", [5, {"a": 1}, ["squat"], True, 2.5])
+def test_a_live_start_whose_exercise_is_not_a_name_is_refused_in_one_line(client, exercise):
+    with client.websocket_connect(LIVE) as ws:
+        ws.send_text(json.dumps({"type": "start", "exercise": exercise}))
+        assert _error_line(ws).startswith("the start message's exercise must be an exercise's name")
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_text()
+
+
+def test_live_frames_whose_timestamp_is_not_a_time_are_dropped_and_said_once(client):
+    import cv2
+    import numpy as np
+
+    jpeg = cv2.imencode(".jpg", np.full((120, 160, 3), 120, np.uint8))[1].tobytes()
+    with client.websocket_connect(LIVE) as ws:
+        ws.send_text('{"type": "start"}')
+        assert json.loads(ws.receive_text())["type"] == "ready"
+        ws.send_bytes(struct.pack("<d", 1000.0) + jpeg)
+        # infinity sent the pose thread round its tick loop for ever; a jump of years, for hours
+        for stamp in (float("inf"), float("nan"), 1e15, float("-inf")):
+            ws.send_bytes(struct.pack("<d", stamp) + jpeg)
+        ws.send_bytes(struct.pack("<d", 1000.1) + jpeg)
+        ws.send_text('{"type": "stop"}')
+        seen = []
+        while not seen or seen[-1]["type"] != "final":
+            seen.append(json.loads(ws.receive_text()))
+    errors = [m["message"] for m in seen if m["type"] == "error"]
+    assert errors == ["a frame's timestamp must be a finite number of seconds: frames with another are dropped",
+                      ("a frame's timestamp jumped more than 600 s ahead of the frame before: such frames are "
+                       "dropped; start a new set")], errors   # each said once
+    assert seen[-1]["count"] == 0
