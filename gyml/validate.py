@@ -165,6 +165,13 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: dict[str,
         seen[key] = option
         if path.is_dir():
             raise GymlError(f"{option} {path} is a folder; give a file path")
+        if path.exists() and not path.is_file():
+            # a device or pipe (/dev/stdout) is written in place: it must itself be writable
+            if not os.access(path, os.W_OK):
+                raise GymlError(f"{option}: {path} is not writable")
+            continue
+        if path.is_symlink():   # the file the link points to is the one replaced, in its own folder
+            path = Path(os.path.realpath(path))
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise GymlError(f"{option}: output folder does not exist: {parent}")

@@ -334,3 +334,60 @@ def test_a_reader_that_stops_early_costs_no_output_file_and_no_traceback(tmp_pat
     assert json.loads(out.read_text())["reps"]["count"] == 5
     assert report.stat().st_size > 0
     assert "Traceback" not in stderr and "unexpected" not in stderr, stderr
+
+
+def test_an_output_through_a_link_replaces_the_linked_file_and_keeps_the_link(tmp_path, squat_npz):
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "today.json"
+    target.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(Path("runs") / "today.json")
+    code, _, stderr = gyml("analyze", squat_npz, "--json", link)
+    assert code == 0, stderr
+    assert link.is_symlink()                                   # before: the link became a plain file
+    assert json.loads(target.read_text())["reps"]["count"] == 5
+
+
+def test_an_output_pipe_is_written_in_place_not_renamed_over(tmp_path, squat_npz):
+    """A FIFO (as /dev/stdout or /dev/null are devices): written into, never replaced by a plain file."""
+    import threading
+
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    got = {}
+    reader = threading.Thread(target=lambda: got.setdefault("text", fifo.read_text()), daemon=True)
+    reader.start()
+    code, _, stderr = gyml("analyze", squat_npz, "--json", fifo)
+    reader.join(timeout=60)
+    assert code == 0, stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert json.loads(got["text"])["reps"]["count"] == 5
+
+
+def test_a_write_that_fails_on_a_full_disk_is_one_line(tmp_path, monkeypatch):
+    from gyml.pose.sequence import write_atomically
+
+    def full(fh):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(GymlError, match="could not write .*No space left"):
+        write_atomically(tmp_path / "out.json", full, mode="w")
+    assert not list(tmp_path.iterdir())                       # no temporary file left behind
+
+
+def test_odd_but_common_text_files_are_read_or_refused_in_one_line(tmp_path):
+    from test_cli_trial_fixes import coco17
+    from test_readers import _mediapipe_landmarks
+
+    kp = coco17(synthesize("squat", 3, seed=2))
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(kp.tolist()).encode())  # a spreadsheet's UTF-8
+    assert len(read_pose(tmp_path / "bom.json", layout="coco17")) == len(kp)
+    pts = _mediapipe_landmarks()
+    rows = "frame,landmark,x,y,z\n" + "".join(f"{t},{k},{x:.4f},{y:.4f},{z:.4f}\n"
+                                              for t, frame in enumerate(pts) for k, (x, y, z) in enumerate(frame))
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + rows.encode())
+    assert len(read_pose(tmp_path / "bom.csv")) == len(pts)
+    (tmp_path / "semi.csv").write_text(rows.replace(",", ";"))
+    one_line_exit_2(["count", tmp_path / "semi.csv"], "separated by ';'")
+    np.save(tmp_path / "scalar.npy", np.float64(3))
+    one_line_exit_2(["count", tmp_path / "scalar.npy"], "keypoint array")

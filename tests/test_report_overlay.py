@@ -57,6 +57,25 @@ def test_overlay_keeps_the_input_length_rate_and_size_and_draws_the_cue_on_its_r
     assert np.mean([np.abs(drawn[i].astype(int) - plain[i]).mean() > 2 for i in inside]) > 0.8
 
 
+def test_overlay_gets_the_usual_permissions_and_is_written_through_a_link(faulty_video, tmp_path):
+    import os
+    import stat
+
+    video, result = faulty_video
+    (tmp_path / "runs").mkdir()
+    link = tmp_path / "latest.mp4"
+    link.symlink_to(Path("runs") / "today.mp4")
+    old = os.umask(0o022)
+    try:
+        write_overlay(result, video, link)
+    finally:
+        os.umask(old)
+    assert link.is_symlink()                                    # before: the link became a plain file
+    written = tmp_path / "runs" / "today.mp4"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644        # before: mkstemp's 0600
+    assert probe_video(written).frames == len(result.sequence)
+
+
 def test_overlay_needs_a_video_and_a_place_to_write(tmp_path):
     seq = synthesize("squat", 3, seed=1)
     path = seq.save(tmp_path / "squat.npz")

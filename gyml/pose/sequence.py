@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import stat
@@ -190,21 +192,48 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_atomically(path: Path, write, mode: str = "wb") -> None:
-    """Write through a temporary file in the same folder and rename it into place."""
+def output_target(path: Path) -> tuple[Path, bool]:
+    """(the file to write, whether to write it in place) for an output `path`: a link is followed, so the
+    file it points to is replaced and the link kept; an existing device, pipe or socket (/dev/stdout,
+    /dev/null, a FIFO) is written in place, never renamed over (run as root, a rename replaced /dev/null
+    with a plain file)."""
     path = Path(path)
+    try:
+        st = os.stat(path)   # follows links
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return path, True
+    return (Path(os.path.realpath(path)) if path.is_symlink() else path), False
+
+
+def write_atomically(path: Path, write, mode: str = "wb") -> None:
+    """Write through a temporary file in the same folder and rename it into place (see output_target:
+    through a link to its file; a device or pipe is written in place, from memory, as `write` may seek)."""
+    path, in_place = output_target(path)
+    if in_place:
+        buffer = io.BytesIO() if "b" in mode else io.StringIO()
+        write(buffer)
+        try:
+            with open(path, mode) as fh:
+                fh.write(buffer.getvalue())
+        except OSError as e:   # a full disk, a closed pipe: the user's to fix, in one line
+            raise GymlError(f"could not write {path}: {e.strerror or e}") from None
+        return
     if path.parent and not path.parent.exists():
         raise GymlError(f"output folder does not exist: {path.parent}")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
     try:
         # mkstemp makes the file 0600; the result should carry the permissions any other program would
         # give it: the replaced file's, else the usual 0666 less the umask.
-        os.fchmod(fd, _target_mode(path))
+        os.fchmod(fd, target_mode(path))
         with os.fdopen(fd, mode) as fh:
             write(fh)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise GymlError(f"could not write {path}: {e.strerror}") from None
         raise
 
 
@@ -214,7 +243,7 @@ def _current_umask() -> int:
     return mask
 
 
-def _target_mode(path: Path) -> int:
+def target_mode(path: Path) -> int:
     try:
         return stat.S_IMODE(path.stat().st_mode)
     except OSError:

@@ -171,9 +171,11 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
     size, frame count and frame rate. Written through a temporary file: a failure leaves no partial one."""
     import contextlib
     import os
+    import shutil
     import tempfile
 
     from gyml.pose.readers.video import iter_timed_frames, probe_video
+    from gyml.pose.sequence import output_target, target_mode
 
     video_path, out_path = Path(video_path), Path(out_path)
     seq = result.sequence
@@ -191,7 +193,12 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
     hold = result.analysis.extras.get("hold")
     held = hold_cues(result.analysis, np.arange(len(seq)) / seq.fps) if hold else None
     variable = varies(seq.times, seq.fps)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=".mp4", dir=out_path.parent)
+    # the video needs a seekable file: a device or pipe (/dev/stdout) gets it copied in once written; a
+    # link's file is replaced and the link kept (gyml.pose.sequence.output_target)
+    target, in_place = output_target(out_path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".mp4",
+                               dir=None if in_place else target.parent)
+    os.fchmod(fd, target_mode(target))   # mkstemp's 0600, not what any other program would give the file
     os.close(fd)
     writer = H264Writer(tmp, probe.rate, probe.width, probe.height, variable=variable)
     total = probe.expected_frames or len(seq)
@@ -215,7 +222,12 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
             if progress is not None:
                 progress(i + 1, total)
         writer.close()
-        os.replace(tmp, out_path)
+        if in_place:
+            with open(tmp, "rb") as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            Path(tmp).unlink()
+        else:
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(Exception):
             writer.container.close()

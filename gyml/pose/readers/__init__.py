@@ -43,7 +43,7 @@ def sniff_format(path: Path) -> str:
         return "video"
     if not _looks_like_text(path):
         raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz, JSON or CSV)")
-    if head.lstrip()[:1] in (b"{", b"["):
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):   # after a byte-order mark
         return "json"
     return "csv"
 

@@ -36,7 +36,7 @@ def read_npy(path: Path, fps: float = 30.0, layout: str | None = None) -> PoseSe
     if data.ndim == 2 and data.shape[1] == REPCOUNT_WIDTH and not layout:
         from gyml.pose.readers.repcount import read_repcount_npy
         return read_repcount_npy(path, fps=fps)
-    if not np.issubdtype(data.dtype, np.number) or len(data) == 0:
+    if not np.issubdtype(data.dtype, np.number) or data.ndim == 0 or len(data) == 0:
         raise GymlError(f"{path.name}: expected a numeric (T, K, 3) keypoint array, got {data.dtype} {data.shape}")
     with np.errstate(all="ignore"):  # casts of NaN/inf/out-of-range values: they become unknown joints
         points, conf = _split(data.astype(np.float64), path.name, layout)
@@ -45,7 +45,7 @@ def read_npy(path: Path, fps: float = 30.0, layout: str | None = None) -> PoseSe
 
 def read_keypoints_json(path: Path, fps: float | None = None, layout: str | None = None) -> PoseSequence:
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        obj = json.loads(path.read_text(encoding="utf-8-sig"))   # a byte-order mark is not JSON's
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise GymlError(f"{path.name}: cannot read JSON ({type(exc).__name__}: {str(exc)[:160]})") from None
     frames = obj

@@ -42,12 +42,16 @@ def _float(cell: str) -> float:
 
 def read_landmarks_csv(path: Path, fps: float = 30.0, layout: str | None = None) -> PoseSequence:
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark that would join the first name
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise GymlError(f"{path.name}: cannot read CSV ({exc})") from None
     if len(rows) < 2:
         raise GymlError(f"{path.name}: CSV has no data rows")
+    if len(rows[0]) == 1 and rows[0][0].count(";") >= 2:
+        raise GymlError(f"{path.name}: the values are separated by ';' - gyml reads comma-separated CSV "
+                        "(save it with ',' between values)")
     header = [h.strip().lower() for h in rows[0]]
     try:
         if {"frame", "landmark", "x", "y", "z"} <= set(header):
