@@ -196,7 +196,10 @@ def extract(video: Path = typer.Argument(..., help="video or pose file"),
             mirrored: bool = typer.Option(False, help="also read every frame mirrored and average the two "
                                           "readings (a video; one pass, about twice the time; --jobs unused)")):
     """Recover the 3D pose in every frame and save it as a gyml .npz pose file."""
-    from gyml.validate import check_outputs
+    from gyml.validate import check_count, check_outputs
+    check_count("--jobs", jobs, 0, 256)
+    if output.suffix.lower() != ".npz":   # the poses are written as .npz whatever the name says
+        fail(f"--output {output}: a gyml pose file is .npz; name it so (e.g. {output.with_suffix('.npz').name})")
     check_outputs([video], {"--output": output})
     with _progress() as progress:
         if mirrored:
@@ -235,8 +238,9 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
     from gyml.pipeline import analyze_sequence
     from gyml.report.html import write_report
     from gyml.report.overlay import check_overlay_target, write_overlay
-    from gyml.validate import check_choice, check_exercise
+    from gyml.validate import check_choice, check_count, check_exercise
 
+    check_count("--jobs", jobs, 0, 256)
     if len(inputs) > 1 and (json_out or report) and not jsonl:
         fail("several inputs: use --jsonl OUT.jsonl (one object a line) instead of --json/--report")
     check_choice("strictness", strictness, ("beginner", "intermediate", "expert"))
@@ -619,6 +623,12 @@ def live(video: Path | None = typer.Argument(None, help="a video file to play as
         fail("give either a VIDEO or --camera N")
     check_count("--camera", camera, 0, 63)
     check_outputs([video], {"--output": output})
+    if video is not None:
+        from gyml.pose.readers import sniff_format
+
+        if sniff_format(video) != "video":   # "not a readable video (invalid data)" said nothing useful
+            fail(f"{video.name} is a pose file; live plays a video or a camera - "
+                 f"use gyml analyze {video.name} for a pose file")
     if exercise:
         exercise = check_exercise(exercise)
     shown: list[str | None] = [None]

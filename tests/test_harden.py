@@ -72,6 +72,10 @@ def peak_bytes(func, *args):
     (["analyze", "{npz}", "--layout", "bogus"], "unknown keypoint layout 'bogus'"),
     (["count", "{npz}", "--layout", "bogus"], "unknown keypoint layout 'bogus'"),
     (["train", "{tmp}", "--pca", "7", "-o", "{tmp}/m.gyml"], "--pca must lie in [0, 1]"),
+    (["analyze", "{npz}", "--jobs", "-3"], "--jobs must lie in [0, 256]"),
+    (["extract", "{npz}", "-o", "{tmp}/m.npz", "--jobs", "-1"], "--jobs must lie in [0, 256]"),
+    (["extract", "{npz}", "-o", "{tmp}/m.json"], "a gyml pose file is .npz"),
+    (["live", "{npz}"], "live plays a video"),
 ])
 def test_out_of_range_options_are_one_line_before_any_work(tmp_path, squat_npz, args, says):
     args = [a.format(npz=squat_npz, tmp=tmp_path) for a in args]
