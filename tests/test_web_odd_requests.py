@@ -2,6 +2,7 @@
 form field, a port already taken, a gold deleted under a queued job. Each gets one clear line, never a
 traceback."""
 
+import io
 import json
 import struct
 
@@ -11,7 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from gyml.web.app import create_app
 from gyml.web.settings import WebSettings
-from tests.test_web_api_fixes import LOCAL
+from tests.test_web_api_fixes import LOCAL, _npz, _post
 
 LIVE = LOCAL.replace("http", "ws") + "/ws/live"
 
@@ -81,3 +82,45 @@ def test_live_frames_whose_timestamp_is_not_a_time_are_dropped_and_said_once(cli
                       ("a frame's timestamp jumped more than 600 s ahead of the frame before: such frames are "
                        "dropped; start a new set")], errors   # each said once
     assert seen[-1]["count"] == 0
+
+
+# ---- 2. requests from another site's page ----
+
+def test_a_request_from_another_sites_page_is_refused(client, settings, tmp_path):
+    data = _npz(tmp_path, "squat", reps=3)
+    evil = {"origin": "http://evil.example"}
+    for origin in ("http://evil.example", "http://127.0.0.1:8001", "https://127.0.0.1", "null",
+                   "http://localhost:8000"):
+        refused = client.post("/api/analyses", files={"file": ("a.npz", io.BytesIO(data))},
+                              headers={"origin": origin})
+        assert refused.status_code == 403, (origin, refused.text)
+        assert refused.json()["detail"].startswith("refused: a request from another site's page"), refused.text
+    assert client.get("/api/analyses").json()["analyses"] == [] and list(settings.uploads.iterdir()) == []
+    # the app's own page (same origin) and scripts sending no Origin
+    own = client.post("/api/analyses", files={"file": ("a.npz", io.BytesIO(data))},
+                      headers={"origin": LOCAL})
+    assert own.status_code == 201, own.text
+    job = _post(client, "b.npz", data).json()["id"]
+    assert client.delete(f"/api/analyses/{job}", headers=evil).status_code == 403
+    assert client.get(f"/api/analyses/{job}", headers=evil).status_code == 200   # reads: the browser hides them
+    assert client.delete(f"/api/analyses/{job}", headers={"origin": LOCAL}).status_code == 200
+
+    with pytest.raises(WebSocketDisconnect) as refused_ws, \
+            client.websocket_connect(LIVE, headers=evil) as ws:   # a 403 to the handshake, from uvicorn
+        ws.receive_text()
+    assert refused_ws.value.code == 1008
+    with client.websocket_connect(LIVE, headers={"origin": LOCAL}) as ws:
+        ws.send_text('{"type": "begin"}')
+        assert json.loads(ws.receive_text())["type"] == "error"
+
+
+def test_a_server_behind_a_tls_proxy_takes_its_own_pages_requests(tmp_path):
+    exposed = WebSettings.build(data_dir=tmp_path / "exposed", host="0.0.0.0", token="s3cret-token")
+    with TestClient(create_app(exposed, start_workers=False), base_url="http://gym.lan") as other:
+        headers = {"Authorization": "Bearer s3cret-token", "origin": "https://gym.lan"}
+        data = _npz(tmp_path, "squat", reps=3)
+        assert other.post("/api/analyses", files={"file": ("a.npz", io.BytesIO(data))},
+                          headers=headers).status_code == 201
+        headers["origin"] = "https://gym.lan:8443"
+        assert other.post("/api/analyses", files={"file": ("a.npz", io.BytesIO(data))},
+                          headers=headers).status_code == 403

@@ -9,7 +9,7 @@ import re
 import shutil
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -222,6 +222,7 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     from gyml.web.live import add_live_routes
     add_live_routes(app)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(SameOrigin)
     if is_loopback(settings.host):
         # No token on this machine's own address: a page elsewhere that points its own host name at 127.0.0.1
         # (DNS rebinding) could otherwise use the API from the person's browser. Its requests name its host.
@@ -446,6 +447,47 @@ class UploadLimit:
                 return await _json(send, 413, f"the file is larger than the upload limit of "
                                               f"{self.limit / 1e6:.0f} MB")
         await self.app(scope, receive, send)
+
+
+class SameOrigin:
+    """A request that changes something (POST, PUT, PATCH, DELETE) or opens the live WebSocket is refused
+    when it comes from another site's page: a browser names the page's origin (`Origin`), and a form posted
+    there needs no CORS preflight, so any page the person visits could otherwise queue jobs or delete them.
+    Requests without `Origin` (curl, scripts) are not a browser's page's and go through."""
+
+    METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" or (scope["type"] == "http" and scope["method"] in self.METHODS):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            origin = headers.get("origin")
+            if origin is not None and not same_origin(origin, headers.get("host", "")):
+                if scope["type"] == "websocket":   # the handshake refused: 403 (with no body: uvicorn logs
+                    await receive()                  # an error after a body sent to a WebSocket handshake)
+                    return await send({"type": "websocket.close", "code": 1008})
+                return await _json(send, 403, f"refused: a request from another site's page (Origin "
+                                              f"{origin[:80]!r} is not this server); use the app's own pages, or "
+                                              "send no Origin header from a script")
+        await self.app(scope, receive, send)
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """Whether a browser's `Origin` is the server the request reached (`Host`): the same host name and
+    port. A Host without a port is taken at the default port of the Origin's scheme, so that a server behind a
+    TLS proxy (Origin https://gym.lan, Host gym.lan) takes its own pages' requests."""
+    try:
+        page = urlsplit(origin)
+        if page.scheme not in ("http", "https") or not page.hostname:
+            return False   # "null": a sandboxed frame, a file: page
+        default = 443 if page.scheme == "https" else 80
+        page_port = page.port or default
+        server = urlsplit("//" + host)
+        return bool(server.hostname) and server.hostname == page.hostname and (server.port or default) == page_port
+    except ValueError:   # a port that is not a number
+        return False
 
 
 class TokenGate:
