@@ -124,3 +124,20 @@ def test_a_server_behind_a_tls_proxy_takes_its_own_pages_requests(tmp_path):
         headers["origin"] = "https://gym.lan:8443"
         assert other.post("/api/analyses", files={"file": ("a.npz", io.BytesIO(data))},
                           headers=headers).status_code == 403
+
+
+# ---- 3. an oversized form field ----
+
+def test_an_oversized_form_field_is_named(client, settings, tmp_path):
+    data = _npz(tmp_path, "squat", reps=3)
+    for field in ("exercise", "gold_id", "fps", "layout", "notes"):
+        response = _post(client, "squats.npz", data, **{field: "x" * 2_000_000})
+        assert response.status_code == 422, response.text
+        assert response.json() == {"detail": f"the field '{field}' is larger than 1024 KB: a field is a short "
+                                             "value; send the file as the part 'file' with its file name"}
+    urlencoded = client.post("/api/analyses", data={"exercise": "x" * 2_000_000})   # no multipart at all
+    assert urlencoded.status_code == 422 and urlencoded.json()["detail"].startswith("the field 'exercise' is larger")
+    assert list(settings.uploads.iterdir()) == []
+    # a file part without its file name is still told so
+    nameless = client.post("/api/analyses", files={"file": ("", io.BytesIO(b"x" * 1_300_000), "video/mp4")})
+    assert nameless.json()["detail"].startswith("the upload has no file name")

@@ -75,10 +75,16 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc: StarletteHTTPException):
         # a multipart part without a file name is read as a text field, which Starlette limits to 1 MB: its
-        # "Part exceeded maximum size of 1024KB" is about the missing name, not the (500 MB) upload limit
+        # "Part exceeded maximum size of 1024KB" names no field. For the part 'file', it is about the missing
+        # name, not the (500 MB) upload limit; for another, that field's value is too long
         if exc.status_code == 400 and request.url.path == UPLOAD_PATH and \
-                str(exc.detail).startswith("Part exceeded maximum size"):
-            return JSONResponse({"detail": NO_FILE_NAME}, status_code=400)
+                str(exc.detail).startswith(("Part exceeded maximum size", "Field exceeded maximum size")):
+            field = _oversized_field(exc)
+            if field is None or field == "file":
+                return JSONResponse({"detail": NO_FILE_NAME}, status_code=400)
+            shown = "".join(c for c in field if c.isprintable())[:40]
+            return JSONResponse({"detail": f"the field '{shown}' is larger than 1024 KB: a field is a short value; "
+                                           "send the file as the part 'file' with its file name"}, status_code=422)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(Exception)
@@ -246,6 +252,25 @@ def _one_line(errors) -> str:
         return NO_FILE_NAME
     message = str(error.get("msg", "is not valid"))[:160]
     return f"'{field[:40]}': {message}" if field else message
+
+
+def _oversized_field(exc: BaseException) -> str | None:
+    """The name of the form field Starlette's parser refused as too large (its message names none): the
+    parser that raised it, found in the traceback of the exception Starlette turned into this one."""
+    from starlette.formparsers import FormParser, MultiPartParser
+
+    cause = exc.__cause__ or exc.__context__
+    tb = cause.__traceback__ if cause is not None else None
+    while tb is not None:
+        parser = tb.tb_frame.f_locals.get("self")
+        if isinstance(parser, MultiPartParser):
+            part = getattr(parser, "_current_part", None)
+            return getattr(part, "field_name", None)
+        if isinstance(parser, FormParser):
+            name = getattr(parser, "_field_name", None)
+            return bytes(name).decode("latin-1") if name is not None else None
+        tb = tb.tb_next
+    return None
 
 
 def _version() -> str:
