@@ -4,7 +4,10 @@ traceback."""
 
 import io
 import json
+import socket
 import struct
+import subprocess
+import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -141,3 +144,19 @@ def test_an_oversized_form_field_is_named(client, settings, tmp_path):
     # a file part without its file name is still told so
     nameless = client.post("/api/analyses", files={"file": ("", io.BytesIO(b"x" * 1_300_000), "video/mp4")})
     assert nameless.json()["detail"].startswith("the upload has no file name")
+
+
+# ---- 4. a port already in use ----
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_before_its_banner(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "gyml.cli", "serve", "--port", str(port), "--data",
+                            str(tmp_path / "data"), "--workers", "1"], capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use - choose another with --port"]

@@ -28,9 +28,41 @@ def serve(host: str = typer.Option("127.0.0.1", help="address to listen on; any 
 
     if not 0 <= port <= 65535:
         raise GymlError(f"cannot serve on port {port}: a port is 0-65535")
+    check_port_free(host, port)   # before the banner: uvicorn would print it, then its own error, exit 3
     settings = WebSettings.build(data, database, token, max_upload_mb, workers, host)
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"gyml serving at http://{shown}:{port}/ (data in {settings.data_dir}, "
                f"{settings.workers} worker{'s' if settings.workers != 1 else ''})")
     uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=4 * 1024 * 1024)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program listens on (or one this user may not take), by binding
+    to it as uvicorn will (SO_REUSEADDR: a port whose last connections are closing is free) and letting go.
+    Other failures are left to uvicorn to report."""
+    import errno
+    import socket
+
+    from gyml.errors import GymlError
+
+    if port == 0:   # any free port
+        return
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        return
+    shown = f"[{host}]" if ":" in host else host
+    for family, kind, proto, _name, address in addresses:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise GymlError(f"port {port} on {shown} is already in use - choose another with --port") from None
+            if exc.errno == errno.EACCES:
+                raise GymlError(f"cannot serve on port {port} on {shown}: permission denied (ports below 1024 "
+                                "need privileges) - choose another with --port") from None
