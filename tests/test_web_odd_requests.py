@@ -13,9 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from gyml.web import store
 from gyml.web.app import create_app
 from gyml.web.settings import WebSettings
-from tests.test_web_api_fixes import LOCAL, _npz, _post
+from tests.test_web_api_fixes import LOCAL, _npz, _post, _run_queued
 
 LIVE = LOCAL.replace("http", "ws") + "/ws/live"
 
@@ -160,3 +161,29 @@ def test_serve_on_a_port_in_use_says_so_in_one_line_before_its_banner(tmp_path):
     assert r.stdout == ""
     assert r.stderr.strip().splitlines() == [
         f"error: port {port} on 127.0.0.1 is already in use - choose another with --port"]
+
+
+# ---- 5. a gold deleted while a job still needs it ----
+
+def test_a_gold_in_use_by_a_queued_job_is_not_deleted(client, settings, tmp_path):
+    gold = _post(client, "my squats.npz", _npz(tmp_path, "squat")).json()["id"]
+    _run_queued(settings)
+    job = _post(client, "more squats.npz", _npz(tmp_path, "squat", seed=2), gold_id=gold).json()["id"]
+    refused = client.delete(f"/api/analyses/{gold}")
+    assert refused.status_code == 409
+    assert refused.json() == {"detail": "my squats.npz is the gold of 1 analysis not finished yet: delete it once "
+                                        "that analysis has run"}
+    assert client.get(f"/api/analyses/{gold}").json()["status"] == "done"
+    _run_queued(settings)
+    assert client.get(f"/api/analyses/{job}").json()["status"] == "done"
+    assert client.delete(f"/api/analyses/{gold}").status_code == 200
+    # a job queued before its gold went (deleted elsewhere, as by hand in the database) says so when it runs
+    other = _post(client, "new gold.npz", _npz(tmp_path, "squat", seed=3)).json()["id"]
+    _run_queued(settings)
+    job = _post(client, "squats again.npz", _npz(tmp_path, "squat", seed=4), gold_id=other).json()["id"]
+    store.delete(store.open_engine(settings.database_url), other)
+    _run_queued(settings)
+    failed = client.get(f"/api/analyses/{job}").json()
+    assert failed["status"] == "failed"
+    assert failed["error"] == (f"the gold (analysis {other}) was deleted before this analysis ran: upload the "
+                               "recording again with another gold, or none")

@@ -201,10 +201,15 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
         ahead = store.queued_before(engine, row.created_at) if row.status == "queued" else None
         return store.to_api(row, ahead)
 
-    @app.delete(UPLOAD_PATH + "/{analysis_id}", summary="Delete an analysis and its files")
+    @app.delete(UPLOAD_PATH + "/{analysis_id}", summary="Delete an analysis and its files",
+                responses={409: {"description": "the gold of an analysis not finished yet"}})
     def delete_analysis(analysis_id: str) -> dict:
         row = _row_or_404(engine, analysis_id)
-        store.delete(engine, analysis_id)
+        users = store.delete_unless_gold(engine, analysis_id)
+        if users:   # its job would fail when it ran, its gold gone
+            those = "that analysis has" if users == 1 else "those have"
+            raise HTTPException(409, f"{row.input_name} is the gold of {users} analys{'i' if users == 1 else 'e'}s "
+                                     f"not finished yet: delete it once {those} run")
         (settings.uploads / row.stored_name).unlink(missing_ok=True)
         shutil.rmtree(settings.results / analysis_id, ignore_errors=True)
         return {"id": analysis_id, "deleted": True}

@@ -243,6 +243,22 @@ def delete(engine: Engine, job_id: str) -> bool:
         return conn.execute(table.delete().where(table.c.id == job_id)).rowcount == 1
 
 
+UNFINISHED = ("queued", "running")
+
+
+def delete_unless_gold(engine: Engine, job_id: str) -> int:
+    """Delete an analysis unless a job not finished yet uses it as its gold, in one statement (no job can
+    start using it in between): 0 once deleted, else how many such jobs there are (nothing deleted)."""
+    table = AnalysisRow.__table__
+    user = table.alias("user")
+    in_use = select(user.c.id).where(user.c.gold_id == job_id, user.c.status.in_(UNFINISHED)).exists()
+    with engine.begin() as conn:
+        if conn.execute(table.delete().where(table.c.id == job_id, ~in_use)).rowcount == 1:
+            return 0
+        return conn.execute(select(func.count()).select_from(table).where(
+            table.c.gold_id == job_id, table.c.status.in_(UNFINISHED))).scalar_one()
+
+
 def as_named(message: str, stored_name: str, input_name: str) -> str:
     """A message about an upload with the user's name for the file: the readers name the file they read,
     which is stored under a generated name (the title said empty_room.mp4, the error 7eb6...2e2a.mp4)."""

@@ -105,7 +105,10 @@ def analyse_upload(engine, path: Path, job: store.Job, out_dir: Path, data: Path
     if job.gold_id:
         gold_row = store.get(engine, job.gold_id)
         gold_file = data / "results" / job.gold_id / "pose.npz"
-        if gold_row is None or gold_row.status != "done" or not gold_file.exists():
+        if gold_row is None or not gold_file.exists():   # deleted after this job was queued
+            raise GymlError(f"the gold (analysis {job.gold_id}) was deleted before this analysis ran: upload the "
+                            "recording again with another gold, or none")
+        if gold_row.status != "done":
             raise GymlError(f"gold reference {job.gold_id}: no finished analysis with that id")
         gold = _labelled_gold(gold_file, gold_row, job)
     progress("analysing", None, force=True)
