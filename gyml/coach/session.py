@@ -23,6 +23,7 @@ from gyml.coach.compare import (
 from gyml.coach.feedback import phrase, rep_list, unseen_feet_note, unseen_legs_note
 from gyml.coach.geometry import (
     GEOMETRY_CHECKS,
+    HEELS_TOLERANCE,
     fill_joints,
     geometry_findings,
     geometry_profile,
@@ -226,7 +227,13 @@ def _heels(seq, user_m, gold, gold_m, own_gold, tol) -> tuple[list, list[int]]:
     if own_gold:
         known = [x for x in heel_rise(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m])
                  if x is not None]
-        reference, against = (float(np.median(known)) if known else 0.0), "gold"
+        gold_rise = float(np.median(known)) if known else 0.0
+        # a gold whose heels rise less than half the tolerance keeps them down (the rest is the pose model's
+        # reading of feet at the bottom, as in the synthesised foot that tips with the shin): the person is
+        # then held to their own standing, as without a gold; a gold that rises more (a squat on raised
+        # heels) lends its rise as the allowance
+        if gold_rise > HEELS_TOLERANCE / 2:
+            reference, against = gold_rise, "gold"
     present = seq.present if seq.present.any() else np.ones(len(seq), bool)
     leg = leg_length(fill_joints(seq.joints, seq.confidence)[present])
     findings = heel_findings(rises, [r.index for r in judged], leg, reference, tol, against)

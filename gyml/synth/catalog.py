@@ -11,8 +11,9 @@ reads like a coach's description:
     sh_rot_l/r     upper-arm twist (-90 points a bent forearm up when the arm is out to the side)
     elbow_l/r      elbow bend (0 = straight)              neck_flex     chin to chest (+)
     pitch          whole-body tilt about the left-right axis (+ = head up when lying)
-    ankle_l/r      the foot pointed down at the ankle (+, onto the toes); with extra "flat_feet" from flat on
-                   the floor, else from where the shin carries it
+    ankle_l/r      the foot pointed down at the ankle (+, onto the toes), from where the shin carries it (extra
+                   "flat_feet": from flat on the floor; no exercise uses it: the pose model reads real feet
+                   tipping with the shins, and flat synthesised squats cost the recognition of real ones)
 
 Postures orient the body: standing, prone (face down), supine (face up), hanging (hands on a bar),
 kneeling, seated, inverted (upside down on the hands) and side (on the right side). `isometric` marks a hold:
@@ -101,7 +102,7 @@ _SPECS = [
                  tempo_s=2.3, moving=("knee", "hip", "trunk"),
                  faults=("shallow", "knees_cave", "forward_lean", "too_fast", "heels_rise"),
                  arm_styles=(_HANDS_ON_HIPS, _HANDS_AT_CHEST, _HANDS_BEHIND_HEAD, _ARMS_RELAXED),
-                 vary={"spine_flex": (-8, 8)}, extra={"flat_feet": True}),
+                 vary={"spine_flex": (-8, 8)}),
     ExerciseSpec("push_up", "Push-up", "From a straight-arm plank, bend the elbows to lower the chest towards "
                  "the floor, then push back up keeping the body in one line.", "prone",
                  rest={**_PRONE_ARMS, **both(elbow=12), "pitch": -22},
@@ -244,8 +245,7 @@ _SPECS = [
     ExerciseSpec("sumo_squat", "Sumo Squat", "A squat with a wide stance and toes out.", "standing",
                  rest=both(hip_abd=22, knee=3, sh_elev=60, sh_plane=90, elbow=90),
                  mid=both(hip_flex=80, hip_abd=35, knee=95, spine_flex=12),
-                 tempo_s=2.8, moving=("knee", "hip"), faults=("shallow", "knees_cave", "heels_rise"), flag3d_id="A049",
-                 extra={"flat_feet": True}),
+                 tempo_s=2.8, moving=("knee", "hip"), faults=("shallow", "knees_cave", "heels_rise"), flag3d_id="A049"),
     ExerciseSpec("squat_jump", "Squat Jump", "Squat down, then jump up explosively and land softly.", "standing",
                  rest=both(hip_abd=8, sh_elev=20, sh_plane=90),
                  mid=both(hip_flex=95, knee=105, hip_abd=10, spine_flex=30, sh_elev=-20, sh_plane=90),

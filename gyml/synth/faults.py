@@ -86,11 +86,12 @@ FAULTS: dict[str, Fault] = {f.kind: f for f in [
     Fault("elbows_flare", "the elbows flare out away from the body", ("elbow", "shoulder"), _flare),
     Fault("asymmetric_arms", "one arm moves much less than the other", ("shoulder", "elbow"), _one_arm(0.45)),
     Fault("too_fast", "the rep is rushed", ("tempo",), lambda rest, mid: dict(mid), tempo=0.45),
-    # Up onto the toes near the bottom: the feet pointed down 50 degrees at the ankles from flat (the
-    # catalog's "flat_feet"; the toes stay planted, so the body rises on them). The synthesised foot is short
-    # (ankle 6 cm over a toe 13 cm ahead, about 0.17 leg lengths against real readings of 0.21-0.23), so its
-    # ankle can rise at most about 0.095 leg lengths over the toe: planted reps read 0.05-0.09, around
-    # gyml/coach/geometry.py's HEELS_TOLERANCE (0.07, set on real squats), so some are missed.
+    # Up onto the toes near the bottom: the feet pointed down 50 degrees at the ankles, past where the shins
+    # carry them (the toes stay planted, so the body rises on them). The synthesised foot is short (ankle 6 cm
+    # over a toe 13 cm ahead, about 0.17 leg lengths against real readings of 0.21-0.23) and already tips
+    # with the shin (clean reps read 0.02-0.04), so its ankle rises at most about 0.095 leg lengths over the
+    # toe: planted reps read 0.06-0.095, around gyml/coach/geometry.py's HEELS_TOLERANCE (0.07, set on real
+    # squats), so some are missed.
     Fault("heels_rise", "the heels lift off the floor near the bottom", ("feet",), _add(ankle_l=50, ankle_r=50)),
 ]}
 
