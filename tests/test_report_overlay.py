@@ -248,3 +248,17 @@ def test_the_deviation_chart_shows_only_the_parts_the_set_is_coached_on():
     assert "body_line" not in parts("lunge") and {"knee", "hip", "knee_tracking"} <= parts("lunge")
     assert "knee_tracking" not in parts("squat", yaw=90.0) and "knee_tracking" in parts("squat", yaw=0.0)
     assert "body_line" in parts("push_up")
+
+
+def test_the_rep_table_gives_the_turning_point_the_coach_measured_each_rep_at(faulty_video):
+    """The fault pictures show each rep at the coach's turning point; the table gave the counter's midpoint
+    (1.8 s beside a fault pictured at 2.6 s)."""
+    video, result = faulty_video
+    html = render_report(result, str(video))
+    times = result.sequence.times if result.sequence.times is not None else \
+        np.arange(len(result.sequence)) / result.sequence.fps
+    metrics = {m["rep"]: m for m in result.analysis.extras["rep_metrics"]}
+    rows = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td>", html)
+    assert rows and "<th>turn</th>" in html
+    for rep, shown in rows:
+        assert shown == f"{times[metrics[int(rep)]['frames']['turn']]:.1f} s"

@@ -425,7 +425,10 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
         t = m.get("tempo_s", {})
         tempo = f'{t["down"]:.1f} / {t["up"]:.1f} s' if t else ""
         faults = ", ".join(f'{k.replace("_", " ")} ({p})' for k, p in m.get("fault_phases", {}).items())
-        rows.append(f'<tr><td>{seg["index"]}</td><td>{at(seg["start"])}</td><td>{at(seg["mid"])}</td>'
+        # the turning point the coach measured the rep at (where "at the bottom" cues and their pictures
+        # are), not the counter's midpoint: a table saying 1.8 s beside a fault pictured at 2.6 s confused
+        turn = m.get("frames", {}).get("turn", seg["mid"])
+        rows.append(f'<tr><td>{seg["index"]}</td><td>{at(seg["start"])}</td><td>{at(turn)}</td>'
                     f'<td>{at(seg["end"])}</td><td>{seg.get("confidence", 1):.2f}</td>'
                     f'<td>{"" if score is None else score}</td><td>{tempo}</td><td>{esc(faults)}</td></tr>')
     fb = "".join(f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
@@ -448,7 +451,7 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
                   f'<div class="card"><div class="muted">Repetitions</div><div class="big">{reps["count"]}</div>'
                   f'<div class="muted">method: {esc(reps["method"])}</div></div>')
     reps_card = "" if a.get("hold") else (
-        '<div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>mid</th><th>end</th>'
+        '<div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>turn</th><th>end</th>'
         '<th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>' + "".join(rows) + "</table></div>")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>gyml report — {esc(Path(a["input"]).name)}</title>
