@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gyml.coach.compare import SEEN_FOR_SIDES, Finding, RepMeasures, _direction, travel
+from gyml.coach.compare import SEEN_FOR_SIDES, Finding, RepMeasures, _active_side, _direction, travel
 from gyml.coach.reading import UPSIDE_DOWN_DEG
 
 DEPTH_LOSS = 0.2       # share of the best reps' travel
@@ -61,11 +61,12 @@ def read_plausibly(r: RepMeasures, inverted: bool = False) -> bool:
 
 
 def own_reference(reps: list[RepMeasures], main: str | None, posture: str, tol: float = 1.0,
-                  inverted: bool = False) -> OwnReference:
+                  inverted: bool = False, alternate: bool = False) -> OwnReference:
     """Warnings for reps that fall behind the set's own best reps, and the reps after the last best one
     that were not compared for not being read plausibly. `main` is the joint depth is read on (as in
     compare.main_joint); `posture` the angle column whose growth is a posture fault ("trunk_inclination"
-    standing, "body_line" lying); `inverted`: the exercise is done upside down."""
+    standing, "body_line" lying); `inverted`: the exercise is done upside down; `alternate`: the sides take
+    turns (a lunge), and each rep's depth is held to the best reps of its own side (see `_sides_apart`)."""
     everyone = reps
     if READING_CHECK:
         reps = [r for r in reps if read_plausibly(r, inverted)]
@@ -76,12 +77,15 @@ def own_reference(reps: list[RepMeasures], main: str | None, posture: str, tol: 
     if depth.max() < 20:   # too little movement to speak of depth or drift
         return OwnReference()
     best = np.argsort(-depth)[:max(2, len(reps) // 3)]
-    ref_depth = float(np.median(depth[best]))
     ref_time = float(np.median([reps[i].active_s for i in best]))
     ref_posture = float(np.median([reps[i].angles_mid[posture] for i in best]))
+    # depth against the best reps of the rep's own side where the sides take turns (`_sides_apart`)
+    ref_depth = np.zeros(len(reps))
+    for g in _sides_apart(reps, main, way) if alternate else [np.arange(len(reps))]:
+        ref_depth[g] = np.median(np.sort(depth[g])[::-1][:max(2, len(g) // 3)])
     out = []
-    for r, d in zip(reps, depth):
-        loss = 1.0 - d / ref_depth
+    for i, (r, d) in enumerate(zip(reps, depth)):
+        loss = 1.0 - d / ref_depth[i]
         if loss > DEPTH_LOSS * tol:
             out.append(Finding(r.index, "shallower_than_best", "mid", main, 100 * loss, severity="warn"))
         if ref_time > 0 and r.active_s > SLOWER * tol * ref_time:
@@ -103,6 +107,23 @@ def own_reference(reps: list[RepMeasures], main: str | None, posture: str, tol: 
     compared = {r.index for r in reps}
     unread = [r.index for r in everyone if r.index > last_best and r.index not in compared]
     return OwnReference([f for f in out if f.rep in kept[f.kind]], unread)
+
+
+def _sides_apart(reps: list[RepMeasures], main: str, way: float) -> list[np.ndarray]:
+    """The positions of `reps` by the side leading each: a lunge set led by the right leg for five reps and
+    the left for six compared the left leg's reps, some 20% shallower in a good real take, with the right
+    leg's best and told them "fatigue shows". The leading leg is the more bent hip at the turning point (as
+    compare.lead_first: both knees bend in a lunge); an arm, the side whose `main` joint travels further.
+    A side with fewer than MIN_REPS // 2 reps joins the other: too few to have best reps of its own."""
+    if main in ("knee", "hip"):
+        side = np.array(["left" if r.angles_mid["left_hip_flexion"] >= r.angles_mid["right_hip_flexion"]
+                         else "right" for r in reps])
+    else:
+        side = np.array([_active_side(r, main, way) or "" for r in reps])
+    groups = [np.flatnonzero(side == s) for s in np.unique(side)]
+    if len(groups) < 2 or min(len(g) for g in groups) < MIN_REPS // 2:
+        return [np.arange(len(reps))]
+    return groups
 
 
 def unread_note(reps: list[int]) -> str:

@@ -142,7 +142,8 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     else:
         posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
         own = own_reference(user_m, main_joint(profile, watched), posture, tol,
-                            inverted=spec is not None and spec.posture == "inverted")
+                            inverted=spec is not None and spec.posture == "inverted",
+                            alternate=spec is not None and spec.alternate)
         findings += own.findings
         unread = own.unread
     unseen_feet: list[int] = []
