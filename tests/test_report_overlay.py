@@ -15,7 +15,17 @@ from gyml.pose.cache import cached_read_pose
 from gyml.pose.readers import read_pose
 from gyml.pose.readers.video import iter_frames, probe_video
 from gyml.report.html import render_report, write_report
-from gyml.report.overlay import check_overlay_target, hold_cues, write_overlay
+from gyml.report.overlay import (
+    READ_S,
+    check_overlay_target,
+    cue_text,
+    cue_windows,
+    draw_text_box,
+    hold_cues,
+    rep_cue_frames,
+    take_turns,
+    write_overlay,
+)
 from gyml.synth import synthesize
 
 av = pytest.importorskip("av")
@@ -36,7 +46,9 @@ def _reddish(rgb: np.ndarray) -> int:
     return int(((r > 190) & (g < 110) & (b < 110)).sum())
 
 
-def test_overlay_keeps_the_input_length_rate_and_size_and_draws_the_cue_on_its_rep(faulty_video, tmp_path):
+def test_overlay_keeps_the_input_length_rate_and_size_and_draws_the_cue_at_the_bottom(faulty_video, tmp_path):
+    """The squat's cue is "at the bottom": its part was ringed from the rep's first frame, the person still
+    standing. It now comes around the turning point the coach measured, and stays to be read."""
     video, result = faulty_video
     out = write_overlay(result, video, tmp_path / "overlay.mp4")
     source, written = probe_video(video), probe_video(out)
@@ -47,14 +59,113 @@ def test_overlay_keeps_the_input_length_rate_and_size_and_draws_the_cue_on_its_r
         assert container.streams.video[0].codec_context.name == "h264"
     drawn = list(iter_frames(out, max_side=None))
     plain = list(iter_frames(video, max_side=None))
-    rep = result.reps.segments[0]
-    inside = [i for i in range(rep.start, rep.end + 1) if result.sequence.present[i]]
-    outside = [i for i in range(len(drawn)) if not rep.start <= i <= rep.end]
-    # the part at fault is ringed on the frames of its rep, and only there
-    assert np.mean([_reddish(drawn[i]) - _reddish(plain[i]) > 200 for i in inside]) > 0.8
-    assert all(_reddish(drawn[i]) - _reddish(plain[i]) < 200 for i in outside)
+    cue = next(f for f in result.analysis.feedback if f.severity == "fault")
+    assert cue.phase == "mid" and cue.reps == [1]
+    frames = result.analysis.extras["rep_metrics"][0]["frames"]
+    start, turn, end = frames["start"], frames["turn"], frames["end"]
+    present = result.sequence.present
+
+    def ringed(i):
+        return _reddish(drawn[i]) - _reddish(plain[i]) > 200
+
+    # the part at fault is ringed around the turning point, not while the person is still standing
+    assert all(ringed(i) for i in range(turn - 2, turn + 3) if present[i])
+    assert not any(ringed(i) for i in range(start, start + (turn - start) // 2))
+    # and stays ringed to be read: READ_S from when it came, to the video's end at most
+    came = next(i for i in range(len(drawn)) if ringed(i))
+    fps = result.sequence.fps
+    stays = range(came, min(len(drawn), came + int(READ_S * fps)))
+    assert came > start and np.mean([ringed(i) for i in stays if present[i]]) > 0.9
     # the skeleton is drawn: frames differ from the input where the person is
+    inside = [i for i in range(start, end + 1) if present[i]]
     assert np.mean([np.abs(drawn[i].astype(int) - plain[i]).mean() > 2 for i in inside]) > 0.8
+
+
+def test_overlay_cues_over_the_rep_span_it_two_at_a_time_compact_and_in_turns(tmp_path):
+    """A push-up set told three cues "over the rep" on both reps: three boxes of the full messages covered
+    half the 640x360 frame. Now each frame shows at most two, as their "what", taking turns so that each is
+    seen on every rep, and the parts of those on screen are ringed all through the reps."""
+    video = shared_path("videos", "form", "pushup_incorrect_001.mp4")
+    result = analyze_sequence(cached_read_pose(video), str(video), exercise="push_up")
+    faults = [f for f in result.analysis.feedback if f.severity == "fault"]
+    assert len(faults) == 3 and all(f.phase == "overall" for f in faults)
+    seq = result.sequence
+    times = np.arange(len(seq)) / seq.fps
+    shown = rep_cue_frames(result, times)
+    texts = {cue_text(f.message): f for f in faults}
+    assert all(" - " not in t and "Reps" not in t and "°" in t for t in texts)
+    for m in result.analysis.extras["rep_metrics"]:
+        first, last = m["frames"]["start"], m["frames"]["end"]
+        # an "overall" cue spans its rep
+        spans = [(a, b) for a, b, text, *_ in cue_windows(result, times) if texts[text].reps == [1, 2]]
+        assert (first, last) in spans or any(a <= first and b >= last for a, b in spans)
+        on = [shown[i] for i in range(first, last + 1)]
+        assert all(1 <= len(here) <= 2 for here in on)
+        assert {text for here in on for text, _ in here} == set(texts)   # each seen on each rep
+    out = write_overlay(result, video, tmp_path / "pushups.mp4")
+    drawn = list(iter_frames(out, max_side=None))
+    plain = list(iter_frames(video, max_side=None))
+    reps = range(result.reps.segments[0].start, result.reps.segments[-1].end + 1)
+    assert np.mean([_reddish(drawn[i]) - _reddish(plain[i]) > 100 for i in reps if seq.present[i]]) > 0.9
+
+    def boxed(d, p):   # the share of the frame the text boxes darken (the boxes keep 35% of the light)
+        d, p = d.astype(float).mean(-1), p.astype(float).mean(-1)
+        return ((d < 0.5 * p) & (p > 60)).mean()
+    assert max(boxed(drawn[i], plain[i]) for i in reps[::10]) < 0.08   # before: 0.14-0.19
+
+
+def test_a_moment_cue_comes_at_once_and_holds_without_covering_the_next_reps_cues():
+    from types import SimpleNamespace
+
+    from gyml.report.analysis import Feedback
+    from gyml.reps.counter import RepSegment
+
+    # three reps of a second each at 30 fps; "at the bottom" cues on reps 1 and 2, a cue over rep 3
+    segments = [RepSegment(k + 1, 30 * k, 30 * k + 15, 30 * k + 30) for k in range(3)]
+    feedback = [Feedback(None, "mid", "knee", "fault", "Reps 1-2, at the bottom: your knees cave - push out.",
+                         reps=[1, 2]),
+                Feedback(3, "overall", "hip", "fault", "Rep 3, over the rep: your hips sag 20° - brace.", reps=[3])]
+    result = SimpleNamespace(reps=SimpleNamespace(segments=segments),
+                             analysis=SimpleNamespace(feedback=feedback, extras={}))
+    times = np.arange(100) / 30
+    windows = cue_windows(result, times)
+    assert windows[0][:4] == (12, 41, "Your knees cave", "knee")   # held until rep 2's comes (at 42)
+    assert windows[1][:2] == (42, 59)                                # and until rep 3's comes
+    assert windows[2][:3] == (60, 99, "Your hips sag 20°")          # rep 3, held READ_S to the video's end
+    # a moment's cue is not kept waiting by whole-rep ones: it takes a place at once
+    overall = [(f"overall {k}", None, False) for k in range(3)]
+    here = [overall + ([("at the bottom", "knee", True)] if 50 <= i < 60 else []) for i in range(200)]
+    shown = take_turns(here, np.arange(200) / 30)
+    assert all(len(s) == 2 for s in shown)
+    assert all(("at the bottom", "knee") in shown[i] for i in range(50, 60))
+    assert all({c for c, _ in s} <= {c for c, *_ in h} for s, h in zip(shown, here))
+    assert {c for s in shown[:100] for c, _ in s} == {c for c, *_ in here[55]}   # each takes its turn
+
+
+@pytest.mark.parametrize("pillow", [True, False])
+def test_a_degree_sign_is_drawn_not_spelt(pillow, monkeypatch):
+    """OpenCV's fonts lack "°": cues read "17 deg". It is drawn as a small raised ring after the number
+    (Pillow's bundled font; without it, a ring drawn after OpenCV's digits)."""
+    from gyml.report import overlay
+
+    if not pillow:
+        monkeypatch.setattr(overlay, "_font", lambda size: None)
+    overlay.text_mask.cache_clear()
+    try:
+        inks = {}
+        for text in ("17", "17°", "17 deg"):
+            canvas = np.zeros((60, 200, 3), np.uint8)
+            draw_text_box(canvas, [text], (0, 0), 30)
+            inks[text] = canvas.max(-1) > 128
+    finally:
+        overlay.text_mask.cache_clear()
+    digits, degree = inks["17"], inks["17°"] & ~inks["17"]
+    rows, cols = np.flatnonzero(digits.any(1)), np.flatnonzero(digits.any(0))
+    extra_rows, extra_cols = np.flatnonzero(degree.any(1)), np.flatnonzero(degree.any(0))
+    assert 5 < degree.sum() < digits.sum() / 2                          # a small mark...
+    assert extra_cols.min() > cols.max() - 2                             # after the number
+    assert extra_rows.max() < (rows.min() + rows.max()) / 2              # raised: in the digits' upper half
+    assert extra_cols.max() - cols.max() < (np.flatnonzero(inks["17 deg"].any(0)).max() - cols.max()) / 2
 
 
 def test_overlay_gets_the_usual_permissions_and_is_written_through_a_link(faulty_video, tmp_path):

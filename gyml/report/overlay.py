@@ -1,13 +1,22 @@
-"""The analysis drawn onto the video: skeleton, running rep count, and each cue on the frames of its rep
-(a hold: the seconds held so far, and each posture fault on the frames of its stretch).
+"""The analysis drawn onto the video: skeleton, running rep count, and each cue when it applies (a hold: the
+seconds held so far, and each posture fault on the frames of its stretch).
+
+A rep's cue is shown in its phase as the coach measured the rep (`rep_metrics[i]["frames"]`: start, turning
+point, end): "mid" (at the bottom / at the top) around the turning point, "descent" from the start to it,
+"ascent" from it to the end, "start"/"end" near those ends, "overall" over the whole rep; each stays at least
+`READ_S` seconds (not over the next rep's cues). At most `MOST_CUES` at once, each as its "what" (the message
+before " - "), in turns when more apply; the body part of each cue on screen is ringed.
 
 `write_overlay(result, video, out)` decodes the input again at full size and writes H.264 (PyAV's
 libx264) with the input's frame count, frame rate (its timestamps, when they vary) and displayed size.
-The drawing helpers (`draw_skeleton`, `draw_text_box`) also serve the HTML report's stills.
+`draw_skeleton` also serves the HTML report's stills. Text is drawn with Pillow's bundled font (a real
+degree sign); without FreeType, OpenCV's Hershey font with a small ring for the degree sign.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -25,12 +34,6 @@ PART_LANDMARKS = {"knee": (25, 26), "hip": (23, 24), "elbow": (13, 14), "shoulde
                   "feet": (27, 28, 31, 32), "knee_tracking": (25, 26)}
 SKELETON_RGB = (60, 220, 120)
 FAULT_RGB = (235, 60, 50)
-
-
-def ascii_text(text: str) -> str:
-    """OpenCV's Hershey fonts draw ASCII only."""
-    text = text.replace("\u00b0", " deg").replace("\u2013", "-").replace("\u2014", "-")
-    return text.encode("ascii", "replace").decode("ascii")
 
 
 def draw_skeleton(rgb: np.ndarray, points: np.ndarray, marked: tuple[int, ...] = (),
@@ -55,47 +58,216 @@ def draw_skeleton(rgb: np.ndarray, points: np.ndarray, marked: tuple[int, ...] =
             cv2.circle(rgb, tuple(px[k]), 5 * thick, FAULT_RGB, thick, cv2.LINE_AA)
 
 
-def draw_text_box(rgb: np.ndarray, lines: list[str], origin: tuple[int, int], scale: float,
-                  colour: tuple[int, int, int] = (255, 255, 255)) -> int:
-    """Lines of text on a dark box from `origin` (top-left); returns the y below the box."""
+# Characters Pillow's bundled font lacks, and what is drawn instead.
+PLAIN = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def frame_text(text: str) -> str:
+    """Text the frame's font can draw: dashes and quotes made plain, anything beyond Latin-1 a '?'."""
+    return text.translate(PLAIN).encode("latin-1", "replace").decode("latin-1")
+
+
+@functools.lru_cache(maxsize=16)
+def _font(size: int):
+    """Pillow's bundled font at `size` pixels (Pillow >= 10.1 with FreeType), else None."""
+    try:
+        from PIL import ImageFont
+
+        font = ImageFont.load_default(size=size)
+    except (ImportError, TypeError, OSError):
+        return None
+    return font if isinstance(font, ImageFont.FreeTypeFont) else None
+
+
+def _hershey_line(mask: np.ndarray, line: str, origin: tuple[int, int], size: int) -> None:
+    """One line in OpenCV's Hershey font, each degree sign a small ring after its number."""
     import cv2
 
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, size / 30
+    thick = max(1, round(size / 15))
+    x, y = origin
+    pieces = line.split("\u00b0")
+    for k, piece in enumerate(pieces):
+        piece = piece.encode("ascii", "replace").decode("ascii")
+        cv2.putText(mask, piece, (x, y), font, scale, 255, thick, cv2.LINE_AA)
+        x += cv2.getTextSize(piece, font, scale, thick)[0][0]
+        if k < len(pieces) - 1:
+            r = max(2, round(size / 8))
+            cv2.circle(mask, (x + r + 1, y - round(size * 0.62)), r, 255, max(1, thick - 1), cv2.LINE_AA)
+            x += 2 * r + 3
+
+
+def line_width(text: str, size: int) -> float:
+    """How wide `text` is drawn at `size` pixels."""
+    font = _font(size)
+    if font is not None:
+        return font.getlength(frame_text(text))
+    import cv2
+
+    plain = frame_text(text).replace("\u00b0", "  ").encode("ascii", "replace").decode("ascii")
+    return cv2.getTextSize(plain, cv2.FONT_HERSHEY_SIMPLEX, size / 30, max(1, round(size / 15)))[0][0]
+
+
+@functools.lru_cache(maxsize=512)
+def text_mask(lines: tuple[str, ...], size: int) -> np.ndarray:
+    """The ink of `lines` at `size` pixels on their box (margins included), 0-1 float32: drawn once, reused."""
+    pad, step = max(3, size // 3), round(size * 1.3)
+    width = round(max(line_width(line, size) for line in lines)) + 2 * pad
+    mask = np.zeros((step * len(lines) + 2 * pad - (step - size) // 2, width), np.uint8)
+    font = _font(size)
+    if font is not None:
+        from PIL import Image, ImageDraw
+
+        image = Image.fromarray(mask)
+        draw = ImageDraw.Draw(image)
+        for i, line in enumerate(lines):
+            draw.text((pad, pad + i * step), frame_text(line), font=font, fill=255)
+        mask = np.asarray(image)
+    else:
+        for i, line in enumerate(lines):
+            _hershey_line(mask, frame_text(line), (pad, pad + i * step + size * 3 // 4), size)
+    return mask.astype(np.float32) / 255
+
+
+def draw_text_box(rgb: np.ndarray, lines: list[str] | tuple[str, ...], origin: tuple[int, int], size: int,
+                  colour: tuple[int, int, int] = (255, 255, 255)) -> int:
+    """Lines of text `size` pixels high on a dark box from `origin` (top-left), in place; returns the y below
+    the box."""
     if not lines:
         return origin[1]
-    font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, round(2 * scale))
-    sizes = [cv2.getTextSize(line, font, scale, thick)[0] for line in lines]
-    step = int(max(s[1] for s in sizes) * 1.7)
+    ink = text_mask(tuple(lines), int(size))
     x, y = origin
-    right = min(rgb.shape[1], x + max(s[0] for s in sizes) + 2 * step // 3)
-    bottom = min(rgb.shape[0], y + step * len(lines) + step // 3)
-    box = rgb[y:bottom, x:right]
-    box[:] = (box * 0.35).astype(rgb.dtype)
-    for i, line in enumerate(lines):
-        cv2.putText(rgb, line, (x + step // 3, y + step * (i + 1) - step // 4), font, scale, colour, thick,
-                    cv2.LINE_AA)
-    return bottom
+    h, w = min(ink.shape[0], rgb.shape[0] - y), min(ink.shape[1], rgb.shape[1] - x)
+    if h <= 0 or w <= 0:
+        return origin[1]
+    box = rgb[y:y + h, x:x + w].astype(np.float32) * 0.35
+    alpha = ink[:h, :w, None]
+    box += alpha * (np.asarray(colour, np.float32) - box)
+    rgb[y:y + h, x:x + w] = box.astype(rgb.dtype)
+    return y + h
 
 
-def wrap(text: str, width: int) -> list[str]:
-    words, lines, line = ascii_text(text).split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
+@functools.lru_cache(maxsize=256)
+def wrap(text: str, width: float, size: int, most: int = 2) -> tuple[str, ...]:
+    """`text` in lines no wider than `width` pixels at `size`; at most `most` lines, the last cut with '...'.
+    Measured once per text (a cue stays for many frames)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and line_width(f"{line} {word}", size) > width:
             lines.append(line)
             line = word
         else:
             line = f"{line} {word}".strip()
-    return lines + ([line] if line else [])
+    lines += [line] if line else []
+    if len(lines) > most:
+        last = " ".join(lines[most - 1:]).split()
+        while len(last) > 1 and line_width(" ".join(last) + "...", size) > width:
+            last.pop()
+        lines = lines[:most - 1] + [" ".join(last).rstrip(",;:") + "..."]
+    return tuple(lines)
 
 
-def rep_cues(analysis) -> dict[int, list[tuple[str, str | None]]]:
-    """rep number -> [(cue message, body part)] for every fault cue that names the rep."""
-    cues: dict[int, list[tuple[str, str | None]]] = {}
-    for f in analysis.feedback:
+# "Reps 2-3 and 11, at the bottom: " before a rep's cue (gyml.coach.feedback.phrase)
+REPS_SAID = re.compile(r"^Reps? \d[\d, and-]*(?:, [^:]+)?: ")
+
+
+def cue_text(message: str) -> str:
+    """A cue's "what", as drawn on the frame: without the reps and moment (the frame shows them) and without
+    the how-to after " - ": "Reps 1-2, over the rep: your hips sag 17° below the line - squeeze ..." ->
+    "Your hips sag 17° below the line"."""
+    text = REPS_SAID.sub("", message, count=1).split(" - ")[0].strip().rstrip(".")
+    return text[:1].upper() + text[1:]
+
+
+READ_S = 1.5     # a cue stays on screen at least this long (seconds), to be read
+MOST_CUES = 2    # cues on a frame at once; when more apply, they take turns of READ_S
+
+
+def rep_frames(result) -> dict[int, tuple[int, int, int]]:
+    """rep number -> (start, turning point, end) frames as the coach measured the rep (its rep_metrics),
+    else as counted."""
+    frames = {s.index: (s.start, s.mid, s.end) for s in result.reps.segments}
+    for m in result.analysis.extras.get("rep_metrics", []):
+        if "frames" in m and m["rep"] in frames:
+            f = m["frames"]
+            frames[m["rep"]] = (int(f["start"]), int(f["turn"]), int(f["end"]))
+    return frames
+
+
+def phase_frames(phase: str, start: int, turn: int, end: int) -> tuple[int, int]:
+    """The frames (first, last) of a rep where a cue of `phase` applies: "mid" around the turning point,
+    "descent" up to it, "ascent" from it, "start"/"end" the first/last third of the way to or from it,
+    anything else ("overall") the whole rep."""
+    return {"mid": (turn - (turn - start) // 4, turn + (end - turn) // 4), "descent": (start, turn),
+            "ascent": (turn, end), "start": (start, start + (turn - start) // 3),
+            "end": (end - (end - turn) // 3, end)}.get(phase, (start, end))
+
+
+def cue_windows(result, times: np.ndarray) -> list[tuple[int, int, str, str | None, bool]]:
+    """(first frame, last frame, text drawn, body part, whether the cue names a moment) of each fault cue on
+    each rep it names: the frames of its phase, held to at least READ_S seconds from its first frame (to the
+    video's end at most, and not over a later rep's cues). `times`: each frame's seconds."""
+    frames = rep_frames(result)
+    spans = []
+    for f in result.analysis.feedback if len(times) else ():
         if f.severity != "fault":
             continue
         for rep in (f.reps or ([f.rep] if f.rep is not None else [])):
-            cues.setdefault(rep, []).append((f.message, f.joint))
-    return cues
+            if rep in frames:
+                first, last = (int(np.clip(k, 0, len(times) - 1)) for k in phase_frames(f.phase, *frames[rep]))
+                spans.append((rep, first, max(first, last), cue_text(f.message), f.joint,
+                              f.phase not in ("overall", None)))
+    windows = []
+    for rep, first, last, text, part, moment in spans:
+        read = int(np.searchsorted(times, times[first] + READ_S - 1e-6)) - 1
+        later = [a for r, a, *_ in spans if r > rep and a > first]
+        until = min(later) - 1 if later else len(times) - 1
+        windows.append((first, max(last, min(read, until)), text, part, moment))
+    return windows
+
+
+def take_turns(here: list[list[tuple[str, str | None, bool]]], times: np.ndarray,
+               most: int = MOST_CUES) -> list[list[tuple[str, str | None]]]:
+    """Frame by frame, which of the cues that apply (`here`: [(text, part, names a moment)], the more
+    important first) are on screen: at most `most`, each kept in its place. When more apply, one on screen
+    for READ_S gives way to one waiting (a whole-rep one gives way at once to a moment's), those never
+    shown first, then those off screen longest (READ_S at least)."""
+    slots: list[list] = []      # [cue, frame it came on screen]
+    off: dict = {}              # cue -> frame it left the screen
+    shown = []
+    for i, cues in enumerate(here):
+        moment = {c[:2]: c[2] for c in cues}
+        for slot in list(slots):
+            if slot[0] not in moment:
+                slots.remove(slot)
+                off[slot[0]] = i
+        on = {slot[0] for slot in slots}
+        waiting = sorted((c for c in moment if c not in on), key=lambda c: (not moment[c], c in off, off.get(c, 0)))
+        for cue in waiting:
+            if len(slots) < most:
+                slots.append([cue, i])
+                continue
+            if cue in off and times[i] - times[off[cue]] < READ_S - 1e-6:
+                continue    # just had its turn
+            done = [k for k, (c, since) in enumerate(slots)
+                    if times[i] - times[since] >= READ_S - 1e-6 or (moment[cue] and not moment[c])]
+            if not done:
+                break
+            k = min(done, key=lambda k: (moment[slots[k][0]], slots[k][1]))
+            off[slots[k][0]] = i
+            slots[k] = [cue, i]
+        shown.append([c for c, _ in slots])
+    return shown
+
+
+def rep_cue_frames(result, times: np.ndarray) -> list[list[tuple[str, str | None]]]:
+    """Frame by frame, the (text, body part) of each rep cue on screen (see `cue_windows`, `take_turns`)."""
+    here: list[list[tuple[str, str | None, bool]]] = [[] for _ in times]
+    for first, last, text, part, moment in cue_windows(result, times):
+        for i in range(first, last + 1):
+            if not any(c[:2] == (text, part) for c in here[i]):
+                here[i].append((text, part, moment))
+    return take_turns(here, times)
 
 
 def hold_cues(analysis, times: np.ndarray) -> tuple[np.ndarray, list[list[tuple[str, str | None]]]]:
@@ -167,7 +339,7 @@ def varies(times: np.ndarray | None, fps: float) -> bool:
 def write_overlay(result, video_path: str | Path, out_path: str | Path,
                   progress: Callable[[int, int | None], None] | None = None) -> Path:
     """`result` (a pipeline AnalysisResult of `video_path`) drawn onto the video: skeleton, running rep
-    count, each fault cue on the frames of its rep (the body part at fault ringed). H.264 at the input's
+    count, each fault cue when it applies in its rep (the body part at fault ringed while it is shown). H.264 at the input's
     size, frame count and frame rate. Written through a temporary file: a failure leaves no partial one."""
     import contextlib
     import os
@@ -184,14 +356,14 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
     if not out_path.parent.exists():
         raise GymlError(f"output folder does not exist: {out_path.parent}")
     probe = probe_video(video_path)
-    segments = result.reps.segments
-    ends = np.array(sorted(s.end for s in segments))
-    cues = rep_cues(result.analysis)
-    rep_at = np.zeros(len(seq), int)
-    for s in segments:
-        rep_at[s.start:s.end + 1] = s.index
-    hold = result.analysis.extras.get("hold")
-    held = hold_cues(result.analysis, np.arange(len(seq)) / seq.fps) if hold else None
+    ends = np.array(sorted(s.end for s in result.reps.segments))
+    times = np.asarray(seq.times if seq.times is not None else np.arange(len(seq)) / seq.fps, float)
+    held = None
+    if result.analysis.extras.get("hold"):
+        held, told = hold_cues(result.analysis, np.arange(len(seq)) / seq.fps)
+        cues = take_turns([[(cue_text(m), part, False) for m, part in here] for here in told], times)
+    else:
+        cues = rep_cue_frames(result, times)
     variable = varies(seq.times, seq.fps)
     # the video needs a seekable file: a device or pipe (/dev/stdout) gets it copied in once written; a
     # link's file is replaced and the link kept (gyml.pose.sequence.output_target)
@@ -207,17 +379,16 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
             if i >= len(seq):
                 break
             frame = np.array(rgb)   # writable: decoded frames may be read-only views
-            rep = int(rep_at[i])
-            here = held[1][i] if held else cues.get(rep, []) if rep else []
+            here = cues[i]
             marked = tuple(k for _, part in here for k in PART_LANDMARKS.get(part or "", ()))
             draw_skeleton(frame, seq.image_landmarks[i], marked)
-            scale = max(0.45, frame.shape[0] / 720 * 0.8)
+            size = text_px(frame.shape)
             done = int(np.searchsorted(ends, i, side="right"))
-            label = f"held: {held[0][i]:.1f} s" if held else f"reps: {done}"
-            y = draw_text_box(frame, [label], (10, 10), scale * 1.4)
-            width = max(20, int(frame.shape[1] / (19 * scale)))
-            for message, _ in here:
-                y = draw_text_box(frame, wrap(message, width), (10, y + 8), scale, FAULT_RGB_TEXT)
+            label = f"held: {held[i]:.1f} s" if held is not None else f"reps: {done}"
+            y = draw_text_box(frame, [label], (10, 10), round(size * 1.3))
+            for text, _ in here:
+                y = draw_text_box(frame, wrap(text, frame.shape[1] - 20 - size, size), (10, y + size // 3),
+                                  size, FAULT_RGB_TEXT)
             writer.write(frame, t)
             if progress is not None:
                 progress(i + 1, total)
@@ -237,6 +408,11 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
 
 
 FAULT_RGB_TEXT = (255, 200, 190)
+
+
+def text_px(shape: tuple[int, ...]) -> int:
+    """The cue text's height in pixels on a frame of `shape`: 14 on a 640x360 frame, 24 on 1280x720."""
+    return max(14, round(min(shape[:2]) * 0.034))
 
 
 def check_overlay_target(inputs: list[Path], out_path: Path) -> None:
