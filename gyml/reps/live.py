@@ -169,24 +169,26 @@ class LiveCoach:
 
     def stop(self, last_stamp: float | None) -> list[LiveEvent]:
         """The events that end a set the person stopped (a camera), the reps counted and cued before left
-        as they were; `last_stamp`: the time of the last frame sent.
+        as they were; `last_stamp`: the time of the last frame sent (counted already by `add`).
 
         `finish` counts the whole window again as an offline analysis would (the set's rest pose known from
         both ends) and takes that count as final: on a 40 s set from a browser's 320 px frames it placed
         some reps elsewhere, so cues sent 6-36 s before were retracted and sent again under numbers already
-        shown. Here the stream goes on as the camera left it, nobody seen, until the last reps have ended
-        long enough before for two counting runs to agree on them, as every rep before them was counted.
+        shown. Here the reps on show stay as they are, and one last counting run over the frames up to the
+        last one (the rest pose as the set was counted) adds the reps still settling: those counted by
+        too few runs yet, and the last rep when its return to rest is in the last frames, which no run
+        could see ended `COUNT_LATENCY_S` before "now". (The stream once went on as "nobody seen" for 2 s
+        instead: the counter drew that last rep on into those frames, so that it was never counted, or
+        counted ending after the last frame.) Nothing is stamped after the last frame.
         A hold still ends with `finish` (its times, judged on all of it), and so does a set with nothing
         counted yet (nothing was cued, and a short hold is recognised there)."""
         if self.hold or self.count == 0 or last_stamp is None:
             return self.finish()
-        events = []
-        step = 1.0 / self.rate
-        for k in range(1, round((COUNT_LATENCY_S + (CUE_RUNS + 1) * COUNT_STEP_S) * self.rate) + 1):
-            events += self.add(last_stamp + k * step, None)
-        if self.hold:   # recognised meanwhile on the still frames before the stop: its times end the set
-            events += self.finish()
-        return events
+        now = max(0.0, min(self._ticks / self.rate, last_stamp - self._t0))   # the last frame's time
+        before = self.count
+        self.counter.finish(keep_shown=True)
+        events = [LiveEvent("count", self.count, now)] if self.count != before else []
+        return events + self._cues(now, final=True)
 
     def finish(self) -> list[LiveEvent]:
         now = self._ticks / self.rate

@@ -123,22 +123,36 @@ class StreamingCounter:
             self._confirm(final=False)
         return self.count
 
-    def finish(self, until: int | None = None) -> int:
+    def finish(self, until: int | None = None, keep_shown: bool = False) -> int:
         """The stream ended: count the reps still inside the latency window too. With `until` (a stream
         frame), the set ended there: the frames after it (a hold that followed the reps) are dropped
-        before the last count, which counts the set on its own frames, as an analysis does."""
+        before the last count, which counts the set on its own frames, as an analysis does.
+
+        With `keep_shown` (a live set the person stopped, its reps shown and cued as they came), the reps
+        on show stay as they are, and the last run, counting up to the last frame with the rest pose the
+        stream was counted with, adds the reps it counts that none of them covers: the last rep, whose
+        return to rest was in the last frames (no run saw it end `latency_s` before "now"), and any rep
+        still waiting for runs to agree on it."""
         if until is not None:
             for _ in range(min(len(self._joints), max(0, self.frames_seen - until))):
                 self._joints.pop()
                 self._conf.pop()
                 self.frames_seen -= 1
-        self._confirm(final=True)
+        shown = list(self._shown)
+        self._confirm(final=True, keep_shown=keep_shown)
         # the last run's count stands: no further run will agree with it or not
+        if keep_shown:
+            # (a rep that left the window's settled edge in that run is kept already)
+            edge = self._kept[-1].mid if self._kept else -np.inf
+            held = [t.rep for t in shown if t.rep.mid > edge]
+            ids = {r.id for r in held}
+            added = [r for r in self._recent if r.id not in ids and all(_overlap(r, h) < 0.5 for h in held)]
+            self._recent = sorted(held + added, key=lambda r: r.mid)
         self._shown = [_Tally(rep, 0, self.agree_runs) for rep in self._recent]
         self._pending = []
         return self.count
 
-    def _confirm(self, final: bool) -> None:
+    def _confirm(self, final: bool, keep_shown: bool = False) -> None:
         # while streaming, wait for a second of history; a stream that ended sooner is still counted
         if len(self._joints) < (3 if final else max(3, int(self.fps))):
             return
@@ -162,8 +176,10 @@ class StreamingCounter:
             # likely as not; and a sliding window starts wherever it is (its reps would be counted half
             # a rep late).
             self._rest = resting_pose(kinematics.features, seq.present, both_ends=False)
-        # at the end of a stream the window still holding all of it is counted exactly as offline
-        result = count_gyml(seq, rest_pose=None if final and offset == 0 else self._rest_pose(),
+        # at the end of a stream the window still holding all of it is counted exactly as offline (a set
+        # stopped with its reps shown: as it was streamed, not to move them)
+        offline = final and offset == 0 and not keep_shown
+        result = count_gyml(seq, rest_pose=None if offline else self._rest_pose(),
                             kinematics=kinematics)
         self.runs += 1
         horizon = len(seq) - (0 if final else self.latency)

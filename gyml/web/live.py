@@ -20,7 +20,9 @@ withdraws a rep whose cue was sent, {"type": "retract", "rep_id": ID, ...} follo
 that cue; a cue whose rep is withdrawn before its coaching is done is never sent.
 
 Frames are not queued: the newest one waits in a single slot and replaces any older one there, so the
-pose model, in its own thread, always works on what the camera sees now.
+pose model, in its own thread, always works on what the camera sees now. The frame waiting at a stop is
+processed before the set ends (the last frame sent is always counted), and the final count's reps end at
+the latest at that frame's time (see LiveCoach.stop).
 """
 
 from __future__ import annotations
