@@ -3,7 +3,10 @@
 Every real recording of ../shared/data is judged with its true exercise: the share of its frames whose
 trunk reads more than 135 degrees from upright, and whether the warning fires. Printed per catalog
 posture, with every recording it fires on, so false alarms (a correct reading of an upright, lying or
-hanging body) and the upside-down readings found can be counted.
+hanging body) and the upside-down readings found can be counted. Then rep by rep (the recordings the set
+check let through, analysed with their true exercise and the built-in reference): the reps whose form is
+withheld for a trunk read upside down at their start or turning point, and the form faults told with the
+rule and without it (`session.PER_REP_READING`), by source and posture.
 
     PYTHONPATH=$PWD python benchmarks/reading_check.py
 """
@@ -13,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 from real_data import read_shared_recordings
 
+from gyml.coach import session
 from gyml.coach.reading import MOST, UPSIDE_DOWN_DEG, upside_down_warning
+from gyml.pipeline import analyze_sequence
 from gyml.pose.kinematics import Kinematics
 from gyml.synth.catalog import CATALOG
 
@@ -47,7 +52,41 @@ def main() -> int:
         print(f"  {name:34s} {label:16s} upside down in {share:.0%} of the frames")
     print(f"\n{len(fired)} of {sum(len(r) for p, r in by_posture.items() if p != 'inverted')} recordings of "
           "exercises not done upside down")
+    per_rep(read)
     return 0
+
+
+def _faults(seq, label: str) -> tuple[int, int, list[int]]:
+    a = analyze_sequence(seq, "recording", exercise=label).analysis
+    faults = sum(len(m["faults"]) for m in a.extras.get("rep_metrics", []))
+    withheld = [r for f in a.feedback if "read upside down at the start" in f.message for r in f.reps]
+    return faults, len(a.extras.get("rep_metrics", [])), withheld
+
+
+def per_rep(read) -> None:
+    print("\nrep by rep (sets the check above let through; form faults with / without the per-rep check):")
+    tally: dict[tuple[str, str], list[int]] = {}
+    for recording, seq in read:
+        spec = CATALOG.get(recording.label)
+        if spec is None or spec.isometric or upside_down_warning(recording.label, Kinematics(seq).raw_angles)[0]:
+            continue
+        faults, reps, withheld = _faults(seq, recording.label)
+        session.PER_REP_READING = False
+        try:
+            before, _, _ = _faults(seq, recording.label)
+        finally:
+            session.PER_REP_READING = True
+        row = tally.setdefault((recording.source, spec.posture), [0, 0, 0, 0, 0])
+        for k, v in enumerate((1, reps, len(withheld), faults, before)):
+            row[k] += v
+        if withheld:
+            print(f"  {recording.path.name:34s} {recording.label:14s} reps {withheld} withheld; faults "
+                  f"{before} -> {faults}")
+    print(f"\n{'source':12s} {'posture':10s} {'sets':>5s} {'reps':>5s} {'withheld':>8s} {'faults':>13s}")
+    for (source, posture), (sets, reps, withheld, faults, before) in sorted(tally.items()):
+        print(f"{source:12s} {posture:10s} {sets:5d} {reps:5d} {withheld:8d} {before:6d} -> {faults:<5d}")
+    total = np.array(list(tally.values())).sum(axis=0)
+    print(f"{'all':23s} {total[0]:5d} {total[1]:5d} {total[2]:8d} {total[4]:6d} -> {total[3]:<5d}")
 
 
 if __name__ == "__main__":

@@ -389,8 +389,10 @@ def test_a_reading_broken_on_the_last_reps_is_said_not_told_as_a_posture_drift()
     a = analyze_sequence(_tracker_breaks_on_last_reps(seq), "broken", exercise="squat").analysis
     assert a.reps["count"] == 10
     assert not [f.message for f in a.feedback if f.kind == "posture_drift"]
-    note = [f for f in a.feedback if f.severity == "info" and "not read clearly" in f.message]
-    assert note and note[0].reps == [9, 10], [f.message for f in a.feedback]
+    # read upside down, neither their form nor their fatigue is judged, and one note says so
+    note = [f for f in a.feedback if f.severity == "info" and "read upside down" in f.message]
+    assert note and note[0].reps == [9, 10] and "nor fatigue" in note[0].message, [f.message for f in a.feedback]
+    assert not [f for f in a.feedback if "not read clearly" in f.message]
     # and they are not praised either ("All 10 reps matched" beside that note)
     praise = [f for f in a.feedback if "matching the reference" in f.message or "matched the reference" in f.message]
     assert praise and not set(praise[0].reps) & {9, 10}, [f.message for f in praise]

@@ -82,3 +82,57 @@ def test_the_warning_names_an_exercise_with_its_article():
     turned = Kinematics(turned_over(synthesize("squat", reps=4, seed=1))).raw_angles
     assert "which an alternate reverse lunge never is" in upside_down_warning("lunge", turned)[0]
     assert "which a squat never is" in upside_down_warning("squat", turned)[0]
+
+
+def _rep_read_upside_down(seq: PoseSequence, start: int, end: int) -> PoseSequence:
+    """`seq` with the frames start..end mirrored top to bottom about the pelvis: a tracker that lost the head."""
+    joints = seq.joints.copy()
+    pelvis_y = joints[start:end + 1, :1, 1]
+    joints[start:end + 1, :, 1] = 2 * pelvis_y - joints[start:end + 1, :, 1]
+    return replace(seq, joints=joints)
+
+
+def _coached(seq: PoseSequence, label: str, reps):
+    from gyml.coach.session import coach_session
+    from gyml.report.analysis import ExercisePrediction
+    from gyml.synth.catalog import CATALOG
+
+    feedback, extras = coach_session(seq, reps, ExercisePrediction(label, CATALOG[label].name, 1.0))
+    faulty = {m["rep"] for m in extras["rep_metrics"] if m["faults"]}
+    return faulty, feedback
+
+
+def test_a_rep_read_upside_down_gets_no_form_cue_and_the_feedback_says_why():
+    """RepCount's stu7_10 (a bench press whose reading flips on reps 4-5) was told "one arm moves 93° less than
+    the other" on such a rep; the rest of the set is coached as before."""
+    from gyml.reps.counter import count_reps
+    from gyml.synth import SynthConfig
+
+    seq = synthesize("squat", 6, {2: "shallow", 5: "shallow"}, seed=2,
+                     config=SynthConfig(randomize=False, noise_m=0.004))
+    reps = count_reps(seq)
+    rep5 = reps.segments[4]
+    faulty, _ = _coached(seq, "squat", reps)
+    assert faulty == {2, 5}
+    faulty, feedback = _coached(_rep_read_upside_down(seq, rep5.start, rep5.end), "squat", reps)
+    assert faulty == {2}
+    note = [f for f in feedback if f.severity == "info" and "read upside down" in f.message]
+    assert note and note[0].reps == [5] and note[0].message.startswith("Rep 5: ")
+    praised = [f for f in feedback if "good form" in f.message or "matched the reference" in f.message]
+    assert praised and 5 not in praised[0].reps
+
+
+def test_a_face_down_rep_read_past_upright_keeps_its_cues():
+    """A push-up lies at 90 degrees; one camera's depth error tips real ones past 135 while their faults are
+    real (labelled wrong push-ups), so a face-down exercise is not withheld rep by rep."""
+    from gyml.coach.compare import measure_reps
+    from gyml.coach.reading import read_upside_down
+    from gyml.reps.counter import count_reps
+
+    seq = synthesize("squat", 4, seed=3)
+    reps = count_reps(seq)
+    flipped = _rep_read_upside_down(seq, reps.segments[1].start, reps.segments[1].end)
+    measured = measure_reps(flipped, reps)
+    assert read_upside_down(measured, "standing") == [2]
+    assert read_upside_down(measured, "prone") == [] and read_upside_down(measured, "inverted") == []
+    assert read_upside_down(measured, None) == []

@@ -12,6 +12,12 @@ the form cues are withheld and the report says why. The bound is geometry, not a
 upright, lying, seated or hanging exercise holds the head that far below the hips. On the real recordings
 (`python benchmarks/reading_check.py`) it fires on the two that MediaPipe read upside down and on none of
 the other 352 recordings of exercises not done upside down; the 43 handstand push-ups are not judged.
+
+Rep by rep (`read_upside_down`): when the set as a whole was read right, a rep whose trunk is read more than
+UPSIDE_DOWN_DEG from upright at its start or turning point gets no form cue either, for exercises done
+upright, hanging, seated or lying on the back. A face-down body is left out: it lies at 90 degrees, and one
+camera's depth error on a push-up filmed from the front, or a decline, tips its reading past 135 while the
+faults found on it are real (labelled wrong push-ups of videos/pushup_form read so are flagged rightly).
 """
 
 from __future__ import annotations
@@ -47,3 +53,23 @@ def upside_down_warning(exercise: str | None, raw_angles: np.ndarray) -> tuple[s
             "the pose model has probably lost the head or the upper body (out of the picture or hidden). The "
             "reps are counted, but no form cues are given, as they would be about the wrong limbs. Film with "
             "the whole body in view."), share
+
+
+def read_upside_down(reps, posture: str | None) -> list[int]:
+    """The reps (compare.RepMeasures) whose trunk is read more than UPSIDE_DOWN_DEG from upright at their start
+    or turning point, for an exercise of `posture` (the catalog's) neither face down nor upside down; none
+    for a person's own exercise (no posture known)."""
+    if posture is None or posture in ("prone", "inverted"):
+        return []
+    return [r.index for r in reps
+            if max(r.angles_start["trunk_inclination"], r.angles_mid["trunk_inclination"]) > UPSIDE_DOWN_DEG]
+
+
+def upside_down_reps_note(reps: list[int]) -> str:
+    """The info line for reps whose form was not judged for being read upside down."""
+    from gyml.coach.feedback import rep_list
+
+    them = "it" if len(reps) == 1 else "them"
+    return (f"{rep_list(reps)}: the body was read upside down at the start or the turning point (the pose model "
+            f"lost the head or the upper body), so neither form nor fatigue is judged on {them} - film with the "
+            "whole body in view.")

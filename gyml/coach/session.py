@@ -35,6 +35,7 @@ from gyml.coach.geometry import (
 from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
 from gyml.coach.own_reference import own_reference, unread_note
 from gyml.coach.paper import paper_coach
+from gyml.coach.reading import read_upside_down, upside_down_reps_note
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
@@ -80,6 +81,9 @@ def coach_faults(label: str) -> tuple[str, ...]:
 
 # Off only to measure the rule it replaced (benchmarks/coach_squat_lean.py).
 LEAN_AGAINST_SHINS = True
+# Form withheld on the reps read upside down (gyml/coach/reading.py); off only to measure it
+# (benchmarks/reading_check.py).
+PER_REP_READING = True
 
 
 def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
@@ -150,7 +154,14 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     if "heels_rise" in checks:
         heels, unseen_feet = _heels(seq, user_m, gold, gold_m, own_gold, tol)
         findings += heels
-    feedback = phrase(findings, exercise, reps.count, unread)
+    flipped = read_upside_down(user_m, spec.posture if spec is not None else None) if PER_REP_READING else []
+    if flipped:
+        # form cues on such reps are about the wrong limbs ("one arm moves 93° less than the other"): withheld
+        findings = [f for f in findings if f.rep not in flipped]
+        unread = [r for r in unread if r not in flipped]
+    feedback = phrase(findings, exercise, reps.count, sorted(set(unread) | set(flipped)))
+    if flipped:
+        feedback.append(Feedback(None, "overall", None, "info", upside_down_reps_note(flipped), reps=flipped))
     if unread:
         # reps where fatigue would show, whose reading broke: said, rather than judged on the broken reading
         feedback.append(Feedback(None, "overall", None, "info", unread_note(unread), reps=unread))
