@@ -395,3 +395,6 @@ def test_odd_but_common_text_files_are_read_or_refused_in_one_line(tmp_path):
     one_line_exit_2(["count", tmp_path / "semi.csv"], "separated by ';'")
     np.save(tmp_path / "scalar.npy", np.float64(3))
     one_line_exit_2(["count", tmp_path / "scalar.npy"], "keypoint array")
+    # named as a binary format without being one: said so, not "CSV has no data rows"
+    (tmp_path / "noise.pkl").write_bytes(bytes(range(32, 127)) * 3)
+    one_line_exit_2(["count", tmp_path / "noise.pkl"], "not a pickle")

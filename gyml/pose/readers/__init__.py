@@ -41,6 +41,10 @@ def sniff_format(path: Path) -> str:
     if path.suffix.lower() in VIDEO_SUFFIXES:
         # Containers without a magic number we know (e.g. some .mov/.mkv variants): let the decoder judge.
         return "video"
+    binary = {".pkl": "a pickle", ".pickle": "a pickle", ".npy": "a NumPy .npy file", ".npz": "a NumPy .npz file"}
+    if path.suffix.lower() in binary:   # named as one, but its first bytes are not: damaged, or misnamed
+        raise GymlError(f"{path.name}: not {binary[path.suffix.lower()]} (its first bytes are not one's): "
+                        "a damaged or misnamed file")
     if not _looks_like_text(path):
         raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz, JSON or CSV)")
     if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):   # after a byte-order mark
