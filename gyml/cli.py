@@ -220,7 +220,8 @@ def extract(video: Path = typer.Argument(..., help="video or pose file"),
 def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
             exercise: str | None = typer.Option(None, help="skip recognition: the exercise's name"),
             gold: Path | None = typer.Option(None, help="gold reference performance (video or pose file)"),
-            json_out: Path | None = typer.Option(None, "--json", help="write the analysis as JSON"),
+            json_out: Path | None = typer.Option(None, "--json", help="write the analysis as JSON ('-': to "
+                                                 "stdout, the summary then to stderr)"),
             jsonl: Path | None = typer.Option(None, "--jsonl", help="one JSON object a line (several inputs)"),
             report: Path | None = typer.Option(None, help="write an HTML report"),
             method: str = typer.Option("gyml", help="rep counter: gyml or paper"),
@@ -243,6 +244,11 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
     check_count("--jobs", jobs, 0, 256)
     if len(inputs) > 1 and (json_out or report) and not jsonl:
         fail("several inputs: use --jsonl OUT.jsonl (one object a line) instead of --json/--report")
+    # `--json -`: the JSON alone on stdout, for a pipe (`| jq`); what a person reads goes to stderr
+    json_to_stdout = json_out is not None and str(json_out) == "-"
+    if json_to_stdout:
+        json_out = None
+    say = err if json_to_stdout else out
     check_choice("strictness", strictness, ("beginner", "intermediate", "expert"))
     check_choice("coach", coach, COACH_METHODS)
     _validate_common([*inputs, gold, model], fps, {"--json": json_out, "--report": report, "--jsonl": jsonl,
@@ -276,6 +282,8 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
                 if json_out:
                     a.write_json(json_out)
                     written.append(json_out)
+                if json_to_stdout:
+                    print(json.dumps(a.to_dict(), indent=2), flush=True)
                 if report:
                     write_report(result, report, video_path=path)
                     written.append(report)
@@ -286,11 +294,11 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
                                                                                           total=total))
                     progress.remove_task(task)
                     written.append(overlay)
-                out.print(f"[bold]{path.name}[/]: {a.summary}", highlight=False, soft_wrap=True)
+                say.print(f"[bold]{path.name}[/]: {a.summary}", highlight=False, soft_wrap=True)
                 for fb in a.feedback:
-                    out.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
+                    say.print(f"  - {fb.message}", highlight=False, soft_wrap=True)
                 for output in written:
-                    out.print(f"wrote {output}")
+                    say.print(f"wrote {output}")
         finally:  # an interrupted or failing batch still writes what it processed
             _finish_batch(lines, failed, jsonl, "analysed")
 

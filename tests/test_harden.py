@@ -398,3 +398,12 @@ def test_odd_but_common_text_files_are_read_or_refused_in_one_line(tmp_path):
     # named as a binary format without being one: said so, not "CSV has no data rows"
     (tmp_path / "noise.pkl").write_bytes(bytes(range(32, 127)) * 3)
     one_line_exit_2(["count", tmp_path / "noise.pkl"], "not a pickle")
+
+
+def test_json_to_stdout_is_the_json_alone_with_the_summary_on_stderr(squat_npz):
+    """`gyml analyze set.npz --json - | jq ...`: the pipe gets the JSON and nothing else."""
+    code, stdout, stderr = gyml("analyze", squat_npz, "--json", "-")
+    assert code == 0, stderr
+    assert json.loads(stdout)["reps"]["count"] == 5
+    assert "5 reps of squat" in stderr
+    assert not Path("-").exists()
