@@ -39,7 +39,7 @@ import sys
 from collections import defaultdict
 
 import numpy as np
-from real_data import run_synthesised_then_real
+from real_data import run_synthesised_then_real, source_of
 
 from gyml.coach.compare import STRICTNESS
 from gyml.coach.geometry import HEELS_TOLERANCE, heel_rise
@@ -80,14 +80,6 @@ def synthesised() -> None:
                 clean_told += len(reps)
                 clean_reps += n
             print(f"{label:12s} {reference:9s} {found / planted:8.3f} {false:11d} {clean_told:>14d} of {clean_reps}")
-
-
-def source_of(path) -> str:
-    text = str(path)
-    for name in ("ucf101", "repcount_pose", "form", "counted", "uncounted"):
-        if f"/{name}/" in text:
-            return name
-    return "other"
 
 
 def real() -> None:

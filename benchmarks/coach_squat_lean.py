@@ -14,18 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from real_data import read_shared_recordings
+from real_data import read_shared_recordings, source_of
 
 from gyml.coach import session
 from gyml.pipeline import analyze_sequence
-
-
-def source_of(path) -> str:
-    text = str(path)
-    for name in ("ucf101", "repcount_pose", "form", "counted", "uncounted"):
-        if f"/{name}/" in text:
-            return name
-    return "other"
 
 
 def coached(seq, against_shins: bool) -> tuple[int, int, int]:

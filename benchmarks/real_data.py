@@ -147,3 +147,12 @@ def run_synthesised_then_real(synthesised, real) -> int:
     if not args.no_real:
         real()
     return 0
+
+
+def source_of(path) -> str:
+    """The ../shared/data folder a recording comes from, by its path."""
+    text = str(path)
+    for name in ("ucf101", "repcount_pose", "form", "counted", "uncounted"):
+        if f"/{name}/" in text:
+            return name
+    return "other"

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures imported from test_web_api_fixes are taken by name)
 """gyml serve on requests a tester sent: odd live messages, requests from another site's page, an oversized
 form field, a port already taken, a gold deleted under a queued job. Each gets one clear line, never a
 traceback."""
@@ -16,20 +17,13 @@ from starlette.websockets import WebSocketDisconnect
 from gyml.web import store
 from gyml.web.app import create_app
 from gyml.web.settings import WebSettings
-from tests.test_web_api_fixes import LOCAL, _npz, _post, _run_queued
+
+# the app and its settings as test_web_api_fixes builds them (pytest fixtures, taken by name)
+from tests.test_web_api_fixes import LOCAL, _npz, _post, _run_queued, client, settings  # noqa: F401
 
 LIVE = LOCAL.replace("http", "ws") + "/ws/live"
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return WebSettings.build(data_dir=tmp_path / "serve", max_upload_mb=5.0, workers=1)
-
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as c:
-        yield c
 
 
 def _error_line(ws) -> str:
