@@ -93,8 +93,8 @@ def real() -> None:
     for recording, seq in read:
         analysis = analyze_sequence(seq, "set", exercise="squat").analysis
         metrics = analysis.extras.get("rep_metrics", [])
-        values = heel_rise(seq.joints, seq.confidence,
-                           [(m["rep"], m["frames"]["start"], m["frames"]["end"]) for m in metrics])
+        values, _ = heel_rise(seq.joints, seq.confidence,
+                              [(m["rep"], m["frames"]["start"], m["frames"]["end"]) for m in metrics])
         name = recording.path.name
         population = source_of(recording.path)
         if population == "form" and "incorrect" in name:

@@ -56,7 +56,7 @@ def test_a_clean_set_keeps_its_heels_quiet(label):
         seq = synthesize(label, 8, seed=seed)
         counted = count_reps(seq, "gyml")
         # its feet tip with the shins, well within the tolerance, and every rep is judged
-        rises = heel_rise(seq.joints, seq.confidence, [(s.index, s.start, s.end) for s in counted.segments])
+        rises, _ = heel_rise(seq.joints, seq.confidence, [(s.index, s.start, s.end) for s in counted.segments])
         assert all(r is not None and abs(r) < HEELS_TOLERANCE for r in rises)
         told, feedback = _coach(seq, label)
         assert not told

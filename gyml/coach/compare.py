@@ -262,9 +262,14 @@ _OTHER_SIDE = {n: ("right_" + n[5:] if n.startswith("left_") else "left_" + n[6:
                for n in ANGLE_NAMES if n.startswith(("left_", "right_"))}
 
 
+def leading_leg(angles: dict) -> str:
+    """"left" or "right": the leg leading the rep, the more bent hip (`angles`: at the turning point)."""
+    return "left" if angles["left_hip_flexion"] >= angles["right_hip_flexion"] else "right"
+
+
 def lead_first(angles: dict) -> dict:
-    """The rep's angles with its leading leg (the more bent hip at the turning point) as "left"."""
-    if angles["left_hip_flexion"] >= angles["right_hip_flexion"]:
+    """The rep's angles with its leading leg (`leading_leg`) as "left"."""
+    if leading_leg(angles) == "left":
         return angles
     return {_OTHER_SIDE.get(n, n): v for n, v in angles.items()}
 

@@ -139,10 +139,11 @@ def rep_geometry(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[i
 
 
 def heel_rise(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[int, int, int]]
-              ) -> list[float | None]:
+              ) -> tuple[list[float | None], float]:
     """Per rep (`spans`: rep index, first frame, last frame), how far the heels rose from standing to the
     bottom: the ankle's height over its toe, bottom minus standing, in the person's leg lengths, the
-    smaller of the feet seen (see HEELS_TOLERANCE); None where no foot was seen."""
+    smaller of the feet seen (see HEELS_TOLERANCE); None where no foot was seen. And the leg length
+    (metres) they are measured in."""
     j = fill_joints(joints, confidence)
     conf = np.asarray(confidence, dtype=np.float64)
     present = (conf > 0).any(axis=1)
@@ -171,7 +172,7 @@ def heel_rise(joints: np.ndarray, confidence: np.ndarray, spans: list[tuple[int,
             if np.isfinite(rise):
                 rises.append(rise)
         out.append(min(rises) if rises else None)
-    return out
+    return out, leg
 
 
 def heel_findings(rises: list[float | None], reps: list[int], leg: float, reference: float = 0.0,

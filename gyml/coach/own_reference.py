@@ -26,8 +26,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gyml.coach.compare import SEEN_FOR_SIDES, Finding, RepMeasures, _active_side, _direction, travel
-from gyml.coach.reading import UPSIDE_DOWN_DEG
+from gyml.coach.compare import (
+    SEEN_FOR_SIDES,
+    Finding,
+    RepMeasures,
+    _active_side,
+    _direction,
+    leading_leg,
+    travel,
+)
+from gyml.coach.reading import upside_down_at_ends
 
 DEPTH_LOSS = 0.2       # share of the best reps' travel
 SLOWER = 1.5           # times the best reps' duration
@@ -56,8 +64,7 @@ def read_plausibly(r: RepMeasures, inverted: bool = False) -> bool:
     the exercise is done upside down (`inverted`), not read upside down at its start or turning point?"""
     if r.seen < SEEN:
         return False
-    trunk = max(r.angles_start["trunk_inclination"], r.angles_mid["trunk_inclination"])
-    return inverted or not trunk > UPSIDE_DOWN_DEG
+    return inverted or not upside_down_at_ends(r)
 
 
 def own_reference(reps: list[RepMeasures], main: str | None, posture: str, tol: float = 1.0,
@@ -112,12 +119,11 @@ def own_reference(reps: list[RepMeasures], main: str | None, posture: str, tol: 
 def _sides_apart(reps: list[RepMeasures], main: str, way: float) -> list[np.ndarray]:
     """The positions of `reps` by the side leading each: a lunge set led by the right leg for five reps and
     the left for six compared the left leg's reps, some 20% shallower in a good real take, with the right
-    leg's best and told them "fatigue shows". The leading leg is the more bent hip at the turning point (as
-    compare.lead_first: both knees bend in a lunge); an arm, the side whose `main` joint travels further.
+    leg's best and told them "fatigue shows". The leading leg is compare.leading_leg (the more bent hip at
+    the turning point: both knees bend in a lunge); an arm, the side whose `main` joint travels further.
     A side with fewer than MIN_REPS // 2 reps joins the other: too few to have best reps of its own."""
     if main in ("knee", "hip"):
-        side = np.array(["left" if r.angles_mid["left_hip_flexion"] >= r.angles_mid["right_hip_flexion"]
-                         else "right" for r in reps])
+        side = np.array([leading_leg(r.angles_mid) for r in reps])
     else:
         side = np.array([_active_side(r, main, way) or "" for r in reps])
     groups = [np.flatnonzero(side == s) for s in np.unique(side)]

@@ -55,14 +55,19 @@ def upside_down_warning(exercise: str | None, raw_angles: np.ndarray) -> tuple[s
             "the whole body in view."), share
 
 
+def upside_down_at_ends(rep) -> bool:
+    """Whether a rep (compare.RepMeasures) has its trunk read more than UPSIDE_DOWN_DEG from upright at its
+    start or turning point."""
+    return max(rep.angles_start["trunk_inclination"], rep.angles_mid["trunk_inclination"]) > UPSIDE_DOWN_DEG
+
+
 def read_upside_down(reps, posture: str | None) -> list[int]:
-    """The reps (compare.RepMeasures) whose trunk is read more than UPSIDE_DOWN_DEG from upright at their start
-    or turning point, for an exercise of `posture` (the catalog's) neither face down nor upside down; none
-    for a person's own exercise (no posture known)."""
+    """The reps (compare.RepMeasures) read upside down at their start or turning point (`upside_down_at_ends`),
+    for an exercise of `posture` (the catalog's) neither face down nor upside down; none for a person's own
+    exercise (no posture known)."""
     if posture is None or posture in ("prone", "inverted"):
         return []
-    return [r.index for r in reps
-            if max(r.angles_start["trunk_inclination"], r.angles_mid["trunk_inclination"]) > UPSIDE_DOWN_DEG]
+    return [r.index for r in reps if upside_down_at_ends(r)]
 
 
 def upside_down_reps_note(reps: list[int]) -> str:

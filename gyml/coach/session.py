@@ -29,7 +29,6 @@ from gyml.coach.geometry import (
     geometry_profile,
     heel_findings,
     heel_rise,
-    leg_length,
     rep_geometry,
 )
 from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
@@ -234,10 +233,10 @@ def _heels(seq, user_m, gold, gold_m, own_gold, tol) -> tuple[list, list[int]]:
     not seen); and the reps not judged because no foot was seen. A rep the recording cuts before its turning
     point is not judged (its bottom is unknown)."""
     judged = [r for r in user_m if not r.cut]
-    rises = heel_rise(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in judged])
+    rises, leg = heel_rise(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in judged])
     reference, against = 0.0, ""
     if own_gold:
-        known = [x for x in heel_rise(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m])
+        known = [x for x in heel_rise(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m])[0]
                  if x is not None]
         gold_rise = float(np.median(known)) if known else 0.0
         # a gold whose heels rise less than half the tolerance keeps them down (the rest is the pose model's
@@ -246,8 +245,6 @@ def _heels(seq, user_m, gold, gold_m, own_gold, tol) -> tuple[list, list[int]]:
         # heels) lends its rise as the allowance
         if gold_rise > HEELS_TOLERANCE / 2:
             reference, against = gold_rise, "gold"
-    present = seq.present if seq.present.any() else np.ones(len(seq), bool)
-    leg = leg_length(fill_joints(seq.joints, seq.confidence)[present])
     findings = heel_findings(rises, [r.index for r in judged], leg, reference, tol, against)
     return findings, [r.index for r, x in zip(judged, rises) if x is None]
 
