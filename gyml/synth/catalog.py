@@ -11,9 +11,7 @@ reads like a coach's description:
     sh_rot_l/r     upper-arm twist (-90 points a bent forearm up when the arm is out to the side)
     elbow_l/r      elbow bend (0 = straight)              neck_flex     chin to chest (+)
     pitch          whole-body tilt about the left-right axis (+ = head up when lying)
-    ankle_l/r      the foot pointed down at the ankle (+, onto the toes), from where the shin carries it (extra
-                   "flat_feet": from flat on the floor; no exercise uses it: the pose model reads real feet
-                   tipping with the shins, and flat synthesised squats cost the recognition of real ones)
+    ankle_l/r      the foot pointed down at the ankle (+, onto the toes), from where the shin carries it
 
 Postures orient the body: standing, prone (face down), supine (face up), hanging (hands on a bar),
 kneeling, seated, inverted (upside down on the hands) and side (on the right side). `isometric` marks a hold:

@@ -187,11 +187,8 @@ def _timeline(spec: ExerciseSpec, reps: int, faults: dict[int, str], v: dict, fp
     return dofs, segments
 
 
-def _axis_angle(dofs: np.ndarray, posture: str, flat_feet: bool = False) -> np.ndarray:
-    """DOFs (T, len(DOFS)) in degrees -> SMPL axis-angle (T, 24, 3). `flat_feet`: each foot keeps the
-    orientation it has in the first frame (at rest) whatever the shin does, so it stays flat on the floor
-    (else it tips with the shin: a squat's heels rose with the knees' travel); `ankle_l/r` point it down
-    from there."""
+def _axis_angle(dofs: np.ndarray, posture: str) -> np.ndarray:
+    """DOFs (T, len(DOFS)) in degrees -> SMPL axis-angle (T, 24, 3)."""
     d = {k: np.radians(dofs[:, i]) for i, k in enumerate(DOFS)}
     T = len(dofs)
     zero = np.zeros(T)
@@ -212,12 +209,8 @@ def _axis_angle(dofs: np.ndarray, posture: str, flat_feet: bool = False) -> np.n
     rot[JOINT["right_hip"]] = rx(-d["hip_flex_r"]) * rz(-d["hip_abd_r"])
     rot[JOINT["left_knee"]] = rx(d["knee_l"])
     rot[JOINT["right_knee"]] = rx(d["knee_r"])
-    for side in ("left", "right"):
-        ankle = rx(d[f"ankle_{side[0]}"])
-        if flat_feet:
-            shin = rot[0] * rot[JOINT[f"{side}_hip"]] * rot[JOINT[f"{side}_knee"]]
-            ankle = shin.inv() * shin[0] * ankle
-        rot[JOINT[f"{side}_ankle"]] = ankle
+    rot[JOINT["left_ankle"]] = rx(d["ankle_l"])
+    rot[JOINT["right_ankle"]] = rx(d["ankle_r"])
     for name in ("spine1", "spine2", "spine3"):
         rot[JOINT[name]] = rx(d["spine_flex"] / 3) * ry(d["spine_twist"] / 3) * rz(-d["spine_side"] / 3)
     rot[JOINT["neck"]] = rx(d["neck_flex"])
@@ -266,7 +259,7 @@ def synthesize(exercise: str | ExerciseSpec, reps: int = 8, faults: dict[int, st
         spec, v["style"] = _personal_style(spec, rng)
     fps = config.fps
     dofs, segments = _timeline(spec, reps, faults, v, fps, rng)
-    axis_angle = _axis_angle(dofs, spec.posture, flat_feet=bool(spec.extra.get("flat_feet")))
+    axis_angle = _axis_angle(dofs, spec.posture)
     offsets = rest_offsets(v["height"], v["limb_scale"], v["arm_scale"])
     body = forward_kinematics(axis_angle, None, offsets).astype(np.float64)
     translation = _place_on_ground(body, spec)
