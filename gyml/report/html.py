@@ -18,7 +18,6 @@ import numpy as np
 from gyml.pose.sequence import write_atomically
 from gyml.pose.skeleton import JOINT, PARENTS
 from gyml.report.analysis import Analysis, exercise_text
-from gyml.reps.counter import RepSegment
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem;
@@ -279,10 +278,9 @@ def timeline_svg(signal: np.ndarray, segments: list[dict], times: np.ndarray, fa
 def _fault_cards(result, video_path: Path | None) -> str:
     a = result.analysis
     seq = result.sequence
-    segments = {s.index: s for s in result.reps.segments}
-    # shown where the coach measured each rep (its turning point can differ from the count's midpoint)
-    segments.update({m["rep"]: RepSegment(m["rep"], m["frames"]["start"], m["frames"]["turn"], m["frames"]["end"])
-                     for m in a.extras.get("rep_metrics", []) if "frames" in m and m["rep"] in segments})
+    from gyml.report.overlay import coached_segments
+
+    segments = coached_segments(result)   # shown where the coach measured each rep
     gold, gold_reps = result.gold, result.gold_reps
     gold_segment = gold_reps.segments[len(gold_reps.segments) // 2] if gold_reps and gold_reps.segments else None
     gold_joints = None

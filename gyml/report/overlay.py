@@ -183,15 +183,17 @@ READ_S = 1.5     # a cue stays on screen at least this long (seconds), to be rea
 MOST_CUES = 2    # cues on a frame at once; when more apply, they take turns of READ_S
 
 
-def rep_frames(result) -> dict[int, tuple[int, int, int]]:
-    """rep number -> (start, turning point, end) frames as the coach measured the rep (its rep_metrics),
-    else as counted."""
-    frames = {s.index: (s.start, s.mid, s.end) for s in result.reps.segments}
-    for m in result.analysis.extras.get("rep_metrics", []):
-        if "frames" in m and m["rep"] in frames:
-            f = m["frames"]
-            frames[m["rep"]] = (int(f["start"]), int(f["turn"]), int(f["end"]))
-    return frames
+def coached_segments(result) -> dict:
+    """rep number -> RepSegment (start, turning point as `mid`, end) as the coach measured the rep (its
+    rep_metrics' frames: its turning point can differ from the count's midpoint), else as counted. The
+    report's stills and the overlay's cues are placed by it."""
+    from gyml.reps.counter import RepSegment
+
+    segments = {s.index: s for s in result.reps.segments}
+    segments.update({m["rep"]: RepSegment(m["rep"], int(m["frames"]["start"]), int(m["frames"]["turn"]),
+                                          int(m["frames"]["end"]))
+                     for m in result.analysis.extras.get("rep_metrics", []) if "frames" in m and m["rep"] in segments})
+    return segments
 
 
 def phase_frames(phase: str, start: int, turn: int, end: int) -> tuple[int, int]:
@@ -207,14 +209,16 @@ def cue_windows(result, times: np.ndarray) -> list[tuple[int, int, str, str | No
     """(first frame, last frame, text drawn, body part, whether the cue names a moment) of each fault cue on
     each rep it names: the frames of its phase, held to at least READ_S seconds from its first frame (to the
     video's end at most, and not over a later rep's cues). `times`: each frame's seconds."""
-    frames = rep_frames(result)
+    segments = coached_segments(result)
     spans = []
     for f in result.analysis.feedback if len(times) else ():
         if f.severity != "fault":
             continue
         for rep in (f.reps or ([f.rep] if f.rep is not None else [])):
-            if rep in frames:
-                first, last = (int(np.clip(k, 0, len(times) - 1)) for k in phase_frames(f.phase, *frames[rep]))
+            if rep in segments:
+                seg = segments[rep]
+                first, last = (int(np.clip(k, 0, len(times) - 1))
+                               for k in phase_frames(f.phase, seg.start, seg.mid, seg.end))
                 spans.append((rep, first, max(first, last), cue_text(f.message), f.joint,
                               f.phase not in ("overall", None)))
     windows = []
