@@ -31,7 +31,13 @@ the share and tolerances a fit on all 40 gives (to ship), the figures with the s
 clip out and leave one group out, every set-up tried (population, reps kept, checks), and nested figures
 where the set-up, and also the way of measuring (coach_real's MEASURES), is chosen inside each fold.
 
-    python benchmarks/coach_pushup_population.py [--reading "as filmed"|mirrored|smoothed]
+`--vote` (model averaging instead of that choice): every candidate (the 48 set-ups and ways of measuring;
+for information the 12 set-ups measured the shipped way) fits its own share as above, on the training clips
+of each group fold (or on all 40, in sample), and a clip is flagged when more than half of the candidates
+flag it (a tie: not flagged). Only these figures are printed, with the clips that flip against the
+shipped set-up.
+
+    python benchmarks/coach_pushup_population.py [--reading "as filmed"|mirrored|smoothed] [--vote]
     python benchmarks/coach_pushup_population.py --compare-readings "as filmed" mirrored
 
 `--reading`: how every video (the labelled clips and the population's, UCF101's read from its videos) is
@@ -308,6 +314,30 @@ def population_scaled(measured: list, labelled: list) -> None:
             print(f"    chosen ({len(chosen)} folds): {picks}")
 
 
+def vote(measured: list, labelled: list) -> None:
+    """The vote (`--vote`: see the module's docstring), in sample and by group, against the shipped set-up."""
+    wrong = np.array([c[1] for c in labelled])
+    groups = np.array([c[2] for c in labelled])
+    names = [c[0].rsplit(".", 1)[0] for c in labelled]
+    everything = np.ones(len(wrong), bool)
+    rules = {v: ScaledRule(v, measured, labelled) for v in _variants(with_measures=True)}
+    print("\nA vote of population-scaled candidates, each with its own share (fitted on all 40 clips in sample, on "
+          "the other groups by group): a clip flagged when more than half flag it (a tie: not flagged)")
+    for how, fitted in (("in sample", lambda r: r.flags[r.share(wrong, everything)]),
+                        ("by group (26 folds)", lambda r: r.held_out(wrong, groups, everything))):
+        shipped = fitted(rules[SHIPPED])
+        _line(f"{how}: the shipped set-up alone", shipped, wrong)
+        for what, with_measures in (("12 set-ups, the shipped way of measuring", False),
+                                    ("48 set-ups and ways of measuring", True)):
+            candidates = _variants(with_measures)
+            votes = np.sum([fitted(rules[v]) for v in candidates], axis=0)
+            flags = 2 * votes > len(candidates)
+            _line(f"{how}: vote over {what}", flags, wrong)
+            flips = [f"{names[i]} ({votes[i]} votes) {'flagged' if flags[i] else 'quiet'}"
+                     for i in np.flatnonzero(flags != shipped)]
+            print(f"    against the shipped set-up: {', '.join(flips) or 'no clip flips'}")
+
+
 def compare_readings(readings: tuple[str, ...]) -> None:
     """The strict figure with the reading itself chosen inside each fold too: every (reading, set-up, way
     of measuring) is a candidate, and each group fold takes the one that does best held out on the other
@@ -338,6 +368,8 @@ def main() -> int:
                         help="how videos are read (benchmarks/coach_mirror.py --extract reads them first)")
     parser.add_argument("--compare-readings", nargs="+", choices=real_data.VIDEO_READINGS, metavar="READING",
                         help="only the nested figures with the reading chosen in each fold among these")
+    parser.add_argument("--vote", action="store_true",
+                        help="only the figures of a majority vote over the candidates instead of choosing one")
     args = parser.parse_args()
     if args.compare_readings:
         compare_readings(tuple(args.compare_readings))
@@ -350,6 +382,9 @@ def main() -> int:
     recordings = reference_recordings()
     measured = [(source, name, group, rep_measures(seq)) for source, name, group, seq in recordings]
     labelled = labelled_clips()
+    if args.vote:
+        vote(measured, labelled)
+        return 0
     wrong = [c[1] for c in labelled]
     groups = [c[2] for c in labelled]
 

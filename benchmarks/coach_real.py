@@ -4,6 +4,8 @@
    each) against the good take as gold: the named mistake should be found on most reps, nothing on good.
    Any folder laid out alike (`--takes FOLDER`: its labels.csv, any rep exercise, one good take per exercise
    and performer) is measured the same way; a mistake is read from the words of its name (benchmarks/takes.py).
+   `--only builtin-lunges`: the same takes against the built-in reference, and UCF101's lunges (presumed
+   mostly sound) told their hips stop short.
 2. ../shared/data/videos/pushup_form (20 correct, 20 wrong) with the built-in reference: wrong clips
    flagged, correct ones quiet (balanced accuracy). Here one tolerance per check is learned from these
    clips (`fit_tolerances`, the earlier learner), so the figure that counts is the leave-one-clip-out one
@@ -17,7 +19,7 @@
    each group of clips held out together (leave one group out, and nested inside it).
 3. ../shared/data/videos/form: the 13 clips named correct or incorrect, ours and the paper's coach.
 
-    python benchmarks/coach_real.py [--skip-form] [--only lunges|pushups|form] [--check-groups] [--takes FOLDER]
+    python benchmarks/coach_real.py [--skip-form] [--only lunges|builtin-lunges|pushups|form] [--check-groups] [--takes FOLDER]
                                     [--reading "as filmed"|mirrored|smoothed]
 """
 
@@ -93,6 +95,37 @@ def rep_takes(folder=None) -> None:
             faults = [f for f in a.feedback if f.severity == "fault"]
             told = "; ".join(f"{f.kind} on reps {f.reps} ({f.message})" for f in faults) or "quiet"
             print(f"{take.path.stem}, {name} against the other: {a.reps['count']} reps, {told}")
+
+
+def builtin_lunges(folder=None) -> None:
+    """The lunge takes against the built-in reference (no gold): the high take's depth found, the good
+    take quiet; and real lunges on video (UCF101, presumed mostly sound) told their hips stop short."""
+    from gyml.coach.holds import is_hold
+
+    folder = folder or SHARED / "bodyweight_mistakes"
+    print("\nlunge takes, built-in reference (a depth cue is `not_low_enough`)")
+    for take in [t for t in read_takes(folder) if not is_hold(t.exercise)]:
+        a = analyze_sequence(read_take(take.path, take.fps), take.mistake, exercise=take.exercise).analysis
+        faults = [f for f in a.feedback if f.severity == "fault"]
+        found = ", ".join(f"{f.kind}: {len(f.reps)}" for f in faults) or "none"
+        print(f"{take.path.stem:<28}{a.reps['count']:>5}  {found}")
+    from gyml.errors import GymlError
+
+    with open(SHARED / "ucf101" / "labels.csv", newline="") as f:
+        videos = [row["video"] for row in csv.DictReader(f) if row["exercise"] == "lunge"]
+    sets = told_sets = reps = told_reps = 0
+    for video in videos:
+        try:
+            a = analyze_sequence(cached_pose(SHARED / "ucf101" / "videos" / video), video, exercise="lunge").analysis
+        except GymlError as error:   # a clip the pose model finds nobody in
+            print(f"skipped {video}: {error}")
+            continue
+        told = {r for f in a.feedback if f.kind == "not_low_enough" for r in f.reps}
+        sets += 1
+        told_sets += bool(told)
+        reps += a.reps["count"]
+        told_reps += len(told)
+    print(f"UCF101 lunges told their hips stop short: {told_sets} of {sets} sets, {told_reps} of {reps} reps")
 
 
 # How the push-up checks can measure: (knees read on the leg the camera sees?, percentile over the rep).
@@ -326,7 +359,7 @@ def form_clips() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-form", action="store_true", help="leave out the 13 form clips")
-    parser.add_argument("--only", choices=("lunges", "pushups", "form"), help="run one part")
+    parser.add_argument("--only", choices=("lunges", "builtin-lunges", "pushups", "form"), help="run one part")
     parser.add_argument("--no-nested", action="store_true", help="leave out the nested push-up figures (two minutes)")
     parser.add_argument("--check-groups", action="store_true",
                         help="print the push-up clip pairs whose median frames look alike, and exit")
@@ -342,7 +375,8 @@ def main() -> int:
     if args.check_groups:
         check_groups(SHARED / "videos" / "pushup_form")
         return 0
-    parts = {"lunges": lambda: rep_takes(args.takes), "pushups": lambda: pushups(not args.no_nested), "form": form_clips}
+    parts = {"lunges": lambda: rep_takes(args.takes), "builtin-lunges": lambda: builtin_lunges(args.takes),
+             "pushups": lambda: pushups(not args.no_nested), "form": form_clips}
     for name, part in parts.items():
         if (args.only in (None, name)) and not (name == "form" and args.skip_form and args.only is None):
             part()

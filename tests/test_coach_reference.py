@@ -47,6 +47,22 @@ def test_a_named_lunge_mistake_is_found_on_most_reps(mistake, kind):
     assert " cm " in cue.message
 
 
+def test_a_lunge_whose_hips_stop_high_is_told_against_the_built_in_reference_and_the_good_take_is_not():
+    high = analyze_sequence(_take("lunge_high.csv"), "high", exercise="lunge").analysis
+    told = {r for f in _faults(high) if f.kind == "not_low_enough" for r in f.reps}
+    assert len(told) > high.reps["count"] / 2, [f.message for f in high.feedback]
+    good = analyze_sequence(_take("lunge_good.csv"), "good", exercise="lunge").analysis
+    assert _faults(good) == [], [f.message for f in good.feedback]
+
+
+def test_against_a_textbook_rep_each_legs_typical_lunge_is_judged_not_each_rep():
+    from gyml.coach.geometry import RepGeometry, pooled_by_side
+
+    reps = [RepGeometry(i, 0, drop, 0.8, 3.0, 0.9) for i, drop in enumerate((0.40, 0.30, 0.42, 0.33, 0.44))]
+    pooled = pooled_by_side(reps, ["left", "right", "left", "right", "left"])
+    assert [g.hip_drop for g in pooled] == pytest.approx([0.42, 0.315, 0.42, 0.315, 0.42])
+
+
 def _fading_squats(reps: int = 10, fading: tuple[int, ...] = (8, 9, 10)) -> PoseSequence:
     """A squat set whose last reps stop well short of the first ones' depth (the catalog's shallow fault)."""
     return synthesize("squat", reps, {r: "shallow" for r in fading}, seed=3,

@@ -41,7 +41,7 @@ CUES = {
     "head_dropped": "your head is {value:.0f}° out of line with your back - look at the floor just ahead "
                     "of your hands.",
     # against the person's own gold recording, in centimetres of their body
-    "not_low_enough": "your hips stop {value:.0f} cm higher than in your reference - go lower, under control.",
+    "not_low_enough": "your hips stop {value:.0f} cm higher than in the reference - go lower, under control.",
     "stride_long": "your feet land {value:.0f} cm further apart than in your reference - shorten the step.",
     "stride_short": "your feet land {value:.0f} cm closer together than in your reference - take a longer step.",
     "stance_wide": "your feet are {value:.0f} cm wider apart than in your reference - bring them in to "

@@ -16,12 +16,14 @@ from gyml.coach.compare import (
     compare,
     gold_profile,
     in_phase_with_gold,
+    leading_leg,
     main_joint,
     measure_reps,
     rep_score,
 )
 from gyml.coach.feedback import phrase, rep_list, unseen_feet_note, unseen_legs_note
 from gyml.coach.geometry import (
+    BUILTIN_GEOMETRY_CHECKS,
     GEOMETRY_CHECKS,
     HEELS_TOLERANCE,
     fill_joints,
@@ -29,6 +31,7 @@ from gyml.coach.geometry import (
     geometry_profile,
     heel_findings,
     heel_rise,
+    pooled_by_side,
     rep_geometry,
 )
 from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
@@ -141,8 +144,10 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
                                     profile["travel"].get(main, 0.0) if main else 0.0)
     if own_gold:
-        findings += _geometry(seq, user_m, gold, gold_m, exercise, findings, tol)
+        findings += _geometry(seq, user_m, gold, gold_m, GEOMETRY_CHECKS.get(exercise or "", ()), findings, tol)
     else:
+        findings += _geometry(seq, user_m, gold, gold_m, BUILTIN_GEOMETRY_CHECKS.get(exercise or "", ()),
+                              findings, tol, pooled=True)
         posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
         own = own_reference(user_m, main_joint(profile, watched), posture, tol,
                             inverted=spec is not None and spec.posture == "inverted",
@@ -214,14 +219,16 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     return feedback, {"rep_metrics": metrics, "coach": coach}
 
 
-def _geometry(seq, user_m, gold, gold_m, exercise, findings, tol) -> list:
-    """Hip height, feet apart and sway against the person's own gold, in centimetres of their body; a
-    rep already told it is shallow (in degrees) is not told again in centimetres."""
-    checks = GEOMETRY_CHECKS.get(exercise or "", ())
+def _geometry(seq, user_m, gold, gold_m, checks: tuple[str, ...], findings, tol, pooled: bool = False) -> list:
+    """Hip height, feet apart and sway (those of `checks`) against the gold, in centimetres of the person's
+    body; a rep already told it is shallow (in degrees) is not told again in centimetres. `pooled`: each
+    leg's typical rep is judged (a textbook gold: geometry.BUILTIN_GEOMETRY_CHECKS)."""
     if not checks:
         return []
     profile = geometry_profile(rep_geometry(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m]))
     user = rep_geometry(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in user_m])
+    if pooled:
+        user = pooled_by_side(user, [leading_leg(r.angles_mid) for r in user_m])
     shallow = {f.rep for f in findings if f.kind in ("shallow", "partial_range")}
     return [f for f in geometry_findings(user, profile, checks, tol)
             if not (f.kind == "not_low_enough" and f.rep in shallow)]
