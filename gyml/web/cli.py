@@ -31,10 +31,14 @@ def serve(host: str = typer.Option("127.0.0.1", help="address to listen on; any 
     check_port_free(host, port)   # before the banner: uvicorn would print it, then its own error, exit 3
     settings = WebSettings.build(data, database, token, max_upload_mb, workers, host)
     app = create_app(settings)
-    shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"gyml serving at http://{shown}:{port}/ (data in {settings.data_dir}, "
+    typer.echo(f"gyml serving at http://{shown_host(host)}:{port}/ (data in {settings.data_dir}, "
                f"{settings.workers} worker{'s' if settings.workers != 1 else ''})")
     uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=4 * 1024 * 1024)
+
+
+def shown_host(host: str) -> str:
+    """The host as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -52,7 +56,7 @@ def check_port_free(host: str, port: int) -> None:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError):
         return
-    shown = f"[{host}]" if ":" in host else host
+    shown = shown_host(host)
     for family, kind, proto, _name, address in addresses:
         try:
             with socket.socket(family, kind, proto) as probe:
