@@ -76,6 +76,21 @@ def test_malicious_pickle_through_the_cli(tmp_path):
     assert r.returncode == 2 and "refusing" in r.stderr and not marker.exists()
 
 
+def test_a_model_file_that_would_call_a_function_on_load_is_refused(tmp_path):
+    import os
+
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from gyml.classify.model import ExerciseModel
+    from gyml.errors import GymlError
+
+    evil = ExerciseModel(Pipeline([("f", FunctionTransformer(func=os.system))]), ["a"], {"a": "A"}, "motion")
+    evil.save(tmp_path / "evil.gyml")
+    with pytest.raises(GymlError, match="not scikit-learn's"):
+        ExerciseModel.load(tmp_path / "evil.gyml")
+
+
 def test_synth_writes_every_format_and_they_read_back(tmp_path):
     for name in ("s.npz", "M001P001A057R001.pkl", "s_phalp.pkl"):
         r = run("synth", "jumping_jack", "--reps", "5", "--seed", "3", "-o", tmp_path / name)
