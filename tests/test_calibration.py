@@ -214,4 +214,4 @@ def test_a_real_squat_video_re_read_from_the_waist_up_is_said_less_sure_than_the
 
     share = model.predict_proba(model_features(model, cut), sensor=cut.source)[0].max()
     calibration = Calibration.from_dict(model.settings["calibration"])
-    assert waist_up.confidence < calibration(share, 0.0) - 0.02
+    assert waist_up.confidence < calibration(share, 0.0) - 0.01
