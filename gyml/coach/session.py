@@ -223,7 +223,7 @@ def _geometry(seq, user_m, gold, gold_m, checks: tuple[str, ...], findings, tol,
     """Hip height, feet apart and sway (those of `checks`) against the gold, in centimetres of the person's
     body; a rep already told it is shallow (in degrees) is not told again in centimetres. `pooled`: each
     leg's typical rep is judged (a textbook gold: geometry.BUILTIN_GEOMETRY_CHECKS)."""
-    if not checks:
+    if not checks or gold is None or not gold_m or not user_m:
         return []
     profile = geometry_profile(rep_geometry(gold.joints, gold.confidence, [(r.index, r.start, r.end) for r in gold_m]))
     user = rep_geometry(seq.joints, seq.confidence, [(r.index, r.start, r.end) for r in user_m])
