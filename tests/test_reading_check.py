@@ -136,3 +136,24 @@ def test_a_face_down_rep_read_past_upright_keeps_its_cues():
     assert read_upside_down(measured, "standing") == [2]
     assert read_upside_down(measured, "prone") == [] and read_upside_down(measured, "inverted") == []
     assert read_upside_down(measured, None) == []
+
+
+def test_a_real_push_up_whose_body_line_reads_folded_gets_no_form_cue_and_the_feedback_says_why():
+    """UCF101 PushUps g11 c04 was told "hips sag 125°" on a rep whose legs the pose model lost: no push-up
+    bends so far. The rep's form is withheld with a note; the set's other reps keep their cues."""
+    seq = PoseSequence.load(shared_path("ucf101", "poses", "v_PushUps_g11_c04.npz"))
+    a = analyze_sequence(seq, "g11c04", exercise="push_up").analysis
+    sag = [f for f in a.feedback if f.kind in ("hips_sag", "hips_pike")]
+    assert all(float(f.message.split("°")[0].split()[-1]) <= 90 for f in sag), [f.message for f in sag]
+    note = [f for f in a.feedback if f.severity == "info" and "body line was read bent" in f.message]
+    assert note and note[0].reps, [f.message for f in a.feedback]
+    assert not any(f.severity == "fault" and set(f.reps) & set(note[0].reps) for f in a.feedback)
+
+
+def test_folded_body_lines_are_found_from_the_findings():
+    from gyml.coach.compare import Finding
+    from gyml.coach.reading import folded_reps
+
+    findings = [Finding(1, "hips_sag", "mid", "hip", 125.0), Finding(2, "hips_sag", "mid", "hip", 30.0),
+                Finding(3, "hips_pike", "mid", "hip", 95.0), Finding(4, "knees_bent", "mid", "knee", 120.0)]
+    assert folded_reps(findings) == [1, 3]

@@ -18,6 +18,10 @@ UPSIDE_DOWN_DEG from upright at its start or turning point gets no form cue eith
 upright, hanging, seated or lying on the back. A face-down body is left out: it lies at 90 degrees, and one
 camera's depth error on a push-up filmed from the front, or a decline, tips its reading past 135 while the
 faults found on it are real (labelled wrong push-ups of videos/pushup_form read so are flagged rightly).
+What is left out for a face-down body is a body line read folded (`folded_reps`): hips said to sag or pike
+more than BODY_LINE_FOLDED degrees is no push-up or plank (with the hands on the floor and the arms under the
+shoulders, the hips reach the floor well before the line bends that far), so such a rep's form is not judged
+on that reading ("hips sag 125°" was told on real web push-ups whose legs the pose model lost).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from gyml.synth.catalog import CATALOG
 UPSIDE_DOWN_DEG = 135.0   # trunk from upright: halfway between lying (90) and upside down (180)
 MOST = 0.5                # of the frames with a trunk reading
 TRUNK = ANGLE_NAMES.index("trunk_inclination")
+BODY_LINE_FOLDED = 90.0   # degrees of sag or pike: the body line bent into a right angle or more
 
 
 def upside_down_share(raw_angles: np.ndarray) -> float | None:
@@ -78,3 +83,19 @@ def upside_down_reps_note(reps: list[int]) -> str:
     return (f"{rep_list(reps)}: the body was read upside down at the start or the turning point (the pose model "
             f"lost the head or the upper body), so neither form nor fatigue is judged on {them} - film with the "
             "whole body in view.")
+
+
+def folded_reps(findings) -> list[int]:
+    """The reps whose body line is said to sag or pike more than BODY_LINE_FOLDED degrees (compare.Finding)."""
+    return sorted({f.rep for f in findings if f.kind in ("hips_sag", "hips_pike") and f.rep is not None
+                   and f.value > BODY_LINE_FOLDED})
+
+
+def folded_reps_note(reps: list[int]) -> str:
+    """The info line for reps whose form was not judged for a body line read folded."""
+    from gyml.coach.feedback import rep_list
+
+    them = "it" if len(reps) == 1 else "them"
+    return (f"{rep_list(reps)}: the body line was read bent by more than {BODY_LINE_FOLDED:.0f}° (the pose model "
+            f"lost the hips or the legs), so form is not judged on {them} - film from the side with the whole body "
+            "in view.")

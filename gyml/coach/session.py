@@ -37,7 +37,7 @@ from gyml.coach.geometry import (
 from gyml.coach.learned import LEARNED, learned_findings, reference_levels, rep_deviations
 from gyml.coach.own_reference import own_reference, unread_note
 from gyml.coach.paper import paper_coach
-from gyml.coach.reading import read_upside_down, upside_down_reps_note
+from gyml.coach.reading import folded_reps, folded_reps_note, read_upside_down, upside_down_reps_note
 from gyml.errors import GymlError
 from gyml.pose.kinematics import Kinematics
 from gyml.pose.sequence import PoseSequence
@@ -83,8 +83,8 @@ def coach_faults(label: str) -> tuple[str, ...]:
 
 # Off only to measure the rule it replaced (benchmarks/coach_squat_lean.py).
 LEAN_AGAINST_SHINS = True
-# Form withheld on the reps read upside down (gyml/coach/reading.py); off only to measure it
-# (benchmarks/reading_check.py).
+# Form withheld on the reps read upside down or with a body line read folded (gyml/coach/reading.py); off only
+# to measure them (benchmarks/reading_check.py).
 PER_REP_READING = True
 
 
@@ -163,9 +163,16 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         # form cues on such reps are about the wrong limbs ("one arm moves 93° less than the other"): withheld
         findings = [f for f in findings if f.rep not in flipped]
         unread = [r for r in unread if r not in flipped]
-    feedback = phrase(findings, exercise, reps.count, sorted(set(unread) | set(flipped)))
+    folded = [r for r in folded_reps(findings) if r not in flipped] if PER_REP_READING else []
+    if folded:
+        # "hips sag 125°" is no body doing the exercise: the reading of the rep broke
+        findings = [f for f in findings if f.rep not in folded]
+        unread = [r for r in unread if r not in folded]
+    feedback = phrase(findings, exercise, reps.count, sorted(set(unread) | set(flipped) | set(folded)))
     if flipped:
         feedback.append(Feedback(None, "overall", None, "info", upside_down_reps_note(flipped), reps=flipped))
+    if folded:
+        feedback.append(Feedback(None, "overall", None, "info", folded_reps_note(folded), reps=folded))
     if unread:
         # reps where fatigue would show, whose reading broke: said, rather than judged on the broken reading
         feedback.append(Feedback(None, "overall", None, "info", unread_note(unread), reps=unread))
