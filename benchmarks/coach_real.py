@@ -101,6 +101,7 @@ def builtin_lunges(folder=None) -> None:
     """The lunge takes against the built-in reference (no gold): the high take's depth found, the good
     take quiet; and real lunges on video (UCF101, presumed mostly sound) told their hips stop short."""
     from gyml.coach.holds import is_hold
+    from gyml.errors import GymlError
 
     folder = folder or SHARED / "bodyweight_mistakes"
     print("\nlunge takes, built-in reference (a depth cue is `not_low_enough`)")
@@ -109,8 +110,6 @@ def builtin_lunges(folder=None) -> None:
         faults = [f for f in a.feedback if f.severity == "fault"]
         found = ", ".join(f"{f.kind}: {len(f.reps)}" for f in faults) or "none"
         print(f"{take.path.stem:<28}{a.reps['count']:>5}  {found}")
-    from gyml.errors import GymlError
-
     with open(SHARED / "ucf101" / "labels.csv", newline="") as f:
         videos = [row["video"] for row in csv.DictReader(f) if row["exercise"] == "lunge"]
     sets = told_sets = reps = told_reps = 0

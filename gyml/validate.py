@@ -150,6 +150,8 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: dict[str,
     A file output must not be an input (same file after resolving links), must not share its path with
     another output, must live in an existing folder and must not be a folder itself.
     """
+    from gyml.pose.sequence import output_target  # it imports this module
+
     ins = [Path(p) for p in inputs if p is not None]
     seen: dict[Path, str] = {}
     for option, value in outputs.items():
@@ -165,13 +167,13 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: dict[str,
         seen[key] = option
         if path.is_dir():
             raise GymlError(f"{option} {path} is a folder; give a file path")
-        if path.exists() and not path.is_file():
-            # a device or pipe (/dev/stdout) is written in place: it must itself be writable
+        # where the output is written (gyml.pose.sequence.output_target): a device or pipe (/dev/stdout) in
+        # place, so it must itself be writable; else the file a link points to, replaced in its own folder
+        path, in_place = output_target(path)
+        if in_place:
             if not os.access(path, os.W_OK):
                 raise GymlError(f"{option}: {path} is not writable")
             continue
-        if path.is_symlink():   # the file the link points to is the one replaced, in its own folder
-            path = Path(os.path.realpath(path))
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise GymlError(f"{option}: output folder does not exist: {parent}")

@@ -163,7 +163,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         # form cues on such reps are about the wrong limbs ("one arm moves 93° less than the other"): withheld
         findings = [f for f in findings if f.rep not in flipped]
         unread = [r for r in unread if r not in flipped]
-    folded = [r for r in folded_reps(findings) if r not in flipped] if PER_REP_READING else []
+    folded = folded_reps(findings) if PER_REP_READING else []   # the flipped reps' findings are gone already
     if folded:
         # "hips sag 125°" is no body doing the exercise: the reading of the rep broke
         findings = [f for f in findings if f.rep not in folded]

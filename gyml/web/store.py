@@ -251,12 +251,15 @@ def delete_unless_gold(engine: Engine, job_id: str) -> int:
     start using it in between): 0 once deleted, else how many such jobs there are (nothing deleted)."""
     table = AnalysisRow.__table__
     user = table.alias("user")
-    in_use = select(user.c.id).where(user.c.gold_id == job_id, user.c.status.in_(UNFINISHED)).exists()
+
+    def uses_it(rows):   # the jobs not finished yet whose gold it is
+        return (rows.c.gold_id == job_id) & rows.c.status.in_(UNFINISHED)
+
     with engine.begin() as conn:
-        if conn.execute(table.delete().where(table.c.id == job_id, ~in_use)).rowcount == 1:
+        if conn.execute(table.delete().where(table.c.id == job_id,
+                                             ~select(user.c.id).where(uses_it(user)).exists())).rowcount == 1:
             return 0
-        return conn.execute(select(func.count()).select_from(table).where(
-            table.c.gold_id == job_id, table.c.status.in_(UNFINISHED))).scalar_one()
+        return conn.execute(select(func.count()).select_from(table).where(uses_it(table))).scalar_one()
 
 
 def as_named(message: str, stored_name: str, input_name: str) -> str:
