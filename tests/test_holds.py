@@ -56,6 +56,19 @@ def test_a_planted_posture_fault_is_found_over_the_hold(label, change, fault):
     assert " s to " in message
 
 
+def test_a_holds_moments_follow_a_variable_rate_videos_own_timestamps():
+    # the same frames, the second half filmed at half the rate: seconds are where a player shows them
+    seq = _hold("plank", hip_flex_l=-35, hip_flex_r=-35)
+    gaps = np.where(np.arange(len(seq)) < len(seq) // 2, 1.0, 2.0) / seq.fps
+    stamps = np.r_[0.0, np.cumsum(gaps[:-1])]
+    plain = coach_hold(seq, "plank")
+    timed = coach_hold(dataclasses.replace(seq, times=stamps), "plank")
+    assert timed.time_under_tension_s > 1.3 * plain.time_under_tension_s
+    assert timed.end_s == pytest.approx(timed.start_s + timed.time_under_tension_s)
+    assert plain.end_s < stamps[-1] - 1.0 < timed.end_s <= stamps[-1] + 2.0 / seq.fps
+    assert timed.fault_share("hips_sag") > 0.8 and timed.segments[-1].end_s > plain.segments[-1].end_s + 1.0
+
+
 @pytest.mark.parametrize("change,fault", [
     ({"knee_l": 60, "knee_r": 60}, "feet_ahead"),       # thighs level, shins slanting forward to the feet
     ({"knee_l": 120, "knee_r": 120}, "knees_ahead"),    # thighs level, knees past the ankles

@@ -485,7 +485,12 @@ def coach_hold(seq: PoseSequence, label: str, gold: PoseSequence | None = None) 
         return HoldReport(label, None, None, 0.0, 0.0, [], ref_name, reference, {}, skipped, main_signal)
     a, b = span
     fps = seq.fps
+    # seconds by the frames' own timestamps, as a rep's are: on a variable-rate video the moments named
+    # are where a player shows them
+    lasts = seq.frame_seconds()
+    edge = np.r_[seq.frame_times(), seq.frame_times()[-1] + lasts[-1]]
     segments: list[FaultSegment] = []
+    faulty = np.zeros(b - a, dtype=bool)
     for check in checks:
         if check.fault in skipped or check.signal not in reference or (check.gold_only and gold is None):
             continue
@@ -494,19 +499,16 @@ def coach_hold(seq: PoseSequence, label: str, gold: PoseSequence | None = None) 
             active = deviation > check.tolerance
         active = _close_gaps(active, int(round(BRIDGE_S * fps)))
         for start, stop in _runs(active):
-            if stop - start < MIN_FAULT_S * fps:
+            if edge[a + stop] - edge[a + start] < MIN_FAULT_S - 1e-9:
                 continue
             dev = float(np.nanmedian(deviation[start:stop]))
-            segments.append(FaultSegment(check.fault, float((a + start) / fps), float((a + stop) / fps),
+            segments.append(FaultSegment(check.fault, float(edge[a + start]), float(edge[a + stop]),
                                          "fault" if dev >= SEVERE * check.tolerance else "warn", dev))
+            faulty[start:stop] = True
     segments.sort(key=lambda s: s.start_s)
-    faulty = np.zeros(b - a, dtype=bool)
-    for s in segments:
-        faulty[int(round(s.start_s * fps)) - a:int(round(s.end_s * fps)) - a] = True
     typical = _medians(signals, a, b)
-    tut = (b - a) / fps
-    return HoldReport(label, float(a / fps), float(b / fps), tut, float((~faulty).sum() / fps), segments, ref_name, reference,
-                      typical, skipped, main_signal)
+    return HoldReport(label, float(edge[a]), float(edge[b]), float(edge[b] - edge[a]),
+                      float(lasts[a:b][~faulty].sum()), segments, ref_name, reference, typical, skipped, main_signal)
 
 
 def _seconds(segments: list[FaultSegment], limit: int = 3) -> str:
@@ -611,7 +613,7 @@ def holds_beside_reps(seq: PoseSequence, reps, gold_of) -> list[tuple[str, objec
         if find_hold(part.joints, part.present, part.fps, checks_for(prediction.label)[0]) is None:
             continue
         report = coach_hold(part, prediction.label, gold_of(prediction.label))
-        out.append((when, prediction, report.shifted(start / seq.fps)))
+        out.append((when, prediction, report.shifted(float(seq.frame_times()[start]))))
     return out
 
 

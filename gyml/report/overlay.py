@@ -364,7 +364,7 @@ def write_overlay(result, video_path: str | Path, out_path: str | Path,
     times = np.asarray(seq.times if seq.times is not None else np.arange(len(seq)) / seq.fps, float)
     held = None
     if result.analysis.extras.get("hold"):
-        held, told = hold_cues(result.analysis, np.arange(len(seq)) / seq.fps)
+        held, told = hold_cues(result.analysis, times)
         cues = take_turns([[(cue_text(m), part, False) for m, part in here] for here in told], times)
     else:
         cues = rep_cue_frames(result, times)
