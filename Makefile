@@ -22,8 +22,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gyml demo --out $(DEMO_DIR)
 
+# two workers: the suite is CPU-bound and each test is independent (own folders, free ports)
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here). Installed when
 # missing and apt is usable (as root, or with password-less sudo); otherwise those tests skip and say why.
