@@ -62,6 +62,9 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     else:
         gold, gold_reps = _gold(gold, prediction, coach_method, bool(reps.segments))
         feedback, extras = _coach(seq, reps, prediction, gold, coach_method, strictness, kinematics, gold_reps)
+    # one shape for every rep set: a client reads these keys whether or not any rep was coached
+    extras.setdefault("rep_metrics", [])
+    extras.setdefault("coach", None)
     if upside_down_share is not None:
         extras["reading"] = {"upside_down_share": round(upside_down_share, 3), "form_withheld": bool(upside_down)}
     tracking = assess_tracking(seq, reps, named=exercise is not None)

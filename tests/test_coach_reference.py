@@ -412,6 +412,9 @@ def test_a_reading_broken_on_the_last_reps_is_said_not_told_as_a_posture_drift()
     # and they are not praised either ("All 10 reps matched" beside that note)
     praise = [f for f in a.feedback if "matching the reference" in f.message or "matched the reference" in f.message]
     assert praise and not set(praise[0].reps) & {9, 10}, [f.message for f in praise]
+    # nor scored as if perfect: an app showing the scores shows them as not judged
+    scores = {m["rep"]: (m["score"], m["form_judged"]) for m in a.extras["rep_metrics"]}
+    assert scores[9] == scores[10] == (None, False) and all(scores[r][1] and scores[r][0] > 0 for r in range(1, 9))
     # a set whose trunk does lean further on its last reps is still told so
     drifting = synthesize("squat", 10, {r: "forward_lean" for r in (8, 9, 10)}, seed=1,
                           config=SynthConfig(randomize=False, noise_m=0.004))

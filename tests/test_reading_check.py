@@ -27,7 +27,9 @@ def test_a_squat_read_upside_down_is_counted_but_not_coached():
     assert turned.reps["count"] == coached.reps["count"] == 6
     assert not any(f.severity == "fault" for f in turned.feedback)
     assert turned.extras["reading"]["form_withheld"] and turned.extras["reading"]["upside_down_share"] > 0.9
-    assert "rep_metrics" not in turned.extras
+    # the same JSON shape as a coached set: a client reads the keys either way
+    assert turned.to_dict()["rep_metrics"] == [] and turned.to_dict()["coach"] is None
+    assert set(coached.to_dict()) <= set(turned.to_dict())
     assert turned.feedback[0].message.startswith("The body was read upside down in")
     assert turned.summary == "6 reps of squat; form not coached: the body was read upside down."
 

@@ -3,6 +3,7 @@
 from itertools import pairwise
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,6 +107,12 @@ def test_the_report_shows_a_fault_where_the_coach_measured_the_rep():
     shown = extras["rep_metrics"][1]["frames"]["turn"]
     assert f"rep 2, {seq.frame_times()[shown]:.1f} s" in page
     assert shown != shifted.segments[1].mid             # not the count's midpoint: the rest between tops
+    # the rep table reads start, turn and end on the same frames as the rep's down / up seconds
+    m = extras["rep_metrics"][1]
+    row = f'<tr><td>2</td><td>{m["times_s"]["start"]:.1f} s</td><td>{m["times_s"]["turn"]:.1f} s</td>' \
+          f'<td>{m["times_s"]["end"]:.1f} s</td>'
+    assert row in page and m["frames"]["start"] != shifted.segments[1].start
+    assert m["times_s"]["end"] - m["times_s"]["start"] == pytest.approx(sum(m["tempo_s"].values()), abs=0.05)
 
 
 @settings(max_examples=200, deadline=None)

@@ -196,12 +196,19 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
                                  reps=unseen_feet))
     parts = charted_parts(checks, watched, side_on=len(side) == len(user_m))
     metrics = []
+    withheld = set(flipped) | set(folded)
+    clock = seq.frame_times()
     for i, r in enumerate(user_m):
         warp = warps[r.index]
         metrics.append({
-            "rep": r.index, "score": rep_score(r, findings, profile, watched),
+            # a rep whose reading broke was not judged: no score, rather than a perfect one
+            "rep": r.index, "score": None if r.index in withheld else rep_score(r, findings, profile, watched),
+            "form_judged": r.index not in withheld,
             # the frames the coach measured the rep on (its turning point is where "at the top" is judged)
             "frames": {"start": r.start, "turn": r.mid, "end": r.end},
+            # the same moments in seconds by the frames' own timestamps (where a player shows them)
+            "times_s": {k: round(float(clock[min(f, len(clock) - 1)]), 2)
+                        for k, f in (("start", r.start), ("turn", r.mid), ("end", r.end))},
             "range_of_motion_deg": {j: round(v, 1) for j, v in r.excursion.items()},
             "tempo_s": {"down": round(r.down_s, 2), "up": round(r.up_s, 2)},
             # time in each phase of the gold rep, from the rep warped onto it

@@ -382,7 +382,7 @@ def render_report(result, video_path: str | Path | None = None) -> str:
         if sniff_format(video) != "video":   # a pose file (e.g. from `gyml extract`): drawings only
             video = None
     sections = [_fault_cards(result, video), _hold_cards(result, video)]
-    limits = d.get("coach", {}).get("video_limits")
+    limits = (d.get("coach") or {}).get("video_limits")
     chart = video_checks_chart_svg(metrics, limits) if limits else ""
     if chart:
         # a real body on video is judged by learned checks over the whole rep, not by the textbook gaps
@@ -423,11 +423,12 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
         t = m.get("tempo_s", {})
         tempo = f'{t["down"]:.1f} / {t["up"]:.1f} s' if t else ""
         faults = ", ".join(f'{k.replace("_", " ")} ({p})' for k, p in m.get("fault_phases", {}).items())
-        # the turning point the coach measured the rep at (where "at the bottom" cues and their pictures
-        # are), not the counter's midpoint: a table saying 1.8 s beside a fault pictured at 2.6 s confused
-        turn = m.get("frames", {}).get("turn", seg["mid"])
-        rows.append(f'<tr><td>{seg["index"]}</td><td>{at(seg["start"])}</td><td>{at(turn)}</td>'
-                    f'<td>{at(seg["end"])}</td><td>{seg.get("confidence", 1):.2f}</td>'
+        # the frames the coach measured the rep on (where "at the bottom" cues and their pictures are, and
+        # what its down / up seconds are read between), not the counter's: a table saying 1.8 s beside a
+        # fault pictured at 2.6 s confused, and start / turn / end beside another rep's tempo contradicted it
+        frames = m.get("frames", {"start": seg["start"], "turn": seg["mid"], "end": seg["end"]})
+        rows.append(f'<tr><td>{seg["index"]}</td><td>{at(frames["start"])}</td><td>{at(frames["turn"])}</td>'
+                    f'<td>{at(frames["end"])}</td><td>{seg.get("confidence", 1):.2f}</td>'
                     f'<td>{"" if score is None else score}</td><td>{tempo}</td><td>{esc(faults)}</td></tr>')
     fb = "".join(f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
                  for f in a["feedback"]) or "<li>No feedback.</li>"

@@ -30,8 +30,10 @@ function show(a) {
     const m = metrics[s.index] || {};
     const tempo = m.tempo_s ? `${m.tempo_s.down.toFixed(1)} / ${m.tempo_s.up.toFixed(1)} s` : "";
     const faults = Object.entries(m.fault_phases || {}).map(([k, p]) => `${k.replaceAll("_", " ")} (${p})`).join(", ");
-    return el("tr", {}, el("td", {}, s.index), el("td", {}, `${(s.start / r.fps).toFixed(1)} s`),
-      el("td", {}, `${(s.end / r.fps).toFixed(1)} s`), el("td", {}, m.score == null ? "" : m.score),
+    // the coach's own frames, in the video's seconds, as its down / up times are read (else as counted)
+    const start = m.times_s ? m.times_s.start : s.start / r.fps, end = m.times_s ? m.times_s.end : s.end / r.fps;
+    return el("tr", {}, el("td", {}, s.index), el("td", {}, `${start.toFixed(1)} s`),
+      el("td", {}, `${end.toFixed(1)} s`), el("td", {}, m.score == null ? "" : m.score),
       el("td", {}, tempo), el("td", {}, faults));
   }));
   if (a.files.report) { $("report").src = a.files.report; $("report-link").href = a.files.report; }
