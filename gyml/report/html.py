@@ -59,17 +59,50 @@ def phase_frame(segment, phase: str) -> int:
 
 # ----------------------------------------------------------------------------- skeleton drawings
 
+def _mid(joints: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    return joints[[JOINT[n] for n in names]].mean(axis=0)
+
+
 def _view_axes(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(left, up, forward) of a pose: up is the world's vertical, left the hips' (else shoulders')
-    left-right line laid flat, forward their cross product; a lean or a sagging hip stays visible."""
+    """(left, up, forward) of a pose: up is the world's vertical (a lean or a sagging hip stays visible),
+    forward the horizontal way the front view looks from, left = up x forward.
+
+    A standing body faces square to its hips' (else shoulders') left-right line. A lying body is seen
+    along its length (mid-ankles to mid-shoulders, else pelvis to neck) from the head end, or from the
+    feet when its left-right line says it faces that way (on its back). That line only picks the end: a
+    tracker's hip line is narrow and, for a body lying side-on to the camera, nearly all depth, its
+    worst-measured axis. A few degrees off (medians of 2-12 on real plank takes) swing its length, over a
+    metre, into a front view a few decimetres across: long diagonals beside a synthesised reference
+    whose line is exact. On its side (side plank) the line stands near vertical and tells no horizontal
+    facing at all.
+    """
     up = np.array([0.0, 1.0, 0.0])
+    facing = np.zeros(3)   # square to the left-right line, as long as that line lies flat
     for a, b in (("left_hip", "right_hip"), ("left_shoulder", "right_shoulder")):
-        left = joints[JOINT[a]] - joints[JOINT[b]]
-        left = left - left[1] * up
-        if np.isfinite(left).all() and np.linalg.norm(left) > 1e-6:
-            left = left / np.linalg.norm(left)
-            return left, up, np.cross(left, up)
-    return np.array([1.0, 0.0, 0.0]), up, np.array([0.0, 0.0, 1.0])
+        side = joints[JOINT[a]] - joints[JOINT[b]]
+        if np.isfinite(side).all() and np.linalg.norm(side) > 1e-6:
+            side = side / np.linalg.norm(side)
+            facing = np.cross(side - side[1] * up, up)
+            break
+    along, lying = np.zeros(3), 0.0
+    for top, bottom in ((("left_shoulder", "right_shoulder"), ("left_ankle", "right_ankle")), (("neck",), ("pelvis",))):
+        length = _mid(joints, top) - _mid(joints, bottom)
+        if np.isfinite(length).all() and np.linalg.norm(length) > 1e-6:
+            flat = (length - length[1] * up) / np.linalg.norm(length)
+            if np.linalg.norm(flat) > 1e-6:
+                # lying from 60 degrees off the vertical, standing up to 30: a squat's, a lunge's or a
+                # deadlift's shoulders stay over the feet
+                lying = float(np.clip((np.linalg.norm(flat) - 0.5) / (np.sqrt(0.75) - 0.5), 0.0, 1.0))
+                along = flat / np.linalg.norm(flat)
+                along = -along if facing @ along < -0.5 else along
+            break
+    if np.linalg.norm(facing) > 1e-6:
+        facing = facing / np.linalg.norm(facing)
+    forward = (1.0 - lying) * facing + lying * along
+    if np.linalg.norm(forward) < 1e-6:
+        return np.array([1.0, 0.0, 0.0]), up, np.array([0.0, 0.0, 1.0])
+    forward = forward / np.linalg.norm(forward)
+    return np.cross(up, forward), up, forward
 
 
 def _project(joints: np.ndarray, view: str) -> np.ndarray:
@@ -79,7 +112,9 @@ def _project(joints: np.ndarray, view: str) -> np.ndarray:
     torso = np.linalg.norm(j[JOINT["neck"]] - j[JOINT["pelvis"]])
     centred = centred / (torso if np.isfinite(torso) and torso > 1e-6 else 1.0)
     left, up, forward = _view_axes(j)
-    across = forward if view == "side" else -left   # the front view shows the person's left on the right
+    # the front view shows the person's left on the right, as a camera facing them does: up x forward is
+    # the right hand of a viewer looking back along forward
+    across = forward if view == "side" else left
     return np.stack([centred @ across, centred @ up], axis=1)
 
 
