@@ -427,3 +427,24 @@ def test_a_real_set_whose_tracking_breaks_is_not_told_an_absurd_posture_drift():
     seq = read_pose(shared_path("repcount_pose", "dev", "stu1_59.npy"))
     a = analyze_sequence(seq, "stu1_59", exercise="sit_up").analysis
     assert not [f.message for f in a.feedback if f.kind == "posture_drift"]
+
+
+def test_a_rep_the_recording_ends_in_is_not_praised_whole_and_the_json_shows_what_was_judged():
+    # a dip video that stopped at the bottom of its last rep was told "all 3 reps matched the reference"
+    full = synthesize("squat", 5, seed=2, config=SynthConfig(randomize=False, noise_m=0.004))
+    last = full.metadata["segments"][-1]
+    seq = full.slice(0, last["mid"] + 3)
+    a = analyze_sequence(seq, "ends at the bottom", exercise="squat").analysis
+    metrics = {m["rep"]: m for m in a.extras["rep_metrics"]}
+    ended = max(metrics)
+    assert metrics[ended]["frames"]["turn"] >= len(seq) - 5
+    note = [f for f in a.feedback if "recording starts or ends part-way through" in f.message]
+    assert note and note[0].reps == [ended], [f.message for f in a.feedback]
+    praised = [f for f in a.feedback if "matching the reference" in f.message or "matched the reference" in f.message]
+    assert praised and ended not in praised[0].reps and set(praised[0].reps) == set(range(1, ended))
+    # the pace each rep is judged on, and each fault's size rep by rep, are in the JSON
+    assert all(set(m["active_s"]) == {"into", "out"} and m["fault_values"] == {} for m in metrics.values())
+    # the whole set is praised whole
+    whole = analyze_sequence(full, "whole", exercise="squat").analysis
+    assert not [f for f in whole.feedback if "part-way through" in f.message]
+    assert any(f.message == "All 5 reps matched the reference form - well done." for f in whole.feedback)

@@ -184,3 +184,10 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int, unread: l
             msg = f"{rep_list(clean)}: good form, matching the reference."
         out.append(Feedback(rep=None, phase="overall", joint=None, severity="info", message=msg, reps=clean))
     return out
+
+
+def cut_reps_note(reps: list[int]) -> str:
+    """The info line for reps the recording starts or ends in, more than half-way out."""
+    it = "it" if len(reps) == 1 else "them"
+    return (f"{rep_list(reps)}: the recording starts or ends part-way through, so only what was filmed was "
+            f"judged - film the whole set to have {it} judged whole.")

@@ -21,7 +21,7 @@ from gyml.coach.compare import (
     measure_reps,
     rep_score,
 )
-from gyml.coach.feedback import phrase, rep_list, unseen_feet_note, unseen_legs_note
+from gyml.coach.feedback import cut_reps_note, phrase, rep_list, unseen_feet_note, unseen_legs_note
 from gyml.coach.geometry import (
     BUILTIN_GEOMETRY_CHECKS,
     GEOMETRY_CHECKS,
@@ -168,7 +168,12 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         # "hips sag 125°" is no body doing the exercise: the reading of the rep broke
         findings = [f for f in findings if f.rep not in folded]
         unread = [r for r in unread if r not in folded]
-    feedback = phrase(findings, exercise, reps.count, sorted(set(unread) | set(flipped) | set(folded)))
+    # a rep the recording starts or ends in, more than half-way out, was judged on what was seen: not
+    # praised as matching the reference whole
+    cut = [r.index for r in user_m if (r.cut or not r.timed) and r.index not in set(flipped) | set(folded)]
+    feedback = phrase(findings, exercise, reps.count, sorted(set(unread) | set(flipped) | set(folded) | set(cut)))
+    if cut:
+        feedback.append(Feedback(None, "overall", None, "info", cut_reps_note(cut), reps=cut))
     if flipped:
         feedback.append(Feedback(None, "overall", None, "info", upside_down_reps_note(flipped), reps=flipped))
     if folded:
@@ -211,6 +216,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
                         for k, f in (("start", r.start), ("turn", r.mid), ("end", r.end))},
             "range_of_motion_deg": {j: round(v, 1) for j, v in r.excursion.items()},
             "tempo_s": {"down": round(r.down_s, 2), "up": round(r.up_s, 2)},
+            # what a rushed rep is judged on: the seconds spent more than half-way out, into the turning
+            # point and out of it (a rep's rests and pauses at the ends are not its pace)
+            "active_s": {"into": round(r.into_s, 2), "out": round(r.out_s, 2)},
             # time in each phase of the gold rep, from the rep warped onto it
             "phase_s": {p: round(warp.seconds_in(r, p), 2) for p in PHASES},
             "gold_distance_deg": round(warp.distance, 1),
@@ -219,6 +227,9 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
             "faults": [f.kind for f in findings if f.rep == r.index and f.severity == "fault"],
             "fault_phases": {f.kind: f.phase for f in findings if f.rep == r.index and f.severity == "fault"},
             "warnings": [f.kind for f in findings if f.rep == r.index and f.severity == "warn"],
+            # each fault's and warning's size on this rep, in its cue's unit (a grouped cue gives their mean)
+            "fault_values": {f.kind: round(float(f.value), 2) for f in findings
+                             if f.rep == r.index and f.severity in ("fault", "warn")},
             # a check not judged on this rep (its joints unseen) is null
             **({"deviations": {k: round(v, 3) if np.isfinite(v) else None for k, v in deviations[i].items()}}
                if deviations else {}),
