@@ -17,6 +17,7 @@ from gyml.pose.sequence import PoseSequence
 from gyml.report.analysis import Analysis, ExercisePrediction, Feedback
 from gyml.reps.counter import RepCount, count_reps
 from gyml.reps.coverage import assess_tracking
+from gyml.synth.catalog import CATALOG
 
 
 @dataclass
@@ -77,6 +78,8 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
     for warning in (None if upside_down else tracking.framing_warning, tracking.warning, upside_down):
         if warning:
             feedback.insert(0, Feedback(rep=None, phase="overall", joint=None, severity="warn", message=warning))
+    if contradicted := named_contradicted_warning(prediction):
+        feedback.insert(0, contradicted)
     faulty_reps = sorted({m["rep"] for m in extras.get("rep_metrics", []) if m["faults"]})
     summary = _summary(prediction, reps, feedback, faulty_reps, withheld="the body was read upside down"
                        if upside_down else None)
@@ -153,6 +156,8 @@ def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePredic
         gold = gold_library.find(prediction.label)
     feedback, extras, summary, signal = coach_hold_analysis(seq, prediction, gold)
     _report_assumed_fps(seq, extras, feedback)
+    if contradicted := named_contradicted_warning(prediction):
+        feedback.insert(0, contradicted)
     reps = RepCount(count=0, method="hold", segments=[], signal=signal)
     analysis = Analysis(input=input_name, source=seq.source, frames=len(seq), fps=seq.fps,
                         exercise=prediction, reps=reps.to_dict(), feedback=feedback, summary=summary,
@@ -194,8 +199,31 @@ def _recognise(seq: PoseSequence, exercise: str | None, model_path: str | None =
     from gyml.classify.default import recognise
     from gyml.classify.personal import recognise_personal
     # the person's own exercises first: named with --exercise, or matched by their recordings
-    return recognise_personal(seq, exercise, kinematics=kinematics, reps=reps) or \
+    prediction = recognise_personal(seq, exercise, kinematics=kinematics, reps=reps) or \
         recognise(seq, exercise, model_path, kinematics=kinematics, reps=reps)
+    if prediction is not None and prediction.named and prediction.label in CATALOG:
+        # a catalog exercise named by the person is still looked at: a squat named "lunge" is coached as a
+        # lunge, and the person is told what the recording looks like when the model is sure of another
+        seen = recognise(seq, None, model_path, kinematics=kinematics, reps=reps)
+        if seen is not None and seen.label not in (prediction.label, "unknown") and not seen.guess \
+                and seen.confidence >= NAMED_CONTRADICTED:
+            prediction.recognised = (seen.label, seen.name, float(seen.confidence))
+    return prediction
+
+
+# How sure the model must be of another exercise before a named one is said to look unlike the recording.
+NAMED_CONTRADICTED = 0.9
+
+
+def named_contradicted_warning(prediction: ExercisePrediction | None) -> Feedback | None:
+    if prediction is None or prediction.recognised is None:
+        return None
+    _, name, confidence = prediction.recognised
+    return Feedback(rep=None, phase="overall", joint=None, severity="warn",
+                    message=f"This was named {article(prediction.name.lower())} {prediction.name.lower()}, but it "
+                            f"looks like {article(name.lower())} {name.lower()} ({confidence:.0%}): the coaching "
+                            f"below is for {article(prediction.name.lower())} {prediction.name.lower()} - check "
+                            "the name, or leave it out to have the exercise recognised.")
 
 
 def _gold(gold: PoseSequence | None, prediction: ExercisePrediction | None, method: str, any_reps: bool

@@ -85,9 +85,9 @@ def recognise(seq: PoseSequence, exercise: str | None = None, model_path: str | 
         from gyml.validate import check_exercise
         key = check_exercise(exercise)  # an unknown name is refused with the closest names
         if key not in CATALOG:  # one of the person's own exercises
-            return ExercisePrediction(key, key.replace("_", " ").capitalize(), 1.0, [(key, 1.0)])
+            return ExercisePrediction(key, key.replace("_", " ").capitalize(), 1.0, [(key, 1.0)], named=True)
         spec = CATALOG[key]
-        return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)])
+        return ExercisePrediction(spec.label, spec.name, 1.0, [(spec.label, 1.0)], named=True)
     if model_path is None and not DEFAULT_MODEL.exists():
         return None
     return predict(load_model(str(model_path) if model_path else None), seq, kinematics=kinematics, reps=reps)

@@ -461,7 +461,7 @@ def recognise_personal(seq: PoseSequence, exercise: str | None = None, kinematic
     caller has derived them (`reps` is accepted for the caller's symmetry with the default model)."""
     if exercise:
         ex = get_personal(exercise)
-        return ExercisePrediction(ex.label, ex.name, 1.0, [(ex.label, 1.0)]) if ex else None
+        return ExercisePrediction(ex.label, ex.name, 1.0, [(ex.label, 1.0)], named=True) if ex else None
     stored = list_personal()
     if not stored:
         return None

@@ -19,11 +19,20 @@ class ExercisePrediction:
     confidence: float
     top: list[tuple[str, float]] = field(default_factory=list)
     guess: bool = False   # the most likely exercise, named and coached though the model is unsure
+    named: bool = False   # named by the person (--exercise), not recognised: its confidence is theirs
+    # what the model is sure the recording shows, when that is not the named exercise (label, name, confidence)
+    recognised: tuple[str, str, float] | None = None
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "name": self.name, "confidence": round(float(self.confidence), 4),
-                "guess": self.guess,
-                "top": [{"label": lab, "confidence": round(float(c), 4)} for lab, c in self.top]}
+        out = {"label": self.label, "name": self.name, "confidence": round(float(self.confidence), 4),
+               "guess": self.guess,
+               "top": [{"label": lab, "confidence": round(float(c), 4)} for lab, c in self.top]}
+        if self.named:
+            out["named"] = True
+            out["recognised"] = None if self.recognised is None else {
+                "label": self.recognised[0], "name": self.recognised[1],
+                "confidence": round(float(self.recognised[2]), 4)}
+        return out
 
 
 def exercise_text(exercise: dict | None) -> str:
@@ -34,6 +43,10 @@ def exercise_text(exercise: dict | None) -> str:
         return "not recognised"
     if "personal" in exercise:
         return f"{exercise['name']} (yours)"
+    if exercise.get("named"):
+        seen = exercise.get("recognised")
+        return f"{exercise['name']} (named; looks like {seen['name'].lower()}, {seen['confidence']:.0%})" if seen \
+            else f"{exercise['name']} (named)"
     if exercise.get("guess"):
         return f"looks like {exercise['name'].lower()} ({exercise['confidence']:.0%}, a guess)"
     return f"{exercise['name']} ({exercise['confidence']:.0%})"

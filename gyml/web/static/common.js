@@ -30,6 +30,9 @@ function when(seconds) { return new Date(seconds * 1000).toLocaleString(); }
 function exerciseText(e) {
   if (!e || e.label === "unknown") return "not recognised";
   if (e.personal) return `${e.name} (yours)`;
+  if (e.named) return e.recognised
+    ? `${e.name} (named; looks like ${e.recognised.name.toLowerCase()}, ${Math.round(e.recognised.confidence * 100)}%)`
+    : `${e.name} (named)`;
   const sure = `${Math.round(e.confidence * 100)}%`;
   return e.guess ? `looks like ${e.name.toLowerCase()} (${sure}, a guess)` : `${e.name} (${sure})`;
 }
