@@ -410,14 +410,13 @@ def synth_dataset(out_dir: Path = typer.Argument(..., help="folder to write"),
     from gyml.synth.catalog import CATALOG, get_exercise
     from gyml.synth.motion import SynthConfig, synthesize
     from gyml.synth.writers import action_ids, flag3d_file_name, write_flag3d_smpl
-    from gyml.validate import MAX_PER_CLASS, check_count, check_exercise
+    from gyml.validate import MAX_PER_CLASS, check_count, check_exercise, check_outputs
 
     if layout not in ("flag3d", "npz"):
         fail("layout must be flag3d or npz")
     check_count("--per-class", per_class, 1, MAX_PER_CLASS)
     check_count("--seed", seed, 0, 2**63 - 1)
-    if out_dir.exists() and not out_dir.is_dir():
-        fail(f"{out_dir} is a file; give a folder to write")
+    check_outputs([], {}, folders={"OUT_DIR": out_dir})   # a file, a name too long: before any work
     labels = [get_exercise(check_exercise(e)).label for e in exercises.split(",")] if exercises else list(CATALOG)
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = action_ids()
@@ -672,9 +671,9 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="folder
     from gyml.pipeline import analyze_sequence
     from gyml.report.html import write_report
     from gyml.synth.motion import synthesize
+    from gyml.validate import check_outputs
 
-    if out_dir.exists() and not out_dir.is_dir():
-        fail(f"{out_dir} is a file; give a folder for the report")
+    check_outputs([], {}, folders={"--out": out_dir})   # a file, a name too long: before any work
     out_dir.mkdir(parents=True, exist_ok=True)
     seq = synthesize("squat", reps=8, faults={3: "shallow", 6: "shallow"}, seed=7)
     pose_file = seq.save(out_dir / "demo_squats.npz")

@@ -148,9 +148,10 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: dict[str,
     outputs: option name -> file path written (None: not asked for).
     folders: option name -> folder written into (created if missing; must not be an input file).
     A file output must not be an input (same file after resolving links), must not share its path with
-    another output, must live in an existing folder and must not be a folder itself.
+    another output, must live in an existing folder (not a file) and must not be a folder itself; no
+    output's name may be longer than the file system takes.
     """
-    from gyml.pose.sequence import output_target  # it imports this module
+    from gyml.pose.sequence import output_place_problem, output_target  # it imports this module
 
     ins = [Path(p) for p in inputs if p is not None]
     seen: dict[Path, str] = {}
@@ -165,6 +166,11 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: dict[str,
         if key in seen:
             raise GymlError(f"{seen[key]} and {option} both write {path}: give them different paths")
         seen[key] = option
+        # a name too long for the file system, a folder missing or a file: before looking the path up
+        # (an OSError "File name too long" came out of is_dir as an unexpected error)
+        problem = output_place_problem(path)
+        if problem:
+            raise GymlError(f"{option}: {problem}")
         if path.is_dir():
             raise GymlError(f"{option} {path} is a folder; give a file path")
         # where the output is written (gyml.pose.sequence.output_target): a device or pipe (/dev/stdout) in
@@ -174,17 +180,19 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: dict[str,
             if not os.access(path, os.W_OK):
                 raise GymlError(f"{option}: {path} is not writable")
             continue
+        problem = output_place_problem(path)   # a link's file, in its own folder
+        if problem:
+            raise GymlError(f"{option}: {problem}")
         parent = path.parent if str(path.parent) else Path(".")
-        if not parent.is_dir():
-            raise GymlError(f"{option}: output folder does not exist: {parent}")
         if not os.access(parent, os.W_OK):
             raise GymlError(f"{option}: output folder is not writable: {parent}")
     for option, value in (folders or {}).items():
         if value is None:
             continue
         path = Path(value)
-        if path.exists() and not path.is_dir():
-            raise GymlError(f"{option} {path} is a file; give a folder")
+        problem = output_place_problem(path, folder=True)   # a name too long; it, or a folder above it, a file
+        if problem:
+            raise GymlError(f"{option}: {problem}")
         for src in ins:
             if _same_file(path, src):
                 raise GymlError(f"{option} {path} is also an input")

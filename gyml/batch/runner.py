@@ -27,7 +27,7 @@ from pathlib import Path
 from gyml.batch.tasks import AnalysisOptions, analyse_input
 from gyml.errors import GymlError
 from gyml.pose.readers import VIDEO_SUFFIXES
-from gyml.pose.sequence import write_atomically
+from gyml.pose.sequence import output_place_problem, write_atomically
 
 POSE_SUFFIXES = {".npz", ".npy", ".csv", ".pkl", ".pickle"}
 TABLE_SUFFIXES = (".parquet", ".jsonl")
@@ -66,8 +66,10 @@ class ResultStore:
         out = Path(out)
         if out.suffix.lower() not in TABLE_SUFFIXES:
             raise GymlError(f"--out must end in .parquet or .jsonl, got {out.name}")
-        if not out.parent.exists():
-            raise GymlError(f"output folder does not exist: {out.parent}")
+        # a folder that is a file or a name too long: one line now, not an OSError when the records are made
+        problem = output_place_problem(out)
+        if problem:
+            raise GymlError(f"--out: {problem}")
         self.out = out
         self.records = out.parent / f".{out.name}.done"
         self.analyses = out.parent / f"{out.stem}.analyses"

@@ -204,7 +204,69 @@ def output_target(path: Path) -> tuple[Path, bool]:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
         return path, True
-    return (Path(os.path.realpath(path)) if path.is_symlink() else path), False
+    # os.path.islink: a name too long to look up is no link (Path.is_symlink raised ENAMETOOLONG)
+    return (Path(os.path.realpath(path)) if os.path.islink(path) else path), False
+
+
+# An output is written to a temporary file beside it, then renamed into place: the temporary name is the
+# output's with up to this many characters more (".NAME.xxxxxxxx.part"; an overlay's ".STEM.xxxxxxxx.mp4")
+TEMP_NAME_EXTRA = 15
+
+
+def output_place_problem(path: Path, *, folder: bool = False) -> str | None:
+    """Why a file cannot be written at `path`, in one phrase naming the path, or None: a name longer than
+    the file system takes (with room for the temporary file beside it), a folder that does not exist or is
+    a file. Checked before any work (gyml.validate.check_outputs) and again when writing, so the user reads
+    this rather than "unexpected OSError: [Errno 36] File name too long" after the analysis.
+    `folder`: `path` is a folder to write into, made (with those above it) when missing."""
+    path = Path(path)
+    parent = path if folder else path.parent
+    found, st = _nearest_existing(parent)
+    if isinstance(st, OSError):
+        return f"output folder {_shown(found)}: {st.strerror}"
+    where = found if st is not None and stat.S_ISDIR(st.st_mode) else Path(".")
+    name_max, path_max = _limit(where, "PC_NAME_MAX", 255), _limit(where, "PC_PATH_MAX", 4096)
+    unit = "characters" if str(path).isascii() else "bytes"
+    for part in parent.parts:
+        if len(os.fsencode(part)) > name_max:
+            return (f"output name too long: {_shown(path)} (the folder name {_shown(Path(part), 24)} is "
+                    f"{len(os.fsencode(part))} {unit}; at most {name_max})")
+    if not folder and len(os.fsencode(path.name)) + TEMP_NAME_EXTRA > name_max:
+        return (f"output name too long: {_shown(path)} (the name is {len(os.fsencode(path.name))} {unit}; "
+                f"at most {name_max - TEMP_NAME_EXTRA})")
+    whole = len(os.fsencode(str(path)))   # as given to the system: a relative path is looked up from here
+    if whole + TEMP_NAME_EXTRA >= path_max:
+        return f"output path too long: {_shown(path)} ({whole} {unit}; at most {path_max - TEMP_NAME_EXTRA - 1})"
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        return f"output folder is a file: {_shown(found)}"
+    if not folder and (st is None or found != parent):
+        return f"output folder does not exist: {_shown(parent)}"
+    return None
+
+
+def _nearest_existing(folder: Path) -> tuple[Path, os.stat_result | OSError | None]:
+    """The folder or its nearest ancestor that exists, with its stat (following links); the error when one
+    cannot be looked at (no permission); (folder, None) when none exists."""
+    for candidate in (folder, *folder.parents):
+        try:
+            return candidate, os.stat(candidate)
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):
+                return candidate, e
+    return folder, None
+
+
+def _limit(folder: Path, name: str, default: int) -> int:
+    try:
+        return int(os.pathconf(folder, name))
+    except (OSError, ValueError, TypeError):
+        return default
+
+
+def _shown(path: Path, width: int = 80) -> str:
+    """A path for a message: a long one keeps its start and its end."""
+    text = str(path)
+    return text if len(text) <= width else f"{text[:width // 2]}...{text[-(width // 2 - 3):]}"
 
 
 def write_atomically(path: Path, write, mode: str = "wb") -> None:
@@ -220,8 +282,9 @@ def write_atomically(path: Path, write, mode: str = "wb") -> None:
         except OSError as e:   # a full disk, a closed pipe: the user's to fix, in one line
             raise GymlError(f"could not write {path}: {e.strerror or e}") from None
         return
-    if path.parent and not path.parent.exists():
-        raise GymlError(f"output folder does not exist: {path.parent}")
+    problem = output_place_problem(path)
+    if problem:
+        raise GymlError(problem)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
     try:
         # mkstemp makes the file 0600; the result should carry the permissions any other program would

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,14 @@ from gyml.errors import GymlError
 from gyml.pose.safe_pickle import is_pickle_bytes, safe_load
 from gyml.pose.sequence import PoseSequence
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
+VIDEO_FORMATS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+VIDEO_SUFFIXES = set(VIDEO_FORMATS)
+POSE_FORMATS = (".npz", ".npy", ".pkl", ".json", ".csv")
+# Said of a file gyml cannot read, with the kinds it can
+UNSUPPORTED = (f"unsupported file type (unknown file format); gyml reads videos ({', '.join(VIDEO_FORMATS)}) "
+               f"and pose files ({', '.join(POSE_FORMATS)})")
+# How much of a text file is looked at to tell a table of numbers (CSV keypoints) from other text
+TEXT_SAMPLE = 16384
 SOURCES = ("video", "phalp", "flag3d", "flag3d_keypoints", "repcount", "npz", "csv", "keypoints")
 # The rate a pose file that stores none is read at, unless one is given; the sequence then carries
 # metadata["fps_assumed"], so the analysis can say its seconds rest on a guess.
@@ -45,23 +53,65 @@ def sniff_format(path: Path) -> str:
     if path.suffix.lower() in binary:   # named as one, but its first bytes are not: damaged, or misnamed
         raise GymlError(f"{path.name}: not {binary[path.suffix.lower()]} (its first bytes are not one's): "
                         "a damaged or misnamed file")
-    if not _looks_like_text(path):
-        raise GymlError(f"{path.name}: unknown file format (not a video, pose pickle, .npy, .npz, JSON or CSV)")
-    if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):   # after a byte-order mark
+    text = _text_sample(path)
+    if text is None:
+        raise GymlError(f"{path.name}: {UNSUPPORTED}")
+    # Named as JSON or CSV: that reader's own message says what is wrong with it. Otherwise (another name,
+    # or an upload stored under a name of ours) the content must show keypoints as JSON or as a table of
+    # numbers: a note or a log read as CSV was said to have "no data rows".
+    if path.suffix.lower() in (".json", ".csv"):
+        return path.suffix.lower()[1:]
+    text = text.removeprefix("\ufeff")   # a byte-order mark
+    if _looks_like_json(text):
         return "json"
-    return "csv"
+    if _looks_like_table(text, whole=path.stat().st_size <= TEXT_SAMPLE):
+        return "csv"
+    raise GymlError(f"{path.name}: {UNSUPPORTED}")
 
 
-def _looks_like_text(path: Path) -> bool:
+def _text_sample(path: Path) -> str | None:
+    """The file's first TEXT_SAMPLE bytes as text, or None when they are not UTF-8 text."""
     with open(path, "rb") as fh:
-        sample = fh.read(4096)
+        sample = fh.read(TEXT_SAMPLE)
     try:
         text = sample.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(sample) - 4:  # a character cut at the sample's end is fine
-            return False
+            return None
         text = sample[: exc.start].decode("utf-8")
-    return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
+    return None if any(ord(c) < 32 and c not in "\t\r\n" for c in text) else text
+
+
+def _looks_like_json(text: str) -> bool:
+    """Text that opens as a JSON object or array does ('[section]' of an INI file does not)."""
+    text = text.lstrip()
+    if text[:1] not in ("{", "["):
+        return False
+    after = text[1:].lstrip()[:1]
+    return after in ("", '"', "}") if text[0] == "{" else (after == "" or after in '[{]"-.0123456789ntfNI')
+
+
+def _looks_like_table(text: str, whole: bool) -> bool:
+    """A CSV of keypoints: among its first lines, one of three or more cells, all numbers or blank after
+    the first (a frame or time column), split at ',' (or ';', which the CSV reader then names). Prose, a
+    log or a list is not: such a file was read as CSV and said to have "no data rows"."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not whole and lines:
+        lines.pop()   # cut at the sample's end
+        if not lines:   # one line longer than the sample: a very wide header or row
+            return text.count(",") >= 2 or text.count(";") >= 2
+    return any(_numeric_row(line, sep) for line in lines[:10] for sep in (",", ";"))
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(nan|inf|infinity)$", re.IGNORECASE)
+
+
+def _numeric_row(line: str, sep: str) -> bool:
+    cells = [cell.strip().strip('"').strip() for cell in line.split(sep)]
+    first, rest = cells[0], cells[1:]
+    # "12,,,,": a frame numbered, nobody found in it (a take can start with many)
+    return (len(cells) >= 3 and (any(rest) or bool(_NUMBER.match(first)))
+            and all(not c or _NUMBER.match(c) for c in rest))
 
 
 def read_pose(path: str | Path, *, fps: float | None = None, progress=None, layout: str | None = None,
