@@ -448,3 +448,18 @@ def test_a_rep_the_recording_ends_in_is_not_praised_whole_and_the_json_shows_wha
     whole = analyze_sequence(full, "whole", exercise="squat").analysis
     assert not [f for f in whole.feedback if "part-way through" in f.message]
     assert any(f.message == "All 5 reps matched the reference form - well done." for f in whole.feedback)
+
+
+def test_reps_just_inside_a_range_limit_are_said_to_be_near_it_not_praised():
+    # RepCount's stu6_24 (jumping jacks about 30 degrees short of the reference throughout) was told the
+    # range on 17 of 26 reps and praised "good form, matching the reference" on most of the others
+    seq = read_pose(shared_path("repcount_pose", "dev", "stu6_24.npy"))
+    a = analyze_sequence(seq, "stu6_24", exercise="jumping_jack").analysis
+    told = {r for f in a.feedback if f.kind == "partial_range" for r in f.reps}
+    near = [f for f in a.feedback if "close to them" in f.message]
+    praised = [f for f in a.feedback if "matching the reference" in f.message or "matched the reference" in f.message]
+    assert len(told) >= 15 and near and len(near[0].reps) >= 5
+    assert not set(near[0].reps) & told and not (praised and set(praised[0].reps) & set(near[0].reps))
+    # near is no fault: the reps carry none
+    values = {m["rep"]: m for m in a.extras["rep_metrics"]}
+    assert all(values[r]["faults"] == [] for r in near[0].reps)

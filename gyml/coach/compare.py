@@ -526,11 +526,12 @@ def _knee_scaled(lean, knee, gold_knee):
 
 def compare(user: list[RepMeasures], gold: dict, watched: tuple[str, ...], checks: tuple[str, ...],
             strictness: str = "intermediate", alignments: dict[int, Alignment] | None = None,
-            lean_against_shins: bool = False) -> list[Finding]:
+            lean_against_shins: bool = False, margin: float = 1.0) -> list[Finding]:
     """The faults of each rep against the gold profile. `alignments` (rep index -> its warp onto the
     gold rep) saves warping again when the caller has them. `lean_against_shins`: forward lean at the
-    turning point judged by the trunk-tibia rule (TRUNK_TIBIA_TOLERANCE) instead of the gold's lean."""
-    tol = STRICTNESS.get(strictness, 1.0)
+    turning point judged by the trunk-tibia rule (TRUNK_TIBIA_TOLERANCE) instead of the gold's lean.
+    `margin` scales every tolerance (under 1: the reps near a limit as well)."""
+    tol = STRICTNESS.get(strictness, 1.0) * margin
     findings: list[Finding] = []
     main = main_joint(gold, watched)
     durations = np.array([r.active_s for r in user]) if user else np.zeros(0)

@@ -191,3 +191,9 @@ def cut_reps_note(reps: list[int]) -> str:
     it = "it" if len(reps) == 1 else "them"
     return (f"{rep_list(reps)}: the recording starts or ends part-way through, so only what was filmed was "
             f"judged - film the whole set to have {it} judged whole.")
+
+
+def near_limit_note(reps: list[int]) -> str:
+    """The info line for reps inside the depth or range limits by less than a fifth of them."""
+    return (f"{rep_list(reps)}: within the limits for depth and range of motion, but close to them - "
+            "go the full way on every rep.")

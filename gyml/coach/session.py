@@ -21,7 +21,14 @@ from gyml.coach.compare import (
     measure_reps,
     rep_score,
 )
-from gyml.coach.feedback import cut_reps_note, phrase, rep_list, unseen_feet_note, unseen_legs_note
+from gyml.coach.feedback import (
+    cut_reps_note,
+    near_limit_note,
+    phrase,
+    rep_list,
+    unseen_feet_note,
+    unseen_legs_note,
+)
 from gyml.coach.geometry import (
     BUILTIN_GEOMETRY_CHECKS,
     GEOMETRY_CHECKS,
@@ -87,6 +94,10 @@ LEAN_AGAINST_SHINS = True
 # to measure them (benchmarks/reading_check.py).
 PER_REP_READING = True
 
+# Praise keeps a margin: a rep within a fifth of a depth or range limit is said to be near it, not praised.
+NEAR_LIMIT = 0.8
+RANGE_KINDS = ("shallow", "partial_range", "not_low_enough")
+
 
 def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePrediction | None,
                   gold: PoseSequence | None = None, method: str = "gyml", strictness: str = "intermediate",
@@ -143,11 +154,19 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         deviations = rep_deviations(angles, joints, user_m, reference, profile, main, seq.confidence)
         findings = learned_findings(user_m, deviations, LEARNED[exercise], tol,
                                     profile["travel"].get(main, 0.0) if main else 0.0)
-    if own_gold:
-        findings += _geometry(seq, user_m, gold, gold_m, GEOMETRY_CHECKS.get(exercise or "", ()), findings, tol)
-    else:
-        findings += _geometry(seq, user_m, gold, gold_m, BUILTIN_GEOMETRY_CHECKS.get(exercise or "", ()),
-                              findings, tol, pooled=True)
+    geometry_checks = GEOMETRY_CHECKS.get(exercise or "", ()) if own_gold else \
+        BUILTIN_GEOMETRY_CHECKS.get(exercise or "", ())
+    findings += _geometry(seq, user_m, gold, gold_m, geometry_checks, findings, tol, pooled=not own_gold)
+    near: list[int] = []
+    if deviations is None:
+        # A rep just inside a depth or range limit, in a set told it on its other reps, was praised as
+        # "good form, matching the reference" (a set 30 degrees short throughout, told on 17 of 26 reps):
+        # praise keeps a margin from the limits, and such reps are said to be near them instead.
+        nearly = compare(user_m, profile, watched, checks, strictness, warps, lean_against_shins=against_shins,
+                         margin=NEAR_LIMIT)
+        nearly += _geometry(seq, user_m, gold, gold_m, geometry_checks, [], tol * NEAR_LIMIT, pooled=not own_gold)
+        told = {f.rep for f in findings if f.kind in RANGE_KINDS}
+        near = sorted({f.rep for f in nearly if f.kind in RANGE_KINDS} - told)
         posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
         own = own_reference(user_m, main_joint(profile, watched), posture, tol,
                             inverted=spec is not None and spec.posture == "inverted",
@@ -171,7 +190,11 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
     # a rep the recording starts or ends in, more than half-way out, was judged on what was seen: not
     # praised as matching the reference whole
     cut = [r.index for r in user_m if (r.cut or not r.timed) and r.index not in set(flipped) | set(folded)]
-    feedback = phrase(findings, exercise, reps.count, sorted(set(unread) | set(flipped) | set(folded) | set(cut)))
+    near = [r for r in near if r not in set(flipped) | set(folded)]
+    feedback = phrase(findings, exercise, reps.count,
+                      sorted(set(unread) | set(flipped) | set(folded) | set(cut) | set(near)))
+    if near:
+        feedback.append(Feedback(None, "overall", None, "info", near_limit_note(near), reps=near))
     if cut:
         feedback.append(Feedback(None, "overall", None, "info", cut_reps_note(cut), reps=cut))
     if flipped:
