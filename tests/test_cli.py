@@ -26,7 +26,7 @@ def test_analyze_writes_the_documented_json(tmp_path):
     assert [s["index"] for s in a["reps"]["segments"]] == list(range(1, 7))
     assert any(f["rep"] == 2 and f["severity"] == "fault" for f in a["feedback"])
     page = (tmp_path / "a.html").read_text()
-    assert "<svg" in page and "<td>shallow (mid)</td>" in page
+    assert "<svg" in page and "<td>not deep enough (at the bottom)</td>" in page
 
 
 def test_count_many_inputs_with_a_bad_one(tmp_path):

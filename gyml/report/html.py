@@ -31,6 +31,7 @@ td,th{padding:.35rem .5rem;border-bottom:1px solid #eef0f3;text-align:left}
 .cue figure{margin:0}.cue img{max-height:300px;max-width:100%;border-radius:6px;display:block}
 .cue figcaption{font-size:.8rem;color:#667085;margin-top:.25rem}.legend span{margin-right:1rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;vertical-align:-1px;margin-right:.3rem}
+.reps td:not(:last-child),.reps th{white-space:nowrap}
 """
 
 USER_COLOUR, GOLD_COLOUR, FAULT_COLOUR = "#1570ef", "#98a2b3", "#d92d20"
@@ -222,24 +223,73 @@ def _rep_grid_svg(rows: list[dict], labels: list[str], cell, left: int, aria: st
     return "".join(out)
 
 
-def deviation_chart_svg(metrics: list[dict]) -> str:
-    """Reps across, body parts down: degrees each part strayed from the reference over the rep (the
-    darker, the further); a rep with a fault is marked above its column."""
+# The chart's body part a cue tells, by its kind (else by its joint, when that is a chart part): the chart's
+# red has to mean what the cues said, or a red cell beside "good form" reads as a contradiction.
+KIND_PARTS = {"knees_cave": "knee_tracking", "hips_sag": "body_line", "hips_pike": "body_line",
+              "forward_lean": "trunk", "rounded_back": "trunk"}
+CHART_PARTS = ("knee", "hip", "knee_tracking", "elbow", "shoulder", "trunk", "body_line")
+TOLD_NONE = "#f5f7fa"        # the neutral scale: not told, darker the further from the reference
+TOLD_FAR = (82, 104, 138)
+
+
+def told_parts(feedback: list[dict]) -> dict[int, set[str]]:
+    """rep -> the chart's body parts a fault or warning cue named on that rep (feedback as in the JSON)."""
+    out: dict[int, set[str]] = {}
+    for f in feedback:
+        if f.get("severity") not in ("fault", "warn") or not f.get("kind"):
+            continue
+        kind, joint = f["kind"], f.get("joint")
+        if kind == "posture_drift":
+            # drift of the angle the set's posture is read on: the trunk standing, the body line lying
+            # (named "hip" then)
+            part = "body_line" if joint == "hip" else "trunk"
+        else:
+            part = KIND_PARTS.get(kind, joint)
+        if part not in CHART_PARTS:
+            continue
+        for rep in f.get("reps") or ([f["rep"]] if f.get("rep") is not None else []):
+            out.setdefault(rep, set()).add(part)
+    return out
+
+
+def deviation_chart_svg(metrics: list[dict], feedback: list[dict] = ()) -> str:
+    """Reps across, body parts down: degrees each part strayed from the reference over the rep. A cell is
+    red where a cue told that part on that rep (`feedback`, as in the JSON), else grey-blue, darker the
+    further off: a rep praised as good form next to a red cell, or a dark red knee on a rep told nothing of
+    its knees, contradicted the verdict. A rep with a fault is marked above its column."""
     rows = [m for m in metrics if m.get("deviation_deg")]
     if not rows:
         return ""
-    parts = [p for p in rows[0]["deviation_deg"] if any(m["deviation_deg"].get(p, 0) >= 1 for m in rows)]
+    told = told_parts(list(feedback))
+    parts = [p for p in rows[0]["deviation_deg"]
+             if any(m["deviation_deg"].get(p, 0) >= 1 or p in told.get(m["rep"], ()) for m in rows)]
     if not parts:
         return ""
 
     def cell(r: int, m: dict) -> tuple[str, str, str]:
         value = float(m["deviation_deg"].get(parts[r], 0.0))
-        strength = min(1.0, value / 30.0)
-        return (f"rgb({255 - int(38 * strength)},{255 - int(210 * strength)},{255 - int(223 * strength)})",
-                f"{value:.0f}", "#fff" if strength > 0.6 else "#101828")
+        if parts[r] in told.get(m["rep"], ()):
+            return FAULT_COLOUR, f"{value:.0f}", "#fff"
+        return _neutral(value), f"{value:.0f}", "#fff" if value > 18 else "#101828"
 
     return _rep_grid_svg(rows, [PART_WORDS.get(p, p) for p in parts], cell, 90,
-                         "degrees from the reference per rep and body part")
+                         "degrees from the reference per rep and body part; red where a cue told that part")
+
+
+def _neutral(value: float) -> str:
+    """The grey-blue of a cell not told: light at 0 degrees, darkest from 30."""
+    strength = min(1.0, max(value, 0.0) / 30.0)
+    light = tuple(int(TOLD_NONE[i:i + 2], 16) for i in (1, 3, 5))
+    return "rgb({},{},{})".format(*(round(a + (b - a) * strength) for a, b in zip(light, TOLD_FAR)))
+
+
+def deviation_legend() -> str:
+    """The chart's one-line key."""
+    return ('<div class="legend muted" style="margin-bottom:.4rem">degrees from the reference · '
+            f'<i class="swatch" style="background:{FAULT_COLOUR}"></i>a part told on that rep · '
+            f'<i class="swatch" style="background:{_neutral(8)}"></i><i class="swatch" '
+            f'style="background:{_neutral(30)}"></i>not told (darker: further) · <b class="fault">!</b> a rep '
+            'with a fault</div>')
 
 
 LIMIT_WORDS = {"hips_sag": "hips sag", "hips_pike": "hips pike", "knees_bent": "knees bent",
@@ -270,42 +320,156 @@ def video_checks_chart_svg(metrics: list[dict], limits: dict) -> str:
                          "check's limit")
 
 
+def coached_spans(analysis: dict) -> list[dict]:
+    """The reps of an analysis (its JSON) as the coach measured them: each counted segment's start, mid
+    (the turning point) and end taken from its rep_metrics' frames where it has them, else the count's.
+    The timeline, the rep table and the fault pictures all place a rep there: a timeline marking rep 1 at
+    1.8 s beside a table and a picture at 2.6 s read as two different reps."""
+    frames = {m["rep"]: m["frames"] for m in analysis.get("rep_metrics", []) if m.get("frames")}
+    return [{**seg, "start": frames[seg["index"]]["start"], "mid": frames[seg["index"]]["turn"],
+             "end": frames[seg["index"]]["end"]} if seg["index"] in frames else dict(seg)
+            for seg in analysis["reps"].get("segments", [])]
+
+
+def _seconds_axis(total: float, x_of_seconds, y: float, right: float) -> str:
+    step = max(1, int(np.ceil(total / 10)))
+    return "".join(f'<text x="{min(x_of_seconds(sec), right - 24):.1f}" y="{y}" font-size="11" '
+                   f'fill="#667085">{sec} s</text>' for sec in range(0, int(total) + 1, step))
+
+
 def timeline_svg(signal: np.ndarray, segments: list[dict], times: np.ndarray, faulty: set[int] = frozenset(),
-                 width: int = 900, height: int = 160) -> str:
-    """The motion signal the reps were counted on, each rep shaded (red: a rep with a fault), with its
-    number at its midpoint; seconds along the bottom (by the frames' own timestamps)."""
+                 width: int = 900, height: int = 160, holds: list[dict] = ()) -> str:
+    """The motion signal the reps were counted on, each rep shaded (red: a rep with a fault) from its start
+    to its end, with its number at its turning point (`mid`); seconds along the bottom (by the frames' own
+    timestamps). `holds`: holds beside the reps (as in the JSON, with a `title`), shaded and named."""
     if signal is None or len(signal) < 2:
         return ""
     s = np.asarray(signal, dtype=float)
     t = np.asarray(times, dtype=float)
     t = t - t[0]
     total = float(t[-1]) or 1.0
-    lo, hi = float(np.nanmin(s)), float(np.nanmax(s))
+    finite = s[np.isfinite(s)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     span = hi - lo or 1.0
     n = len(s)
 
     def x_of(frame: int) -> float:
         return float(t[min(max(frame, 0), n - 1)]) / total * width
 
-    xs = np.arange(0, n, max(1, n // 900))
+    xs = [i for i in range(0, n, max(1, n // 900)) if np.isfinite(s[i])]
     pts = " ".join(f"{x_of(i):.1f},{height - 10 - (s[i] - lo) / span * (height - 30):.1f}" for i in xs)
     bands = []
+    for h in holds:
+        if h.get("start_s") is None:
+            continue
+        x0, x1 = h["start_s"] / total * width, h["end_s"] / total * width
+        bands.append(f'<g><title>{html.escape(h.get("title", "hold"))}: {h["start_s"]:.1f} s to {h["end_s"]:.1f} s'
+                     f'</title><rect x="{x0:.1f}" y="0" width="{max(x1 - x0, 1):.1f}" height="{height}" '
+                     f'fill="#eff8ff"/><text x="{x0 + 4:.1f}" y="14" font-size="11" fill="#175cd3">'
+                     f'{html.escape(h.get("title", "hold"))}</text></g>')
     for seg in segments:
         x0, x1, xm = x_of(seg["start"]), x_of(seg["end"]), x_of(seg["mid"])
         bad = seg["index"] in faulty
         fill = ("#fee4e2" if seg["index"] % 2 else "#fef3f2") if bad else ("#d1fadf" if seg["index"] % 2 else "#ecfdf3")
         ink = "#b42318" if bad else "#027a48"
-        bands.append(f'<rect x="{x0:.1f}" y="0" width="{max(x1 - x0, 1):.1f}" height="{height}" fill="{fill}"/>'
+        when = (f'rep {seg["index"]}: {t[min(seg["start"], n - 1)]:.1f} s to {t[min(seg["end"], n - 1)]:.1f} s, '
+                f'turning at {t[min(seg["mid"], n - 1)]:.1f} s')
+        bands.append(f'<g><title>{when}</title>'
+                     f'<rect x="{x0:.1f}" y="0" width="{max(x1 - x0, 1):.1f}" height="{height}" fill="{fill}"/>'
                      f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="0" y2="{height}" stroke="{ink}" stroke-dasharray="3 3"/>'
-                     f'<text x="{xm + 3:.1f}" y="14" font-size="11" fill="{ink}">{seg["index"]}</text>')
-    ticks = []
-    step = max(1, int(np.ceil(total / 10)))
-    for sec in range(0, int(total) + 1, step):
-        x = sec / total * width
-        ticks.append(f'<text x="{min(x, width - 24):.1f}" y="{height + 14}" font-size="11" fill="#667085">{sec} s</text>')
+                     f'<text x="{xm + 3:.1f}" y="14" font-size="11" fill="{ink}">{seg["index"]}</text></g>')
+    ticks = _seconds_axis(total, lambda sec: sec / total * width, height + 14, width)
     return (f'<svg viewBox="0 0 {width} {height + 18}" width="100%" role="img" '
             f'aria-label="motion signal with repetitions">{"".join(bands)}'
-            f'<polyline points="{pts}" fill="none" stroke="#344054" stroke-width="1.5"/>{"".join(ticks)}</svg>')
+            f'<polyline points="{pts}" fill="none" stroke="#344054" stroke-width="1.5"/>{ticks}</svg>')
+
+
+# What a hold's timeline line shows: the signal its first check reads (gyml.coach.holds.coach_hold).
+HOLD_SIGNAL_WORDS = {"hip_line": "hip angle", "hip_side": "hip drop", "thigh": "thigh angle", "knees": "knee bend"}
+
+
+def hold_timeline_svg(hold: dict, times: np.ndarray, signal: np.ndarray | None = None, width: int = 900) -> str:
+    """A hold over the recording: the hold shaded from its start to its end, each stretch of faulty posture
+    a bar in its fault's row (red: fault, amber: milder), and under them, when the hold's signal is given,
+    the posture its first check reads (hip angle in a plank) over the hold against the reference and the
+    limits its faults are told past; seconds along the bottom. (The signal outside the hold is the body
+    getting into position: drawn, it squashed the hold's own line flat under a spike.)"""
+    from gyml.coach.holds import checks_for, fault_words
+
+    t = np.asarray(times, dtype=float)
+    if hold.get("start_s") is None or len(t) < 2:
+        return ""
+    t = t - t[0]
+    total = max(float(t[-1]), float(hold["end_s"])) or 1.0
+    left, right = 130, width - 12
+    said = fault_words(hold["exercise"])
+    faults = list(dict.fromkeys(s["fault"] for s in hold.get("segments", [])))
+    lane, top = 24, 22
+    _, checks = checks_for(hold["exercise"])
+    main = checks[0].signal
+    reference = (hold.get("reference_values") or {}).get(main)
+    inside = (t >= hold["start_s"]) & (t <= hold["end_s"])
+    line_s = None
+    if signal is not None and len(signal) == len(t) and reference is not None:
+        line_s = np.asarray(signal, dtype=float)
+        if not np.isfinite(line_s[inside]).any():
+            line_s = None
+    plot_top = top + lane * max(len(faults), 1) + 10
+    plot_h = 110 if line_s is not None else 0
+    height = plot_top + plot_h + 6
+
+    def x_of(sec: float) -> float:
+        return left + min(max(sec, 0.0), total) / total * (right - left)
+
+    x0, x1 = x_of(hold["start_s"]), x_of(hold["end_s"])
+    out = [f'<rect x="{x0:.1f}" y="0" width="{max(x1 - x0, 1):.1f}" height="{height}" fill="#eff8ff"/>',
+           (f'<text x="{x0 + 4:.1f}" y="14" font-size="11" fill="#175cd3">held {hold["start_s"]:.1f}-'
+            f'{hold["end_s"]:.1f} s</text>')]
+    for r, fault in enumerate(faults):
+        y = top + r * lane
+        out.append(f'<text x="{left - 8}" y="{y + lane / 2 + 4:.0f}" font-size="12" text-anchor="end" '
+                   f'fill="#344054">{html.escape(said.get(fault, fault.replace("_", " ")))}</text>')
+        for s in (s for s in hold["segments"] if s["fault"] == fault):
+            a, b = x_of(s["start_s"]), x_of(s["end_s"])
+            colour = FAULT_COLOUR if s["severity"] == "fault" else "#f79009"
+            text = f'{s["start_s"]:.1f}-{s["end_s"]:.1f} s'
+            label = (f'<text x="{(a + b) / 2:.1f}" y="{y + lane / 2 + 4:.0f}" font-size="11" text-anchor="middle" '
+                     f'fill="#fff">{text}</text>') if b - a > 7 * len(text) else ""
+            out.append(f'<g><title>{html.escape(said.get(fault, fault))}: {text} ({html.escape(s["severity"])})'
+                       f'</title><rect x="{a:.1f}" y="{y + 2}" width="{max(b - a, 2):.1f}" height="{lane - 4}" rx="3" '
+                       f'fill="{colour}"/>{label}</g>')
+    if not faults:
+        out.append(f'<text x="{left - 8}" y="{top + lane / 2 + 4:.0f}" font-size="12" text-anchor="end" '
+                   'fill="#027a48">no fault</text>')
+    if line_s is not None:
+        limits = [(reference + c.direction * c.tolerance, said.get(c.fault, c.fault.replace("_", " ")))
+                  for c in checks if c.signal == main and c.fault not in (hold.get("skipped_checks") or {})
+                  and (not c.gold_only or hold.get("reference") == "gold")]
+        values = line_s[inside][np.isfinite(line_s[inside])]
+        lo = min(float(np.percentile(values, 1)), reference, *(v for v, _ in limits))
+        hi = max(float(np.percentile(values, 99)), reference, *(v for v, _ in limits))
+        lo, hi = lo - 0.05 * (hi - lo or 1.0), hi + 0.05 * (hi - lo or 1.0)
+
+        def y_of(v: float) -> float:
+            return plot_top + (hi - min(max(v, lo), hi)) / (hi - lo) * plot_h
+
+        frames = np.flatnonzero(inside & np.isfinite(line_s))
+        frames = frames[::max(1, len(frames) // 900)]
+        pts = " ".join(f"{x_of(t[i]):.1f},{y_of(line_s[i]):.1f}" for i in frames)
+        words = HOLD_SIGNAL_WORDS.get(main, main.replace("_", " "))
+        out.append(f'<text x="{left - 8}" y="{plot_top + 12}" font-size="11" text-anchor="end" fill="#344054">'
+                   f'{html.escape(words)}</text><text x="{left - 8}" y="{plot_top + 26}" font-size="11" '
+                   'text-anchor="end" fill="#667085">degrees</text>')
+        for value, name, colour, dash in [(reference, "reference", "#667085", "5 3"),
+                                          *((v, f"{n} past here", FAULT_COLOUR, "2 3") for v, n in limits)]:
+            y = y_of(value)
+            out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" '
+                       f'stroke-dasharray="{dash}"/><text x="{right - 4}" y="{y - 3:.1f}" font-size="10" '
+                       f'text-anchor="end" fill="{colour}">{html.escape(name)} ({value:.0f}°)</text>')
+        out.append(f'<polyline points="{pts}" fill="none" stroke="#344054" stroke-width="1.5"/>')
+    out.append(_seconds_axis(total, x_of, height + 14, right))
+    return (f'<svg viewBox="0 0 {width} {height + 18}" width="100%" role="img" aria-label="the hold and its '
+            f'stretches of faulty posture over time">{"".join(out)}</svg>')
 
 
 # ----------------------------------------------------------------------------- the report
@@ -425,20 +589,84 @@ def render_report(result, video_path: str | Path | None = None) -> str:
                         '<div class="muted">degrees beyond the reference over the rep, against each check\'s limit '
                         '(red: past it; a dash: not judged, the joints unseen); '
                         f'<span class="fault">!</span> marks a rep with a fault</div>{chart}</div>')
-    elif chart := deviation_chart_svg(metrics):
+    elif chart := deviation_chart_svg(metrics, d["feedback"]):
         sections.append('<div class="card"><h2>How far each rep strayed from the reference</h2>'
-                        '<div class="muted">degrees from the reference by body part (at the turning point or along the rep, whichever is larger); '
-                        f'<span class="fault">!</span> marks a rep with a fault</div>{chart}</div>')
-    timeline = timeline_svg(result.reps.signal, d["reps"].get("segments", []), result.sequence.frame_times(), faulty)
-    return _page(d, timeline, "".join(sections), result.sequence.frame_times())
+                        f'{deviation_legend()}{chart}</div>')
+    times = result.sequence.frame_times()
+    return _page(d, _timeline(d, result.reps.signal, times, faulty), "".join(sections), times)
 
 
 def render_html(analysis: Analysis, signal: np.ndarray | None = None) -> str:
     """The report of an `Analysis` record alone (no poses: no pictures)."""
     d = analysis.to_dict()
     times = np.arange(d["frames"]) / d["fps"]
-    timeline = timeline_svg(signal, d["reps"].get("segments", []), times) if signal is not None else ""
-    return _page(d, timeline, "", times)
+    return _page(d, _timeline(d, signal, times), "", times)
+
+
+def _timeline(d: dict, signal: np.ndarray | None, times: np.ndarray, faulty: set[int] = frozenset()) -> str:
+    """A hold's timeline (its span and stretches of faulty posture), else the set's: the reps where the coach
+    measured them, a hold beside them shaded."""
+    if d.get("hold"):
+        return hold_timeline_svg(d["hold"], times, signal)
+    if signal is None:
+        return ""
+    from gyml.coach.holds import hold_title
+    holds = [{**h, "title": f'{hold_title(h["exercise"]).lower()} {h["when"]} the reps'}
+             for h in d.get("holds_beside_reps", [])]
+    return timeline_svg(signal, coached_spans(d), times, faulty, holds=holds)
+
+
+# A fault in the rep table, in the words its cue uses (shortened): "not deep enough", not "shallow".
+FAULT_TABLE_WORDS = {"shallow": "not deep enough", "partial_range": "short of the full range",
+                     "knees_cave": "knees fall inwards", "hips_sag": "hips sag", "hips_pike": "hips rise",
+                     "rounded_back": "back rounds", "forward_lean": "trunk leans forward",
+                     "elbows_flare": "elbows flare", "asymmetric_arms": "uneven sides", "too_fast": "rushed",
+                     "knees_bent": "knees bend", "head_dropped": "head out of line", "not_low_enough": "hips stop high",
+                     "stride_long": "step too long", "stride_short": "step too short", "stance_wide": "feet too wide",
+                     "stance_narrow": "feet too narrow", "heels_rise": "heels lift", "off_balance": "trunk sways"}
+
+
+def faults_text(fault_phases: dict[str, str], exercise: str | None) -> str:
+    """A rep's faults and when they were, as its cues say them, those of one moment together: "not deep
+    enough (at the bottom)", "hips sag, knees bend (over the rep)"; "at the top" for an exercise that turns
+    at its top (as gyml.coach.feedback.phrase words it)."""
+    from gyml.coach.feedback import PHASE_WORDS, TOP_MIDPOINT
+
+    by_moment: dict[str, list[str]] = {}
+    for kind, phase in fault_phases.items():
+        when = PHASE_WORDS.get(phase, phase)
+        if exercise in TOP_MIDPOINT:
+            when = {"mid": "at the top", "descent": PHASE_WORDS["ascent"],
+                    "ascent": PHASE_WORDS["descent"]}.get(phase, when)
+            if kind == "shallow":   # told as short of the range there ("use the full range of motion")
+                kind = "partial_range"
+        by_moment.setdefault(when, []).append(FAULT_TABLE_WORDS.get(kind, kind.replace("_", " ")))
+    return "; ".join(f'{", ".join(words)} ({when})' for when, words in by_moment.items())
+
+
+def reference_line(a: dict) -> str:
+    """What a rep set was held against (coach.gold, coach.reference): "Reference: lunge_good.csv (your
+    gold)", "Reference: the built-in squat, and your own best reps". A hold says its own in its card."""
+    coach = a.get("coach") or {}
+    if a.get("hold") or not coach:
+        return ""
+    gold = coach.get("gold") or {}
+    said = coach.get("reference") or ""
+    if gold.get("source") == "file":
+        what = f'{gold.get("name") or "your file"} (your gold)'
+    elif gold.get("source") == "library":
+        what = f'{gold.get("name") or "your stored gold"} (your gold, from your library)'
+    elif gold.get("source") == "builtin":
+        from gyml.synth.catalog import CATALOG
+        label = gold.get("exercise") or (a.get("exercise") or {}).get("label") or ""
+        what = "the built-in " + (CATALOG[label].name.lower() if label in CATALOG else label.replace("_", " ") or "reference")
+        if "best reps" in said:   # without a gold of the person's, the set's own best reps judge fatigue
+            what += ", and your own best reps"
+    elif said:
+        what = said
+    else:
+        return ""
+    return f'<p class="muted">Reference: {html.escape(what)}</p>'
 
 
 def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
@@ -452,18 +680,18 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
         return f"{times[min(max(frame, 0), len(times) - 1)]:.1f} s" if len(times) else ""
 
     rows = []
-    for seg in reps.get("segments", []):
+    label = (exercise or {}).get("label")
+    # the frames the coach measured each rep on (where "at the bottom" cues and their pictures are, and what
+    # its down / up seconds are read between), not the counter's: a table saying 1.8 s beside a fault
+    # pictured at 2.6 s confused, and start / turn / end beside another rep's tempo contradicted it
+    for seg in coached_spans(a):
         m = metrics.get(seg["index"], {})
         score = m.get("score")
         t = m.get("tempo_s", {})
         tempo = f'{t["down"]:.1f} / {t["up"]:.1f} s' if t else ""
-        faults = ", ".join(f'{k.replace("_", " ")} ({p})' for k, p in m.get("fault_phases", {}).items())
-        # the frames the coach measured the rep on (where "at the bottom" cues and their pictures are, and
-        # what its down / up seconds are read between), not the counter's: a table saying 1.8 s beside a
-        # fault pictured at 2.6 s confused, and start / turn / end beside another rep's tempo contradicted it
-        frames = m.get("frames", {"start": seg["start"], "turn": seg["mid"], "end": seg["end"]})
-        rows.append(f'<tr><td>{seg["index"]}</td><td>{at(frames["start"])}</td><td>{at(frames["turn"])}</td>'
-                    f'<td>{at(frames["end"])}</td><td>{seg.get("confidence", 1):.2f}</td>'
+        faults = faults_text(m.get("fault_phases", {}), label)
+        rows.append(f'<tr><td>{seg["index"]}</td><td>{at(seg["start"])}</td><td>{at(seg["mid"])}</td>'
+                    f'<td>{at(seg["end"])}</td><td>{seg.get("confidence", 1):.2f}</td>'
                     f'<td>{"" if score is None else score}</td><td>{tempo}</td><td>{esc(faults)}</td></tr>')
     fb = "".join(f'<li class="{esc(f["severity"])}"><b>{esc(f["severity"])}</b> — {esc(f["message"])}</li>'
                  for f in a["feedback"]) or "<li>No feedback.</li>"
@@ -485,7 +713,7 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
                   f'<div class="card"><div class="muted">Repetitions</div><div class="big">{reps["count"]}</div>'
                   f'<div class="muted">method: {esc(reps["method"])}</div></div>')
     reps_card = "" if a.get("hold") else (
-        '<div class="card"><h2>Repetitions</h2><table><tr><th>#</th><th>start</th><th>turn</th><th>end</th>'
+        '<div class="card"><h2>Repetitions</h2><table class="reps"><tr><th>#</th><th>start</th><th>turn</th><th>end</th>'
         '<th>confidence</th><th>score</th><th>down / up</th><th>faults</th></tr>' + "".join(rows) + "</table></div>")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>gyml report — {esc(Path(a["input"]).name)}</title>
@@ -494,9 +722,9 @@ def _page(a: dict, timeline: str, pictures: str, times: np.ndarray) -> str:
 <div class="grid"><div class="card"><div class="muted">Exercise</div><div class="big" style="font-size:1.4rem">{ex_text}</div></div>
 {count_card}
 <div class="card"><div class="muted">Form issues</div><div class="big{" fault" if n_faults else ""}">{n_faults}</div></div></div>
-<div class="card"><b>Summary</b><p>{esc(a["summary"])}</p><ul>{fb}</ul></div>{hold_card}
+<div class="card"><b>Summary</b><p>{esc(a["summary"])}</p>{reference_line(a)}<ul>{fb}</ul></div>{hold_card}
 {pictures}
-<div class="card"><h2>Timeline</h2>{timeline}</div>
+{f'<div class="card"><h2>Timeline</h2>{timeline}</div>' if timeline else ""}
 {reps_card}
 <p class="muted">Made by gyml, offline.</p></body></html>"""
 
