@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import html
 import json
 import re
 import shutil
@@ -16,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -74,6 +75,10 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc: StarletteHTTPException):
+        if exc.status_code == 404 and request.method == "GET" and wants_html(request.headers.get("accept", "")):
+            # a link opened in the browser (an analysis deleted meanwhile, a mistyped address): a page to go on
+            # from, not the API's JSON; scripts and the pages' own requests (Accept */* or JSON) get the JSON
+            return HTMLResponse(not_found_page(exc), status_code=404)
         # a multipart part without a file name is read as a text field, which Starlette limits to 1 MB: its
         # "Part exceeded maximum size of 1024KB" names no field. For the part 'file', it is about the missing
         # name, not the (500 MB) upload limit; for another, that field's value is too long
@@ -100,7 +105,8 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     @app.get("/analyses/{analysis_id}", include_in_schema=False)
     def result_page(analysis_id: str):
         _row_or_404(engine, analysis_id)
-        return FileResponse(STATIC / "result.html")
+        # asked again each time: a page kept from before its analysis was deleted would open without a word
+        return FileResponse(STATIC / "result.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/live", include_in_schema=False)
     def live_page():
@@ -185,10 +191,16 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     @app.get(UPLOAD_PATH, summary="All analyses, newest first")
     def list_analyses() -> dict:
         items = []
-        for row in store.listing(engine):
+        rows = store.listing(engine)
+        names = {row.id: row.input_name for row in rows}   # golds are mostly among the newest analyses
+        for row in rows:
             item = store.to_api(row)
             item.pop("result")
             item["summary"], item["count"] = row.summary, row.rep_count
+            # the exercise as the pages name it (what was named, while it is not analysed yet)
+            item["exercise_label"] = row.exercise_label if row.status == "done" else row.exercise
+            item["exercise_text"] = row.exercise_text if row.status == "done" else _named_text(row.exercise)
+            item["gold_name"] = _gold_name(engine, row, names)
             if row.status == "done" and row.rep_count is None:
                 item["held_s"] = store.held_seconds(engine, row.id)
             items.append(item)
@@ -199,7 +211,11 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
     def get_analysis(analysis_id: str) -> dict:
         row = _row_or_404(engine, analysis_id)
         ahead = store.queued_before(engine, row.created_at) if row.status == "queued" else None
-        return store.to_api(row, ahead)
+        out = store.to_api(row, ahead)
+        out["gold_name"] = _gold_name(engine, row)
+        if out["result"] is not None:
+            out["phase_words"] = phase_words((out["result"].get("exercise") or {}).get("label"))
+        return out
 
     @app.delete(UPLOAD_PATH + "/{analysis_id}", summary="Delete an analysis and its files",
                 responses={409: {"description": "the gold of an analysis not finished yet"}})
@@ -339,11 +355,92 @@ def _swagger_assets() -> Path | None:
     return folder if (folder / "swagger-ui-bundle.js").exists() else None
 
 
+class NoAnalysis(HTTPException):
+    """404: no analysis has this id (never had, or deleted)."""
+
+    def __init__(self, analysis_id: str):
+        super().__init__(404, f"no analysis with id '{analysis_id[:40]}'")
+        self.analysis_id = analysis_id[:40]
+
+
 def _row_or_404(engine, analysis_id: str):
     row = store.get(engine, analysis_id) if _ID.match(analysis_id) else None
     if row is None:
-        raise HTTPException(404, f"no analysis with id '{analysis_id[:40]}'")
+        raise NoAnalysis(analysis_id)
     return row
+
+
+def wants_html(accept: str) -> bool:
+    """Whether a request's Accept header asks for a web page before JSON: a browser opening a link sends
+    text/html; fetch(), curl and scripts send */* or application/json (and keep the API's JSON)."""
+    quality = {}
+    for part in accept.lower().split(","):
+        kind, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        quality[kind] = max(quality.get(kind, 0.0), q)
+    page = max(quality.get("text/html", 0.0), quality.get("application/xhtml+xml", 0.0))
+    return page > 0 and page >= quality.get("application/json", 0.0)
+
+
+def not_found_page(exc: StarletteHTTPException) -> str:
+    """A small page in the app's style for a 404 met in the browser, with the way back to the history."""
+    if isinstance(exc, NoAnalysis):
+        heading = "No such analysis"
+        text = (f"There is no analysis with the id ‘{html.escape(exc.analysis_id)}’: it does not exist, "
+                "or it was deleted.")
+    else:
+        heading = "Page not found"
+        detail = str(exc.detail)
+        text = "There is nothing at this address." if detail == "Not Found" else html.escape(detail[:200]) + "."
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            'content="width=device-width,initial-scale=1"><title>gyml: not found</title>'
+            '<link rel="icon" href="/static/favicon.svg"><link rel="stylesheet" href="/static/style.css"></head>'
+            '<body><nav><a href="/">Upload</a><a href="/live">Live coaching</a><a href="/docs">API</a></nav>'
+            f'<h1>{heading}</h1><div class="card" id="not-found"><p>{text}</p>'
+            '<p><a href="/">Go to the upload page and the history of analyses</a></p></div></body></html>')
+
+
+def phase_words(exercise: str | None) -> dict[str, str]:
+    """The words the cues use for each moment of a rep (`rep_metrics[].fault_phases`'s values), so that the
+    result page's rep table says what the cues say: as gyml.coach.feedback.phrase words them, where the
+    turning point of an exercise in TOP_MIDPOINT is its top (into it the way up, out of it the way down)."""
+    from gyml.coach.feedback import PHASE_WORDS, TOP_MIDPOINT
+
+    words = dict(PHASE_WORDS)
+    if exercise in TOP_MIDPOINT:
+        words.update(mid="at the top", descent=PHASE_WORDS["ascent"], ascent=PHASE_WORDS["descent"])
+    return words
+
+
+def _named_text(label: str | None) -> str | None:
+    """An exercise named with an upload, as the pages name it before the analysis says more."""
+    if not label:
+        return None
+    from gyml.report.analysis import exercise_text
+    from gyml.synth.catalog import CATALOG
+
+    name = CATALOG[label].name if label in CATALOG else label.replace("_", " ")
+    return exercise_text({"label": label, "name": name, "named": True})
+
+
+def _gold_name(engine, row, names: dict[str, str] | None = None) -> str | None:
+    """The name of the person's own gold an analysis is (or was) coached against, None for the built-in one:
+    as its result names it, else (not finished yet, or a hold, whose result names none) the gold analysis's
+    file name; a gold deleted since is said to be."""
+    if row.status == "done" and row.gold_name:
+        return row.gold_name
+    if not row.gold_id:
+        return None
+    if names is not None and row.gold_id in names:
+        return names[row.gold_id]
+    gold = store.get(engine, row.gold_id)
+    return gold.input_name if gold is not None else "(a deleted analysis)"
 
 
 def _check_exercise(exercise: str | None) -> str | None:

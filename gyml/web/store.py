@@ -54,6 +54,10 @@ class AnalysisRow(Base):
     rep_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     files_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the few words of a result the history shows, kept beside it: the listing never reads results' JSON
+    exercise_label: Mapped[str | None] = mapped_column(String(64), nullable=True)   # as found (or named)
+    exercise_text: Mapped[str | None] = mapped_column(String(255), nullable=True)   # as the pages name it
+    gold_name: Mapped[str | None] = mapped_column(String(255), nullable=True)       # None: the built-in one
 
 
 @dataclass
@@ -81,15 +85,18 @@ def open_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
     Base.metadata.create_all(engine)
-    _add_new_columns(engine)
+    if "exercise_text" in _add_new_columns(engine):
+        _fill_overviews(engine)
     return engine
 
 
-def _add_new_columns(engine: Engine) -> None:
+def _add_new_columns(engine: Engine) -> set[str]:
     """A database made by an earlier gyml lacks the (nullable) columns added since: add them, so that its
-    history is kept. Another process adding the same column at the same time is no error."""
+    history is kept. Another process adding the same column at the same time is no error. The names of the
+    columns this call added."""
     table = AnalysisRow.__table__
     have = {column["name"] for column in inspect(engine).get_columns(table.name)}
+    added = set()
     for column in table.c:
         if column.name in have or not column.nullable:
             continue
@@ -100,6 +107,39 @@ def _add_new_columns(engine: Engine) -> None:
         except DBAPIError:
             if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
                 raise
+        else:
+            added.add(column.name)
+    return added
+
+
+def _fill_overviews(engine: Engine) -> None:
+    """The history's words for the analyses an earlier gyml finished (their results are read once, here)."""
+    table = AnalysisRow.__table__
+    with engine.connect() as conn:
+        ids = conn.execute(select(table.c.id).where(table.c.status == "done", table.c.result_json.is_not(None),
+                                                    table.c.exercise_text.is_(None))).scalars().all()
+    for job_id in ids:
+        with engine.begin() as conn:
+            result_json = conn.execute(select(table.c.result_json).where(table.c.id == job_id)).scalar_one_or_none()
+            if result_json:
+                conn.execute(update(table).where(table.c.id == job_id).values(**overview(json.loads(result_json))))
+
+
+def overview(result: dict | None) -> dict:
+    """What the history shows of a result: the exercise found (its label, and as the pages name it:
+    gyml.report.analysis.exercise_text) and the name of the person's own gold it was coached against (None
+    for the built-in reference, and for a hold, whose result names no gold)."""
+    if not result:
+        return {"exercise_label": None, "exercise_text": None, "gold_name": None}
+    from gyml.report.analysis import exercise_text
+
+    exercise = result.get("exercise")
+    label = (exercise or {}).get("label")
+    gold = (result.get("coach") or {}).get("gold") or {}
+    return {"exercise_label": None if label in (None, "unknown") else str(label)[:64],
+            "exercise_text": exercise_text(exercise)[:255],
+            "gold_name": str(gold["name"])[:255] if gold.get("source") in ("file", "library") and gold.get("name")
+            else None}
 
 
 def new_id() -> str:
@@ -167,7 +207,7 @@ def finish(engine: Engine, job_id: str, pid: int, result: dict | None = None, fi
             result_json=None if result is None else json.dumps(result),
             summary=None if result is None else result.get("summary"),
             rep_count=None if result is None or result.get("hold") else (result.get("reps") or {}).get("count"),
-            files_json=json.dumps(files or {})))
+            files_json=json.dumps(files or {}), **overview(result)))
     return done.rowcount == 1
 
 

@@ -3,6 +3,7 @@ const fileInput = document.getElementById("file"), drop = document.getElementByI
 const bar = document.getElementById("progress"), statusText = document.getElementById("upload-status");
 const errorText = document.getElementById("upload-error"), exercise = document.getElementById("exercise");
 const fps = document.getElementById("fps"), layout = document.getElementById("layout");
+const gold = document.getElementById("gold");
 fillExercises(exercise);
 api("/api/layouts").then((l) => {
   for (const k of l.layouts) layout.append(el("option", {value: k.name}, `${k.title} (${k.keypoints} points)`));
@@ -23,6 +24,7 @@ function upload(file) {
   const form = new FormData();
   form.append("file", file);
   if (exercise.value) form.append("exercise", exercise.value);
+  if (gold.value) form.append("gold_id", gold.value);
   if (fps.value) form.append("fps", fps.value);
   if (layout.value) form.append("layout", layout.value);
   const xhr = new XMLHttpRequest();
@@ -53,9 +55,37 @@ drop.addEventListener("drop", (e) => {
   if (e.dataTransfer.files.length) upload(e.dataTransfer.files[0]);
 });
 
+// The analyses usable as gold (the API's gold_id): finished, of a known exercise, with reps (or a hold)
+let golds = [];
+function fillGolds() {
+  const chosen = gold.value;
+  const options = golds.map((a) => {
+    // a gold of another exercise than the one named would be refused: shown, not choosable
+    const other = Boolean(exercise.value) && a.exercise_label !== exercise.value;
+    const size = a.held_s != null ? `held ${a.held_s.toFixed(1)} s` : `${a.count} rep${a.count === 1 ? "" : "s"}`;
+    return el("option", Object.assign({value: a.id}, other ? {disabled: ""} : {}),
+      `${a.input_name}: ${a.exercise_text}, ${size}, ${when(a.created_at)}${other ? " (another exercise)" : ""}`);
+  });
+  const key = options.map((o) => o.value + o.textContent).join("|");
+  if (gold.dataset.key === key) return;   // unchanged: an open list is not rebuilt under the pointer
+  gold.dataset.key = key;
+  gold.replaceChildren(el("option", {value: ""}, "none (built-in)"), ...options);
+  const still = options.find((o) => o.value === chosen && !o.disabled);
+  gold.value = still ? chosen : "";   // deleted meanwhile, or of another exercise than the one now named
+}
+exercise.addEventListener("change", fillGolds);
+
+// a failed job's reason, on one line (the result page has it whole)
+function oneLine(text) {
+  const line = String(text || "").split("\n")[0];
+  return line.length > 240 ? `${line.slice(0, 239)}\u2026` : line;
+}
+
 async function loadHistory() {
   const tbody = document.querySelector("#history tbody");
   const list = (await api("/api/analyses")).analyses;
+  golds = list.filter((a) => a.status === "done" && a.exercise_label && (a.count > 0 || a.held_s != null));
+  fillGolds();
   tbody.replaceChildren(...list.map((a) => {
     const remove = el("button", {class: "delete", "data-id": a.id}, "delete");
     remove.onclick = async () => {
@@ -67,9 +97,17 @@ async function loadHistory() {
       }
       loadHistory();
     };
-    return el("tr", {"data-id": a.id}, el("td", {}, el("a", {href: `/analyses/${a.id}`}, a.input_name)),
+    // under the name, what tells apart uploads of one file: the exercise, the gold, a failure's reason
+    const file = el("td", {class: "file"}, el("a", {href: `/analyses/${a.id}`}, a.input_name));
+    const about = [a.exercise_text && el("span", {class: "exercise"}, a.exercise_text),
+      a.gold_name && el("span", {class: "gold"}, `gold: ${a.gold_name}`)].filter(Boolean);
+    if (about.length) file.append(el("div", {class: "muted small"}, ...about.flatMap((x, i) => i ? [" \u00b7 ", x] : [x])));
+    if (a.status === "failed" && a.error) file.append(el("div", {class: "reason error small", title: a.error}, oneLine(a.error)));
+    return el("tr", {"data-id": a.id}, file,
       el("td", {}, when(a.created_at)), el("td", {class: "status"}, a.status),
-      el("td", {class: "count"}, a.held_s != null ? `held ${a.held_s.toFixed(1)} s` : a.count == null ? "" : a.count),
+      // its unit shown on a phone, where the rows have no header
+      el("td", Object.assign({class: "count"}, a.held_s == null && a.count != null ? {"data-unit": a.count === 1 ? "rep" : "reps"} : {}),
+        a.held_s != null ? `held ${a.held_s.toFixed(1)} s` : a.count == null ? "" : a.count),
       el("td", {}, remove));
   }));
   document.getElementById("history-empty").hidden = list.length > 0;
