@@ -108,6 +108,9 @@ def test_the_api_gives_the_cues_words_for_the_moments_of_faults(client, settings
         phases = {p for m in a["result"]["rep_metrics"] for p in m["fault_phases"].values()}
         assert phases == {"mid"}, phases
         assert a["phase_words"]["mid"] == where and a["phase_words"]["overall"] == "over the rep"
+        # each faulty rep's words are the report's rep table's
+        faulty = {str(m["rep"]) for m in a["result"]["rep_metrics"] if m["fault_phases"]}
+        assert faulty and all(a["fault_texts"][r].endswith(f"({where})") for r in faulty)
         assert any(f"at {where[3:]}" in f["message"] for f in a["result"]["feedback"])
 
 

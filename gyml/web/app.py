@@ -214,7 +214,13 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
         out = store.to_api(row, ahead)
         out["gold_name"] = _gold_name(engine, row)
         if out["result"] is not None:
-            out["phase_words"] = phase_words((out["result"].get("exercise") or {}).get("label"))
+            from gyml.report.html import faults_text
+
+            label = (out["result"].get("exercise") or {}).get("label")
+            out["phase_words"] = phase_words(label)
+            # each rep's faults in the report's own words, so the page's rep table and the report's agree
+            out["fault_texts"] = {str(m["rep"]): faults_text(m.get("fault_phases") or {}, label)
+                                  for m in out["result"].get("rep_metrics") or []}
         return out
 
     @app.delete(UPLOAD_PATH + "/{analysis_id}", summary="Delete an analysis and its files",

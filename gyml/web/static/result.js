@@ -32,10 +32,11 @@ function show(a) {
   $("reps").querySelector("tbody").replaceChildren(...r.reps.segments.map((s) => {
     const m = metrics[s.index] || {};
     const tempo = m.tempo_s ? `${m.tempo_s.down.toFixed(1)} / ${m.tempo_s.up.toFixed(1)} s` : "";
-    // the moment in the cues' words ("at the bottom", "over the rep"), which the server gives as phase_words
+    // the faults and their moment in the cues' words ("not deep enough (at the bottom)"), as the report's
+    // table says them (the server's fault_texts; phase_words for a server that gives only those)
     const words = a.phase_words || {};
-    const faults = Object.entries(m.fault_phases || {}).map(([k, p]) => `${k.replaceAll("_", " ")} (${words[p] || p})`)
-      .join(", ");
+    const faults = (a.fault_texts || {})[String(s.index)] ?? Object.entries(m.fault_phases || {})
+      .map(([k, p]) => `${k.replaceAll("_", " ")} (${words[p] || p})`).join(", ");
     // the coach's own frames, in the video's seconds, as its down / up times are read (else as counted)
     const start = m.times_s ? m.times_s.start : s.start / r.fps, end = m.times_s ? m.times_s.end : s.end / r.fps;
     return el("tr", {}, el("td", {}, s.index), el("td", {}, `${start.toFixed(1)} s`),
