@@ -9,7 +9,7 @@ from conftest import shared_path
 from typer.testing import CliRunner
 
 from gyml.cli import app
-from gyml.coach.holds import coach_hold, hold_feedback
+from gyml.coach.holds import checks_for, coach_hold, hold_feedback
 from gyml.pipeline import analyze_sequence
 from gyml.pose.layouts import mark_absent_joints
 from gyml.pose.readers import read_pose
@@ -117,6 +117,16 @@ def test_real_good_plank_is_quiet_against_its_other_half():
     half = len(good) // 2
     report = coach_hold(good.slice(0, half), "plank", gold=good.slice(half, len(good)))
     assert report.time_under_tension_s > 12 and report.segments == []
+
+
+def test_real_good_plank_is_quiet_against_the_built_in_plank_and_every_told_stretch_exceeds_its_limit():
+    # the good take was told "shoulders ahead" for 1.6 s whose median deviation (14 degrees) was inside
+    # the limit (15): a stretch joined across its gaps is told only when it is typically past the limit
+    assert coach_hold(_take("good"), "plank").segments == []
+    for take in ("bad", "head_low"):
+        report = coach_hold(_take(take), "plank")
+        limits = {c.fault: c.tolerance for c in checks_for("plank")[1]}
+        assert report.segments and all(s.deviation > limits[s.fault] for s in report.segments)
 
 
 def test_cli_analyze_of_a_real_plank_writes_a_hold_block(tmp_path):

@@ -502,6 +502,10 @@ def coach_hold(seq: PoseSequence, label: str, gold: PoseSequence | None = None) 
             if edge[a + stop] - edge[a + start] < MIN_FAULT_S - 1e-9:
                 continue
             dev = float(np.nanmedian(deviation[start:stop]))
+            if not dev > check.tolerance:
+                # a stretch joined across its gaps whose typical deviation is inside the limit: the cue would
+                # name a size within it ("shoulders 14 degrees ahead", limit 15)
+                continue
             segments.append(FaultSegment(check.fault, float(edge[a + start]), float(edge[a + stop]),
                                          "fault" if dev >= SEVERE * check.tolerance else "warn", dev))
             faulty[start:stop] = True
