@@ -27,3 +27,25 @@ def reps_cut_at_the_top(seq):
     tops = [s["mid"] for s in truth]
     segments = [RepSegment(k + 1, tops[k], truth[k]["end"], tops[k + 1]) for k in range(len(tops) - 1)]
     return RepCount(len(segments), "gyml", segments, np.zeros(len(seq)))
+
+
+WEB_LOCAL = "http://127.0.0.1:8000"   # a server on this machine answers its own host names only
+
+
+@pytest.fixture
+def web_settings(tmp_path):
+    """A web app's settings over a fresh data folder (uploads up to 5 MB, one worker)."""
+    from gyml.web.settings import WebSettings
+
+    return WebSettings.build(data_dir=tmp_path / "serve", max_upload_mb=5.0, workers=1)
+
+
+@pytest.fixture
+def web_client(web_settings):
+    """A test client of the web app on `web_settings`, its jobs left queued (run them with run_job)."""
+    from fastapi.testclient import TestClient
+
+    from gyml.web.app import create_app
+
+    with TestClient(create_app(web_settings, start_workers=False), base_url=WEB_LOCAL) as c:
+        yield c

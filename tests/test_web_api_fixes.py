@@ -5,7 +5,6 @@ import io
 import os
 
 import numpy as np
-import pytest
 from fastapi.testclient import TestClient
 
 from gyml.synth.motion import synthesize
@@ -14,19 +13,6 @@ from gyml.web.app import create_app
 from gyml.web.settings import WebSettings
 from gyml.web.worker import run_job
 
-LOCAL = "http://127.0.0.1:8000"   # a server on this machine answers its own host names only
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return WebSettings.build(data_dir=tmp_path / "serve", max_upload_mb=5.0, workers=1)
-
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as c:
-        yield c
-
 
 def _npz(tmp_path, exercise: str, reps: int = 5, seed: int = 1) -> bytes:
     path = tmp_path / f"{exercise}-{seed}.npz"
@@ -34,53 +20,53 @@ def _npz(tmp_path, exercise: str, reps: int = 5, seed: int = 1) -> bytes:
     return path.read_bytes()
 
 
-def _post(client, name, data, **fields):
-    return client.post("/api/analyses", files={"file": (name, io.BytesIO(data))}, data=fields)
+def _post(web_client, name, data, **fields):
+    return web_client.post("/api/analyses", files={"file": (name, io.BytesIO(data))}, data=fields)
 
 
-def _run_queued(settings) -> None:
-    engine = store.open_engine(settings.database_url)
+def _run_queued(web_settings) -> None:
+    engine = store.open_engine(web_settings.database_url)
     while (job := store.claim(engine, os.getpid())) is not None:
-        run_job(engine, settings.data_dir, job, os.getpid())
+        run_job(engine, web_settings.data_dir, job, os.getpid())
 
 
-def test_a_gold_of_another_exercise_is_refused_as_the_cli_refuses_it(client, settings, tmp_path):
-    gold = _post(client, "my push-ups.npz", _npz(tmp_path, "push_up")).json()["id"]
-    _run_queued(settings)
-    assert client.get(f"/api/analyses/{gold}").json()["result"]["exercise"]["label"] == "push_up"
+def test_a_gold_of_another_exercise_is_refused_as_the_cli_refuses_it(web_client, web_settings, tmp_path):
+    gold = _post(web_client, "my push-ups.npz", _npz(tmp_path, "push_up")).json()["id"]
+    _run_queued(web_settings)
+    assert web_client.get(f"/api/analyses/{gold}").json()["result"]["exercise"]["label"] == "push_up"
     squats = _npz(tmp_path, "squat", seed=2)
 
     # the exercise named: refused at once, before any upload is kept
-    named = _post(client, "squats.npz", squats, exercise="squat", gold_id=gold)
+    named = _post(web_client, "squats.npz", squats, exercise="squat", gold_id=gold)
     assert named.status_code == 422
     assert named.json() == {"detail": "the gold my push-ups.npz looks like push-up, not squat: choose a finished "
                                       "analysis of squat as the gold"}
-    assert list(settings.uploads.glob("*")) == [settings.uploads / f"{gold}.npz"]
+    assert list(web_settings.uploads.glob("*")) == [web_settings.uploads / f"{gold}.npz"]
 
     # not named: the recording's exercise is known once its pose is read, so the job fails with the reason
-    job = _post(client, "squats.npz", squats, gold_id=gold)
+    job = _post(web_client, "squats.npz", squats, gold_id=gold)
     assert job.status_code == 201
-    _run_queued(settings)
-    failed = client.get(f"/api/analyses/{job.json()['id']}").json()
+    _run_queued(web_settings)
+    failed = web_client.get(f"/api/analyses/{job.json()['id']}").json()
     assert failed["status"] == "failed" and failed["result"] is None
     assert failed["error"] == ("the gold my push-ups.npz looks like push-up and this recording like squat: choose a "
                                "gold of the same exercise, or name the exercise (the exercise field)")
 
     # a gold of the same exercise is used
-    same = _post(client, "more push-ups.npz", _npz(tmp_path, "push_up", seed=3), gold_id=gold).json()["id"]
-    named_same = _post(client, "push-ups.npz", _npz(tmp_path, "push_up", seed=4), exercise="push_up",
+    same = _post(web_client, "more push-ups.npz", _npz(tmp_path, "push_up", seed=3), gold_id=gold).json()["id"]
+    named_same = _post(web_client, "push-ups.npz", _npz(tmp_path, "push_up", seed=4), exercise="push_up",
                        gold_id=gold).json()["id"]
-    _run_queued(settings)
+    _run_queued(web_settings)
     for job_id in (same, named_same):
-        done = client.get(f"/api/analyses/{job_id}").json()
+        done = web_client.get(f"/api/analyses/{job_id}").json()
         assert done["status"] == "done", done["error"]
         assert done["result"]["exercise"]["label"] == "push_up"
 
 
-def test_an_upload_without_a_file_or_its_name_gets_one_short_line(client, settings):
+def test_an_upload_without_a_file_or_its_name_gets_one_short_line(web_client, web_settings):
     data = bytes(range(256)) * 5000   # 1.3 MB: over Starlette's 1 MB limit for a text field
     for content in (data[:4000], data):
-        response = client.post("/api/analyses", files={"file": ("", io.BytesIO(content), "video/mp4")})
+        response = web_client.post("/api/analyses", files={"file": ("", io.BytesIO(content), "video/mp4")})
         assert 400 <= response.status_code < 500, response.status_code
         assert response.json() == {"detail": "the upload has no file name: send the file as the multipart "
                                              "part 'file' with its name"}
@@ -88,19 +74,19 @@ def test_an_upload_without_a_file_or_its_name_gets_one_short_line(client, settin
     for size in (100, 1_300_000):   # a part that names an empty file name (httpx leaves it out instead)
         body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename=""\r\nContent-Type: video/mp4'
                 b'\r\n\r\n' + data[:size] + b"\r\n--B--\r\n")
-        response = client.post("/api/analyses", content=body,
+        response = web_client.post("/api/analyses", content=body,
                                headers={"content-type": "multipart/form-data; boundary=B"})
         assert response.status_code == 422 and response.json()["detail"].startswith("the upload has no file name")
-    missing = client.post("/api/analyses", data={"exercise": "squat"})
+    missing = web_client.post("/api/analyses", data={"exercise": "squat"})
     assert missing.status_code == 422
     assert missing.json() == {"detail": "the upload has no file: send it as the multipart part 'file'"}
-    not_multipart = client.post("/api/analyses", json={"file": "x" * 5000})
+    not_multipart = web_client.post("/api/analyses", json={"file": "x" * 5000})
     assert 400 <= not_multipart.status_code < 500 and isinstance(not_multipart.json()["detail"], str)
     assert len(not_multipart.content) < 200
-    assert list(settings.uploads.iterdir()) == []
+    assert list(web_settings.uploads.iterdir()) == []
 
 
-def test_a_failed_analysis_names_the_users_file_not_its_stored_name(client, settings, tmp_path):
+def test_a_failed_analysis_names_the_users_file_not_its_stored_name(web_client, web_settings, tmp_path):
     import av
 
     room = tmp_path / "empty_room.mp4"   # a second of an empty room: it decodes, but nobody is in it
@@ -113,23 +99,23 @@ def test_a_failed_analysis_names_the_users_file_not_its_stored_name(client, sett
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
-    job_id = _post(client, "empty_room.mp4", room.read_bytes()).json()["id"]
-    _run_queued(settings)
-    failed = client.get(f"/api/analyses/{job_id}").json()
+    job_id = _post(web_client, "empty_room.mp4", room.read_bytes()).json()["id"]
+    _run_queued(web_settings)
+    failed = web_client.get(f"/api/analyses/{job_id}").json()
     assert failed["status"] == "failed" and failed["error"].startswith("empty_room.mp4: "), failed["error"]
-    assert job_id not in failed["error"] and str(settings.uploads) not in failed["error"]
-    listed = client.get("/api/analyses").json()["analyses"][0]
+    assert job_id not in failed["error"] and str(web_settings.uploads) not in failed["error"]
+    listed = web_client.get("/api/analyses").json()["analyses"][0]
     assert listed["error"] == failed["error"]
 
 
-def test_a_server_on_this_machine_answers_its_own_host_names_only(client, tmp_path):
+def test_a_server_on_this_machine_answers_its_own_host_names_only(web_client, tmp_path):
     """No token on 127.0.0.1: a page whose host name was pointed at 127.0.0.1 (DNS rebinding) must not reach
     the API through the person's browser."""
     for host in ("localhost:8000", "127.0.0.1:8000", "[::1]:8000", "localhost"):
-        assert client.get("/api/analyses", headers={"host": host}).status_code == 200, host
+        assert web_client.get("/api/analyses", headers={"host": host}).status_code == 200, host
     for host in ("evil.example.com", "evil.example.com:8000", "127.0.0.1.evil.example.com"):
-        assert client.get("/api/analyses", headers={"host": host}).status_code == 400, host
-        assert client.post("/api/analyses", headers={"host": host}, files={"file": ("a.npz", b"x")}).status_code == 400
+        assert web_client.get("/api/analyses", headers={"host": host}).status_code == 400, host
+        assert web_client.post("/api/analyses", headers={"host": host}, files={"file": ("a.npz", b"x")}).status_code == 400
     # an exposed server (with its token) is reached by whatever name the network gives it
     exposed = WebSettings.build(data_dir=tmp_path / "exposed", host="0.0.0.0", token="s3cret-token")
     with TestClient(create_app(exposed, start_workers=False), base_url="http://gym.lan:8000") as other:
@@ -149,17 +135,17 @@ def _coco17_plank(tmp_path) -> bytes:
     return path.read_bytes()
 
 
-def test_a_pose_file_is_read_at_the_rate_and_in_the_layout_the_upload_gives(client, settings, tmp_path):
+def test_a_pose_file_is_read_at_the_rate_and_in_the_layout_the_upload_gives(web_client, web_settings, tmp_path):
     data = _coco17_plank(tmp_path)
     # no layout: refused at once, in the API's words (before: no field could give it, so never analysable)
-    refused = _post(client, "plank.npy", data)
+    refused = _post(web_client, "plank.npy", data)
     assert refused.status_code == 422
     assert refused.json() == {"detail": "plank.npy: 17 keypoints per frame could be COCO-17 or Human3.6M-17; "
                                         "name the layout with the layout field (coco17, h36m17)"}
-    at30 = _post(client, "plank.npy", data, layout="COCO-17").json()["id"]
-    at60 = _post(client, "plank.npy", data, layout="coco17", fps="60").json()["id"]
-    _run_queued(settings)
-    assumed, given = (client.get(f"/api/analyses/{i}").json() for i in (at30, at60))
+    at30 = _post(web_client, "plank.npy", data, layout="COCO-17").json()["id"]
+    at60 = _post(web_client, "plank.npy", data, layout="coco17", fps="60").json()["id"]
+    _run_queued(web_settings)
+    assumed, given = (web_client.get(f"/api/analyses/{i}").json() for i in (at30, at60))
     assert assumed["status"] == given["status"] == "done", (assumed["error"], given["error"])
     assert (assumed["fps"], assumed["layout"], given["fps"], given["layout"]) == (None, "coco17", 60.0, "coco17")
     held30, held60 = (job["result"]["hold"]["time_under_tension_s"] for job in (assumed, given))
@@ -170,7 +156,7 @@ def test_a_pose_file_is_read_at_the_rate_and_in_the_layout_the_upload_gives(clie
     assert not any("--fps" in f["message"] for f in assumed["result"]["feedback"])
 
 
-def test_a_bad_rate_or_layout_is_refused_with_one_line_and_a_video_ignores_both(client, settings, tmp_path):
+def test_a_bad_rate_or_layout_is_refused_with_one_line_and_a_video_ignores_both(web_client, web_settings, tmp_path):
     import av
 
     data = _coco17_plank(tmp_path)
@@ -183,10 +169,10 @@ def test_a_bad_rate_or_layout_is_refused_with_one_line_and_a_video_ignores_both(
              ({"layout": "body25"}, ("plank.npy: layout body25 has 25 keypoints (75 or 100 values a frame); this "
                                      "file has 17 keypoints a frame"))]
     for fields, detail in cases:
-        response = _post(client, "plank.npy", data, **fields)
+        response = _post(web_client, "plank.npy", data, **fields)
         line = response.json()["detail"]
         assert response.status_code == 422 and line.startswith(detail) and "\n" not in line, (fields, line)
-    assert list(settings.uploads.iterdir()) == [] and client.get("/api/analyses").json()["analyses"] == []
+    assert list(web_settings.uploads.iterdir()) == [] and web_client.get("/api/analyses").json()["analyses"] == []
 
     clip = tmp_path / "clip.mp4"   # a video carries its own frame times: the fields are not kept for it
     with av.open(str(clip), "w") as out:
@@ -198,19 +184,19 @@ def test_a_bad_rate_or_layout_is_refused_with_one_line_and_a_video_ignores_both(
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
-    video = _post(client, "clip.mp4", clip.read_bytes(), fps="60", layout="coco17")
+    video = _post(web_client, "clip.mp4", clip.read_bytes(), fps="60", layout="coco17")
     assert video.status_code == 201, video.text
-    job = client.get(f"/api/analyses/{video.json()['id']}").json()
+    job = web_client.get(f"/api/analyses/{video.json()['id']}").json()
     assert job["kind"] == "video" and job["fps"] is None and job["layout"] is None
 
 
-def test_the_worker_takes_the_golds_exercise_from_its_row_as_the_upload_check_does(client, settings, tmp_path):
-    gold = _post(client, "my push-ups.npz", _npz(tmp_path, "push_up")).json()["id"]
-    _run_queued(settings)
-    (settings.results / gold / "analysis.json").unlink()   # one source: the row, not this file beside it
-    job = _post(client, "squats.npz", _npz(tmp_path, "squat", seed=2), gold_id=gold).json()["id"]
-    _run_queued(settings)
-    failed = client.get(f"/api/analyses/{job}").json()
+def test_the_worker_takes_the_golds_exercise_from_its_row_as_the_upload_check_does(web_client, web_settings, tmp_path):
+    gold = _post(web_client, "my push-ups.npz", _npz(tmp_path, "push_up")).json()["id"]
+    _run_queued(web_settings)
+    (web_settings.results / gold / "analysis.json").unlink()   # one source: the row, not this file beside it
+    job = _post(web_client, "squats.npz", _npz(tmp_path, "squat", seed=2), gold_id=gold).json()["id"]
+    _run_queued(web_settings)
+    failed = web_client.get(f"/api/analyses/{job}").json()
     assert failed["status"] == "failed"
     assert failed["error"].startswith("the gold my push-ups.npz looks like push-up and this recording like squat")
 

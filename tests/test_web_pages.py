@@ -11,6 +11,15 @@ from tests.test_web_browser import CHROMIUM, served
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip install playwright)")
 
 
+
+def upload_through_page(page, server, path, goto: bool = True) -> str:
+    """Upload `path` with the upload page's file input, as a person does; the new analysis's id."""
+    if goto:
+        page.goto(server.url + "/")
+    page.set_input_files("#file", str(path))
+    page.wait_for_url("**/analyses/*", timeout=30_000)
+    return page.url.rstrip("/").split("/")[-1]
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with served(tmp_path_factory.mktemp("serve-pages")) as srv:
@@ -174,10 +183,7 @@ def test_deleting_an_analysis_already_deleted_says_so(server, page, tmp_path):
     from gyml.synth.motion import synthesize
 
     synthesize("squat", 3, seed=6).save(tmp_path / "gone.npz")
-    page.goto(server.url + "/")
-    page.set_input_files("#file", str(tmp_path / "gone.npz"))
-    page.wait_for_url("**/analyses/*", timeout=30_000)
-    job_id = page.url.rstrip("/").split("/")[-1]
+    job_id = upload_through_page(page, server, tmp_path / "gone.npz")
     request = urllib.request.Request(f"{server.url}/api/analyses/{job_id}", method="DELETE")
     urllib.request.urlopen(request, timeout=10).close()   # deleted elsewhere (another tab)
     page.on("dialog", lambda dialog: dialog.accept())

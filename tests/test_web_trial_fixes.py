@@ -10,7 +10,6 @@ import urllib.request
 from urllib.parse import urlparse
 
 import pytest
-from fastapi.testclient import TestClient
 
 from gyml.coach.compare import Finding
 from gyml.coach.feedback import phrase
@@ -18,11 +17,9 @@ from gyml.report.analysis import exercise_text
 from gyml.synth.motion import synthesize
 from gyml.web import app as web_app
 from gyml.web import store
-from gyml.web.app import create_app
-from gyml.web.settings import WebSettings
 from gyml.web.worker import run_job
+from tests.test_web_pages import upload_through_page
 
-LOCAL = "http://127.0.0.1:8000"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"   # Chromium's
 
 
@@ -35,59 +32,48 @@ def server(tmp_path_factory):
         yield srv
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return WebSettings.build(data_dir=tmp_path / "serve", max_upload_mb=5.0, workers=1)
-
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as c:
-        yield c
-
-
 def _npz(tmp_path, exercise: str, reps: int = 4, seed: int = 1, faults=None) -> bytes:
     path = tmp_path / f"{exercise}-{seed}.npz"
     synthesize(exercise, reps, faults=faults, seed=seed).save(path)
     return path.read_bytes()
 
 
-def _post(client, name, data, **fields) -> str:
-    response = client.post("/api/analyses", files={"file": (name, io.BytesIO(data))}, data=fields)
+def _post(web_client, name, data, **fields) -> str:
+    response = web_client.post("/api/analyses", files={"file": (name, io.BytesIO(data))}, data=fields)
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
 
-def _run_queued(settings) -> None:
-    engine = store.open_engine(settings.database_url)
+def _run_queued(web_settings) -> None:
+    engine = store.open_engine(web_settings.database_url)
     while (job := store.claim(engine, os.getpid())) is not None:
-        run_job(engine, settings.data_dir, job, os.getpid())
+        run_job(engine, web_settings.data_dir, job, os.getpid())
 
 
 # --- 1. an analysis that is not there, opened in the browser ---
 
-def test_a_browser_opening_an_unknown_or_deleted_analysis_gets_a_page_the_api_its_json(client, tmp_path):
-    gone = _post(client, "gone.npz", _npz(tmp_path, "squat"))
-    assert client.delete(f"/api/analyses/{gone}").status_code == 200
+def test_a_browser_opening_an_unknown_or_deleted_analysis_gets_a_page_the_api_its_json(web_client, tmp_path):
+    gone = _post(web_client, "gone.npz", _npz(tmp_path, "squat"))
+    assert web_client.delete(f"/api/analyses/{gone}").status_code == 200
     for analysis_id in (gone, "0" * 32, "not-an-id"):
         for path in (f"/analyses/{analysis_id}", f"/api/analyses/{analysis_id}/report"):
-            page = client.get(path, headers={"Accept": BROWSER})
+            page = web_client.get(path, headers={"Accept": BROWSER})
             assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), path
             assert "No such analysis" in page.text and "deleted" in page.text
             assert 'href="/"' in page.text and 'href="/static/style.css"' in page.text
             assert "://" not in page.text   # nothing from another host
             for accept in ("*/*", "application/json", "application/json, text/html;q=0.5"):
-                api = client.get(path, headers={"Accept": accept})
+                api = web_client.get(path, headers={"Accept": accept})
                 assert api.status_code == 404 and api.json() == {"detail": f"no analysis with id '{analysis_id}'"}
-        api = client.get(f"/api/analyses/{analysis_id}", headers={"Accept": "application/json"})
+        api = web_client.get(f"/api/analyses/{analysis_id}", headers={"Accept": "application/json"})
         assert api.status_code == 404 and "detail" in api.json()
     # the id is shown as text, never as markup
-    page = client.get("/analyses/%3Cb%3Ex", headers={"Accept": BROWSER})
+    page = web_client.get("/analyses/%3Cb%3Ex", headers={"Accept": BROWSER})
     assert page.status_code == 404 and "<b>x" not in page.text and "&lt;b&gt;x" in page.text
     # an address with no page at all, in the browser: the same kind of page
-    nowhere = client.get("/nowhere", headers={"Accept": BROWSER})
+    nowhere = web_client.get("/nowhere", headers={"Accept": BROWSER})
     assert nowhere.status_code == 404 and "Page not found" in nowhere.text
-    assert client.get("/nowhere").json() == {"detail": "Not Found"}
+    assert web_client.get("/nowhere").json() == {"detail": "Not Found"}
 
 
 def test_which_requests_ask_for_a_page():
@@ -99,12 +85,12 @@ def test_which_requests_ask_for_a_page():
 
 # --- 2.-4. the reference, the moments in the cues' words, the history ---
 
-def test_the_api_gives_the_cues_words_for_the_moments_of_faults(client, settings, tmp_path):
-    lunge = _post(client, "lunge_high.npz", _npz(tmp_path, "lunge", faults={2: "shallow"}))
-    pull = _post(client, "pullups.npz", _npz(tmp_path, "pull_up", seed=3, faults={2: "partial_range"}))
-    _run_queued(settings)
+def test_the_api_gives_the_cues_words_for_the_moments_of_faults(web_client, web_settings, tmp_path):
+    lunge = _post(web_client, "lunge_high.npz", _npz(tmp_path, "lunge", faults={2: "shallow"}))
+    pull = _post(web_client, "pullups.npz", _npz(tmp_path, "pull_up", seed=3, faults={2: "partial_range"}))
+    _run_queued(web_settings)
     for job_id, where in ((lunge, "at the bottom"), (pull, "at the top")):
-        a = client.get(f"/api/analyses/{job_id}").json()
+        a = web_client.get(f"/api/analyses/{job_id}").json()
         phases = {p for m in a["result"]["rep_metrics"] for p in m["fault_phases"].values()}
         assert phases == {"mid"}, phases
         assert a["phase_words"]["mid"] == where and a["phase_words"]["overall"] == "over the rep"
@@ -124,17 +110,17 @@ def test_the_phase_words_are_those_of_the_cues(exercise):
         assert cue.startswith(f"Rep 2, {words[phase]}: "), (phase, cue)
 
 
-def test_the_history_tells_uploads_of_one_file_apart(client, settings, tmp_path):
-    good = _post(client, "lunge_good.npz", _npz(tmp_path, "lunge"))
-    _run_queued(settings)
-    with_gold = _post(client, "lunge_high.npz", _npz(tmp_path, "lunge", seed=2), gold_id=good)
-    plain = _post(client, "lunge_high.npz", _npz(tmp_path, "lunge", seed=2))
-    failed = _post(client, "lunge_high.npz", _npz(tmp_path, "push_up", seed=4), gold_id=good)
-    _run_queued(settings)
-    waiting = _post(client, "lunge_high.npz", _npz(tmp_path, "lunge", seed=5), exercise="lunge", gold_id=good)
-    rows = {a["id"]: a for a in client.get("/api/analyses").json()["analyses"]}
+def test_the_history_tells_uploads_of_one_file_apart(web_client, web_settings, tmp_path):
+    good = _post(web_client, "lunge_good.npz", _npz(tmp_path, "lunge"))
+    _run_queued(web_settings)
+    with_gold = _post(web_client, "lunge_high.npz", _npz(tmp_path, "lunge", seed=2), gold_id=good)
+    plain = _post(web_client, "lunge_high.npz", _npz(tmp_path, "lunge", seed=2))
+    failed = _post(web_client, "lunge_high.npz", _npz(tmp_path, "push_up", seed=4), gold_id=good)
+    _run_queued(web_settings)
+    waiting = _post(web_client, "lunge_high.npz", _npz(tmp_path, "lunge", seed=5), exercise="lunge", gold_id=good)
+    rows = {a["id"]: a for a in web_client.get("/api/analyses").json()["analyses"]}
 
-    done = client.get(f"/api/analyses/{with_gold}").json()
+    done = web_client.get(f"/api/analyses/{with_gold}").json()
     assert rows[with_gold]["exercise_text"] == exercise_text(done["result"]["exercise"]) == \
         "Alternate Reverse Lunge (100%)"
     assert rows[with_gold]["exercise_label"] == "lunge"
@@ -147,8 +133,8 @@ def test_the_history_tells_uploads_of_one_file_apart(client, settings, tmp_path)
     assert rows[waiting]["status"] == "queued" and rows[waiting]["exercise_text"] == "Alternate Reverse Lunge (named)"
     assert rows[waiting]["gold_name"] == "lunge_good.npz"
     # the built-in reference: no gold of the person's
-    assert client.get(f"/api/analyses/{plain}").json()["gold_name"] is None
-    assert client.get(f"/api/analyses/{plain}").json()["result"]["coach"]["gold"]["source"] == "builtin"
+    assert web_client.get(f"/api/analyses/{plain}").json()["gold_name"] is None
+    assert web_client.get(f"/api/analyses/{plain}").json()["result"]["coach"]["gold"]["source"] == "builtin"
 
 
 def test_an_earlier_gymls_finished_analyses_get_their_history_words(tmp_path):
@@ -213,10 +199,7 @@ def test_choose_a_gold_on_the_upload_page_and_read_the_reference_and_moments(ser
     synthesize("lunge", 4, seed=1).save(tmp_path / "lunge_good.npz")
     synthesize("lunge", 4, faults={2: "shallow"}, seed=2).save(tmp_path / "lunge_high.npz")
     synthesize("push_up", 4, seed=4).save(tmp_path / "pushups.npz")
-    page.goto(server.url + "/")
-    page.set_input_files("#file", str(tmp_path / "lunge_good.npz"))
-    page.wait_for_url("**/analyses/*", timeout=30_000)
-    good = page.url.rstrip("/").split("/")[-1]
+    good = upload_through_page(page, server, tmp_path / "lunge_good.npz")
     page.wait_for_selector("#done", state="visible", timeout=60_000)
     assert page.inner_text("#reference") == "Reference: the built-in alternate reverse lunge, and your own best reps"
 
@@ -232,9 +215,7 @@ def test_choose_a_gold_on_the_upload_page_and_read_the_reference_and_moments(ser
     assert gold.input_value() == "" and page.locator(f'#gold option[value="{good}"]').is_disabled()
     page.select_option("#exercise", "")
     gold.select_option(good)
-    page.set_input_files("#file", str(tmp_path / "lunge_high.npz"))
-    page.wait_for_url("**/analyses/*", timeout=30_000)
-    high = page.url.rstrip("/").split("/")[-1]
+    high = upload_through_page(page, server, tmp_path / "lunge_high.npz", goto=False)
     page.wait_for_selector("#done", state="visible", timeout=60_000)
     job = server.get(f"/api/analyses/{high}")
     assert job["gold_id"] == good and job["result"]["coach"]["gold"]["source"] == "file"
@@ -262,10 +243,7 @@ def test_choose_a_gold_on_the_upload_page_and_read_the_reference_and_moments(ser
 
 def test_a_deleted_analysis_opened_in_the_browser_is_a_page_with_the_way_back(server, page, tmp_path):
     synthesize("squat", 3, seed=6).save(tmp_path / "gone.npz")
-    page.goto(server.url + "/")
-    page.set_input_files("#file", str(tmp_path / "gone.npz"))
-    page.wait_for_url("**/analyses/*", timeout=30_000)
-    job_id = page.url.rstrip("/").split("/")[-1]
+    job_id = upload_through_page(page, server, tmp_path / "gone.npz")
     _wait_done(server, job_id)
     request = urllib.request.Request(f"{server.url}/api/analyses/{job_id}", method="DELETE")
     urllib.request.urlopen(request, timeout=10).close()
