@@ -30,9 +30,13 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def client(settings):
-    with TestClient(create_app(settings, start_workers=False), base_url=LOCAL) as c:
-        yield c
+def web_settings(settings):   # conftest's web_client on this module's settings (1 MB uploads)
+    return settings
+
+
+@pytest.fixture
+def client(web_client):
+    return web_client
 
 
 def _post(client, name, data, **fields):
