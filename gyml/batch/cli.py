@@ -38,7 +38,7 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
           fps: float | None = typer.Option(None, help="frame rate for pose files that do not store it"),
           layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP)):
     """Analyse many inputs on a Dask cluster: one table row and one JSON per input; a rerun resumes."""
-    from gyml.batch.runner import run_batch
+    from gyml.batch.runner import BatchInterrupted, run_batch
     from gyml.batch.tasks import AnalysisOptions
     from gyml.cli import err, fail
     from gyml.cli import out as console
@@ -67,12 +67,27 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
             message = row["error"] if row["error"].startswith(name) else f"{name}: {row['error']}"
             err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)   # one line, as analyze
 
-    with progress:
-        summary = run_batch(inputs, out, scheduler=scheduler, workers=workers, jobs=jobs, options=options,
-                            on_start=on_start, on_result=on_result)
-    rate = 60 * summary.analysed / summary.seconds if summary.seconds > 0 else 0.0
-    console.print(f"wrote {out} ({len(summary.rows)} inputs: {summary.analysed - summary.failed} analysed now, "
-                  f"{summary.skipped} from an earlier run, {summary.failed} failed; "
-                  f"{rate:.1f} inputs/min on {summary.workers} workers)")
+    try:
+        with progress:
+            summary = run_batch(inputs, out, scheduler=scheduler, workers=workers, jobs=jobs, options=options,
+                                on_start=on_start, on_result=on_result)
+    except BatchInterrupted as stop:
+        # one line and the exit code of every interrupted gyml command (`friendly`); the workers are quiet
+        done, total = len(stop.summary.rows), stop.total
+        where = f" (their rows in {out})" if stop.summary.analysed else ""   # the table is written then only
+        if done == total:  # the last result came in with the Ctrl-C
+            fail(f"interrupted: all {done} inputs finished{where}")
+        fail(f"interrupted: {done} of {total} input{'s' if total != 1 else ''} finished{where}; "
+             "the same command again resumes with the rest")
+    console.print(f"wrote {out} ({len(summary.rows)} inputs: {_tally(summary)})")
     if summary.failed:
         raise typer.Exit(2)
+
+
+def _tally(summary) -> str:
+    """What this run did; a rate only over inputs analysed now (none: a rate of nothing means nothing)."""
+    if summary.analysed == 0:
+        return f"all {summary.skipped} from an earlier run, nothing left to analyse"
+    rate = 60 * summary.analysed / summary.seconds if summary.seconds > 0 else 0.0
+    return (f"{summary.analysed - summary.failed} analysed now, {summary.skipped} from an earlier run, "
+            f"{summary.failed} failed; {rate:.1f} inputs/min on {summary.workers} workers")

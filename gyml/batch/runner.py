@@ -11,14 +11,25 @@ modification time and was made with the same options (failed inputs are tried ag
 another `--exercise`, `--fps`, model, ... analyses every input again). The table is assembled from the records of the
 inputs asked for, so it holds each input exactly once, whatever the scheduler retried: when a worker
 dies, Dask reruns its tasks on the others and only the first result of each input is kept.
+
+Inputs are named as found (absolute, symlinks not followed), in the rows and in the records' keys: a
+folder of links to shared files gives rows of the folder's names, as `gyml analyze` does, and a link
+pointed at another file is seen as changed (its record holds the file it pointed at).
+
+Ctrl-C: the local cluster's workers ignore it (being in the terminal's process group, each printed a
+traceback). The client stops taking results, writes the table of what is finished (when this run
+finished any), ends the workers and raises `BatchInterrupted`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -44,14 +55,20 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
             found.append(item)
         else:
             raise GymlError(f"no such file or folder: {item}")
-    unique = list(dict.fromkeys(p.resolve() for p in found))
+    # Absolute (workers may have another working folder) but not resolved: a link keeps its own name.
+    unique = list(dict.fromkeys(Path(os.path.abspath(p)) for p in found))
     if not unique:
         raise GymlError("no videos or pose files among the inputs")
     return unique
 
 
 def input_key(path: Path) -> str:
-    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:20]
+    return hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:20]
+
+
+def _legacy_key(path: Path) -> str:
+    """The key records had before inputs were named as found: the resolved path (a link's target)."""
+    return hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:20]
 
 
 def _stamp(path: Path) -> dict:
@@ -84,11 +101,22 @@ class ResultStore:
         return self.analyses / f"{path.stem}-{input_key(path)[:8]}.json"
 
     def load(self, path: Path) -> dict | None:
-        try:
-            record = json.loads(self.record_path(path).read_text())
-        except (OSError, ValueError):
-            return None
-        return record if record.get("stamp") == _stamp(path) and record.get("options") == self.options else None
+        places = [self.record_path(path)]
+        if _legacy_key(path) != input_key(path):
+            # a link finished by an earlier version, recorded under its target: the stamp and options
+            # below still decide, so it is not analysed again only for the change of name
+            places.append(self.records / f"{_legacy_key(path)}.json")
+        target = os.path.realpath(path)
+        for place in places:
+            try:
+                record = json.loads(place.read_text())
+            except (OSError, ValueError):
+                continue
+            # "target" is missing from records of earlier versions: size and time decide alone there
+            if record.get("stamp") == _stamp(path) and record.get("options") == self.options \
+                    and record.get("target", target) == target:
+                return record
+        return None
 
     def is_done(self, path: Path) -> bool:
         record = self.load(path)
@@ -106,16 +134,23 @@ class ResultStore:
         else:
             row["analysis"] = None
         self.records.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"input": str(path), "stamp": _stamp(path), "options": self.options, "row": row})
+        text = json.dumps({"input": str(path), "target": os.path.realpath(path), "stamp": _stamp(path),
+                           "options": self.options, "row": row})
         write_atomically(self.record_path(path), lambda fh: fh.write(text), mode="w")
         return row
 
-    def assemble(self, inputs: list[Path]) -> list[dict]:
+    def rows(self, inputs: list[Path]) -> list[dict]:
+        """The rows of the inputs finished (with the options of this store), in the order given."""
         rows = []
         for path in inputs:
             record = self.load(path)
             if record is not None:
-                rows.append(record["row"])
+                # named as this run found it (a record of an earlier version may name a link's target)
+                rows.append({**record["row"], "input": str(path)})
+        return rows
+
+    def assemble(self, inputs: list[Path]) -> list[dict]:
+        rows = self.rows(inputs)
         write_table(self.out, rows)
         return rows
 
@@ -172,11 +207,32 @@ def _open_client(scheduler: str | None, workers: int | None):
     # Dask starts its workers with MALLOC_TRIM_THRESHOLD_ set, which turns off glibc's adaptive mmap
     # threshold: every decoded frame (0.7 MB) is then mapped and unmapped afresh, 2.7 times the page faults
     # and about 7 % more processor time a frame (benchmarks/batch_scale.py). Our workers go without it.
-    with dask.config.set({"distributed.worker.daemon": False,
-                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+    # Ctrl-C reaches the terminal's whole process group, the workers too, and each printed a traceback:
+    # they ignore it, the client stops them. Started while this process ignores it (a new program keeps
+    # an ignored signal ignored), and the preload ignores it again in every worker, also one the nanny
+    # restarts later. A Ctrl-C during these 2 s of start is lost: the next one is heard.
+    listen_again = _ignore_ctrl_c()
+    try:
+        with dask.config.set({"distributed.worker.daemon": False,
+                              "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR, preload=["gyml.batch.worker_setup"])
+    finally:
+        listen_again()
+    try:
+        return Client(cluster), cluster
+    except BaseException:  # Ctrl-C included: the cluster is not known to the caller yet
+        cluster.close()
+        raise
+
+
+def _ignore_ctrl_c() -> Callable[[], None]:
+    """Ignore Ctrl-C in this process; the function returned listens again as before."""
+    if threading.current_thread() is not threading.main_thread():  # signals are the main thread's
+        return lambda: None
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # None: a handler set outside Python, which Python cannot set again; its own is the nearest
+    return lambda: signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None = None,
@@ -189,6 +245,8 @@ def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None =
     `jobs`: processes a worker uses to extract one long video in overlapping spans (default: the cores of
     this machine each local worker has to itself, so 1 when there is a worker per core; 1 on a remote
     cluster, whose workers may be daemonic and cannot start processes). `client`: an open Dask `Client`.
+    On Ctrl-C: the table of the inputs finished so far is written (when this run finished any), then
+    `BatchInterrupted` is raised.
     """
     from dask.distributed import as_completed
 
@@ -198,42 +256,98 @@ def run_batch(items: Iterable[str | Path], out: Path, *, scheduler: str | None =
     todo = [p for p in inputs if not store.is_done(p)]
     summary = BatchSummary(rows=[], skipped=len(inputs) - len(todo))
     started = time.perf_counter()
-    own_client, cluster = (None, None) if client is not None else _open_client(scheduler, workers)
-    client = client or own_client
+    own_client = cluster = None
+    interrupted = False
+    listen_again: Callable[[], None] = lambda: None
     try:
-        summary.workers = len(client.scheduler_info().get("workers", {}))
-        if jobs is None:
-            from gyml.pose.readers.video_chunks import default_jobs
-            jobs = max(1, default_jobs() // max(1, summary.workers)) if cluster is not None else 1
-        if on_start is not None:
-            on_start(len(todo), summary.skipped)
-        futures = {}
-        for path in todo:
-            future = client.submit(analyse_input, str(path), options, jobs,
-                                   key=f"gyml-analyse-{input_key(path)}", pure=False)
-            futures[future] = path
-        for future in as_completed(futures):
-            path = futures[future]
-            try:
-                payload = future.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. a task that killed its worker on every try
-                payload = {"row": _failed_row(path, f"{type(exc).__name__}: {exc}"), "analysis": None}
-            row = store.record(path, payload)
-            summary.analysed += 1
-            if row["error"]:
-                summary.failed += 1
-                summary.errors.append(f"{path.name}: {row['error']}")
-            if on_result is not None:
-                on_result(row)
-            future.release()
+        try:
+            if client is None:
+                own_client, cluster = _open_client(scheduler, workers)
+                client = own_client
+            summary.workers = len(client.scheduler_info().get("workers", {}))
+            if jobs is None:
+                from gyml.pose.readers.video_chunks import default_jobs
+                jobs = max(1, default_jobs() // max(1, summary.workers)) if cluster is not None else 1
+            if on_start is not None:
+                on_start(len(todo), summary.skipped)
+            futures = {}
+            for path in todo:
+                future = client.submit(analyse_input, str(path), options, jobs,
+                                       key=f"gyml-analyse-{input_key(path)}", pure=False)
+                futures[future] = path
+            for future in as_completed(futures):
+                path = futures[future]
+                try:
+                    payload = future.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. a task that killed its worker on every try
+                    payload = {"row": _failed_row(path, f"{type(exc).__name__}: {exc}"), "analysis": None}
+                row = store.record(path, payload)
+                summary.analysed += 1
+                if row["error"]:
+                    summary.failed += 1
+                    summary.errors.append(f"{path.name}: {row['error']}")
+                if on_result is not None:
+                    on_result(row)
+                future.release()
+        except KeyboardInterrupt:
+            # What is recorded stays (each record is written whole); the inputs in flight are lost and a
+            # rerun does them.
+            interrupted = True
+        # From here on a Ctrl-C (a second press; `timeout -s INT` sends two) would only cut short the
+        # table's writing or the cluster's stop, both quick: it is not listened to until they are done.
+        listen_again = _ignore_ctrl_c()
+        if interrupted and not summary.analysed:
+            # nothing new for the table: a table already there (say, of a run with other options) stays
+            summary.rows = store.rows(inputs)
+        else:
+            summary.rows = store.assemble(inputs)
     finally:
-        if own_client is not None:
-            own_client.close()
-        if cluster is not None:
-            cluster.close()
-    summary.rows = store.assemble(inputs)
+        # After a Ctrl-C, what the scheduler and nannies here log of workers ended mid-task is no news.
+        dask_log = logging.getLogger("distributed")
+        level = dask_log.level
+        if interrupted:
+            dask_log.setLevel(logging.CRITICAL)
+        try:
+            if own_client is not None:
+                own_client.close()
+            if cluster is not None:
+                if interrupted:
+                    _stop_workers_now(cluster)
+                cluster.close()
+        finally:
+            dask_log.setLevel(level)
+            listen_again()
     summary.seconds = time.perf_counter() - started
+    if interrupted:
+        raise BatchInterrupted(summary, len(inputs))
     return summary
+
+
+def _stop_workers_now(cluster) -> None:
+    """End the local workers at once, for a Ctrl-C. A worker's own close waits up to 4 s for the task it
+    runs, which nobody wants now, and meanwhile it may log a heartbeat cut short, traceback and all.
+    Workers write nothing (the client does, and the pose cache is written atomically): killing one leaves
+    no file half-made."""
+    import asyncio
+
+    async def close_all():
+        # 0.1 s to go by itself, then SIGKILL (Nanny.close; a closing nanny restarts no worker)
+        await asyncio.gather(*(nanny.close(timeout=0.1, reason="gyml-batch-interrupted")
+                               for nanny in list(cluster.workers.values())), return_exceptions=True)
+    # another Dask's internals may differ: then the cluster's own close does it, only slower
+    with contextlib.suppress(Exception):
+        cluster.sync(close_all)
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch, after the table of the finished inputs was written (if any finished now):
+    `summary` tells what was done (rows: the finished inputs, this run's and earlier ones'; `analysed`:
+    this run's), `total` how many were asked for."""
+
+    def __init__(self, summary: BatchSummary, total: int):
+        super().__init__("interrupted")
+        self.summary = summary
+        self.total = total
 
 
 def _failed_row(path: Path, error: str) -> dict:
