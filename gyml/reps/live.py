@@ -69,7 +69,7 @@ class LiveEvent:
     (its rep was withdrawn from the count after the cue was sent)."""
 
     kind: str                  # "count", "cue", "retract", or "hold" (each second of a hold: held_s so far)
-    count: int                 # reps counted so far
+    count: int                 # reps counted so far, as shown (LiveCoach.shown_count)
     time_s: float              # the stream time (the frames' own clock) at which it was decided
     rep: int | None = None     # the rep a cue is about (1-based: its place in the count when cued)
     rep_id: int | None = None  # the rep's identity: one cue per rep_id; a "retract" names the cue's rep_id
@@ -116,6 +116,7 @@ class LiveCoach:
         self._last: tuple[float, np.ndarray | None, np.ndarray | None] | None = None
         self._ticks = 0            # frames put on the grid so far
         self._cued: dict[int, LiveEvent] = {}   # rep id -> its cue, for the reps cued and not taken back
+        self._told_count = 0       # the count the last "count" event showed
         self._runs_seen = 0
         self._prediction = None
         self._predicted_frames = 0
@@ -146,6 +147,30 @@ class LiveCoach:
     @property
     def count(self) -> int:
         return len(self._banked) + self.counter.count
+
+    @property
+    def shown_count(self) -> int:
+        """The count as shown to the person: the count, or the highest rep number whose cue still stands if
+        that is higher. A cued rep the counter withdraws for a moment keeps its cue (it may come back), and
+        the cues after it are numbered counting it: with the counter's count alone, a user saw "3" beside
+        the cue "Rep 4". It falls when a retraction takes that cue away. The final count is `count` (a cue
+        numbered past a rep later taken back can leave this one higher: the page renumbers its cues then)."""
+        numbers = [cue.rep for cue in self._cued.values() if cue.rep is not None]
+        return max(self.count, *numbers) if numbers else self.count
+
+    def _count_news(self, now: float) -> list[LiveEvent]:
+        """A "count" event when the shown count differs from the one last shown."""
+        shown = self.shown_count
+        if shown == self._told_count:
+            return []
+        self._told_count = shown
+        return [LiveEvent("count", shown, now)]
+
+    def _told(self, now: float, cues: list[LiveEvent]) -> list[LiveEvent]:
+        """The events of `_cues` in the order told: its retractions, then the count they leave shown (when
+        it changed), then its cues."""
+        return ([e for e in cues if e.kind == "retract"] + self._count_news(now)
+                + [e for e in cues if e.kind != "retract"])
 
     @property
     def reps(self) -> list[StreamRep]:
@@ -185,24 +210,22 @@ class LiveCoach:
         if self.hold or self.count == 0 or last_stamp is None:
             return self.finish()
         now = max(0.0, min(self._ticks / self.rate, last_stamp - self._t0))   # the last frame's time
-        before = self.count
         self.counter.finish(keep_shown=True)
-        events = [LiveEvent("count", self.count, now)] if self.count != before else []
-        return events + self._cues(now, final=True)
+        events = self._count_news(now)
+        return events + self._told(now, self._cues(now, final=True))
 
     def finish(self) -> list[LiveEvent]:
         now = self._ticks / self.rate
         if self.hold:
             return self._hold_events(now, final=True)
-        before = self.count
         self.counter.finish()
-        events = [LiveEvent("count", self.count, now)] if self.count != before else []
+        events = self._count_news(now)
         if self.coach and self.exercise is None and self.count == 0 and self._joints:
             # a hold shorter than the votes take: the whole of it, recognised once
             events += self._recognise_hold(now, agreeing=False)
             if self.hold:
                 return events + self._hold_events(now, final=True)
-        return events + self._cues(now, final=True)
+        return events + self._told(now, self._cues(now, final=True))
 
     def _hold_events(self, now: float, final: bool = False) -> list[LiveEvent]:
         """A cue when a posture fault of the hold has lasted long enough to be named (once per stretch),
@@ -229,7 +252,7 @@ class LiveCoach:
                 continue   # this stretch (or the one it continues) was told already
             self._hold_told[stretch.fault] = end if final else now
             check = checks[stretch.fault]
-            events.append(LiveEvent("cue", self.count, now, rep_end_s=start, severity=stretch.severity,
+            events.append(LiveEvent("cue", self.shown_count, now, rep_end_s=start, severity=stretch.severity,
                                     exercise=self.exercise, exercise_text=self.exercise_text,
                                     message=f"{check.words[0].upper()}{check.words[1:]} at {start:.1f} s "
                                             f"({check.amount(stretch.deviation)} off the reference)."))
@@ -240,10 +263,10 @@ class LiveCoach:
             if self._hold_began is None:
                 self._hold_began = offset + report.start_s
             self._hold_ended = offset + report.end_s
-            events.append(LiveEvent("hold", self.count, now, exercise=self.exercise,
+            events.append(LiveEvent("hold", self.shown_count, now, exercise=self.exercise,
                                     held_s=round(self._hold_ended - self._hold_began, 1)))
         if final:
-            events.append(LiveEvent("cue", self.count, now, severity="info", exercise=self.exercise,
+            events.append(LiveEvent("cue", self.shown_count, now, severity="info", exercise=self.exercise,
                                     exercise_text=self.exercise_text,
                                     message=hold_summary(report, hold_title(self.exercise))))
         return events
@@ -276,11 +299,8 @@ class LiveCoach:
             if not step:
                 return []
             return self._hold_events(now) + self._leave_hold(now)
-        before = self.count
         self.counter.update(joints, confidence)
-        events = []
-        if self.count != before:
-            events.append(LiveEvent("count", self.count, now))
+        events = self._count_news(now)
         if step and self.coach and self.exercise is None and self.count == 0:
             events += self._recognise_hold(now)
             if self.hold:
@@ -292,7 +312,7 @@ class LiveCoach:
         if self.counter.runs == self._runs_seen:
             return events   # no counting run this frame: nothing about the reps changed
         self._runs_seen = self.counter.runs
-        return events + self._cues(now)
+        return events + self._told(now, self._cues(now))
 
     def _leave_hold(self, now: float) -> list[LiveEvent]:
         """A recognised hold the person has left for reps: HOLD_LEAVE_REPS counted in the frames since it
@@ -329,8 +349,10 @@ class LiveCoach:
         self._held.clear()
         self._hold_told, self._hold_began, self._hold_ended, self._hold_votes = {}, None, None, (None, 0)
         self._hold_from = None
-        events.append(LiveEvent("count", self.count, now))
-        return events + self._cues(now)
+        # said even unchanged: the page shows the count again in place of the hold's seconds
+        self._told_count = self.shown_count
+        events.append(LiveEvent("count", self._told_count, now))
+        return events + self._told(now, self._cues(now))
 
     def _still_after_reps(self) -> bool:
         """Reps were counted, and none has ended (or been sighted) in the last HOLD_BESIDE_REPS_S."""
@@ -343,12 +365,11 @@ class LiveCoach:
     def _close_reps(self, now: float) -> list[LiveEvent]:
         """A hold taken up after reps: their count is final (a hold adds none), and every rep of it not yet
         cued is cued now."""
-        before = self.count
         self._hold_from = self._still_since_reps()
         self.counter.finish(until=self._hold_from + int(round(COUNT_HOLD_EDGE_S * self.rate)))
         self.reps_before_hold = self.count
-        events = [LiveEvent("count", self.count, now)] if self.count != before else []
-        return events + self._cues(now, final=True)
+        events = self._count_news(now)
+        return events + self._told(now, self._cues(now, final=True))
 
     def _still_since_reps(self) -> int:
         """The stream frame where the still stretch after the last rep began (the hold that followed the
@@ -388,7 +409,7 @@ class LiveCoach:
         # an own exercise's score is the verifier's, not a probability: no percentage for it
         sureness = "" if isinstance(prediction, PersonalPrediction) else f" ({prediction.confidence:.0%})"
         self.exercise_text = shown_exercise(prediction)
-        return [LiveEvent("cue", self.count, now, severity="info", exercise=prediction.label,
+        return [LiveEvent("cue", self.shown_count, now, severity="info", exercise=prediction.label,
                           exercise_text=self.exercise_text,
                           message=f"Looks like a {prediction.name.lower()}{sureness}: timing the hold.")]
 
@@ -403,7 +424,7 @@ class LiveCoach:
         events = []
         for rep_id in [i for i in self._cued if i not in alive]:
             cue = self._cued.pop(rep_id)
-            events.append(LiveEvent("retract", self.count, now, cue.rep, rep_id, cue.rep_end_s,
+            events.append(LiveEvent("retract", self.shown_count, now, cue.rep, rep_id, cue.rep_end_s,
                                     f"Rep {cue.rep} taken back: the count no longer holds it.", "info"))
         counted = counter.reps
         counted_ids = {c.id for c in counted}
@@ -421,6 +442,8 @@ class LiveCoach:
                         if i not in counted_ids and cue.rep_end_s is not None and cue.rep_end_s * self.rate <= rep.mid}
             number = len(self._banked) + 1 + len(earlier)
             events.append(self._cue(rep, number, now))
+        for event in events:   # the count shown once these are told: a cue's own number is part of it
+            event.count = self.shown_count
         return events
 
     def gold_of(self, exercise: str) -> tuple[PoseSequence | None, RepCount | None]:
@@ -455,7 +478,7 @@ class LiveCoach:
 
     def _cue(self, rep: StreamRep, number: int, now: float) -> LiveEvent:
         end_s = rep.end / self.rate
-        event = LiveEvent("cue", self.count, now, number, rep.id, end_s, f"Rep {number}.", "info")
+        event = LiveEvent("cue", self.shown_count, now, number, rep.id, end_s, f"Rep {number}.", "info")
         self._cued[rep.id] = event
         if not self.coach:
             return event
@@ -608,7 +631,8 @@ def run_live(source: Path | int, output: Path | None = None,
              on_serve: Callable[[str], None] | None = None, on_cue: Callable[[LiveEvent], None] | None = None,
              exercise: str | None = None, realtime: bool | None = None, coach: bool = True) -> LiveCoach:
     """Count reps from a camera or a video as it plays; `on_rep(count, seconds)` hears every change of
-    the count (a rise as reps end; rarely a fall, when later frames withdraw a rep) and `on_cue(event)`
+    the count as shown (`LiveCoach.shown_count`: a rise as reps end; rarely a fall, when a cue is taken
+    back) and `on_cue(event)`
     each rep's cue and each retraction of one (kind "retract"). With `serve_port` the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)`
     hears the address). A camera, and a video with `realtime` (the default with `serve_port`), run live:
     the video plays at its own speed and frames the pose model cannot keep up with are dropped; otherwise
@@ -666,11 +690,11 @@ def _count_frames(timed, live_coach: LiveCoach, estimator, writer, viewer, on_re
                 _announce(event, on_rep, on_cue)
                 held = event.held_s if event.kind == "hold" else held
             if writer or viewer:
-                shown = draw_count(rgb, live_coach.count, held if live_coach.hold else None)
+                shown = draw_count(rgb, live_coach.shown_count, held if live_coach.hold else None)
                 if writer:
                     writer.write(shown)
                 if viewer:
-                    viewer.publish(shown, live_coach.count)
+                    viewer.publish(shown, live_coach.shown_count)
     return stamp
 
 

@@ -60,6 +60,9 @@ class LiveChannel:
         self._judging: queue.Queue = queue.Queue()   # cues waiting for the coaching thread; None ends it
         self._withdrawn: set[int] = set()   # rep ids the count took back (their cues are not to be sent)
         self._sent: set[int] = set()        # rep ids whose cue went out
+        # retractions, and the "count" events behind them, given to the coaching thread and not yet out
+        self._ordered = 0
+        self._order = threading.Lock()
         self._last_stamp: float | None = None   # the newest frame's timestamp
         self._thread = threading.Thread(target=self._run, name="gyml-live", daemon=True)
 
@@ -137,7 +140,7 @@ class LiveChannel:
                     rates[1] = fresh / span
                     self.emit({"type": "stats", "received_fps": round(rates[0], 1),
                                "processed_fps": round(rates[1], 1), "dropped_fps": round(rates[2], 1),
-                               "count": coach.count})
+                               "count": coach.shown_count})
                     window, last_stats, fresh = counts, now, 0
         for event in coach.stop(self._last_stamp):
             self._route(event, coach, judging)
@@ -152,9 +155,15 @@ class LiveChannel:
 
     def _route(self, event, coach, judging: queue.Queue) -> None:
         """Counts go out now; a cue goes to the coaching thread, so the pose thread never waits for it, and
-        so does a retraction, to follow its cue (or to stop it from going out, if it is still queued)."""
-        if event.kind == "retract":
-            self._withdrawn.add(event.rep_id)
+        so does a retraction, to follow its cue (or to stop it from going out, if it is still queued).
+        The count that falls with a retraction follows it through that thread, so that the page never
+        shows the lower count beside the cue still to be taken back, and so does every count after it
+        until it is out (counts keep their order)."""
+        if event.kind == "retract" or (event.kind == "count" and self._ordered):
+            if event.kind == "retract":
+                self._withdrawn.add(event.rep_id)
+            with self._order:
+                self._ordered += 1
             judging.put(event)
         elif event.judge is not None:
             judging.put(event)
@@ -169,10 +178,14 @@ class LiveChannel:
         while (event := judging.get()) is not None:
             if self._closed:
                 return
-            if event.kind == "retract":
-                if event.rep_id in self._sent:
+            if event.kind in ("count", "retract"):
+                if event.kind == "count":   # a count behind a retraction
+                    self.emit(self._event(event, coach))
+                elif event.rep_id in self._sent:
                     self._sent.discard(event.rep_id)
                     self.emit(self._event(event, coach))
+                with self._order:   # out: a count may go straight out again once none waits here
+                    self._ordered -= 1
             elif event.rep_id not in self._withdrawn:   # withdrawn while queued: never said at all
                 self.emit(self._event(event.judge(), coach))
                 self._sent.add(event.rep_id)

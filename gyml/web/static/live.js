@@ -69,7 +69,8 @@ function onEvent(message) {
     if (rep) $("cue").dataset.repId = message.rep_id; else delete $("cue").dataset.repId;
     say(message.message);
   } else if (message.type === "retract") {
-    // the count took the rep back: its cue goes, and is no longer spoken
+    // the count took the rep back: its cue goes, and is no longer spoken (the count this leaves shown,
+    // if lower, follows as a "count" message)
     window.gymlLive.retracted.push(message.rep_id);
     window.gymlLive.cues = window.gymlLive.cues.filter((c) => c.rep_id !== message.rep_id);
     const item = document.querySelector(`#cues li[data-rep-id="${message.rep_id}"]`);
