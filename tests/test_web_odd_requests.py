@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the fixtures imported from test_web_api_fixes are taken by name)
+
 """gyml serve on requests a tester sent: odd live messages, requests from another site's page, an oversized
 form field, a port already taken, a gold deleted under a queued job. Each gets one clear line, never a
 traceback."""
@@ -19,7 +19,19 @@ from gyml.web.app import create_app
 from gyml.web.settings import WebSettings
 
 # the app and its settings as test_web_api_fixes builds them (pytest fixtures, taken by name)
-from tests.test_web_api_fixes import LOCAL, _npz, _post, _run_queued, client, settings  # noqa: F401
+from tests.conftest import WEB_LOCAL as LOCAL
+from tests.test_web_api_fixes import _npz, _post, _run_queued
+
+
+@pytest.fixture
+def settings(web_settings):
+    return web_settings
+
+
+@pytest.fixture
+def client(web_client):
+    return web_client
+
 
 LIVE = LOCAL.replace("http", "ws") + "/ws/live"
 
