@@ -117,6 +117,7 @@ class LiveCoach:
         self._ticks = 0            # frames put on the grid so far
         self._cued: dict[int, LiveEvent] = {}   # rep id -> its cue, for the reps cued and not taken back
         self._told_count = 0       # the count the last "count" event showed
+        self._ever_counted: set[int] = set()   # ids of the reps the count has held at some time
         self._runs_seen = 0
         self._prediction = None
         self._predicted_frames = 0
@@ -155,7 +156,10 @@ class LiveCoach:
         the cues after it are numbered counting it: with the counter's count alone, a user saw "3" beside
         the cue "Rep 4". It falls when a retraction takes that cue away. The final count is `count` (a cue
         numbered past a rep later taken back can leave this one higher: the page renumbers its cues then)."""
-        numbers = [cue.rep for cue in self._cued.values() if cue.rep is not None]
+        # only reps the count has held: a cue sent for a rep only sighted (before a plank, say) is no rep
+        # the count ever showed, and must not raise it
+        numbers = [cue.rep for rep_id, cue in self._cued.items()
+                   if cue.rep is not None and rep_id in self._ever_counted | {r.id for r in self.counter.reps}]
         return max(self.count, *numbers) if numbers else self.count
 
     def _count_news(self, now: float) -> list[LiveEvent]:
@@ -337,6 +341,7 @@ class LiveCoach:
         events = self._hold_events(now, final=True)   # the hold's times, up to its end
         self._banked += self.counter.reps   # reps counted before the hold (none when it opened the stream)
         self._cued.clear()                  # their cues stand: the new counter's rep ids start again
+        self._ever_counted.clear()
         counter = StreamingCounter(self.rate, step_s=COUNT_STEP_S, latency_s=COUNT_LATENCY_S,
                                    orient_by_reps=True)
         counter.frames_seen = start   # the count starts where the hold ended, on the stream's own frames
@@ -428,6 +433,7 @@ class LiveCoach:
                                     f"Rep {cue.rep} taken back: the count no longer holds it.", "info"))
         counted = counter.reps
         counted_ids = {c.id for c in counted}
+        self._ever_counted |= counted_ids
         candidates = counted + [r for r in counter.sighted if r.id not in counted_ids]
         for rep in sorted(candidates, key=lambda r: r.mid):
             if rep.id in self._cued or not (final or counter.runs_agreeing(rep.id) >= self.cue_runs):
