@@ -78,6 +78,12 @@ def test_the_own_best_reps_show_a_planted_fatigue():
     assert set(warns[0].reps) == {8, 9, 10}
     assert warns[0].message.startswith("Reps 8-10 were ") and "% shallower than your best reps" in warns[0].message
 
+    # with the person's own gold the gold is the reference: the set is not also held to its own best reps
+    gold = synthesize("squat", 4, seed=4, config=SynthConfig(randomize=False, noise_m=0.004))
+    with_gold = analyze_sequence(seq, "fading", exercise="squat", gold=gold).analysis
+    assert with_gold.extras["coach"]["reference"] == "own gold"
+    assert not [f for f in with_gold.feedback if f.kind in ("shallower_than_best", "slower_than_best", "posture_drift")]
+
 
 def test_a_lunge_set_led_by_each_leg_in_turn_is_held_to_each_legs_own_best():
     """The good real take leads with the right leg for five reps and the left for six, the left some 20%

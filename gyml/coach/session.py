@@ -167,6 +167,7 @@ def coach_session(seq: PoseSequence, reps: RepCount, prediction: ExercisePredict
         nearly += _geometry(seq, user_m, gold, gold_m, geometry_checks, [], tol * NEAR_LIMIT, pooled=not own_gold)
         told = {f.rep for f in findings if f.kind in RANGE_KINDS}
         near = sorted({f.rep for f in nearly if f.kind in RANGE_KINDS} - told)
+    if not own_gold:
         posture = "body_line" if spec is not None and spec.posture == "prone" else "trunk_inclination"
         own = own_reference(user_m, main_joint(profile, watched), posture, tol,
                             inverted=spec is not None and spec.posture == "inverted",
