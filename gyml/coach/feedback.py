@@ -15,6 +15,14 @@ TOP_MIDPOINT = {"pull_up", "front_raise", "lateral_raise", "shoulder_press", "bi
                 "knee_raise_crunch", "svend_press", "chest_fly", "squat_arm_lift", "run_in_place",
                 "bent_over_row", "tricep_extension", "russian_twist"}
 
+
+def moment_words(exercise: str | None) -> dict[str, str]:
+    """How the cues name each moment of a rep of `exercise`: PHASE_WORDS, or, where the turning point is
+    the top (TOP_MIDPOINT), "at the top", with into it the way up and out of it the way down."""
+    if exercise not in TOP_MIDPOINT:
+        return dict(PHASE_WORDS)
+    return {**PHASE_WORDS, "mid": "at the top", "descent": PHASE_WORDS["ascent"], "ascent": PHASE_WORDS["descent"]}
+
 JOINT_WORDS = {"knee": "knees", "hip": "hips", "elbow": "elbows", "shoulder": "arms", "arm_opening": "arms",
                "trunk": "back",
                "tempo": "tempo"}
@@ -156,11 +164,7 @@ def phrase(findings: list[Finding], exercise: str | None, n_reps: int, unread: l
                                                                 key=lambda kv: min(f.rep for f in kv[1])):
         reps = [f.rep for f in items]
         value = sum(f.value for f in items) / len(items)
-        when = PHASE_WORDS[phase]
-        if exercise in TOP_MIDPOINT:
-            # the rep's turning point is its top: into it is the way up, out of it the way down
-            when = {"mid": "at the top", "descent": PHASE_WORDS["ascent"],
-                    "ascent": PHASE_WORDS["descent"]}.get(phase, when)
+        when = moment_words(exercise)[phase]
         cue = _cue(kind, exercise, joint, value, against)
         rep_text = rep_list(reps)
         if kind in OWN_BEST:

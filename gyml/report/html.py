@@ -630,16 +630,14 @@ def faults_text(fault_phases: dict[str, str], exercise: str | None) -> str:
     """A rep's faults and when they were, as its cues say them, those of one moment together: "not deep
     enough (at the bottom)", "hips sag, knees bend (over the rep)"; "at the top" for an exercise that turns
     at its top (as gyml.coach.feedback.phrase words it)."""
-    from gyml.coach.feedback import PHASE_WORDS, TOP_MIDPOINT
+    from gyml.coach.feedback import TOP_MIDPOINT, moment_words
 
+    words = moment_words(exercise)
     by_moment: dict[str, list[str]] = {}
     for kind, phase in fault_phases.items():
-        when = PHASE_WORDS.get(phase, phase)
-        if exercise in TOP_MIDPOINT:
-            when = {"mid": "at the top", "descent": PHASE_WORDS["ascent"],
-                    "ascent": PHASE_WORDS["descent"]}.get(phase, when)
-            if kind == "shallow":   # told as short of the range there ("use the full range of motion")
-                kind = "partial_range"
+        when = words.get(phase, phase)
+        if exercise in TOP_MIDPOINT and kind == "shallow":   # told as short of the range there
+            kind = "partial_range"
         by_moment.setdefault(when, []).append(FAULT_TABLE_WORDS.get(kind, kind.replace("_", " ")))
     return "; ".join(f'{", ".join(words)} ({when})' for when, words in by_moment.items())
 

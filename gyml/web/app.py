@@ -416,12 +416,9 @@ def phase_words(exercise: str | None) -> dict[str, str]:
     """The words the cues use for each moment of a rep (`rep_metrics[].fault_phases`'s values), so that the
     result page's rep table says what the cues say: as gyml.coach.feedback.phrase words them, where the
     turning point of an exercise in TOP_MIDPOINT is its top (into it the way up, out of it the way down)."""
-    from gyml.coach.feedback import PHASE_WORDS, TOP_MIDPOINT
+    from gyml.coach.feedback import moment_words
 
-    words = dict(PHASE_WORDS)
-    if exercise in TOP_MIDPOINT:
-        words.update(mid="at the top", descent=PHASE_WORDS["ascent"], ascent=PHASE_WORDS["descent"])
-    return words
+    return moment_words(exercise)
 
 
 def _named_text(label: str | None) -> str | None:
