@@ -175,14 +175,16 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: dict[str,
             raise GymlError(f"{option} {path} is a folder; give a file path")
         # where the output is written (gyml.pose.sequence.output_target): a device or pipe (/dev/stdout) in
         # place, so it must itself be writable; else the file a link points to, replaced in its own folder
-        path, in_place = output_target(path)
+        target, in_place = output_target(path)
         if in_place:
-            if not os.access(path, os.W_OK):
-                raise GymlError(f"{option}: {path} is not writable")
+            if not os.access(target, os.W_OK):
+                raise GymlError(f"{option}: {target} is not writable")
             continue
-        problem = output_place_problem(path)   # a link's file, in its own folder
-        if problem:
-            raise GymlError(f"{option}: {problem}")
+        if target != path:   # a link's file, in its own folder (the path itself was checked above)
+            problem = output_place_problem(target)
+            if problem:
+                raise GymlError(f"{option}: {problem}")
+            path = target
         parent = path.parent if str(path.parent) else Path(".")
         if not os.access(parent, os.W_OK):
             raise GymlError(f"{option}: output folder is not writable: {parent}")
