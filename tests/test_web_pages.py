@@ -118,6 +118,107 @@ def test_the_drop_zone_is_one_rectangle_inside_its_card(server, browser, size):
         context.close()
 
 
+def _tab_to(page, wanted: str, most: int = 20) -> list:
+    """Press Tab until `wanted` (a CSS selector) has the focus; what had it on the way (id, or tag and text)."""
+    seen = []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate("(() => { const a = document.activeElement;"
+                                  " return a.id ? '#' + a.id : a.tagName.toLowerCase() + ':' + a.textContent.trim().slice(0, 30); })()"))
+        if page.evaluate("s => document.activeElement.matches(s)", wanted):
+            return seen
+    raise AssertionError(f"{wanted} never had the focus; Tab went {seen}")
+
+
+def _pick_by_key(page, choosers: list, key: str, path) -> None:
+    """Press `key` on the focused control and choose `path` in the file picker it opens. `choosers` is filled by
+    a "filechooser" listener added before the page was opened: expect_file_chooser subscribes to the event
+    without waiting, and a picker opened by the key before the subscription took hold was missed now and then."""
+    page.keyboard.press(key)
+    for _ in range(100):
+        if choosers:
+            break
+        page.wait_for_timeout(100)
+    assert len(choosers) == 1, f"{key} opened {len(choosers)} file pickers"
+    assert choosers[0].element.evaluate("e => e.id") == "file"
+    choosers[0].set_files(str(path))
+
+
+def test_the_upload_page_is_usable_from_the_keyboard(server, page, tmp_path):
+    """Tab from the top reaches the file control (the drop zone's input, out of sight but focusable), then the
+    upload's options in the page's order; Space on the file control opens the picker, and the file picked there
+    is uploaded and analysed as one picked with the mouse. Once the file input was `hidden`: no key reached it."""
+    from gyml.synth.motion import synthesize
+
+    synthesize("squat", 4, seed=8).save(tmp_path / "by_keyboard.npz")
+    choosers = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
+    page.goto(server.url + "/")
+    page.wait_for_selector("#exercise option:nth-child(2)", state="attached")   # the page's scripts ran
+    assert _tab_to(page, "#file") == ["a:Upload", "a:Live coaching", "a:API", "#file"]
+    assert page.evaluate("getComputedStyle(document.getElementById('file')).display") != "none"
+    drop = page.evaluate("(() => { const s = getComputedStyle(document.getElementById('drop'));"
+                         " return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()")
+    assert drop[0] != "none" and drop[1] >= 2, drop   # the focus is seen
+    # its name (the drop zone's words) and its description (the keys), as a screen reader reads them
+    control = page.get_by_role("button", name="Drop a video or a pose file here, or click to choose one")
+    assert control.evaluate("e => e.id") == "file"
+    assert page.get_attribute("#file", "aria-describedby") == "drop-keys"
+    assert page.get_attribute("#upload-status", "aria-live") == "polite"
+    # the upload's other controls follow, in the page's order
+    assert _tab_to(page, "#layout") == ["#exercise", "#gold", "#fps", "#layout"]
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.id") == "file"
+    _pick_by_key(page, choosers, "Space", tmp_path / "by_keyboard.npz")
+    page.wait_for_url("**/analyses/*", timeout=30_000)
+    job_id = page.url.rstrip("/").split("/")[-1]
+    page.wait_for_selector("#done", state="visible", timeout=90_000)
+    job = server.get("/api/analyses/" + job_id)
+    assert job["status"] == "done" and job["input_name"] == "by_keyboard.npz"
+    assert page.inner_text("#title") == "by_keyboard.npz"
+    assert page.inner_text("#count") == str(job["result"]["reps"]["count"])
+    assert page.elsewhere == [] and page.errors == []
+
+
+def test_enter_on_the_file_control_opens_the_picker_and_names_the_file(server, page, tmp_path):
+    """Enter opens the picker as Space does; the file's name is said in the status line (a live region)
+    while it uploads."""
+    from gyml.synth.motion import synthesize
+
+    synthesize("squat", 3, seed=9).save(tmp_path / "entered.npz")
+    choosers = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
+    # the upload held (never answered): the status line stays as it is while a file uploads
+    page.route("**/api/analyses", lambda route: None if route.request.method == "POST" else route.continue_())
+    page.goto(server.url + "/")
+    _tab_to(page, "#file")
+    _pick_by_key(page, choosers, "Enter", tmp_path / "entered.npz")
+    page.wait_for_function("document.getElementById('upload-status').textContent.includes('entered.npz')",
+                           timeout=10_000)
+    assert page.inner_text("#upload-status") == "uploading entered.npz..."
+    assert page.errors == []
+
+
+def test_a_file_dropped_on_the_drop_zone_is_still_uploaded(server, page, tmp_path):
+    """Drag and drop with the mouse, as before the file input was made focusable."""
+    from gyml.synth.motion import synthesize
+
+    path = tmp_path / "dropped.npz"
+    synthesize("squat", 3, seed=10).save(path)
+    page.goto(server.url + "/")
+    data = page.evaluate_handle("""([name, bytes]) => { const t = new DataTransfer();
+        t.items.add(new File([new Uint8Array(bytes)], name)); return t; }""", [path.name, list(path.read_bytes())])
+    page.dispatch_event("#drop", "dragover", {"dataTransfer": data})
+    assert "over" in page.get_attribute("#drop", "class")
+    page.dispatch_event("#drop", "drop", {"dataTransfer": data})
+    page.wait_for_url("**/analyses/*", timeout=30_000)
+    page.wait_for_selector("#done", state="visible", timeout=90_000)
+    assert page.inner_text("#title") == "dropped.npz" and page.errors == []
+
+
 def test_a_long_file_name_wraps_on_a_phone(server, browser, tmp_path):
     from gyml.synth.motion import synthesize
 
