@@ -49,3 +49,33 @@ def web_client(web_settings):
 
     with TestClient(create_app(web_settings, start_workers=False), base_url=WEB_LOCAL) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def small_catalog_background(tmp_path_factory):
+    """A catalog background file (gyml/classify/personal.py) synthesised once per test process from one set
+    per catalog exercise instead of gyml's four (on RepCount dev the matcher's recall and false accepts move
+    by under 0.05 between the two). Copy it into a data folder with `place_catalog_background`: without
+    it, each test that learns an exercise of its own synthesised the background again (a minute at four)."""
+    from gyml.classify import personal
+
+    shipped = personal.BACKGROUND_SETS
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(personal, "BACKGROUND_SETS", 1)
+        mp.setenv("GYML_HOME", str(tmp_path_factory.mktemp("background_home")))
+        personal.catalog_background()
+        path = personal.exercises_dir() / "catalog_background.npz"
+    assert personal.BACKGROUND_SETS == shipped
+    return path
+
+
+def place_catalog_background(background: Path, home: Path | None = None) -> Path:
+    """`background` copied to where gyml looks for it in data folder `home` (default: $GYML_HOME's)."""
+    import shutil
+
+    from gyml.classify import personal
+
+    target = (home / "exercises" if home is not None else personal.exercises_dir()) / "catalog_background.npz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(background, target)
+    return target

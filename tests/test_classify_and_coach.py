@@ -47,7 +47,17 @@ def test_train_on_a_flag3d_layout_folder_and_reload(tmp_path):
 
 
 def test_model_from_another_version_is_refused(tmp_path, monkeypatch):
-    path = load_model().save(tmp_path / "m.gyml")
+    # A small fitted model written by `save`: the version check reads the file's metadata only, and
+    # writing the shipped 600-tree model again took seconds.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    y = np.repeat(["squat", "push_up"], 10)
+    estimator = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(X, y)
+    path = ExerciseModel(estimator, ["push_up", "squat"], {}, "motion").save(tmp_path / "m.gyml")
+    assert ExerciseModel.load(path).labels == ["push_up", "squat"]    # read back under the version it was made by
     monkeypatch.setattr(gyml, "__version__", "9.9.9")
     with pytest.raises(GymlError, match="retrain"):
         ExerciseModel.load(path)

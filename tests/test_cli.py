@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import shared_path
@@ -92,11 +93,16 @@ def test_a_model_file_that_would_call_a_function_on_load_is_refused(tmp_path):
 
 
 def test_synth_writes_every_format_and_they_read_back(tmp_path):
-    for name in ("s.npz", "M001P001A057R001.pkl", "s_phalp.pkl"):
+    names = ("s.npz", "M001P001A057R001.pkl", "s_phalp.pkl")
+    for name in names:
         r = run("synth", "jumping_jack", "--reps", "5", "--seed", "3", "-o", tmp_path / name)
         assert r.returncode == 0, r.stderr
-        c = run("count", tmp_path / name)
-        assert json.loads(c.stdout)["count"] == 5, (name, c.stdout)
+    c = run("count", *[tmp_path / name for name in names])      # one line an input, in order
+    assert c.returncode == 0, c.stderr
+    lines = [json.loads(line) for line in c.stdout.splitlines()]
+    assert [Path(line["input"]).name for line in lines] == list(names), c.stdout
+    for name, line in zip(names, lines):
+        assert line["count"] == 5, (name, line)
 
 
 def test_synth_dataset_train_evaluate(tmp_path):

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import place_catalog_background, shared_path
 
 from gyml.errors import GymlError
 from gyml.pipeline import analyze_sequence
@@ -278,8 +278,10 @@ def test_gyml_exercises_lists_the_coachs_faults(columns):
         assert "shoulders_rounded" in r.stdout and "stride_short" in r.stdout
 
 
-def test_exercises_add_reads_a_named_layout_and_refuses_an_unknown_one(squat_csv, tmp_path):
+def test_exercises_add_reads_a_named_layout_and_refuses_an_unknown_one(squat_csv, tmp_path,
+                                                                      small_catalog_background):
     env = {**os.environ, "GYML_HOME": str(tmp_path / "home")}
+    place_catalog_background(small_catalog_background, tmp_path / "home")   # not synthesised again here
     bad = run("exercises", "add", "box_step", squat_csv, "--layout", "nope", env=env)
     assert bad.returncode == 2 and len(stderr_lines(bad)) == 1 and "unknown keypoint layout" in bad.stderr
     good = run("exercises", "add", "my_squat", squat_csv, squat_csv, "--layout", "mediapipe33", "--fps", "30",

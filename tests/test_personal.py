@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import place_catalog_background, shared_path
 
 from gyml.classify import personal
 from gyml.errors import GymlError
@@ -46,8 +46,10 @@ def _small_background():
 
 
 @pytest.fixture
-def scale_ready(_small_background):
-    """The catalog background in this test's data folder (synthesised once per module)."""
+def scale_ready(_small_background, small_catalog_background):
+    """The catalog background in this test's data folder (synthesised once, copied here: each test has a
+    data folder of its own, and the background used to be synthesised again in each)."""
+    place_catalog_background(small_catalog_background)
     return personal.catalog_background()
 
 
