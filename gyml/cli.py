@@ -123,11 +123,13 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
 
 
 def _load_dataset(data_dir: Path):
-    from gyml.classify.recordings import load_training_data
+    from gyml.classify.recordings import label_typos, load_training_data
 
     data, problems = load_training_data(data_dir)
-    for line in problems:
-        err.print(f"skipped {line}")
+    for line in problems:   # file names are the user's: printed as they are, never read as markup
+        err.print(f"skipped {line}", highlight=False, markup=False, soft_wrap=True)
+    for line in label_typos(data.labels):
+        err.print(f"note: {line}", highlight=False, markup=False, soft_wrap=True)
     return data
 
 
@@ -484,6 +486,10 @@ def train(data_dir: Path = typer.Argument(..., help="FLAG3D-layout or gyml .npz 
         parts = m["groups"]
         out.print(f"split by group (no group on two sides): {parts['train']} / {parts['dev']} / {parts['test']} groups "
                   "for train / dev / test")
+    elif m.get("split_by") == "recording" and m.get("groups_found"):
+        err.print(f"note: split by recording, not by group: only {m['groups_found']} groups (5 or more hold whole "
+                  "groups out); recordings of one group may be on two sides, so dev and test accuracy may read high",
+                  highlight=False, soft_wrap=True)
     out.print(f"wrote {output}")
     if report:
         report.mkdir(parents=True, exist_ok=True)
@@ -510,6 +516,13 @@ def evaluate(model_file: Path = typer.Argument(..., help="model file from gyml t
     m = run(model, data)
     out.print(f"accuracy {m['accuracy']:.3f}, precision (weighted) {m['precision_weighted']:.3f}, "
               f"recall (weighted) {m['recall_weighted']:.3f} on {len(data.labels)} sequences")
+    if m.get("per_group") and len(m["per_group"]) > 1:
+        out.print("by group: " + ", ".join(f"{g} {v['accuracy']:.3f} ({v['recordings']})"
+                                           for g, v in m["per_group"].items()), highlight=False, markup=False)
+    if unknown := m.get("labels_unknown_to_model"):
+        err.print("note: the model does not know " + ", ".join(f"{lab} ({n})" for lab, n in unknown.items())
+                  + f"; those recordings count as wrong (it knows {', '.join(model.labels)})",
+                  highlight=False, markup=False, soft_wrap=True)
     if json_out:
         _write_text(json_out, json.dumps(m, indent=1))
         out.print(f"wrote {json_out}")

@@ -46,6 +46,10 @@ def analyze_sequence(seq: PoseSequence, input_name: str, exercise: str | None = 
 
     The sequence's kinematics (filled joints, joint angles, pose features) are derived once and handed
     to every stage; the classifier's active window reuses the count when it is the default counter's."""
+    from gyml.coach.compare import STRICTNESS
+    from gyml.validate import check_choice
+
+    check_choice("strictness", strictness, STRICTNESS)   # a typo would be coached as intermediate, named as typed
     _validate(seq, input_name)
     kinematics = Kinematics(seq)
     reps = count_reps(seq, count_method, kinematics=kinematics)
@@ -155,6 +159,7 @@ def _analyze_hold(seq: PoseSequence, input_name: str, prediction: ExercisePredic
     if gold is None:   # the person's stored gold (a hold of their own: its recordings); the report draws it
         gold = gold_library.find(prediction.label)
     feedback, extras, summary, signal = coach_hold_analysis(seq, prediction, gold)
+    _report_plausibility(seq, extras, feedback)
     _report_assumed_fps(seq, extras, feedback)
     if contradicted := named_contradicted_warning(prediction):
         feedback.insert(0, contradicted)

@@ -65,6 +65,27 @@ def label_from_name(name: str) -> str | None:
     return None
 
 
+def label_typos(labels: list[str]) -> list[str]:
+    """One line for each label that is not a catalog exercise but reads like a misspelt one (or like another
+    label of the same data): it would be learned as an exercise of its own."""
+    import difflib
+    from collections import Counter
+
+    from gyml.synth.catalog import CATALOG
+
+    counts = Counter(labels)
+    lines = []
+    for label, n in sorted(counts.items()):
+        if label in CATALOG:
+            continue
+        others = sorted(set(CATALOG) | (set(counts) - {label}))
+        close = difflib.get_close_matches(label, others, n=2, cutoff=0.8)
+        if close:
+            lines.append(f"label '{label}' ({n} recording{'s' if n > 1 else ''}) is not a catalog exercise; did you "
+                         f"mean {' or '.join(close)}? It is learned as an exercise of its own")
+    return lines
+
+
 def take_of(stem: str) -> str:
     """`stu4_12` -> `stu4`, `v_Lunges_g08_c03` -> `v_Lunges_g08`: clips cut from one take share a group."""
     head, sep, tail = stem.rpartition("_")
@@ -92,14 +113,31 @@ def _column(fields: list[str], options: tuple[str, ...]) -> str | None:
     return next((lowered[o] for o in options if o in lowered), None)
 
 
-def read_manifest(manifest: str | Path, label: str | None = None, source: str | None = None) -> list[Recording]:
-    """Rows of a manifest CSV. `label` names the exercise of every row when the CSV has no label column."""
+def _csv_rows(manifest: Path) -> tuple[list[str], list[dict]]:
+    """A manifest's header and rows, read as spreadsheets save CSV (a UTF-8 byte-order mark is dropped); a
+    file separated by ';' or not text at all is refused in one line."""
+    try:
+        with open(manifest, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            fields = list(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise GymlError(f"{manifest.name}: cannot read the CSV ({reason}; save it as CSV UTF-8)") from None
+    if len(fields) == 1 and fields[0].count(";") >= 1:
+        raise GymlError(f"{manifest.name}: the values are separated by ';' - gyml reads comma-separated CSV "
+                        "(save it with ',' between values)")
+    return fields, rows
+
+
+def read_manifest(manifest: str | Path, label: str | None = None, source: str | None = None,
+                  missing: list[str] | None = None) -> list[Recording]:
+    """Rows of a manifest CSV. `label` names the exercise of every row when the CSV has no label column.
+    Rows whose file is not found are left out; with `missing`, each is added to it as one line."""
     manifest = Path(manifest)
     if not manifest.is_file():
         raise GymlError(f"no such manifest: {manifest}")
-    with open(manifest, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-        fields = list(rows[0].keys()) if rows else []
+    fields, rows = _csv_rows(manifest)
     path_col, label_col = _column(fields, PATH_COLUMNS), _column(fields, LABEL_COLUMNS)
     group_col = _column(fields, ("group",))
     if path_col is None:
@@ -107,14 +145,14 @@ def read_manifest(manifest: str | Path, label: str | None = None, source: str | 
     if label_col is None and label is None:
         raise GymlError(f"{manifest.name}: needs a label column ({', '.join(LABEL_COLUMNS)}) or a given label")
     source = source or manifest.parent.name
-    out, missing = [], []
+    out, not_found = [], []
     for row in rows:
         listed = (row.get(path_col) or "").strip()
         if not listed:
             continue
         path = _resolve(manifest.parent, listed)
         if path is None:
-            missing.append(listed)
+            not_found.append(listed)
             continue
         name = canonical_label(row[label_col]) if label_col and row.get(label_col) else label
         if not name:
@@ -123,7 +161,9 @@ def read_manifest(manifest: str | Path, label: str | None = None, source: str | 
         out.append(Recording(path, canonical_label(name), f"{source}:{group or take_of(Path(listed).stem)}", source))
     if not out:
         raise GymlError(f"{manifest.name}: no recording listed there was found beside it"
-                        + (f" (e.g. {missing[0]})" if missing else ""))
+                        + (f" (e.g. {not_found[0]})" if not_found else ""))
+    if missing is not None:
+        missing += [f"{listed}: listed in {manifest.name} but not found" for listed in not_found]
     return out
 
 
@@ -131,15 +171,14 @@ def _lists_recordings(manifest: Path) -> bool:
     """A CSV whose path column names files beside it (not, e.g., a table of label names)."""
     if not manifest.is_file():
         return False
-    with open(manifest, newline="") as fh:
-        rows = csv.DictReader(fh)
-        column = _column(rows.fieldnames or [], PATH_COLUMNS)
-        if column is None:
-            return False
-        for _, row in zip(range(20), rows):
-            listed = (row.get(column) or "").strip()
-            if listed and _resolve(manifest.parent, listed) is not None:
-                return True
+    fields, rows = _csv_rows(manifest)
+    column = _column(fields, PATH_COLUMNS)
+    if column is None:
+        return False
+    for row in rows[:20]:
+        listed = (row.get(column) or "").strip()
+        if listed and _resolve(manifest.parent, listed) is not None:
+            return True
     return False
 
 
@@ -147,7 +186,8 @@ def _is_recording(path: Path) -> bool:
     return path.is_file() and (path.suffix.lower() in VIDEO_SUFFIXES or path.suffix.lower() in POSE_SUFFIXES)
 
 
-def scan_folder(folder: str | Path, label: str | None = None, source: str | None = None) -> list[Recording]:
+def scan_folder(folder: str | Path, label: str | None = None, source: str | None = None,
+                missing: list[str] | None = None) -> list[Recording]:
     """A folder's labelled recordings: from its manifest, else from subfolder names or file-name prefixes."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -156,10 +196,9 @@ def scan_folder(folder: str | Path, label: str | None = None, source: str | None
     for name in MANIFEST_NAMES:
         manifest = folder / name
         if _lists_recordings(manifest):
-            with open(manifest, newline="") as fh:
-                fields = next(csv.reader(fh), [])
+            fields, _ = _csv_rows(manifest)
             if label or _column(fields, LABEL_COLUMNS):
-                return read_manifest(manifest, label, source)
+                return read_manifest(manifest, label, source, missing)
     out = []
     for path in sorted(folder.rglob("*")):
         if not _is_recording(path) or path.name in MANIFEST_NAMES or path.name.endswith(".labels.csv"):
@@ -179,12 +218,15 @@ def scan_folder(folder: str | Path, label: str | None = None, source: str | None
     return out
 
 
-def recordings_from(path: str | Path, label: str | None = None) -> list[Recording]:
-    """A manifest CSV or a folder."""
+def recordings_from(path: str | Path, label: str | None = None,
+                    missing: list[str] | None = None) -> list[Recording]:
+    """A manifest CSV or a folder (`missing` collects the manifest's rows whose file is not found)."""
     path = Path(path)
+    if not path.exists():
+        raise GymlError(f"no such file or folder: {path}")
     if path.is_file() and path.suffix.lower() == ".csv":
-        return read_manifest(path, label)
-    return scan_folder(path, label)
+        return read_manifest(path, label, missing=missing)
+    return scan_folder(path, label, missing=missing)
 
 
 def read_recordings(recordings: list[Recording], progress: Callable[[int, int, str], None] | None = None,
@@ -220,8 +262,10 @@ def load_recordings(path: str | Path, label: str | None = None, show_progress: b
     from gyml.classify.datasets import Dataset
     from gyml.synth.catalog import CATALOG
 
-    recordings = recordings_from(path, label)
+    missing: list[str] = []
+    recordings = recordings_from(path, label, missing)
     read, problems = read_with_progress(recordings, show_progress)
+    problems = missing + problems
     if not read:
         raise GymlError(f"{path}: none of its {len(recordings)} recordings could be read ({problems[0]})")
     names = {rec.label: CATALOG[rec.label].name if rec.label in CATALOG else rec.label.replace("_", " ").capitalize()

@@ -77,6 +77,10 @@ def train(data: Dataset, features: str = "angles", model: str = "multinomial", p
         groups = np.asarray(data.groups)
         result["split_by"] = "group"
         result["groups"] = {part: len(set(groups[split[part]])) for part in ("train", "dev", "test")}
+    else:   # too few groups to hold whole ones out (split_indices): said, so the figures are read as such
+        result["split_by"] = "recording"
+        if data.groups is not None:
+            result["groups_found"] = len(set(data.groups))
     for w in caught:
         if not issubclass(w.category, ConvergenceWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -94,4 +98,13 @@ def evaluate(model: ExerciseModel, data: Dataset) -> dict:
     for sensor in np.unique(sensors):   # each recording judged as an analysis would judge it
         rows = sensors == sensor
         pred[rows] = model.estimator_for(str(sensor)).predict(X[rows])
-    return metrics(np.asarray(data.labels), pred.astype(str), model.labels)
+    y, pred = np.asarray(data.labels), pred.astype(str)
+    out = metrics(y, pred, model.labels)
+    unknown = sorted(set(y.tolist()) - set(model.labels))
+    if unknown:   # counted as wrong in accuracy, but outside per_class and the confusion matrix: named here
+        out["labels_unknown_to_model"] = {lab: int((y == lab).sum()) for lab in unknown}
+    if data.groups is not None:   # each group (person, take) on its own: how the accuracy spreads over them
+        groups = np.asarray(data.groups)
+        out["per_group"] = {str(g): {"accuracy": float((pred[groups == g] == y[groups == g]).mean()),
+                                     "recordings": int((groups == g).sum())} for g in sorted(set(groups.tolist()))}
+    return out
