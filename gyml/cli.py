@@ -357,7 +357,7 @@ def count(inputs: list[Path] = typer.Argument(..., help="videos or pose files"),
 @app.command()
 @friendly
 def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat"),
-          reps: int = typer.Option(8, help="number of repetitions"),
+          reps: int = typer.Option(8, help="number of repetitions (a hold: its length, in the time of as many reps)"),
           fault: str | None = typer.Option(None, help="planted faults, e.g. shallow@2,knees_cave@5,hips_sag:ascent@6 (a posture fault on the way down or up only)"),
           seed: int = typer.Option(0),
           output: Path = typer.Option(..., "-o", "--output", help=".npz, or .pkl for FLAG3D SMPL, or "
@@ -396,7 +396,10 @@ def synth(exercise: str = typer.Argument(..., help="catalog exercise, e.g. squat
         write_tracker_csv(seq, output)
     else:
         seq.save(output)
-    out.print(f"{seq.metadata['exercise_name']}: {reps} reps, {len(seq)} frames; wrote {output}")
+    from gyml.coach.holds import is_hold
+
+    made = f"held {seq.duration:.1f} s" if is_hold(exercise) else f"{reps} reps"   # a hold's --reps sets its length
+    out.print(f"{seq.metadata['exercise_name']}: {made}, {len(seq)} frames; wrote {output}")
 
 
 @app.command("synth-dataset")

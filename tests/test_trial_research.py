@@ -136,3 +136,13 @@ def test_gyml_train_and_evaluate_say_what_they_left_out_and_how_they_split(tmp_p
     assert result.exit_code == 0, result.output
     assert "by group: " in result.output and ":g0 " in result.output
     assert "the model does not know" not in result.output
+
+
+def test_gyml_synth_of_a_hold_says_how_long_it_is_held_not_reps(tmp_path):
+    from typer.testing import CliRunner
+
+    from gyml.cli import app
+
+    result = CliRunner().invoke(app, ["synth", "plank", "--reps", "1", "-o", str(tmp_path / "p.npz")])
+    assert result.exit_code == 0, result.output
+    assert "Plank: held " in result.output and "reps" not in result.output
