@@ -38,7 +38,12 @@ def test_train_on_a_flag3d_layout_folder_and_reload(tmp_path):
             write_flag3d_smpl(seq, tmp_path / flag3d_file_name(ids[label], person=i + 1, repeat=1))
     data = load_folder(tmp_path)
     assert len(data.labels) == 30
+    assert len(set(data.groups)) == 10   # the performer (P###) is the group
     result = train(data, features="paper", model="multinomial", pca=0.75)
+    assert result.metrics["split_by"] == "group"
+    split = result.model.settings["split"]
+    people = {part: {data.groups[i] for i in split[part]} for part in ("train", "dev", "test")}
+    assert not people["train"] & (people["dev"] | people["test"]) and not people["dev"] & people["test"]
     assert result.n_features == 72 * max(len(s) for s in data.sequences)
     assert result.metrics["dev"]["accuracy"] >= 0.5
     path = result.model.save(tmp_path / "m.gyml")

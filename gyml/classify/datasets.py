@@ -35,8 +35,8 @@ def _label_names(folder: Path) -> dict[str, str]:
 
 
 def load_folder(folder: str | Path, progress=None) -> Dataset:
-    """A FLAG3D-layout folder (`M###P###A###R###.pkl`, label = action) or gyml `.npz` files whose
-    metadata name the exercise (or listed in labels.csv as `file,label`)."""
+    """A FLAG3D-layout folder (`M###P###A###R###.pkl`, label = action, group = performer) or gyml `.npz`
+    files whose metadata name the exercise (and their group, when they carry one)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise GymlError(f"not a folder: {folder}")
@@ -46,10 +46,13 @@ def load_folder(folder: str | Path, progress=None) -> Dataset:
     meta = _label_names(folder)
     from gyml.synth.writers import flag3d_action_names
     flag3d_names = flag3d_action_names()
-    seqs, labels, names, used = [], [], {}, []
+    seqs, labels, names, used, groups = [], [], {}, [], []
     for i, path in enumerate(files):
         parsed = parse_flag3d_name(path.name)
         seq = read_pose(path)
+        # a FLAG3D name carries its performer (P###): a person is a group, never on both sides of a split
+        group = f"P{parsed['person']:03d}" if parsed and "person" in parsed else seq.metadata.get("group")
+        groups.append(str(group) if group is not None else None)
         if parsed:
             action = f"A{parsed['action']:03d}"
             row = meta.get(action)
@@ -65,7 +68,10 @@ def load_folder(folder: str | Path, progress=None) -> Dataset:
         used.append(path.name)
         if progress:
             progress(i + 1, len(files))
-    return Dataset(seqs, labels, names, used)
+    if all(g is None for g in groups):
+        return Dataset(seqs, labels, names, used)
+    # a recording of no known group is a group of its own
+    return Dataset(seqs, labels, names, used, [g if g is not None else f"file:{f}" for g, f in zip(groups, used)])
 
 
 def split_indices(labels: list[str], seed: int = 0, train: float = 0.7, dev: float = 0.2,
