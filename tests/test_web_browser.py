@@ -255,16 +255,31 @@ def test_live_coaching_from_a_camera_counts_and_cues(server, page):
 
 def test_the_live_page_removes_a_cue_the_server_retracts(server, page):
     """The protocol's retraction, as the page handles it: the withdrawn rep's cue leaves the list and the
-    'last rep' panel; the other cues stay."""
+    'last rep' panel; the other cues stay, those after it renumbered as the server says."""
     page.goto(server.url + "/live")
     page.wait_for_function("typeof onEvent === 'function'")
     now = page.evaluate("performance.now() / 1000")
-    for rep_id, text in ((4, "Rep 1: Good form, it matched the reference."), (5, "Rep 2: Counted.")):
-        page.evaluate("m => onEvent(m)", {"type": "cue", "count": 2, "rep": rep_id - 3, "rep_id": rep_id,
+    texts = ((4, "Rep 1: Good form, it matched the reference."), (5, "Rep 2: Counted."),
+             (6, "Rep 3: Not deep enough at the bottom."))
+    for rep_id, text in texts:
+        page.evaluate("m => onEvent(m)", {"type": "cue", "count": rep_id - 3, "rep": rep_id - 3, "rep_id": rep_id,
                                           "time_s": now, "rep_end_s": now - 0.5, "message": text,
                                           "severity": "info"})
-    assert page.locator("#cues li").count() == 2 and page.inner_text("#cue") == "Rep 2: Counted."
-    page.evaluate("m => onEvent(m)", {"type": "retract", "count": 1, "rep": 2, "rep_id": 5, "time_s": now,
+    page.evaluate("m => onEvent(m)", {"type": "count", "count": 3, "time_s": now})
+    assert page.locator("#cues li").count() == 3 and page.inner_text("#cue") == texts[2][1]
+    # rep 2 taken back mid-set: rep 3's cue becomes rep 2's, and the count falls to the count (2, not 3)
+    for message in ({"type": "retract", "count": 2, "rep": 2, "rep_id": 5, "time_s": now,
+                     "message": "Rep 2 taken back: the count no longer holds it."},
+                    {"type": "renumber", "count": 2, "rep": 2, "rep_id": 6, "time_s": now,
+                     "message": "Rep 3 is now rep 2: a rep before it was taken back."},
+                    {"type": "count", "count": 2, "time_s": now}):
+        page.evaluate("m => onEvent(m)", message)
+    assert page.locator("#cues li").all_inner_texts() == ["Rep 1: Good form, it matched the reference.",
+                                                          "Rep 2: Not deep enough at the bottom."]
+    assert page.inner_text("#cue") == "Rep 2: Not deep enough at the bottom." and page.inner_text("#count") == "2"
+    assert page.evaluate("window.gymlLive.cues.map(c => [c.rep_id, c.rep, c.message.slice(0, 6)])") == [
+        [4, 1, "Rep 1:"], [6, 2, "Rep 2:"]]
+    page.evaluate("m => onEvent(m)", {"type": "retract", "count": 1, "rep": 2, "rep_id": 6, "time_s": now,
                                       "message": "Rep 2 taken back: the count no longer holds it."})
     assert page.locator("#cues li").all_inner_texts() == ["Rep 1: Good form, it matched the reference."]
     assert "taken back" in page.inner_text("#cue")

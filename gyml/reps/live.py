@@ -3,8 +3,9 @@
 `LiveCoach` is the core: frames come in with their own timestamps (a browser's, a camera's, a video's), are
 put on a regular time grid (a frame lost or dropped is filled in from its neighbours), counted causally,
 and each rep is coached once the counter's runs agree on it (two in a row by default), one cue per rep
-identity; a cued rep that the count later withdraws is retracted. A slow machine drops frames rather
-than falling behind: `newest_frames` hands the pose model the newest frame and skips stale ones.
+identity; a cued rep that the count later withdraws is retracted, and the cues after it renumbered. A slow
+machine drops frames rather than falling behind: `newest_frames` hands the pose model the newest frame and
+skips stale ones.
 
 The OpenCV build gyml installs is headless (no window); the count is printed, with `output` drawn on the
 frames of an H.264 file written with PyAV, and with `serve_port` shown in a browser: a small HTTP server
@@ -14,6 +15,7 @@ frames of an H.264 file written with PyAV, and with `serve_port` shown in a brow
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -65,14 +67,21 @@ HOLD_LEAVE_REPS = 2
 
 @dataclass
 class LiveEvent:
-    """What the live coach tells the person: the count changed, a rep's cue, or that a cue is taken back
-    (its rep was withdrawn from the count after the cue was sent)."""
+    """What the live coach tells the person: the count changed, a rep's cue, that a cue is taken back
+    (its rep was withdrawn from the count after the cue was sent), or that a cue's rep number changed
+    (an earlier cued rep was taken back).
 
-    kind: str                  # "count", "cue", "retract", or "hold" (each second of a hold: held_s so far)
+    A cue event is the cue as told: when an earlier cued rep is taken back, a "renumber" event gives the
+    cue's new number; a cue judged later (`judge`, in another thread) is judged under the number it has
+    then (its `rep` and "Rep N" set so), not the one it was cued with."""
+
+    # "count", "cue", "retract", "renumber" (a standing cue's new number: `rep`, of the cue `rep_id`),
+    # or "hold" (each second of a hold: held_s so far)
+    kind: str
     count: int                 # reps counted so far, as shown (LiveCoach.shown_count)
     time_s: float              # the stream time (the frames' own clock) at which it was decided
-    rep: int | None = None     # the rep a cue is about (1-based: its place in the count when cued)
-    rep_id: int | None = None  # the rep's identity: one cue per rep_id; a "retract" names the cue's rep_id
+    rep: int | None = None     # the rep a cue is about (1-based: its place in the count; see "renumber")
+    rep_id: int | None = None  # the rep's identity: one cue per rep_id; "retract"/"renumber" name the cue's
     rep_end_s: float | None = None   # when that rep ended, on the frames' clock
     message: str | None = None
     severity: str | None = None      # "fault" (something to fix), "info" (fine, or nothing to compare with)
@@ -94,7 +103,9 @@ class LiveCoach:
 
     A rep is cued once `cue_runs` counting runs in a row have counted it (the counter's own measure of
     how settled a rep is; the count shows a rep after `counter.agree_runs`), once per rep identity; a
-    cued rep that the count later withdraws gets a "retract" event naming its `rep_id`."""
+    cued rep that the count later withdraws gets a "retract" event naming its `rep_id`, and each cue still
+    standing that was numbered after it a "renumber" event with its number one lower (a rep withdrawn
+    only for a moment, `StreamingCounter.withdrawn_lately`, keeps its cue, and the numbers stay)."""
 
     def __init__(self, rate: float = LIVE_RATE, exercise: str | None = None, strictness: str = "intermediate",
                  coach: bool = True, cue_runs: int = CUE_RUNS, defer_coaching: bool = False):
@@ -115,7 +126,10 @@ class LiveCoach:
         self._t0: float | None = None
         self._last: tuple[float, np.ndarray | None, np.ndarray | None] | None = None
         self._ticks = 0            # frames put on the grid so far
-        self._cued: dict[int, LiveEvent] = {}   # rep id -> its cue, for the reps cued and not taken back
+        # rep id -> its cue as it stands (a copy of the one told, renumbered), for the reps cued and not taken back
+        self._cued: dict[int, LiveEvent] = {}
+        # held while a cue's number changes here, and while its judge (perhaps in another thread) reads it
+        self.numbering = threading.Lock()
         self._told_count = 0       # the count the last "count" event showed
         self._ever_counted: set[int] = set()   # ids of the reps the count has held at some time
         self._runs_seen = 0
@@ -154,8 +168,8 @@ class LiveCoach:
         """The count as shown to the person: the count, or the highest rep number whose cue still stands if
         that is higher. A cued rep the counter withdraws for a moment keeps its cue (it may come back), and
         the cues after it are numbered counting it: with the counter's count alone, a user saw "3" beside
-        the cue "Rep 4". It falls when a retraction takes that cue away. The final count is `count` (a cue
-        numbered past a rep later taken back can leave this one higher: the page renumbers its cues then)."""
+        the cue "Rep 4". It falls when a retraction takes that cue away, and with it the numbers of the
+        cues after it (renumbered then: before, "9" stood beside 8 reps until the set ended)."""
         # only reps the count has held: a cue sent for a rep only sighted (before a plank, say) is no rep
         # the count ever showed, and must not raise it
         numbers = [cue.rep for rep_id, cue in self._cued.items()
@@ -171,10 +185,11 @@ class LiveCoach:
         return [LiveEvent("count", shown, now)]
 
     def _told(self, now: float, cues: list[LiveEvent]) -> list[LiveEvent]:
-        """The events of `_cues` in the order told: its retractions, then the count they leave shown (when
-        it changed), then its cues."""
-        return ([e for e in cues if e.kind == "retract"] + self._count_news(now)
-                + [e for e in cues if e.kind != "retract"])
+        """The events of `_cues` in the order told: its retractions and the renumberings they cause, then
+        the count they leave shown (when it changed), then its cues."""
+        first = ("retract", "renumber")
+        return ([e for e in cues if e.kind in first] + self._count_news(now)
+                + [e for e in cues if e.kind not in first])
 
     @property
     def reps(self) -> list[StreamRep]:
@@ -431,6 +446,7 @@ class LiveCoach:
             cue = self._cued.pop(rep_id)
             events.append(LiveEvent("retract", self.shown_count, now, cue.rep, rep_id, cue.rep_end_s,
                                     f"Rep {cue.rep} taken back: the count no longer holds it.", "info"))
+        events += self._renumber([e.rep for e in events if e.rep is not None], now)
         counted = counter.reps
         counted_ids = {c.id for c in counted}
         self._ever_counted |= counted_ids
@@ -450,6 +466,24 @@ class LiveCoach:
             events.append(self._cue(rep, number, now))
         for event in events:   # the count shown once these are told: a cue's own number is part of it
             event.count = self.shown_count
+        return events
+
+    def _renumber(self, gone: list[int], now: float) -> list[LiveEvent]:
+        """The cues still standing that were numbered after cues just taken back (numbers `gone`), each one
+        lower per cue taken back before it: a "renumber" event for each. Only a retraction renumbers: a
+        rep withdrawn for a moment keeps its cue, and the cues after it their numbers, as it may come back."""
+        events = []
+        for rep_id, cue in self._cued.items():
+            below = sum(n < cue.rep for n in gone) if cue.rep is not None else 0
+            if not below:
+                continue
+            with self.numbering:   # its judge (another thread) may be reading its number just now
+                old = cue.rep
+                cue.rep -= below
+                if cue.message is not None:
+                    cue.message = with_number(cue.message, cue.rep)
+            events.append(LiveEvent("renumber", self.shown_count, now, cue.rep, rep_id, cue.rep_end_s,
+                                    f"Rep {old} is now rep {cue.rep}: a rep before it was taken back.", "info"))
         return events
 
     def gold_of(self, exercise: str) -> tuple[PoseSequence | None, RepCount | None]:
@@ -485,16 +519,19 @@ class LiveCoach:
     def _cue(self, rep: StreamRep, number: int, now: float) -> LiveEvent:
         end_s = rep.end / self.rate
         event = LiveEvent("cue", self.shown_count, now, number, rep.id, end_s, f"Rep {number}.", "info")
-        self._cued[rep.id] = event
+        standing = self._cued[rep.id] = replace(event)   # renumbered by retractions; `event` is as told
         if not self.coach:
             return event
         seq, offset = self.window(), self._ticks - len(self._joints)   # a copy: frames keep coming
         seg = rep.segment(number)
 
         def judge() -> LiveEvent:
-            message, event.severity, event.exercise = coach_rep(self, seg, seq, offset)
+            message, severity, exercise = coach_rep(self, seg, seq, offset)
+            with self.numbering:   # the number as it stands now: a retraction may have lowered it meanwhile
+                event.rep = standing.rep
+                standing.message = event.message = f"Rep {standing.rep}: {message}"
+            event.severity, event.exercise = severity, exercise
             event.exercise_text = self.exercise_text
-            event.message = f"Rep {number}: {message}"
             event.judge = None
             return event
 
@@ -552,6 +589,11 @@ def shown_exercise(prediction, named: bool = False) -> str | None:
     if prediction is None:
         return None
     return prediction.name if named and prediction.label != "unknown" else exercise_text(prediction.to_dict())
+
+
+def with_number(message: str, number: int) -> str:
+    """A cue's message under another rep number: 'Rep 9: ...' -> 'Rep 8: ...' (other text unchanged)."""
+    return re.sub(r"^Rep \d+\b", f"Rep {number}", message, count=1)
 
 
 def _without_rep_prefix(message: str) -> str:
@@ -639,7 +681,8 @@ def run_live(source: Path | int, output: Path | None = None,
     """Count reps from a camera or a video as it plays; `on_rep(count, seconds)` hears every change of
     the count as shown (`LiveCoach.shown_count`: a rise as reps end; rarely a fall, when a cue is taken
     back) and `on_cue(event)`
-    each rep's cue and each retraction of one (kind "retract"). With `serve_port` the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)`
+    each rep's cue, each retraction of one (kind "retract") and each cue renumbered by a retraction (kind
+    "renumber", its message saying which). With `serve_port` the frames are shown at http://127.0.0.1:PORT/ (`on_serve(url)`
     hears the address). A camera, and a video with `realtime` (the default with `serve_port`), run live:
     the video plays at its own speed and frames the pose model cannot keep up with are dropped; otherwise
     every frame of the video is processed as fast as the machine allows. Returns the live coach: its
@@ -682,7 +725,7 @@ def run_live(source: Path | int, output: Path | None = None,
 def _announce(event: LiveEvent, on_rep, on_cue) -> None:
     if event.kind == "count" and on_rep:
         on_rep(event.count, event.time_s)
-    elif event.kind in ("cue", "retract") and on_cue:
+    elif event.kind in ("cue", "retract", "renumber") and on_cue:
         on_cue(event)
 
 

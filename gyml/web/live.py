@@ -17,7 +17,10 @@ it, if any).
 
 Each cue names its rep's identity (`rep_id`); there is at most one cue per `rep_id`. When the count
 withdraws a rep whose cue was sent, {"type": "retract", "rep_id": ID, ...} follows, and the page removes
-that cue; a cue whose rep is withdrawn before its coaching is done is never sent.
+that cue; a cue whose rep is withdrawn before its coaching is done is never sent. A retraction lowers the
+number of each cue standing after it by one: {"type": "renumber", "rep_id": ID, "rep": N, "count": ...}
+follows the retraction for each such cue that was sent (the page writes "Rep N" in its place; a cue not
+yet sent goes out under its new number), before the "count" message that falls with them.
 
 Frames are not queued: the newest one waits in a single slot and replaces any older one there, so the
 pose model, in its own thread, always works on what the camera sees now. The frame waiting at a stop is
@@ -156,10 +159,10 @@ class LiveChannel:
     def _route(self, event, coach, judging: queue.Queue) -> None:
         """Counts go out now; a cue goes to the coaching thread, so the pose thread never waits for it, and
         so does a retraction, to follow its cue (or to stop it from going out, if it is still queued).
-        The count that falls with a retraction follows it through that thread, so that the page never
-        shows the lower count beside the cue still to be taken back, and so does every count after it
-        until it is out (counts keep their order)."""
-        if event.kind == "retract" or (event.kind == "count" and self._ordered):
+        The renumberings a retraction causes follow it there too (after their cues), and the count that
+        falls with them, so that the page never shows the lower count beside the cue still to be taken
+        back or renumbered, and so does every count after it until it is out (counts keep their order)."""
+        if event.kind in ("retract", "renumber") or (event.kind == "count" and self._ordered):
             if event.kind == "retract":
                 self._withdrawn.add(event.rep_id)
             with self._order:
@@ -178,11 +181,12 @@ class LiveChannel:
         while (event := judging.get()) is not None:
             if self._closed:
                 return
-            if event.kind in ("count", "retract"):
+            if event.kind in ("count", "retract", "renumber"):
                 if event.kind == "count":   # a count behind a retraction
                     self.emit(self._event(event, coach))
-                elif event.rep_id in self._sent:
-                    self._sent.discard(event.rep_id)
+                elif event.rep_id in self._sent:   # (a cue not sent went out renumbered, or never will)
+                    if event.kind == "retract":
+                        self._sent.discard(event.rep_id)
                     self.emit(self._event(event, coach))
                 with self._order:   # out: a count may go straight out again once none waits here
                     self._ordered -= 1

@@ -15,6 +15,20 @@ function freshSet() {   // each Start is a new set: nothing of the last one stay
 }
 freshSet();
 
+// A cue's text under another rep number: "Rep 9: ..." -> "Rep 8: ...".
+const withNumber = (text, n) => text.replace(/^Rep \d+\b/, `Rep ${n}`);
+
+// A standing cue renumbered (an earlier cued rep was taken back): the list, the last rep panel if it shows
+// that cue, and window.gymlLive.cues.
+function renumberCue(repId, n) {
+  const item = document.querySelector(`#cues li[data-rep-id="${repId}"]`);
+  if (item) item.textContent = withNumber(item.textContent, n);
+  if ($("cue").dataset.repId === String(repId)) $("cue").textContent = withNumber($("cue").textContent, n);
+  for (const cue of window.gymlLive.cues) {
+    if (cue.rep_id === repId) { cue.rep = n; cue.message = withNumber(cue.message, n); }
+  }
+}
+
 // The final count's reps in order: each rep's cue numbered by its place there. A cue's number is its rep's
 // place in the count when it was sent, which reps counted later before it can change.
 function numberAsFinal(reps) {
@@ -80,6 +94,9 @@ function onEvent(message) {
       $("cue").textContent = message.message; $("cue").className = "info"; $("delay").textContent = "";
       delete $("cue").dataset.repId;
     }
+  } else if (message.type === "renumber") {
+    // a rep before this cue's was taken back: its number falls (the count that falls with it follows)
+    renumberCue(message.rep_id, message.rep);
   } else if (message.type === "stats") {
     window.gymlLive.stats = message;
     $("rate").textContent = `pose at ${message.processed_fps} frames/s of ${message.received_fps} sent`;
