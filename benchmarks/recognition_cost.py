@@ -2,8 +2,9 @@
 analysis loads the 27 MB model once per process), measured against the same analysis without recognition
 in the same run.
 
-Each run is a fresh process that reads the video (pose extraction into an empty cache, or from the cache
-filled by the first run: `--cached`) and analyses it as `gyml analyze` does, in one of three ways:
+Each run is a fresh process that reads the video (extracting its poses, as `gyml analyze` does; or, with
+`--cached`, from the pose cache the first run filled, as the web app's and batch's workers read a video seen
+before) and analyses it, in one of three ways:
 - `without`: no model: the exercise is named and not looked at (recognition taken out; the baseline);
 - `after`: the model is loaded when recognition first asks for it, after the poses are read (as before);
 - `preloaded`: the model loads in a background thread while the poses are read
@@ -32,7 +33,7 @@ WAYS = ("without", "after", "preloaded")
 RUN = r"""
 import sys, time
 t0 = time.perf_counter()
-way, video, exercise = sys.argv[1], sys.argv[2], sys.argv[3]
+way, video, exercise, cached = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 from gyml import pipeline
 from gyml.classify import default
 from gyml.pose.readers import read_pose
@@ -40,16 +41,20 @@ if way == "preloaded":
     default.preload_model()
 if way == "without":
     pipeline._recognise = lambda seq, named, *a, **k: default.recognise(seq, named)
-seq = read_pose(video)
+if cached:
+    from gyml.pose.cache import cached_read_pose
+    seq = cached_read_pose(video)
+else:
+    seq = read_pose(video)
 result = pipeline.analyze_sequence(seq, video, exercise=exercise if way == "without" else None)
 print(time.perf_counter() - t0, result.analysis.exercise.label if result.analysis.exercise else None)
 """
 
 
-def one_run(way: str, video: Path, exercise: str, cache: Path) -> tuple[float, str]:
+def one_run(way: str, video: Path, exercise: str, cache: Path, cached: bool) -> tuple[float, str]:
     env = dict(os.environ, GYML_CACHE=str(cache), GYML_HOME=str(cache / "home"))
-    done = subprocess.run([sys.executable, "-c", RUN, way, str(video), exercise], env=env, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", RUN, way, str(video), exercise, "1" if cached else "0"], env=env,
+                          capture_output=True, text=True, check=True)
     seconds, label = done.stdout.split()[-2:]
     return float(seconds), label
 
@@ -68,12 +73,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             # the recognised label names the exercise of the `without` runs (the same coaching in each way)
-            _, label = one_run("after", video, "squat", root / "first")
+            _, label = one_run("after", video, "squat", root / "first", args.cached)
             times: dict[str, list[float]] = {w: [] for w in WAYS}
             for repeat in range(args.repeats):
                 for way in WAYS:
                     cache = root / "first" if args.cached else root / f"{way}{repeat}"
-                    seconds, _ = one_run(way, video, label, cache)
+                    seconds, _ = one_run(way, video, label, cache, args.cached)
                     times[way].append(seconds)
             base = statistics.median(times["without"])
             parts = [f"{w} {statistics.median(times[w]):.2f} s" +

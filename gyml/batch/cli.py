@@ -72,7 +72,11 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
             summary = run_batch(inputs, out, scheduler=scheduler, workers=workers, jobs=jobs, options=options,
                                 on_start=on_start, on_result=on_result)
     except BatchInterrupted as stop:
-        # one line and the exit code of every interrupted gyml command (`friendly`); the workers are quiet
+        # one line and the exit code of every interrupted gyml command (`friendly`); the workers are quiet,
+        # and so is Dask's reaping of a worker process still ending as this one exits (an INFO line after
+        # ours, seen under load)
+        import logging
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
         done, total = len(stop.summary.rows), stop.total
         where = f" (their rows in {out})" if stop.summary.analysed else ""   # the table is written then only
         if done == total:  # the last result came in with the Ctrl-C
