@@ -4,12 +4,12 @@ in the same run.
 
 Each run is a fresh process that reads the video (extracting its poses, as `gyml analyze` does; or, with
 `--cached`, from the pose cache the first run filled, as the web app's and batch's workers read a video seen
-before) and analyses it, in one of three ways:
+before) and analyses it, in one of two ways:
 - `without`: no model: the exercise is named and not looked at (recognition taken out; the baseline);
-- `after`: the model is loaded when recognition first asks for it, after the poses are read (as before);
-- `preloaded`: the model loads in a background thread while the poses are read
-  (gyml.classify.default.preload_model, what `gyml analyze` does).
-The ways take turns within each repeat, so a busy spell of the machine falls on all of them alike.
+- `after`: the model is loaded when recognition first asks for it, after the poses are read (as
+  `gyml analyze` does).
+A third way, the model loaded in a background thread while the poses are read, was measured and dropped
+(docs/recognition.md). The ways take turns within each repeat, so a busy spell of the machine falls on all of them alike.
 Printed per video: median wall seconds of each way, and each way's excess over `without` as a share of it.
 
     python benchmarks/recognition_cost.py [--repeats 3] [--cached] [VIDEO ...]
@@ -27,7 +27,7 @@ from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
 VIDEOS = [SHARED / "counted" / "dips__dips_13.mp4", SHARED / "uncounted" / "squat2.mp4"]
-WAYS = ("without", "after", "preloaded")
+WAYS = ("without", "after")
 
 # one analysis, timed from the first import of gyml to the result (the interpreter's own start left out)
 RUN = r"""
@@ -37,8 +37,6 @@ way, video, exercise, cached = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4
 from gyml import pipeline
 from gyml.classify import default
 from gyml.pose.readers import read_pose
-if way == "preloaded":
-    default.preload_model()
 if way == "without":
     pipeline._recognise = lambda seq, named, *a, **k: default.recognise(seq, named)
 if cached:

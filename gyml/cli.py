@@ -262,9 +262,6 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
     if model is not None:
         from gyml.classify.default import load_model
         load_model(str(model))  # a missing or stale model file is refused before the analysis
-    else:
-        from gyml.classify.default import preload_model
-        preload_model()   # loaded while the poses are read, not after
     batch = len(inputs) > 1 or jsonl is not None
     lines, failed = [], 0
     with _progress() as progress:

@@ -4,7 +4,6 @@ Below a confidence threshold it still names the most likely exercise, marked as 
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,37 +23,9 @@ UNKNOWN_BELOW = 0.35
 CALIBRATED_UNKNOWN_BELOW = 0.5
 
 
-_LOADING = threading.Lock()
-
-
 @lru_cache(maxsize=4)
-def _loaded(path: str | None) -> ExerciseModel:
-    return ExerciseModel.load(path or DEFAULT_MODEL)
-
-
 def load_model(path: str | None = None) -> ExerciseModel:
-    """The model at `path` (default: the shipped one), loaded once per process; a caller that comes while
-    a preload is under way waits for it instead of loading the file a second time."""
-    with _LOADING:
-        return _loaded(path)
-
-
-def preload_model(path: str | None = None) -> threading.Thread | None:
-    """Start loading the model in a background thread, so that a video's analysis loads it while the pose
-    model reads the frames instead of after (loading the 600-tree model takes about 2 s). A failure is
-    left to the load the analysis itself makes, which reports it as one line."""
-    if path is None and not DEFAULT_MODEL.exists():
-        return None
-
-    def load() -> None:
-        try:
-            load_model(path)
-        except Exception:   # noqa: BLE001, S110 - reported by the analysis's own load
-            pass
-
-    thread = threading.Thread(target=load, name="gyml-model-preload", daemon=True)
-    thread.start()
-    return thread
+    return ExerciseModel.load(path or DEFAULT_MODEL)
 
 
 def model_features(model: ExerciseModel, seq: PoseSequence, kinematics: Kinematics | None = None,
