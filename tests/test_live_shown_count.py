@@ -17,10 +17,8 @@ from gyml.synth import synthesize
 A, B, C, D, E = (0, 10, 20), (22, 30, 40), (42, 50, 60), (62, 70, 80), (82, 90, 100)
 
 
-def _run(monkeypatch, script, seconds: float = 14.0, final: bool = True, states: list | None = None):
-    """LiveCoach fed a still body at 10 frames/s while the counting runs return `script(frames seen)`;
-    returns the coach and every event as it was told (a copy, as the page got it). With
-    `states`, (count, shown count, ids counted, kinds of the events told) after each frame is appended to it."""
+def _count_by(monkeypatch, script):
+    """Every counting run returns `script(frames seen)`'s reps; the still body to feed (one squat frame)."""
 
     def scripted_count(seq, rest_pose=None, kinematics=None):
         reps = script(len(seq))
@@ -28,8 +26,16 @@ def _run(monkeypatch, script, seconds: float = 14.0, final: bool = True, states:
                         np.zeros(len(seq)), 40.0)
 
     monkeypatch.setattr(stream, "count_gyml", scripted_count)
+    return synthesize("squat", 1, seed=0).joints[0]
+
+
+def _run(monkeypatch, script, seconds: float = 14.0, final: bool = True, states: list | None = None):
+    """LiveCoach fed a still body at 10 frames/s while the counting runs return `script(frames seen)`;
+    returns the coach and every event as it was told (a copy, as the page got it). With
+    `states`, (count, shown count, ids counted, kinds of the events told) after each frame is appended to it."""
+
+    joints = _count_by(monkeypatch, script)
     coach = LiveCoach(coach=False)
-    joints = synthesize("squat", 1, seed=0).joints[0]
     events: list[LiveEvent] = []
     for k in range(int(seconds * coach.rate)):
         told = [copy.copy(e) for e in coach.add(k / coach.rate, joints)]
@@ -62,19 +68,15 @@ def _check_consistent(events: list[LiveEvent]) -> list[int]:
     return counts
 
 
-def _trial(n: int) -> list:
-    # three reps counted; the third missed by two runs (withdrawn, its cue standing); a fourth counted
-    if n < 30:
-        return []
-    if n < 45:
-        return [A]
-    if n < 70:
-        return [A, B]
-    if n < 80:
-        return [A, B, C]
-    if n < 85:
-        return [A, B]
-    return [A, B, D]
+def _scripted(*steps: tuple[int, list], then: list):
+    """A counting script: before run n reaches each step's bound, the reps listed with it; `then` after."""
+    def script(n: int) -> list:
+        return next((reps for bound, reps in steps if n < bound), then)
+    return script
+
+
+# three reps counted; the third missed by two runs (withdrawn, its cue standing); a fourth counted
+_trial = _scripted((30, []), (45, [A]), (70, [A, B]), (80, [A, B, C]), (85, [A, B]), then=[A, B, D])
 
 
 def test_a_cue_numbered_past_a_withdrawn_rep_never_stands_beside_a_lower_count(monkeypatch):
@@ -94,20 +96,9 @@ def test_a_cue_numbered_past_a_withdrawn_rep_never_stands_beside_a_lower_count(m
     assert coach.reps_before_hold is None
 
 
-def _retracted_mid_set(n: int) -> list:
-    # three reps counted and cued; the second missed from then on (taken back once RECALL_S has passed),
-    # the third kept; a fourth counted after
-    if n < 30:
-        return []
-    if n < 45:
-        return [A]
-    if n < 65:
-        return [A, B]
-    if n < 80:
-        return [A, B, C]
-    if n < 110:
-        return [A, C]
-    return [A, C, E]
+# three reps counted and cued; the second missed from then on (taken back once RECALL_S has passed),
+# the third kept; a fourth counted after
+_retracted_mid_set = _scripted((30, []), (45, [A]), (65, [A, B]), (80, [A, B, C]), (110, [A, C]), then=[A, C, E])
 
 
 def test_a_retraction_mid_set_renumbers_the_cues_after_it_and_the_count_shown_falls_to_the_count(monkeypatch):
@@ -137,17 +128,8 @@ def test_a_retraction_mid_set_renumbers_the_cues_after_it_and_the_count_shown_fa
     assert [(r.id, coach._cued[r.id].rep) for r in coach.reps] == [(1, 1), (3, 2), (4, 3)]
 
 
-def _withdrawn_and_restored(n: int) -> list:
-    # the second rep missed by two runs (withdrawn: its cue stands) while a third is cued, then counted again
-    if n < 30:
-        return []
-    if n < 45:
-        return [A]
-    if n < 65:
-        return [A, B]
-    if n < 75:
-        return [A, C]
-    return [A, B, C]
+# the second rep missed by two runs (withdrawn: its cue stands) while a third is cued, then counted again
+_withdrawn_and_restored = _scripted((30, []), (45, [A]), (65, [A, B]), (75, [A, C]), then=[A, B, C])
 
 
 def test_a_rep_withdrawn_for_a_moment_and_restored_keeps_its_cue_and_number(monkeypatch):
@@ -172,14 +154,8 @@ def test_a_cue_judged_elsewhere_takes_the_number_it_has_when_judged(monkeypatch)
     events: list = []
     waiting: dict = {}
 
-    def scripted_count(seq, rest_pose=None, kinematics=None):
-        reps = _retracted_mid_set(len(seq))
-        return RepCount(len(reps), "gyml", [RepSegment(k + 1, *r) for k, r in enumerate(reps)],
-                        np.zeros(len(seq)), 40.0)
-
-    monkeypatch.setattr(stream, "count_gyml", scripted_count)
+    joints = _count_by(monkeypatch, _retracted_mid_set)
     coach = LiveCoach(defer_coaching=True)
-    joints = synthesize("squat", 1, seed=0).joints[0]
     for k in range(int(16.0 * coach.rate)):
         for event in coach.add(k / coach.rate, joints):
             if event.kind == "cue" and event.rep_id != 3:
