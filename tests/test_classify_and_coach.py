@@ -51,6 +51,21 @@ def test_train_on_a_flag3d_layout_folder_and_reload(tmp_path):
     assert back.features == "paper" and back.labels == result.model.labels
 
 
+def test_a_flag3d_folder_names_its_actions_from_a_labels_file_saved_by_a_spreadsheet(tmp_path):
+    ids = action_ids()
+    for i in range(2):
+        write_flag3d_smpl(synthesize("squat", 3, seed=i), tmp_path / flag3d_file_name(ids["squat"], person=i + 1,
+                                                                                          repeat=1))
+    # a byte-order mark first, as a spreadsheet writes it
+    (tmp_path / "labels.csv").write_bytes(f"action_id,label,name\n{ids['squat']},deep_squat,Deep squat\n"
+                                          .encode("utf-8-sig"))
+    data = load_folder(tmp_path)
+    assert data.labels == ["deep_squat", "deep_squat"] and data.names["deep_squat"] == "Deep squat"
+    (tmp_path / "labels.csv").write_bytes(b"action_id,label\n\xff\xfe\x00bad\n")
+    with pytest.raises(GymlError, match="labels.csv: cannot read the action names \\(not UTF-8 text\\)"):
+        load_folder(tmp_path)
+
+
 def test_model_from_another_version_is_refused(tmp_path, monkeypatch):
     # A small fitted model written by `save`: the version check reads the file's metadata only, and
     # writing the shipped 600-tree model again took seconds.

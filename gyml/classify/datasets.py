@@ -30,8 +30,16 @@ def _label_names(folder: Path) -> dict[str, str]:
     path = folder / "labels.csv"
     if not path.exists():
         return {}
-    with open(path, newline="") as fh:
-        return {r["action_id"]: r for r in csv.DictReader(fh)}
+    # utf-8-sig: a file saved again from a spreadsheet starts with a byte-order mark
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = csv.DictReader(fh)
+            if "action_id" not in (rows.fieldnames or []):   # another table (a manifest): not the names
+                return {}
+            return {r["action_id"]: r for r in rows if r.get("label")}
+    except (UnicodeDecodeError, csv.Error) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise GymlError(f"{path}: cannot read the action names ({reason})") from None
 
 
 def load_folder(folder: str | Path, progress=None) -> Dataset:
