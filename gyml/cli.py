@@ -105,7 +105,9 @@ FPS_ASSUMED_NOTE = "no frame rate stored in the file: read at 30 fps; give --fps
 
 def _read(path: Path, progress: Progress | None = None, fps: float | None = None, layout: str | None = None,
           jobs: int = 1):
-    from gyml.pose.readers import read_pose
+    """The poses of `path`; a video's through the pose cache (gyml.pose.cache, by content), as the web app
+    and batch read them: the same video analysed again skips the pose model."""
+    from gyml.pose.cache import cached_read_pose
 
     task = None
     if progress is not None:
@@ -116,7 +118,7 @@ def _read(path: Path, progress: Progress | None = None, fps: float | None = None
             progress.update(task, completed=done, total=total)
 
     try:
-        return read_pose(path, fps=fps, progress=tick, layout=layout, jobs=jobs)
+        return cached_read_pose(path, fps=fps, progress=tick, layout=layout, jobs=jobs)
     finally:
         if progress is not None:
             progress.remove_task(task)
