@@ -62,7 +62,7 @@ def test_a_flag3d_folder_names_its_actions_from_a_labels_file_saved_by_a_spreads
     data = load_folder(tmp_path)
     assert data.labels == ["deep_squat", "deep_squat"] and data.names["deep_squat"] == "Deep squat"
     (tmp_path / "labels.csv").write_bytes(b"action_id,label\n\xff\xfe\x00bad\n")
-    with pytest.raises(GymlError, match="labels.csv: cannot read the action names \\(not UTF-8 text\\)"):
+    with pytest.raises(GymlError, match="labels.csv: cannot read the CSV \\(not UTF-8 text"):
         load_folder(tmp_path)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,16 +29,12 @@ def _label_names(folder: Path) -> dict[str, str]:
     path = folder / "labels.csv"
     if not path.exists():
         return {}
-    # utf-8-sig: a file saved again from a spreadsheet starts with a byte-order mark
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = csv.DictReader(fh)
-            if "action_id" not in (rows.fieldnames or []):   # another table (a manifest): not the names
-                return {}
-            return {r["action_id"]: r for r in rows if r.get("label")}
-    except (UnicodeDecodeError, csv.Error) as exc:
-        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-        raise GymlError(f"{path}: cannot read the action names ({reason})") from None
+    from gyml.classify.recordings import read_csv_table
+
+    fields, rows = read_csv_table(path)   # as a spreadsheet may have saved it again (a byte-order mark)
+    if "action_id" not in fields:   # another table (a manifest): not the names
+        return {}
+    return {r["action_id"]: r for r in rows if r.get("label")}
 
 
 def load_folder(folder: str | Path, progress=None) -> Dataset:

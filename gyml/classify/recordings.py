@@ -113,17 +113,22 @@ def _column(fields: list[str], options: tuple[str, ...]) -> str | None:
     return next((lowered[o] for o in options if o in lowered), None)
 
 
-def _csv_rows(manifest: Path) -> tuple[list[str], list[dict]]:
-    """A manifest's header and rows, read as spreadsheets save CSV (a UTF-8 byte-order mark is dropped); a
-    file separated by ';' or not text at all is refused in one line."""
+def read_csv_table(path: Path) -> tuple[list[str], list[dict]]:
+    """A CSV's header and rows, read as spreadsheets save CSV (a UTF-8 byte-order mark is dropped); a file
+    that is not UTF-8 text is refused in one line."""
     try:
-        with open(manifest, newline="", encoding="utf-8-sig") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             rows = list(reader)
-            fields = list(reader.fieldnames or [])
+            return list(reader.fieldnames or []), rows
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-        raise GymlError(f"{manifest.name}: cannot read the CSV ({reason}; save it as CSV UTF-8)") from None
+        raise GymlError(f"{path.name}: cannot read the CSV ({reason}; save it as CSV UTF-8)") from None
+
+
+def _csv_rows(manifest: Path) -> tuple[list[str], list[dict]]:
+    """A manifest's header and rows (`read_csv_table`); one separated by ';' is refused in one line."""
+    fields, rows = read_csv_table(manifest)
     if len(fields) == 1 and fields[0].count(";") >= 1:
         raise GymlError(f"{manifest.name}: the values are separated by ';' - gyml reads comma-separated CSV "
                         "(save it with ',' between values)")
