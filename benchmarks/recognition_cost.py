@@ -2,9 +2,9 @@
 analysis loads the 27 MB model once per process), measured against the same analysis without recognition
 in the same run.
 
-Each run is a fresh process that reads the video (extracting its poses, as `gyml analyze` does; or, with
-`--cached`, from the pose cache the first run filled, as the web app's and batch's workers read a video seen
-before) and analyses it, in one of two ways:
+Each run is a fresh process that reads the video (extracting its poses, as `gyml analyze` does with a video
+it has not seen; or, with `--cached`, from the pose cache the first run filled, as every command, the web
+app and batch read a video seen before) and analyses it, in one of two ways:
 - `without`: no model: the exercise is named and not looked at (recognition taken out; the baseline);
 - `after`: the model is loaded when recognition first asks for it, after the poses are read (as
   `gyml analyze` does).
