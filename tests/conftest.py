@@ -64,7 +64,7 @@ def small_catalog_background(tmp_path_factory):
         mp.setattr(personal, "BACKGROUND_SETS", 1)
         mp.setenv("GYML_HOME", str(tmp_path_factory.mktemp("background_home")))
         personal.catalog_background()
-        path = personal.exercises_dir() / "catalog_background.npz"
+        path = personal.background_path()
     assert personal.BACKGROUND_SETS == shipped
     return path
 
@@ -75,7 +75,7 @@ def place_catalog_background(background: Path, home: Path | None = None) -> Path
 
     from gyml.classify import personal
 
-    target = (home / "exercises" if home is not None else personal.exercises_dir()) / "catalog_background.npz"
+    target = personal.background_path(home / "exercises" if home is not None else None)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(background, target)
     return target

@@ -56,6 +56,11 @@ def exercises_dir() -> Path:
     return data_home() / "exercises"
 
 
+def background_path(exercises: Path | None = None) -> Path:
+    """Where the catalog background is kept in an exercises folder (default: this data folder's)."""
+    return (exercises if exercises is not None else exercises_dir()) / "catalog_background.npz"
+
+
 def gold_dir(label: str) -> Path:
     from gyml.coach.gold import library_dir
     return library_dir() / label
@@ -231,7 +236,7 @@ def catalog_background(progress=None) -> Background:
     """The catalog background, kept in the data folder (it takes a minute to synthesise, reported to
     `progress(done, total)`) and made again when gyml or its features change."""
     names = feature_names()
-    cache = exercises_dir() / "catalog_background.npz"
+    cache = background_path()
     try:
         key = (str(cache), cache.stat().st_mtime_ns, features_fingerprint())
         if key in _LOADED:     # read once per process: an analysis should not reload it from disk
