@@ -125,6 +125,10 @@ def test_an_upload_is_analysed_once_by_a_worker_and_kept_across_a_restart(settin
         run_job(engine, settings.data_dir, again, worker)
         assert client.get(f"/api/analyses/{second}").json()["attempts"] == 2
 
+        # a DELETE that removed the files after the download read the row: 404, as once the row is gone
+        (settings.results / job_id / "report.html").unlink()
+        gone = client.get(done["files"]["report"])
+        assert gone.status_code == 404 and gone.json() == {"detail": f"no analysis with id '{job_id}'"}
         assert client.delete(f"/api/analyses/{job_id}").status_code == 200
         assert client.get(f"/api/analyses/{job_id}").status_code == 404
         assert not (settings.results / job_id).exists()

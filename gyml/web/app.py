@@ -249,8 +249,13 @@ def create_app(settings: WebSettings, start_workers: bool = True) -> FastAPI:
         name, media = PAGE_FILES[what]
         stem = Path(row.input_name).stem or "analysis"
         attachment = what in ("json", "pose")
-        return FileResponse(settings.results / analysis_id / name, media_type=media,
-                            filename=f"{stem}.{name}" if attachment else None)
+        path = settings.results / analysis_id / name
+        try:   # read here, not as the response starts: a DELETE between the row and the file was a 500
+            found = path.stat()
+        except FileNotFoundError:
+            raise HTTPException(404, f"no analysis with id '{analysis_id}'") from None
+        return FileResponse(path, media_type=media, filename=f"{stem}.{name}" if attachment else None,
+                            stat_result=found)
 
     from gyml.web.live import add_live_routes
     add_live_routes(app)
