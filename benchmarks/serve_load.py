@@ -1,7 +1,7 @@
 """gyml serve under load, on this machine: 20 uploads at once (all must finish, no 5xx), queue wait and time
 to result, status polling requests/s and the server's memory while busy; then live coaching over the
-WebSocket from real clips sent as a camera would (320 px JPEG at 15 fps, real time): frames/s processed
-and the delay from each rep's end to its cue arriving (goal: under 1.5 s), per cue; cues per rep of the
+WebSocket from real clips sent as the live page sends a camera's frames (640 px JPEG at 15 fps, real time):
+frames/s processed and the delay from each rep's end to its cue arriving (goal: under 1.5 s), per cue; cues per rep of the
 final count (goal: one each, none for a rep the count does not hold; a cue the count withdrew is
 retracted and shown as such).
 
@@ -35,7 +35,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 VIDEOS = ROOT.parent / "shared" / "data" / "videos" / "counted"
 LIVE_CLIPS = ["push-ups__push-up_37.mp4", "squats__squat_19.mp4", "pull-ups__pull-up_6.mp4"]
-SEND_FPS, SEND_WIDTH = 15.0, 320
+SEND_FPS, SEND_WIDTH = 15.0, 640
 
 
 def free_port() -> int:

@@ -105,7 +105,7 @@ def _as_y4m(clip: Path, out_path: Path) -> Path:
     with av.open(str(clip)) as source, av.open(str(out_path), "w", format="yuv4mpegpipe") as out:
         video = source.streams.video[0]
         stream = out.add_stream("rawvideo", rate=video.average_rate)
-        stream.width, stream.height = 320, round(320 * video.height / video.width / 2) * 2
+        stream.width, stream.height = 640, round(640 * video.height / video.width / 2) * 2
         stream.pix_fmt = "yuv420p"
         for frame in source.decode(video):
             frame = frame.reformat(width=stream.width, height=stream.height, format="yuv420p")
@@ -319,6 +319,8 @@ def test_live_coaching_recognises_a_plank_from_the_camera_and_times_it(server, p
         assert page.inner_text("#count-label") == "Held" and page.inner_text("#count").endswith(" s")
         assert page.inner_text("#cue-label") == "Last cue" and page.inner_text("#live-status") == "Timing the hold."
         assert page.inner_text("#exercise-now").startswith("Exercise: Plank (")
+        # 640 px frames: at 320 px a person lying down jitters enough to be counted as reps
+        assert page.evaluate("[$('frame').width, $('frame').height]") == [640, 360]
         page.click("#stop")
         page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
         assert "Plank held" in page.inner_text("#cue")

@@ -1,6 +1,7 @@
 "use strict";
-// Camera -> 320 px JPEG frames at up to 15 fps over a WebSocket; count and per-rep cues back.
-const SEND_FPS = 15, WIDTH = 320, MAX_BUFFERED = 200000;
+// Camera -> 640 px JPEG frames at up to 15 fps over a WebSocket; count and per-rep cues back. (At 320 px the
+// pose's jitter on a person lying in a plank was 3.5 times that at 640 and read as reps: benchmarks/live_frame_width.py.)
+const SEND_FPS = 15, WIDTH = 640, MAX_BUFFERED = 400000;
 const $ = (x) => document.getElementById(x);
 let socket = null, stream = null, timer = null, sending = false;
 fillExercises($("exercise"));
@@ -64,8 +65,8 @@ function onEvent(message) {
   else if (message.type === "hold") {   // a hold is timed: its seconds where a set shows its count
     $("count-label").textContent = "Held"; $("count").textContent = `${message.held_s.toFixed(0)} s`;
     $("cue-label").textContent = "Last cue";
-    $("live-status").textContent = window.gymlLive.count ? `Timing the hold (after ${window.gymlLive.count} reps).`
-                                                         : "Timing the hold.";
+    const reps = window.gymlLive.count;
+    $("live-status").textContent = reps ? `Timing the hold (after ${reps} rep${reps === 1 ? "" : "s"}).` : "Timing the hold.";
     window.gymlLive.held = message.held_s;
   }
   else if (message.type === "cue") {
