@@ -239,6 +239,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
             layout: str | None = typer.Option(None, help=LAYOUT_OPTION_HELP),
             jobs: int = typer.Option(0, help=JOBS_HELP)):
     """Recognise the exercise, count reps and coach form; print a summary and write JSON/HTML."""
+    from gyml.coach.compare import STRICTNESS
     from gyml.coach.session import COACH_METHODS
     from gyml.pipeline import analyze_sequence
     from gyml.report.html import write_report
@@ -253,7 +254,7 @@ def analyze(inputs: list[Path] = typer.Argument(..., help="videos or pose files"
     if json_to_stdout:
         json_out = None
     say = err if json_to_stdout else out
-    check_choice("strictness", strictness, ("beginner", "intermediate", "expert"))
+    check_choice("strictness", strictness, STRICTNESS)
     check_choice("coach", coach, COACH_METHODS)
     _validate_common([*inputs, gold, model], fps, {"--json": json_out, "--report": report, "--jsonl": jsonl,
                                                    "--overlay": overlay}, method, layout)

@@ -210,7 +210,7 @@ def test_a_keypoint_file_is_read_in_the_layout_and_at_the_rate_given(tmp_path, c
     assert "fps_assumed" not in json.loads(Path(row["analysis"]).read_text())
 
 
-def test_the_batch_command_refuses_a_bad_layout_or_rate_in_one_line_before_any_work(tmp_path):
+def test_the_batch_command_refuses_a_bad_option_in_one_line_before_any_work(tmp_path):
     from typer.testing import CliRunner
 
     from gyml.cli import app
@@ -220,7 +220,10 @@ def test_the_batch_command_refuses_a_bad_layout_or_rate_in_one_line_before_any_w
     path = _coco17_npy(tmp_path / "squats17.npy")
     unknown = "unknown keypoint layout 'coco71' (known: mediapipe33, coco17, h36m17, body18, body25, ntu25)"
     for option, line in ((["--layout", "coco71"], unknown),
-                         (["--fps", "0"], "--fps must lie in [1, 1000], got 0")):
+                         (["--fps", "0"], "--fps must lie in [1, 1000], got 0"),
+                         (["--strictness", "hard"], "unknown strictness 'hard' (choose from beginner, intermediate, expert)"),
+                         (["--method", "peaks"], "unknown counting method 'peaks' (choose from gyml, paper)"),
+                         (["--coach", "strict"], "unknown coach 'strict' (choose from gyml, paper)")):
         result = CliRunner().invoke(app, ["batch", str(path), "--out", str(tmp_path / "r.jsonl"), *option])
         assert result.exit_code == 2 and result.output.strip() == f"error: {line}", result.output
     assert not list(tmp_path.glob("*.jsonl")) and not list(tmp_path.glob(".r.jsonl.done"))

@@ -42,10 +42,15 @@ def batch(inputs: list[Path] = typer.Argument(..., help="videos, pose files or f
     from gyml.batch.tasks import AnalysisOptions
     from gyml.cli import err, fail
     from gyml.cli import out as console
-    from gyml.validate import check_fps, check_layout
+    from gyml.coach.compare import STRICTNESS
+    from gyml.coach.session import COACH_METHODS
+    from gyml.reps.counter import METHODS
+    from gyml.validate import check_choice, check_fps, check_layout
 
-    if strictness not in ("beginner", "intermediate", "expert"):
-        fail(f"unknown strictness '{strictness}' (beginner, intermediate or expert)")
+    # refused once, here, as `gyml analyze` refuses them, not as the same failure on every input
+    check_choice("strictness", strictness, STRICTNESS)
+    check_choice("counting method", method, METHODS)
+    check_choice("coach", coach, COACH_METHODS)
     if workers is not None and workers < 1:
         fail("--workers must be at least 1")
     check_fps(fps)   # refused once, here (one line: `friendly`), not as the same error on every input
