@@ -145,9 +145,10 @@ def _pick_by_key(page, choosers: list, key: str, path) -> None:
 
 
 def test_the_upload_page_is_usable_from_the_keyboard(server, page, tmp_path):
-    """Tab from the top reaches the file control (the drop zone's input, out of sight but focusable), then the
-    upload's options in the page's order; Space on the file control opens the picker, and the file picked there
-    is uploaded and analysed as one picked with the mouse. Once the file input was `hidden`: no key reached it."""
+    """Tab from the top reaches the upload's options, then the file control (the drop zone's input, out of sight
+    but focusable): a file starts its upload once chosen, so the options come first, on the page and for the
+    keys. Space on the file control opens the picker, and the file picked there is uploaded and analysed as one
+    picked with the mouse. Once the file input was `hidden`: no key reached it."""
     from gyml.synth.motion import synthesize
 
     synthesize("squat", 4, seed=8).save(tmp_path / "by_keyboard.npz")
@@ -155,7 +156,10 @@ def test_the_upload_page_is_usable_from_the_keyboard(server, page, tmp_path):
     page.on("filechooser", lambda chooser: choosers.append(chooser))
     page.goto(server.url + "/")
     page.wait_for_selector("#exercise option:nth-child(2)", state="attached")   # the page's scripts ran
-    assert _tab_to(page, "#file") == ["a:Upload", "a:Live coaching", "a:API", "#file"]
+    assert _tab_to(page, "#file") == ["a:Upload", "a:Live coaching", "a:API", "#exercise", "#gold", "#fps", "#layout",
+                                      "#file"]
+    assert page.evaluate("document.getElementById('layout').compareDocumentPosition(document.getElementById('drop'))"
+                         " & Node.DOCUMENT_POSITION_FOLLOWING")   # shown after the options too
     assert page.evaluate("getComputedStyle(document.getElementById('file')).display") != "none"
     drop = page.evaluate("(() => { const s = getComputedStyle(document.getElementById('drop'));"
                          " return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()")
@@ -165,13 +169,9 @@ def test_the_upload_page_is_usable_from_the_keyboard(server, page, tmp_path):
     assert control.evaluate("e => e.id") == "file"
     assert page.get_attribute("#file", "aria-describedby") == "drop-keys"
     assert page.get_attribute("#upload-status", "aria-live") == "polite"
-    # the upload's other controls follow, in the page's order
-    assert _tab_to(page, "#layout") == ["#exercise", "#gold", "#fps", "#layout"]
     page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
-    assert page.evaluate("document.activeElement.id") == "file"
+    assert page.evaluate("document.activeElement.id") == "layout"
+    page.keyboard.press("Tab")
     _pick_by_key(page, choosers, "Space", tmp_path / "by_keyboard.npz")
     page.wait_for_url("**/analyses/*", timeout=30_000)
     job_id = page.url.rstrip("/").split("/")[-1]
