@@ -321,6 +321,7 @@ def test_live_coaching_recognises_a_plank_from_the_camera_and_times_it(server, p
         assert page.inner_text("#exercise-now").startswith("Exercise: Plank (")
         # 640 px frames: at 320 px a person lying down jitters enough to be counted as reps
         assert page.evaluate("[$('frame').width, $('frame').height]") == [640, 360]
+        assert page.evaluate("[frameSize(720, 1280), frameSize(320, 240)]") == [[360, 640], [640, 480]]
         page.click("#stop")
         page.wait_for_function("window.gymlLive.final !== null", timeout=30_000)
         assert "Plank held" in page.inner_text("#cue")

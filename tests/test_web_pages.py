@@ -112,8 +112,8 @@ def test_the_drop_zone_is_one_rectangle_inside_its_card(server, browser, size):
         assert page.evaluate("document.getElementById('drop').getClientRects().length") == 1   # not in pieces
         assert card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
         assert card["y"] <= box["y"]
-        exercise_row = page.locator("#exercise").bounding_box()
-        assert box["y"] + box["height"] <= exercise_row["y"]   # above the "Exercise:" row, not over it
+        layout_row = page.locator("#layout").bounding_box()
+        assert layout_row["y"] + layout_row["height"] <= box["y"]   # below the options, not over them
     finally:
         context.close()
 

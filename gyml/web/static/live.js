@@ -1,7 +1,8 @@
 "use strict";
-// Camera -> 640 px JPEG frames at up to 15 fps over a WebSocket; count and per-rep cues back. (At 320 px the
-// pose's jitter on a person lying in a plank was 3.5 times that at 640 and read as reps: benchmarks/live_frame_width.py.)
-const SEND_FPS = 15, WIDTH = 640, MAX_BUFFERED = 400000;
+// Camera -> JPEG frames at up to 15 fps, 640 px on their longer side (as the server reads videos), over a
+// WebSocket; count and per-rep cues back. (At 320 px the pose's jitter on a person lying in a plank was 3.5
+// times that at 640 and read as reps: benchmarks/live_frame_width.py.)
+const SEND_FPS = 15, LONG_SIDE = 640, MAX_BUFFERED = 400000;
 const $ = (x) => document.getElementById(x);
 let socket = null, stream = null, timer = null, sending = false;
 fillExercises($("exercise"));
@@ -112,12 +113,18 @@ function onEvent(message) {
   } else if (message.type === "error") $("live-error").textContent = message.message;
 }
 
+// The size a camera's frame is sent at: LONG_SIDE on its longer side (a phone held upright too).
+function frameSize(width, height) {
+  const scale = LONG_SIDE / Math.max(width, height);
+  return [Math.round(scale * width), Math.round(scale * height)];
+}
+
 function sendFrame() {
   const video = $("camera"), canvas = $("frame");
   if (!socket || socket.readyState !== WebSocket.OPEN || !video.videoWidth || sending) return;
   // a frame still on its way: skip this one rather than queue stale frames on the network
   if (socket.bufferedAmount > MAX_BUFFERED) return;
-  canvas.width = WIDTH; canvas.height = Math.round(WIDTH * video.videoHeight / video.videoWidth);
+  [canvas.width, canvas.height] = frameSize(video.videoWidth, video.videoHeight);
   canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
   const stamp = performance.now() / 1000;
   sending = true;
