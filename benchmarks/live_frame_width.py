@@ -10,9 +10,13 @@ counted on it (a hold has none) and whether it was taken for a plank. The pose j
 each width (the third most moving joint's 5-95% travel about the pelvis over 1 s, torso lengths) is what
 the counter's still check reads (CounterParams.min_joint_travel 0.25).
 
+With --all-videos, also every other real video (videos/form, pushup_form, counted, uncounted), steady
+server: was it taken for a hold (a plank clip must be, as a plank; a rep set must not be, nor left for reps
+after one: LiveCoach.holds_left).
+
 Poses are cached in benchmarks/out/live_width/ (the first run reads every clip at every width: minutes).
 
-    python benchmarks/live_frame_width.py [--widths 320 640] [--seeds 10]
+    python benchmarks/live_frame_width.py [--widths 320 640] [--seeds 10] [--all-videos]
 """
 
 from __future__ import annotations
@@ -102,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--widths", type=int, nargs="+", default=[320, 640])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--all-videos", action="store_true")
     args = parser.parse_args()
     t0 = time.perf_counter()
     folder = SHARED / "videos" / "counted"
@@ -124,7 +129,32 @@ def main() -> None:
                   f"{statistics.mean(abs(e) for e in errors):>5.2f}   "
                   f"{sum(counted):>26} ({sum(c > 0 for c in counted)}/{len(runs)})"
                   f"{taken:>13}/{len(runs):<4}  {jitter(plank.slice(0, int(6.5 * CAMERA_FPS))):.2f}")
+    if args.all_videos:
+        holds_taken(args.widths)
     print(f"({time.perf_counter() - t0:.0f} s)")
+
+
+def holds_taken(widths: list[int]) -> None:
+    clips = sorted(p for folder in ("form", "pushup_form", "counted", "uncounted")
+                   for p in (SHARED / "videos" / folder).iterdir() if p.suffix in (".mp4", ".avi"))
+    print(f"\nevery real video, steady server ({len(clips)}): planks taken for a plank; rep sets taken for a hold")
+    for width in widths:
+        planks, sets, wrong = [0, 0], [0, 0], []
+        for clip in clips:
+            coach = fed(live_poses(clip, width), None)
+            took = [*coach.holds_left, *([coach.exercise] if coach.hold else [])]
+            if clip.name.startswith("plank"):
+                planks[0] += took == ["plank"]
+                planks[1] += 1
+                if took != ["plank"]:
+                    wrong.append(f"{clip.name}: {took or 'no hold'}")
+            else:
+                sets[0] += bool(took)
+                sets[1] += 1
+                if took:
+                    wrong.append(f"{clip.name}: {took}")
+        print(f"{width:>5}  planks {planks[0]}/{planks[1]}, rep sets {sets[0]}/{sets[1]}"
+              + (f"  ({'; '.join(wrong)})" if wrong else ""))
 
 
 if __name__ == "__main__":
