@@ -8,6 +8,7 @@ With --coach, each cue is also coached as live and the coaching's own time is pr
     PYTHONPATH=. python benchmarks/live_cues.py --repcount      # and RepCount-pose dev (52 sets, minutes)
     PYTHONPATH=. python benchmarks/live_cues.py --coach         # with the coaching time per cue
     PYTHONPATH=. python benchmarks/live_cues.py --agreement     # live cues against the offline analysis
+    PYTHONPATH=. python benchmarks/live_cues.py --agreement --camera-width 640   # live from camera frames
 
 --agreement: each rep's verdict live (a fault cue or not) against the offline analysis of the same
 recording (the exercise the offline analysis recognised named to both), on the 12 counted clips and the 40
@@ -96,15 +97,16 @@ def report(title: str, rows: list[dict], by: dict[str, str]) -> None:
               f"{max(d) if d else float('nan'):>7.2f}")
 
 
-def verdicts(seq, name: str) -> tuple[list[bool], list[bool]]:
-    """Per rep, fault or not: offline, then live (reps numbered alike in both, up to the shorter count)."""
+def verdicts(seq, name: str, live_seq=None) -> tuple[list[bool], list[bool]]:
+    """Per rep, fault or not: offline, then live (reps numbered alike in both, up to the shorter count);
+    `live_seq`: the poses the live coach gets (default: the offline ones)."""
     from gyml.pipeline import analyze_sequence
 
     offline = analyze_sequence(seq, name).analysis
     if offline.exercise is None or not offline.extras.get("rep_metrics"):
         return [], []
     off = {m["rep"]: bool(m["faults"]) for m in offline.extras["rep_metrics"]}
-    events, _ = as_camera(seq, LiveCoach(exercise=offline.exercise.label))
+    events, _ = as_camera(seq if live_seq is None else live_seq, LiveCoach(exercise=offline.exercise.label))
     live = {}
     for e in events:   # the last cue of a rep number stands (a retracted rep's number is reused)
         if e.kind == "cue" and e.rep is not None:
@@ -113,20 +115,25 @@ def verdicts(seq, name: str) -> tuple[list[bool], list[bool]]:
     return [off[r] for r in both], [live[r] for r in both]
 
 
-def agreement() -> None:
+def agreement(camera_width: int | None = None) -> None:
+    """`camera_width`: the live coach gets the poses of the clip's frames as the live page sends them
+    (JPEG this wide at 15 fps, read by the pose model frame by frame: live_frame_width.live_poses), the
+    offline analysis those of the whole video, as an upload and a camera would give them."""
     from gyml.coach import compare, session
 
-    sets = [(n, s) for n, _, s in counted_clips()]
-    folder = SHARED / "videos" / "pushup_form"
-    sets += [(p.name, cached_pose(p)) for p in sorted(folder.glob("*.mp4"))]
+    paths = [SHARED / "videos" / "counted" / n for n, _, _ in counted_clips()]
+    paths += sorted((SHARED / "videos" / "pushup_form").glob("*.mp4"))
+    if camera_width:
+        from live_frame_width import live_poses
+    sets = [(p.name, cached_pose(p), live_poses(p, camera_width) if camera_width else None) for p in paths]
     shipped = compare.MONOCULAR
     for title, monocular in (("live poses judged as monocular video (shipped)", shipped),
                              ("live poses judged by the textbook checks (before)",
                               tuple(m for m in shipped if m != "live"))):
         compare.MONOCULAR = session.MONOCULAR = monocular
         agree = reps = live_faults = off_faults = 0
-        for name, seq in sets:
-            off, live = verdicts(seq, name)
+        for name, seq, live_seq in sets:
+            off, live = verdicts(seq, name, live_seq)
             agree += sum(a == b for a, b in zip(off, live))
             reps += len(off)
             live_faults += sum(live)
@@ -141,9 +148,11 @@ def main() -> None:
     parser.add_argument("--repcount", action="store_true", help="also RepCount-pose dev (52 sets, minutes)")
     parser.add_argument("--coach", action="store_true", help="coach each cue as live, and time it")
     parser.add_argument("--agreement", action="store_true", help="live verdicts against the offline analysis")
+    parser.add_argument("--camera-width", type=int, default=None,
+                        help="with --agreement: live poses read from the clip's frames sent this wide")
     args = parser.parse_args()
     if args.agreement:
-        agreement()
+        agreement(args.camera_width)
         return
     judge_times: list[float] = []
     if args.coach:
