@@ -6,12 +6,12 @@ on into those frames: its end kept moving with them, so it never ended half a se
 runs), or ended somewhere inside them (the others). The stop now counts the frames received, as
 `gyml live` counts a video at its end, and keeps the reps counted during the set as they were."""
 
-import math
 import threading
 
 import numpy as np
 import pytest
 
+from gyml.reps.backlog import FrameBacklog
 from gyml.reps.live import LiveCoach
 from tests.conftest import shared_path
 
@@ -47,19 +47,22 @@ def sent_frames():
     return frames, poses
 
 
-def through_the_slot(n: int, sent_fps: float, model_s: float) -> list[int]:
+def through_the_backlog(n: int, sent_fps: float, model_s: float) -> list[int]:
     """The frames (of n sent at `sent_fps`) that a pose thread taking `model_s` a frame processes, as
-    LiveChannel's single slot hands them over: each time the model is free it takes the newest frame
-    waiting, the older ones dropped; the last frame sent is always processed (the stop waits for it)."""
-    done, free_at = [], 0.0
+    LiveChannel's FrameBacklog hands them over: each time the model is free it takes the oldest frame
+    waiting (the backlog thins what waits); the last frame sent is always processed (the stop waits for it)."""
+    backlog, done, free_at, arrived = FrameBacklog(), [], 0.0, 0
     while True:
-        newest = min(n - 1, math.floor(free_at * sent_fps + 1e-9))
-        if done and newest <= done[-1]:
-            if done[-1] == n - 1:
+        while arrived < n and arrived / sent_fps <= free_at + 1e-9:
+            backlog.put(arrived / sent_fps, arrived)
+            arrived += 1
+        item = backlog.take()
+        if item is None:
+            if arrived == n:
                 return done
-            newest = done[-1] + 1
-            free_at = newest / sent_fps
-        done.append(newest)
+            free_at = arrived / sent_fps
+            continue
+        done.append(item[1])
         free_at += model_s
 
 
@@ -70,7 +73,7 @@ RATES = {"every frame": None, "11 frames/s processed": 1 / 11, "6 frames/s proce
 @pytest.mark.parametrize("model", list(RATES))
 def test_stop_counts_a_last_rep_that_returns_to_rest_in_the_last_frames(sent_frames, model):
     frames, poses = sent_frames
-    kept = list(range(len(frames))) if RATES[model] is None else through_the_slot(len(frames), SENT_FPS,
+    kept = list(range(len(frames))) if RATES[model] is None else through_the_backlog(len(frames), SENT_FPS,
                                                                                     RATES[model])
     stamps = [START + frames[i][0] for i in kept]
     last = stamps[-1]
@@ -108,8 +111,9 @@ def test_stop_counts_a_last_rep_that_returns_to_rest_in_the_last_frames(sent_fra
 @pytest.mark.parametrize("model", [None, 1 / 6])
 def test_the_websocket_channel_counts_the_last_rep_sent_before_stop(sent_frames, model):
     """The same through the server's channel, with the JPEG frames and the live pose model: each frame is
-    offered once the pose thread took the one before (every frame processed), or two at a time (the
-    older of the two dropped in the slot, as when the model lags); `stop` right after the last frame."""
+    offered once the pose thread took the one before (every frame processed), or three at a time (the
+    middle one, 80 ms after the first, thinned out of the backlog, as when the model lags); `stop` right
+    after the last frame."""
     from gyml.web.live import LiveChannel
 
     frames, _ = sent_frames
@@ -123,9 +127,9 @@ def test_the_websocket_channel_counts_the_last_rep_sent_before_stop(sent_frames,
     channel.start()
     try:
         assert ready.wait(120)
-        batch = 1 if model is None else 2
+        batch = 1 if model is None else 3
         for k in range(0, len(frames), batch):
-            with channel._ready:   # both in the slot before the pose thread looks: the older one dropped
+            with channel._ready:   # all in the backlog before the pose thread looks
                 for t, jpeg in frames[k:k + batch]:
                     channel.offer(START + t, jpeg)
             while channel.processed < channel.received - channel.dropped:   # the pose thread took them
@@ -135,7 +139,7 @@ def test_the_websocket_channel_counts_the_last_rep_sent_before_stop(sent_frames,
     finally:
         channel.close()
     last = START + frames[-1][0]
-    assert channel.dropped == (0 if model is None else len(frames) // 2)
+    assert channel.dropped == (0 if model is None else len(frames) // 3)
     result = next(m for m in messages if m["type"] == "final")
     assert result["count"] == 2, result
     assert all(r["end_s"] <= last + 1e-6 for r in result["reps"]), (result, last)

@@ -4,8 +4,8 @@
 put on a regular time grid (a frame lost or dropped is filled in from its neighbours), counted causally,
 and each rep is coached once the counter's runs agree on it (two in a row by default), one cue per rep
 identity; a cued rep that the count later withdraws is retracted, and the cues after it renumbered. A slow
-machine drops frames rather than falling behind: `newest_frames` hands the pose model the newest frame and
-skips stale ones.
+machine thins frames rather than falling behind: `FrameBacklog` keeps the frames waiting for the pose model
+(`latest_frames` for a camera or a video played live, the web app's LiveChannel for a browser's).
 
 The OpenCV build gyml installs is headless (no window); the count is printed, with `output` drawn on the
 frames of an H.264 file written with PyAV, and with `serve_port` shown in a browser: a small HTTP server
@@ -41,6 +41,7 @@ from gyml.pose.readers.video import (
 from gyml.pose.sequence import PoseSequence
 from gyml.pose.skeleton import NUM_JOINTS
 from gyml.report.overlay import H264Writer
+from gyml.reps.backlog import FrameBacklog
 from gyml.reps.counter import RepCount, RepSegment
 from gyml.reps.stream import StreamingCounter, StreamRep
 
@@ -603,13 +604,13 @@ def _without_rep_prefix(message: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def newest_frames(frames: Iterator, pace_fps: float | None = None) -> Iterator[tuple[float, np.ndarray, int]]:
-    """(timestamp, frame, frames dropped before it) for the newest frame whenever the consumer asks.
+def latest_frames(frames: Iterator, pace_fps: float | None = None) -> Iterator[tuple[float, np.ndarray, int]]:
+    """(timestamp, frame, frames dropped before it) whenever the consumer asks, through a FrameBacklog.
 
     A reader thread keeps pulling frames (at `pace_fps` for a video played as if live; as fast as a camera
-    delivers them otherwise) and overwrites the one waiting: a slow consumer sees fewer frames, never
-    old ones."""
-    slot: list = []
+    delivers them otherwise): a consumer that keeps up sees every frame, a slow one fewer, never more than
+    CATCH_UP_S old."""
+    backlog = FrameBacklog()
     done = threading.Event()
     ready = threading.Condition()
     failure: list[BaseException] = []
@@ -626,8 +627,7 @@ def newest_frames(frames: Iterator, pace_fps: float | None = None) -> Iterator[t
                 else:
                     stamp = time.monotonic() - started
                 with ready:
-                    dropped = slot[0][2] + 1 if slot else 0
-                    slot[:] = [(stamp, frame, dropped)]
+                    backlog.put(stamp, frame)
                     ready.notify()
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
             failure.append(exc)
@@ -641,10 +641,10 @@ def newest_frames(frames: Iterator, pace_fps: float | None = None) -> Iterator[t
     try:
         while True:
             with ready:
-                ready.wait_for(lambda: slot or done.is_set())
-                if not slot:
+                ready.wait_for(lambda: len(backlog) or done.is_set())
+                item = backlog.take()
+                if item is None:
                     break
-                item = slot.pop()
             yield item
         if failure:
             raise failure[0]
@@ -694,13 +694,13 @@ def run_live(source: Path | int, output: Path | None = None,
         if isinstance(source, int):
             fps, frames = _camera_frames(source)
             rate = Fraction(fps).limit_denominator(1001)
-            timed = newest_frames(frames)
+            timed = latest_frames(frames)
         else:
             probe = probe_video(Path(source))
             fps, rate = probe.fps, probe.rate
             # an overlay keeps the input's size: decode at full size, the pose model gets a scaled copy
             frames = iter_frames(Path(source), max_side=None if output else MAX_SIDE)
-            timed = newest_frames(frames, pace_fps=fps) if realtime else \
+            timed = latest_frames(frames, pace_fps=fps) if realtime else \
                 ((i / fps, frame, 0) for i, frame in enumerate(frames))
         dropping = isinstance(source, int) or realtime
         live_coach = LiveCoach(LIVE_RATE if dropping else fps, exercise=exercise, coach=coach)

@@ -22,10 +22,11 @@ number of each cue standing after it by one: {"type": "renumber", "rep_id": ID, 
 follows the retraction for each such cue that was sent (the page writes "Rep N" in its place; a cue not
 yet sent goes out under its new number), before the "count" message that falls with them.
 
-Frames are not queued: the newest one waits in a single slot and replaces any older one there, so the
-pose model, in its own thread, always works on what the camera sees now. The frame waiting at a stop is
-processed before the set ends (the last frame sent is always counted), and the final count's reps end at
-the latest at that frame's time (see LiveCoach.stop).
+Frames wait for the pose model, in its own thread, in a FrameBacklog (gyml.reps.live): each one while
+the model keeps up; when it stalls, only the last CATCH_UP_S of frames, thinned, so that it catches up on
+what the person did meanwhile without falling further behind. The frames waiting at a stop are processed
+before the set ends (the last frame sent is always counted), and the final count's reps end at the latest
+at that frame's time (see LiveCoach.stop).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from gyml.errors import GymlError
+from gyml.reps.backlog import FrameBacklog
 
 MAX_FRAME_BYTES = 2_000_000
 STATS_EVERY_S = 1.0
@@ -55,7 +57,7 @@ class LiveChannel:
     def __init__(self, emit, exercise: str | None = None):
         self.emit = emit
         self.exercise = exercise
-        self._slot: tuple[float, bytes, int] | None = None   # the newest frame: stamp, JPEG, its number
+        self._backlog = FrameBacklog()   # frames waiting for the pose model: (JPEG, its number) by stamp
         self._ready = threading.Condition()
         self._closed = False
         self._stopping = False
@@ -75,9 +77,7 @@ class LiveChannel:
     def offer(self, stamp: float, jpeg: bytes) -> None:
         with self._ready:
             self.received += 1
-            if self._slot is not None:
-                self.dropped += 1
-            self._slot = (stamp, jpeg, self.received)
+            self.dropped += self._backlog.put(stamp, (jpeg, self.received))
             self._ready.notify()
 
     def stop(self) -> None:
@@ -116,15 +116,15 @@ class LiveChannel:
         with estimator, quiet_native_logs():
             while True:
                 with self._ready:
-                    self._ready.wait_for(lambda: self._slot is not None or self._closed or self._stopping,
+                    self._ready.wait_for(lambda: len(self._backlog) or self._closed or self._stopping,
                                          timeout=STATS_EVERY_S)
                     if self._closed:
                         return
-                    item, self._slot = self._slot, None
+                    item = self._backlog.take()
                     if item is None and self._stopping:
                         break
                 if item is not None:
-                    stamp, jpeg, number = item
+                    stamp, (jpeg, number), _ = item
                     self._last_stamp = stamp
                     bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
                     if bgr is not None:
