@@ -26,6 +26,7 @@ import argparse
 import csv
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -33,9 +34,11 @@ import numpy as np
 from real_data import SHARED
 
 from gyml.pose.sequence import PoseSequence
-from gyml.reps.backlog import FrameBacklog
 from gyml.reps.counter import RepSegment, rep_travel
 from gyml.reps.live import LiveCoach
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.live_frames import processed_frames
 
 CAMERA_FPS = 15.0
 JPEG_QUALITY = 70
@@ -87,25 +90,14 @@ def fed(seq: PoseSequence, stalls: int | None, backlog: bool = True) -> LiveCoac
     no time except for its stalls (`stalls`: their seed; None: none). The frames wait in the server's
     FrameBacklog; without `backlog`, the thread gets the newest frame alone (the server before)."""
     rng = random.Random(stalls)
+
+    def busy(_, __):
+        return rng.uniform(*STALL_S) if stalls is not None and rng.random() < STALL_P else 0.0
+
     coach = LiveCoach(defer_coaching=True)
-    waiting, free_at, arrived, n = FrameBacklog(), 0.0, 0, len(seq)
-    while True:
-        while arrived < n and arrived / seq.fps <= free_at + 1e-9:
-            if not backlog:
-                waiting = FrameBacklog()
-            waiting.put(arrived / seq.fps, arrived)
-            arrived += 1
-        item = waiting.take()
-        if item is None:
-            if arrived == n:
-                break
-            free_at = arrived / seq.fps
-            continue
-        i = item[1]
+    for i in processed_frames(len(seq), seq.fps, busy, backlog):
         seen = seq.present[i]
         coach.add(i / seq.fps, seq.joints[i] if seen else None, seq.confidence[i] if seen else None)
-        if stalls is not None and rng.random() < STALL_P:
-            free_at += rng.uniform(*STALL_S)
     coach.finish()
     return coach
 

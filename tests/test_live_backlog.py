@@ -9,31 +9,18 @@ import pytest
 
 from gyml.reps.backlog import CATCH_UP_S, CATCH_UP_SPACING_S, FrameBacklog
 from gyml.reps.live import LiveCoach
+from tests.live_frames import processed_frames
 
 SENT_FPS = 15.0
 
 
 def served(n: int, model_s: float, stall: tuple[float, float] | None = None, backlog: bool = True) -> list[int]:
     """The frames (of n sent at SENT_FPS) a pose thread taking `model_s` a frame processes, in order;
-    `stall`: (from, to) seconds during which it takes none. Without `backlog`, it takes the newest frame
-    only (a single slot, as before)."""
-    waiting, done, free_at, arrived = FrameBacklog(), [], 0.0, 0
-    while True:
-        if stall and stall[0] <= free_at < stall[1]:
-            free_at = stall[1]
-        while arrived < n and arrived / SENT_FPS <= free_at + 1e-9:
-            if not backlog:
-                waiting = FrameBacklog()
-            waiting.put(arrived / SENT_FPS, arrived)
-            arrived += 1
-        item = waiting.take()
-        if item is None:
-            if arrived == n:
-                return done
-            free_at = arrived / SENT_FPS
-            continue
-        done.append(item[1])
-        free_at += model_s
+    `stall`: (from, to) seconds during which it takes none."""
+    def busy(_, t):
+        return model_s + (stall[1] - t - model_s if stall and stall[0] <= t + model_s < stall[1] else 0.0)
+
+    return list(processed_frames(n, SENT_FPS, busy, backlog))
 
 
 def test_a_model_that_keeps_up_gets_every_frame_as_it_comes():

@@ -11,9 +11,9 @@ import threading
 import numpy as np
 import pytest
 
-from gyml.reps.backlog import FrameBacklog
 from gyml.reps.live import LiveCoach
 from tests.conftest import shared_path
+from tests.live_frames import processed_frames
 
 CLIP = "squats__squat_19.mp4"
 SENT_FPS = 12.5
@@ -49,21 +49,8 @@ def sent_frames():
 
 def through_the_backlog(n: int, sent_fps: float, model_s: float) -> list[int]:
     """The frames (of n sent at `sent_fps`) that a pose thread taking `model_s` a frame processes, as
-    LiveChannel's FrameBacklog hands them over: each time the model is free it takes the oldest frame
-    waiting (the backlog thins what waits); the last frame sent is always processed (the stop waits for it)."""
-    backlog, done, free_at, arrived = FrameBacklog(), [], 0.0, 0
-    while True:
-        while arrived < n and arrived / sent_fps <= free_at + 1e-9:
-            backlog.put(arrived / sent_fps, arrived)
-            arrived += 1
-        item = backlog.take()
-        if item is None:
-            if arrived == n:
-                return done
-            free_at = arrived / sent_fps
-            continue
-        done.append(item[1])
-        free_at += model_s
+    LiveChannel's FrameBacklog hands them over (the last frame sent is always processed)."""
+    return list(processed_frames(n, sent_fps, lambda _, __: model_s))
 
 
 # every frame; the tester's 11 of 12.5 frames/s; a pose model lagging at 6 frames/s
