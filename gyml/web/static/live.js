@@ -2,7 +2,8 @@
 // Camera -> JPEG frames at up to 15 fps, 640 px on their longer side (as the server reads videos), over a
 // WebSocket; count and per-rep cues back. (At 320 px the pose's jitter on a person lying in a plank was 3.5
 // times that at 640 and read as reps: benchmarks/live_frame_width.py.)
-const SEND_FPS = 15, LONG_SIDE = 640, MAX_BUFFERED = 400000;
+// MAX_BUFFERED: about 5 frames of 20 kB still to go out (a slow uplink); more would only arrive stale
+const SEND_FPS = 15, LONG_SIDE = 640, MAX_BUFFERED = 100000;
 const $ = (x) => document.getElementById(x);
 let socket = null, stream = null, timer = null, sending = false;
 fillExercises($("exercise"));
