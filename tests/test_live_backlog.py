@@ -6,6 +6,8 @@ the newest frame instead, a server stalling 1-3 s now and then lost reps, and a 
 from itertools import pairwise
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gyml.reps.backlog import CATCH_UP_S, CATCH_UP_SPACING_S, FrameBacklog
 from gyml.reps.live import LiveCoach
@@ -67,3 +69,14 @@ def test_a_stall_in_the_middle_of_a_set_loses_no_rep(model_s):
         counts[backlog] = coach.count
     assert counts[True] == 8
     assert counts[False] < 8
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=-1e6, max_value=1e6), max_size=400))
+def test_a_client_choosing_its_stamps_keeps_few_frames_waiting(stamps):
+    """Stamps are the client's (spaced to be kept, jumping back, all alike): at most the catch-up span's
+    worth of frames wait, plus the newest (a live frame may be 2 MB)."""
+    backlog = FrameBacklog()
+    for t in [*stamps, *(k * CATCH_UP_SPACING_S for k in range(30))]:
+        backlog.put(t, None)
+        assert len(backlog) <= int(CATCH_UP_S / CATCH_UP_SPACING_S) + 2
