@@ -22,7 +22,7 @@ number of each cue standing after it by one: {"type": "renumber", "rep_id": ID, 
 follows the retraction for each such cue that was sent (the page writes "Rep N" in its place; a cue not
 yet sent goes out under its new number), before the "count" message that falls with them.
 
-Frames wait for the pose model, in its own thread, in a FrameBacklog (gyml.reps.live): each one while
+Frames wait for the pose model, in its own thread, in a FrameBacklog (gyml.reps.backlog): each one while
 the model keeps up; when it stalls, only the last CATCH_UP_S of frames, thinned, so that it catches up on
 what the person did meanwhile without falling further behind. The frames waiting at a stop are processed
 before the set ends (the last frame sent is always counted), and the final count's reps end at the latest
