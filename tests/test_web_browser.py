@@ -330,6 +330,9 @@ def test_live_coaching_recognises_a_plank_from_the_camera_and_times_it(server, p
     try:
         page = chromium.new_page()
         page.goto(server.url + "/live")
+        # what the page says it sends is what it sends (it once said 320 px, sending 640)
+        said = int(page.inner_text("#live-status").split("reduced to ")[1].split(" px")[0])
+        assert page.evaluate("Math.max(...frameSize(1280, 720))") == said
         page.click("#start")
         page.wait_for_function("window.gymlLive.cues.some(c => c.message.startsWith('Looks like a plank'))",
                                timeout=90_000)
