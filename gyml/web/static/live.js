@@ -42,12 +42,12 @@ function numberAsFinal(reps) {
   items.sort((a, b) => (place.get(+a.dataset.repId) || Infinity) - (place.get(+b.dataset.repId) || Infinity));
   items.forEach((li, i) => {
     const n = place.get(+li.dataset.repId);
-    if (n !== undefined) li.textContent = li.textContent.replace(/^Rep \d+:/, `Rep ${n}:`);
+    if (n !== undefined) li.textContent = withNumber(li.textContent, n);
     slots[i].replaceWith(li);
   });
   for (const cue of window.gymlLive.cues) {
     const n = place.get(cue.rep_id);
-    if (n !== undefined) { cue.rep = n; cue.message = cue.message.replace(/^Rep \d+:/, `Rep ${n}:`); }
+    if (n !== undefined) { cue.rep = n; cue.message = withNumber(cue.message, n); }
   }
 }
 
@@ -68,7 +68,8 @@ function onEvent(message) {
     $("count-label").textContent = "Held"; $("count").textContent = `${message.held_s.toFixed(0)} s`;
     $("cue-label").textContent = "Last cue";
     const reps = window.gymlLive.count;
-    $("live-status").textContent = reps ? `Timing the hold (after ${reps} rep${reps === 1 ? "" : "s"}).` : "Timing the hold.";
+    $("live-status").textContent = reps ? `Timing the hold (after ${reps} rep${reps === 1 ? "" : "s"}).`
+                                        : "Timing the hold.";
     window.gymlLive.held = message.held_s;
   }
   else if (message.type === "cue") {
