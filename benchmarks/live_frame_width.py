@@ -23,6 +23,7 @@ Poses are cached in benchmarks/out/live_width/ (the first run reads every clip a
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import random
 import statistics
@@ -58,16 +59,16 @@ def live_poses(clip: Path, width: int, loops: int = 1) -> PoseSequence:
     from gyml.pose.readers.video import pose_estimator, quiet_native_logs
     from gyml.reps.live import pose_of
 
-    frames = []
     with av.open(str(clip)) as source:
         video = source.streams.video[0]
-        for frame in source.decode(video):
-            frames.append((float(frame.time), frame))
-        duration = frames[-1][0] + 1 / float(video.average_rate)
+        frames = sorted(((float(frame.time), frame) for frame in source.decode(video)), key=lambda f: f[0])
+        times = [t for t, _ in frames]
+        duration = times[-1] + 1 / float(video.average_rate)
         sent = []
         for k in range(int(loops * duration * CAMERA_FPS)):
+            # the frame a camera shows at t: the last one begun by then
             t = (k / CAMERA_FPS) % duration
-            frame = max((f for f in frames if f[0] <= t + 1e-6), key=lambda f: f[0], default=frames[0])[1]
+            frame = frames[max(0, bisect.bisect_right(times, t + 1e-6) - 1)][1]
             height = round(width * frame.height / frame.width / 2) * 2
             bgr = frame.to_ndarray(width=width, height=height, format="bgr24")
             _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
